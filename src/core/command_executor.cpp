@@ -1,0 +1,104 @@
+#include "core/command_executor.h"
+
+#include <type_traits>
+
+#include "domain/consistency_token.h"
+#include "domain/decisions.h"
+#include "domain/time_format.h"
+
+namespace ordinal {
+namespace {
+
+struct Context {
+    WriteTransaction& tx;
+    const CommandRequest& request;
+    std::int64_t now_ms;
+    std::string now;
+    IdGenerator& ids;
+};
+
+Acknowledgement record_event(Context& ctx, StreamKey stream, std::int64_t version, EventData data) {
+    Event ev;
+    ev.event_id = ctx.ids.new_uuid_v7();
+    ev.stream = std::move(stream);
+    ev.version = version;
+    ev.occurred_at = ctx.now;
+    ev.causation_id = ctx.request.idempotency_key;
+    ev.data = std::move(data);
+    ctx.tx.append_event(ev);
+
+    Acknowledgement ack;
+    ack.event_id = ev.event_id;
+    ack.stream = ev.stream;
+    ack.version = version;
+    ack.consistency_token = encode_consistency_token(VersionVector{{ack.stream, version}});
+
+    IdempotencyRecord rec;
+    rec.key = ctx.request.idempotency_key;
+    rec.fingerprint = ctx.request.fingerprint;
+    rec.command_type = command_name(ctx.request.command);
+    rec.ack = ack;
+    rec.created_unix_ms = ctx.now_ms;
+    ctx.tx.insert_idempotency(rec);
+    return ack;
+}
+
+std::vector<std::optional<Product>> load_products(WriteTransaction& tx, const auto& items) {
+    std::vector<std::optional<Product>> out;
+    out.reserve(items.size());
+    for (const auto& item : items) out.push_back(tx.load_product(item.sku));
+    return out;
+}
+
+CommandOutcome apply_order_decision(Context& ctx, Expected<OrderDecision, DomainError> decided) {
+    if (!decided) return decided.error();
+    OrderDecision& d = *decided;
+    ctx.tx.save_order(d.next);
+    for (const Product& p : d.products_next) ctx.tx.save_product(p);
+    return record_event(ctx, StreamKey{StreamType::Order, d.next.id}, d.next.version, std::move(d.event));
+}
+
+CommandOutcome run(Context& ctx, const UpsertProduct& cmd) {
+    auto decided = decide_upsert_product(cmd, ctx.tx.load_product(cmd.sku));
+    if (!decided) return decided.error();
+    ctx.tx.save_product(decided->next);
+    return record_event(ctx, StreamKey{StreamType::Product, cmd.sku}, decided->next.version,
+                        EventData{std::move(decided->event)});
+}
+
+CommandOutcome run(Context& ctx, const PlaceOrder& cmd) {
+    const auto products = load_products(ctx.tx, cmd.items);
+    return apply_order_decision(ctx, decide_place_order(cmd, products, ctx.now));
+}
+
+CommandOutcome run(Context& ctx, const PayOrder& cmd) {
+    return apply_order_decision(ctx, decide_pay_order(cmd, ctx.tx.load_order(cmd.order_id), ctx.now));
+}
+
+CommandOutcome run(Context& ctx, const ShipOrder& cmd) {
+    return apply_order_decision(ctx, decide_ship_order(cmd, ctx.tx.load_order(cmd.order_id), ctx.now));
+}
+
+CommandOutcome run(Context& ctx, const CancelOrder& cmd) {
+    const auto order = ctx.tx.load_order(cmd.order_id);
+    std::vector<std::optional<Product>> products;
+    if (order) products = load_products(ctx.tx, order->lines);
+    return apply_order_decision(ctx, decide_cancel_order(cmd, order, products, ctx.now));
+}
+
+}  // namespace
+
+CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request, const Clock& clock,
+                               IdGenerator& ids) {
+    if (auto existing = tx.find_idempotency(request.idempotency_key)) {
+        if (existing->fingerprint != request.fingerprint) return KeyReused{};
+        Acknowledgement ack = existing->ack;
+        ack.duplicate = true;
+        return ack;
+    }
+    const std::int64_t now_ms = clock.unix_ms();
+    Context ctx{tx, request, now_ms, format_rfc3339_ms(now_ms), ids};
+    return std::visit([&](const auto& cmd) { return run(ctx, cmd); }, request.command);
+}
+
+}  // namespace ordinal

@@ -1,0 +1,63 @@
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <utility>
+
+#include "domain/consistency_token.h"
+#include "ports/read_store.h"
+
+namespace ordinal {
+
+enum class GateResult { Reached, TimedOut, StoreFailed };
+
+// Holds queries until the read model has reached a version vector. Waiters are woken by
+// projection progress reported through notify() (projector in this process); when the projector
+// runs elsewhere, a bounded poll of the read store (poll_interval > 0) stands in for it.
+// Thread-safe. Callbacks run on the notifying thread or the gate's timer thread: keep them short.
+class ConsistencyGate {
+public:
+    using Done = std::function<void(GateResult)>;
+
+    ConsistencyGate(ReadStore& store, std::chrono::milliseconds poll_interval);
+    ~ConsistencyGate();  // completes every pending waiter with TimedOut
+    ConsistencyGate(const ConsistencyGate&) = delete;
+    ConsistencyGate& operator=(const ConsistencyGate&) = delete;
+
+    void wait(const VersionVector& wanted, std::chrono::milliseconds max_wait, Done done);
+    void notify(std::span<const std::pair<StreamKey, std::int64_t>> advanced);
+
+    std::size_t waiting() const;
+
+private:
+    struct Waiter {
+        VersionVector remaining;
+        std::chrono::steady_clock::time_point deadline;
+        Done done;
+        bool finished = false;
+    };
+    using WaiterPtr = std::shared_ptr<Waiter>;
+
+    void finish(const WaiterPtr& w, GateResult r);  // call without mu_ held
+    void timer_loop();
+    void poll_once();
+    void unregister(const WaiterPtr& w);  // requires mu_
+
+    ReadStore& store_;
+    const std::chrono::milliseconds poll_interval_;
+    mutable std::mutex mu_;
+    std::condition_variable cv_;
+    std::map<StreamKey, std::list<WaiterPtr>> by_stream_;                       // guarded by mu_
+    std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_;  // guarded by mu_
+    bool stopping_ = false;                                                     // guarded by mu_
+    std::thread timer_;
+};
+
+}  // namespace ordinal

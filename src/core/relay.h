@@ -1,0 +1,63 @@
+#pragma once
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "core/metrics.h"
+#include "ports/bus.h"
+#include "ports/write_store.h"
+
+namespace ordinal {
+
+struct RelayOptions {
+    std::size_t batch_size = 512;
+    std::chrono::milliseconds idle_poll{50};        // when no commit notification arrives
+    std::chrono::milliseconds max_backoff{2000};    // transient bus/store errors are retried forever
+};
+
+// Publishes committed outbox events to the bus in outbox order and marks them published only
+// after the bus accepted them. Never drops an event; may publish one twice after a crash.
+class Relay {
+public:
+    Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions options);
+    ~Relay();
+    void start();
+    void stop();
+    void wake();  // a commit happened
+    // Holds the relay between batches (for a projection rebuild); resume() lets it go on.
+    void pause();
+    void resume();
+    // Called after every round with the outbox depth (for backpressure).
+    void set_pending_listener(std::function<void(std::int64_t)> listener) { pending_listener_ = std::move(listener); }
+    std::int64_t published_seq() const { return published_seq_.load(); }
+
+private:
+    void loop();
+    bool run_once();  // true if it published something
+
+    WriteStore& store_;
+    Bus& bus_;
+    RelayOptions options_;
+    Counter& published_;
+    Counter& errors_;
+    Gauge& pending_gauge_;
+    Gauge& oldest_age_gauge_;
+    Gauge& position_gauge_;
+    std::function<void(std::int64_t)> pending_listener_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool woken_ = false;     // guarded by mu_
+    bool stopping_ = false;  // guarded by mu_
+    int paused_ = 0;         // guarded by mu_
+    bool in_round_ = false;  // guarded by mu_
+    std::condition_variable idle_cv_;
+    std::atomic<std::int64_t> published_seq_{0};
+    std::thread thread_;
+};
+
+}  // namespace ordinal

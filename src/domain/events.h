@@ -1,0 +1,68 @@
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "domain/order.h"
+#include "domain/stream.h"
+
+namespace ordinal {
+
+// A product's available stock after a change, stamped with the product's stock sequence so the
+// read side can keep the newest figure whatever order it sees the events in.
+struct StockChange {
+    std::string sku;
+    std::optional<std::int64_t> stock;
+    std::int64_t stock_seq = 0;
+};
+
+struct ProductUpserted {
+    std::string sku;
+    std::string name;
+    std::string currency;
+    std::int64_t price_minor = 0;
+    std::optional<std::int64_t> stock;
+    std::int64_t stock_seq = 0;
+};
+
+struct OrderPlaced {
+    std::string user_id;
+    std::string currency;
+    std::vector<OrderLine> items;
+    std::int64_t total_minor = 0;
+    std::vector<StockChange> stock_changes;
+};
+
+struct OrderPaid {
+    std::string payment_ref;
+    std::int64_t amount_minor = 0;
+};
+
+struct OrderShipped {};
+
+struct OrderCancelled {
+    std::string reason;
+    std::vector<StockChange> stock_changes;
+};
+
+using EventData = std::variant<ProductUpserted, OrderPlaced, OrderPaid, OrderShipped, OrderCancelled>;
+
+std::string_view event_type_name(const EventData& d);
+
+inline constexpr int kEventSchemaVersion = 1;
+
+// The immutable envelope stored in the outbox and carried on the bus.
+struct Event {
+    std::string event_id;  // UUIDv7
+    StreamKey stream;
+    std::int64_t version = 0;  // 1, 2, ... per stream, no gaps
+    std::string occurred_at;   // RFC 3339 UTC with milliseconds
+    std::string causation_id;  // the command's idempotency key
+    int schema_version = kEventSchemaVersion;
+    EventData data;
+};
+
+}  // namespace ordinal

@@ -1,0 +1,43 @@
+#pragma once
+// What flows between the API, the command service and the write store.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "domain/commands.h"
+#include "domain/domain_error.h"
+#include "domain/stream.h"
+#include "ports/store_error.h"
+
+namespace ordinal {
+
+struct CommandRequest {
+    std::string idempotency_key;  // canonical (lower-case) UUID
+    std::string fingerprint;      // identifies the payload: type, target and body fields but the key
+    Command command;
+};
+
+// The acknowledgement of an accepted command (never read-model data).
+struct Acknowledgement {
+    bool duplicate = false;
+    std::string event_id;
+    StreamKey stream;
+    std::int64_t version = 0;
+    std::string consistency_token;
+};
+
+// What is kept under an idempotency key once its command was accepted.
+struct IdempotencyRecord {
+    std::string key;
+    std::string fingerprint;
+    std::string command_type;
+    Acknowledgement ack;  // as first answered (duplicate == false)
+    std::int64_t created_unix_ms = 0;
+};
+
+struct KeyReused {};
+
+using CommandOutcome = std::variant<Acknowledgement, DomainError, KeyReused, StoreError>;
+
+}  // namespace ordinal

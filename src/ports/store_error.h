@@ -1,0 +1,15 @@
+#pragma once
+#include <string>
+
+namespace ordinal {
+
+// A failure of infrastructure (not of the command). `retryable` failures are worth another try
+// later (store or bus down, busy, overloaded); permanent ones are bugs or corrupt data.
+struct StoreError {
+    enum class Kind { Unavailable, Overloaded, Timeout, Internal };
+    Kind kind = Kind::Internal;
+    std::string message;  // for logs only; never shown to clients
+    bool retryable() const { return kind != Kind::Internal; }
+};
+
+}  // namespace ordinal

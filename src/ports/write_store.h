@@ -1,0 +1,65 @@
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "domain/events.h"
+#include "domain/expected.h"
+#include "ports/command_types.h"
+#include "ports/store_error.h"
+
+namespace ordinal {
+
+// An event as stored in the outbox, with its store-wide sequence number. Sequence numbers only
+// order the outbox for the relay; streams are ordered by Event::version.
+struct StoredEvent {
+    std::int64_t seq = 0;
+    Event event;
+};
+
+struct OutboxStats {
+    std::int64_t pending = 0;
+    std::int64_t oldest_pending_age_ms = 0;  // 0 when nothing is pending
+    std::int64_t last_seq = 0;
+    std::int64_t published_seq = 0;
+};
+
+// The write side: write model, idempotency records and the outbox, changed together.
+//
+// Thread-safety: every method may be called concurrently from any thread.
+class WriteStore {
+public:
+    using Done = std::function<void(CommandOutcome)>;
+    virtual ~WriteStore() = default;
+
+    // Executes `request` in one transaction: idempotency check, write-model change, outbox events
+    // and idempotency record. Calls `done` exactly once, after the commit is durable (or with the
+    // rejection or StoreError); it may be called on another thread, or synchronously with
+    // StoreError::Overloaded when the store's queue is full. Never throws.
+    virtual void submit(CommandRequest request, Done done) = 0;
+
+    // The record kept under `key`, if a command with that key was accepted.
+    virtual Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(const std::string& key) = 0;
+
+    // Up to `limit` committed, unpublished events, in outbox order (per-stream version order).
+    virtual Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) = 0;
+
+    // Marks events returned by fetch_pending as published. Idempotent.
+    virtual Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) = 0;
+
+    // The event log in outbox order, from just after `after_seq` (used to rebuild projections).
+    virtual Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq, std::size_t limit) = 0;
+
+    virtual Expected<OutboxStats, StoreError> outbox_stats() = 0;
+
+    // Reachable and migrated.
+    virtual Expected<void, StoreError> check_ready() = 0;
+
+    // Called (from the store's thread) after each commit that appended events, so a relay in
+    // this process can wake at once instead of polling. Set once, before use.
+    virtual void set_commit_listener(std::function<void()> listener) = 0;
+};
+
+}  // namespace ordinal
