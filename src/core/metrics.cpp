@@ -1,7 +1,7 @@
 #include "core/metrics.h"
 
 #include <cmath>
-#include <cstdio>
+#include <charconv>
 
 namespace ordinal {
 namespace {
@@ -33,8 +33,8 @@ std::string render_labels(const Labels& labels, const std::string& extra = {}) {
 std::string number(double v) {
     if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    return buf;
+    const auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest form that round-trips
+    return std::string(buf, res.ptr);
 }
 
 }  // namespace

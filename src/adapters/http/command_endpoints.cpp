@@ -1,0 +1,73 @@
+// PUT /v1/products/{sku}, POST /v1/orders, POST /v1/orders/{id}/pay|ship|cancel.
+#include <exception>
+#include <memory>
+
+#include "adapters/http/error_mapping.h"
+#include "adapters/http/header_values.h"
+#include "adapters/http/request_handler.h"
+#include "domain/uuid.h"
+
+namespace ordinal {
+namespace {
+
+bool all_whitespace(std::string_view s) {
+    for (char c : s) {
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRequest& request,
+                                    const Respond& respond) {
+    const bool on_order = kind == CommandKind::PayOrder || kind == CommandKind::ShipOrder ||
+                          kind == CommandKind::CancelOrder;
+    // An order id that is not a UUID cannot name an order: 404, like any unknown resource.
+    if (on_order && !canonical_uuid(target)) return respond(not_found("no such order"));
+    if (!api_.commands || !api_.ids) {
+        return respond(store_unavailable(StoreError{StoreError::Kind::Unavailable, "no command service"}));
+    }
+    // A body needs a JSON media type; an empty body (e.g. ship with the key in the header) needs none.
+    const bool declared_json = request.content_type && is_json_media_type(*request.content_type);
+    if ((request.content_type && !declared_json) || (!request.content_type && !all_whitespace(request.body))) {
+        return respond(error_answer(415, "unsupported_media_type", "command bodies must be application/json"));
+    }
+
+    CommandInput input;
+    input.kind = kind;
+    input.target = target;
+    input.body = request.body;
+    if (request.idempotency_key) input.idempotency_key_header = *request.idempotency_key;
+    auto read = read_command(input);
+    const bool place_order = kind == CommandKind::PlaceOrder;
+    if (!read) return answer_rejection(std::move(read.error()), place_order, respond);
+
+    CommandRequest command = std::move(*read);
+    if (place_order) std::get<PlaceOrder>(command.command).order_id = api_.ids->new_uuid_v7();
+    api_.commands->execute(std::move(command), [respond, place_order](CommandOutcome outcome) {
+        try {
+            respond(answer_for_outcome(outcome, place_order));
+        } catch (const std::exception&) {
+            respond(error_answer(500, "internal", "the request could not be processed"));
+        }
+    });
+}
+
+void RequestHandler::answer_rejection(CommandRejection rejection, bool place_order, const Respond& respond) {
+    if (!rejection.idempotency_key || !rejection.fingerprint) {
+        return respond(validation_failed(std::move(rejection.message), std::move(rejection.details)));
+    }
+    // The key is checked before the fields: if it was already used, that answer wins over the 400
+    // (KeyReused in practice, since an accepted payload had valid fields). Off the I/O thread:
+    // this may read the write store.
+    auto shared = std::make_shared<CommandRejection>(std::move(rejection));
+    blocking(respond, [this, shared, place_order]() -> HttpAnswer {
+        auto used = api_.commands->answer_for_used_key(*shared->idempotency_key, *shared->fingerprint);
+        // If the store cannot tell, the request is still invalid: answer what is certain.
+        if (used && *used) return answer_for_outcome(**used, place_order);
+        return validation_failed(std::move(shared->message), std::move(shared->details));
+    });
+}
+
+}  // namespace ordinal

@@ -1,0 +1,107 @@
+#include "adapters/http/error_mapping.h"
+
+#include <variant>
+
+namespace ordinal {
+
+HttpAnswer json_answer(unsigned status, std::string body) {
+    HttpAnswer a;
+    a.status = status;
+    a.body = std::move(body);
+    return a;
+}
+
+HttpAnswer error_answer(unsigned status, const ErrorBody& body) { return json_answer(status, write_error_json(body)); }
+
+HttpAnswer error_answer(unsigned status, std::string code, std::string message) {
+    ErrorBody body;
+    body.error = std::move(code);
+    body.message = std::move(message);
+    return error_answer(status, body);
+}
+
+HttpAnswer validation_failed(std::string message, std::vector<FieldError> details) {
+    ErrorBody body;
+    body.error = "validation_failed";
+    body.message = std::move(message);
+    body.details = std::move(details);
+    return error_answer(400, body);
+}
+
+HttpAnswer not_found(std::string message) { return error_answer(404, "not_found", std::move(message)); }
+
+HttpAnswer store_unavailable(const StoreError& error) {
+    HttpAnswer a = error.kind == StoreError::Kind::Overloaded
+                       ? error_answer(503, "overloaded", "the service is shedding load; retry later")
+                       : error_answer(503, "unavailable", "the service is temporarily unavailable; retry later");
+    a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
+    return a;
+}
+
+HttpAnswer consistency_timeout() {
+    HttpAnswer a = error_answer(503, "consistency_timeout",
+                                "the read model has not reached the consistency token yet; retry later");
+    a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
+    return a;
+}
+
+HttpAnswer answer_for_domain_error(const DomainError& e) {
+    ErrorBody body;
+    body.message = e.message;
+    unsigned status = 422;
+    switch (e.code) {
+        case DomainError::Code::NotFound:
+            status = 404;
+            body.error = "not_found";
+            break;
+        case DomainError::Code::VersionConflict:
+            status = 409;
+            body.error = "version_conflict";
+            body.current_version = e.current_version;
+            break;
+        case DomainError::Code::UnknownSku:
+            body.error = "unknown_sku";
+            body.sku = e.sku;
+            break;
+        case DomainError::Code::InsufficientStock:
+            body.error = "insufficient_stock";
+            body.sku = e.sku;
+            break;
+        case DomainError::Code::CurrencyMismatch:
+            body.error = "currency_mismatch";
+            body.sku = e.sku;
+            break;
+        case DomainError::Code::AmountMismatch:
+            body.error = "amount_mismatch";
+            break;
+        case DomainError::Code::InvalidTransition:
+            body.error = "invalid_transition";
+            body.from = e.from;
+            body.to = e.to;
+            break;
+        case DomainError::Code::TotalOverflow:
+            status = 400;
+            body.error = "validation_failed";
+            body.details.push_back(FieldError{"items", e.message.empty() ? "the order total does not fit a signed 64-bit integer" : e.message});
+            break;
+    }
+    if (body.message.empty()) body.message = body.error;
+    return error_answer(status, body);
+}
+
+HttpAnswer answer_for_outcome(const CommandOutcome& outcome, bool place_order) {
+    if (const auto* ack = std::get_if<Acknowledgement>(&outcome)) {
+        HttpAnswer a = json_answer(ack->duplicate ? 200 : 202, write_acknowledgement_json(*ack));
+        a.headers.emplace_back("X-Consistency-Token", ack->consistency_token);
+        if (place_order) a.headers.emplace_back("Location", "/v1/orders/" + ack->stream.id);
+        return a;
+    }
+    if (const auto* err = std::get_if<DomainError>(&outcome)) return answer_for_domain_error(*err);
+    if (std::holds_alternative<KeyReused>(outcome)) {
+        return error_answer(409, "idempotency_key_reused",
+                            "this idempotency key was already used with a different payload");
+    }
+    return store_unavailable(std::get<StoreError>(outcome));
+}
+
+}  // namespace ordinal

@@ -1,0 +1,40 @@
+#pragma once
+// The one place where outcomes become HTTP statuses and bodies (DESIGN.md "HTTP API v1"):
+//
+//   Acknowledgement          202 (accepted) / 200 (duplicate), X-Consistency-Token header;
+//                            for POST /v1/orders also Location: /v1/orders/{orderId}
+//   DomainError NotFound     404 not_found
+//               VersionConflict 409 version_conflict (+currentVersion)
+//               UnknownSku / InsufficientStock / CurrencyMismatch  422 (+sku)
+//               AmountMismatch 422 amount_mismatch
+//               InvalidTransition 422 invalid_transition (+from, to)
+//               TotalOverflow 400 validation_failed, details on "items"
+//   KeyReused                409 idempotency_key_reused
+//   StoreError Overloaded    503 overloaded + Retry-After
+//   StoreError other         503 unavailable + Retry-After (the store's message is never shown)
+#include <string>
+#include <vector>
+
+#include "adapters/http/http_types.h"
+#include "codec/field_error.h"
+#include "codec/response_json.h"
+#include "ports/command_types.h"
+
+namespace ordinal {
+
+inline constexpr const char* kRetryAfterSeconds = "1";
+
+HttpAnswer json_answer(unsigned status, std::string body);
+HttpAnswer error_answer(unsigned status, const ErrorBody& body);
+HttpAnswer error_answer(unsigned status, std::string code, std::string message);
+
+HttpAnswer validation_failed(std::string message, std::vector<FieldError> details);
+HttpAnswer not_found(std::string message = "no such resource");
+HttpAnswer store_unavailable(const StoreError& error);  // 503 overloaded | unavailable
+HttpAnswer consistency_timeout();                        // 503 consistency_timeout
+
+// `place_order`: the answer to POST /v1/orders, which carries a Location header.
+HttpAnswer answer_for_outcome(const CommandOutcome& outcome, bool place_order);
+HttpAnswer answer_for_domain_error(const DomainError& error);
+
+}  // namespace ordinal

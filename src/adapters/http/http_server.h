@@ -1,0 +1,53 @@
+#pragma once
+// The HTTP/1.1 front end (DESIGN.md "HTTP API v1"). Boost.Beast stays inside this folder.
+//
+// Model: `threads` I/O threads run one io_context; every connection has its own strand, so a
+// connection's handlers never run concurrently and no thread is tied to a connection. Blocking
+// calls (read store queries, idempotency look-ups, readiness, metrics, rebuild) run on a
+// separate pool of `blocking_threads`, never on the I/O threads. Requests on one connection are
+// handled one at a time, so pipelined requests are answered in order.
+//
+// Protection against slow or hostile clients: a request (first byte to last body byte) must
+// arrive within `request_timeout`; an idle keep-alive connection is closed after `idle_timeout`;
+// a response must be taken within `request_timeout`. Headers over `max_header_bytes` get 431,
+// bodies over `max_body_bytes` get 413, both with a JSON body, and the connection is closed.
+// Past `max_connections` open connections, a new connection is answered 503 and closed.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/service_api.h"
+#include "domain/expected.h"
+
+namespace ordinal {
+
+struct HttpServerOptions {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
+    int threads = 2;
+    int blocking_threads = 4;
+    std::size_t max_connections = 10000;
+    std::size_t max_body_bytes = 64 * 1024;
+    std::size_t max_header_bytes = 16 * 1024;
+    std::chrono::milliseconds request_timeout{10000};
+    std::chrono::milliseconds idle_timeout{60000};
+};
+
+class HttpServer {
+public:
+    virtual ~HttpServer() = default;  // stops the server
+    virtual std::uint16_t port() const = 0;  // the bound port
+    // Stops accepting, answers requests that arrive from now on with 503 and closes their
+    // connections, waits for the requests in flight to be answered (a consistency wait lasts at
+    // most 10 s), then stops the I/O threads. Call before the services in ServiceApi go away.
+    // Idempotent; must not be called from a callback of the server itself.
+    virtual void stop() = 0;
+};
+
+// Binds host:port, starts the I/O and blocking threads and returns. Errors (bad address, port in
+// use) are human-readable.
+Expected<std::unique_ptr<HttpServer>, std::string> start_http_server(const HttpServerOptions& options, ServiceApi api);
+
+}  // namespace ordinal

@@ -1,0 +1,118 @@
+#include "adapters/http/request_handler.h"
+
+#include <chrono>
+#include <exception>
+#include <memory>
+
+#include "adapters/http/error_mapping.h"
+#include "adapters/http/header_values.h"
+
+namespace ordinal {
+namespace {
+
+// Wraps a Respond so that it runs at most once, whatever path (callback, exception) gets there
+// first: the contract of handle() is "exactly once".
+Respond once(Respond respond) {
+    auto state = std::make_shared<std::pair<std::atomic<bool>, Respond>>();
+    state->first.store(false);
+    state->second = std::move(respond);
+    return [state](HttpAnswer answer) {
+        if (!state->first.exchange(true)) {
+            Respond r = std::move(state->second);
+            r(std::move(answer));
+        }
+    };
+}
+
+HttpAnswer internal_error() {
+    return error_answer(500, "internal", "the request could not be processed");
+}
+
+// Metrics labels must stay few: hostile clients choose methods and paths freely.
+std::string_view method_label(std::string_view method) {
+    for (std::string_view known : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
+        if (method == known) return known;
+    }
+    return "other";
+}
+
+}  // namespace
+
+RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document)
+    : api_(std::move(api)), run_blocking_(std::move(run_blocking)), openapi_document_(openapi_document) {}
+
+void RequestHandler::handle(HttpRequest request, Respond respond) {
+    const auto [path, query] = split_target(request.target);
+    const auto route = match_route(path);
+    const std::string method(method_label(request.method));
+    const std::string label(route ? route_label(route->id) : std::string_view("unmatched"));
+    const auto started = std::chrono::steady_clock::now();
+
+    Respond reply = once([this, method, label, started, respond = std::move(respond)](HttpAnswer answer) {
+        if (api_.metrics) {
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            api_.metrics
+                ->counter("ordinal_http_requests_total", "HTTP requests by method, route and status",
+                          {{"method", method}, {"route", label}, {"status", std::to_string(answer.status)}})
+                .inc();
+            api_.metrics
+                ->histogram("ordinal_http_request_duration_seconds", "HTTP request latency by method and route",
+                            {{"method", method}, {"route", label}})
+                .observe(secs);
+        }
+        respond(std::move(answer));
+    });
+
+    try {
+        if (!route) return reply(not_found());
+        if (!method_allowed(route->id, request.method)) {
+            HttpAnswer a = error_answer(405, "method_not_allowed",
+                                        "this resource allows " + std::string(allowed_methods(route->id)));
+            a.headers.emplace_back("Allow", std::string(allowed_methods(route->id)));
+            return reply(std::move(a));
+        }
+        if (is_admin(route->id, request.method) && !api_.admin_token.empty() &&
+            !bearer_token_matches(request.authorization, api_.admin_token)) {
+            HttpAnswer a = error_answer(401, "unauthorized", "this endpoint requires the admin bearer token");
+            a.headers.emplace_back("WWW-Authenticate", "Bearer");
+            return reply(std::move(a));
+        }
+        dispatch(*route, query, request, reply);
+    } catch (const std::exception&) {
+        reply(internal_error());  // a no-op if an answer already went out
+    }
+}
+
+void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request,
+                              const Respond& respond) {
+    switch (route.id) {
+        case RouteId::Healthz: return respond(json_answer(200, write_health_json()));
+        case RouteId::Readyz: return handle_readyz(respond);
+        case RouteId::Metrics: return handle_metrics(respond);
+        case RouteId::OpenApi: return handle_openapi(respond);
+        case RouteId::AdminStatus: return handle_admin_status(respond);
+        case RouteId::AdminRebuild: return handle_rebuild(respond);
+        case RouteId::Product:
+            if (request.method == "PUT") return handle_command(CommandKind::UpsertProduct, route.param, request, respond);
+            return handle_query(route, query, request, respond);
+        case RouteId::Orders: return handle_command(CommandKind::PlaceOrder, {}, request, respond);
+        case RouteId::OrderPay: return handle_command(CommandKind::PayOrder, route.param, request, respond);
+        case RouteId::OrderShip: return handle_command(CommandKind::ShipOrder, route.param, request, respond);
+        case RouteId::OrderCancel: return handle_command(CommandKind::CancelOrder, route.param, request, respond);
+        case RouteId::Order:
+        case RouteId::UserOrders: return handle_query(route, query, request, respond);
+    }
+    respond(not_found());
+}
+
+void RequestHandler::blocking(const Respond& respond, std::function<HttpAnswer()> work) {
+    run_blocking_([respond, work = std::move(work)] {
+        try {
+            respond(work());
+        } catch (const std::exception&) {
+            respond(internal_error());
+        }
+    });
+}
+
+}  // namespace ordinal

@@ -1,0 +1,69 @@
+#pragma once
+// Routes a request to its endpoint and produces the answer, with no knowledge of sockets: the
+// session (http_session.cpp) feeds it parsed requests, tests can call it directly.
+//
+// Checks, in order: path (404) -> method (405 + Allow) -> admin token (401) -> endpoint.
+// Command endpoints then check Content-Type (415), then the body, key and fields via
+// codec/command_json.h, looking up a used key before answering 400 (a repeat wins over a 400).
+// Query endpoints check the path parameter (404 when it cannot name a resource), the
+// consistency headers and paging parameters (400), wait on the consistency gate when a token is
+// given, and only then read the read store.
+//
+// Thread-safety: handle() may be called concurrently. Blocking work (store reads, idempotency
+// look-ups, readiness, metrics rendering, rebuild) goes to the injected BlockingRunner. The
+// handler must outlive every request it was given until that request was answered.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "adapters/http/http_types.h"
+#include "adapters/http/route_table.h"
+#include "codec/command_json.h"
+#include "core/service_api.h"
+#include "domain/consistency_token.h"
+
+namespace ordinal {
+
+// Runs `job` on a thread where blocking is fine (never an I/O thread).
+using BlockingRunner = std::function<void(std::function<void()> job)>;
+
+class RequestHandler {
+public:
+    // `openapi_document`: the body of GET /openapi.json (empty: 404).
+    RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document);
+
+    // Calls `respond` exactly once, on this thread or another one.
+    void handle(HttpRequest request, Respond respond);
+
+private:
+    void dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request, const Respond& respond);
+
+    // Runs `work` on the blocking runner and responds with its answer (500 if it throws).
+    void blocking(const Respond& respond, std::function<HttpAnswer()> work);
+
+    // command_endpoints.cpp
+    void handle_command(CommandKind kind, std::string target, HttpRequest& request, const Respond& respond);
+    void answer_rejection(CommandRejection rejection, bool place_order, const Respond& respond);
+
+    // query_endpoints.cpp
+    void handle_query(const RouteMatch& route, std::string_view query, const HttpRequest& request,
+                      const Respond& respond);
+    void read_when_consistent(const VersionVector& wanted, std::chrono::milliseconds wait,
+                              std::function<HttpAnswer()> read, const Respond& respond);
+
+    // ops_endpoints.cpp
+    void handle_readyz(const Respond& respond);
+    void handle_metrics(const Respond& respond);
+    void handle_openapi(const Respond& respond);
+    void handle_admin_status(const Respond& respond);
+    void handle_rebuild(const Respond& respond);
+
+    ServiceApi api_;
+    BlockingRunner run_blocking_;
+    std::string_view openapi_document_;
+    std::atomic<bool> rebuild_running_{false};
+};
+
+}  // namespace ordinal

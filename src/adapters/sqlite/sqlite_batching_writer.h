@@ -1,0 +1,99 @@
+#pragma once
+// The write store's single writer: one thread owns the write connection and runs every write.
+// Commands queue up while a commit is in flight and then share the next transaction, and so one
+// fsync: this group commit is what gives the embedded store its throughput.
+//
+// A batch is BEGIN IMMEDIATE; per job SAVEPOINT, the job, then RELEASE (accepted) or ROLLBACK TO
+// (rejected, or the store failed for that job alone); COMMIT. Callbacks run only after COMMIT
+// returned, each with its own job's outcome; if the batch cannot commit, every job in it gets
+// StoreError{Unavailable}. Thread-safe.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "adapters/sqlite/sqlite_connection.h"
+#include "ports/clock.h"
+#include "ports/write_store.h"
+
+namespace ordinal::sqlite {
+
+struct BatchingWriterOptions {
+    std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
+    std::size_t max_batch = 256;    // jobs per transaction
+};
+
+class SqliteBatchingWriter {
+  public:
+    // Takes the (migrated) write connection and starts the writer thread.
+    SqliteBatchingWriter(Connection conn, const Clock& clock, IdGenerator& ids,
+                         BatchingWriterOptions options);
+    // stop(), then closes the connection.
+    ~SqliteBatchingWriter();
+    SqliteBatchingWriter(const SqliteBatchingWriter&) = delete;
+    SqliteBatchingWriter& operator=(const SqliteBatchingWriter&) = delete;
+
+    // Queues a command. `done` runs once on the writer thread, or right here with Overloaded when
+    // the queue is full or Unavailable once stopping. `done` must not block for long: the next
+    // batch waits for it.
+    void submit(CommandRequest request, WriteStore::Done done);
+
+    // Sets relay_state.published_seq = max(published_seq, seq) in the writer's next batch and
+    // waits for its commit. Never refused for a full queue: marking is what drains the outbox.
+    // Must not be called from a `done` callback or the commit listener (it would wait for itself:
+    // returns Internal).
+    Expected<void, StoreError> advance_published_seq(std::int64_t seq);
+
+    // Runs on the writer thread after each commit that appended events.
+    void set_commit_listener(std::function<void()> listener);
+
+    // Lets the batch in flight finish, fails every queued job with Unavailable and joins the
+    // thread. Idempotent.
+    void stop();
+
+  private:
+    struct CommandJob {
+        CommandRequest request;
+        WriteStore::Done done;
+        CommandOutcome outcome;
+        std::int64_t events_appended = 0;
+    };
+    struct PublishJob {
+        std::int64_t seq = 0;
+        std::promise<std::optional<StoreError>> done;
+        std::optional<StoreError> outcome;
+    };
+    using Job = std::variant<CommandJob, PublishJob>;
+
+    void loop();
+    std::vector<Job> take_batch();  // empty once stopping
+    void run_batch(std::vector<Job>& batch);
+    // Runs one job inside a savepoint. Returns false if the whole transaction was lost.
+    bool run_in_savepoint(Job& job);
+    void run_job(CommandJob& job);
+    void run_job(PublishJob& job);
+    static void deliver(Job& job);                       // the job's own outcome
+    static void deliver(Job& job, const StoreError& e);  // a failure instead of it
+
+    Connection conn_;  // used only by the writer thread
+    const Clock& clock_;
+    IdGenerator& ids_;
+    BatchingWriterOptions options_;  // fixed after construction
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Job> queue_;                  // guarded by mu_
+    std::size_t queued_commands_ = 0;        // guarded by mu_
+    bool stopping_ = false;                  // guarded by mu_
+    std::function<void()> commit_listener_;  // guarded by mu_
+    std::mutex stop_mu_;                     // serializes stop() callers
+    std::thread thread_;
+};
+
+}  // namespace ordinal::sqlite

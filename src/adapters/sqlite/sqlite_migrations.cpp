@@ -1,0 +1,189 @@
+#include "adapters/sqlite/sqlite_migrations.h"
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace ordinal::sqlite {
+namespace {
+
+// The events table is both the outbox and the permanent event log: rows are never deleted. One
+// writer assigns `seq` in commit order, so "pending" is simply seq > relay_state.published_seq.
+constexpr Migration kWriteStore[] = {
+    {1, "initial write model, idempotency and outbox", R"sql(
+CREATE TABLE products (
+    sku         TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    currency    TEXT NOT NULL,
+    price_minor INTEGER NOT NULL,
+    stock       INTEGER,              -- NULL = unlimited
+    reserved    INTEGER NOT NULL,
+    stock_seq   INTEGER NOT NULL,
+    version     INTEGER NOT NULL
+);
+CREATE TABLE orders (
+    order_id    TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    currency    TEXT NOT NULL,
+    lines       TEXT NOT NULL,        -- JSON [{sku,qty,unitPriceMinor}]
+    total_minor INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE idempotency (
+    key          TEXT PRIMARY KEY,
+    fingerprint  TEXT NOT NULL,
+    command_type TEXT NOT NULL,
+    event_id     TEXT NOT NULL,
+    stream_type  TEXT NOT NULL,
+    stream_id    TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    token        TEXT NOT NULL,
+    created_ms   INTEGER NOT NULL
+);
+CREATE TABLE events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id       TEXT NOT NULL UNIQUE,
+    stream_type    TEXT NOT NULL,
+    stream_id      TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    type           TEXT NOT NULL,
+    occurred_at    TEXT NOT NULL,
+    causation_id   TEXT NOT NULL,
+    schema_version INTEGER NOT NULL,
+    data           TEXT NOT NULL,
+    created_ms     INTEGER NOT NULL,
+    UNIQUE (stream_type, stream_id, version)
+);
+CREATE TABLE relay_state (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    published_seq INTEGER NOT NULL
+);
+INSERT INTO relay_state (id, published_seq) VALUES (1, 0);
+)sql"},
+};
+
+// products_view.version 0 marks a placeholder row: its stock was seen (from an order's stock
+// change) before the product's first ProductUpserted.
+constexpr Migration kReadStore[] = {
+    {1, "initial order and product views, bus positions", R"sql(
+CREATE TABLE orders_view (
+    order_id    TEXT PRIMARY KEY,
+    user_id     TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    currency    TEXT NOT NULL,
+    items       TEXT NOT NULL,        -- JSON [{sku,qty,unitPriceMinor}]
+    total_minor INTEGER NOT NULL,
+    version     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX orders_view_by_user ON orders_view (user_id, created_at DESC, order_id DESC);
+CREATE TABLE products_view (
+    sku         TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    currency    TEXT NOT NULL,
+    price_minor INTEGER NOT NULL,
+    stock       INTEGER,              -- NULL = unlimited
+    stock_seq   INTEGER NOT NULL,
+    version     INTEGER NOT NULL
+);
+CREATE TABLE bus_positions (
+    partition TEXT PRIMARY KEY,
+    "offset"  INTEGER NOT NULL
+);
+)sql"},
+};
+
+constexpr const char* kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    applied_ms INTEGER NOT NULL
+)
+)sql";
+
+using AppliedMigrations = std::map<std::int64_t, std::string>;  // version -> name
+
+AppliedMigrations applied_migrations(Connection& conn) {
+    AppliedMigrations out;
+    Query q = conn.query("SELECT version, name FROM schema_migrations");
+    while (q.next()) out.emplace(q.int64(0), q.text(1));
+    return out;
+}
+
+// Names are compared too: they tell a write-store file from a read-store file, which would
+// otherwise both look like "version 1 applied".
+void reject_foreign_migrations(const AppliedMigrations& applied,
+                               std::span<const Migration> migrations, const Connection& conn) {
+    for (const auto& [version, name] : applied) {
+        const Migration* known = nullptr;
+        for (const Migration& m : migrations) {
+            if (m.version == version) known = &m;
+        }
+        if (!known) {
+            throw StoreFailure(internal_error("sqlite: " + conn.path() + " has schema version " +
+                                              std::to_string(version) +
+                                              ", unknown to this release"));
+        }
+        if (name != known->name) {
+            throw StoreFailure(internal_error("sqlite: " + conn.path() +
+                                              " holds another store's schema ('" + name + "')"));
+        }
+    }
+}
+
+std::int64_t wall_clock_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::span<const Migration> write_store_migrations() {
+    return kWriteStore;
+}
+std::span<const Migration> read_store_migrations() {
+    return kReadStore;
+}
+
+void apply_migrations(Connection& conn, std::span<const Migration> migrations) {
+    Transaction tx(conn, Transaction::Mode::Immediate);
+    conn.exec_script(kCreateMigrationsTable);
+    const auto applied = applied_migrations(conn);
+    reject_foreign_migrations(applied, migrations, conn);
+    for (const Migration& m : migrations) {
+        if (applied.count(m.version)) continue;
+        conn.exec_script(m.sql);
+        conn.exec("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
+                  m.version, m.name, wall_clock_ms());
+    }
+    tx.commit();
+}
+
+void check_migrations_applied(Connection& conn, std::span<const Migration> migrations) {
+    Transaction tx(conn, Transaction::Mode::Deferred);
+    bool has_table = false;
+    {
+        Query q = conn.query(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'");
+        has_table = q.next();
+    }
+    if (!has_table)
+        throw StoreFailure(
+            internal_error("sqlite: " + conn.path() + " has no schema (run migrate)"));
+    const auto applied = applied_migrations(conn);
+    reject_foreign_migrations(applied, migrations, conn);
+    for (const Migration& m : migrations) {
+        if (!applied.count(m.version)) {
+            throw StoreFailure(internal_error("sqlite: " + conn.path() + " lacks schema version " +
+                                              std::to_string(m.version) + " (run migrate)"));
+        }
+    }
+    tx.commit();
+}
+
+}  // namespace ordinal::sqlite

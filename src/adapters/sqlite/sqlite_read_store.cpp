@@ -1,0 +1,199 @@
+// ReadStore over a second SQLite file. The projector's writes go through one connection under a
+// mutex; queries use a pool of read-only connections and run beside them (WAL).
+#include <memory>
+#include <mutex>
+
+#include "adapters/sqlite/sqlite_connection_pool.h"
+#include "adapters/sqlite/sqlite_migrations.h"
+#include "adapters/sqlite/sqlite_port_guard.h"
+#include "adapters/sqlite/sqlite_projection.h"
+#include "adapters/sqlite/sqlite_stores.h"
+#include "codec/event_json.h"
+
+namespace ordinal {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+using sqlite::SqliteConnectionPool;
+using sqlite::Transaction;
+
+constexpr const char* kOrderColumns =
+    "SELECT order_id, user_id, status, currency, items, total_minor, version, created_at, "
+    "updated_at "
+    "FROM orders_view ";
+
+[[noreturn]] void corrupt(const std::string& what) {
+    throw StoreFailure(sqlite::internal_error("sqlite: corrupt read-model row: " + what));
+}
+
+Order read_order_row(const Query& q) {
+    Order o;
+    o.id = q.text(0);
+    o.user_id = q.text(1);
+    const auto status = parse_order_status(q.text(2));
+    if (!status) corrupt("order " + o.id + " has status '" + q.text(2) + "'");
+    o.status = *status;
+    o.currency = q.text(3);
+    auto lines = decode_order_lines(q.text(4));
+    if (!lines) corrupt("order " + o.id + " items: " + lines.error());
+    o.lines = std::move(*lines);
+    o.total_minor = q.int64(5);
+    o.version = q.int64(6);
+    o.created_at = q.text(7);
+    o.updated_at = q.text(8);
+    return o;
+}
+
+class SqliteReadStore final : public ReadStore {
+  public:
+    SqliteReadStore(Connection writer, std::unique_ptr<SqliteConnectionPool> readers)
+        : writer_(std::move(writer)), readers_(std::move(readers)) {}
+
+    Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
+                                                 const BusPosition& position) override {
+        std::lock_guard lock(write_mu_);
+        return sqlite::guard_port([&] {
+            Transaction tx(writer_, Transaction::Mode::Immediate);  // rolled back on any throw
+            ProjectionResult result = sqlite::project_events(writer_, events, position);
+            tx.commit();
+            return result;
+        });
+    }
+
+    Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
+        return sqlite::guard_port([&]() -> std::optional<Order> {
+            auto conn = readers_->acquire();
+            Query q = conn->query(std::string(kOrderColumns) + "WHERE order_id = ?", order_id);
+            if (!q.next()) return std::nullopt;
+            return read_order_row(q);
+        });
+    }
+
+    Expected<OrderPage, StoreError> list_user_orders(
+        const std::string& user_id, std::size_t limit,
+        const std::optional<OrderCursor>& after) override {
+        return sqlite::guard_port([&] {
+            OrderPage page;
+            if (limit == 0) return page;
+            auto conn = readers_->acquire();
+            // One row more than asked tells whether another page exists. The row-value comparison
+            // lets the (user_id, created_at DESC, order_id DESC) index seek straight to the cursor.
+            const std::int64_t fetch = static_cast<std::int64_t>(limit) + 1;
+            Query q =
+                after
+                    ? conn->query(std::string(kOrderColumns) +
+                                      "WHERE user_id = ?1 AND (created_at, order_id) < (?2, ?3) "
+                                      "ORDER BY created_at DESC, order_id DESC LIMIT ?4",
+                                  user_id, after->created_at, after->order_id, fetch)
+                    : conn->query(
+                          std::string(kOrderColumns) +
+                              "WHERE user_id = ?1 ORDER BY created_at DESC, order_id DESC LIMIT ?2",
+                          user_id, fetch);
+            while (q.next()) page.orders.push_back(read_order_row(q));
+            if (page.orders.size() > limit) {
+                page.orders.resize(limit);
+                page.next = OrderCursor{page.orders.back().created_at, page.orders.back().id};
+            }
+            return page;
+        });
+    }
+
+    Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) override {
+        return sqlite::guard_port([&]() -> std::optional<ProductView> {
+            auto conn = readers_->acquire();
+            // version 0 is a placeholder holding stock only: the product is not known yet.
+            Query q = conn->query(
+                "SELECT name, currency, price_minor, stock, version FROM products_view WHERE sku = "
+                "? AND version > 0",
+                sku);
+            if (!q.next()) return std::nullopt;
+            ProductView p;
+            p.sku = sku;
+            p.name = q.text(0);
+            p.currency = q.text(1);
+            p.price_minor = q.int64(2);
+            p.stock = q.opt_int64(3);
+            p.version = q.int64(4);
+            return p;
+        });
+    }
+
+    Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_stream_version(*conn, stream);
+        });
+    }
+
+    Expected<std::int64_t, StoreError> bus_position(const std::string& partition) override {
+        return sqlite::guard_port([&]() -> std::int64_t {
+            auto conn = readers_->acquire();
+            Query q =
+                conn->query("SELECT \"offset\" FROM bus_positions WHERE partition = ?", partition);
+            return q.next() ? q.int64(0) : 0;
+        });
+    }
+
+    Expected<ProjectionStats, StoreError> stats() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            Transaction snapshot(*conn, Transaction::Mode::Deferred);
+            ProjectionStats stats;
+            {
+                Query q = conn->query(
+                    "SELECT (SELECT COUNT(*) FROM orders_view) + (SELECT COUNT(*) FROM "
+                    "products_view WHERE version > 0)");
+                if (q.next()) stats.streams = q.int64(0);
+            }
+            {
+                Query q = conn->query(
+                    "SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
+                while (q.next()) stats.positions.push_back(BusPosition{q.text(0), q.int64(1)});
+            }
+            snapshot.commit();
+            return stats;
+        });
+    }
+
+    Expected<void, StoreError> reset() override {
+        std::lock_guard lock(write_mu_);
+        return sqlite::guard_port([&] {
+            Transaction tx(writer_, Transaction::Mode::Immediate);
+            writer_.exec("DELETE FROM orders_view");
+            writer_.exec("DELETE FROM products_view");
+            writer_.exec("DELETE FROM bus_positions");
+            tx.commit();
+        });
+    }
+
+    Expected<void, StoreError> check_ready() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            sqlite::check_migrations_applied(*conn, sqlite::read_store_migrations());
+        });
+    }
+
+  private:
+    std::mutex write_mu_;
+    Connection writer_;  // guarded by write_mu_
+    std::unique_ptr<SqliteConnectionPool> readers_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
+    const SqliteReadStoreOptions& options) {
+    return sqlite::guard_port([&]() -> std::unique_ptr<ReadStore> {
+        if (options.path.empty())
+            throw StoreFailure(sqlite::internal_error("sqlite: read store path is empty"));
+        sqlite::ConnectionOptions conn_options;
+        conn_options.path = options.path;
+        Connection writer = Connection::open(conn_options);
+        sqlite::apply_migrations(writer, sqlite::read_store_migrations());
+        auto readers = std::make_unique<SqliteConnectionPool>(options.path, options.readers);
+        return std::make_unique<SqliteReadStore>(std::move(writer), std::move(readers));
+    });
+}
+
+}  // namespace ordinal

@@ -1,0 +1,179 @@
+#include "adapters/sqlite/sqlite_write_rows.h"
+
+#include "codec/event_json.h"
+
+namespace ordinal::sqlite {
+namespace {
+
+constexpr const char* kSelectEventColumns =
+    "SELECT seq, event_id, stream_type, stream_id, version, type, occurred_at, causation_id, "
+    "schema_version, "
+    "data FROM events ";
+
+[[noreturn]] void corrupt(const std::string& what) {
+    throw StoreFailure(internal_error("sqlite: corrupt row: " + what));
+}
+
+StoredEvent read_event_row(const Query& q) {
+    StoredEvent out;
+    out.seq = q.int64(0);
+    Event& e = out.event;
+    e.event_id = q.text(1);
+    e.stream.type = parse_stored_stream_type(q.text(2));
+    e.stream.id = q.text(3);
+    e.version = q.int64(4);
+    const std::string type = q.text(5);
+    e.occurred_at = q.text(6);
+    e.causation_id = q.text(7);
+    e.schema_version = static_cast<int>(q.int64(8));
+    auto data = decode_event_data(type, q.text(9));
+    if (!data) corrupt("event seq " + std::to_string(out.seq) + ": " + data.error());
+    e.data = std::move(*data);
+    return out;
+}
+
+std::vector<StoredEvent> read_events(Query& q) {
+    std::vector<StoredEvent> out;
+    while (q.next()) out.push_back(read_event_row(q));
+    return out;
+}
+
+}  // namespace
+
+StreamType parse_stored_stream_type(const std::string& text) {
+    if (text == stream_type_name(StreamType::Product)) return StreamType::Product;
+    if (text == stream_type_name(StreamType::Order)) return StreamType::Order;
+    corrupt("unknown stream type '" + text + "'");
+}
+
+std::optional<IdempotencyRecord> select_idempotency(Connection& conn, const std::string& key) {
+    Query q = conn.query(
+        "SELECT fingerprint, command_type, event_id, stream_type, stream_id, version, token, "
+        "created_ms "
+        "FROM idempotency WHERE key = ?",
+        key);
+    if (!q.next()) return std::nullopt;
+    IdempotencyRecord r;
+    r.key = key;
+    r.fingerprint = q.text(0);
+    r.command_type = q.text(1);
+    r.ack.duplicate = false;
+    r.ack.event_id = q.text(2);
+    r.ack.stream.type = parse_stored_stream_type(q.text(3));
+    r.ack.stream.id = q.text(4);
+    r.ack.version = q.int64(5);
+    r.ack.consistency_token = q.text(6);
+    r.created_unix_ms = q.int64(7);
+    return r;
+}
+
+void insert_idempotency(Connection& conn, const IdempotencyRecord& r) {
+    conn.exec(
+        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
+        "stream_id, version, token, "
+        "created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        r.key, r.fingerprint, r.command_type, r.ack.event_id, stream_type_name(r.ack.stream.type),
+        r.ack.stream.id, r.ack.version, r.ack.consistency_token, r.created_unix_ms);
+}
+
+std::optional<Product> select_product(Connection& conn, const std::string& sku) {
+    Query q = conn.query(
+        "SELECT name, currency, price_minor, stock, reserved, stock_seq, version FROM products "
+        "WHERE sku = ?",
+        sku);
+    if (!q.next()) return std::nullopt;
+    Product p;
+    p.sku = sku;
+    p.name = q.text(0);
+    p.currency = q.text(1);
+    p.price_minor = q.int64(2);
+    p.stock = q.opt_int64(3);
+    p.reserved = q.int64(4);
+    p.stock_seq = q.int64(5);
+    p.version = q.int64(6);
+    return p;
+}
+
+void upsert_product(Connection& conn, const Product& p) {
+    conn.exec(
+        "INSERT INTO products (sku, name, currency, price_minor, stock, reserved, stock_seq, "
+        "version) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT (sku) DO UPDATE SET name = ?2, currency = ?3, price_minor = ?4, stock = ?5, "
+        "reserved = ?6, "
+        "stock_seq = ?7, version = ?8",
+        p.sku, p.name, p.currency, p.price_minor, p.stock, p.reserved, p.stock_seq, p.version);
+}
+
+std::optional<Order> select_order(Connection& conn, const std::string& order_id) {
+    Query q = conn.query(
+        "SELECT user_id, status, currency, lines, total_minor, version, created_at, updated_at "
+        "FROM orders WHERE order_id = ?",
+        order_id);
+    if (!q.next()) return std::nullopt;
+    Order o;
+    o.id = order_id;
+    o.user_id = q.text(0);
+    const auto status = parse_order_status(q.text(1));
+    if (!status) corrupt("order " + order_id + " has status '" + q.text(1) + "'");
+    o.status = *status;
+    o.currency = q.text(2);
+    auto lines = decode_order_lines(q.text(3));
+    if (!lines) corrupt("order " + order_id + " lines: " + lines.error());
+    o.lines = std::move(*lines);
+    o.total_minor = q.int64(4);
+    o.version = q.int64(5);
+    o.created_at = q.text(6);
+    o.updated_at = q.text(7);
+    return o;
+}
+
+void upsert_order(Connection& conn, const Order& o) {
+    // Lines never change after placement, but writing them again keeps this one statement.
+    conn.exec(
+        "INSERT INTO orders (order_id, user_id, status, currency, lines, total_minor, version, "
+        "created_at, "
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+        "ON CONFLICT (order_id) DO UPDATE SET user_id = ?2, status = ?3, currency = ?4, lines = "
+        "?5, "
+        "total_minor = ?6, version = ?7, created_at = ?8, updated_at = ?9",
+        o.id, o.user_id, order_status_name(o.status), o.currency, encode_order_lines(o.lines),
+        o.total_minor, o.version, o.created_at, o.updated_at);
+}
+
+void insert_event(Connection& conn, const Event& e, std::int64_t created_ms) {
+    conn.exec(
+        "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
+        "causation_id, "
+        "schema_version, data, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        e.event_id, stream_type_name(e.stream.type), e.stream.id, e.version,
+        event_type_name(e.data), e.occurred_at, e.causation_id, e.schema_version,
+        encode_event_data(e.data), created_ms);
+}
+
+std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,
+                                             std::size_t limit) {
+    Query q = conn.query(std::string(kSelectEventColumns) + "WHERE seq > ? ORDER BY seq LIMIT ?",
+                         after_seq, limit);
+    return read_events(q);
+}
+
+std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit) {
+    Query q = conn.query(
+        std::string(kSelectEventColumns) +
+            "WHERE seq > (SELECT published_seq FROM relay_state WHERE id = 1) ORDER BY seq LIMIT ?",
+        limit);
+    return read_events(q);
+}
+
+std::int64_t select_published_seq(Connection& conn) {
+    Query q = conn.query("SELECT published_seq FROM relay_state WHERE id = 1");
+    if (!q.next()) corrupt("relay_state has no row");
+    return q.int64(0);
+}
+
+void advance_published_seq(Connection& conn, std::int64_t seq) {
+    conn.exec("UPDATE relay_state SET published_seq = max(published_seq, ?) WHERE id = 1", seq);
+}
+
+}  // namespace ordinal::sqlite

@@ -1,0 +1,44 @@
+#pragma once
+// The write store's rows and the statements that read and write them, shared by the writer's
+// transaction and the store's reader connections. All throw StoreFailure (Internal for a row
+// that cannot be decoded: the file is corrupt or was written by an incompatible release).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/sqlite/sqlite_connection.h"
+#include "domain/events.h"
+#include "domain/order.h"
+#include "domain/product.h"
+#include "ports/command_types.h"
+#include "ports/write_store.h"
+
+namespace ordinal::sqlite {
+
+std::optional<IdempotencyRecord> select_idempotency(Connection& conn, const std::string& key);
+void insert_idempotency(Connection& conn, const IdempotencyRecord& record);
+
+std::optional<Product> select_product(Connection& conn, const std::string& sku);
+void upsert_product(Connection& conn, const Product& product);
+
+std::optional<Order> select_order(Connection& conn, const std::string& order_id);
+void upsert_order(Connection& conn, const Order& order);
+
+// Appends to the outbox; `created_ms` is the wall clock at commit time, for the outbox age.
+void insert_event(Connection& conn, const Event& event, std::int64_t created_ms);
+
+// Up to `limit` events with seq > after_seq, in seq order (the event log).
+std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,
+                                             std::size_t limit);
+// Up to `limit` events with seq > relay_state.published_seq, in seq order (the outbox).
+std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit);
+
+std::int64_t select_published_seq(Connection& conn);
+// published_seq = max(published_seq, seq): marking is idempotent and never moves backwards.
+void advance_published_seq(Connection& conn, std::int64_t seq);
+
+// Text forms of enums as stored in the rows; throw StoreFailure (Internal) on unknown text.
+StreamType parse_stored_stream_type(const std::string& text);
+
+}  // namespace ordinal::sqlite

@@ -1,0 +1,129 @@
+// WriteStore over one SQLite file: commands go through the single batching writer; reads (relay,
+// rebuilds, idempotency lookups) use a small pool of read-only connections beside it.
+#include <algorithm>
+#include <memory>
+
+#include "adapters/sqlite/sqlite_batching_writer.h"
+#include "adapters/sqlite/sqlite_connection_pool.h"
+#include "adapters/sqlite/sqlite_migrations.h"
+#include "adapters/sqlite/sqlite_port_guard.h"
+#include "adapters/sqlite/sqlite_stores.h"
+#include "adapters/sqlite/sqlite_write_rows.h"
+
+namespace ordinal {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+using sqlite::SqliteBatchingWriter;
+using sqlite::SqliteConnectionPool;
+using sqlite::Transaction;
+
+class SqliteWriteStore final : public WriteStore {
+  public:
+    SqliteWriteStore(std::unique_ptr<SqliteConnectionPool> readers,
+                     std::unique_ptr<SqliteBatchingWriter> writer, const Clock& clock)
+        : readers_(std::move(readers)), writer_(std::move(writer)), clock_(clock) {}
+
+    ~SqliteWriteStore() override { writer_->stop(); }
+
+    void submit(CommandRequest request, Done done) override {
+        writer_->submit(std::move(request), std::move(done));
+    }
+
+    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+        const std::string& key) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_idempotency(*conn, key);
+        });
+    }
+
+    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_pending_events(*conn, limit);
+        });
+    }
+
+    Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) override {
+        if (events.empty()) return {};
+        const auto newest = std::max_element(
+            events.begin(), events.end(),
+            [](const StoredEvent& a, const StoredEvent& b) { return a.seq < b.seq; });
+        // Through the writer thread: it owns the write lock, so this never waits on busy_timeout.
+        return writer_->advance_published_seq(newest->seq);
+    }
+
+    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq,
+                                                            std::size_t limit) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_events_after(*conn, after_seq, limit);
+        });
+    }
+
+    Expected<OutboxStats, StoreError> outbox_stats() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            Transaction snapshot(*conn, Transaction::Mode::Deferred);  // one consistent view
+            OutboxStats stats;
+            stats.published_seq = sqlite::select_published_seq(*conn);
+            {
+                Query q = conn->query("SELECT COUNT(*), MIN(created_ms) FROM events WHERE seq > ?",
+                                      stats.published_seq);
+                if (q.next()) {
+                    stats.pending = q.int64(0);
+                    if (const auto oldest = q.opt_int64(1)) {
+                        stats.oldest_pending_age_ms =
+                            std::max<std::int64_t>(0, clock_.unix_ms() - *oldest);
+                    }
+                }
+            }
+            {
+                Query q = conn->query("SELECT COALESCE(MAX(seq), 0) FROM events");
+                if (q.next()) stats.last_seq = q.int64(0);
+            }
+            snapshot.commit();
+            return stats;
+        });
+    }
+
+    Expected<void, StoreError> check_ready() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            sqlite::check_migrations_applied(*conn, sqlite::write_store_migrations());
+        });
+    }
+
+    void set_commit_listener(std::function<void()> listener) override {
+        writer_->set_commit_listener(std::move(listener));
+    }
+
+  private:
+    std::unique_ptr<SqliteConnectionPool> readers_;
+    std::unique_ptr<SqliteBatchingWriter> writer_;
+    const Clock& clock_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<WriteStore>, StoreError> make_sqlite_write_store(
+    const SqliteWriteStoreOptions& options, const Clock& clock, IdGenerator& ids) {
+    return sqlite::guard_port([&]() -> std::unique_ptr<WriteStore> {
+        if (options.path.empty())
+            throw StoreFailure(sqlite::internal_error("sqlite: write store path is empty"));
+        sqlite::ConnectionOptions conn_options;
+        conn_options.path = options.path;
+        conn_options.durable = options.durable;
+        Connection conn = Connection::open(conn_options);
+        sqlite::apply_migrations(conn, sqlite::write_store_migrations());
+        auto readers = std::make_unique<SqliteConnectionPool>(options.path, options.readers);
+        auto writer = std::make_unique<SqliteBatchingWriter>(
+            std::move(conn), clock, ids,
+            sqlite::BatchingWriterOptions{options.max_queue, options.max_batch});
+        return std::make_unique<SqliteWriteStore>(std::move(readers), std::move(writer), clock);
+    });
+}
+
+}  // namespace ordinal

@@ -1,0 +1,291 @@
+#include "app/service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "adapters/http/http_server.h"
+#include "adapters/memory/local_bus.h"
+#include "adapters/memory/lru_idempotency_cache.h"
+#include "adapters/sqlite/sqlite_stores.h"
+#include "app/store_url.h"
+#include "core/command_service.h"
+#include "core/consistency_gate.h"
+#include "core/metrics.h"
+#include "core/projector.h"
+#include "core/relay.h"
+#include "core/service_api.h"
+#include "core/system_clock.h"
+
+#ifndef ORDINAL_VERSION
+#define ORDINAL_VERSION "dev"
+#endif
+
+namespace ordinal {
+
+bool has_role(const Settings& s, const std::string& role) {
+    return std::find(s.roles.begin(), s.roles.end(), role) != s.roles.end();
+}
+
+namespace {
+
+std::string default_sqlite(const Settings& s, const char* file) {
+    return "sqlite://" + (std::filesystem::path(s.data_dir) / file).string();
+}
+
+Expected<StoreUrl, std::string> store_url(const std::string& given, const Settings& s, const char* file) {
+    return parse_store_url(given.empty() ? default_sqlite(s, file) : given);
+}
+
+Expected<void, std::string> ensure_parent_dir(const std::string& path) {
+    std::error_code ec;
+    const auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (ec) return unexpected("cannot create directory " + parent.string() + ": " + ec.message());
+    return {};
+}
+
+Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settings& s, const Clock& clock,
+                                                                    IdGenerator& ids) {
+    auto url = store_url(s.write_db, s, "write.db");
+    if (!url) return unexpected(url.error());
+    if (url->scheme != "sqlite") return unexpected("write store '" + url->scheme + "' is not supported yet");
+    if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
+    SqliteWriteStoreOptions opts;
+    opts.path = url->target;
+    opts.max_queue = s.writer_queue;
+    opts.max_batch = s.writer_batch;
+    opts.durable = s.durable;
+    auto store = make_sqlite_write_store(opts, clock, ids);
+    if (!store) return unexpected("cannot open the write store: " + store.error().message);
+    return std::move(*store);
+}
+
+Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings& s) {
+    auto url = store_url(s.read_db, s, "read.db");
+    if (!url) return unexpected(url.error());
+    if (url->scheme != "sqlite") return unexpected("read store '" + url->scheme + "' is not supported yet");
+    if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
+    SqliteReadStoreOptions opts;
+    opts.path = url->target;
+    auto store = make_sqlite_read_store(opts);
+    if (!store) return unexpected("cannot open the read store: " + store.error().message);
+    return std::move(*store);
+}
+
+Expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return unexpected("--listen must be HOST:PORT, got " + listen);
+    std::string host = listen.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = -1;
+    try {
+        std::size_t used = 0;
+        port = std::stoi(listen.substr(colon + 1), &used);
+        if (used != listen.size() - colon - 1) port = -1;
+    } catch (...) {
+        port = -1;
+    }
+    if (port < 0 || port > 65535) return unexpected("--listen has an invalid port: " + listen);
+    return std::pair{host.empty() ? std::string("127.0.0.1") : host, static_cast<std::uint16_t>(port)};
+}
+
+class RunningService final : public Service {
+public:
+    ~RunningService() override { stop(); }
+
+    std::uint16_t port() const override { return http_ ? http_->port() : 0; }
+
+    void stop() override {
+        if (stopped_) return;
+        stopped_ = true;
+        // Front to back: no new requests, no new relay rounds, then let the writer drain (its
+        // commit listener may still wake the stopped relay, which is harmless).
+        if (http_) http_->stop();
+        if (relay_) relay_->stop();
+        write_.reset();
+        gate_.reset();
+        spdlog::info("ordinal stopped");
+    }
+
+    Expected<void, std::string> build(const Settings& s) {
+        settings_ = s;
+        for (const auto& r : s.roles) {
+            if (r != "api" && r != "relay" && r != "projector") return unexpected("unknown role '" + r + "'");
+        }
+        const bool api = has_role(s, "api"), relay = has_role(s, "relay"), projector = has_role(s, "projector");
+        if (!api && !relay && !projector) return unexpected(std::string("--roles names no role"));
+
+        auto bus_url = parse_store_url(s.bus);
+        if (!bus_url) return unexpected(bus_url.error());
+        if (bus_url->scheme != "local") return unexpected("bus '" + bus_url->scheme + "' is not supported yet");
+        if (relay != projector) {
+            return unexpected(std::string(
+                "--bus local delivers in-process: the relay and projector roles must run in the same process"));
+        }
+        auto cache_url = parse_store_url(s.cache);
+        if (!cache_url) return unexpected(cache_url.error());
+        if (cache_url->scheme != "memory") return unexpected("cache '" + cache_url->scheme + "' is not supported yet");
+
+        auto write = open_write_store(s, clock_, ids_);
+        if (!write) return unexpected(write.error());
+        write_ = std::move(*write);
+        auto read = open_read_store(s);
+        if (!read) return unexpected(read.error());
+        read_ = std::move(*read);
+        cache_ = make_lru_idempotency_cache(s.idempotency_cache_entries);
+        bus_ = make_local_bus();
+
+        gate_ = std::make_unique<ConsistencyGate>(
+            *read_, projector ? std::chrono::milliseconds(0) : std::chrono::milliseconds(s.gate_poll_ms));
+        commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
+                                                     CommandServiceOptions{s.max_outbox_pending});
+        if (projector) {
+            projector_ = std::make_unique<Projector>(*read_, gate_.get(), metrics_);
+            bus_->subscribe(projector_.get());
+        }
+        if (relay) {
+            relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, RelayOptions{});
+            relay_->set_pending_listener([this](std::int64_t n) { commands_->set_outbox_pending(n); });
+            write_->set_commit_listener([this] { relay_->wake(); });
+            relay_->start();
+        }
+        if (api) {
+            auto started = start_api(s);
+            if (!started) return started;
+        }
+        spdlog::info("ordinal {} serving roles [{}] write={} read={} bus={} cache={}", ORDINAL_VERSION,
+                     fmt::join(s.roles, ","), s.write_db.empty() ? default_sqlite(s, "write.db") : "(configured)",
+                     s.read_db.empty() ? default_sqlite(s, "read.db") : "(configured)", s.bus, s.cache);
+        return {};
+    }
+
+private:
+    Expected<void, std::string> start_api(const Settings& s) {
+        auto listen = parse_listen(s.listen);
+        if (!listen) return unexpected(listen.error());
+        ServiceApi api;
+        api.commands = commands_.get();
+        api.reads = read_.get();
+        api.gate = gate_.get();
+        api.metrics = &metrics_;
+        api.ids = &ids_;
+        api.admin_token = s.admin_token;
+        api.readiness = [this] { return readiness(); };
+        api.status = [this] { return status(); };
+        if (projector_ && relay_) api.rebuild = [this] { return rebuild(); };
+        HttpServerOptions opts;
+        opts.host = listen->first;
+        opts.port = listen->second;
+        opts.threads = s.http_threads;
+        opts.max_connections = s.max_connections;
+        auto server = start_http_server(opts, std::move(api));
+        if (!server) return unexpected("cannot listen on " + s.listen + ": " + server.error());
+        http_ = std::move(*server);
+        spdlog::info("listening on {}:{}", listen->first, http_->port());
+        return {};
+    }
+
+    std::vector<ComponentHealth> readiness() {
+        std::vector<ComponentHealth> out;
+        auto add = [&out](const char* name, const Expected<void, StoreError>& r) {
+            out.push_back(ComponentHealth{name, r.has_value(), r.has_value() ? "ok" : "unreachable"});
+        };
+        add("write_store", write_->check_ready());
+        add("read_store", read_->check_ready());
+        add("bus", bus_->check_ready());
+        out.push_back(ComponentHealth{"idempotency_cache", true, "ok"});
+        return out;
+    }
+
+    StatusReport status() {
+        StatusReport r;
+        r.version = ORDINAL_VERSION;
+        r.roles = settings_.roles;
+        r.components = readiness();
+        if (!write_) return r;
+        if (auto o = write_->outbox_stats()) {
+            r.outbox = *o;
+            r.outbox_known = true;
+        }
+        if (auto p = read_->stats()) {
+            r.projection = *p;
+            r.projection_known = true;
+        }
+        r.relay_published_seq = relay_ ? relay_->published_seq() : 0;
+        r.gate_waiting = gate_ ? gate_->waiting() : 0;
+        return r;
+    }
+
+    // Replays the whole event log into an emptied read model while the relay is held.
+    Expected<RebuildReport, StoreError> rebuild() {
+        std::lock_guard lock(rebuild_mu_);
+        const auto started = std::chrono::steady_clock::now();
+        relay_->pause();
+        struct Resume {
+            Relay* r;
+            ~Resume() { r->resume(); }
+        } resume{relay_.get()};
+        if (auto ok = read_->reset(); !ok) return unexpected(ok.error());
+        RebuildReport report;
+        std::int64_t after = 0;
+        while (true) {
+            auto batch = write_->read_log(after, 1000);
+            if (!batch) return unexpected(batch.error());
+            if (batch->empty()) break;
+            std::vector<Event> events;
+            events.reserve(batch->size());
+            for (auto& e : *batch) events.push_back(std::move(e.event));
+            after = batch->back().seq;
+            if (auto ok = projector_->consume(events, BusPosition{"local", after}); !ok) return unexpected(ok.error());
+            report.events_replayed += static_cast<std::int64_t>(events.size());
+        }
+        report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count();
+        spdlog::info("projection rebuilt: {} events in {} ms", report.events_replayed, report.duration_ms);
+        return report;
+    }
+
+    Settings settings_;
+    SystemClock clock_;
+    RandomIdGenerator ids_{clock_};
+    MetricsRegistry metrics_;
+    std::unique_ptr<WriteStore> write_;
+    std::unique_ptr<ReadStore> read_;
+    std::unique_ptr<IdempotencyCache> cache_;
+    std::unique_ptr<Bus> bus_;
+    std::unique_ptr<ConsistencyGate> gate_;
+    std::unique_ptr<CommandService> commands_;
+    std::unique_ptr<Projector> projector_;
+    std::unique_ptr<Relay> relay_;
+    std::unique_ptr<HttpServer> http_;
+    std::mutex rebuild_mu_;
+    bool stopped_ = false;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<Service>, std::string> Service::start(const Settings& settings) {
+    auto svc = std::make_unique<RunningService>();
+    if (auto ok = svc->build(settings); !ok) return unexpected(ok.error());
+    return std::unique_ptr<Service>(std::move(svc));
+}
+
+Expected<void, std::string> migrate_stores(const Settings& s) {
+    auto w = store_url(s.write_db, s, "write.db");
+    if (!w) return unexpected(w.error());
+    auto r = store_url(s.read_db, s, "read.db");
+    if (!r) return unexpected(r.error());
+    for (const auto* u : {&*w, &*r}) {
+        if (u->scheme != "sqlite") return unexpected("store '" + u->scheme + "' is not supported yet");
+        if (auto ok = ensure_parent_dir(u->target); !ok) return unexpected(ok.error());
+    }
+    if (auto ok = migrate_sqlite_write_store(w->target); !ok) return unexpected("write store: " + ok.error().message);
+    if (auto ok = migrate_sqlite_read_store(r->target); !ok) return unexpected("read store: " + ok.error().message);
+    return {};
+}
+
+}  // namespace ordinal

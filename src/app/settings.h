@@ -1,0 +1,33 @@
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ordinal {
+
+// Everything `ordinal serve` can be told, after flags, environment and config file are merged
+// (see cli/command_line.cpp for the precedence).
+struct Settings {
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = "./data";
+    std::string write_db;  // empty: sqlite://<data_dir>/write.db
+    std::string read_db;   // empty: sqlite://<data_dir>/read.db
+    std::string bus = "local";
+    std::string cache = "memory";
+    std::vector<std::string> roles = {"api", "relay", "projector"};
+    std::string admin_token;
+
+    int http_threads = 2;
+    std::size_t max_connections = 10000;
+    std::size_t writer_queue = 10000;          // commands waiting for the write store
+    std::size_t writer_batch = 256;            // commands per write transaction
+    std::int64_t max_outbox_pending = 200000;  // past this, commands get 503 overloaded
+    std::size_t idempotency_cache_entries = 100000;
+    int gate_poll_ms = 10;  // only when the projector runs in another process
+    bool durable = true;    // synchronous=FULL for SQLite
+};
+
+bool has_role(const Settings& s, const std::string& role);
+
+}  // namespace ordinal

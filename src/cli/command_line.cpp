@@ -1,0 +1,188 @@
+#include "cli/command_line.h"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace ordinal {
+namespace {
+
+// One setting: its flag name (also the config key), help, and how to store a string value.
+struct SettingSpec {
+    std::string flag;
+    std::string help;
+    std::function<bool(Settings&, const std::string&)> assign;  // false if the value is invalid
+};
+
+std::vector<std::string> split_csv(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+        if (!item.empty()) out.push_back(item);
+    }
+    return out;
+}
+
+template <class Int>
+std::function<bool(Settings&, const std::string&)> int_setting(Int Settings::*field, long long min, long long max) {
+    return [field, min, max](Settings& s, const std::string& v) {
+        try {
+            std::size_t used = 0;
+            const long long n = std::stoll(v, &used);
+            if (used != v.size() || n < min || n > max) return false;
+            s.*field = static_cast<Int>(n);
+            return true;
+        } catch (...) {
+            return false;
+        }
+    };
+}
+
+std::function<bool(Settings&, const std::string&)> string_setting(std::string Settings::*field) {
+    return [field](Settings& s, const std::string& v) {
+        s.*field = v;
+        return true;
+    };
+}
+
+std::vector<SettingSpec> setting_specs() {
+    return {
+        {"listen", "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)", string_setting(&Settings::listen)},
+        {"data-dir", "directory of the embedded stores (default ./data)", string_setting(&Settings::data_dir)},
+        {"write-db", "write store URL (default sqlite://<data-dir>/write.db)", string_setting(&Settings::write_db)},
+        {"read-db", "read store URL (default sqlite://<data-dir>/read.db)", string_setting(&Settings::read_db)},
+        {"bus", "bus URL: local (default) or kafka://host:port/topic", string_setting(&Settings::bus)},
+        {"cache", "idempotency cache: memory (default) or redis://host:port/db", string_setting(&Settings::cache)},
+        {"roles", "comma-separated roles: api,relay,projector (default all)",
+         [](Settings& s, const std::string& v) {
+             s.roles = split_csv(v);
+             return !s.roles.empty();
+         }},
+        {"admin-token", "bearer token required by admin endpoints (default: none)",
+         string_setting(&Settings::admin_token)},
+        {"http-threads", "HTTP I/O threads (default 2)", int_setting(&Settings::http_threads, 1, 256)},
+        {"max-connections", "open HTTP connections at most (default 10000)",
+         int_setting(&Settings::max_connections, 1, 1000000)},
+        {"writer-queue", "commands waiting for the write store at most (default 10000)",
+         int_setting(&Settings::writer_queue, 1, 10000000)},
+        {"writer-batch", "commands per write transaction at most (default 256)",
+         int_setting(&Settings::writer_batch, 1, 100000)},
+        {"max-outbox-pending", "unpublished events past which commands are shed (default 200000)",
+         int_setting(&Settings::max_outbox_pending, 1, 1000000000000LL)},
+        {"idempotency-cache-entries", "in-process idempotency cache size (default 100000)",
+         int_setting(&Settings::idempotency_cache_entries, 0, 100000000)},
+        {"durable", "1: fsync every commit (default); 0: faster, may lose the last commits on power loss",
+         [](Settings& s, const std::string& v) {
+             if (v != "0" && v != "1" && v != "true" && v != "false") return false;
+             s.durable = (v == "1" || v == "true");
+             return true;
+         }},
+    };
+}
+
+std::string env_name(const std::string& flag) {
+    std::string out = "ORDINAL_";
+    for (char c : flag) out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    return out;
+}
+
+std::string trim(std::string s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    const auto e = s.find_last_not_of(" \t\r");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+Expected<std::map<std::string, std::string>, std::string> read_config_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return unexpected("cannot read config file " + path);
+    std::map<std::string, std::string> out;
+    std::string line;
+    int lineno = 0;
+    while (std::getline(in, line)) {
+        ++lineno;
+        line = trim(line);
+        if (line.empty() || line[0] == '#' || line[0] == '[') continue;
+        const auto eq = line.find('=');
+        if (eq == std::string::npos) return unexpected(path + ":" + std::to_string(lineno) + ": expected key = value");
+        std::string key = trim(line.substr(0, eq));
+        std::string value = trim(line.substr(eq + 1));
+        for (auto& c : key) c = c == '_' ? '-' : c;
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        out[key] = value;
+    }
+    return out;
+}
+
+}  // namespace
+
+Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
+    CLI::App app{"Ordinal: order/checkout processing on bounded CQRS with a transactional outbox", "ordinal"};
+    app.require_subcommand(1);
+    const auto specs = setting_specs();
+    std::map<std::string, std::string> given;  // flag -> value from the command line
+    std::string config_path;
+
+    auto add_store_flags = [&](CLI::App* sub) {
+        for (const auto& spec : specs) sub->add_option("--" + spec.flag, given[spec.flag], spec.help);
+        sub->add_option("--config", config_path, "config file of key = value lines (env ORDINAL_CONFIG)");
+    };
+    CLI::App* serve = app.add_subcommand("serve", "run the service (roles api, relay, projector)");
+    add_store_flags(serve);
+    CLI::App* migrate = app.add_subcommand("migrate", "apply schema migrations to the stores and exit");
+    add_store_flags(migrate);
+    app.add_subcommand("version", "print the version");
+
+    Invocation inv;
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        std::ostringstream out, err;
+        inv.exit_code = app.exit(e, out, err);
+        inv.exit_now = true;
+        std::fputs(out.str().c_str(), stdout);
+        std::fputs(err.str().c_str(), stderr);
+        return inv;
+    }
+    CLI::App* chosen = app.get_subcommands().front();
+    inv.subcommand = chosen->get_name();
+    if (inv.subcommand == "version") return inv;
+
+    if (config_path.empty()) {
+        if (const char* env = std::getenv("ORDINAL_CONFIG")) config_path = env;
+    }
+    std::map<std::string, std::string> config;
+    if (!config_path.empty()) {
+        auto read = read_config_file(config_path);
+        if (!read) return unexpected(read.error());
+        config = std::move(*read);
+        for (const auto& [key, _] : config) {
+            const bool known = std::any_of(specs.begin(), specs.end(), [&](const auto& s) { return s.flag == key; });
+            if (!known) return unexpected("unknown setting '" + key + "' in " + config_path);
+        }
+    }
+    for (const auto& spec : specs) {
+        std::string value;
+        std::string source;
+        if (chosen->get_option("--" + spec.flag)->count() > 0) {
+            value = given[spec.flag];
+            source = "--" + spec.flag;
+        } else if (const char* env = std::getenv(env_name(spec.flag).c_str())) {
+            value = env;
+            source = env_name(spec.flag);
+        } else if (auto it = config.find(spec.flag); it != config.end()) {
+            value = it->second;
+            source = config_path + ": " + spec.flag;
+        } else {
+            continue;
+        }
+        if (!spec.assign(inv.settings, value)) return unexpected("invalid value '" + value + "' for " + source);
+    }
+    return inv;
+}
+
+}  // namespace ordinal

@@ -1,0 +1,57 @@
+// `ordinal`: argument parsing, then the composition root does the rest.
+#include <csignal>
+#include <cstdio>
+
+#include "app/service.h"
+#include "cli/command_line.h"
+
+#ifndef ORDINAL_VERSION
+#define ORDINAL_VERSION "dev"
+#endif
+
+namespace {
+
+int serve(const ordinal::Settings& settings) {
+    // Block the stop signals before any thread starts, so only sigwait below receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    auto service = ordinal::Service::start(settings);
+    if (!service) {
+        std::fprintf(stderr, "ordinal: %s\n", service.error().c_str());
+        return 1;
+    }
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    (*service)->stop();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto inv = ordinal::parse_command_line(argc, argv);
+    if (!inv) {
+        std::fprintf(stderr, "ordinal: %s\n", inv.error().c_str());
+        return 2;
+    }
+    if (inv->exit_now) return inv->exit_code;
+    if (inv->subcommand == "version") {
+        std::printf("ordinal %s\n", ORDINAL_VERSION);
+        return 0;
+    }
+    if (inv->subcommand == "migrate") {
+        auto ok = ordinal::migrate_stores(inv->settings);
+        if (!ok) {
+            std::fprintf(stderr, "ordinal migrate: %s\n", ok.error().c_str());
+            return 1;
+        }
+        std::printf("migrations applied\n");
+        return 0;
+    }
+    return serve(inv->settings);
+}

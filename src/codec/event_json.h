@@ -1,0 +1,40 @@
+#pragma once
+// JSON form of events: the `data` object of each event type and the full envelope carried on the
+// bus (DESIGN.md "Events"). The JSON library stays inside codec/event_json.cpp; callers see only
+// strings.
+//
+// Encoding never fails. Decoding is strict and never throws: it rejects malformed JSON, missing
+// or unknown fields, wrong JSON types (e.g. 1.0 where an integer is expected), integers outside
+// int64 and type/stream mismatches, with a human message (for logs, never for clients).
+// Every function is thread-safe (no shared state).
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/events.h"
+#include "domain/expected.h"
+#include "domain/order.h"
+
+namespace ordinal {
+
+// ProductUpserted {sku,name,currency,priceMinor,stock(null|int),stockSeq}
+// OrderPlaced
+// {userId,currency,items:[{sku,qty,unitPriceMinor}],totalMinor,stockChanges:[{sku,stock,stockSeq}]}
+// OrderPaid       {paymentRef,amountMinor}
+// OrderShipped    {}
+// OrderCancelled  {reason,stockChanges:[{sku,stock,stockSeq}]}
+std::string encode_event_data(const EventData& data);
+
+// `type` is the event type name ("OrderPlaced", ...) that selects the expected shape of `json`.
+Expected<EventData, std::string> decode_event_data(std::string_view type, std::string_view json);
+
+// {eventId,type,streamType,streamId,version,occurredAt,causationId,schemaVersion,data}
+std::string encode_event_envelope(const Event& event);
+Expected<Event, std::string> decode_event_envelope(std::string_view json);
+
+// Order lines in the same shape as OrderPlaced.items: [{sku,qty,unitPriceMinor}]. Used by stores
+// that keep an order's lines in one text column.
+std::string encode_order_lines(const std::vector<OrderLine>& lines);
+Expected<std::vector<OrderLine>, std::string> decode_order_lines(std::string_view json);
+
+}  // namespace ordinal

@@ -1,0 +1,126 @@
+#include "codec/response_json.h"
+
+#include <limits>
+
+#include "codec/strict_json_reader.h"
+#include "domain/money.h"
+
+namespace ordinal {
+namespace {
+
+// Insertion-ordered objects so bodies read in the contract's order.
+using ojson = nlohmann::ordered_json;
+
+ojson order_to_json(const Order& o) {
+    ojson items = ojson::array();
+    for (const OrderLine& line : o.lines) {
+        // Placement checked that every line total fits; saturate rather than overflow regardless.
+        const auto line_total = checked_mul(line.qty, line.unit_price_minor);
+        items.push_back(ojson{{"sku", line.sku},
+                              {"qty", line.qty},
+                              {"unitPriceMinor", line.unit_price_minor},
+                              {"lineTotalMinor", line_total.value_or(std::numeric_limits<std::int64_t>::max())}});
+    }
+    return ojson{{"orderId", o.id},
+                 {"userId", o.user_id},
+                 {"status", std::string(order_status_name(o.status))},
+                 {"currency", o.currency},
+                 {"items", std::move(items)},
+                 {"totalMinor", o.total_minor},
+                 {"version", o.version},
+                 {"createdAt", o.created_at},
+                 {"updatedAt", o.updated_at}};
+}
+
+ojson components_to_json(const std::vector<ComponentHealth>& components) {
+    ojson out = ojson::array();
+    for (const auto& c : components) out.push_back(ojson{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    return out;
+}
+
+}  // namespace
+
+std::string write_acknowledgement_json(const Acknowledgement& ack) {
+    ojson j;
+    j["status"] = ack.duplicate ? "duplicate" : "accepted";
+    j["eventId"] = ack.event_id;
+    j["streamId"] = ack.stream.id;
+    if (ack.stream.type == StreamType::Order) j["orderId"] = ack.stream.id;
+    j["version"] = ack.version;
+    j["consistencyToken"] = ack.consistency_token;
+    return dump_json(j);
+}
+
+std::string write_order_json(const Order& order) { return dump_json(order_to_json(order)); }
+
+std::string write_product_json(const ProductView& p) {
+    ojson j{{"sku", p.sku},
+            {"name", p.name},
+            {"currency", p.currency},
+            {"priceMinor", p.price_minor},
+            {"stock", p.stock ? ojson(*p.stock) : ojson(nullptr)},
+            {"version", p.version}};
+    return dump_json(j);
+}
+
+std::string write_order_page_json(const std::vector<Order>& orders, const std::optional<std::string>& next_cursor) {
+    ojson list = ojson::array();
+    for (const Order& o : orders) list.push_back(order_to_json(o));
+    ojson j{{"orders", std::move(list)}, {"nextCursor", next_cursor ? ojson(*next_cursor) : ojson(nullptr)}};
+    return dump_json(j);
+}
+
+std::string write_error_json(const ErrorBody& e) {
+    ojson j{{"error", e.error}, {"message", e.message}};
+    if (!e.details.empty()) {
+        ojson details = ojson::array();
+        for (const auto& d : e.details) details.push_back(ojson{{"field", d.field}, {"message", d.message}});
+        j["details"] = std::move(details);
+    }
+    if (e.current_version) j["currentVersion"] = *e.current_version;
+    if (e.sku) j["sku"] = *e.sku;
+    if (e.from) j["from"] = *e.from;
+    if (e.to) j["to"] = *e.to;
+    return dump_json(j);
+}
+
+std::string write_health_json() { return R"({"status":"ok"})"; }
+
+std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>& components) {
+    ojson j{{"status", ready ? "ready" : "not_ready"}, {"components", components_to_json(components)}};
+    return dump_json(j);
+}
+
+std::string write_status_json(const StatusReport& r) {
+    ojson j;
+    j["version"] = r.version;
+    j["roles"] = r.roles;
+    j["components"] = components_to_json(r.components);
+    if (r.outbox_known) {
+        j["outbox"] = ojson{{"pending", r.outbox.pending},
+                            {"oldestPendingAgeMs", r.outbox.oldest_pending_age_ms},
+                            {"lastSeq", r.outbox.last_seq},
+                            {"publishedSeq", r.outbox.published_seq}};
+    } else {
+        j["outbox"] = nullptr;
+    }
+    if (r.projection_known) {
+        ojson positions = ojson::array();
+        for (const auto& p : r.projection.positions) {
+            positions.push_back(ojson{{"partition", p.partition}, {"offset", p.offset}});
+        }
+        j["projection"] = ojson{{"streams", r.projection.streams}, {"positions", std::move(positions)}};
+    } else {
+        j["projection"] = nullptr;
+    }
+    j["relayPublishedSeq"] = r.relay_published_seq;
+    j["gateWaiting"] = r.gate_waiting;
+    return dump_json(j);
+}
+
+std::string write_rebuild_json(const RebuildReport& r) {
+    ojson j{{"status", "rebuilt"}, {"eventsReplayed", r.events_replayed}, {"durationMs", r.duration_ms}};
+    return dump_json(j);
+}
+
+}  // namespace ordinal

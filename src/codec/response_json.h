@@ -1,0 +1,61 @@
+#pragma once
+// JSON bodies of HTTP answers (DESIGN.md "HTTP API v1"). Members appear in the contract's order;
+// client-provided text is always emitted as valid UTF-8. Pure functions, thread-safe, never throw
+// (short of allocation failure).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "codec/field_error.h"
+#include "core/service_api.h"
+#include "domain/order.h"
+#include "ports/command_types.h"
+#include "ports/read_store.h"
+
+namespace ordinal {
+
+// {status:"accepted"|"duplicate", eventId, streamId, orderId (order streams only), version,
+//  consistencyToken}
+std::string write_acknowledgement_json(const Acknowledgement& ack);
+
+// {orderId,userId,status,currency,items:[{sku,qty,unitPriceMinor,lineTotalMinor}],totalMinor,
+//  version,createdAt,updatedAt}
+std::string write_order_json(const Order& order);
+
+// {sku,name,currency,priceMinor,stock (null = unlimited),version}
+std::string write_product_json(const ProductView& product);
+
+// {orders:[order views], nextCursor: string|null}; `next_cursor` is already encoded.
+std::string write_order_page_json(const std::vector<Order>& orders, const std::optional<std::string>& next_cursor);
+
+// Every error body: {error, message, ...extra}. Optional members appear only when set;
+// `details` only when non-empty.
+struct ErrorBody {
+    std::string error;    // machine code, e.g. "validation_failed"
+    std::string message;  // human text; never internals
+    std::vector<FieldError> details;
+    std::optional<std::int64_t> current_version;  // "currentVersion"
+    std::optional<std::string> sku;
+    std::optional<std::string> from;
+    std::optional<std::string> to;
+};
+std::string write_error_json(const ErrorBody& error);
+
+// GET /healthz: {"status":"ok"}
+std::string write_health_json();
+
+// GET /readyz: {status:"ready"|"not_ready", components:[{name, ok, detail}]}
+std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>& components);
+
+// GET /v1/admin/status:
+// {version, roles, components:[{name,ok,detail}],
+//  outbox: {pending, oldestPendingAgeMs, lastSeq, publishedSeq} | null,
+//  projection: {streams, positions:[{partition, offset}]} | null,
+//  relayPublishedSeq, gateWaiting}
+std::string write_status_json(const StatusReport& report);
+
+// POST /v1/admin/projections/rebuild: {status:"rebuilt", eventsReplayed, durationMs}
+std::string write_rebuild_json(const RebuildReport& report);
+
+}  // namespace ordinal

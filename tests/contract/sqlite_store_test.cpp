@@ -1,0 +1,289 @@
+// What only the SQLite stores promise: file handling, migrations, WAL durability settings,
+// backpressure of the batching writer and a clean shutdown.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <latch>
+#include <thread>
+
+#include "adapters/sqlite/sqlite_connection.h"
+#include "adapters/sqlite/sqlite_migrations.h"
+#include "adapters/sqlite/sqlite_stores.h"
+#include "contract/store_contract.h"
+#include "support/temp_dir.h"
+
+namespace ordinal::contract {
+namespace {
+
+using test_support::TempDir;
+
+class SqliteStoreTest : public ::testing::Test {
+  protected:
+    std::unique_ptr<WriteStore> open_write(SqliteWriteStoreOptions options = {}) {
+        if (options.path.empty()) options.path = dir_.file("write.db");
+        auto store = make_sqlite_write_store(options, clock_, ids_);
+        EXPECT_TRUE(store) << store.error().message;
+        return store ? std::move(*store) : nullptr;
+    }
+
+    TempDir dir_{"ordinal-sqlite"};
+    FixedClock clock_{kT0};
+    RandomIdGenerator ids_{clock_};
+};
+
+std::string raw_query_text(const std::string& path, const char* sql) {
+    sqlite::ConnectionOptions options;
+    options.path = path;
+    options.create = false;
+    sqlite::Connection conn = sqlite::Connection::open(options);
+    sqlite::Query q = conn.query(sql);
+    return q.next() ? q.text(0) : std::string();
+}
+
+TEST_F(SqliteStoreTest, UsesWalAndRecordsSchemaVersions) {
+    auto store = open_write();
+    ASSERT_TRUE(store);
+    EXPECT_EQ(raw_query_text(dir_.file("write.db"), "PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(raw_query_text(dir_.file("write.db"), "SELECT MAX(version) FROM schema_migrations"),
+              std::to_string(sqlite::write_store_migrations().back().version));
+}
+
+TEST_F(SqliteStoreTest, MigrateCreatesFilesAndIsIdempotent) {
+    const std::string write = dir_.file("w.db");
+    const std::string read = dir_.file("r.db");
+    ASSERT_TRUE(migrate_sqlite_write_store(write));
+    ASSERT_TRUE(migrate_sqlite_write_store(write));
+    ASSERT_TRUE(migrate_sqlite_read_store(read));
+    ASSERT_TRUE(migrate_sqlite_read_store(read));
+    SqliteWriteStoreOptions options;
+    options.path = write;
+    auto store = open_write(options);
+    ASSERT_TRUE(store);
+    EXPECT_TRUE(store->check_ready());
+    auto reads = make_sqlite_read_store(SqliteReadStoreOptions{read, 2});
+    ASSERT_TRUE(reads);
+    EXPECT_TRUE((*reads)->check_ready());
+}
+
+TEST_F(SqliteStoreTest, RefusesAFileOfTheOtherStore) {
+    const std::string read = dir_.file("r.db");
+    ASSERT_TRUE(migrate_sqlite_read_store(read));
+    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{read}, clock_, ids_);
+    ASSERT_FALSE(store);
+    EXPECT_EQ(store.error().kind, StoreError::Kind::Internal);
+    EXPECT_FALSE(migrate_sqlite_write_store(read));
+}
+
+TEST_F(SqliteStoreTest, RefusesASchemaFromANewerRelease) {
+    const std::string write = dir_.file("w.db");
+    ASSERT_TRUE(migrate_sqlite_write_store(write));
+    {
+        sqlite::ConnectionOptions options;
+        options.path = write;
+        sqlite::Connection conn = sqlite::Connection::open(options);
+        conn.exec("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)", 999,
+                  "future", 0);
+    }
+    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{write}, clock_, ids_);
+    ASSERT_FALSE(store);
+    EXPECT_NE(store.error().message.find("999"), std::string::npos);
+}
+
+TEST_F(SqliteStoreTest, ReportsFilesItCannotUse) {
+    const std::string garbage = dir_.file("garbage.db");
+    std::ofstream(garbage) << std::string(8192, 'x');
+    auto not_a_db = make_sqlite_write_store(SqliteWriteStoreOptions{garbage}, clock_, ids_);
+    ASSERT_FALSE(not_a_db);
+    EXPECT_EQ(not_a_db.error().kind, StoreError::Kind::Internal);
+
+    auto no_dir = make_sqlite_read_store(SqliteReadStoreOptions{dir_.file("missing/dir/read.db")});
+    ASSERT_FALSE(no_dir);
+    EXPECT_EQ(no_dir.error().kind, StoreError::Kind::Unavailable);
+
+    EXPECT_FALSE(make_sqlite_write_store(SqliteWriteStoreOptions{""}, clock_, ids_));
+    EXPECT_FALSE(
+        make_sqlite_read_store(SqliteReadStoreOptions{":memory:"}));  // readers could not share it
+    EXPECT_FALSE(migrate_sqlite_write_store(garbage));
+}
+
+// The writer runs `done` callbacks on its own thread, so a callback that waits holds the writer
+// still: that makes a full queue deterministic.
+TEST_F(SqliteStoreTest, FullQueueShedsLoadWithOverloadedSynchronously) {
+    SqliteWriteStoreOptions options;
+    options.max_queue = 2;
+    auto store = open_write(options);
+    ASSERT_TRUE(store);
+
+    std::latch release(1);
+    std::promise<void> writer_held;
+    store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-0", 1), [&](CommandOutcome) {
+        writer_held.set_value();
+        release.wait();
+    });
+    writer_held.get_future().wait();
+
+    std::vector<std::future<CommandOutcome>> queued;
+    for (int i = 1; i <= 2; ++i) {
+        auto p = std::make_shared<std::promise<CommandOutcome>>();
+        queued.push_back(p->get_future());
+        store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-" + std::to_string(i), 1),
+                      [p](CommandOutcome o) { p->set_value(std::move(o)); });
+    }
+    std::optional<CommandOutcome> shed;
+    const auto caller = std::this_thread::get_id();
+    std::thread::id answered_on;
+    store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-3", 1), [&](CommandOutcome o) {
+        answered_on = std::this_thread::get_id();
+        shed = std::move(o);
+    });
+    ASSERT_TRUE(shed.has_value()) << "a full queue answers before submit returns";
+    EXPECT_EQ(answered_on, caller);
+    ASSERT_TRUE(std::holds_alternative<StoreError>(*shed));
+    EXPECT_EQ(std::get<StoreError>(*shed).kind, StoreError::Kind::Overloaded);
+    EXPECT_TRUE(std::get<StoreError>(*shed).retryable());
+
+    release.count_down();
+    for (auto& f : queued) EXPECT_TRUE(std::holds_alternative<Acknowledgement>(f.get()));
+}
+
+TEST_F(SqliteStoreTest, ClosingFailsQueuedCommandsWithUnavailableAndNeverHangs) {
+    auto store = open_write();
+    ASSERT_TRUE(store);
+    std::latch release(1);
+    std::promise<void> writer_held;
+    store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-0", 1), [&](CommandOutcome) {
+        writer_held.set_value();
+        release.wait();
+    });
+    writer_held.get_future().wait();
+
+    std::atomic<int> calls{0};
+    std::promise<CommandOutcome> queued;
+    store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-1", 1), [&](CommandOutcome o) {
+        ++calls;
+        queued.set_value(std::move(o));
+    });
+
+    std::thread closer([&] { store.reset(); });
+    // Give the destructor time to mark the store as stopping before the writer is let go.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    release.count_down();
+    closer.join();
+
+    const CommandOutcome outcome = queued.get_future().get();
+    EXPECT_EQ(calls.load(), 1);
+    ASSERT_TRUE(std::holds_alternative<StoreError>(outcome));
+    EXPECT_EQ(std::get<StoreError>(outcome).kind, StoreError::Kind::Unavailable);
+}
+
+TEST_F(SqliteStoreTest, NonDurableModeStillCommits) {
+    SqliteWriteStoreOptions options;
+    options.durable = false;
+    auto store = open_write(options);
+    ASSERT_TRUE(store);
+    std::promise<CommandOutcome> p;
+    store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-1", 1),
+                  [&](CommandOutcome o) { p.set_value(std::move(o)); });
+    EXPECT_TRUE(std::holds_alternative<Acknowledgement>(p.get_future().get()));
+    EXPECT_EQ(raw_query_text(dir_.file("write.db"), "SELECT COUNT(*) FROM events"), "1");
+}
+
+TEST_F(SqliteStoreTest, ManyConcurrentCommandsShareBatches) {
+    // Not a benchmark: proves that a burst is answered completely and each callback once.
+    auto store = open_write();
+    ASSERT_TRUE(store);
+    constexpr int kCommands = 2000;
+    std::atomic<int> accepted{0}, calls{0};
+    std::promise<void> all_done;
+    for (int i = 0; i < kCommands; ++i) {
+        store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-" + std::to_string(i % 50), i),
+                      [&](CommandOutcome o) {
+                          if (std::holds_alternative<Acknowledgement>(o)) ++accepted;
+                          if (++calls == kCommands) all_done.set_value();
+                      });
+    }
+    all_done.get_future().wait();
+    EXPECT_EQ(accepted.load(), kCommands);
+    auto stats = store->outbox_stats();
+    ASSERT_TRUE(stats);
+    EXPECT_EQ(stats->pending, kCommands);
+}
+
+// A process killed mid-stream loses nothing it acknowledged: `done` runs only after COMMIT.
+TEST_F(SqliteStoreTest, KillingTheProcessLosesNothingAcknowledged) {
+    const std::string path = dir_.file("crash.db");
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        close(fds[0]);
+        FixedClock clock(kT0);
+        RandomIdGenerator ids(clock);
+        auto store = make_sqlite_write_store(SqliteWriteStoreOptions{path}, clock, ids);
+        if (!store) _exit(2);
+        std::vector<std::thread> writers;
+        for (int t = 0; t < 4; ++t) {
+            writers.emplace_back([&, t] {
+                for (int i = 0;; ++i) {
+                    const std::string key = ids.new_uuid_v7();
+                    std::promise<CommandOutcome> p;
+                    (*store)->submit(upsert_request(key, "SKU-" + std::to_string(t), i),
+                                     [&](CommandOutcome o) { p.set_value(std::move(o)); });
+                    if (!std::holds_alternative<Acknowledgement>(p.get_future().get())) _exit(3);
+                    const std::string line = key + "\n";  // < PIPE_BUF: written atomically
+                    if (write(fds[1], line.data(), line.size()) !=
+                        static_cast<ssize_t>(line.size())) {
+                        _exit(4);
+                    }
+                }
+            });
+        }
+        for (auto& w : writers) w.join();
+        _exit(0);
+    }
+    close(fds[1]);
+
+    std::string received;
+    std::vector<std::string> acknowledged;
+    auto read_some = [&] {
+        char buf[4096];
+        const ssize_t n = read(fds[0], buf, sizeof buf);
+        if (n <= 0) return false;
+        received.append(buf, static_cast<std::size_t>(n));
+        for (auto nl = received.find('\n'); nl != std::string::npos; nl = received.find('\n')) {
+            acknowledged.push_back(received.substr(0, nl));
+            received.erase(0, nl + 1);
+        }
+        return true;
+    };
+    while (acknowledged.size() < 300 && read_some()) {
+    }
+    kill(child, SIGKILL);
+    while (read_some()) {  // acknowledgements still in the pipe count too
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
+    ASSERT_GE(acknowledged.size(), 300u);
+
+    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{path}, clock_, ids_);
+    ASSERT_TRUE(store) << store.error().message;
+    for (const std::string& key : acknowledged) {
+        auto record = (*store)->find_idempotency(key);
+        ASSERT_TRUE(record) << record.error().message;
+        EXPECT_TRUE(record->has_value()) << "acknowledged key lost: " << key;
+    }
+    auto stats = (*store)->outbox_stats();
+    ASSERT_TRUE(stats);
+    EXPECT_GE(stats->pending, static_cast<std::int64_t>(acknowledged.size()));
+}
+
+}  // namespace
+}  // namespace ordinal::contract

@@ -1,0 +1,324 @@
+// Operations endpoints, admin authorization, OpenAPI document, keep-alive and pipelining.
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "support/service_fixture.h"
+
+namespace ordinal::test {
+namespace {
+
+// Prometheus text format: series ("name{labels}") -> value.
+std::map<std::string, double> parse_prometheus(const std::string& text) {
+    std::map<std::string, double> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto sp = line.rfind(' ');
+        if (sp == std::string::npos) continue;
+        // A sample may carry a timestamp after the value; the series ends at the first space
+        // outside the label braces.
+        std::size_t end = 0;
+        bool in_braces = false, in_quotes = false;
+        for (; end < line.size(); ++end) {
+            const char c = line[end];
+            if (in_quotes) {
+                if (c == '\\') ++end;
+                else if (c == '"') in_quotes = false;
+            } else if (c == '"') {
+                in_quotes = true;
+            } else if (c == '{') {
+                in_braces = true;
+            } else if (c == '}') {
+                in_braces = false;
+            } else if (c == ' ' && !in_braces) {
+                break;
+            }
+        }
+        std::istringstream v(line.substr(end));
+        double value = 0;
+        if (v >> value) out[line.substr(0, end)] = value;
+    }
+    return out;
+}
+
+std::string metric_name(const std::string& series) { return series.substr(0, series.find('{')); }
+
+class Operations : public ServiceTest {};
+
+TEST_F(Operations, HealthzAndReadyz) {
+    EXPECT_EQ(api().get("/healthz").status, 200);
+    const auto ready = api().get("/readyz");
+    EXPECT_EQ(ready.status, 200) << ready;
+}
+
+TEST_F(Operations, MetricsArePrometheusTextWithCommandCounts) {
+    const auto before_r = api().get("/metrics");
+    ASSERT_EQ(before_r.status, 200) << before_r;
+    EXPECT_EQ(before_r.header("Content-Type").value_or("").rfind("text/plain", 0), 0u) << before_r.header("Content-Type").value_or("");
+    const auto before = parse_prometheus(before_r.body);
+
+    const auto sku = unique_sku();
+    api().create_product(sku, 100, 1);
+    const auto o = api().create_order(random_uuid(), {{sku, 1}});
+    ASSERT_EQ(api().place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid()).status, 422);
+    api().must_command("pay", o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}});
+    api().must_read("/v1/orders/" + o.order_id, o.token);
+
+    const auto after_r = api().get("/metrics");
+    ASSERT_EQ(after_r.status, 200);
+    EXPECT_NE(after_r.body.find("# TYPE"), std::string::npos);
+    const auto after = parse_prometheus(after_r.body);
+    ASSERT_FALSE(after.empty()) << after_r.body;
+
+    // Some command counter grew by the commands just sent, over more than one label set
+    // (type and result).
+    std::set<std::string> command_series;
+    double growth_total = 0, growth_count = 0;
+    for (const auto& [series, value] : after) {
+        const auto name = metric_name(series);
+        if (name.find("command") == std::string::npos) continue;
+        const double was = before.count(series) ? before.at(series) : 0.0;
+        if (name.ends_with("_total")) {
+            growth_total += value - was;
+            command_series.insert(series);
+        } else if (name.ends_with("_count")) {
+            growth_count += value - was;
+            command_series.insert(series);
+        }
+    }
+    EXPECT_GE(std::max(growth_total, growth_count), 4.0) << "4 commands were sent; metrics:\n" << after_r.body;
+    EXPECT_GE(command_series.size(), 2u) << after_r.body;
+    bool has_latency_histogram = false, has_http = false, has_outbox = false;
+    for (const auto& [series, _] : after) {
+        const auto name = metric_name(series);
+        if (name.find("command") != std::string::npos && name.ends_with("_bucket")) has_latency_histogram = true;
+        if (name.find("http") != std::string::npos) has_http = true;
+        if (name.find("outbox") != std::string::npos) has_outbox = true;
+    }
+    EXPECT_TRUE(has_latency_histogram) << after_r.body;
+    EXPECT_TRUE(has_http) << after_r.body;
+    EXPECT_TRUE(has_outbox) << after_r.body;
+}
+
+TEST_F(Operations, AdminStatusIsJson) {
+    const auto r = api().admin_get("/v1/admin/status");
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_TRUE(r.json_body().is_object()) << r;
+}
+
+TEST_F(Operations, RebuildReproducesTheSameReads) {
+    const auto s1 = unique_sku("R1"), s2 = unique_sku("R2");
+    std::vector<std::string> tokens;
+    tokens.push_back(api().create_product(s1, 150, 20, "EUR", "One").token);
+    tokens.push_back(api().create_product(s2, 99, nullptr, "EUR", "Two").token);
+    tokens.push_back(api().create_product(s1, 175, 30, "EUR", "One v2").token);
+    const auto alice = random_uuid(), bob = random_uuid();
+    std::vector<std::string> order_ids;
+    for (int i = 0; i < 6; ++i) {
+        const auto o = api().create_order(i % 2 ? alice : bob, {{s1, i + 1}, {s2, 2}});
+        order_ids.push_back(o.order_id);
+        tokens.push_back(o.token);
+    }
+    tokens.push_back(api().must_command("pay", order_ids[0], json{{"paymentRef", "p"}, {"amountMinor", 175 + 198}}).token);
+    tokens.push_back(api().must_command("ship", order_ids[0], json::object()).token);
+    tokens.push_back(api().must_command("cancel", order_ids[1], json{{"reason", "r"}}).token);
+    const auto all = join_tokens(tokens);
+
+    auto snapshot = [&]() {
+        json s;
+        for (const auto& id : order_ids) s["orders"][id] = api().must_read("/v1/orders/" + id, all);
+        s["p1"] = api().must_read("/v1/products/" + s1, all);
+        s["p2"] = api().must_read("/v1/products/" + s2, all);
+        s["alice"] = api().must_read("/v1/users/" + alice + "/orders?limit=100", all);
+        s["bob"] = api().must_read("/v1/users/" + bob + "/orders?limit=100", all);
+        return s;
+    };
+    const json before = snapshot();
+    EXPECT_EQ(before["p1"]["stock"], 30 - (2 + 3 + 4 + 5 + 6)) << "order 2 (qty 2) was cancelled";
+
+    const auto r = api().admin_post("/v1/admin/projections/rebuild");
+    ASSERT_GE(r.status, 200) << r;
+    ASSERT_LT(r.status, 300) << r;
+    const json after = snapshot();
+    EXPECT_EQ(after, before) << "before: " << before.dump(1) << "\nafter: " << after.dump(1);
+
+    // The service goes on as before.
+    const auto o = api().create_order(alice, {{s1, 1}});
+    EXPECT_EQ(api().must_read("/v1/products/" + s1, o.token)["stock"], before["p1"]["stock"].get<int>() - 1);
+}
+
+TEST_F(Operations, RebuildTwiceUnderTraffic) {
+    const auto sku = unique_sku();
+    api().create_product(sku, 10, nullptr);
+    std::vector<Ack> acks;
+    for (int round = 0; round < 2; ++round) {
+        for (int i = 0; i < 10; ++i) acks.push_back(api().create_order(random_uuid(), {{sku, 1}}));
+        const auto r = api().admin_post("/v1/admin/projections/rebuild");
+        ASSERT_GE(r.status, 200) << r;
+        ASSERT_LT(r.status, 300) << r;
+    }
+    for (const auto& a : acks) {
+        const auto v = api().must_read("/v1/orders/" + a.order_id, a.token);
+        EXPECT_EQ(v["version"], 1);
+    }
+}
+
+// ---- OpenAPI ----
+
+std::string normalize_template(const std::string& path) { return std::regex_replace(path, std::regex(R"(\{[^}]*\})"), "{}"); }
+
+TEST_F(Operations, OpenApiDocumentsEveryServedPath) {
+    const auto r = api().get("/openapi.json");
+    ASSERT_EQ(r.status, 200) << r;
+    ASSERT_TRUE(r.is_json()) << r;
+    const auto doc = r.json_body();
+    ASSERT_TRUE(doc.contains("openapi") && doc["openapi"].is_string()) << r.body.substr(0, 500);
+    EXPECT_EQ(doc["openapi"].get<std::string>().rfind("3.", 0), 0u) << doc["openapi"];
+    ASSERT_TRUE(doc.contains("info") && doc["info"].is_object());
+    ASSERT_TRUE(doc.contains("paths") && doc["paths"].is_object());
+    std::map<std::string, json> paths;
+    for (const auto& [p, item] : doc["paths"].items()) paths[normalize_template(p)] = item;
+
+    const std::vector<std::pair<std::string, std::vector<std::string>>> served = {
+        {"/v1/products/{}", {"put", "get"}},
+        {"/v1/orders", {"post"}},
+        {"/v1/orders/{}", {"get"}},
+        {"/v1/orders/{}/pay", {"post"}},
+        {"/v1/orders/{}/ship", {"post"}},
+        {"/v1/orders/{}/cancel", {"post"}},
+        {"/v1/users/{}/orders", {"get"}},
+        {"/healthz", {"get"}},
+        {"/readyz", {"get"}},
+        {"/metrics", {"get"}},
+        {"/openapi.json", {"get"}},
+        {"/v1/admin/status", {"get"}},
+        {"/v1/admin/projections/rebuild", {"post"}},
+    };
+    for (const auto& [path, methods] : served) {
+        ASSERT_TRUE(paths.count(path)) << "missing path " << path;
+        for (const auto& m : methods) {
+            EXPECT_TRUE(paths[path].contains(m)) << path << " lacks " << m;
+            if (!paths[path].contains(m)) continue;
+            const auto& op = paths[path][m];
+            EXPECT_TRUE(op.contains("responses") && op["responses"].is_object()) << path << " " << m;
+        }
+    }
+    // The documented success codes match the server's.
+    auto has_response = [&](const std::string& path, const std::string& m, const std::string& code) {
+        return paths.count(path) && paths[path].contains(m) && paths[path][m].contains("responses") &&
+               paths[path][m]["responses"].contains(code);
+    };
+    EXPECT_TRUE(has_response("/v1/orders", "post", "202"));
+    EXPECT_TRUE(has_response("/v1/orders", "post", "200")) << "duplicates answer 200";
+    EXPECT_TRUE(has_response("/v1/orders", "post", "400"));
+    EXPECT_TRUE(has_response("/v1/orders", "post", "409"));
+    EXPECT_TRUE(has_response("/v1/orders", "post", "422"));
+    EXPECT_TRUE(has_response("/v1/products/{}", "put", "202"));
+    EXPECT_TRUE(has_response("/v1/orders/{}", "get", "200"));
+    EXPECT_TRUE(has_response("/v1/orders/{}", "get", "404"));
+    EXPECT_TRUE(has_response("/v1/orders/{}", "get", "503"));
+}
+
+// ---- connection handling ----
+
+TEST_F(Operations, KeepAliveReusesOneConnection) {
+    HttpClient c(port());
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(c.get("/healthz").status, 200);
+    const auto sku = unique_sku();
+    const auto r = c.request("PUT", "/v1/products/" + sku, product_body("k", "EUR", 1, 1).dump(), {{"Idempotency-Key", random_uuid()}});
+    ASSERT_TRUE(IsAccepted(r));
+    ASSERT_EQ(c.get("/v1/products/" + sku, {{"X-Consistency-Token", to_ack(r).token}}).status, 200);
+    ASSERT_EQ(c.get("/v1/orders/" + random_uuid()).status, 404);  // errors keep the connection too
+    ASSERT_EQ(c.get("/healthz").status, 200);
+    EXPECT_EQ(c.connections_opened(), 1);
+}
+
+TEST_F(Operations, PipelinedRequestsAnswerInOrder) {
+    const auto sku = unique_sku();
+    const auto put = api().create_product(sku, 10, 5);
+    HttpClient c(port());
+    const auto order = order_body(random_uuid(), "EUR", {{sku, 1}}).dump();
+    std::string batch = c.build_request("GET", "/healthz", {}, {});
+    batch += c.build_request("GET", "/v1/products/" + sku, {}, {{"X-Consistency-Token", put.token}});
+    batch += c.build_request("POST", "/v1/orders", order, {{"Idempotency-Key", random_uuid()}});
+    batch += c.build_request("GET", "/v1/orders/" + random_uuid(), {}, {});
+    c.send_raw(batch);
+    const auto r1 = c.read_response();
+    const auto r2 = c.read_response();
+    const auto r3 = c.read_response();
+    const auto r4 = c.read_response();
+    EXPECT_EQ(r1.status, 200) << r1;
+    ASSERT_EQ(r2.status, 200) << r2;
+    EXPECT_EQ(r2.json_body()["sku"], sku);
+    EXPECT_TRUE(IsAccepted(r3));
+    EXPECT_TRUE(IsError(r4, 404, "not_found"));
+    EXPECT_EQ(c.connections_opened(), 1);
+}
+
+TEST_F(Operations, ConnectionCloseIsHonoured) {
+    HttpClient c(port());
+    c.send_raw(c.build_request("GET", "/healthz", {}, {{"Connection", "close"}}));
+    EXPECT_EQ(c.read_response().status, 200);
+    EXPECT_TRUE(c.wait_closed_by_peer(std::chrono::seconds(3)));
+}
+
+// ---- admin token ----
+
+class Admin : public AdminServiceTest {};
+
+TEST_F(Admin, PutProductNeedsTheBearerToken) {
+    const auto sku = unique_sku();
+    const auto body = product_body("n", "EUR", 1, 1).dump();
+    const auto key = random_uuid();
+    HttpClient& c = http();
+    EXPECT_TRUE(IsErrorStatus(c.request("PUT", "/v1/products/" + sku, body, {{"Idempotency-Key", key}}), 401));
+    EXPECT_TRUE(IsErrorStatus(c.request("PUT", "/v1/products/" + sku, body,
+                                        {{"Idempotency-Key", key}, {"Authorization", "Bearer wrong"}}),
+                              401));
+    EXPECT_TRUE(IsErrorStatus(c.request("PUT", "/v1/products/" + sku, body,
+                                        {{"Idempotency-Key", key}, {"Authorization", std::string("Bearer ") + kTestAdminToken + "x"}}),
+                              401));
+    EXPECT_TRUE(IsErrorStatus(c.request("PUT", "/v1/products/" + sku, body,
+                                        {{"Idempotency-Key", key}, {"Authorization", std::string("Basic ") + kTestAdminToken}}),
+                              401));
+    EXPECT_TRUE(IsErrorStatus(c.request("PUT", "/v1/products/" + sku, body, {{"Idempotency-Key", key}, {"Authorization", "Bearer"}}),
+                              401));
+    // The refused attempts left no record under the key.
+    const auto ok = c.request("PUT", "/v1/products/" + sku, body,
+                              {{"Idempotency-Key", key}, {"Authorization", std::string("Bearer ") + kTestAdminToken}});
+    EXPECT_TRUE(IsAccepted(ok));
+    EXPECT_EQ(api().get("/v1/products/" + sku, to_ack(ok).token).status, 200) << "reads need no token";
+}
+
+TEST_F(Admin, AdminEndpointsNeedTheBearerToken) {
+    HttpClient& c = http();
+    EXPECT_TRUE(IsErrorStatus(c.get("/v1/admin/status"), 401));
+    EXPECT_TRUE(IsErrorStatus(c.get("/v1/admin/status", {{"Authorization", "Bearer nope"}}), 401));
+    EXPECT_EQ(c.get("/v1/admin/status", {{"Authorization", std::string("Bearer ") + kTestAdminToken}}).status, 200);
+    EXPECT_TRUE(IsErrorStatus(c.request("POST", "/v1/admin/projections/rebuild", "{}"), 401));
+    EXPECT_TRUE(IsErrorStatus(c.request("POST", "/v1/admin/projections/rebuild", "{}", {{"Authorization", "Bearer nope"}}), 401));
+    const auto r = c.request("POST", "/v1/admin/projections/rebuild", "{}",
+                             {{"Authorization", std::string("Bearer ") + kTestAdminToken}});
+    EXPECT_GE(r.status, 200) << r;
+    EXPECT_LT(r.status, 300) << r;
+}
+
+TEST_F(Admin, OrdersAndReadsNeedNoToken) {
+    const auto sku = unique_sku();
+    api().create_product(sku, 5, nullptr);  // with the token
+    OrdinalApi anonymous(port());
+    const auto r = anonymous.place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
+    ASSERT_TRUE(IsAccepted(r));
+    const auto id = to_ack(r).order_id;
+    EXPECT_EQ(anonymous.get("/v1/orders/" + id, to_ack(r).token).status, 200);
+    EXPECT_TRUE(IsAccepted(anonymous.pay(id, json{{"paymentRef", "p"}, {"amountMinor", 5}}, random_uuid())));
+    EXPECT_EQ(anonymous.get("/healthz").status, 200);
+    EXPECT_EQ(anonymous.get("/metrics").status, 200);
+    EXPECT_EQ(anonymous.get("/openapi.json").status, 200);
+}
+
+}  // namespace
+}  // namespace ordinal::test

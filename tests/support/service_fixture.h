@@ -1,0 +1,100 @@
+#pragma once
+// A gtest fixture that runs the whole service in-process (Service::start, all roles, embedded
+// SQLite stores in a scratch directory, port 0) and talks to it over real HTTP.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "app/service.h"
+#include "app/settings.h"
+#include "support/http_client.h"
+#include "support/http_expect.h"
+#include "support/scratch_dir.h"
+#include "support/ordinal_api.h"
+#include "support/test_uuid.h"
+
+namespace ordinal::test {
+
+// One in-process service over one data directory; can be stopped and started again.
+class InProcessService {
+public:
+    InProcessService(std::string data_dir, std::string admin_token = {})
+        : data_dir_(std::move(data_dir)), admin_token_(std::move(admin_token)) {}
+    ~InProcessService() { stop(); }
+
+    void start() {
+        Settings s;
+        s.listen = "127.0.0.1:0";
+        s.data_dir = data_dir_;
+        s.admin_token = admin_token_;
+        auto started = Service::start(s);
+        if (!started) throw std::runtime_error("Service::start failed: " + started.error());
+        service_ = std::move(*started);
+        if (service_->port() == 0) throw std::runtime_error("Service::start gave no port");
+    }
+    void stop() {
+        if (service_) service_->stop();
+        service_.reset();
+    }
+    bool running() const { return service_ != nullptr; }
+    std::uint16_t port() const { return service_ ? service_->port() : 0; }
+    const std::string& admin_token() const { return admin_token_; }
+    const std::string& data_dir() const { return data_dir_; }
+
+private:
+    std::string data_dir_;
+    std::string admin_token_;
+    std::unique_ptr<Service> service_;
+};
+
+class ServiceTest : public ::testing::Test {
+protected:
+    // Overridden by fixtures that configure an admin token.
+    virtual std::string configured_admin_token() const { return {}; }
+
+    void SetUp() override {
+        dir_ = std::make_unique<ScratchDir>();
+        service_ = std::make_unique<InProcessService>(dir_->path(), configured_admin_token());
+        service_->start();
+        api_ = std::make_unique<OrdinalApi>(service_->port(), configured_admin_token());
+    }
+    void TearDown() override {
+        api_.reset();
+        if (service_) service_->stop();
+        service_.reset();
+        dir_.reset();
+    }
+
+    // Stops the service and starts it again on the same data directory (new port).
+    void restart_service() {
+        api_.reset();
+        service_->stop();
+        service_->start();
+        api_ = std::make_unique<OrdinalApi>(service_->port(), configured_admin_token());
+    }
+
+    OrdinalApi& api() { return *api_; }
+    HttpClient& http() { return api_->http(); }
+    std::uint16_t port() const { return service_->port(); }
+    const std::string& data_dir() const { return dir_->path(); }
+    // A client of its own (for other threads or a second connection).
+    std::unique_ptr<OrdinalApi> new_api() const {
+        return std::make_unique<OrdinalApi>(service_->port(), configured_admin_token());
+    }
+
+    std::unique_ptr<ScratchDir> dir_;
+    std::unique_ptr<InProcessService> service_;
+    std::unique_ptr<OrdinalApi> api_;
+};
+
+inline constexpr const char* kTestAdminToken = "test-admin-token-7f3c";
+
+class AdminServiceTest : public ServiceTest {
+protected:
+    std::string configured_admin_token() const override { return kTestAdminToken; }
+};
+
+}  // namespace ordinal::test

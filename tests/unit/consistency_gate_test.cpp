@@ -1,0 +1,147 @@
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <map>
+#include <mutex>
+
+#include "core/consistency_gate.h"
+
+namespace ordinal {
+namespace {
+
+// A read store that only knows stream versions: the gate reads nothing else.
+class VersionsOnlyReadStore final : public ReadStore {
+public:
+    void set(const StreamKey& k, std::int64_t v) {
+        std::lock_guard lock(mu_);
+        versions_[k] = v;
+    }
+    Expected<std::int64_t, StoreError> stream_version(const StreamKey& k) override {
+        std::lock_guard lock(mu_);
+        if (fail_) return unexpected(StoreError{StoreError::Kind::Unavailable, "down"});
+        auto it = versions_.find(k);
+        return it == versions_.end() ? 0 : it->second;
+    }
+    void fail(bool f) {
+        std::lock_guard lock(mu_);
+        fail_ = f;
+    }
+    Expected<ProjectionResult, StoreError> apply(std::span<const Event>, const BusPosition&) override { return ProjectionResult{}; }
+    Expected<std::optional<Order>, StoreError> get_order(const std::string&) override { return std::optional<Order>{}; }
+    Expected<OrderPage, StoreError> list_user_orders(const std::string&, std::size_t, const std::optional<OrderCursor>&) override {
+        return OrderPage{};
+    }
+    Expected<std::optional<ProductView>, StoreError> get_product(const std::string&) override {
+        return std::optional<ProductView>{};
+    }
+    Expected<std::int64_t, StoreError> bus_position(const std::string&) override { return 0; }
+    Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
+    Expected<void, StoreError> reset() override { return {}; }
+    Expected<void, StoreError> check_ready() override { return {}; }
+
+private:
+    std::mutex mu_;
+    std::map<StreamKey, std::int64_t> versions_;
+    bool fail_ = false;
+};
+
+const StreamKey kOrder{StreamType::Order, "0190a1b2-0000-7000-8000-0000000000aa"};
+const StreamKey kProduct{StreamType::Product, "sku"};
+
+std::future<GateResult> wait_async(ConsistencyGate& gate, VersionVector v, std::chrono::milliseconds ms) {
+    auto p = std::make_shared<std::promise<GateResult>>();
+    auto f = p->get_future();
+    gate.wait(v, ms, [p](GateResult r) { p->set_value(r); });
+    return f;
+}
+
+TEST(ConsistencyGate, AnswersAtOnceWhenAlreadyProjected) {
+    VersionsOnlyReadStore store;
+    store.set(kOrder, 3);
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    auto f = wait_async(gate, {{kOrder, 2}}, std::chrono::milliseconds(5000));
+    ASSERT_EQ(f.wait_for(std::chrono::milliseconds(100)), std::future_status::ready);
+    EXPECT_EQ(f.get(), GateResult::Reached);
+}
+
+TEST(ConsistencyGate, WokenByNotifyOnlyWhenEveryStreamReached) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    auto f = wait_async(gate, {{kOrder, 2}, {kProduct, 1}}, std::chrono::milliseconds(5000));
+    std::vector<std::pair<StreamKey, std::int64_t>> step1{{kOrder, 2}};
+    gate.notify(step1);
+    EXPECT_EQ(f.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+    std::vector<std::pair<StreamKey, std::int64_t>> step2{{kProduct, 1}};
+    gate.notify(step2);
+    ASSERT_EQ(f.wait_for(std::chrono::milliseconds(500)), std::future_status::ready);
+    EXPECT_EQ(f.get(), GateResult::Reached);
+    EXPECT_EQ(gate.waiting(), 0u);
+}
+
+TEST(ConsistencyGate, LowerVersionDoesNotWake) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    auto f = wait_async(gate, {{kOrder, 5}}, std::chrono::milliseconds(200));
+    std::vector<std::pair<StreamKey, std::int64_t>> low{{kOrder, 4}};
+    gate.notify(low);
+    EXPECT_EQ(f.get(), GateResult::TimedOut);
+}
+
+TEST(ConsistencyGate, TimesOutWithinBound) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    const auto t0 = std::chrono::steady_clock::now();
+    auto f = wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(100));
+    EXPECT_EQ(f.get(), GateResult::TimedOut);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    EXPECT_GE(took, std::chrono::milliseconds(95));
+    EXPECT_LT(took, std::chrono::milliseconds(1000));
+}
+
+TEST(ConsistencyGate, PollsTheStoreWhenProjectorIsElsewhere) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(5));
+    auto f = wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(5000));
+    store.set(kOrder, 1);  // progress made by another process: no notify
+    ASSERT_EQ(f.wait_for(std::chrono::milliseconds(1000)), std::future_status::ready);
+    EXPECT_EQ(f.get(), GateResult::Reached);
+}
+
+TEST(ConsistencyGate, StoreFailureIsReported) {
+    VersionsOnlyReadStore store;
+    store.fail(true);
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    EXPECT_EQ(wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(1000)).get(), GateResult::StoreFailed);
+}
+
+TEST(ConsistencyGate, ManyConcurrentWaitersAllAnswered) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    std::atomic<int> reached{0}, timed_out{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 1; i <= 50; ++i) {
+                auto f = wait_async(gate, {{kOrder, i}}, std::chrono::milliseconds(t % 2 ? 2000 : 1));
+                (f.get() == GateResult::Reached ? reached : timed_out)++;
+            }
+        });
+    }
+    std::thread projector([&] {
+        for (int v = 1; v <= 50; ++v) {
+            store.set(kOrder, v);
+            std::vector<std::pair<StreamKey, std::int64_t>> adv{{kOrder, v}};
+            gate.notify(adv);
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+    });
+    for (auto& t : threads) t.join();
+    projector.join();
+    EXPECT_EQ(reached + timed_out, 400);
+    EXPECT_GE(reached.load(), 200);  // every waiter with the long deadline is reached
+    EXPECT_EQ(gate.waiting(), 0u);
+}
+
+}  // namespace
+}  // namespace ordinal

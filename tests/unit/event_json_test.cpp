@@ -1,0 +1,182 @@
+// The event JSON codec: exact field names, round trips, and strict rejection of bad input.
+#include "codec/event_json.h"
+
+#include <gtest/gtest.h>
+
+namespace ordinal {
+namespace {
+
+Event sample_event(EventData data, StreamType type = StreamType::Order,
+                   std::string id = "0190a1b2-c3d4-7e5f-8a9b-000000000001") {
+    Event e;
+    e.event_id = "0190a1b2-c3d4-7e5f-8a9b-0000000000aa";
+    e.stream = StreamKey{type, std::move(id)};
+    e.version = 3;
+    e.occurred_at = "2026-11-27T09:51:01.123Z";
+    e.causation_id = "6f1c1a52-2b7e-4c1e-9d2a-3e4f5a6b7c8d";
+    e.data = std::move(data);
+    return e;
+}
+
+OrderPlaced sample_placed() {
+    return OrderPlaced{"4f0d2a8e-1c7b-4e55-9a31-0b6c2d7e8f90",
+                       "EUR",
+                       {{"SKU-1", 2, 250}, {"SKU-2", 1, 9'000'000'000'000}},
+                       9'000'000'000'500,
+                       {{"SKU-1", 8, 12}, {"SKU-2", std::nullopt, 3}}};
+}
+
+template <class T>
+T round_trip_data(const T& data) {
+    const std::string json = encode_event_data(EventData{data});
+    auto back = decode_event_data(event_type_name(EventData{data}), json);
+    EXPECT_TRUE(back) << back.error() << " in " << json;
+    EXPECT_TRUE(back && std::holds_alternative<T>(*back));
+    return back && std::holds_alternative<T>(*back) ? std::get<T>(*back) : T{};
+}
+
+TEST(EventJson, EncodesTheDocumentedFieldNames) {
+    EXPECT_EQ(
+        encode_event_data(ProductUpserted{"SKU-1", "Mug", "EUR", 1299, std::nullopt, 4}),
+        R"({"currency":"EUR","name":"Mug","priceMinor":1299,"sku":"SKU-1","stock":null,"stockSeq":4})");
+    EXPECT_EQ(encode_event_data(OrderPaid{"ref-9", 500}),
+              R"({"amountMinor":500,"paymentRef":"ref-9"})");
+    EXPECT_EQ(encode_event_data(OrderShipped{}), "{}");
+    EXPECT_EQ(encode_event_data(OrderCancelled{"late", {{"A", 3, 7}}}),
+              R"({"reason":"late","stockChanges":[{"sku":"A","stock":3,"stockSeq":7}]})");
+    EXPECT_EQ(
+        encode_event_data(OrderPlaced{"u", "USD", {{"A", 2, 5}}, 10, {}}),
+        R"({"currency":"USD","items":[{"qty":2,"sku":"A","unitPriceMinor":5}],"stockChanges":[],)"
+        R"("totalMinor":10,"userId":"u"})");
+}
+
+TEST(EventJson, DataRoundTripsForEveryType) {
+    const auto upserted =
+        round_trip_data(ProductUpserted{"SKU-1", "Caf\u00e9 \"Mug\"", "EUR", 0, 42, 9});
+    EXPECT_EQ(upserted.name, "Caf\u00e9 \"Mug\"");
+    EXPECT_EQ(upserted.stock, 42);
+    EXPECT_EQ(upserted.stock_seq, 9);
+
+    const OrderPlaced original = sample_placed();
+    const auto placed = round_trip_data(original);
+    EXPECT_EQ(placed.user_id, original.user_id);
+    ASSERT_EQ(placed.items.size(), 2u);
+    EXPECT_EQ(placed.items[1].unit_price_minor, 9'000'000'000'000);
+    EXPECT_EQ(placed.total_minor, original.total_minor);
+    ASSERT_EQ(placed.stock_changes.size(), 2u);
+    EXPECT_EQ(placed.stock_changes[0].stock, 8);
+    EXPECT_EQ(placed.stock_changes[1].stock, std::nullopt);
+
+    const auto paid = round_trip_data(OrderPaid{"ref", 123});
+    EXPECT_EQ(paid.payment_ref, "ref");
+    EXPECT_EQ(paid.amount_minor, 123);
+    round_trip_data(OrderShipped{});
+    const auto cancelled = round_trip_data(OrderCancelled{"why", {{"X", 1, 2}}});
+    EXPECT_EQ(cancelled.reason, "why");
+    ASSERT_EQ(cancelled.stock_changes.size(), 1u);
+}
+
+TEST(EventJson, EnvelopeRoundTrips) {
+    const Event e = sample_event(sample_placed());
+    const std::string json = encode_event_envelope(e);
+    auto back = decode_event_envelope(json);
+    ASSERT_TRUE(back) << back.error();
+    EXPECT_EQ(back->event_id, e.event_id);
+    EXPECT_EQ(back->stream, e.stream);
+    EXPECT_EQ(back->version, 3);
+    EXPECT_EQ(back->occurred_at, e.occurred_at);
+    EXPECT_EQ(back->causation_id, e.causation_id);
+    EXPECT_EQ(back->schema_version, kEventSchemaVersion);
+    ASSERT_TRUE(std::holds_alternative<OrderPlaced>(back->data));
+    EXPECT_EQ(encode_event_envelope(*back), json);
+    EXPECT_NE(json.find(R"("type":"OrderPlaced")"), std::string::npos);
+    EXPECT_NE(json.find(R"("streamType":"order")"), std::string::npos);
+
+    const Event p = sample_event(ProductUpserted{"SKU-1", "Mug", "EUR", 1, std::nullopt, 1},
+                                 StreamType::Product, "SKU-1");
+    auto product = decode_event_envelope(encode_event_envelope(p));
+    ASSERT_TRUE(product) << product.error();
+    EXPECT_EQ(product->stream.type, StreamType::Product);
+}
+
+TEST(EventJson, RejectsMalformedData) {
+    const char* cases[][2] = {
+        {"OrderPaid", ""},
+        {"OrderPaid", "not json"},
+        {"OrderPaid", "[]"},
+        {"OrderPaid", "null"},
+        {"OrderPaid", R"({"paymentRef":"r"})"},                               // missing field
+        {"OrderPaid", R"({"paymentRef":"r","amountMinor":1,"extra":true})"},  // unknown field
+        {"OrderPaid", R"({"paymentRef":"r","amountMinor":1.0})"},             // float, not integer
+        {"OrderPaid", R"({"paymentRef":"r","amountMinor":"1"})"},             // string, not integer
+        {"OrderPaid", R"({"paymentRef":"r","amountMinor":9223372036854775808})"},  // past int64
+        {"OrderPaid", R"({"paymentRef":5,"amountMinor":1})"},
+        {"OrderPaid", R"({"paymentRef":"r","amountMinor":1)"},  // truncated
+        {"OrderShipped", R"({"x":1})"},
+        {"OrderCancelled", R"({"reason":"r","stockChanges":{}})"},
+        {"OrderCancelled", R"({"reason":"r","stockChanges":[{"sku":"A","stock":1}]})"},
+        {"OrderPlaced",
+         R"({"userId":"u","currency":"EUR","items":[1],"totalMinor":1,"stockChanges":[]})"},
+        {"ProductUpserted",
+         R"({"sku":"A","name":"n","currency":"EUR","priceMinor":1,"stock":"1","stockSeq":1})"},
+        {"NoSuchEvent", "{}"},
+        {"OrderPaid", "{\"paymentRef\":\"\xff\xfe\",\"amountMinor\":1}"},  // invalid UTF-8
+    };
+    for (const auto& c : cases) {
+        auto decoded = decode_event_data(c[0], c[1]);
+        EXPECT_FALSE(decoded) << c[0] << " " << c[1];
+        if (!decoded) {
+            EXPECT_FALSE(decoded.error().empty());
+        }
+    }
+    // The largest int64 is fine; so is a negative number (ranges are the domain's business).
+    EXPECT_TRUE(
+        decode_event_data("OrderPaid", R"({"paymentRef":"r","amountMinor":9223372036854775807})"));
+    EXPECT_TRUE(decode_event_data("OrderPaid", R"({"paymentRef":"r","amountMinor":-1})"));
+}
+
+TEST(EventJson, RejectsMalformedEnvelopes) {
+    const std::string good = encode_event_envelope(sample_event(OrderShipped{}));
+    ASSERT_TRUE(decode_event_envelope(good));
+    auto replace = [&](const std::string& from, const std::string& to) {
+        std::string s = good;
+        const auto at = s.find(from);
+        EXPECT_NE(at, std::string::npos) << from;
+        return s.replace(at, from.size(), to);
+    };
+    const std::vector<std::string> bad = {
+        replace(R"("streamType":"order")",
+                R"("streamType":"product")"),  // type does not fit the stream
+        replace(R"("streamType":"order")", R"("streamType":"user")"),
+        replace(R"("version":3)", R"("version":0)"),
+        replace(R"("schemaVersion":1)", R"("schemaVersion":2)"),
+        replace(R"("type":"OrderShipped")", R"("type":"OrderPaid")"),  // data lacks the fields
+        replace(R"("data":{})", R"("data":[])"),
+        replace(R"("eventId":)", R"("unknown":1,"eventId":)"),
+        replace(R"("causationId":)", R"("causation":)"),
+        good.substr(0, good.size() - 1),
+        "",
+        "{}",
+        "[1,2,3]",
+    };
+    for (const auto& s : bad) {
+        auto decoded = decode_event_envelope(s);
+        EXPECT_FALSE(decoded) << s;
+    }
+}
+
+TEST(EventJson, OrderLinesRoundTrip) {
+    const std::vector<OrderLine> lines = {{"A", 1, 2}, {"B", 3, 4}};
+    auto back = decode_order_lines(encode_order_lines(lines));
+    ASSERT_TRUE(back) << back.error();
+    ASSERT_EQ(back->size(), 2u);
+    EXPECT_EQ((*back)[1].sku, "B");
+    EXPECT_EQ((*back)[1].qty, 3);
+    EXPECT_EQ((*back)[1].unit_price_minor, 4);
+    EXPECT_EQ(encode_order_lines({}), "[]");
+    EXPECT_FALSE(decode_order_lines("{}"));
+    EXPECT_FALSE(decode_order_lines(R"([{"sku":"A","qty":1}])"));
+}
+
+}  // namespace
+}  // namespace ordinal
