@@ -11,14 +11,14 @@
 namespace ordinal::bench {
 
 class IdGenerator {
-public:
+  public:
     explicit IdGenerator(std::uint64_t seed) : rng_(seed) {}
 
     // A random (version 4) UUID, lower-case canonical form.
     std::string uuid_v4() {
         std::uint64_t hi = rng_();
         std::uint64_t lo = rng_();
-        hi = (hi & ~std::uint64_t{0xF000}) | 0x4000;  // version 4
+        hi = (hi & ~std::uint64_t{0xF000}) | 0x4000;                           // version 4
         lo = (lo & ~(std::uint64_t{0xC} << 60)) | (std::uint64_t{0x8} << 60);  // RFC 4122 variant
         return format(hi, lo);
     }
@@ -26,9 +26,10 @@ public:
     // A time-ordered (version 7) UUID: 48-bit Unix milliseconds, then random bits. Used where the
     // service itself would use v7 (event ids), so index locality in the raw baseline matches.
     std::string uuid_v7() {
-        const auto ms = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                       std::chrono::system_clock::now().time_since_epoch())
-                                                       .count());
+        const auto ms =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
         std::uint64_t hi = (ms << 16) | (rng_() & 0x0FFF) | 0x7000;  // version 7
         std::uint64_t lo = (rng_() & ~(std::uint64_t{0xC} << 60)) | (std::uint64_t{0x8} << 60);
         return format(hi, lo);
@@ -37,7 +38,7 @@ public:
     std::uint64_t next() { return rng_(); }
     std::mt19937_64& engine() { return rng_; }
 
-private:
+  private:
     static std::string format(std::uint64_t hi, std::uint64_t lo) {
         static constexpr char kHex[] = "0123456789abcdef";
         std::string out(36, '-');

@@ -15,9 +15,9 @@
 namespace ordinal::bench {
 
 class LatencyHistogram {
-public:
+  public:
     static constexpr int kSubBits = 8;
-    static constexpr std::uint64_t kExactLimit = std::uint64_t{1} << kSubBits;    // 256 µs
+    static constexpr std::uint64_t kExactLimit = std::uint64_t{1} << kSubBits;        // 256 µs
     static constexpr std::uint64_t kSubBuckets = std::uint64_t{1} << (kSubBits - 1);  // per octave
     static constexpr int kMaxShift = 64 - kSubBits;
     static constexpr std::size_t kBuckets = kExactLimit + kMaxShift * kSubBuckets;
@@ -41,13 +41,16 @@ public:
     std::uint64_t count() const { return total_; }
     std::uint64_t max() const { return total_ ? max_ : 0; }
     std::uint64_t min() const { return total_ ? min_ : 0; }
-    double mean() const { return total_ ? static_cast<double>(sum_) / static_cast<double>(total_) : 0.0; }
+    double mean() const {
+        return total_ ? static_cast<double>(sum_) / static_cast<double>(total_) : 0.0;
+    }
 
     // The smallest recorded bucket's upper bound at or below which a fraction `q` of the samples
     // lie (q in [0, 1]); reporting the upper bound errs on the pessimistic side.
     std::uint64_t percentile(double q) const {
         if (total_ == 0) return 0;
-        const auto rank = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_))));
+        const auto rank = std::max<std::uint64_t>(
+            1, static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_))));
         std::uint64_t seen = 0;
         for (std::size_t i = 0; i < kBuckets; ++i) {
             seen += counts_[i];
@@ -56,12 +59,13 @@ public:
         return max_;
     }
 
-private:
+  private:
     static std::size_t index_of(std::uint64_t v) {
         if (v < kExactLimit) return static_cast<std::size_t>(v);
         const int shift = std::bit_width(v) - kSubBits;  // >= 1 here
-        const std::uint64_t mantissa = v >> shift;          // in [kSubBuckets, 2 * kSubBuckets)
-        return static_cast<std::size_t>(kExactLimit + static_cast<std::uint64_t>(shift - 1) * kSubBuckets +
+        const std::uint64_t mantissa = v >> shift;       // in [kSubBuckets, 2 * kSubBuckets)
+        return static_cast<std::size_t>(kExactLimit +
+                                        static_cast<std::uint64_t>(shift - 1) * kSubBuckets +
                                         (mantissa - kSubBuckets));
     }
 
@@ -71,7 +75,8 @@ private:
         const auto shift = static_cast<int>(offset / kSubBuckets) + 1;
         const std::uint64_t mantissa = offset % kSubBuckets + kSubBuckets;
         // The very last bucket's bound is 2^64, which does not fit: saturate instead of wrapping.
-        if (shift == kMaxShift && mantissa + 1 == 2 * kSubBuckets) return std::numeric_limits<std::uint64_t>::max();
+        if (shift == kMaxShift && mantissa + 1 == 2 * kSubBuckets)
+            return std::numeric_limits<std::uint64_t>::max();
         return ((mantissa + 1) << shift) - 1;
     }
 

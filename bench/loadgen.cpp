@@ -9,11 +9,10 @@
 // loop (--rate 0): each connection sends as soon as its previous response arrived; this finds
 // the maximum throughput, and its latency is measured from the actual send.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -81,39 +80,64 @@ void split_target(Options& o) {
     o.port = t.substr(colon + 1);
 }
 
-// Returns nullopt-like exit code through `exit_code` when parsing ends the program (--help).
+// False when the program should end at once (--help, a bad flag), with `exit_code`.
 bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     CLI::App app{"Load generator for Ordinal's HTTP API (open- or closed-loop)"};
     app.add_option("--target", o.target, "Server address HOST:PORT")->capture_default_str();
     app.add_option("--scenario", o.scenario_name, "create-order | read-your-writes")
         ->check(CLI::IsMember({"create-order", "read-your-writes"}))
         ->capture_default_str();
-    app.add_option("--connections", o.connections, "Keep-alive connections")->check(CLI::Range(1, 100000))->capture_default_str();
-    app.add_option("--threads", o.threads, "I/O threads")->check(CLI::Range(1, 256))->capture_default_str();
-    app.add_option("--rate", o.rate, "Target operations/s over all connections; 0 = closed loop (max throughput)")
-        ->check(CLI::NonNegativeNumber)->capture_default_str();
-    app.add_option("--duration", o.duration_s, "Measured seconds")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--warmup", o.warmup_s, "Unmeasured seconds before the measurement")->check(CLI::NonNegativeNumber)->capture_default_str();
-    app.add_option("--products", o.products, "Products created during setup")->check(CLI::Range(1, 1000000))->capture_default_str();
-    app.add_option("--sku-prefix", o.sku_prefix, "SKU prefix of the bench products")->capture_default_str();
-    app.add_option("--stock", o.stock, "Stock each product is given during setup")->check(CLI::NonNegativeNumber)->capture_default_str();
+    app.add_option("--connections", o.connections, "Keep-alive connections")
+        ->check(CLI::Range(1, 100000))
+        ->capture_default_str();
+    app.add_option("--threads", o.threads, "I/O threads")
+        ->check(CLI::Range(1, 256))
+        ->capture_default_str();
+    app.add_option("--rate", o.rate,
+                   "Target operations/s over all connections; 0 = closed loop (max throughput)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--duration", o.duration_s, "Measured seconds")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--warmup", o.warmup_s, "Unmeasured seconds before the measurement")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--products", o.products, "Products created during setup")
+        ->check(CLI::Range(1, 1000000))
+        ->capture_default_str();
+    app.add_option("--sku-prefix", o.sku_prefix, "SKU prefix of the bench products")
+        ->capture_default_str();
+    app.add_option("--stock", o.stock, "Stock each product is given during setup")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     app.add_flag("--hot-product", o.hot_product, "Every order hits the same product (contention)");
-    app.add_option("--repeat-fraction", o.repeat_fraction, "Fraction of orders that re-send an earlier key and body")
-        ->check(CLI::Range(0.0, 1.0))->capture_default_str();
-    app.add_option("--users", o.users, "Distinct user ids per thread")->check(CLI::Range(1, 10000000))->capture_default_str();
+    app.add_option("--repeat-fraction", o.repeat_fraction,
+                   "Fraction of orders that re-send an earlier key and body")
+        ->check(CLI::Range(0.0, 1.0))
+        ->capture_default_str();
+    app.add_option("--users", o.users, "Distinct user ids per thread")
+        ->check(CLI::Range(1, 10000000))
+        ->capture_default_str();
     app.add_option("--admin-token", o.admin_token, "Bearer token for the admin product PUTs");
     app.add_flag("--skip-setup", o.skip_setup, "Do not PUT the products (they exist already)");
-    app.add_option("--timeout", o.timeout_s, "Per-request and connect timeout, seconds")->check(CLI::PositiveNumber)->capture_default_str();
-    app.add_option("--consistency-wait-ms", o.consistency_wait_ms, "X-Consistency-Wait-Ms sent with read-your-writes GETs")
-        ->check(CLI::Range(0, 10000))->capture_default_str();
-    app.add_flag("--json", o.json, "Print one JSON result line on stdout (the human report then goes to stderr)");
+    app.add_option("--timeout", o.timeout_s, "Per-request and connect timeout, seconds")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--consistency-wait-ms", o.consistency_wait_ms,
+                   "X-Consistency-Wait-Ms sent with read-your-writes GETs")
+        ->check(CLI::Range(0, 10000))
+        ->capture_default_str();
+    app.add_flag("--json", o.json,
+                 "Print one JSON result line on stdout (the human report then goes to stderr)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         exit_code = app.exit(e);
         return false;
     }
-    o.scenario = o.scenario_name == "read-your-writes" ? Scenario::ReadYourWrites : Scenario::CreateOrder;
+    o.scenario =
+        o.scenario_name == "read-your-writes" ? Scenario::ReadYourWrites : Scenario::CreateOrder;
     o.threads = std::min(o.threads, o.connections);
     split_target(o);
     return true;
@@ -127,18 +151,20 @@ struct Window {
     Clock::time_point measure_start;  // operations intended from here on are measured
     Clock::time_point end;            // nothing is scheduled at or after this
 
-    bool measured(Clock::time_point intended) const { return intended >= measure_start && intended < end; }
+    bool measured(Clock::time_point intended) const {
+        return intended >= measure_start && intended < end;
+    }
 };
 
 struct Stats {
-    std::uint64_t sent = 0;        // HTTP requests written
-    std::uint64_t completed = 0;   // HTTP responses read, any status
-    std::uint64_t ops_ok = 0;      // scenario operations that succeeded end to end
+    std::uint64_t sent = 0;       // HTTP requests written
+    std::uint64_t completed = 0;  // HTTP responses read, any status
+    std::uint64_t ops_ok = 0;     // scenario operations that succeeded end to end
     std::uint64_t non_2xx = 0;
     std::uint64_t overloaded = 0;            // 503 overloaded (backpressure)
     std::uint64_t consistency_timeouts = 0;  // 503 consistency_timeout
     std::uint64_t connect_errors = 0;
-    std::uint64_t io_errors = 0;        // reset / EOF on an open connection
+    std::uint64_t io_errors = 0;  // reset / EOF on an open connection
     std::uint64_t timeouts = 0;
     std::uint64_t protocol_errors = 0;  // a 2xx ack without what the contract promises
     std::uint64_t missed = 0;           // open loop: due in the window, never sent
@@ -147,7 +173,9 @@ struct Stats {
     LatencyHistogram latency;  // intended send -> response
     LatencyHistogram visible;  // read-your-writes: ack received -> GET answered 2xx
 
-    std::uint64_t errors() const { return non_2xx + connect_errors + io_errors + timeouts + protocol_errors; }
+    std::uint64_t errors() const {
+        return non_2xx + connect_errors + io_errors + timeouts + protocol_errors;
+    }
 
     void merge(const Stats& o) {
         sent += o.sent;
@@ -169,7 +197,10 @@ struct Stats {
 };
 
 std::uint64_t micros_between(Clock::time_point from, Clock::time_point to) {
-    return to <= from ? 0 : static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
+    return to <= from
+               ? 0
+               : static_cast<std::uint64_t>(
+                     std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -191,8 +222,8 @@ Request make_request(http::verb verb, const std::string& path, const Target& tar
     return req;
 }
 
-Request make_json_command(http::verb verb, const std::string& path, const std::string& key, const std::string& body,
-                          const Target& target) {
+Request make_json_command(http::verb verb, const std::string& path, const std::string& key,
+                          const std::string& body, const Target& target) {
     Request req = make_request(verb, path, target);
     req.set(http::field::content_type, "application/json");
     req.set("Idempotency-Key", key);
@@ -208,15 +239,19 @@ std::string sku_name(const Options& o, int index) {
 }
 
 std::string product_body(int index, std::int64_t stock) {
-    return R"({"name":"Bench product )" + std::to_string(index) + R"(","currency":"EUR","priceMinor":)" +
-           std::to_string(1000 + index) + R"(,"stock":)" + std::to_string(stock) + "}";
+    return R"({"name":"Bench product )" + std::to_string(index) +
+           R"(","currency":"EUR","priceMinor":)" + std::to_string(1000 + index) + R"(,"stock":)" +
+           std::to_string(stock) + "}";
 }
 
 std::string order_body(const std::string& user_id, const std::string& sku) {
-    return R"({"userId":")" + user_id + R"(","currency":"EUR","items":[{"sku":")" + sku + R"(","qty":1}]})";
+    return R"({"userId":")" + user_id + R"(","currency":"EUR","items":[{"sku":")" + sku +
+           R"(","qty":1}]})";
 }
 
-bool is_2xx(const Response& res) { return res.result_int() / 100 == 2; }
+bool is_2xx(const Response& res) {
+    return res.result_int() / 100 == 2;
+}
 
 // The value of a top-level string field in a small JSON body, without a JSON library: only used as
 // a fallback when an ack lacks its Location header.
@@ -236,9 +271,10 @@ void put_products(const Options& o, const Target& target, IdGenerator& ids) {
     beast::tcp_stream stream{io};
     beast::flat_buffer buffer;
     for (int i = 0; i < o.products; ++i) {
-        if (!stream.socket().is_open()) stream.connect(target.endpoints.begin(), target.endpoints.end());
-        Request req = make_json_command(http::verb::put, "/v1/products/" + sku_name(o, i), ids.uuid_v4(),
-                                        product_body(i, o.stock), target);
+        if (!stream.socket().is_open())
+            stream.connect(target.endpoints.begin(), target.endpoints.end());
+        Request req = make_json_command(http::verb::put, "/v1/products/" + sku_name(o, i),
+                                        ids.uuid_v4(), product_body(i, o.stock), target);
         if (!o.admin_token.empty()) req.set(http::field::authorization, "Bearer " + o.admin_token);
         http::write(stream, req);
         Response res;
@@ -261,8 +297,9 @@ struct Command {
 };
 
 class Worker {
-public:
-    Worker(const Options& o, const std::vector<std::string>& skus) : options_(o), skus_(skus), ids_(ordinal::bench::fresh_seed()) {
+  public:
+    Worker(const Options& o, const std::vector<std::string>& skus)
+        : options_(o), skus_(skus), ids_(ordinal::bench::fresh_seed()) {
         users_.reserve(static_cast<std::size_t>(o.users));
         for (int i = 0; i < o.users; ++i) users_.push_back(ids_.uuid_v4());
     }
@@ -272,12 +309,14 @@ public:
 
     // A fresh order command, or with probability --repeat-fraction a verbatim earlier one.
     Command next_order() {
-        if (!accepted_.empty() && options_.repeat_fraction > 0 && uniform() < options_.repeat_fraction) {
+        if (!accepted_.empty() && options_.repeat_fraction > 0 &&
+            uniform() < options_.repeat_fraction) {
             Command again = accepted_[ids_.next() % accepted_.size()];
             again.repeat = true;
             return again;
         }
-        const std::string& sku = options_.hot_product ? skus_.front() : skus_[ids_.next() % skus_.size()];
+        const std::string& sku =
+            options_.hot_product ? skus_.front() : skus_[ids_.next() % skus_.size()];
         return Command{ids_.uuid_v4(), order_body(users_[ids_.next() % users_.size()], sku), false};
     }
 
@@ -291,7 +330,7 @@ public:
         }
     }
 
-private:
+  private:
     static constexpr std::size_t kRetryRing = 4096;
 
     double uniform() { return static_cast<double>(ids_.next() >> 11) * 0x1.0p-53; }
@@ -313,7 +352,7 @@ private:
 // slow response delays the later sends and the delay shows in their latency. Closed loop: the
 // next operation is due the moment the previous one finished.
 class Schedule {
-public:
+  public:
     static Schedule closed_loop(Clock::time_point first) {
         Schedule s;
         s.first_ = first;
@@ -345,9 +384,10 @@ public:
         return n;
     }
 
-private:
+  private:
     Clock::time_point slot(std::uint64_t k) const {
-        return first_ + Clock::duration(static_cast<Clock::rep>(interval_ns_ * static_cast<double>(k)));
+        return first_ +
+               Clock::duration(static_cast<Clock::rep>(interval_ns_ * static_cast<double>(k)));
     }
 
     bool open_ = false;
@@ -365,8 +405,9 @@ struct Reply {
 };
 
 class Connection {
-public:
-    Connection(Worker& worker, const Options& o, const Target& target, const Window& window, Schedule schedule)
+  public:
+    Connection(Worker& worker, const Options& o, const Target& target, const Window& window,
+               Schedule schedule)
         : worker_(worker),
           stats_(worker.stats()),
           options_(o),
@@ -375,7 +416,8 @@ public:
           schedule_(schedule),
           stream_(worker.io()),
           timer_(worker.io()),
-          timeout_(std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.timeout_s))) {}
+          timeout_(std::chrono::duration_cast<Clock::duration>(
+              std::chrono::duration<double>(o.timeout_s))) {}
 
     asio::awaitable<void> run() {
         for (;;) {
@@ -397,7 +439,7 @@ public:
         drop_connection();
     }
 
-private:
+  private:
     asio::awaitable<void> sleep_until(Clock::time_point t) {
         if (t <= Clock::now()) co_return;
         beast::error_code ec;
@@ -411,7 +453,8 @@ private:
         if (stream_.socket().is_open()) co_return true;
         beast::error_code ec;
         stream_.expires_after(timeout_);
-        co_await stream_.async_connect(target_.endpoints, asio::redirect_error(asio::use_awaitable, ec));
+        co_await stream_.async_connect(target_.endpoints,
+                                       asio::redirect_error(asio::use_awaitable, ec));
         if (!ec) {
             stream_.socket().set_option(tcp::no_delay(true), ec);
             if (connected_before_ && measured) ++stats_.reconnects;
@@ -430,8 +473,11 @@ private:
         Reply reply;
         if (measured) ++stats_.sent;
         stream_.expires_after(timeout_);
-        co_await http::async_write(stream_, req, asio::redirect_error(asio::use_awaitable, reply.ec));
-        if (!reply.ec) co_await http::async_read(stream_, buffer_, reply.res, asio::redirect_error(asio::use_awaitable, reply.ec));
+        co_await http::async_write(stream_, req,
+                                   asio::redirect_error(asio::use_awaitable, reply.ec));
+        if (!reply.ec)
+            co_await http::async_read(stream_, buffer_, reply.res,
+                                      asio::redirect_error(asio::use_awaitable, reply.ec));
         if (reply.ec) {
             if (measured) count_transport_error(reply.ec);
             drop_connection();
@@ -457,7 +503,8 @@ private:
     // ack to the answer is how long the projection took to make the write visible (plus one RTT).
     asio::awaitable<void> read_your_writes(Clock::time_point intended, bool measured) {
         const Command cmd = worker_.next_order();
-        Request post = make_json_command(http::verb::post, "/v1/orders", cmd.key, cmd.body, target_);
+        Request post =
+            make_json_command(http::verb::post, "/v1/orders", cmd.key, cmd.body, target_);
         const Reply ack = co_await exchange(post, measured);
         if (ack.ec) co_return;
         const auto acked = Clock::now();
@@ -539,7 +586,8 @@ Target resolve(const Options& o) {
     asio::io_context io;
     tcp::resolver resolver{io};
     Target t;
-    for (const auto& entry : resolver.resolve(o.host, o.port)) t.endpoints.push_back(entry.endpoint());
+    for (const auto& entry : resolver.resolve(o.host, o.port))
+        t.endpoints.push_back(entry.endpoint());
     t.host_header = o.host + ":" + o.port;
     return t;
 }
@@ -572,7 +620,8 @@ Stats run_load(const Options& o, const Target& target, const std::vector<std::st
     std::vector<std::unique_ptr<Connection>> connections;
     for (int i = 0; i < o.connections; ++i) {
         Worker& w = *workers[static_cast<std::size_t>(i % o.threads)];
-        connections.push_back(std::make_unique<Connection>(w, o, target, window, make_schedule(o, window, i)));
+        connections.push_back(
+            std::make_unique<Connection>(w, o, target, window, make_schedule(o, window, i)));
         asio::co_spawn(w.io(), connections.back()->run(), [](std::exception_ptr e) {
             if (e) std::rethrow_exception(e);  // a loadgen bug: let it surface, not vanish
         });
@@ -601,62 +650,72 @@ Stats run_load(const Options& o, const Target& target, const std::vector<std::st
 
 std::string latency_json(const LatencyHistogram& h) {
     std::ostringstream out;
-    out << R"({"count":)" << h.count() << R"(,"p50":)" << h.percentile(0.50) << R"(,"p90":)" << h.percentile(0.90)
-        << R"(,"p99":)" << h.percentile(0.99) << R"(,"p999":)" << h.percentile(0.999) << R"(,"max":)" << h.max()
-        << R"(,"mean":)" << static_cast<std::uint64_t>(h.mean()) << "}";
+    out << R"({"count":)" << h.count() << R"(,"p50":)" << h.percentile(0.50) << R"(,"p90":)"
+        << h.percentile(0.90) << R"(,"p99":)" << h.percentile(0.99) << R"(,"p999":)"
+        << h.percentile(0.999) << R"(,"max":)" << h.max() << R"(,"mean":)"
+        << static_cast<std::uint64_t>(h.mean()) << "}";
     return out.str();
 }
 
 std::string latency_text(const LatencyHistogram& h) {
     std::ostringstream out;
-    out << "p50 " << h.percentile(0.50) << "  p90 " << h.percentile(0.90) << "  p99 " << h.percentile(0.99)
-        << "  p99.9 " << h.percentile(0.999) << "  max " << h.max() << "  mean " << static_cast<std::uint64_t>(h.mean())
-        << "  (n=" << h.count() << ")";
+    out << "p50 " << h.percentile(0.50) << "  p90 " << h.percentile(0.90) << "  p99 "
+        << h.percentile(0.99) << "  p99.9 " << h.percentile(0.999) << "  max " << h.max()
+        << "  mean " << static_cast<std::uint64_t>(h.mean()) << "  (n=" << h.count() << ")";
     return out.str();
 }
 
 std::string json_report(const Options& o, const Stats& s) {
     std::ostringstream out;
     out << std::fixed << std::setprecision(2);  // rates: never exponent notation
-    out << R"({"tool":"loadgen","scenario":")" << o.scenario_name << R"(","mode":")" << (o.rate > 0 ? "open" : "closed")
-        << R"(","target_rate":)" << o.rate << R"(,"connections":)" << o.connections << R"(,"threads":)" << o.threads
-        << R"(,"warmup_s":)" << o.warmup_s << R"(,"duration_s":)" << o.duration_s << R"(,"sent":)" << s.sent
-        << R"(,"completed":)" << s.completed << R"(,"ok":)" << s.ops_ok << R"(,"missed":)" << s.missed
-        << R"(,"errors":)" << s.errors() << R"(,"non_2xx":)" << s.non_2xx << R"(,"overloaded_503":)" << s.overloaded
-        << R"(,"consistency_timeout_503":)" << s.consistency_timeouts << R"(,"connect_errors":)" << s.connect_errors
-        << R"(,"io_errors":)" << s.io_errors << R"(,"timeouts":)" << s.timeouts << R"(,"protocol_errors":)"
-        << s.protocol_errors << R"(,"reconnects":)" << s.reconnects << R"(,"status":{)";
+    out << R"({"tool":"loadgen","scenario":")" << o.scenario_name << R"(","mode":")"
+        << (o.rate > 0 ? "open" : "closed") << R"(","target_rate":)" << o.rate
+        << R"(,"connections":)" << o.connections << R"(,"threads":)" << o.threads
+        << R"(,"warmup_s":)" << o.warmup_s << R"(,"duration_s":)" << o.duration_s << R"(,"sent":)"
+        << s.sent << R"(,"completed":)" << s.completed << R"(,"ok":)" << s.ops_ok << R"(,"missed":)"
+        << s.missed << R"(,"errors":)" << s.errors() << R"(,"non_2xx":)" << s.non_2xx
+        << R"(,"overloaded_503":)" << s.overloaded << R"(,"consistency_timeout_503":)"
+        << s.consistency_timeouts << R"(,"connect_errors":)" << s.connect_errors
+        << R"(,"io_errors":)" << s.io_errors << R"(,"timeouts":)" << s.timeouts
+        << R"(,"protocol_errors":)" << s.protocol_errors << R"(,"reconnects":)" << s.reconnects
+        << R"(,"status":{)";
     const char* sep = "";
     for (const auto& [code, n] : s.status) {
         out << sep << '"' << code << R"(":)" << n;
         sep = ",";
     }
-    out << R"(},"throughput_rps":)" << static_cast<double>(s.completed) / o.duration_s << R"(,"ok_per_s":)"
-        << static_cast<double>(s.ops_ok) / o.duration_s << R"(,"latency_us":)" << latency_json(s.latency)
-        << R"(,"visible_us":)" << latency_json(s.visible) << "}";
+    out << R"(},"throughput_rps":)" << static_cast<double>(s.completed) / o.duration_s
+        << R"(,"ok_per_s":)" << static_cast<double>(s.ops_ok) / o.duration_s << R"(,"latency_us":)"
+        << latency_json(s.latency) << R"(,"visible_us":)" << latency_json(s.visible) << "}";
     return out.str();
 }
 
 void human_report(std::ostream& out, const Options& o, const Stats& s) {
     out << std::fixed << std::setprecision(1);
     out << "scenario     " << o.scenario_name << ", "
-        << (o.rate > 0 ? "open loop at " + std::to_string(static_cast<long long>(o.rate)) + " ops/s" : std::string("closed loop"))
-        << ", " << o.connections << " connections on " << o.threads << " threads, warmup " << o.warmup_s
-        << " s, measured " << o.duration_s << " s\n";
-    out << "requests     sent " << s.sent << ", completed " << s.completed << ", ok operations " << s.ops_ok;
+        << (o.rate > 0 ? "open loop at " + std::to_string(static_cast<long long>(o.rate)) + " ops/s"
+                       : std::string("closed loop"))
+        << ", " << o.connections << " connections on " << o.threads << " threads, warmup "
+        << o.warmup_s << " s, measured " << o.duration_s << " s\n";
+    out << "requests     sent " << s.sent << ", completed " << s.completed << ", ok operations "
+        << s.ops_ok;
     if (o.rate > 0) out << ", missed " << s.missed;
     out << "\nstatus      ";
     for (const auto& [code, n] : s.status) out << " " << code << ":" << n;
-    out << "\nerrors       " << s.errors() << " (non-2xx " << s.non_2xx << ", of which 503 overloaded " << s.overloaded
-        << " and 503 consistency_timeout " << s.consistency_timeouts << "; connect " << s.connect_errors << ", io "
-        << s.io_errors << ", timeouts " << s.timeouts << ", protocol " << s.protocol_errors << "; reconnects "
+    out << "\nerrors       " << s.errors() << " (non-2xx " << s.non_2xx
+        << ", of which 503 overloaded " << s.overloaded << " and 503 consistency_timeout "
+        << s.consistency_timeouts << "; connect " << s.connect_errors << ", io " << s.io_errors
+        << ", timeouts " << s.timeouts << ", protocol " << s.protocol_errors << "; reconnects "
         << s.reconnects << ")\n";
     out << "throughput   " << static_cast<double>(s.completed) / o.duration_s << " responses/s, "
         << static_cast<double>(s.ops_ok) / o.duration_s << " ok operations/s\n";
-    out << "latency µs   " << latency_text(s.latency) << (o.rate > 0 ? "   [from intended send]\n" : "\n");
-    if (o.scenario == Scenario::ReadYourWrites) out << "visible µs   " << latency_text(s.visible) << "   [ack -> read reflects it]\n";
+    out << "latency µs   " << latency_text(s.latency)
+        << (o.rate > 0 ? "   [from intended send]\n" : "\n");
+    if (o.scenario == Scenario::ReadYourWrites)
+        out << "visible µs   " << latency_text(s.visible) << "   [ack -> read reflects it]\n";
     if (o.rate > 0 && s.missed > 0)
-        out << "WARNING      the target rate was not sustained: " << s.missed << " scheduled operations were never sent\n";
+        out << "WARNING      the target rate was not sustained: " << s.missed
+            << " scheduled operations were never sent\n";
 }
 
 }  // namespace

@@ -221,12 +221,6 @@ StreamType expected_stream_type(const EventData& data) {
     return std::holds_alternative<ProductUpserted>(data) ? StreamType::Product : StreamType::Order;
 }
 
-std::optional<StreamType> parse_stream_type(std::string_view s) {
-    if (s == stream_type_name(StreamType::Product)) return StreamType::Product;
-    if (s == stream_type_name(StreamType::Order)) return StreamType::Order;
-    return std::nullopt;
-}
-
 // Runs a decoder, turning every failure (ours or the JSON library's) into an error value.
 template <class F>
 auto guarded(F&& decode) -> Expected<decltype(decode()), std::string> {

@@ -1,5 +1,6 @@
 #pragma once
 #include <compare>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@ namespace ordinal {
 enum class StreamType : std::uint8_t { Product, Order };
 
 std::string_view stream_type_name(StreamType t);  // "product" | "order"
+std::optional<StreamType> parse_stream_type(std::string_view name);
 
 // One event stream: a product (id = sku) or an order (id = order UUID).
 struct StreamKey {

@@ -7,6 +7,12 @@ std::string_view stream_type_name(StreamType t) {
     return t == StreamType::Product ? "product" : "order";
 }
 
+std::optional<StreamType> parse_stream_type(std::string_view name) {
+    if (name == stream_type_name(StreamType::Product)) return StreamType::Product;
+    if (name == stream_type_name(StreamType::Order)) return StreamType::Order;
+    return std::nullopt;
+}
+
 std::string_view order_status_name(OrderStatus s) {
     switch (s) {
         case OrderStatus::Placed: return "PLACED";

@@ -36,8 +36,9 @@ public:
 
     // Executes `request` in one transaction: idempotency check, write-model change, outbox events
     // and idempotency record. Calls `done` exactly once, after the commit is durable (or with the
-    // rejection or StoreError); it may be called on another thread, or synchronously with
-    // StoreError::Overloaded when the store's queue is full. Never throws.
+    // rejection or StoreError). It may run on the store's own thread, so it must be short and
+    // must not call back into the store; it runs synchronously with StoreError::Overloaded when
+    // the store's queue is full, or Unavailable once shutdown has begun. Never throws.
     virtual void submit(CommandRequest request, Done done) = 0;
 
     // The record kept under `key`, if a command with that key was accepted.

@@ -214,6 +214,54 @@ TEST_F(SqliteStoreTest, ManyConcurrentCommandsShareBatches) {
     EXPECT_EQ(stats->pending, kCommands);
 }
 
+// A command whose SQL fails mid-way (here: a trigger) gets its own StoreError and leaves no trace,
+// while the other commands of the same batch commit.
+TEST_F(SqliteStoreTest, AStoreFailureInOneCommandSparesTheRestOfItsBatch) {
+    auto store = open_write();
+    ASSERT_TRUE(store);
+    {
+        sqlite::ConnectionOptions options;
+        options.path = dir_.file("write.db");
+        sqlite::Connection conn = sqlite::Connection::open(options);
+        conn.exec_script(
+            "CREATE TRIGGER inject_failure BEFORE INSERT ON products WHEN NEW.sku = 'BOOM' "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
+    }
+    // Hold the writer so that the next three commands queue up and share one batch.
+    std::latch release(1);
+    std::promise<void> writer_held;
+    store->submit(upsert_request(ids_.new_uuid_v7(), "SKU-0", 1), [&](CommandOutcome) {
+        writer_held.set_value();
+        release.wait();
+    });
+    writer_held.get_future().wait();
+    const std::vector<std::string> keys = {ids_.new_uuid_v7(), ids_.new_uuid_v7(),
+                                           ids_.new_uuid_v7()};
+    const std::vector<std::string> skus = {"SKU-A", "BOOM", "SKU-B"};
+    std::vector<std::future<CommandOutcome>> outcomes;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        auto p = std::make_shared<std::promise<CommandOutcome>>();
+        outcomes.push_back(p->get_future());
+        store->submit(upsert_request(keys[i], skus[i], 1),
+                      [p](CommandOutcome o) { p->set_value(std::move(o)); });
+    }
+    release.count_down();
+
+    const CommandOutcome a = outcomes[0].get(), boom = outcomes[1].get(), b = outcomes[2].get();
+    EXPECT_TRUE(std::holds_alternative<Acknowledgement>(a));
+    EXPECT_TRUE(std::holds_alternative<Acknowledgement>(b));
+    ASSERT_TRUE(std::holds_alternative<StoreError>(boom));
+    EXPECT_NE(std::get<StoreError>(boom).message.find("injected failure"), std::string::npos);
+
+    EXPECT_TRUE(store->find_idempotency(keys[0])->has_value());
+    EXPECT_FALSE(store->find_idempotency(keys[1])->has_value());
+    EXPECT_TRUE(store->find_idempotency(keys[2])->has_value());
+    auto log = store->read_log(0, 100);
+    ASSERT_TRUE(log);
+    ASSERT_EQ(log->size(), 3u);  // SKU-0, SKU-A, SKU-B
+    for (const StoredEvent& e : *log) EXPECT_NE(e.event.stream.id, "BOOM");
+}
+
 // A process killed mid-stream loses nothing it acknowledged: `done` runs only after COMMIT.
 TEST_F(SqliteStoreTest, KillingTheProcessLosesNothingAcknowledged) {
     const std::string path = dir_.file("crash.db");

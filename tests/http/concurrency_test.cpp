@@ -207,7 +207,9 @@ TEST_F(Concurrency, RacingPaysWithoutExpectedVersionHaveOneWinner) {
     EXPECT_EQ(counts.count(202) ? counts.at(202) : 0, 1) << describe(counts);
     EXPECT_EQ(counts.count(422) ? counts.at(422) : 0, 15) << describe(counts);
     for (const auto& r : res) {
-        if (r.status == 422) EXPECT_EQ(r.error, "invalid_transition");
+        if (r.status == 422) {
+            EXPECT_EQ(r.error, "invalid_transition");
+        }
     }
     const auto tokens = [&] {
         std::vector<std::string> t;

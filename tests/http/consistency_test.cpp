@@ -116,7 +116,7 @@ TEST_F(Consistency, SameHeaderRepeatedOrManyTokens) {
 
 TEST_F(Consistency, MalformedTokenIs400) {
     const auto o = api().create_order(random_uuid(), {{sku_, 1}});
-    for (const std::string bad : {"garbage", "!!!", "ct1.", "ct1.!!!!", o.token + ",garbage",
+    for (const std::string& bad : std::vector<std::string>{"garbage", "!!!", "ct1.", "ct1.!!!!", o.token + ",garbage",
                                   o.token.substr(0, o.token.size() / 2) + "%%%"}) {
         const auto r = api().get("/v1/orders/" + o.order_id, bad);
         EXPECT_TRUE(IsErrorStatus(r, 400)) << "token: " << bad;

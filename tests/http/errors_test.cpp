@@ -160,7 +160,7 @@ TEST_F(Errors, CurrencyMustBeThreeUpperCaseLetters) {
 }
 
 TEST_F(Errors, SkuRulesInOrders) {
-    for (const std::string bad : {"", std::string(65, 'a'), "a b", "a/b", "caf\xC3\xA9", "a+b", "a*"}) {
+    for (const std::string& bad : std::vector<std::string>{"", std::string(65, 'a'), "a b", "a/b", "caf\xC3\xA9", "a+b", "a*"}) {
         EXPECT_TRUE(IsValidationError(post_order(order_body(user_, "EUR", {{bad, 1}})), "sku")) << bad;
     }
     // 64 characters of the allowed set pass validation and fail as unknown.
@@ -265,7 +265,9 @@ TEST_F(Errors, UnknownSkuIs422) {
     const auto r = post_order(order_body(user_, "EUR", {{sku_, 1}, {missing, 1}}));
     ASSERT_TRUE(IsError(r, 422, "unknown_sku"));
     const auto b = r.json_body();
-    if (b.contains("sku")) EXPECT_EQ(b["sku"], missing) << r;
+    if (b.contains("sku")) {
+        EXPECT_EQ(b["sku"], missing) << r;
+    }
 }
 
 TEST_F(Errors, InsufficientStockNamesTheSku) {
@@ -315,7 +317,7 @@ TEST_F(Errors, NonUuidIdsInPathsAre404) {
 }
 
 TEST_F(Errors, UnknownPathsAre404) {
-    for (const std::string path : {"/", "/nope", "/v1", "/v2/orders", "/v1/order", "/v1/orders/" + random_uuid() + "/refund",
+    for (const std::string& path : std::vector<std::string>{"/", "/nope", "/v1", "/v2/orders", "/v1/order", "/v1/orders/" + random_uuid() + "/refund",
                                    "/v1/orders/" + random_uuid() + "/pay/extra", "/v1/users/" + random_uuid(),
                                    "/v1/admin", "/v1/admin/nope", "/v1/products"}) {
         EXPECT_TRUE(IsError(api().get(path), 404, "not_found")) << path;
@@ -447,7 +449,7 @@ TEST_F(Errors, DeeplyNestedJsonIsRejectedNotFatal) {
 }
 
 TEST_F(Errors, GarbageOnTheWireDoesNotHurt) {
-    for (const std::string garbage : {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
+    for (const std::string& garbage : {std::string("GARBAGE\r\n\r\n"), std::string("GET / HTTP/9.9\r\n\r\n"),
                                       std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11),
                                       std::string("POST /v1/orders HTTP/1.1\r\nContent-Length: -5\r\n\r\n"),
                                       std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n") + std::string(100000, 'X') + "\r\n\r\n"}) {

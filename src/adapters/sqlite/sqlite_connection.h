@@ -60,8 +60,8 @@ class Query {
 
     const Connection* conn_;
     sqlite3_stmt* stmt_;
-    bool*
-        in_use_;  // the cache slot's flag; nullptr for a one-off statement finalized on destruction
+    // The cache slot's busy flag; nullptr for a one-off statement, finalized on destruction.
+    bool* in_use_;
 };
 
 class Connection {

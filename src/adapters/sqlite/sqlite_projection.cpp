@@ -127,7 +127,7 @@ ProjectionResult project_events(Connection& conn, std::span<const Event> events,
 
     conn.exec(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES (?1, ?2) "
-        "ON CONFLICT (partition) DO UPDATE SET \"offset\" = excluded.\"offset\"",
+        "ON CONFLICT (partition) DO UPDATE SET \"offset\" = max(\"offset\", excluded.\"offset\")",
         position.partition, position.offset);
     return result;
 }

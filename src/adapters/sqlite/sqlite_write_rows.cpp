@@ -41,8 +41,7 @@ std::vector<StoredEvent> read_events(Query& q) {
 }  // namespace
 
 StreamType parse_stored_stream_type(const std::string& text) {
-    if (text == stream_type_name(StreamType::Product)) return StreamType::Product;
-    if (text == stream_type_name(StreamType::Order)) return StreamType::Order;
+    if (auto type = parse_stream_type(text)) return *type;
     corrupt("unknown stream type '" + text + "'");
 }
 
