@@ -49,6 +49,7 @@ test-unit: deps-test
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit
 
 bench: deps-test
+	$(call apt_install,jq)
 	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
 	cmake --build --preset release -j $(JOBS)
 	bash bench/run_embedded.sh build/release

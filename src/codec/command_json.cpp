@@ -18,17 +18,18 @@ constexpr const char* kKeyField = "idempotencyKey";
 
 // Collects field errors up to kMaxFieldErrors, so a hostile body cannot make the answer huge.
 class Details {
-public:
+  public:
     explicit Details(std::vector<FieldError>& out) : out_(out) {}
     void add(std::string field, std::string message) {
-        if (out_.size() < kMaxFieldErrors) out_.push_back(FieldError{std::move(field), std::move(message)});
+        if (out_.size() < kMaxFieldErrors)
+            out_.push_back(FieldError{std::move(field), std::move(message)});
     }
     void add_if(const std::string& field, const std::optional<std::string>& problem) {
         if (problem) add(field, *problem);
     }
     bool empty() const { return out_.empty(); }
 
-private:
+  private:
     std::vector<FieldError>& out_;
 };
 
@@ -56,11 +57,13 @@ std::optional<std::int64_t> as_int64(const json& v, std::string& why) {
 
 // Reads the members of one JSON object by name; the names never asked for are unknown fields.
 class ObjectFields {
-public:
+  public:
     ObjectFields(const json& obj, std::string prefix, Details& details)
         : obj_(obj), prefix_(std::move(prefix)), details_(details) {}
 
-    std::string path(const std::string& name) const { return prefix_.empty() ? name : prefix_ + "." + name; }
+    std::string path(const std::string& name) const {
+        return prefix_.empty() ? name : prefix_ + "." + name;
+    }
 
     // The member, or nullptr when absent; marks the name as known.
     const json* find(const std::string& name) {
@@ -85,10 +88,15 @@ public:
         return integer(name, *v);
     }
 
-    // Absent and null both read as "not given" (first optional empty); a wrong type is an error
-    // (returns nullopt and sets `ok` to false).
-    std::optional<std::optional<std::int64_t>> nullable_integer(const std::string& name) {
+    // An integer or null. Absent reads as null unless `required`. Returns nullopt (and records
+    // the error) when the member is missing-but-required or of a wrong type.
+    std::optional<std::optional<std::int64_t>> nullable_integer(const std::string& name,
+                                                                bool required = false) {
         const json* v = find(name);
+        if (!v && required) {
+            details_.add(path(name), "is required (an integer, or null)");
+            return std::nullopt;
+        }
         if (!v || v->is_null()) return std::optional<std::int64_t>{};
         auto n = integer(name, *v);
         if (!n) return std::nullopt;
@@ -102,7 +110,7 @@ public:
         }
     }
 
-private:
+  private:
     std::optional<std::string> missing(const std::string& name) {
         details_.add(path(name), "is required");
         return std::nullopt;
@@ -153,9 +161,12 @@ KeyStep resolve_key(const std::optional<std::string_view>& header, const json& b
 // The path target in the form commands carry it: order ids canonical, skus as given.
 std::string canonical_target(const CommandInput& in) {
     switch (in.kind) {
-        case CommandKind::PlaceOrder: return {};
-        case CommandKind::UpsertProduct: return std::string(in.target);
-        default: return canonical_uuid(in.target).value_or(std::string(in.target));
+        case CommandKind::PlaceOrder:
+            return {};
+        case CommandKind::UpsertProduct:
+            return std::string(in.target);
+        default:
+            return canonical_uuid(in.target).value_or(std::string(in.target));
     }
 }
 
@@ -189,7 +200,7 @@ std::optional<Command> read_upsert_product(const std::string& sku, ObjectFields&
     if (currency) d.add_if(f.path("currency"), check_currency(*currency));
     auto price = f.required_integer("priceMinor");
     if (price) d.add_if(f.path("priceMinor"), check_non_negative(*price));
-    auto stock = f.nullable_integer("stock");
+    auto stock = f.nullable_integer("stock", /*required=*/true);
     if (stock && *stock) d.add_if(f.path("stock"), check_non_negative(**stock));
     f.report_unknown();
     if (!d.empty() || !name || !currency || !price || !stock) return std::nullopt;
@@ -324,11 +335,16 @@ Unexpected<CommandRejection> malformed(const std::string& why) {
 
 const char* command_kind_name(CommandKind kind) {
     switch (kind) {
-        case CommandKind::UpsertProduct: return "upsert_product";
-        case CommandKind::PlaceOrder: return "place_order";
-        case CommandKind::PayOrder: return "pay_order";
-        case CommandKind::ShipOrder: return "ship_order";
-        case CommandKind::CancelOrder: return "cancel_order";
+        case CommandKind::UpsertProduct:
+            return "upsert_product";
+        case CommandKind::PlaceOrder:
+            return "place_order";
+        case CommandKind::PayOrder:
+            return "pay_order";
+        case CommandKind::ShipOrder:
+            return "ship_order";
+        case CommandKind::CancelOrder:
+            return "cancel_order";
     }
     return "unknown";
 }
@@ -353,16 +369,22 @@ Expected<CommandRequest, CommandRejection> read_command(const CommandInput& in) 
     fields.find(kKeyField);  // read in step 2
     std::optional<Command> command;
     switch (in.kind) {
-        case CommandKind::UpsertProduct: command = read_upsert_product(target, fields, details); break;
-        case CommandKind::PlaceOrder: command = read_place_order(fields, details); break;
+        case CommandKind::UpsertProduct:
+            command = read_upsert_product(target, fields, details);
+            break;
+        case CommandKind::PlaceOrder:
+            command = read_place_order(fields, details);
+            break;
         case CommandKind::PayOrder:
         case CommandKind::ShipOrder:
         case CommandKind::CancelOrder: {
             // The HTTP layer answers 404 for a non-UUID id before it gets here; stay safe anyway.
             if (!canonical_uuid(target)) details.add("orderId", "must be a UUID");
             if (in.kind == CommandKind::PayOrder) command = read_pay_order(target, fields, details);
-            if (in.kind == CommandKind::ShipOrder) command = read_ship_order(target, fields, details);
-            if (in.kind == CommandKind::CancelOrder) command = read_cancel_order(target, fields, details);
+            if (in.kind == CommandKind::ShipOrder)
+                command = read_ship_order(target, fields, details);
+            if (in.kind == CommandKind::CancelOrder)
+                command = read_cancel_order(target, fields, details);
             break;
         }
     }
@@ -375,7 +397,8 @@ Expected<CommandRequest, CommandRejection> read_command(const CommandInput& in) 
         rejection.idempotency_key = key.key;
         rejection.fingerprint = std::move(fingerprint);
     }
-    if (rejection.details.empty()) rejection.details.push_back(FieldError{"body", "is invalid"});  // defensive
+    if (rejection.details.empty())
+        rejection.details.push_back(FieldError{"body", "is invalid"});  // defensive
     return unexpected(std::move(rejection));
 }
 

@@ -15,7 +15,8 @@
 // Decisions the contract leaves open, fixed here:
 // - An empty (or all-whitespace) body reads as `{}`, so `POST .../ship` with the key in the
 //   header needs no body. Any other non-object body is malformed.
-// - `stock` in PUT /v1/products/{sku} is optional: absent or null means unlimited.
+// - `stock` in PUT /v1/products/{sku} is required but nullable: null means unlimited. (The
+//   contract marks optional fields with `?`, as in `expectedVersion?`; `stock` has none.)
 // - `expectedVersion` may be absent or null (no version check), else an integer >= 0.
 // - Duplicate member names in an object are malformed JSON; nesting is limited to
 //   kMaxJsonDepth (32) levels.
@@ -38,7 +39,13 @@
 
 namespace ordinal {
 
-enum class CommandKind : std::uint8_t { UpsertProduct, PlaceOrder, PayOrder, ShipOrder, CancelOrder };
+enum class CommandKind : std::uint8_t {
+    UpsertProduct,
+    PlaceOrder,
+    PayOrder,
+    ShipOrder,
+    CancelOrder
+};
 
 // "upsert_product", "place_order", ... (the same names as command_name(const Command&)).
 const char* command_kind_name(CommandKind kind);

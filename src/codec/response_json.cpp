@@ -16,10 +16,11 @@ ojson order_to_json(const Order& o) {
     for (const OrderLine& line : o.lines) {
         // Placement checked that every line total fits; saturate rather than overflow regardless.
         const auto line_total = checked_mul(line.qty, line.unit_price_minor);
-        items.push_back(ojson{{"sku", line.sku},
-                              {"qty", line.qty},
-                              {"unitPriceMinor", line.unit_price_minor},
-                              {"lineTotalMinor", line_total.value_or(std::numeric_limits<std::int64_t>::max())}});
+        items.push_back(ojson{
+            {"sku", line.sku},
+            {"qty", line.qty},
+            {"unitPriceMinor", line.unit_price_minor},
+            {"lineTotalMinor", line_total.value_or(std::numeric_limits<std::int64_t>::max())}});
     }
     return ojson{{"orderId", o.id},
                  {"userId", o.user_id},
@@ -34,7 +35,8 @@ ojson order_to_json(const Order& o) {
 
 ojson components_to_json(const std::vector<ComponentHealth>& components) {
     ojson out = ojson::array();
-    for (const auto& c : components) out.push_back(ojson{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+    for (const auto& c : components)
+        out.push_back(ojson{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
     return out;
 }
 
@@ -51,7 +53,9 @@ std::string write_acknowledgement_json(const Acknowledgement& ack) {
     return dump_json(j);
 }
 
-std::string write_order_json(const Order& order) { return dump_json(order_to_json(order)); }
+std::string write_order_json(const Order& order) {
+    return dump_json(order_to_json(order));
+}
 
 std::string write_product_json(const ProductView& p) {
     ojson j{{"sku", p.sku},
@@ -63,10 +67,12 @@ std::string write_product_json(const ProductView& p) {
     return dump_json(j);
 }
 
-std::string write_order_page_json(const std::vector<Order>& orders, const std::optional<std::string>& next_cursor) {
+std::string write_order_page_json(const std::vector<Order>& orders,
+                                  const std::optional<std::string>& next_cursor) {
     ojson list = ojson::array();
     for (const Order& o : orders) list.push_back(order_to_json(o));
-    ojson j{{"orders", std::move(list)}, {"nextCursor", next_cursor ? ojson(*next_cursor) : ojson(nullptr)}};
+    ojson j{{"orders", std::move(list)},
+            {"nextCursor", next_cursor ? ojson(*next_cursor) : ojson(nullptr)}};
     return dump_json(j);
 }
 
@@ -74,7 +80,8 @@ std::string write_error_json(const ErrorBody& e) {
     ojson j{{"error", e.error}, {"message", e.message}};
     if (!e.details.empty()) {
         ojson details = ojson::array();
-        for (const auto& d : e.details) details.push_back(ojson{{"field", d.field}, {"message", d.message}});
+        for (const auto& d : e.details)
+            details.push_back(ojson{{"field", d.field}, {"message", d.message}});
         j["details"] = std::move(details);
     }
     if (e.current_version) j["currentVersion"] = *e.current_version;
@@ -84,10 +91,13 @@ std::string write_error_json(const ErrorBody& e) {
     return dump_json(j);
 }
 
-std::string write_health_json() { return R"({"status":"ok"})"; }
+std::string write_health_json() {
+    return R"({"status":"ok"})";
+}
 
 std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>& components) {
-    ojson j{{"status", ready ? "ready" : "not_ready"}, {"components", components_to_json(components)}};
+    ojson j{{"status", ready ? "ready" : "not_ready"},
+            {"components", components_to_json(components)}};
     return dump_json(j);
 }
 
@@ -109,7 +119,8 @@ std::string write_status_json(const StatusReport& r) {
         for (const auto& p : r.projection.positions) {
             positions.push_back(ojson{{"partition", p.partition}, {"offset", p.offset}});
         }
-        j["projection"] = ojson{{"streams", r.projection.streams}, {"positions", std::move(positions)}};
+        j["projection"] =
+            ojson{{"streams", r.projection.streams}, {"positions", std::move(positions)}};
     } else {
         j["projection"] = nullptr;
     }
@@ -119,7 +130,9 @@ std::string write_status_json(const StatusReport& r) {
 }
 
 std::string write_rebuild_json(const RebuildReport& r) {
-    ojson j{{"status", "rebuilt"}, {"eventsReplayed", r.events_replayed}, {"durationMs", r.duration_ms}};
+    ojson j{{"status", "rebuilt"},
+            {"eventsReplayed", r.events_replayed},
+            {"durationMs", r.duration_ms}};
     return dump_json(j);
 }
 

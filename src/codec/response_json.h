@@ -27,7 +27,8 @@ std::string write_order_json(const Order& order);
 std::string write_product_json(const ProductView& product);
 
 // {orders:[order views], nextCursor: string|null}; `next_cursor` is already encoded.
-std::string write_order_page_json(const std::vector<Order>& orders, const std::optional<std::string>& next_cursor);
+std::string write_order_page_json(const std::vector<Order>& orders,
+                                  const std::optional<std::string>& next_cursor);
 
 // Every error body: {error, message, ...extra}. Optional members appear only when set;
 // `details` only when non-empty.

@@ -11,14 +11,16 @@ using json = nlohmann::json;
 // Pointers on `stack_` stay valid: they point at ancestors of the current position, and a
 // container only grows at its end while none of its children is open.
 class StrictDomBuilder {
-public:
+  public:
     explicit StrictDomBuilder(std::size_t max_depth) : max_depth_(max_depth) {}
 
     bool null() { return put(json(nullptr)) != nullptr; }
     bool boolean(bool v) { return put(json(v)) != nullptr; }
     bool number_integer(json::number_integer_t v) { return put(json(v)) != nullptr; }
     bool number_unsigned(json::number_unsigned_t v) { return put(json(v)) != nullptr; }
-    bool number_float(json::number_float_t v, const json::string_t&) { return put(json(v)) != nullptr; }
+    bool number_float(json::number_float_t v, const json::string_t&) {
+        return put(json(v)) != nullptr;
+    }
     bool string(json::string_t& v) { return put(json(std::move(v))) != nullptr; }
     bool binary(json::binary_t&) { return fail("binary values are not JSON"); }
 
@@ -38,7 +40,8 @@ public:
         // The library's message names the problem and echoes input; keep only a safe summary.
         const std::string what = ex.what();
         std::string reason = "syntax error";
-        if (what.find("UTF-8") != std::string::npos || what.find("surrogate") != std::string::npos) {
+        if (what.find("UTF-8") != std::string::npos ||
+            what.find("surrogate") != std::string::npos) {
             reason = "invalid UTF-8 or Unicode escape";
         } else if (what.find("number overflow") != std::string::npos) {
             reason = "number out of range";
@@ -51,7 +54,7 @@ public:
     json take_root() { return std::move(root_); }
     const std::string& error() const { return error_; }
 
-private:
+  private:
     bool fail(std::string message) {
         if (error_.empty()) error_ = std::move(message);
         return false;
@@ -94,11 +97,13 @@ private:
 
 }  // namespace
 
-Expected<nlohmann::json, std::string> parse_strict_json(std::string_view text, std::size_t max_depth) {
+Expected<nlohmann::json, std::string> parse_strict_json(std::string_view text,
+                                                        std::size_t max_depth) {
     StrictDomBuilder builder(max_depth);
     bool ok = false;
     try {
-        ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json, /*strict=*/true);
+        ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json,
+                             /*strict=*/true);
     } catch (const std::exception&) {
         // The handler never throws; this guards against allocation failure on hostile input.
         ok = false;

@@ -7,10 +7,9 @@
 // reader parses with the library's iterative SAX parser (no recursion, whatever the input) and
 // builds the DOM itself, rejecting what a client cannot mean unambiguously.
 #include <cstddef>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "domain/expected.h"
 

@@ -192,6 +192,15 @@ TEST_F(Commands, PutSetsAvailableStockToTheFigure) {
     api().create_order(random_uuid(), {{sku, 15}});
 }
 
+TEST_F(Commands, CancelAfterAPutReleasesOnTopOfTheNewFigure) {
+    const auto sku = unique_sku();
+    api().create_product(sku, 100, 10);
+    const auto o = api().create_order(random_uuid(), {{sku, 3}});
+    const auto put = api().create_product(sku, 100, 20);  // available is now 20
+    const auto c = api().must_command("cancel", o.order_id, json{{"reason", "r"}});
+    EXPECT_EQ(product(sku, join_tokens({put.token, c.token}))["stock"], 23);
+}
+
 TEST_F(Commands, NullStockIsUnlimited) {
     const auto sku = unique_sku();
     const auto put = api().create_product(sku, 1, nullptr);

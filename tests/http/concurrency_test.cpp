@@ -294,7 +294,8 @@ TEST_F(Concurrency, ReadYourWritesUnderLoad) {
                     const auto list = a.get("/v1/users/" + user + "/orders?limit=100", to_ack(paid).token);
                     bool listed_paid = false;
                     if (list.status == 200) {
-                        for (const auto& o : list.json_body()["orders"]) {
+                        const json listed = list.json_body();
+                        for (const auto& o : listed["orders"]) {
                             if (o["orderId"] == ack.order_id && o["status"] == "PAID") listed_paid = true;
                         }
                     }

@@ -202,7 +202,7 @@ TEST_F(Errors, ProductFieldRules) {
     EXPECT_TRUE(IsValidationError(put_raw(unique_sku(), with("stock", "5")), "stock"));
     EXPECT_TRUE(IsValidationError(put_raw(unique_sku(), with("name", 5)), "name"));
     EXPECT_TRUE(IsValidationError(put_raw(unique_sku(), with("extra", 1)), "extra"));
-    for (const char* f : {"name", "currency", "priceMinor", "stock"}) {
+    for (const char* f : {"name", "currency", "priceMinor"}) {
         json b = good_product();
         b.erase(f);
         EXPECT_TRUE(IsValidationError(put_raw(unique_sku(), b), f)) << f;
@@ -211,6 +211,16 @@ TEST_F(Errors, ProductFieldRules) {
     EXPECT_TRUE(IsValidationError(api().command("PUT", "/v1/products/" + unique_sku(), too_big, random_uuid())));
     const std::string huge = R"({"name": "n", "currency": "EUR", "priceMinor": 1e400, "stock": 1})";
     EXPECT_TRUE(IsValidationError(api().command("PUT", "/v1/products/" + unique_sku(), huge, random_uuid())));
+}
+
+// The PUT body is {name, currency, priceMinor, stock}: unlike expectedVersion? it is not marked
+// optional, and "unlimited" is spelled `"stock": null`.
+TEST_F(Errors, ProductStockIsRequired) {
+    json b = good_product();
+    b.erase("stock");
+    EXPECT_TRUE(IsValidationError(put_raw(unique_sku(), b), "stock"));
+    b["stock"] = nullptr;
+    EXPECT_TRUE(IsAccepted(put_raw(unique_sku(), b)));
 }
 
 TEST_F(Errors, TotalsMustFitInt64) {

@@ -122,6 +122,21 @@ TEST_F(Idempotency, KeyInBodyOnly) {
     EXPECT_EQ(to_ack(by_body).order_id, to_ack(first).order_id);
 }
 
+TEST_F(Idempotency, KeyInBodyForOrderCommands) {
+    const auto o = api().create_order(user_, {{sku_, 1}});
+    const auto key = random_uuid();
+    const json pay = {{"idempotencyKey", key}, {"paymentRef", "p"}, {"amountMinor", 100}};
+    const auto first = api().pay(o.order_id, pay, "");
+    ASSERT_TRUE(IsAccepted(first));
+    const auto again = api().pay(o.order_id, pay, "");
+    ASSERT_TRUE(IsDuplicate(again));
+    EXPECT_EQ(to_ack(again).event_id, to_ack(first).event_id);
+    EXPECT_TRUE(IsAccepted(api().ship(o.order_id, json{{"idempotencyKey", random_uuid()}}, "")));
+    EXPECT_TRUE(IsAccepted(api().put_product(unique_sku(), json{{"idempotencyKey", random_uuid()}, {"name", "n"}, {"currency", "EUR"},
+                                                               {"priceMinor", 1}, {"stock", 1}},
+                                             "")));
+}
+
 TEST_F(Idempotency, KeyInHeaderAndBodyEqualIsFine) {
     const auto key = random_uuid();
     json b = body();
@@ -302,7 +317,8 @@ TEST_F(Idempotency, DuplicatesSurviveARestart) {
     ASSERT_EQ(first.status, 202);
     const auto pay_key = random_uuid();
     const json pay = {{"paymentRef", "p"}, {"amountMinor", 200}};
-    ASSERT_TRUE(IsAccepted(api().pay(first.order_id, pay, pay_key)));
+    const auto paid = api().pay(first.order_id, pay, pay_key);
+    ASSERT_TRUE(IsAccepted(paid));
     restart_service();
     const auto again = api().place_order(body(2), key);
     ASSERT_TRUE(IsDuplicate(again));
@@ -312,7 +328,7 @@ TEST_F(Idempotency, DuplicatesSurviveARestart) {
     EXPECT_TRUE(IsDuplicate(api().pay(first.order_id, pay, pay_key)));
     EXPECT_TRUE(IsError(api().place_order(body(3), key), 409, "idempotency_key_reused"));
     // And the state is intact.
-    const auto view = api().must_read("/v1/orders/" + first.order_id, first.token);
+    const auto view = api().must_read("/v1/orders/" + first.order_id, to_ack(paid).token);
     EXPECT_EQ(view["status"], "PAID");
     EXPECT_EQ(view["version"], 2);
 }

@@ -1,5 +1,8 @@
 // Operations endpoints, admin authorization, OpenAPI document, keep-alive and pipelining.
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <thread>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -91,22 +94,29 @@ TEST_F(Operations, MetricsArePrometheusTextWithCommandCounts) {
     }
     EXPECT_GE(std::max(growth_total, growth_count), 4.0) << "4 commands were sent; metrics:\n" << after_r.body;
     EXPECT_GE(command_series.size(), 2u) << after_r.body;
-    bool has_latency_histogram = false, has_http = false, has_outbox = false;
+    bool has_latency_histogram = false, has_http = false, has_outbox = false, has_relay = false, has_projection = false;
     for (const auto& [series, _] : after) {
         const auto name = metric_name(series);
         if (name.find("command") != std::string::npos && name.ends_with("_bucket")) has_latency_histogram = true;
         if (name.find("http") != std::string::npos) has_http = true;
         if (name.find("outbox") != std::string::npos) has_outbox = true;
+        if (name.find("relay") != std::string::npos) has_relay = true;
+        if (name.find("projection") != std::string::npos || name.find("projector") != std::string::npos) has_projection = true;
     }
-    EXPECT_TRUE(has_latency_histogram) << after_r.body;
-    EXPECT_TRUE(has_http) << after_r.body;
-    EXPECT_TRUE(has_outbox) << after_r.body;
+    EXPECT_TRUE(has_latency_histogram) << "command latency histogram:\n" << after_r.body;
+    EXPECT_TRUE(has_http) << "HTTP request metrics:\n" << after_r.body;
+    EXPECT_TRUE(has_outbox) << "outbox metrics:\n" << after_r.body;
+    EXPECT_TRUE(has_relay) << "relay position metrics:\n" << after_r.body;
+    EXPECT_TRUE(has_projection) << "projection position/lag metrics:\n" << after_r.body;
 }
 
 TEST_F(Operations, AdminStatusIsJson) {
     const auto r = api().admin_get("/v1/admin/status");
     ASSERT_EQ(r.status, 200) << r;
     EXPECT_TRUE(r.json_body().is_object()) << r;
+    const auto text = ascii_lower(r.body);
+    EXPECT_NE(text.find("outbox"), std::string::npos) << "status should report the outbox: " << r;
+    EXPECT_NE(text.find("projection"), std::string::npos) << "status should report the projection: " << r;
 }
 
 TEST_F(Operations, RebuildReproducesTheSameReads) {
@@ -137,7 +147,7 @@ TEST_F(Operations, RebuildReproducesTheSameReads) {
         return s;
     };
     const json before = snapshot();
-    EXPECT_EQ(before["p1"]["stock"], 30 - (2 + 3 + 4 + 5 + 6)) << "order 2 (qty 2) was cancelled";
+    EXPECT_EQ(before["p1"]["stock"], 30 - (1 + 3 + 4 + 5 + 6)) << "the second order (qty 2) was cancelled";
 
     const auto r = api().admin_post("/v1/admin/projections/rebuild");
     ASSERT_GE(r.status, 200) << r;
@@ -164,6 +174,54 @@ TEST_F(Operations, RebuildTwiceUnderTraffic) {
         const auto v = api().must_read("/v1/orders/" + a.order_id, a.token);
         EXPECT_EQ(v["version"], 1);
     }
+}
+
+TEST_F(Operations, RebuildWhileOrdersKeepComing) {
+    const auto sku = unique_sku();
+    const auto put = api().create_product(sku, 10, 100000);
+    std::atomic<bool> stop{false};
+    std::mutex mu;
+    std::vector<Ack> acks;
+    std::vector<std::string> problems;
+    std::vector<std::thread> pool;
+    for (int t = 0; t < 4; ++t) {
+        pool.emplace_back([&] {
+            OrdinalApi a(port());
+            while (!stop.load()) {
+                try {
+                    const auto r = a.place_order(order_body(random_uuid(), "EUR", {{sku, 2}}), random_uuid());
+                    std::lock_guard lock(mu);
+                    if (r.status == 202) {
+                        acks.push_back(to_ack(r));
+                    } else {
+                        problems.push_back(r.describe());
+                    }
+                } catch (const std::exception& e) {
+                    std::lock_guard lock(mu);
+                    problems.push_back(e.what());
+                }
+            }
+        });
+    }
+    for (int i = 0; i < 3; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        const auto r = api().admin_post("/v1/admin/projections/rebuild");
+        EXPECT_GE(r.status, 200) << r;
+        EXPECT_LT(r.status, 300) << r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    stop = true;
+    for (auto& t : pool) t.join();
+    for (const auto& p : problems) ADD_FAILURE() << p;
+    ASSERT_FALSE(acks.empty());
+    for (const auto& a : acks) {
+        const auto v = api().get("/v1/orders/" + a.order_id, a.token, 5000);
+        ASSERT_EQ(v.status, 200) << v;
+        EXPECT_EQ(v.json_body()["version"], 1);
+    }
+    EXPECT_EQ(api().must_read("/v1/products/" + sku, put.token)["stock"].get<std::int64_t>(),
+              100000 - 2 * static_cast<std::int64_t>(acks.size()))
+        << acks.size() << " orders of 2";
 }
 
 // ---- OpenAPI ----
@@ -256,6 +314,31 @@ TEST_F(Operations, PipelinedRequestsAnswerInOrder) {
     EXPECT_TRUE(IsAccepted(r3));
     EXPECT_TRUE(IsError(r4, 404, "not_found"));
     EXPECT_EQ(c.connections_opened(), 1);
+}
+
+TEST_F(Operations, HeaderNamesAreCaseInsensitive) {
+    const auto sku = unique_sku();
+    HttpClient& c = http();
+    const auto put = c.request("PUT", "/v1/products/" + sku, product_body("n", "EUR", 5, 5).dump(),
+                               {{"idempotency-key", random_uuid()}, {"content-type", "application/json"}});
+    ASSERT_TRUE(IsAccepted(put));
+    const auto key = random_uuid();
+    const auto body = order_body(random_uuid(), "EUR", {{sku, 1}}).dump();
+    const auto o = c.request("POST", "/v1/orders", body, {{"IDEMPOTENCY-KEY", key}});
+    ASSERT_TRUE(IsAccepted(o));
+    EXPECT_TRUE(IsDuplicate(c.request("POST", "/v1/orders", body, {{"idempotency-key", key}})));
+    const auto r = c.get("/v1/orders/" + to_ack(o).order_id,
+                         {{"x-consistency-token", to_ack(o).token}, {"x-consistency-wait-ms", "3000"}});
+    EXPECT_EQ(r.status, 200) << r;
+}
+
+TEST_F(Operations, ExpectContinueIsServed) {
+    const auto sku = unique_sku();
+    api().create_product(sku, 5, nullptr);
+    HttpClient c(port());
+    const auto r = c.request("POST", "/v1/orders", order_body(random_uuid(), "EUR", {{sku, 1}}).dump(),
+                             {{"Idempotency-Key", random_uuid()}, {"Expect", "100-continue"}});
+    EXPECT_TRUE(IsAccepted(r));
 }
 
 TEST_F(Operations, ConnectionCloseIsHonoured) {

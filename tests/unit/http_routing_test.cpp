@@ -1,8 +1,6 @@
 // The HTTP contract at the level of the request handler (adapters/http/request_handler.h): routing,
 // status codes, headers and bodies, with in-memory fakes behind the real CommandService and
 // ConsistencyGate. No sockets here; http_server_test.cpp covers the connection handling.
-#include "adapters/http/request_handler.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,9 +8,9 @@
 #include <future>
 #include <map>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
+#include "adapters/http/request_handler.h"
 #include "core/order_cursor.h"
 #include "domain/consistency_token.h"
 
@@ -30,19 +28,22 @@ constexpr const char* kUser = "5d0c1a7e-2b3f-4c6d-9e8f-a1b2c3d4e5f6";
 // Accepts every command with version 1 and keeps idempotency records, unless an outcome is
 // scripted for the next submission.
 class FakeWriteStore final : public WriteStore {
-public:
+  public:
     void submit(CommandRequest request, Done done) override {
         CommandOutcome outcome = answer(request);
         done(std::move(outcome));
     }
-    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(const std::string& key) override {
+    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+        const std::string& key) override {
         std::lock_guard lock(mu_);
         if (fail_lookups) return unexpected(StoreError{StoreError::Kind::Unavailable, "down"});
         auto it = records_.find(key);
         if (it == records_.end()) return std::optional<IdempotencyRecord>{};
         return std::optional<IdempotencyRecord>{it->second};
     }
-    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override { return std::vector<StoredEvent>{}; }
+    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override {
+        return std::vector<StoredEvent>{};
+    }
     Expected<void, StoreError> mark_published(std::span<const StoredEvent>) override { return {}; }
     Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t, std::size_t) override {
         return std::vector<StoredEvent>{};
@@ -55,7 +56,7 @@ public:
     bool fail_lookups = false;
     std::vector<CommandRequest> submitted;
 
-private:
+  private:
     CommandOutcome answer(const CommandRequest& request) {
         std::lock_guard lock(mu_);
         submitted.push_back(request);
@@ -84,8 +85,8 @@ private:
             request.command);
         ack.version = 1;
         ack.consistency_token = encode_consistency_token({{ack.stream, 1}});
-        records_[request.idempotency_key] = IdempotencyRecord{request.idempotency_key, request.fingerprint,
-                                                              command_name(request.command), ack, 0};
+        records_[request.idempotency_key] = IdempotencyRecord{
+            request.idempotency_key, request.fingerprint, command_name(request.command), ack, 0};
         return ack;
     }
 
@@ -94,25 +95,29 @@ private:
 };
 
 class NoCache final : public IdempotencyCache {
-public:
+  public:
     std::optional<IdempotencyRecord> get(const std::string&) override { return std::nullopt; }
     void put(const IdempotencyRecord&) override {}
 };
 
 class FakeReadStore final : public ReadStore {
-public:
-    Expected<ProjectionResult, StoreError> apply(std::span<const Event>, const BusPosition&) override {
+  public:
+    Expected<ProjectionResult, StoreError> apply(std::span<const Event>,
+                                                 const BusPosition&) override {
         return ProjectionResult{};
     }
     Expected<std::optional<Order>, StoreError> get_order(const std::string& id) override {
         std::lock_guard lock(mu_);
-        if (fail) return unexpected(StoreError{StoreError::Kind::Internal, "SELECT failed: secret detail"});
+        if (fail)
+            return unexpected(
+                StoreError{StoreError::Kind::Internal, "SELECT failed: secret detail"});
         auto it = orders.find(id);
         if (it == orders.end()) return std::optional<Order>{};
         return std::optional<Order>{it->second};
     }
-    Expected<OrderPage, StoreError> list_user_orders(const std::string& user, std::size_t limit,
-                                                     const std::optional<OrderCursor>& after) override {
+    Expected<OrderPage, StoreError> list_user_orders(
+        const std::string& user, std::size_t limit,
+        const std::optional<OrderCursor>& after) override {
         std::lock_guard lock(mu_);
         last_limit = limit;
         last_after = after;
@@ -137,7 +142,9 @@ public:
         auto it = versions.find(stream);
         return it == versions.end() ? 0 : it->second;
     }
-    Expected<std::int64_t, StoreError> bus_position(const std::string&) override { return std::int64_t{0}; }
+    Expected<std::int64_t, StoreError> bus_position(const std::string&) override {
+        return std::int64_t{0};
+    }
     Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
     Expected<void, StoreError> reset() override { return {}; }
     Expected<void, StoreError> check_ready() override { return {}; }
@@ -152,7 +159,7 @@ public:
 };
 
 class FixedIds final : public IdGenerator {
-public:
+  public:
     std::string new_uuid_v7() override { return kOrderId; }
 };
 
@@ -170,7 +177,7 @@ Order order_of(const std::string& id, const std::string& user, const std::string
 }
 
 class HttpRouting : public ::testing::Test {
-protected:
+  protected:
     HttpRouting() { rebuild_handler(); }
 
     void rebuild_handler(std::string_view openapi = "{\"openapi\":\"3.0.3\"}") {
@@ -188,13 +195,15 @@ protected:
             return r;
         };
         api.rebuild = rebuild;
-        handler = std::make_unique<RequestHandler>(api, [](std::function<void()> job) { job(); }, openapi);
+        handler = std::make_unique<RequestHandler>(
+            api, [](std::function<void()> job) { job(); }, openapi);
     }
 
     HttpAnswer call(HttpRequest request) {
         auto promise = std::make_shared<std::promise<HttpAnswer>>();
         auto future = promise->get_future();
-        handler->handle(std::move(request), [promise](HttpAnswer a) { promise->set_value(std::move(a)); });
+        handler->handle(std::move(request),
+                        [promise](HttpAnswer a) { promise->set_value(std::move(a)); });
         if (future.wait_for(15s) != std::future_status::ready) {
             ADD_FAILURE() << "no answer";
             return HttpAnswer{0, "", "", {}};
@@ -212,8 +221,8 @@ protected:
         return call(std::move(r));
     }
 
-    HttpAnswer command(const std::string& method, const std::string& target, const std::string& body,
-                       std::optional<std::string> key = kKey,
+    HttpAnswer command(const std::string& method, const std::string& target,
+                       const std::string& body, std::optional<std::string> key = kKey,
                        std::optional<std::string> content_type = "application/json",
                        std::optional<std::string> authorization = std::nullopt) {
         HttpRequest r;
@@ -259,8 +268,10 @@ TEST_F(HttpRouting, HealthzAndUnknownPaths) {
     EXPECT_EQ(body(ok), json::parse(R"({"status":"ok"})"));
     EXPECT_EQ(ok.content_type, "application/json");
 
-    for (std::string path : std::vector<std::string>{"/", "/nope", "/v1", "/v1/orders/", "/v1/orders/x/y/z", "/v1/products", "/healthz/",
-                             "/v1/users/" + std::string(kUser), "/v1/orders/" + std::string(kOrderId) + "/refund"}) {
+    for (std::string path :
+         std::vector<std::string>{"/", "/nope", "/v1", "/v1/orders/", "/v1/orders/x/y/z",
+                                  "/v1/products", "/healthz/", "/v1/users/" + std::string(kUser),
+                                  "/v1/orders/" + std::string(kOrderId) + "/refund"}) {
         auto a = get(path);
         EXPECT_EQ(a.status, 404u) << path;
         EXPECT_EQ(body(a)["error"], "not_found") << path;
@@ -278,7 +289,8 @@ TEST_F(HttpRouting, WrongMethodIs405WithAllow) {
     auto p = command("POST", "/v1/products/SKU", kProduct);
     EXPECT_EQ(p.status, 405u);
     EXPECT_EQ(header(p, "Allow"), "GET, PUT");
-    EXPECT_EQ(header(command("GET", std::string("/v1/orders/") + kOrderId + "/pay", ""), "Allow"), "POST");
+    EXPECT_EQ(header(command("GET", std::string("/v1/orders/") + kOrderId + "/pay", ""), "Allow"),
+              "POST");
     EXPECT_EQ(command("PUT", "/healthz", "").status, 405u);
     EXPECT_EQ(get("/v1/admin/projections/rebuild").status, 405u);
 }
@@ -297,13 +309,15 @@ TEST_F(HttpRouting, UpsertProductAcceptedThenDuplicateThenKeyReused) {
     EXPECT_FALSE(header(first, "Location").has_value());
 
     // Same key, same payload in another spelling: the original answer as a duplicate.
-    auto again = command("PUT", "/v1/products/SKU-1", R"({ "stock":10, "priceMinor":450, "currency":"EUR", "name":"Tea" })",
+    auto again = command("PUT", "/v1/products/SKU-1",
+                         R"({ "stock":10, "priceMinor":450, "currency":"EUR", "name":"Tea" })",
                          "3F2504E0-4F89-41D3-9A0C-0305E82C3301");
     ASSERT_EQ(again.status, 200u);
     EXPECT_EQ(body(again)["status"], "duplicate");
     EXPECT_EQ(body(again)["eventId"], ack["eventId"]);
 
-    auto reused = command("PUT", "/v1/products/SKU-1", R"({"name":"Coffee","currency":"EUR","priceMinor":450})");
+    auto reused = command("PUT", "/v1/products/SKU-1",
+                          R"({"name":"Coffee","currency":"EUR","priceMinor":450,"stock":10})");
     EXPECT_EQ(reused.status, 409u);
     EXPECT_EQ(body(reused)["error"], "idempotency_key_reused");
 
@@ -326,32 +340,40 @@ TEST_F(HttpRouting, PlaceOrderAssignsIdAndLocation) {
 
 TEST_F(HttpRouting, IdempotencyKeyInTheBody) {
     std::string with_key = R"({"idempotencyKey":")" + std::string(kKey2) + R"(","reason":"x"})";
-    auto a = command("POST", std::string("/v1/orders/") + kOrderId + "/cancel", with_key, std::nullopt);
+    auto a =
+        command("POST", std::string("/v1/orders/") + kOrderId + "/cancel", with_key, std::nullopt);
     EXPECT_EQ(a.status, 202u) << a.body;
     EXPECT_EQ(store.submitted.at(0).idempotency_key, kKey2);
 
-    auto differ = command("POST", std::string("/v1/orders/") + kOrderId + "/cancel", with_key, kKey);
+    auto differ =
+        command("POST", std::string("/v1/orders/") + kOrderId + "/cancel", with_key, kKey);
     EXPECT_EQ(differ.status, 400u);
     EXPECT_EQ(body(differ)["details"][0]["field"], "idempotencyKey");
 
-    auto missing = command("POST", std::string("/v1/orders/") + kOrderId + "/ship", "", std::nullopt, std::nullopt);
+    auto missing = command("POST", std::string("/v1/orders/") + kOrderId + "/ship", "",
+                           std::nullopt, std::nullopt);
     EXPECT_EQ(missing.status, 400u);
     EXPECT_EQ(body(missing)["error"], "validation_failed");
 }
 
 TEST_F(HttpRouting, ShipWithoutBodyOrContentType) {
-    auto a = command("POST", std::string("/v1/orders/") + kOrderId + "/ship", "", kKey, std::nullopt);
+    auto a =
+        command("POST", std::string("/v1/orders/") + kOrderId + "/ship", "", kKey, std::nullopt);
     EXPECT_EQ(a.status, 202u) << a.body;
 }
 
 TEST_F(HttpRouting, MediaTypes) {
     const std::string target = "/v1/products/SKU-1";
     EXPECT_EQ(command("PUT", target, kProduct, kKey, "text/plain").status, 415u);
-    EXPECT_EQ(body(command("PUT", target, kProduct, kKey, "text/plain"))["error"], "unsupported_media_type");
+    EXPECT_EQ(body(command("PUT", target, kProduct, kKey, "text/plain"))["error"],
+              "unsupported_media_type");
     EXPECT_EQ(command("PUT", target, kProduct, kKey, std::nullopt).status, 415u);
-    EXPECT_EQ(command("PUT", target, kProduct, kKey, "application/json; charset=latin1").status, 415u);
-    EXPECT_EQ(command("PUT", target, kProduct, kKey, "application/x-www-form-urlencoded").status, 415u);
-    EXPECT_EQ(command("PUT", target, kProduct, kKey, "Application/JSON; charset=\"UTF-8\"").status, 202u);
+    EXPECT_EQ(command("PUT", target, kProduct, kKey, "application/json; charset=latin1").status,
+              415u);
+    EXPECT_EQ(command("PUT", target, kProduct, kKey, "application/x-www-form-urlencoded").status,
+              415u);
+    EXPECT_EQ(command("PUT", target, kProduct, kKey, "Application/JSON; charset=\"UTF-8\"").status,
+              202u);
     EXPECT_EQ(command("PUT", target, kProduct, kKey2, "application/merge-patch+json").status, 202u);
 }
 
@@ -361,7 +383,9 @@ TEST_F(HttpRouting, MalformedAndInvalidBodies) {
     EXPECT_EQ(body(malformed)["error"], "validation_failed");
     EXPECT_EQ(body(malformed)["details"][0]["field"], "body");
 
-    auto invalid = command("POST", "/v1/orders", R"({"userId":"u","currency":"EUR","items":[{"sku":"A","qty":0}],"x":1})");
+    auto invalid =
+        command("POST", "/v1/orders",
+                R"({"userId":"u","currency":"EUR","items":[{"sku":"A","qty":0}],"x":1})");
     ASSERT_EQ(invalid.status, 400u);
     const json d = body(invalid)["details"];
     ASSERT_EQ(d.size(), 3u);
@@ -379,11 +403,13 @@ TEST_F(HttpRouting, MalformedAndInvalidBodies) {
 TEST_F(HttpRouting, UsedKeyWinsOverFieldValidation) {
     ASSERT_EQ(command("PUT", "/v1/products/SKU-1", kProduct).status, 202u);
     // Same key, invalid fields: the key was used with another payload.
-    auto a = command("PUT", "/v1/products/SKU-1", R"({"name":"","currency":"EUR","priceMinor":-1})");
+    auto a =
+        command("PUT", "/v1/products/SKU-1", R"({"name":"","currency":"EUR","priceMinor":-1})");
     EXPECT_EQ(a.status, 409u);
     EXPECT_EQ(body(a)["error"], "idempotency_key_reused");
     // A fresh key with invalid fields is a plain 400.
-    auto b = command("PUT", "/v1/products/SKU-1", R"({"name":"","currency":"EUR","priceMinor":-1})", kKey2);
+    auto b = command("PUT", "/v1/products/SKU-1", R"({"name":"","currency":"EUR","priceMinor":-1})",
+                     kKey2);
     EXPECT_EQ(b.status, 400u);
     // When the store cannot tell, the answer is still the certain 400.
     store.fail_lookups = true;
@@ -401,7 +427,9 @@ TEST_F(HttpRouting, InvalidSkuInPutPathIsAFieldError) {
 }
 
 TEST_F(HttpRouting, OrderCommandOnNonUuidIs404) {
-    EXPECT_EQ(command("POST", "/v1/orders/not-a-uuid/pay", R"({"paymentRef":"p","amountMinor":1})").status, 404u);
+    EXPECT_EQ(command("POST", "/v1/orders/not-a-uuid/pay", R"({"paymentRef":"p","amountMinor":1})")
+                  .status,
+              404u);
     EXPECT_EQ(command("POST", "/v1/orders/not-a-uuid/ship", "{}").status, 404u);
     auto upper = command("POST", "/v1/orders/0190F0A4-6B3C-7D2E-8F10-112233445566/ship", "{}");
     EXPECT_EQ(upper.status, 202u);
@@ -442,7 +470,12 @@ TEST_F(HttpRouting, DomainErrorsAndStoreErrorsMapToTheContract) {
     EXPECT_EQ(a.status, 422u);
     EXPECT_EQ(body(a)["error"], "amount_mismatch");
 
-    e = DomainError{DomainError::Code::InvalidTransition, "no", {}, {}, std::string("SHIPPED"), std::string("PAID")};
+    e = DomainError{DomainError::Code::InvalidTransition,
+                    "no",
+                    {},
+                    {},
+                    std::string("SHIPPED"),
+                    std::string("PAID")};
     a = run(e);
     EXPECT_EQ(a.status, 422u);
     EXPECT_EQ(body(a)["from"], "SHIPPED");
@@ -474,12 +507,26 @@ TEST_F(HttpRouting, AdminTokenGuardsAdminEndpointsOnly) {
     auto none = command("PUT", "/v1/products/SKU-1", kProduct);
     EXPECT_EQ(none.status, 401u);
     EXPECT_EQ(body(none)["error"], "unauthorized");
-    EXPECT_EQ(command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "Bearer wrong").status, 401u);
-    EXPECT_EQ(command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "Basic s3cret").status, 401u);
-    EXPECT_EQ(command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "Bearer s3cret2").status, 401u);
-    EXPECT_EQ(command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "bearer s3cret").status, 202u);
+    EXPECT_EQ(
+        command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "Bearer wrong")
+            .status,
+        401u);
+    EXPECT_EQ(
+        command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "Basic s3cret")
+            .status,
+        401u);
+    EXPECT_EQ(
+        command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "Bearer s3cret2")
+            .status,
+        401u);
+    EXPECT_EQ(
+        command("PUT", "/v1/products/SKU-1", kProduct, kKey, "application/json", "bearer s3cret")
+            .status,
+        202u);
     EXPECT_EQ(get("/v1/admin/status").status, 401u);
-    EXPECT_EQ(command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status, 401u);
+    EXPECT_EQ(
+        command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status,
+        401u);
     // Everything else is open.
     EXPECT_EQ(get("/v1/products/SKU-1").status, 404u);
     EXPECT_EQ(command("POST", "/v1/orders", kPlace, kKey2).status, 202u);
@@ -493,7 +540,8 @@ TEST_F(HttpRouting, AdminTokenGuardsAdminEndpointsOnly) {
 }
 
 TEST_F(HttpRouting, Rebuild) {
-    auto unavailable = command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt);
+    auto unavailable =
+        command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt);
     EXPECT_EQ(unavailable.status, 409u);
     EXPECT_EQ(body(unavailable)["error"], "rebuild_unavailable");
     rebuild = [] { return Expected<RebuildReport, StoreError>(RebuildReport{7, 3}); };
@@ -501,9 +549,14 @@ TEST_F(HttpRouting, Rebuild) {
     auto ok = command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt);
     EXPECT_EQ(ok.status, 200u);
     EXPECT_EQ(body(ok)["eventsReplayed"], 7);
-    rebuild = [] { return Expected<RebuildReport, StoreError>(unexpected(StoreError{StoreError::Kind::Unavailable, "x"})); };
+    rebuild = [] {
+        return Expected<RebuildReport, StoreError>(
+            unexpected(StoreError{StoreError::Kind::Unavailable, "x"}));
+    };
     rebuild_handler();
-    EXPECT_EQ(command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status, 503u);
+    EXPECT_EQ(
+        command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status,
+        503u);
 }
 
 // --- queries -------------------------------------------------------------------------------------
@@ -554,8 +607,9 @@ TEST_F(HttpRouting, UserOrdersPaging) {
     EXPECT_EQ(get(base + "?cursor=").status, 200u);
     EXPECT_EQ(get(base + "?limit=100").status, 200u);
 
-    for (std::string bad : {"?limit=0", "?limit=101", "?limit=abc", "?limit=", "?limit=-1", "?limit=1.5",
-                            "?cursor=%%%", "?cursor=notacursor", "?limit=0&cursor=bad"}) {
+    for (std::string bad :
+         {"?limit=0", "?limit=101", "?limit=abc", "?limit=", "?limit=-1", "?limit=1.5",
+          "?cursor=%%%", "?cursor=notacursor", "?limit=0&cursor=bad"}) {
         auto a = get(base + bad);
         EXPECT_EQ(a.status, 400u) << bad;
         EXPECT_EQ(body(a)["error"], "validation_failed") << bad;
@@ -590,7 +644,8 @@ TEST_F(HttpRouting, ConsistencyHeaders) {
     // Reached already: answers at once.
     reads.versions[stream] = 2;
     EXPECT_EQ(get(target, token).status, 200u);
-    // Several tokens merge; one of them not reached yet is waited for, then the projection moves on.
+    // Several tokens merge; one of them not reached yet is waited for, then the projection moves
+    // on.
     const std::string later = encode_consistency_token({{stream, 3}});
     auto promise = std::make_shared<std::promise<HttpAnswer>>();
     auto future = promise->get_future();
@@ -614,7 +669,10 @@ TEST_F(HttpRouting, ConsistencyHeaders) {
 // --- operations ----------------------------------------------------------------------------------
 
 TEST_F(HttpRouting, ReadinessMetricsAndOpenApi) {
-    readiness = [] { return std::vector<ComponentHealth>{{"write_store", true, "ok"}, {"read_store", false, "down"}}; };
+    readiness = [] {
+        return std::vector<ComponentHealth>{{"write_store", true, "ok"},
+                                            {"read_store", false, "down"}};
+    };
     rebuild_handler();
     auto not_ready = get("/readyz");
     EXPECT_EQ(not_ready.status, 503u);
@@ -627,7 +685,9 @@ TEST_F(HttpRouting, ReadinessMetricsAndOpenApi) {
     auto m = get("/metrics");
     EXPECT_EQ(m.status, 200u);
     EXPECT_EQ(m.content_type, "text/plain; version=0.0.4; charset=utf-8");
-    EXPECT_THAT(m.body, ::testing::HasSubstr(R"(ordinal_http_requests_total{method="GET",route="/readyz",status="200"} 1)"));
+    EXPECT_THAT(m.body,
+                ::testing::HasSubstr(
+                    R"(ordinal_http_requests_total{method="GET",route="/readyz",status="200"} 1)"));
     EXPECT_THAT(m.body, ::testing::HasSubstr(R"(route="unmatched",status="404")"));
     EXPECT_THAT(m.body, ::testing::HasSubstr("ordinal_http_request_duration_seconds_bucket"));
 

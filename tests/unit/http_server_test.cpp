@@ -3,12 +3,11 @@
 #include "adapters/http/http_server.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstring>
@@ -29,7 +28,7 @@ struct RawResponse {
 
 // A deliberately dumb blocking client, so the test controls every byte and every pause.
 class RawClient {
-public:
+  public:
     explicit RawClient(std::uint16_t port) {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         sockaddr_in addr{};
@@ -88,7 +87,7 @@ public:
         return false;
     }
 
-private:
+  private:
     static std::string lower(std::string s) {
         for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         return s;
@@ -107,7 +106,7 @@ private:
 };
 
 class HttpServerTest : public ::testing::Test {
-protected:
+  protected:
     void start(HttpServerOptions options = {}) {
         options.port = 0;
         ServiceApi api;
@@ -129,7 +128,8 @@ TEST_F(HttpServerTest, KeepAliveAndPipelinedRequestsAnswerInOrder) {
     start();
     RawClient c(port());
     ASSERT_TRUE(c.connected());
-    ASSERT_TRUE(c.send(std::string(kGetHealth) + "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n" + kGetHealth));
+    ASSERT_TRUE(
+        c.send(std::string(kGetHealth) + "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n" + kGetHealth));
     auto a = c.read_response();
     auto b = c.read_response();
     auto d = c.read_response();
@@ -159,7 +159,8 @@ TEST_F(HttpServerTest, Http10ClosesAfterTheAnswer) {
 TEST_F(HttpServerTest, OversizedHeadersGet431) {
     start();
     RawClient c(port());
-    ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"));
+    ASSERT_TRUE(c.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(20000, 'a') +
+                       "\r\n\r\n"));
     auto a = c.read_response();
     ASSERT_TRUE(a);
     EXPECT_EQ(a->status, 431);
@@ -172,8 +173,10 @@ TEST_F(HttpServerTest, OversizedBodiesGet413) {
     {
         RawClient c(port());
         const std::string body(70000, ' ');
-        ASSERT_TRUE(c.send("POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
-                           std::to_string(body.size()) + "\r\n\r\n"));
+        ASSERT_TRUE(
+            c.send("POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: "
+                   "application/json\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n\r\n"));
         c.send(body);  // the server may already have answered and shut its side
         auto a = c.read_response();
         ASSERT_TRUE(a);
@@ -183,8 +186,9 @@ TEST_F(HttpServerTest, OversizedBodiesGet413) {
     {
         // Chunked: the limit applies to the decoded body as it arrives.
         RawClient c(port());
-        std::string chunked = "POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n";
+        std::string chunked =
+            "POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n";
         for (int i = 0; i < 20; ++i) chunked += "1000\r\n" + std::string(4096, ' ') + "\r\n";
         chunked += "0\r\n\r\n";
         c.send(chunked);
@@ -207,8 +211,9 @@ TEST_F(HttpServerTest, GarbageGets400) {
 TEST_F(HttpServerTest, ExpectContinue) {
     start();
     RawClient c(port());
-    ASSERT_TRUE(c.send("POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                       "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("POST /v1/orders HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+               "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n"));
     auto interim = c.read_response();
     ASSERT_TRUE(interim);
     EXPECT_EQ(interim->status, 100);
@@ -284,7 +289,8 @@ TEST_F(HttpServerTest, RequestsAreCountedInMetrics) {
     auto m = c.read_response();
     ASSERT_TRUE(m);
     EXPECT_NE(m->head.find("text/plain; version=0.0.4"), std::string::npos);
-    EXPECT_NE(m->body.find(R"(ordinal_http_requests_total{method="GET",route="/healthz",status="200"} 1)"),
+    EXPECT_NE(m->body.find(
+                  R"(ordinal_http_requests_total{method="GET",route="/healthz",status="200"} 1)"),
               std::string::npos);
 }
 

@@ -63,7 +63,8 @@ TEST(ResponseJson, OrderView) {
     EXPECT_EQ(j["status"], "PAID");
     EXPECT_EQ(j["currency"], "EUR");
     ASSERT_EQ(j["items"].size(), 2u);
-    EXPECT_EQ(j["items"][0], json::parse(R"({"sku":"A-1","qty":2,"unitPriceMinor":450,"lineTotalMinor":900})"));
+    EXPECT_EQ(j["items"][0],
+              json::parse(R"({"sku":"A-1","qty":2,"unitPriceMinor":450,"lineTotalMinor":900})"));
     EXPECT_EQ(j["totalMinor"], 1000);
     EXPECT_EQ(j["version"], 2);
     EXPECT_EQ(j["createdAt"], "2026-01-02T03:04:05.006Z");
@@ -74,7 +75,10 @@ TEST(ResponseJson, OrderView) {
 TEST(ResponseJson, ProductViewWithLimitedAndUnlimitedStock) {
     ProductView p{"SKU-1", "Tea \xE2\x82\xAC", "EUR", 450, 7, 2};
     json j = json::parse(write_product_json(p));
-    EXPECT_EQ(j, json::parse(R"({"sku":"SKU-1","name":"Tea €","currency":"EUR","priceMinor":450,"stock":7,"version":2})"));
+    EXPECT_EQ(
+        j,
+        json::parse(
+            R"({"sku":"SKU-1","name":"Tea €","currency":"EUR","priceMinor":450,"stock":7,"version":2})"));
     p.stock.reset();
     j = json::parse(write_product_json(p));
     EXPECT_TRUE(j["stock"].is_null());
@@ -100,27 +104,37 @@ TEST(ResponseJson, ErrorBodies) {
     EXPECT_EQ(j["details"][0]["field"], "items[2].qty");
     EXPECT_FALSE(j.contains("sku"));
 
-    ErrorBody conflict{"version_conflict", "moved on", {}, 4, std::nullopt, std::nullopt, std::nullopt};
+    ErrorBody conflict{"version_conflict", "moved on",   {},          4,
+                       std::nullopt,       std::nullopt, std::nullopt};
     j = json::parse(write_error_json(conflict));
     EXPECT_EQ(j["currentVersion"], 4);
     EXPECT_FALSE(j.contains("details"));
 
-    ErrorBody transition{"invalid_transition", "no", {}, std::nullopt, std::nullopt, "SHIPPED", "CANCELLED"};
+    ErrorBody transition{"invalid_transition", "no",      {},         std::nullopt,
+                         std::nullopt,         "SHIPPED", "CANCELLED"};
     j = json::parse(write_error_json(transition));
     EXPECT_EQ(j["from"], "SHIPPED");
     EXPECT_EQ(j["to"], "CANCELLED");
 
     // Whatever text reaches an error body, the body stays valid UTF-8 JSON.
-    ErrorBody hostile{"unknown_sku", std::string("bad \xFF\xFE bytes"), {}, std::nullopt, std::string("\xC0"), {}, {}};
+    ErrorBody hostile{"unknown_sku",
+                      std::string("bad \xFF\xFE bytes"),
+                      {},
+                      std::nullopt,
+                      std::string("\xC0"),
+                      {},
+                      {}};
     EXPECT_TRUE(json::accept(write_error_json(hostile)));
 }
 
 TEST(ResponseJson, OperationalBodies) {
     EXPECT_EQ(json::parse(write_health_json()), json::parse(R"({"status":"ok"})"));
 
-    json ready = json::parse(write_readiness_json(false, {{"write_store", true, "ok"}, {"read_store", false, "unreachable"}}));
+    json ready = json::parse(write_readiness_json(
+        false, {{"write_store", true, "ok"}, {"read_store", false, "unreachable"}}));
     EXPECT_EQ(ready["status"], "not_ready");
-    EXPECT_EQ(ready["components"][1], json::parse(R"({"name":"read_store","ok":false,"detail":"unreachable"})"));
+    EXPECT_EQ(ready["components"][1],
+              json::parse(R"({"name":"read_store","ok":false,"detail":"unreachable"})"));
 
     StatusReport r;
     r.version = "0.1.0";
@@ -136,7 +150,9 @@ TEST(ResponseJson, OperationalBodies) {
     json s = json::parse(write_status_json(r));
     EXPECT_EQ(s["version"], "0.1.0");
     EXPECT_EQ(s["roles"], json::parse(R"(["api","relay"])"));
-    EXPECT_EQ(s["outbox"], json::parse(R"({"pending":5,"oldestPendingAgeMs":120,"lastSeq":40,"publishedSeq":35})"));
+    EXPECT_EQ(
+        s["outbox"],
+        json::parse(R"({"pending":5,"oldestPendingAgeMs":120,"lastSeq":40,"publishedSeq":35})"));
     EXPECT_EQ(s["projection"]["positions"][0], json::parse(R"({"partition":"local","offset":35})"));
     EXPECT_EQ(s["relayPublishedSeq"], 35);
     EXPECT_EQ(s["gateWaiting"], 2);

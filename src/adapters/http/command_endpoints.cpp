@@ -26,12 +26,16 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     // An order id that is not a UUID cannot name an order: 404, like any unknown resource.
     if (on_order && !canonical_uuid(target)) return respond(not_found("no such order"));
     if (!api_.commands || !api_.ids) {
-        return respond(store_unavailable(StoreError{StoreError::Kind::Unavailable, "no command service"}));
+        return respond(
+            store_unavailable(StoreError{StoreError::Kind::Unavailable, "no command service"}));
     }
-    // A body needs a JSON media type; an empty body (e.g. ship with the key in the header) needs none.
+    // A body needs a JSON media type; an empty body (e.g. ship with the key in the header) needs
+    // none.
     const bool declared_json = request.content_type && is_json_media_type(*request.content_type);
-    if ((request.content_type && !declared_json) || (!request.content_type && !all_whitespace(request.body))) {
-        return respond(error_answer(415, "unsupported_media_type", "command bodies must be application/json"));
+    if ((request.content_type && !declared_json) ||
+        (!request.content_type && !all_whitespace(request.body))) {
+        return respond(
+            error_answer(415, "unsupported_media_type", "command bodies must be application/json"));
     }
 
     CommandInput input;
@@ -54,16 +58,19 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     });
 }
 
-void RequestHandler::answer_rejection(CommandRejection rejection, bool place_order, const Respond& respond) {
+void RequestHandler::answer_rejection(CommandRejection rejection, bool place_order,
+                                      const Respond& respond) {
     if (!rejection.idempotency_key || !rejection.fingerprint) {
-        return respond(validation_failed(std::move(rejection.message), std::move(rejection.details)));
+        return respond(
+            validation_failed(std::move(rejection.message), std::move(rejection.details)));
     }
     // The key is checked before the fields: if it was already used, that answer wins over the 400
     // (KeyReused in practice, since an accepted payload had valid fields). Off the I/O thread:
     // this may read the write store.
     auto shared = std::make_shared<CommandRejection>(std::move(rejection));
     blocking(respond, [this, shared, place_order]() -> HttpAnswer {
-        auto used = api_.commands->answer_for_used_key(*shared->idempotency_key, *shared->fingerprint);
+        auto used =
+            api_.commands->answer_for_used_key(*shared->idempotency_key, *shared->fingerprint);
         // If the store cannot tell, the request is still invalid: answer what is certain.
         if (used && *used) return answer_for_outcome(**used, place_order);
         return validation_failed(std::move(shared->message), std::move(shared->details));

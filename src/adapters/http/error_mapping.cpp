@@ -11,7 +11,9 @@ HttpAnswer json_answer(unsigned status, std::string body) {
     return a;
 }
 
-HttpAnswer error_answer(unsigned status, const ErrorBody& body) { return json_answer(status, write_error_json(body)); }
+HttpAnswer error_answer(unsigned status, const ErrorBody& body) {
+    return json_answer(status, write_error_json(body));
+}
 
 HttpAnswer error_answer(unsigned status, std::string code, std::string message) {
     ErrorBody body;
@@ -28,19 +30,24 @@ HttpAnswer validation_failed(std::string message, std::vector<FieldError> detail
     return error_answer(400, body);
 }
 
-HttpAnswer not_found(std::string message) { return error_answer(404, "not_found", std::move(message)); }
+HttpAnswer not_found(std::string message) {
+    return error_answer(404, "not_found", std::move(message));
+}
 
 HttpAnswer store_unavailable(const StoreError& error) {
-    HttpAnswer a = error.kind == StoreError::Kind::Overloaded
-                       ? error_answer(503, "overloaded", "the service is shedding load; retry later")
-                       : error_answer(503, "unavailable", "the service is temporarily unavailable; retry later");
+    HttpAnswer a =
+        error.kind == StoreError::Kind::Overloaded
+            ? error_answer(503, "overloaded", "the service is shedding load; retry later")
+            : error_answer(503, "unavailable",
+                           "the service is temporarily unavailable; retry later");
     a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
     return a;
 }
 
 HttpAnswer consistency_timeout() {
-    HttpAnswer a = error_answer(503, "consistency_timeout",
-                                "the read model has not reached the consistency token yet; retry later");
+    HttpAnswer a =
+        error_answer(503, "consistency_timeout",
+                     "the read model has not reached the consistency token yet; retry later");
     a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
     return a;
 }
@@ -82,7 +89,9 @@ HttpAnswer answer_for_domain_error(const DomainError& e) {
         case DomainError::Code::TotalOverflow:
             status = 400;
             body.error = "validation_failed";
-            body.details.push_back(FieldError{"items", e.message.empty() ? "the order total does not fit a signed 64-bit integer" : e.message});
+            body.details.push_back(FieldError{
+                "items", e.message.empty() ? "the order total does not fit a signed 64-bit integer"
+                                           : e.message});
             break;
     }
     if (body.message.empty()) body.message = body.error;

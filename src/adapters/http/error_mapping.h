@@ -31,7 +31,7 @@ HttpAnswer error_answer(unsigned status, std::string code, std::string message);
 HttpAnswer validation_failed(std::string message, std::vector<FieldError> details);
 HttpAnswer not_found(std::string message = "no such resource");
 HttpAnswer store_unavailable(const StoreError& error);  // 503 overloaded | unavailable
-HttpAnswer consistency_timeout();                        // 503 consistency_timeout
+HttpAnswer consistency_timeout();                       // 503 consistency_timeout
 
 // `place_order`: the answer to POST /v1/orders, which carries a Location header.
 HttpAnswer answer_for_outcome(const CommandOutcome& outcome, bool place_order);

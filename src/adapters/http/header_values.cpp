@@ -12,7 +12,9 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -38,15 +40,18 @@ bool is_json_media_type(std::string_view content_type) {
     const bool json = iequals(type, "application/json") ||
                       (istarts_with(type, "application/") && iends_with(type, "+json"));
     if (!json) return false;
-    std::string_view params = semi == std::string_view::npos ? std::string_view{} : content_type.substr(semi + 1);
+    std::string_view params =
+        semi == std::string_view::npos ? std::string_view{} : content_type.substr(semi + 1);
     while (!params.empty()) {
         const auto next = params.find(';');
         const std::string_view param = trim(params.substr(0, next));
         params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
         const auto eq = param.find('=');
-        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset")) continue;
+        if (eq == std::string_view::npos || !iequals(trim(param.substr(0, eq)), "charset"))
+            continue;
         std::string_view value = trim(param.substr(eq + 1));
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
         if (!iequals(value, "utf-8") && !iequals(value, "utf8")) return false;
     }
     return true;

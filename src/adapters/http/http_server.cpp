@@ -1,8 +1,5 @@
 #include "adapters/http/http_server.h"
 
-#include <thread>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -10,6 +7,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
+#include <thread>
+#include <vector>
 
 #include "adapters/http/http_session.h"
 #include "adapters/http/openapi_document.h"
@@ -26,8 +25,10 @@ using tcp = net::ip::tcp;
 // Sent as is to a connection over the limit: no parsing, no handler, just a clear refusal.
 const std::string& over_capacity_response() {
     static const std::string response = [] {
-        const std::string body = R"({"error":"overloaded","message":"too many connections; retry later"})";
-        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+        const std::string body =
+            R"({"error":"overloaded","message":"too many connections; retry later"})";
+        return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: "
+               "1\r\n"
                "Connection: close\r\nContent-Length: " +
                std::to_string(body.size()) + "\r\n\r\n" + body;
     }();
@@ -46,8 +47,9 @@ void refuse_connection(tcp::socket socket) {
 }
 
 class Listener : public std::enable_shared_from_this<Listener> {
-public:
-    Listener(net::io_context& ioc, RequestHandler& handler, const HttpServerOptions& options, RequestTracker& tracker)
+  public:
+    Listener(net::io_context& ioc, RequestHandler& handler, const HttpServerOptions& options,
+             RequestTracker& tracker)
         : ioc_(ioc),
           acceptor_(net::make_strand(ioc)),
           retry_timer_(acceptor_.get_executor()),
@@ -82,13 +84,14 @@ public:
         });
     }
 
-private:
+  private:
     void accept() {
         // Each connection gets its own strand: its handlers never run concurrently.
-        acceptor_.async_accept(net::make_strand(ioc_), [self = shared_from_this()](beast::error_code ec,
-                                                                                   tcp::socket socket) {
-            self->on_accept(ec, std::move(socket));
-        });
+        acceptor_.async_accept(
+            net::make_strand(ioc_),
+            [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                self->on_accept(ec, std::move(socket));
+            });
     }
 
     void on_accept(beast::error_code ec, tcp::socket socket) {
@@ -120,12 +123,13 @@ private:
 };
 
 class BeastHttpServer final : public HttpServer {
-public:
+  public:
     BeastHttpServer(const HttpServerOptions& options, ServiceApi api)
         : options_(options),
           pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))),
           handler_(
-              std::move(api), [this](std::function<void()> job) { net::post(pool_, std::move(job)); },
+              std::move(api),
+              [this](std::function<void()> job) { net::post(pool_, std::move(job)); },
               embedded_openapi_document()),
           ioc_(std::max(1, options.threads)) {}
 
@@ -159,7 +163,7 @@ public:
         pool_.join();
     }
 
-private:
+  private:
     void run_io() {
         // A handler that throws must not take the I/O thread with it.
         while (true) {
@@ -178,7 +182,8 @@ private:
     net::thread_pool pool_;
     RequestHandler handler_;
     net::io_context ioc_;
-    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{ioc_.get_executor()};
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{
+        ioc_.get_executor()};
     std::shared_ptr<Listener> listener_;
     std::vector<std::thread> threads_;
     std::uint16_t port_ = 0;
@@ -188,7 +193,8 @@ private:
 
 }  // namespace
 
-Expected<std::unique_ptr<HttpServer>, std::string> start_http_server(const HttpServerOptions& options, ServiceApi api) {
+Expected<std::unique_ptr<HttpServer>, std::string> start_http_server(
+    const HttpServerOptions& options, ServiceApi api) {
     try {
         auto server = std::make_unique<BeastHttpServer>(options, std::move(api));
         auto started = server->start();

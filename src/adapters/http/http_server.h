@@ -36,8 +36,8 @@ struct HttpServerOptions {
 };
 
 class HttpServer {
-public:
-    virtual ~HttpServer() = default;  // stops the server
+  public:
+    virtual ~HttpServer() = default;         // stops the server
     virtual std::uint16_t port() const = 0;  // the bound port
     // Stops accepting, answers requests that arrive from now on with 503 and closes their
     // connections, waits for the requests in flight to be answered (a consistency wait lasts at
@@ -48,6 +48,7 @@ public:
 
 // Binds host:port, starts the I/O and blocking threads and returns. Errors (bad address, port in
 // use) are human-readable.
-Expected<std::unique_ptr<HttpServer>, std::string> start_http_server(const HttpServerOptions& options, ServiceApi api);
+Expected<std::unique_ptr<HttpServer>, std::string> start_http_server(
+    const HttpServerOptions& options, ServiceApi api);
 
 }  // namespace ordinal

@@ -44,12 +44,14 @@ std::optional<std::string> joined(const http::fields& fields, std::string_view n
     return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) { return beast::iequals(a, b); }
+bool iequals(std::string_view a, std::string_view b) {
+    return beast::iequals(a, b);
+}
 
 }  // namespace
 
-HttpSession::HttpSession(net::ip::tcp::socket&& socket, RequestHandler& handler, const HttpServerOptions& options,
-                         RequestTracker& tracker)
+HttpSession::HttpSession(net::ip::tcp::socket&& socket, RequestHandler& handler,
+                         const HttpServerOptions& options, RequestTracker& tracker)
     : stream_(std::move(socket)),
       buffer_(options.max_header_bytes + options.max_body_bytes + kFirstReadBytes),
       handler_(handler),
@@ -58,10 +60,13 @@ HttpSession::HttpSession(net::ip::tcp::socket&& socket, RequestHandler& handler,
     tracker_.connections.fetch_add(1);
 }
 
-HttpSession::~HttpSession() { tracker_.connections.fetch_sub(1); }
+HttpSession::~HttpSession() {
+    tracker_.connections.fetch_sub(1);
+}
 
 void HttpSession::start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->wait_for_request(); });
 }
 
 // Idle phase: a kept-alive connection may wait up to idle_timeout for the next request's first
@@ -84,8 +89,9 @@ void HttpSession::read_header() {
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser_->body_limit(options_.max_body_bytes);
     stream_.expires_after(options_.request_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
 }
 
 void HttpSession::on_header(beast::error_code ec) {
@@ -95,20 +101,23 @@ void HttpSession::on_header(beast::error_code ec) {
     if (parser_->is_done()) return run_request();
     const auto expect = req[http::field::expect];
     if (!expect.empty() && iequals(expect, "100-continue")) {
-        continue_ = std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
-        http::async_write(stream_, *continue_, [self = shared_from_this()](beast::error_code wec, std::size_t) {
-            self->continue_.reset();
-            if (wec) return self->close();
-            self->read_body();
-        });
+        continue_ =
+            std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
+        http::async_write(stream_, *continue_,
+                          [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                              self->continue_.reset();
+                              if (wec) return self->close();
+                              self->read_body();
+                          });
         return;
     }
     read_body();
 }
 
 void HttpSession::read_body() {
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_body(ec); });
 }
 
 void HttpSession::on_body(beast::error_code ec) {
@@ -118,15 +127,18 @@ void HttpSession::on_body(beast::error_code ec) {
 
 void HttpSession::fail_request(beast::error_code ec) {
     if (ec == http::error::header_limit) {
-        send(error_answer(431, "request_header_fields_too_large",
-                          "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes"),
+        send(error_answer(
+                 431, "request_header_fields_too_large",
+                 "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes"),
              true);
     } else if (ec == http::error::body_limit) {
         send(error_answer(413, "payload_too_large",
-                          "request bodies are limited to " + std::to_string(options_.max_body_bytes) + " bytes"),
+                          "request bodies are limited to " +
+                              std::to_string(options_.max_body_bytes) + " bytes"),
              true);
-    } else if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == http::error::partial_message ||
-               ec == net::error::eof || ec == net::error::connection_reset || ec == net::error::operation_aborted) {
+    } else if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+               ec == http::error::partial_message || ec == net::error::eof ||
+               ec == net::error::connection_reset || ec == net::error::operation_aborted) {
         close();  // nobody is there to read an answer, or the client was too slow to deserve one
     } else {
         send(error_answer(400, "bad_request", "the request is not valid HTTP/1.1"), true);
@@ -181,9 +193,10 @@ void HttpSession::send(HttpAnswer answer, bool close_after) {
     response_ = res;
     // A client that does not read its answers does not hold the connection forever either.
     stream_.expires_after(options_.request_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
-        self->on_written(close_after, ec);
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), close_after](beast::error_code ec, std::size_t) {
+                          self->on_written(close_after, ec);
+                      });
 }
 
 void HttpSession::on_written(bool close_after, beast::error_code ec) {

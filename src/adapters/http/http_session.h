@@ -2,12 +2,11 @@
 // One HTTP/1.1 connection: reads a request, hands it to the RequestHandler, writes the answer,
 // and repeats while the connection is kept alive. Everything runs on the connection's strand;
 // answers produced on other threads are posted back to it. Internal to adapters/http.
-#include <memory>
-#include <optional>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
+#include <optional>
 
 #include "adapters/http/http_server.h"
 #include "adapters/http/http_types.h"
@@ -17,18 +16,18 @@
 namespace ordinal {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
-public:
+  public:
     // `socket` must have been accepted with a strand executor. `handler`, `options` and `tracker`
     // must outlive the io_context the socket belongs to.
-    HttpSession(boost::asio::ip::tcp::socket&& socket, RequestHandler& handler, const HttpServerOptions& options,
-                RequestTracker& tracker);
+    HttpSession(boost::asio::ip::tcp::socket&& socket, RequestHandler& handler,
+                const HttpServerOptions& options, RequestTracker& tracker);
     ~HttpSession();
     HttpSession(const HttpSession&) = delete;
     HttpSession& operator=(const HttpSession&) = delete;
 
     void start();
 
-private:
+  private:
     using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
     using Response = boost::beast::http::response<boost::beast::http::string_body>;
 

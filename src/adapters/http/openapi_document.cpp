@@ -12,7 +12,9 @@ std::string_view embedded_openapi_document() {
     return kDocument;
 }
 #else
-std::string_view embedded_openapi_document() { return {}; }
+std::string_view embedded_openapi_document() {
+    return {};
+}
 #endif
 
 }  // namespace ordinal

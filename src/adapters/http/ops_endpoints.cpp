@@ -41,11 +41,13 @@ void RequestHandler::handle_admin_status(const Respond& respond) {
 
 void RequestHandler::handle_rebuild(const Respond& respond) {
     if (!api_.rebuild) {
-        return respond(error_answer(409, "rebuild_unavailable",
-                                    "the projector does not run in this process; rebuild where it runs"));
+        return respond(
+            error_answer(409, "rebuild_unavailable",
+                         "the projector does not run in this process; rebuild where it runs"));
     }
     if (rebuild_running_.exchange(true)) {
-        return respond(error_answer(409, "rebuild_in_progress", "a projection rebuild is already running"));
+        return respond(
+            error_answer(409, "rebuild_in_progress", "a projection rebuild is already running"));
     }
     // One rebuild at a time; it holds a blocking thread for its whole duration.
     blocking(respond, [this] {

@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t kDefaultPageSize = 20;
 constexpr std::size_t kMaxPageSize = 100;
 
-bool blank(std::string_view s) { return s.find_first_not_of(" \t") == std::string_view::npos; }
+bool blank(std::string_view s) {
+    return s.find_first_not_of(" \t") == std::string_view::npos;
+}
 
 std::optional<std::size_t> parse_limit(std::string_view text) {
     if (text.empty() || text.size() > 3) return std::nullopt;
@@ -55,8 +57,8 @@ HttpAnswer read_user_orders(ReadStore& reads, const std::string& user, std::size
 
 }  // namespace
 
-void RequestHandler::handle_query(const RouteMatch& route, std::string_view query, const HttpRequest& request,
-                                  const Respond& respond) {
+void RequestHandler::handle_query(const RouteMatch& route, std::string_view query,
+                                  const HttpRequest& request, const Respond& respond) {
     // 1. The resource: a path parameter that cannot name one is 404, whatever else is wrong.
     std::string id;
     if (route.id == RouteId::Product) {
@@ -64,7 +66,9 @@ void RequestHandler::handle_query(const RouteMatch& route, std::string_view quer
         id = route.param;
     } else {
         auto canon = canonical_uuid(route.param);
-        if (!canon) return respond(not_found(route.id == RouteId::Order ? "no such order" : "no such user"));
+        if (!canon)
+            return respond(
+                not_found(route.id == RouteId::Order ? "no such order" : "no such user"));
         id = std::move(*canon);
     }
 
@@ -75,13 +79,15 @@ void RequestHandler::handle_query(const RouteMatch& route, std::string_view quer
         if (auto w = parse_consistency_wait(*request.consistency_wait_ms)) {
             wait = *w;
         } else {
-            problems.push_back({"X-Consistency-Wait-Ms", "must be a non-negative integer number of milliseconds"});
+            problems.push_back(
+                {"X-Consistency-Wait-Ms", "must be a non-negative integer number of milliseconds"});
         }
     }
     std::optional<VersionVector> wanted;
     if (request.consistency_token && !blank(*request.consistency_token)) {
         wanted = parse_consistency_tokens(*request.consistency_token);
-        if (!wanted) problems.push_back({"X-Consistency-Token", "is not a valid consistency token"});
+        if (!wanted)
+            problems.push_back({"X-Consistency-Token", "is not a valid consistency token"});
     }
     std::size_t limit = kDefaultPageSize;
     std::optional<OrderCursor> after;
@@ -102,25 +108,36 @@ void RequestHandler::handle_query(const RouteMatch& route, std::string_view quer
             if (!after) problems.push_back({"cursor", "is not a cursor this service issued"});
         }
     }
-    if (!problems.empty()) return respond(validation_failed("invalid query parameters or headers", std::move(problems)));
+    if (!problems.empty())
+        return respond(
+            validation_failed("invalid query parameters or headers", std::move(problems)));
     if (!api_.reads) {
-        return respond(store_unavailable(StoreError{StoreError::Kind::Unavailable, "no read store"}));
+        return respond(
+            store_unavailable(StoreError{StoreError::Kind::Unavailable, "no read store"}));
     }
 
     // 3. The read, now or once the gate lets it through.
     ReadStore& reads = *api_.reads;
     std::function<HttpAnswer()> read;
     switch (route.id) {
-        case RouteId::Order: read = [&reads, id] { return read_order(reads, id); }; break;
-        case RouteId::Product: read = [&reads, id] { return read_product(reads, id); }; break;
-        default: read = [&reads, id, limit, after] { return read_user_orders(reads, id, limit, after); }; break;
+        case RouteId::Order:
+            read = [&reads, id] { return read_order(reads, id); };
+            break;
+        case RouteId::Product:
+            read = [&reads, id] { return read_product(reads, id); };
+            break;
+        default:
+            read = [&reads, id, limit, after] { return read_user_orders(reads, id, limit, after); };
+            break;
     }
     if (!wanted) return blocking(respond, std::move(read));
     read_when_consistent(*wanted, wait, std::move(read), respond);
 }
 
-void RequestHandler::read_when_consistent(const VersionVector& wanted, std::chrono::milliseconds wait,
-                                          std::function<HttpAnswer()> read, const Respond& respond) {
+void RequestHandler::read_when_consistent(const VersionVector& wanted,
+                                          std::chrono::milliseconds wait,
+                                          std::function<HttpAnswer()> read,
+                                          const Respond& respond) {
     if (!api_.gate) {
         // No gate in this process: answer from what the read store has reached, without waiting.
         return blocking(respond, [this, wanted, read = std::move(read)]() -> HttpAnswer {
@@ -136,19 +153,24 @@ void RequestHandler::read_when_consistent(const VersionVector& wanted, std::chro
     // the blocking runner; its callback may run on the projector's or the gate's thread.
     run_blocking_([this, wanted, wait, read = std::move(read), respond]() mutable {
         try {
-            api_.gate->wait(wanted, wait, [this, read = std::move(read), respond](GateResult result) {
-                try {
-                    switch (result) {
-                        case GateResult::Reached: return blocking(respond, read);
-                        case GateResult::TimedOut: return respond(consistency_timeout());
-                        case GateResult::StoreFailed:
-                            return respond(store_unavailable(StoreError{StoreError::Kind::Unavailable, "gate"}));
+            api_.gate->wait(
+                wanted, wait, [this, read = std::move(read), respond](GateResult result) {
+                    try {
+                        switch (result) {
+                            case GateResult::Reached:
+                                return blocking(respond, read);
+                            case GateResult::TimedOut:
+                                return respond(consistency_timeout());
+                            case GateResult::StoreFailed:
+                                return respond(store_unavailable(
+                                    StoreError{StoreError::Kind::Unavailable, "gate"}));
+                        }
+                        respond(consistency_timeout());
+                    } catch (const std::exception&) {
+                        respond(
+                            error_answer(500, "internal", "the request could not be processed"));
                     }
-                    respond(consistency_timeout());
-                } catch (const std::exception&) {
-                    respond(error_answer(500, "internal", "the request could not be processed"));
-                }
-            });
+                });
         } catch (const std::exception&) {
             respond(error_answer(500, "internal", "the request could not be processed"));
         }

@@ -38,8 +38,11 @@ std::string_view method_label(std::string_view method) {
 
 }  // namespace
 
-RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document)
-    : api_(std::move(api)), run_blocking_(std::move(run_blocking)), openapi_document_(openapi_document) {}
+RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking,
+                               std::string_view openapi_document)
+    : api_(std::move(api)),
+      run_blocking_(std::move(run_blocking)),
+      openapi_document_(openapi_document) {}
 
 void RequestHandler::handle(HttpRequest request, Respond respond) {
     const auto [path, query] = split_target(request.target);
@@ -48,15 +51,21 @@ void RequestHandler::handle(HttpRequest request, Respond respond) {
     const std::string label(route ? route_label(route->id) : std::string_view("unmatched"));
     const auto started = std::chrono::steady_clock::now();
 
-    Respond reply = once([this, method, label, started, respond = std::move(respond)](HttpAnswer answer) {
+    Respond reply = once([this, method, label, started,
+                          respond = std::move(respond)](HttpAnswer answer) {
         if (api_.metrics) {
-            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            const double secs =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
             api_.metrics
-                ->counter("ordinal_http_requests_total", "HTTP requests by method, route and status",
-                          {{"method", method}, {"route", label}, {"status", std::to_string(answer.status)}})
+                ->counter("ordinal_http_requests_total",
+                          "HTTP requests by method, route and status",
+                          {{"method", method},
+                           {"route", label},
+                           {"status", std::to_string(answer.status)}})
                 .inc();
             api_.metrics
-                ->histogram("ordinal_http_request_duration_seconds", "HTTP request latency by method and route",
+                ->histogram("ordinal_http_request_duration_seconds",
+                            "HTTP request latency by method and route",
                             {{"method", method}, {"route", label}})
                 .observe(secs);
         }
@@ -66,14 +75,16 @@ void RequestHandler::handle(HttpRequest request, Respond respond) {
     try {
         if (!route) return reply(not_found());
         if (!method_allowed(route->id, request.method)) {
-            HttpAnswer a = error_answer(405, "method_not_allowed",
-                                        "this resource allows " + std::string(allowed_methods(route->id)));
+            HttpAnswer a =
+                error_answer(405, "method_not_allowed",
+                             "this resource allows " + std::string(allowed_methods(route->id)));
             a.headers.emplace_back("Allow", std::string(allowed_methods(route->id)));
             return reply(std::move(a));
         }
         if (is_admin(route->id, request.method) && !api_.admin_token.empty() &&
             !bearer_token_matches(request.authorization, api_.admin_token)) {
-            HttpAnswer a = error_answer(401, "unauthorized", "this endpoint requires the admin bearer token");
+            HttpAnswer a =
+                error_answer(401, "unauthorized", "this endpoint requires the admin bearer token");
             a.headers.emplace_back("WWW-Authenticate", "Bearer");
             return reply(std::move(a));
         }
@@ -86,21 +97,33 @@ void RequestHandler::handle(HttpRequest request, Respond respond) {
 void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request,
                               const Respond& respond) {
     switch (route.id) {
-        case RouteId::Healthz: return respond(json_answer(200, write_health_json()));
-        case RouteId::Readyz: return handle_readyz(respond);
-        case RouteId::Metrics: return handle_metrics(respond);
-        case RouteId::OpenApi: return handle_openapi(respond);
-        case RouteId::AdminStatus: return handle_admin_status(respond);
-        case RouteId::AdminRebuild: return handle_rebuild(respond);
+        case RouteId::Healthz:
+            return respond(json_answer(200, write_health_json()));
+        case RouteId::Readyz:
+            return handle_readyz(respond);
+        case RouteId::Metrics:
+            return handle_metrics(respond);
+        case RouteId::OpenApi:
+            return handle_openapi(respond);
+        case RouteId::AdminStatus:
+            return handle_admin_status(respond);
+        case RouteId::AdminRebuild:
+            return handle_rebuild(respond);
         case RouteId::Product:
-            if (request.method == "PUT") return handle_command(CommandKind::UpsertProduct, route.param, request, respond);
+            if (request.method == "PUT")
+                return handle_command(CommandKind::UpsertProduct, route.param, request, respond);
             return handle_query(route, query, request, respond);
-        case RouteId::Orders: return handle_command(CommandKind::PlaceOrder, {}, request, respond);
-        case RouteId::OrderPay: return handle_command(CommandKind::PayOrder, route.param, request, respond);
-        case RouteId::OrderShip: return handle_command(CommandKind::ShipOrder, route.param, request, respond);
-        case RouteId::OrderCancel: return handle_command(CommandKind::CancelOrder, route.param, request, respond);
+        case RouteId::Orders:
+            return handle_command(CommandKind::PlaceOrder, {}, request, respond);
+        case RouteId::OrderPay:
+            return handle_command(CommandKind::PayOrder, route.param, request, respond);
+        case RouteId::OrderShip:
+            return handle_command(CommandKind::ShipOrder, route.param, request, respond);
+        case RouteId::OrderCancel:
+            return handle_command(CommandKind::CancelOrder, route.param, request, respond);
         case RouteId::Order:
-        case RouteId::UserOrders: return handle_query(route, query, request, respond);
+        case RouteId::UserOrders:
+            return handle_query(route, query, request, respond);
     }
     respond(not_found());
 }

@@ -30,21 +30,23 @@ namespace ordinal {
 using BlockingRunner = std::function<void(std::function<void()> job)>;
 
 class RequestHandler {
-public:
+  public:
     // `openapi_document`: the body of GET /openapi.json (empty: 404).
     RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document);
 
     // Calls `respond` exactly once, on this thread or another one.
     void handle(HttpRequest request, Respond respond);
 
-private:
-    void dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request, const Respond& respond);
+  private:
+    void dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request,
+                  const Respond& respond);
 
     // Runs `work` on the blocking runner and responds with its answer (500 if it throws).
     void blocking(const Respond& respond, std::function<HttpAnswer()> work);
 
     // command_endpoints.cpp
-    void handle_command(CommandKind kind, std::string target, HttpRequest& request, const Respond& respond);
+    void handle_command(CommandKind kind, std::string target, HttpRequest& request,
+                        const Respond& respond);
     void answer_rejection(CommandRejection rejection, bool place_order, const Respond& respond);
 
     // query_endpoints.cpp

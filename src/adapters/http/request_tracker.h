@@ -10,7 +10,7 @@
 namespace ordinal {
 
 class RequestTracker {
-public:
+  public:
     // False once stop_and_wait() began: the caller must not start the request.
     bool try_begin_request() {
         std::lock_guard lock(mu_);
@@ -34,7 +34,7 @@ public:
 
     std::atomic<std::size_t> connections{0};
 
-private:
+  private:
     mutable std::mutex mu_;
     std::condition_variable idle_;
     std::size_t in_flight_ = 0;  // guarded by mu_

@@ -26,7 +26,9 @@ int hex_value(char c) {
     return -1;
 }
 
-std::string param_of(std::string_view raw) { return percent_decode(raw, false).value_or(std::string(raw)); }
+std::string param_of(std::string_view raw) {
+    return percent_decode(raw, false).value_or(std::string(raw));
+}
 
 }  // namespace
 
@@ -57,14 +59,16 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
     return {target.substr(0, q), target.substr(q + 1)};
 }
 
-std::optional<std::string> query_param(std::string_view query, std::string_view name, bool& malformed) {
+std::optional<std::string> query_param(std::string_view query, std::string_view name,
+                                       bool& malformed) {
     std::optional<std::string> found;
     while (!query.empty()) {
         const auto amp = query.find('&');
         const std::string_view pair = query.substr(0, amp);
         const auto eq = pair.find('=');
         const std::string_view key = pair.substr(0, eq);
-        const std::string_view value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+        const std::string_view value =
+            eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
         const auto decoded_key = percent_decode(key, true);
         if (decoded_key && *decoded_key == name) {
             found = percent_decode(value, true);
@@ -95,9 +99,11 @@ std::optional<RouteMatch> match_route(std::string_view path) {
     if (n == 4 && is(1, "admin") && is(2, "projections") && is(3, "rebuild")) {
         return RouteMatch{RouteId::AdminRebuild, {}};
     }
-    if (n == 3 && is(1, "products") && param_ok(2)) return RouteMatch{RouteId::Product, param_of(seg[2])};
+    if (n == 3 && is(1, "products") && param_ok(2))
+        return RouteMatch{RouteId::Product, param_of(seg[2])};
     if (n == 2 && is(1, "orders")) return RouteMatch{RouteId::Orders, {}};
-    if (n == 3 && is(1, "orders") && param_ok(2)) return RouteMatch{RouteId::Order, param_of(seg[2])};
+    if (n == 3 && is(1, "orders") && param_ok(2))
+        return RouteMatch{RouteId::Order, param_of(seg[2])};
     if (n == 4 && is(1, "orders") && param_ok(2)) {
         if (is(3, "pay")) return RouteMatch{RouteId::OrderPay, param_of(seg[2])};
         if (is(3, "ship")) return RouteMatch{RouteId::OrderShip, param_of(seg[2])};
@@ -112,13 +118,16 @@ std::optional<RouteMatch> match_route(std::string_view path) {
 
 std::string_view allowed_methods(RouteId id) {
     switch (id) {
-        case RouteId::Product: return "GET, PUT";
+        case RouteId::Product:
+            return "GET, PUT";
         case RouteId::AdminRebuild:
         case RouteId::Orders:
         case RouteId::OrderPay:
         case RouteId::OrderShip:
-        case RouteId::OrderCancel: return "POST";
-        default: return "GET";
+        case RouteId::OrderCancel:
+            return "POST";
+        default:
+            return "GET";
     }
 }
 
@@ -128,24 +137,38 @@ bool method_allowed(RouteId id, std::string_view method) {
 }
 
 bool is_admin(RouteId id, std::string_view method) {
-    return id == RouteId::AdminStatus || id == RouteId::AdminRebuild || (id == RouteId::Product && method == "PUT");
+    return id == RouteId::AdminStatus || id == RouteId::AdminRebuild ||
+           (id == RouteId::Product && method == "PUT");
 }
 
 std::string_view route_label(RouteId id) {
     switch (id) {
-        case RouteId::Healthz: return "/healthz";
-        case RouteId::Readyz: return "/readyz";
-        case RouteId::Metrics: return "/metrics";
-        case RouteId::OpenApi: return "/openapi.json";
-        case RouteId::AdminStatus: return "/v1/admin/status";
-        case RouteId::AdminRebuild: return "/v1/admin/projections/rebuild";
-        case RouteId::Product: return "/v1/products/{sku}";
-        case RouteId::Orders: return "/v1/orders";
-        case RouteId::Order: return "/v1/orders/{id}";
-        case RouteId::OrderPay: return "/v1/orders/{id}/pay";
-        case RouteId::OrderShip: return "/v1/orders/{id}/ship";
-        case RouteId::OrderCancel: return "/v1/orders/{id}/cancel";
-        case RouteId::UserOrders: return "/v1/users/{userId}/orders";
+        case RouteId::Healthz:
+            return "/healthz";
+        case RouteId::Readyz:
+            return "/readyz";
+        case RouteId::Metrics:
+            return "/metrics";
+        case RouteId::OpenApi:
+            return "/openapi.json";
+        case RouteId::AdminStatus:
+            return "/v1/admin/status";
+        case RouteId::AdminRebuild:
+            return "/v1/admin/projections/rebuild";
+        case RouteId::Product:
+            return "/v1/products/{sku}";
+        case RouteId::Orders:
+            return "/v1/orders";
+        case RouteId::Order:
+            return "/v1/orders/{id}";
+        case RouteId::OrderPay:
+            return "/v1/orders/{id}/pay";
+        case RouteId::OrderShip:
+            return "/v1/orders/{id}/ship";
+        case RouteId::OrderCancel:
+            return "/v1/orders/{id}/cancel";
+        case RouteId::UserOrders:
+            return "/v1/users/{userId}/orders";
     }
     return "other";
 }

@@ -51,6 +51,7 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
 
 // The value of `name` in a query string (last occurrence wins), decoded; nullopt when absent.
 // `malformed` is set when the value does not decode.
-std::optional<std::string> query_param(std::string_view query, std::string_view name, bool& malformed);
+std::optional<std::string> query_param(std::string_view query, std::string_view name,
+                                       bool& malformed);
 
 }  // namespace ordinal
