@@ -156,6 +156,10 @@ TEST_F(Consistency, UnreachableTokenTimesOutWithinTheAskedWait) {
     // Merged with a reachable token it still times out: every stream version must be there.
     const auto r = api().get("/v1/orders/" + known.order_id, known.token + "," + f.ahead_token, 200);
     expect_timeout(r);
+    // Several header lines are one comma-separated list (RFC 9110): the unreachable one counts.
+    expect_timeout(api().http().get("/v1/orders/" + known.order_id, {{"X-Consistency-Token", known.token},
+                                                                     {"X-Consistency-Token", f.ahead_token},
+                                                                     {"X-Consistency-Wait-Ms", "200"}}));
     // The product and list endpoints are gated the same way.
     expect_timeout(api().get("/v1/products/" + sku_, f.ahead_token, 100));
     expect_timeout(api().get("/v1/users/" + random_uuid() + "/orders", f.order_token, 100));

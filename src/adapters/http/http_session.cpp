@@ -1,5 +1,7 @@
 #include "adapters/http/http_session.h"
 
+#include <algorithm>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
@@ -73,7 +75,10 @@ void HttpSession::start() {
 // byte. Pipelined bytes already buffered skip it.
 void HttpSession::wait_for_request() {
     if (buffer_.size() > 0) return read_header();
-    stream_.expires_after(options_.idle_timeout);
+    // A new connection gets no more time for its first byte than a request gets in all: idle
+    // connections that never send anything must not hold connection slots for long.
+    stream_.expires_after(served_any_ ? options_.idle_timeout
+                                      : std::min(options_.idle_timeout, options_.request_timeout));
     stream_.async_read_some(buffer_.prepare(kFirstReadBytes),
                             [self = shared_from_this()](beast::error_code ec, std::size_t n) {
                                 if (ec) return self->close();  // idle timeout, peer closed, reset
@@ -126,6 +131,7 @@ void HttpSession::on_body(beast::error_code ec) {
 }
 
 void HttpSession::fail_request(beast::error_code ec) {
+    if (parser_ && parser_->is_header_done()) version_ = parser_->get().version();
     if (ec == http::error::header_limit) {
         send(error_answer(
                  431, "request_header_fields_too_large",
@@ -176,6 +182,7 @@ void HttpSession::run_request() {
 }
 
 void HttpSession::on_answer(HttpAnswer answer) {
+    served_any_ = true;
     const bool close_after = !keep_alive_ || tracker_.stopping();
     send(std::move(answer), close_after);
     tracker_.end_request();  // after send: the write now holds the session

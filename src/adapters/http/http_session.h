@@ -53,6 +53,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     std::size_t drained_ = 0;
     unsigned version_ = 11;
     bool keep_alive_ = true;
+    bool served_any_ = false;  // whether a request was answered on this connection yet
     RequestHandler& handler_;
     const HttpServerOptions& options_;
     RequestTracker& tracker_;
