@@ -8,7 +8,8 @@
 // handled one at a time, so pipelined requests are answered in order.
 //
 // Protection against slow or hostile clients: a request (first byte to last body byte) must
-// arrive within `request_timeout`; an idle keep-alive connection is closed after `idle_timeout`;
+// arrive within `request_timeout`; an idle keep-alive connection is closed after `idle_timeout`
+// (a new connection gets min(idle, request timeout) for its first byte);
 // a response must be taken within `request_timeout`. Headers over `max_header_bytes` get 431,
 // bodies over `max_body_bytes` get 413, both with a JSON body, and the connection is closed.
 // Past `max_connections` open connections, a new connection is answered 503 and closed.
