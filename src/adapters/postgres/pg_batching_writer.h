@@ -1,0 +1,82 @@
+#pragma once
+// The write store's writers: a few threads, each with its own connection, take queued commands
+// in batches and run each batch as ONE transaction with a SAVEPOINT per command, reusing the
+// core's execute_command through PgWriteTransaction. Callbacks run only after COMMIT returned.
+//
+// Concurrency (also across processes sharing the database):
+// - at the start of a batch every existing order and product row it will change is locked in one
+//   fixed order (orders by id, products by sku), so batches do not deadlock on them; the rows
+//   are read again FOR UPDATE inside the command;
+// - the idempotency key's PRIMARY KEY is authoritative: when a command's insert hits a unique
+//   violation (a concurrent transaction took the key, or the stream version, first) its savepoint
+//   is rolled back and the command runs again, now seeing the other's commit (duplicate,
+//   KeyReused or the next version);
+// - a deadlock or serialization failure rolls the whole batch back and runs it again;
+// - a lost connection fails the batch with Unavailable (nothing of it is committed, or, if COMMIT
+//   itself was lost, a retry with the same key answers duplicate); the connection is re-opened
+//   for the next batch.
+// Thread-safe.
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/postgres/pg_connection.h"
+#include "ports/clock.h"
+#include "ports/write_store.h"
+
+namespace ordinal::pg {
+
+struct BatchingWriterOptions {
+    std::string conninfo;
+    std::size_t connections = 4;    // writer threads, one connection each
+    std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
+    std::size_t max_batch = 128;    // commands per transaction
+};
+
+class PgBatchingWriter {
+  public:
+    PgBatchingWriter(BatchingWriterOptions options, const Clock& clock, IdGenerator& ids);
+    ~PgBatchingWriter();  // stop()
+    PgBatchingWriter(const PgBatchingWriter&) = delete;
+    PgBatchingWriter& operator=(const PgBatchingWriter&) = delete;
+
+    // Queues a command. `done` runs once on a writer thread, or right here with Overloaded when
+    // the queue is full or Unavailable once stopping.
+    void submit(CommandRequest request, WriteStore::Done done);
+    void set_commit_listener(std::function<void()> listener);
+    // Lets batches in flight finish, fails queued commands with Unavailable, joins. Idempotent.
+    void stop();
+
+  private:
+    struct Job {
+        CommandRequest request;
+        WriteStore::Done done;
+        CommandOutcome outcome;
+        std::int64_t events_appended = 0;
+    };
+
+    void loop(std::size_t index);
+    std::vector<Job> take_batch();  // empty once stopping
+    void run_batch(Connection& conn, std::vector<Job>& batch);
+    // One attempt at the whole batch; throws PgFailure (deadlock, lost connection...).
+    void try_batch(Connection& conn, std::vector<Job>& batch);
+    void run_job(Connection& conn, Job& job);
+
+    BatchingWriterOptions options_;
+    const Clock& clock_;
+    IdGenerator& ids_;
+
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Job> queue_;                  // guarded by mu_
+    bool stopping_ = false;                  // guarded by mu_
+    std::function<void()> commit_listener_;  // guarded by mu_
+    std::mutex stop_mu_;                     // serializes stop() callers
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace ordinal::pg

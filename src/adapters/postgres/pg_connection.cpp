@@ -1,0 +1,243 @@
+#include "adapters/postgres/pg_connection.h"
+
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+
+namespace ordinal::pg {
+namespace {
+
+StoreError make_error(StoreError::Kind kind, std::string message) {
+    StoreError e;
+    e.kind = kind;
+    e.message = std::move(message);
+    return e;
+}
+
+StoreError::Kind kind_of(const std::string& sqlstate, bool connection_ok) {
+    if (!connection_ok) return StoreError::Kind::Unavailable;
+    if (sqlstate.rfind("08", 0) == 0) return StoreError::Kind::Unavailable;  // connection exception
+    if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03")
+        return StoreError::Kind::Unavailable;  // shutting down / starting
+    if (sqlstate.rfind("53", 0) == 0) return StoreError::Kind::Overloaded;  // insufficient resources
+    if (sqlstate == "57014") return StoreError::Kind::Timeout;               // query canceled
+    if (sqlstate == kSerializationFailure || sqlstate == kDeadlockDetected)
+        return StoreError::Kind::Unavailable;  // retryable
+    return StoreError::Kind::Internal;
+}
+
+std::string quote_array_element(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    out += '"';
+    return out;
+}
+
+}  // namespace
+
+void throw_internal(const std::string& message) {
+    throw PgFailure(make_error(StoreError::Kind::Internal, "postgres: " + message), "");
+}
+
+Param to_param(const std::vector<std::string>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += quote_array_element(values[i]);
+    }
+    out += '}';
+    return out;
+}
+
+Param to_param(const std::vector<std::int64_t>& values) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
+        if (i) out += ',';
+        out += std::to_string(values[i]);
+    }
+    out += '}';
+    return out;
+}
+
+// ---- Result ----------------------------------------------------------------------------------
+
+Result& Result::operator=(Result&& o) noexcept {
+    if (this != &o) {
+        if (r_) PQclear(r_);
+        r_ = o.r_;
+        o.r_ = nullptr;
+    }
+    return *this;
+}
+
+Result::~Result() {
+    if (r_) PQclear(r_);
+}
+
+int Result::rows() const {
+    return PQntuples(r_);
+}
+
+std::int64_t Result::affected() const {
+    const char* n = PQcmdTuples(r_);
+    return (n && *n) ? std::strtoll(n, nullptr, 10) : 0;
+}
+
+bool Result::is_null(int row, int col) const {
+    return PQgetisnull(r_, row, col) != 0;
+}
+
+std::string Result::text(int row, int col) const {
+    return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+}
+
+std::int64_t Result::int64(int row, int col) const {
+    if (is_null(row, col)) throw_internal("unexpected NULL in column " + std::to_string(col));
+    const char* v = PQgetvalue(r_, row, col);
+    char* end = nullptr;
+    const long long n = std::strtoll(v, &end, 10);
+    if (end == v || *end != '\0') throw_internal(std::string("not an integer: '") + v + "'");
+    return n;
+}
+
+std::optional<std::int64_t> Result::opt_int64(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return int64(row, col);
+}
+
+// ---- Connection ------------------------------------------------------------------------------
+
+Connection Connection::open(const std::string& conninfo) {
+    Connection c;
+    c.conninfo_ = conninfo;
+    c.reconnect();
+    return c;
+}
+
+Connection::Connection(Connection&& o) noexcept
+    : conn_(std::exchange(o.conn_, nullptr)), conninfo_(std::move(o.conninfo_)), prepared_(std::move(o.prepared_)) {}
+
+Connection& Connection::operator=(Connection&& o) noexcept {
+    if (this != &o) {
+        if (conn_) PQfinish(conn_);
+        conn_ = std::exchange(o.conn_, nullptr);
+        conninfo_ = std::move(o.conninfo_);
+        prepared_ = std::move(o.prepared_);
+    }
+    return *this;
+}
+
+Connection::~Connection() {
+    if (conn_) PQfinish(conn_);
+}
+
+void Connection::reconnect() {
+    if (conn_) {
+        PQfinish(conn_);
+        conn_ = nullptr;
+    }
+    prepared_.clear();
+    // Defaults first; the URI (expanded from dbname) overrides whatever it sets itself.
+    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* values[] = {"5", "ordinal", conninfo_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
+    if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+        std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+        if (conn_) {
+            PQfinish(conn_);
+            conn_ = nullptr;
+        }
+        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: cannot connect: " + message), "");
+    }
+    // Notices (e.g. "there is no transaction in progress") are not errors; keep them off stderr.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+}
+
+bool Connection::healthy() const {
+    return conn_ && PQstatus(conn_) == CONNECTION_OK;
+}
+
+bool Connection::in_transaction() const {
+    if (!conn_) return false;
+    const auto s = PQtransactionStatus(conn_);
+    return s == PQTRANS_INTRANS || s == PQTRANS_INERROR || s == PQTRANS_ACTIVE;
+}
+
+bool Connection::in_failed_transaction() const {
+    return conn_ && PQtransactionStatus(conn_) == PQTRANS_INERROR;
+}
+
+void Connection::fail(pg_result* r, const std::string& what) {
+    std::string state;
+    std::string message;
+    if (r) {
+        if (const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE)) state = s;
+        message = PQresultErrorMessage(r);
+        PQclear(r);
+    }
+    if (message.empty() && conn_) message = PQerrorMessage(conn_);
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    const bool ok = healthy();
+    throw PgFailure(make_error(kind_of(state, ok), "postgres: " + what + ": " + message +
+                                                       (state.empty() ? "" : " [" + state + "]")),
+                    state);
+}
+
+Result Connection::exec_params(const std::string& sql, const std::vector<Param>& params) {
+    if (!healthy()) {
+        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"), "");
+    }
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+        std::string name = "s" + std::to_string(prepared_.size() + 1);
+        PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr);
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "prepare");
+        PQclear(r);
+        it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    std::vector<const char*> values;
+    values.reserve(params.size());
+    for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
+                                 nullptr, nullptr, 0);
+    const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "statement");
+    return Result(r);
+}
+
+void Connection::exec_script(const std::string& sql) {
+    if (!healthy()) {
+        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"), "");
+    }
+    PGresult* r = PQexec(conn_, sql.c_str());
+    const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, sql.substr(0, 40));
+    PQclear(r);
+}
+
+// ---- Transaction -----------------------------------------------------------------------------
+
+Transaction::Transaction(Connection& conn, const char* begin) : conn_(conn) {
+    conn_.exec_script(begin);
+}
+
+Transaction::~Transaction() {
+    if (!open_ || !conn_.healthy() || !conn_.in_transaction()) return;
+    try {
+        conn_.exec_script("ROLLBACK");
+    } catch (...) {
+    }
+}
+
+void Transaction::commit() {
+    conn_.exec_script("COMMIT");
+    open_ = false;
+}
+
+}  // namespace ordinal::pg

@@ -1,0 +1,169 @@
+#include "adapters/postgres/pg_migrations.h"
+
+#include <map>
+#include <string>
+
+namespace ordinal::pg {
+namespace {
+
+// The events table is both the outbox and the permanent event log: rows are never deleted.
+// `seq` comes from a sequence, so it is assigned at insert but becomes visible in commit order;
+// the relay therefore never keeps a "last seen seq" cursor. Pending rows are found through a
+// partial index over the unpublished ones, which stays as small as the backlog.
+constexpr Migration kWrite[] = {
+    {1, "initial write model, idempotency and outbox", R"sql(
+CREATE TABLE products (
+    sku         text PRIMARY KEY,
+    name        text NOT NULL,
+    currency    text NOT NULL,
+    price_minor bigint NOT NULL,
+    stock       bigint,               -- NULL = unlimited
+    reserved    bigint NOT NULL,
+    stock_seq   bigint NOT NULL,
+    version     bigint NOT NULL
+);
+CREATE TABLE orders (
+    order_id    text PRIMARY KEY,
+    user_id     text NOT NULL,
+    status      text NOT NULL,
+    currency    text NOT NULL,
+    lines       text NOT NULL,        -- JSON [{sku,qty,unitPriceMinor}]
+    total_minor bigint NOT NULL,
+    version     bigint NOT NULL,
+    created_at  text NOT NULL,
+    updated_at  text NOT NULL
+);
+CREATE TABLE idempotency (
+    key          text PRIMARY KEY,
+    fingerprint  text NOT NULL,
+    command_type text NOT NULL,
+    event_id     uuid NOT NULL,
+    stream_type  text NOT NULL,
+    stream_id    text NOT NULL,
+    version      bigint NOT NULL,
+    token        text NOT NULL,
+    created_ms   bigint NOT NULL
+);
+CREATE TABLE events (
+    seq            bigserial PRIMARY KEY,
+    event_id       uuid NOT NULL UNIQUE,
+    stream_type    text NOT NULL,
+    stream_id      text NOT NULL,
+    version        bigint NOT NULL,
+    type           text NOT NULL,
+    occurred_at    text NOT NULL,
+    causation_id   text NOT NULL,
+    schema_version integer NOT NULL,
+    data           text NOT NULL,
+    created_ms     bigint NOT NULL,
+    published      boolean NOT NULL DEFAULT false,
+    UNIQUE (stream_type, stream_id, version)
+);
+CREATE INDEX events_pending ON events (seq) WHERE NOT published;
+CREATE TABLE relay_state (
+    id            integer PRIMARY KEY CHECK (id = 1),
+    published_seq bigint NOT NULL
+);
+INSERT INTO relay_state (id, published_seq) VALUES (1, 0);
+)sql"},
+};
+
+constexpr Migration kRead[] = {
+    {1, "initial order and product views, bus positions", R"sql(
+CREATE TABLE orders_view (
+    order_id    text PRIMARY KEY,
+    user_id     text NOT NULL,
+    status      text NOT NULL,
+    currency    text NOT NULL,
+    items       text NOT NULL,        -- JSON [{sku,qty,unitPriceMinor}]
+    total_minor bigint NOT NULL,
+    version     bigint NOT NULL,
+    created_at  text NOT NULL,
+    updated_at  text NOT NULL
+);
+CREATE INDEX orders_view_by_user ON orders_view (user_id, created_at DESC, order_id DESC);
+CREATE TABLE products_view (
+    sku         text PRIMARY KEY,
+    name        text NOT NULL,
+    currency    text NOT NULL,
+    price_minor bigint NOT NULL,
+    stock       bigint,               -- NULL = unlimited
+    stock_seq   bigint NOT NULL,
+    version     bigint NOT NULL       -- 0: placeholder holding stock only
+);
+CREATE TABLE bus_positions (
+    partition text PRIMARY KEY,
+    "offset"  bigint NOT NULL
+);
+)sql"},
+};
+
+const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};
+const MigrationSet kReadSet{"ordinal_read_migrations", 0x6f7264696e616c02, kRead};
+
+using Applied = std::map<std::int64_t, std::string>;
+
+bool has_table(Connection& conn, const MigrationSet& set) {
+    Result r = conn.exec("SELECT to_regclass($1) IS NOT NULL", std::string(set.table));
+    return r.rows() == 1 && r.text(0, 0) == "t";
+}
+
+Applied applied_migrations(Connection& conn, const MigrationSet& set) {
+    Applied out;
+    Result r = conn.exec(std::string("SELECT version, name FROM ") + set.table);
+    for (int i = 0; i < r.rows(); ++i) out.emplace(r.int64(i, 0), r.text(i, 1));
+    return out;
+}
+
+void reject_unknown(const Applied& applied, const MigrationSet& set) {
+    for (const auto& [version, name] : applied) {
+        const Migration* known = nullptr;
+        for (const Migration& m : set.migrations) {
+            if (m.version == version) known = &m;
+        }
+        if (!known) {
+            throw_internal(std::string(set.table) + " has schema version " + std::to_string(version) +
+                           ", unknown to this release");
+        }
+        if (name != known->name) throw_internal(std::string(set.table) + " holds another schema ('" + name + "')");
+    }
+}
+
+}  // namespace
+
+const MigrationSet& write_store_migrations() {
+    return kWriteSet;
+}
+const MigrationSet& read_store_migrations() {
+    return kReadSet;
+}
+
+void apply_migrations(Connection& conn, const MigrationSet& set) {
+    Transaction tx(conn);
+    conn.exec("SELECT pg_advisory_xact_lock($1)", set.lock_key);
+    conn.exec_script(std::string("CREATE TABLE IF NOT EXISTS ") + set.table +
+                     " (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+    const Applied applied = applied_migrations(conn, set);
+    reject_unknown(applied, set);
+    for (const Migration& m : set.migrations) {
+        if (applied.count(m.version)) continue;
+        conn.exec_script(m.sql);
+        conn.exec(std::string("INSERT INTO ") + set.table + " (version, name) VALUES ($1, $2)", m.version,
+                  std::string(m.name));
+    }
+    tx.commit();
+}
+
+void check_migrations_applied(Connection& conn, const MigrationSet& set) {
+    if (!has_table(conn, set)) throw_internal(std::string("no ") + set.table + " table (run migrate)");
+    const Applied applied = applied_migrations(conn, set);
+    reject_unknown(applied, set);
+    for (const Migration& m : set.migrations) {
+        if (!applied.count(m.version)) {
+            throw_internal(std::string(set.table) + " lacks schema version " + std::to_string(m.version) +
+                           " (run migrate)");
+        }
+    }
+}
+
+}  // namespace ordinal::pg
