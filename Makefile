@@ -6,10 +6,11 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
-                libfmt-dev libspdlog-dev libcli11-dev
-TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl
+                libfmt-dev libspdlog-dev libcli11-dev libpq-dev
+TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
+                postgresql
 
-.PHONY: all deps deps-test build run test test-unit bench format format-check clean
+.PHONY: all deps deps-test build run test test-unit test-sanitize bench format format-check clean
 
 all: build
 
@@ -48,6 +49,15 @@ test-unit: deps-test
 	cmake --build --preset $(PRESET) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit
 
+# The unit, contract and HTTP tiers under ASan+UBSan, then under TSan.
+test-sanitize: deps-test
+	cmake --preset debug >/dev/null
+	cmake --build --preset debug -j $(JOBS)
+	ctest --test-dir build/debug --output-on-failure -j 2 --timeout 900 -L 'unit|contract|http|crash'
+	cmake --preset tsan >/dev/null
+	cmake --build --preset tsan -j $(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j 2 --timeout 900 -L 'unit|contract|http'
+
 bench: deps-test
 	$(call apt_install,jq)
 	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
@@ -62,3 +72,27 @@ format-check:
 
 clean:
 	rm -rf build
+
+# ---- Fuzzing (fuzz/README.md) ------------------------------------------------------------------
+# libFuzzer targets built with clang (ASan + UBSan) into build/fuzz, each run for a bounded time,
+# one after the other. `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-smoke` for
+# FUZZ_SMOKE_SECONDS (5 targets x 20 s: part of `make test`). New corpus entries stay in
+# build/fuzz/corpus, findings in build/fuzz/artifacts; the checked-in seeds are never written.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev g++ cmake ninja-build nlohmann-json3-dev libboost-dev
+FUZZ_BUILD_DIR := build/fuzz
+FUZZ_CXX ?= clang++-14
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 20
+
+.PHONY: fuzz fuzz-build fuzz-smoke
+
+fuzz-build:
+	$(call apt_install,$(FUZZ_PACKAGES))
+	cmake -S fuzz -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) >/dev/null
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
+
+fuzz: fuzz-build
+	bash fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	bash fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)

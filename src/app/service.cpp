@@ -9,6 +9,7 @@
 #include "adapters/http/http_server.h"
 #include "adapters/memory/local_bus.h"
 #include "adapters/memory/lru_idempotency_cache.h"
+#include "adapters/postgres/postgres_stores.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/store_url.h"
 #include "core/command_service.h"
@@ -51,6 +52,15 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
                                                                     IdGenerator& ids) {
     auto url = store_url(s.write_db, s, "write.db");
     if (!url) return unexpected(url.error());
+    if (url->scheme == "postgresql") {
+        PostgresWriteStoreOptions opts;
+        opts.conninfo = url->target;
+        opts.max_queue = s.writer_queue;
+        opts.max_batch = s.writer_batch;
+        auto store = make_postgres_write_store(opts, clock, ids);
+        if (!store) return unexpected("cannot open the write store: " + store.error().message);
+        return std::move(*store);
+    }
     if (url->scheme != "sqlite") return unexpected("write store '" + url->scheme + "' is not supported yet");
     if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
     SqliteWriteStoreOptions opts;
@@ -66,6 +76,13 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
 Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings& s) {
     auto url = store_url(s.read_db, s, "read.db");
     if (!url) return unexpected(url.error());
+    if (url->scheme == "postgresql") {
+        PostgresReadStoreOptions opts;
+        opts.conninfo = url->target;
+        auto store = make_postgres_read_store(opts);
+        if (!store) return unexpected("cannot open the read store: " + store.error().message);
+        return std::move(*store);
+    }
     if (url->scheme != "sqlite") return unexpected("read store '" + url->scheme + "' is not supported yet");
     if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
     SqliteReadStoreOptions opts;
@@ -280,11 +297,16 @@ Expected<void, std::string> migrate_stores(const Settings& s) {
     auto r = store_url(s.read_db, s, "read.db");
     if (!r) return unexpected(r.error());
     for (const auto* u : {&*w, &*r}) {
+        if (u->scheme == "postgresql") continue;
         if (u->scheme != "sqlite") return unexpected("store '" + u->scheme + "' is not supported yet");
         if (auto ok = ensure_parent_dir(u->target); !ok) return unexpected(ok.error());
     }
-    if (auto ok = migrate_sqlite_write_store(w->target); !ok) return unexpected("write store: " + ok.error().message);
-    if (auto ok = migrate_sqlite_read_store(r->target); !ok) return unexpected("read store: " + ok.error().message);
+    const auto write_ok = w->scheme == "postgresql" ? migrate_postgres_write_store(w->target)
+                                                   : migrate_sqlite_write_store(w->target);
+    if (!write_ok) return unexpected("write store: " + write_ok.error().message);
+    const auto read_ok = r->scheme == "postgresql" ? migrate_postgres_read_store(r->target)
+                                                  : migrate_sqlite_read_store(r->target);
+    if (!read_ok) return unexpected("read store: " + read_ok.error().message);
     return {};
 }
 

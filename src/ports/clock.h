@@ -12,6 +12,7 @@ public:
     virtual std::int64_t unix_ms() const = 0;
 };
 
+// Thread-safe: writers on several threads draw ids at once.
 class IdGenerator {
 public:
     virtual ~IdGenerator() = default;

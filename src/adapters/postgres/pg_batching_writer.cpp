@@ -46,10 +46,16 @@ class PgWriteTransaction final : public WriteTransaction {
     std::optional<IdempotencyRecord> find_idempotency(const std::string& key) override {
         return select_idempotency(conn_, key);
     }
-    void insert_idempotency(const IdempotencyRecord& record) override { pg::insert_idempotency(conn_, record); }
-    std::optional<Product> load_product(const std::string& sku) override { return select_product(conn_, sku, true); }
+    void insert_idempotency(const IdempotencyRecord& record) override {
+        pg::insert_idempotency(conn_, record);
+    }
+    std::optional<Product> load_product(const std::string& sku) override {
+        return select_product(conn_, sku, true);
+    }
     void save_product(const Product& product) override { upsert_product(conn_, product); }
-    std::optional<Order> load_order(const std::string& id) override { return select_order(conn_, id, true); }
+    std::optional<Order> load_order(const std::string& id) override {
+        return select_order(conn_, id, true);
+    }
     void save_order(const Order& order) override { upsert_order(conn_, order); }
     void append_event(const Event& event) override {
         insert_event(conn_, event, clock_.unix_ms());
@@ -64,7 +70,8 @@ class PgWriteTransaction final : public WriteTransaction {
 };
 
 // The rows a command will change, for lock_rows.
-void collect_rows(const Command& command, std::set<std::string>& orders, std::set<std::string>& skus) {
+void collect_rows(const Command& command, std::set<std::string>& orders,
+                  std::set<std::string>& skus) {
     std::visit(
         [&](const auto& c) {
             using T = std::decay_t<decltype(c)>;
@@ -81,11 +88,13 @@ void collect_rows(const Command& command, std::set<std::string>& orders, std::se
 
 }  // namespace
 
-PgBatchingWriter::PgBatchingWriter(BatchingWriterOptions options, const Clock& clock, IdGenerator& ids)
+PgBatchingWriter::PgBatchingWriter(BatchingWriterOptions options, const Clock& clock,
+                                   IdGenerator& ids)
     : options_(std::move(options)), clock_(clock), ids_(ids) {
     if (options_.max_batch == 0) options_.max_batch = 1;
     if (options_.connections == 0) options_.connections = 1;
-    for (std::size_t i = 0; i < options_.connections; ++i) threads_.emplace_back([this, i] { loop(i); });
+    for (std::size_t i = 0; i < options_.connections; ++i)
+        threads_.emplace_back([this, i] { loop(i); });
 }
 
 PgBatchingWriter::~PgBatchingWriter() {
@@ -108,7 +117,10 @@ void PgBatchingWriter::stop() {
         rest.swap(queue_);
     }
     for (Job& job : rest) {
-        call_quietly([&] { job.done(make_error(StoreError::Kind::Unavailable, "postgres write store is shutting down")); });
+        call_quietly([&] {
+            job.done(
+                make_error(StoreError::Kind::Unavailable, "postgres write store is shutting down"));
+        });
     }
 }
 
@@ -117,14 +129,16 @@ void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
     {
         std::lock_guard lock(mu_);
         if (stopping_) {
-            refused = make_error(StoreError::Kind::Unavailable, "postgres write store is shutting down");
+            refused =
+                make_error(StoreError::Kind::Unavailable, "postgres write store is shutting down");
         } else if (queue_.size() >= options_.max_queue) {
             refused = make_error(StoreError::Kind::Overloaded, "postgres write queue is full");
         } else {
             try {
                 queue_.push_back(Job{std::move(request), std::move(done), StoreError{}, 0});
             } catch (const std::bad_alloc&) {
-                refused = make_error(StoreError::Kind::Overloaded, "out of memory queueing a command");
+                refused =
+                    make_error(StoreError::Kind::Overloaded, "out of memory queueing a command");
             }
         }
     }
@@ -189,7 +203,8 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
             failed = f.error;
             break;
         } catch (const std::exception& e) {
-            failed = make_error(StoreError::Kind::Internal, std::string("postgres writer: ") + e.what());
+            failed =
+                make_error(StoreError::Kind::Internal, std::string("postgres writer: ") + e.what());
             if (conn.healthy() && conn.in_transaction()) {
                 call_quietly([&] { conn.exec_script("ROLLBACK"); });
             }
@@ -248,7 +263,8 @@ void PgBatchingWriter::run_job(Connection& conn, Job& job) {
         } catch (const StoreFailure& f) {
             job.outcome = f.error;
         } catch (const std::exception& e) {
-            job.outcome = make_error(StoreError::Kind::Internal, std::string("postgres: ") + e.what());
+            job.outcome =
+                make_error(StoreError::Kind::Internal, std::string("postgres: ") + e.what());
         }
         if (keep) {
             conn.exec_script("RELEASE SAVEPOINT job");

@@ -21,8 +21,9 @@ StoreError::Kind kind_of(const std::string& sqlstate, bool connection_ok) {
     if (sqlstate.rfind("08", 0) == 0) return StoreError::Kind::Unavailable;  // connection exception
     if (sqlstate == "57P01" || sqlstate == "57P02" || sqlstate == "57P03")
         return StoreError::Kind::Unavailable;  // shutting down / starting
-    if (sqlstate.rfind("53", 0) == 0) return StoreError::Kind::Overloaded;  // insufficient resources
-    if (sqlstate == "57014") return StoreError::Kind::Timeout;               // query canceled
+    if (sqlstate.rfind("53", 0) == 0)
+        return StoreError::Kind::Overloaded;                    // insufficient resources
+    if (sqlstate == "57014") return StoreError::Kind::Timeout;  // query canceled
     if (sqlstate == kSerializationFailure || sqlstate == kDeadlockDetected)
         return StoreError::Kind::Unavailable;  // retryable
     return StoreError::Kind::Internal;
@@ -93,7 +94,8 @@ bool Result::is_null(int row, int col) const {
 }
 
 std::string Result::text(int row, int col) const {
-    return std::string(PQgetvalue(r_, row, col), static_cast<std::size_t>(PQgetlength(r_, row, col)));
+    return std::string(PQgetvalue(r_, row, col),
+                       static_cast<std::size_t>(PQgetlength(r_, row, col)));
 }
 
 std::int64_t Result::int64(int row, int col) const {
@@ -120,7 +122,9 @@ Connection Connection::open(const std::string& conninfo) {
 }
 
 Connection::Connection(Connection&& o) noexcept
-    : conn_(std::exchange(o.conn_, nullptr)), conninfo_(std::move(o.conninfo_)), prepared_(std::move(o.prepared_)) {}
+    : conn_(std::exchange(o.conn_, nullptr)),
+      conninfo_(std::move(o.conninfo_)),
+      prepared_(std::move(o.prepared_)) {}
 
 Connection& Connection::operator=(Connection&& o) noexcept {
     if (this != &o) {
@@ -148,15 +152,18 @@ void Connection::reconnect() {
     conn_ = PQconnectdbParams(keys, values, 1);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
         std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
-        while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+        while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+            message.pop_back();
         if (conn_) {
             PQfinish(conn_);
             conn_ = nullptr;
         }
-        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: cannot connect: " + message), "");
+        throw PgFailure(
+            make_error(StoreError::Kind::Unavailable, "postgres: cannot connect: " + message), "");
     }
     // Notices (e.g. "there is no transaction in progress") are not errors; keep them off stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
 }
 
 bool Connection::healthy() const {
@@ -182,7 +189,8 @@ void Connection::fail(pg_result* r, const std::string& what) {
         PQclear(r);
     }
     if (message.empty() && conn_) message = PQerrorMessage(conn_);
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+        message.pop_back();
     const bool ok = healthy();
     throw PgFailure(make_error(kind_of(state, ok), "postgres: " + what + ": " + message +
                                                        (state.empty() ? "" : " [" + state + "]")),
@@ -191,12 +199,14 @@ void Connection::fail(pg_result* r, const std::string& what) {
 
 Result Connection::exec_params(const std::string& sql, const std::vector<Param>& params) {
     if (!healthy()) {
-        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"), "");
+        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"),
+                        "");
     }
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
         std::string name = "s" + std::to_string(prepared_.size() + 1);
-        PGresult* r = PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr);
+        PGresult* r =
+            PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "prepare");
         PQclear(r);
         it = prepared_.emplace(sql, std::move(name)).first;
@@ -204,8 +214,8 @@ Result Connection::exec_params(const std::string& sql, const std::vector<Param>&
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(),
-                                 nullptr, nullptr, 0);
+    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+                                 values.data(), nullptr, nullptr, 0);
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "statement");
     return Result(r);
@@ -213,7 +223,8 @@ Result Connection::exec_params(const std::string& sql, const std::vector<Param>&
 
 void Connection::exec_script(const std::string& sql) {
     if (!healthy()) {
-        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"), "");
+        throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"),
+                        "");
     }
     PGresult* r = PQexec(conn_, sql.c_str());
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;

@@ -26,7 +26,8 @@ inline constexpr const char* kDeadlockDetected = "40P01";
 
 class PgFailure : public StoreFailure {
   public:
-    PgFailure(StoreError e, std::string state) : StoreFailure(std::move(e)), sqlstate(std::move(state)) {}
+    PgFailure(StoreError e, std::string state)
+        : StoreFailure(std::move(e)), sqlstate(std::move(state)) {}
     std::string sqlstate;  // empty when the connection failed without one
 };
 
@@ -35,12 +36,24 @@ class PgFailure : public StoreFailure {
 // Parameters are sent as text (NULL for nullopt).
 using Param = std::optional<std::string>;
 
-inline Param to_param(const std::string& s) { return s; }
-inline Param to_param(const char* s) { return std::string(s); }
-inline Param to_param(std::int64_t v) { return std::to_string(v); }
-inline Param to_param(int v) { return std::to_string(v); }
-inline Param to_param(std::size_t v) { return std::to_string(v); }
-inline Param to_param(bool v) { return std::string(v ? "true" : "false"); }
+inline Param to_param(const std::string& s) {
+    return s;
+}
+inline Param to_param(const char* s) {
+    return std::string(s);
+}
+inline Param to_param(std::int64_t v) {
+    return std::to_string(v);
+}
+inline Param to_param(int v) {
+    return std::to_string(v);
+}
+inline Param to_param(std::size_t v) {
+    return std::to_string(v);
+}
+inline Param to_param(bool v) {
+    return std::string(v ? "true" : "false");
+}
 inline Param to_param(const std::optional<std::int64_t>& v) {
     return v ? Param(std::to_string(*v)) : std::nullopt;
 }

@@ -122,10 +122,11 @@ void reject_unknown(const Applied& applied, const MigrationSet& set) {
             if (m.version == version) known = &m;
         }
         if (!known) {
-            throw_internal(std::string(set.table) + " has schema version " + std::to_string(version) +
-                           ", unknown to this release");
+            throw_internal(std::string(set.table) + " has schema version " +
+                           std::to_string(version) + ", unknown to this release");
         }
-        if (name != known->name) throw_internal(std::string(set.table) + " holds another schema ('" + name + "')");
+        if (name != known->name)
+            throw_internal(std::string(set.table) + " holds another schema ('" + name + "')");
     }
 }
 
@@ -142,26 +143,28 @@ void apply_migrations(Connection& conn, const MigrationSet& set) {
     Transaction tx(conn);
     conn.exec("SELECT pg_advisory_xact_lock($1)", set.lock_key);
     conn.exec_script(std::string("CREATE TABLE IF NOT EXISTS ") + set.table +
-                     " (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+                     " (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT "
+                     "NULL DEFAULT now())");
     const Applied applied = applied_migrations(conn, set);
     reject_unknown(applied, set);
     for (const Migration& m : set.migrations) {
         if (applied.count(m.version)) continue;
         conn.exec_script(m.sql);
-        conn.exec(std::string("INSERT INTO ") + set.table + " (version, name) VALUES ($1, $2)", m.version,
-                  std::string(m.name));
+        conn.exec(std::string("INSERT INTO ") + set.table + " (version, name) VALUES ($1, $2)",
+                  m.version, std::string(m.name));
     }
     tx.commit();
 }
 
 void check_migrations_applied(Connection& conn, const MigrationSet& set) {
-    if (!has_table(conn, set)) throw_internal(std::string("no ") + set.table + " table (run migrate)");
+    if (!has_table(conn, set))
+        throw_internal(std::string("no ") + set.table + " table (run migrate)");
     const Applied applied = applied_migrations(conn, set);
     reject_unknown(applied, set);
     for (const Migration& m : set.migrations) {
         if (!applied.count(m.version)) {
-            throw_internal(std::string(set.table) + " lacks schema version " + std::to_string(m.version) +
-                           " (run migrate)");
+            throw_internal(std::string(set.table) + " lacks schema version " +
+                           std::to_string(m.version) + " (run migrate)");
         }
     }
 }

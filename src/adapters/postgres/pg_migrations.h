@@ -17,8 +17,8 @@ struct Migration {
 };
 
 struct MigrationSet {
-    const char* table;          // the version table
-    std::int64_t lock_key;      // pg_advisory_xact_lock key
+    const char* table;      // the version table
+    std::int64_t lock_key;  // pg_advisory_xact_lock key
     std::span<const Migration> migrations;
 };
 

@@ -45,7 +45,8 @@ StreamType parse_stored_stream_type(const std::string& text) {
 
 std::optional<IdempotencyRecord> select_idempotency(Connection& conn, const std::string& key) {
     Result r = conn.exec(
-        "SELECT fingerprint, command_type, event_id::text, stream_type, stream_id, version, token, created_ms "
+        "SELECT fingerprint, command_type, event_id::text, stream_type, stream_id, version, token, "
+        "created_ms "
         "FROM idempotency WHERE key = $1",
         key);
     if (r.rows() == 0) return std::nullopt;
@@ -65,17 +66,20 @@ std::optional<IdempotencyRecord> select_idempotency(Connection& conn, const std:
 
 void insert_idempotency(Connection& conn, const IdempotencyRecord& rec) {
     conn.exec(
-        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, stream_id, version, "
+        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
+        "stream_id, version, "
         "token, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        rec.key, rec.fingerprint, rec.command_type, rec.ack.event_id, std::string(stream_type_name(rec.ack.stream.type)),
-        rec.ack.stream.id, rec.ack.version, rec.ack.consistency_token, rec.created_unix_ms);
+        rec.key, rec.fingerprint, rec.command_type, rec.ack.event_id,
+        std::string(stream_type_name(rec.ack.stream.type)), rec.ack.stream.id, rec.ack.version,
+        rec.ack.consistency_token, rec.created_unix_ms);
 }
 
 std::optional<Product> select_product(Connection& conn, const std::string& sku, bool for_update) {
-    Result r = conn.exec(std::string("SELECT name, currency, price_minor, stock, reserved, stock_seq, version "
-                                     "FROM products WHERE sku = $1") +
-                             (for_update ? " FOR UPDATE" : ""),
-                         sku);
+    Result r = conn.exec(
+        std::string("SELECT name, currency, price_minor, stock, reserved, stock_seq, version "
+                    "FROM products WHERE sku = $1") +
+            (for_update ? " FOR UPDATE" : ""),
+        sku);
     if (r.rows() == 0) return std::nullopt;
     Product p;
     p.sku = sku;
@@ -91,7 +95,8 @@ std::optional<Product> select_product(Connection& conn, const std::string& sku, 
 
 void upsert_product(Connection& conn, const Product& p) {
     conn.exec(
-        "INSERT INTO products (sku, name, currency, price_minor, stock, reserved, stock_seq, version) "
+        "INSERT INTO products (sku, name, currency, price_minor, stock, reserved, stock_seq, "
+        "version) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (sku) DO UPDATE SET name = $2, currency = $3, price_minor = $4, stock = $5, "
         "reserved = $6, stock_seq = $7, version = $8",
@@ -99,10 +104,11 @@ void upsert_product(Connection& conn, const Product& p) {
 }
 
 std::optional<Order> select_order(Connection& conn, const std::string& order_id, bool for_update) {
-    Result r = conn.exec(std::string("SELECT user_id, status, currency, lines, total_minor, version, created_at, "
-                                     "updated_at FROM orders WHERE order_id = $1") +
-                             (for_update ? " FOR UPDATE" : ""),
-                         order_id);
+    Result r = conn.exec(
+        std::string("SELECT user_id, status, currency, lines, total_minor, version, created_at, "
+                    "updated_at FROM orders WHERE order_id = $1") +
+            (for_update ? " FOR UPDATE" : ""),
+        order_id);
     if (r.rows() == 0) return std::nullopt;
     Order o;
     o.id = order_id;
@@ -123,17 +129,22 @@ std::optional<Order> select_order(Connection& conn, const std::string& order_id,
 
 void upsert_order(Connection& conn, const Order& o) {
     conn.exec(
-        "INSERT INTO orders (order_id, user_id, status, currency, lines, total_minor, version, created_at, "
+        "INSERT INTO orders (order_id, user_id, status, currency, lines, total_minor, version, "
+        "created_at, "
         "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-        "ON CONFLICT (order_id) DO UPDATE SET user_id = $2, status = $3, currency = $4, lines = $5, "
+        "ON CONFLICT (order_id) DO UPDATE SET user_id = $2, status = $3, currency = $4, lines = "
+        "$5, "
         "total_minor = $6, version = $7, created_at = $8, updated_at = $9",
-        o.id, o.user_id, std::string(order_status_name(o.status)), o.currency, encode_order_lines(o.lines),
-        o.total_minor, o.version, o.created_at, o.updated_at);
+        o.id, o.user_id, std::string(order_status_name(o.status)), o.currency,
+        encode_order_lines(o.lines), o.total_minor, o.version, o.created_at, o.updated_at);
 }
 
-void lock_rows(Connection& conn, const std::vector<std::string>& order_ids, const std::vector<std::string>& skus) {
+void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
+               const std::vector<std::string>& skus) {
     if (!order_ids.empty()) {
-        conn.exec("SELECT 1 FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE", order_ids);
+        conn.exec(
+            "SELECT 1 FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE",
+            order_ids);
     }
     if (!order_ids.empty() || !skus.empty()) {
         // The products of the orders (a cancel releases their stock) join those named directly.
@@ -147,14 +158,16 @@ void lock_rows(Connection& conn, const std::vector<std::string>& order_ids, cons
 
 void insert_event(Connection& conn, const Event& e, std::int64_t created_ms) {
     conn.exec(
-        "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, "
+        "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
+        "causation_id, "
         "schema_version, data, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         e.event_id, std::string(stream_type_name(e.stream.type)), e.stream.id, e.version,
         std::string(event_type_name(e.data)), e.occurred_at, e.causation_id, e.schema_version,
         encode_event_data(e.data), created_ms);
 }
 
-std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq, std::size_t limit) {
+std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,
+                                             std::size_t limit) {
     Result r = conn.exec(kSelectEvents + "WHERE seq > $1 ORDER BY seq LIMIT $2", after_seq, limit);
     return read_events(r);
 }
@@ -167,9 +180,11 @@ std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t lim
 void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs) {
     // One statement: flag the rows and move the high-water mark (for stats only) forward.
     conn.exec(
-        "WITH marked AS (UPDATE events SET published = true WHERE seq = ANY($1::bigint[]) AND NOT published "
+        "WITH marked AS (UPDATE events SET published = true WHERE seq = ANY($1::bigint[]) AND NOT "
+        "published "
         "RETURNING seq) "
-        "UPDATE relay_state SET published_seq = GREATEST(published_seq, (SELECT COALESCE(MAX(s), 0) FROM "
+        "UPDATE relay_state SET published_seq = GREATEST(published_seq, (SELECT COALESCE(MAX(s), "
+        "0) FROM "
         "unnest($1::bigint[]) s)) WHERE id = 1",
         seqs);
 }

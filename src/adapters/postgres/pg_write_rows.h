@@ -30,11 +30,13 @@ void upsert_order(Connection& conn, const Order& order);
 
 // Locks, in one fixed order (orders by id, then products by sku), every existing row a batch of
 // commands is going to change, so batches on different connections never deadlock on them.
-void lock_rows(Connection& conn, const std::vector<std::string>& order_ids, const std::vector<std::string>& skus);
+void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
+               const std::vector<std::string>& skus);
 
 void insert_event(Connection& conn, const Event& event, std::int64_t created_ms);
 
-std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq, std::size_t limit);
+std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,
+                                             std::size_t limit);
 // Up to `limit` unpublished events in seq order (committed ones only: no cursor to skip past an
 // event that commits late).
 std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit);

@@ -18,14 +18,18 @@ using pg::Result;
 
 class PgWriteStore final : public WriteStore {
   public:
-    PgWriteStore(std::unique_ptr<pg::Pool> readers, std::unique_ptr<pg::PgBatchingWriter> writer, const Clock& clock)
+    PgWriteStore(std::unique_ptr<pg::Pool> readers, std::unique_ptr<pg::PgBatchingWriter> writer,
+                 const Clock& clock)
         : readers_(std::move(readers)), writer_(std::move(writer)), clock_(clock) {}
 
     ~PgWriteStore() override { writer_->stop(); }
 
-    void submit(CommandRequest request, Done done) override { writer_->submit(std::move(request), std::move(done)); }
+    void submit(CommandRequest request, Done done) override {
+        writer_->submit(std::move(request), std::move(done));
+    }
 
-    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(const std::string& key) override {
+    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+        const std::string& key) override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
             return pg::select_idempotency(*conn, key);
@@ -50,7 +54,8 @@ class PgWriteStore final : public WriteStore {
         });
     }
 
-    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq, std::size_t limit) override {
+    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq,
+                                                            std::size_t limit) override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
             return pg::select_events_after(*conn, after_seq, limit);
@@ -104,13 +109,15 @@ Expected<void, StoreError> migrate(const std::string& conninfo, const pg::Migrat
 
 }  // namespace
 
-Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(const PostgresWriteStoreOptions& options,
-                                                                           const Clock& clock, IdGenerator& ids) {
-    if (auto ok = migrate(options.conninfo, pg::write_store_migrations()); !ok) return unexpected(ok.error());
+Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
+    const PostgresWriteStoreOptions& options, const Clock& clock, IdGenerator& ids) {
+    if (auto ok = migrate(options.conninfo, pg::write_store_migrations()); !ok)
+        return unexpected(ok.error());
     return pg::guard_port([&]() -> std::unique_ptr<WriteStore> {
         auto readers = std::make_unique<pg::Pool>(options.conninfo, options.connections);
         auto writer = std::make_unique<pg::PgBatchingWriter>(
-            pg::BatchingWriterOptions{options.conninfo, options.connections, options.max_queue, options.max_batch},
+            pg::BatchingWriterOptions{options.conninfo, options.connections, options.max_queue,
+                                      options.max_batch},
             clock, ids);
         return std::make_unique<PgWriteStore>(std::move(readers), std::move(writer), clock);
     });

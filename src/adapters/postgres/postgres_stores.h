@@ -26,8 +26,8 @@ struct PostgresWriteStoreOptions {
 };
 
 // `clock` and `ids` must outlive the store. The destructor fails queued commands with Unavailable.
-Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(const PostgresWriteStoreOptions& options,
-                                                                           const Clock& clock, IdGenerator& ids);
+Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
+    const PostgresWriteStoreOptions& options, const Clock& clock, IdGenerator& ids);
 
 struct PostgresReadStoreOptions {
     std::string conninfo;
@@ -36,7 +36,8 @@ struct PostgresReadStoreOptions {
 
 // apply() also sends NOTIFY ordinal_projection inside its transaction, so other processes
 // (API gates) can wake when projection progress commits.
-Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(const PostgresReadStoreOptions& options);
+Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
+    const PostgresReadStoreOptions& options);
 
 // Apply pending migrations and disconnect (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_postgres_write_store(const std::string& conninfo);

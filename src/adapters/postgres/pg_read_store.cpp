@@ -1,0 +1,306 @@
+// ReadStore over PostgreSQL. The projector's writes go through one connection under a mutex;
+// queries use a pool of connections beside it. Semantics match the SQLite read store: a stream's
+// applied version is its row's version, redeliveries are skipped, a gap fails the whole batch,
+// product stock follows stock_seq whatever order it arrives in, bus positions only move forward.
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "adapters/postgres/pg_migrations.h"
+#include "adapters/postgres/pg_pool.h"
+#include "adapters/postgres/pg_port_guard.h"
+#include "adapters/postgres/postgres_stores.h"
+#include "codec/event_json.h"
+
+namespace ordinal {
+namespace {
+
+using pg::Connection;
+using pg::Result;
+
+const std::string kOrderColumns =
+    "SELECT order_id, user_id, status, currency, items, total_minor, version, created_at, "
+    "updated_at "
+    "FROM orders_view ";
+
+[[noreturn]] void reject(const std::string& message) {
+    pg::throw_internal(message);
+}
+
+std::string describe(const StreamKey& s) {
+    return std::string(stream_type_name(s.type)) + "/" + s.id;
+}
+
+Order read_order_row(const Result& r, int i) {
+    Order o;
+    o.id = r.text(i, 0);
+    o.user_id = r.text(i, 1);
+    const auto status = parse_order_status(r.text(i, 2));
+    if (!status)
+        reject("corrupt read-model row: order " + o.id + " has status '" + r.text(i, 2) + "'");
+    o.status = *status;
+    o.currency = r.text(i, 3);
+    auto lines = decode_order_lines(r.text(i, 4));
+    if (!lines) reject("corrupt read-model row: order " + o.id + " items: " + lines.error());
+    o.lines = std::move(*lines);
+    o.total_minor = r.int64(i, 5);
+    o.version = r.int64(i, 6);
+    o.created_at = r.text(i, 7);
+    o.updated_at = r.text(i, 8);
+    return o;
+}
+
+std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
+    Result r = stream.type == StreamType::Order
+                   ? conn.exec("SELECT version FROM orders_view WHERE order_id = $1", stream.id)
+                   : conn.exec("SELECT version FROM products_view WHERE sku = $1", stream.id);
+    return r.rows() ? r.int64(0, 0) : 0;
+}
+
+void apply_stock_changes(Connection& conn, const std::vector<StockChange>& changes) {
+    for (const StockChange& c : changes) {
+        conn.exec(
+            "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
+            "version) "
+            "VALUES ($1, '', '', 0, $2, $3, 0) "
+            "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
+            "excluded.stock_seq "
+            "WHERE excluded.stock_seq > products_view.stock_seq",
+            c.sku, c.stock, c.stock_seq);
+    }
+}
+
+void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
+    Result r = conn.exec(
+        "UPDATE orders_view SET status = $1, version = $2, updated_at = $3 WHERE order_id = $4",
+        std::string(order_status_name(status)), e.version, e.occurred_at, e.stream.id);
+    if (r.affected() != 1) reject("projection: no order row for " + describe(e.stream));
+}
+
+void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
+    conn.exec(
+        "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, version) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
+        "price_minor = excluded.price_minor, version = excluded.version, "
+        "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
+        "ELSE products_view.stock END, "
+        "stock_seq = GREATEST(products_view.stock_seq, excluded.stock_seq)",
+        e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
+}
+
+void apply_one(Connection& conn, const Event& e, const OrderPlaced& d) {
+    conn.exec(
+        "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
+        "version, created_at, "
+        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        e.stream.id, d.user_id, std::string(order_status_name(OrderStatus::Placed)), d.currency,
+        encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
+    apply_stock_changes(conn, d.stock_changes);
+}
+
+void apply_one(Connection& conn, const Event& e, const OrderPaid&) {
+    set_order_status(conn, e, OrderStatus::Paid);
+}
+
+void apply_one(Connection& conn, const Event& e, const OrderShipped&) {
+    set_order_status(conn, e, OrderStatus::Shipped);
+}
+
+void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
+    set_order_status(conn, e, OrderStatus::Cancelled);
+    apply_stock_changes(conn, d.stock_changes);
+}
+
+StreamType stream_type_of(const EventData& data) {
+    return std::holds_alternative<ProductUpserted>(data) ? StreamType::Product : StreamType::Order;
+}
+
+ProjectionResult project_events(Connection& conn, std::span<const Event> events,
+                                const BusPosition& position) {
+    ProjectionResult result;
+    std::map<StreamKey, std::int64_t> applied;
+    std::map<StreamKey, std::size_t> advanced_index;
+    for (const Event& e : events) {
+        if (stream_type_of(e.data) != e.stream.type) {
+            reject("projection: " + std::string(event_type_name(e.data)) + " on stream " +
+                   describe(e.stream));
+        }
+        auto it = applied.find(e.stream);
+        if (it == applied.end())
+            it = applied.emplace(e.stream, select_stream_version(conn, e.stream)).first;
+        const std::int64_t have = it->second;
+        if (e.version <= have) {
+            ++result.skipped;
+            continue;
+        }
+        if (e.version != have + 1) {
+            reject("projection: gap in stream " + describe(e.stream) + ": applied " +
+                   std::to_string(have) + ", got version " + std::to_string(e.version));
+        }
+        std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data);
+        it->second = e.version;
+        ++result.applied;
+        const auto [adv, inserted] = advanced_index.emplace(e.stream, result.advanced.size());
+        if (inserted) {
+            result.advanced.emplace_back(e.stream, e.version);
+        } else {
+            result.advanced[adv->second].second = e.version;
+        }
+    }
+    conn.exec(
+        "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
+        "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "
+        "excluded.\"offset\")",
+        position.partition, position.offset);
+    // Delivered at commit, to every listening process (the API's consistency gate).
+    conn.exec("SELECT pg_notify('ordinal_projection', $1)",
+              position.partition + ":" + std::to_string(position.offset));
+    return result;
+}
+
+class PgReadStore final : public ReadStore {
+  public:
+    PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers)
+        : writer_(std::move(conninfo), 1), readers_(std::move(readers)) {}
+
+    Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
+                                                 const BusPosition& position) override {
+        return pg::guard_port([&] {
+            auto conn = writer_.acquire();
+            pg::Transaction tx(*conn);  // rolled back on any throw
+            ProjectionResult result = project_events(*conn, events, position);
+            tx.commit();
+            return result;
+        });
+    }
+
+    Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
+        return pg::guard_port([&]() -> std::optional<Order> {
+            auto conn = readers_->acquire();
+            Result r = conn->exec(kOrderColumns + "WHERE order_id = $1", order_id);
+            if (r.rows() == 0) return std::nullopt;
+            return read_order_row(r, 0);
+        });
+    }
+
+    Expected<OrderPage, StoreError> list_user_orders(
+        const std::string& user_id, std::size_t limit,
+        const std::optional<OrderCursor>& after) override {
+        return pg::guard_port([&] {
+            OrderPage page;
+            if (limit == 0) return page;
+            auto conn = readers_->acquire();
+            const std::int64_t fetch = static_cast<std::int64_t>(limit) + 1;
+            Result r =
+                after
+                    ? conn->exec(kOrderColumns +
+                                     "WHERE user_id = $1 AND (created_at, order_id) < ($2, $3) "
+                                     "ORDER BY created_at DESC, order_id DESC LIMIT $4",
+                                 user_id, after->created_at, after->order_id, fetch)
+                    : conn->exec(
+                          kOrderColumns +
+                              "WHERE user_id = $1 ORDER BY created_at DESC, order_id DESC LIMIT $2",
+                          user_id, fetch);
+            for (int i = 0; i < r.rows(); ++i) page.orders.push_back(read_order_row(r, i));
+            if (page.orders.size() > limit) {
+                page.orders.resize(limit);
+                page.next = OrderCursor{page.orders.back().created_at, page.orders.back().id};
+            }
+            return page;
+        });
+    }
+
+    Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) override {
+        return pg::guard_port([&]() -> std::optional<ProductView> {
+            auto conn = readers_->acquire();
+            Result r = conn->exec(
+                "SELECT name, currency, price_minor, stock, version FROM products_view WHERE sku = "
+                "$1 AND version > 0",
+                sku);
+            if (r.rows() == 0) return std::nullopt;
+            ProductView p;
+            p.sku = sku;
+            p.name = r.text(0, 0);
+            p.currency = r.text(0, 1);
+            p.price_minor = r.int64(0, 2);
+            p.stock = r.opt_int64(0, 3);
+            p.version = r.int64(0, 4);
+            return p;
+        });
+    }
+
+    Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            return select_stream_version(*conn, stream);
+        });
+    }
+
+    Expected<std::int64_t, StoreError> bus_position(const std::string& partition) override {
+        return pg::guard_port([&]() -> std::int64_t {
+            auto conn = readers_->acquire();
+            Result r =
+                conn->exec("SELECT \"offset\" FROM bus_positions WHERE partition = $1", partition);
+            return r.rows() ? r.int64(0, 0) : 0;
+        });
+    }
+
+    Expected<ProjectionStats, StoreError> stats() override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            pg::Transaction snapshot(*conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            ProjectionStats stats;
+            {
+                Result r = conn->exec(
+                    "SELECT (SELECT COUNT(*) FROM orders_view) + (SELECT COUNT(*) FROM "
+                    "products_view WHERE version > "
+                    "0)");
+                stats.streams = r.int64(0, 0);
+            }
+            {
+                Result r = conn->exec(
+                    "SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
+                for (int i = 0; i < r.rows(); ++i)
+                    stats.positions.push_back(BusPosition{r.text(i, 0), r.int64(i, 1)});
+            }
+            snapshot.commit();
+            return stats;
+        });
+    }
+
+    Expected<void, StoreError> reset() override {
+        return pg::guard_port([&] {
+            auto conn = writer_.acquire();
+            pg::Transaction tx(*conn);
+            conn->exec("DELETE FROM orders_view");
+            conn->exec("DELETE FROM products_view");
+            conn->exec("DELETE FROM bus_positions");
+            tx.commit();
+        });
+    }
+
+    Expected<void, StoreError> check_ready() override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            pg::check_migrations_applied(*conn, pg::read_store_migrations());
+        });
+    }
+
+  private:
+    pg::Pool writer_;  // one connection: projector writes are serialized
+    std::unique_ptr<pg::Pool> readers_;
+};
+
+}  // namespace
+
+Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
+    const PostgresReadStoreOptions& options) {
+    if (auto ok = migrate_postgres_read_store(options.conninfo); !ok) return unexpected(ok.error());
+    return pg::guard_port([&]() -> std::unique_ptr<ReadStore> {
+        auto readers = std::make_unique<pg::Pool>(options.conninfo, options.connections);
+        return std::make_unique<PgReadStore>(options.conninfo, std::move(readers));
+    });
+}
+
+}  // namespace ordinal

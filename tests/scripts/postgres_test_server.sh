@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# A throwaway PostgreSQL cluster for tests.
+#   postgres_test_server.sh start DIR   initdb in DIR/data, start on a free private port (127.0.0.1
+#                                       and a unix socket in DIR/data), create database ordinal_test,
+#                                       write its libpq URL to DIR/url
+#   postgres_test_server.sh stop DIR    stop the server and remove DIR
+#   postgres_test_server.sh down DIR    stop the server, keep the cluster (restart tests)
+#   postgres_test_server.sh up DIR      start it again on the same port
+# Run as root, the server runs as the `postgres` OS user (initdb refuses root); otherwise as the
+# caller. Binaries come from PG_BIN, or the newest /usr/lib/postgresql/*/bin, or PATH.
+set -euo pipefail
+
+cmd=${1:-}
+dir=${2:-}
+if [[ -z "$cmd" || -z "$dir" ]]; then
+  echo "usage: $0 start|stop|down|up DIR" >&2
+  exit 2
+fi
+
+if [[ -z "${PG_BIN:-}" ]]; then
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+  [[ -n "$PG_BIN" ]] || PG_BIN=$(dirname "$(command -v initdb || echo /usr/bin/initdb)")
+fi
+if [[ ! -x "$PG_BIN/initdb" ]]; then
+  echo "postgres_test_server: initdb not found (install postgresql; PG_BIN=$PG_BIN)" >&2
+  exit 1
+fi
+
+as_owner() {
+  if [[ "$(id -u)" == 0 ]]; then
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+dir=$(realpath -m "$dir")  # the socket directory must be absolute
+data="$dir/data"
+
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+server_start() {
+  local port=$1
+  as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null 2>&1
+}
+
+case "$cmd" in
+  start)
+    if [[ -f "$data/postmaster.pid" ]]; then
+      as_owner "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if [[ "$(id -u)" == 0 ]]; then chown postgres "$dir"; fi
+    as_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
+      { cat "$dir/initdb.log" >&2; exit 1; }
+    # Another test run on this machine may take a port at the same moment: try a few.
+    started=
+    base=$((55432 + RANDOM % 2000))
+    for i in $(seq 0 40); do
+      port=$((base + i * 7))
+      port_free "$port" || continue
+      if server_start "$port"; then started=$port; break; fi
+      # Only a port taken in the meantime is worth another try.
+      grep -q "could not bind\|already in use" "$dir/server.log" 2>/dev/null || break
+    done
+    if [[ -z "$started" ]]; then
+      echo "postgres_test_server: could not start a server" >&2
+      cat "$dir/server.log" >&2 || true
+      exit 1
+    fi
+    echo "$started" >"$dir/port"
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$started" -U postgres -d postgres -qAt -c "CREATE DATABASE ordinal_test" >/dev/null
+    echo "postgresql://postgres@127.0.0.1:$started/ordinal_test" >"$dir/url"
+    echo "postgres_test_server: $(cat "$dir/url") (data in $data)"
+    ;;
+  down)
+    as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null
+    ;;
+  up)
+    server_start "$(cat "$dir/port")"
+    ;;
+  stop)
+    if [[ -f "$data/postmaster.pid" ]]; then
+      as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
+        as_owner "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null || true
+    fi
+    rm -rf "$dir"
+    ;;
+  *)
+    echo "usage: $0 start|stop|down|up DIR" >&2
+    exit 2
+    ;;
+esac
