@@ -10,7 +10,7 @@ RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlo
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
                 postgresql
 
-.PHONY: all deps deps-test build run test test-unit test-sanitize bench format format-check clean
+.PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres format format-check clean
 
 all: build
 
@@ -43,6 +43,7 @@ test: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900
+	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15
 
 test-unit: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
@@ -64,6 +65,14 @@ bench: deps-test
 	cmake --build --preset release -j $(JOBS)
 	bash bench/run_embedded.sh build/release
 
+# The PostgreSQL profile against pgbench running the same transaction (bench/run_postgres.sh):
+# a throwaway durable cluster, the server and the load on this machine.
+bench-postgres: deps-test
+	$(call apt_install,jq)
+	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
+	bash bench/run_postgres.sh build/release
+
 format:
 	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
@@ -76,7 +85,7 @@ clean:
 # ---- Fuzzing (fuzz/README.md) ------------------------------------------------------------------
 # libFuzzer targets built with clang (ASan + UBSan) into build/fuzz, each run for a bounded time,
 # one after the other. `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-smoke` for
-# FUZZ_SMOKE_SECONDS (5 targets x 20 s: part of `make test`). New corpus entries stay in
+# FUZZ_SMOKE_SECONDS (5 targets x 20 s, about 2 minutes; meant to join `make test`). New corpus entries stay in
 # build/fuzz/corpus, findings in build/fuzz/artifacts; the checked-in seeds are never written.
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev g++ cmake ninja-build nlohmann-json3-dev libboost-dev
 FUZZ_BUILD_DIR := build/fuzz

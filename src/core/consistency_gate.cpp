@@ -54,12 +54,23 @@ void ConsistencyGate::unregister(const WaiterPtr& w) {
 }
 
 void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::milliseconds max_wait, Done done) {
+    // Look first: a query whose versions are already projected is answered Reached whatever its
+    // wait, before any deadline exists that the timer thread could expire.
+    VersionVector remaining;
+    for (const auto& [key, version] : wanted) {
+        auto have = store_.stream_version(key);
+        if (!have) return done(GateResult::StoreFailed);
+        if (*have < version) remaining.emplace(key, version);
+    }
+    if (remaining.empty()) return done(GateResult::Reached);
+
     auto w = std::make_shared<Waiter>();
-    w->remaining = wanted;
+    w->remaining = std::move(remaining);
     w->deadline = std::chrono::steady_clock::now() + max_wait;
     w->done = std::move(done);
 
-    // Register before reading the store, so progress made in between is not missed.
+    // Register, then look again: progress made between the first look and the registration
+    // reached no waiter, so it must be picked up here.
     bool wake_timer = false;
     {
         std::lock_guard lock(mu_);
@@ -76,7 +87,12 @@ void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::millisecond
     if (wake_timer) cv_.notify_all();
 
     std::vector<std::pair<StreamKey, std::int64_t>> reached;
-    for (const auto& [key, version] : wanted) {
+    VersionVector still;
+    {
+        std::lock_guard lock(mu_);
+        still = w->remaining;
+    }
+    for (const auto& [key, version] : still) {
         auto have = store_.stream_version(key);
         if (!have) {
             {
@@ -88,27 +104,7 @@ void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::millisecond
         }
         if (*have >= version) reached.emplace_back(key, *have);
     }
-    bool complete = false;
-    {
-        std::lock_guard lock(mu_);
-        if (w->finished) return;
-        for (const auto& [key, version] : reached) {
-            auto it = w->remaining.find(key);
-            if (it != w->remaining.end() && version >= it->second) {
-                auto s = by_stream_.find(key);
-                if (s != by_stream_.end()) {
-                    s->second.remove(w);
-                    if (s->second.empty()) by_stream_.erase(s);
-                }
-                w->remaining.erase(it);
-            }
-        }
-        if (w->remaining.empty()) {
-            unregister(w);
-            complete = true;
-        }
-    }
-    if (complete) finish(w, GateResult::Reached);
+    if (!reached.empty()) notify(reached);
 }
 
 void ConsistencyGate::notify(std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
@@ -137,6 +133,15 @@ void ConsistencyGate::notify(std::span<const std::pair<StreamKey, std::int64_t>>
     for (const auto& w : done) finish(w, GateResult::Reached);
 }
 
+void ConsistencyGate::poll_now() {
+    {
+        std::lock_guard lock(mu_);
+        if (by_stream_.empty() || poll_requested_) return;
+        poll_requested_ = true;
+    }
+    cv_.notify_all();
+}
+
 void ConsistencyGate::poll_once() {
     std::vector<StreamKey> keys;
     {
@@ -158,7 +163,7 @@ void ConsistencyGate::timer_loop() {
         auto wake_at = by_deadline_.empty() ? std::chrono::steady_clock::now() + std::chrono::seconds(1)
                                             : by_deadline_.begin()->first;
         if (poll_interval_.count() > 0 && !by_stream_.empty() && next_poll < wake_at) wake_at = next_poll;
-        cv_.wait_until(lock, wake_at);
+        if (!poll_requested_) cv_.wait_until(lock, wake_at);
         if (stopping_) break;
         const auto now = std::chrono::steady_clock::now();
         std::vector<WaiterPtr> expired;
@@ -167,7 +172,9 @@ void ConsistencyGate::timer_loop() {
             unregister(w);
             expired.push_back(std::move(w));
         }
-        const bool poll = poll_interval_.count() > 0 && !by_stream_.empty() && now >= next_poll;
+        const bool poll = !by_stream_.empty() &&
+                          (poll_requested_ || (poll_interval_.count() > 0 && now >= next_poll));
+        poll_requested_ = false;  // this poll reads every stream after the request was made
         lock.unlock();
         for (const auto& w : expired) finish(w, GateResult::TimedOut);
         if (poll) {

@@ -20,7 +20,8 @@ enum class GateResult { Reached, TimedOut, StoreFailed };
 
 // Holds queries until the read model has reached a version vector. Waiters are woken by
 // projection progress reported through notify() (projector in this process); when the projector
-// runs elsewhere, a bounded poll of the read store (poll_interval > 0) stands in for it.
+// runs elsewhere, poll_now() (a signal from the read store that something advanced, e.g.
+// PostgreSQL LISTEN) and a bounded poll of the read store (poll_interval > 0) stand in for it.
 // Thread-safe. Callbacks run on the notifying thread or the gate's timer thread: keep them short.
 class ConsistencyGate {
 public:
@@ -33,6 +34,10 @@ public:
 
     void wait(const VersionVector& wanted, std::chrono::milliseconds max_wait, Done done);
     void notify(std::span<const std::pair<StreamKey, std::int64_t>> advanced);
+    // Projection progress of unknown streams was committed: the timer thread re-reads the
+    // streams of every waiter soon. Calls while a re-read is pending coalesce into it. Cheap and
+    // non-blocking; any thread.
+    void poll_now();
 
     std::size_t waiting() const;
 
@@ -57,6 +62,7 @@ private:
     std::map<StreamKey, std::list<WaiterPtr>> by_stream_;                       // guarded by mu_
     std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_;  // guarded by mu_
     bool stopping_ = false;                                                     // guarded by mu_
+    bool poll_requested_ = false;                                               // guarded by mu_
     std::thread timer_;
 };
 
