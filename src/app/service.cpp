@@ -57,6 +57,8 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
         opts.conninfo = url->target;
         opts.max_queue = s.writer_queue;
         opts.max_batch = s.writer_batch;
+        opts.outbox_partitions = s.outbox_partitions;
+        opts.idempotency_retention = std::chrono::hours(s.idempotency_retention_hours);
         auto store = make_postgres_write_store(opts, clock, ids);
         if (!store) return unexpected("cannot open the write store: " + store.error().message);
         return std::move(*store);
@@ -123,6 +125,7 @@ public:
         if (http_) http_->stop();
         if (relay_) relay_->stop();
         write_.reset();
+        listener_.reset();  // before the gate it wakes
         gate_.reset();
         spdlog::info("ordinal stopped");
     }
@@ -155,8 +158,16 @@ public:
         cache_ = make_lru_idempotency_cache(s.idempotency_cache_entries);
         bus_ = make_local_bus();
 
-        gate_ = std::make_unique<ConsistencyGate>(
-            *read_, projector ? std::chrono::milliseconds(0) : std::chrono::milliseconds(s.gate_poll_ms));
+        // Projector here: it notifies the gate. Elsewhere, on PostgreSQL: LISTEN for its commits
+        // (a slow poll as the fallback). Elsewhere, on SQLite: a short bounded poll.
+        auto read_url = store_url(s.read_db, s, "read.db");
+        const bool listen = !projector && read_url && read_url->scheme == "postgresql";
+        std::chrono::milliseconds poll(0);
+        if (!projector) poll = std::chrono::milliseconds(listen ? s.gate_fallback_poll_ms : s.gate_poll_ms);
+        gate_ = std::make_unique<ConsistencyGate>(*read_, poll);
+        if (listen && api) {
+            listener_ = start_postgres_projection_listener(read_url->target, [this] { gate_->poll_now(); });
+        }
         commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
                                                      CommandServiceOptions{s.max_outbox_pending});
         if (projector) {
@@ -275,6 +286,7 @@ private:
     std::unique_ptr<IdempotencyCache> cache_;
     std::unique_ptr<Bus> bus_;
     std::unique_ptr<ConsistencyGate> gate_;
+    std::unique_ptr<ProjectionListener> listener_;  // wakes gate_; PostgreSQL read store only
     std::unique_ptr<CommandService> commands_;
     std::unique_ptr<Projector> projector_;
     std::unique_ptr<Relay> relay_;

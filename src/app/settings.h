@@ -24,7 +24,14 @@ struct Settings {
     std::size_t writer_batch = 256;            // commands per write transaction
     std::int64_t max_outbox_pending = 200000;  // past this, commands get 503 overloaded
     std::size_t idempotency_cache_entries = 100000;
-    int gate_poll_ms = 10;  // only when the projector runs in another process
+    int gate_poll_ms = 10;  // only when the projector runs in another process (SQLite read store)
+    // PostgreSQL read store, projector in another process: the gate wakes on LISTEN and polls
+    // only as a fallback, this often.
+    int gate_fallback_poll_ms = 1000;
+    // PostgreSQL write store: relays split the outbox into this many partitions (every process on
+    // one database must agree), and idempotency records are kept this long (0: forever).
+    int outbox_partitions = 16;
+    int idempotency_retention_hours = 24 * 7;
     bool durable = true;    // synchronous=FULL for SQLite
 };
 

@@ -76,6 +76,17 @@ std::vector<SettingSpec> setting_specs() {
          int_setting(&Settings::max_outbox_pending, 1, 1000000000000LL)},
         {"idempotency-cache-entries", "in-process idempotency cache size (default 100000)",
          int_setting(&Settings::idempotency_cache_entries, 0, 100000000)},
+        {"outbox-partitions",
+         "PostgreSQL: outbox partitions relays split by stream; the same for every process (default 16)",
+         int_setting(&Settings::outbox_partitions, 1, 4096)},
+        {"idempotency-retention-hours",
+         "PostgreSQL: hours an idempotency record is kept; a repeat after that is a new command; "
+         "0 keeps them forever (default 168)",
+         int_setting(&Settings::idempotency_retention_hours, 0, 24 * 365 * 100)},
+        {"gate-fallback-poll-ms",
+         "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
+         "polls this often as a fallback (default 1000)",
+         int_setting(&Settings::gate_fallback_poll_ms, 1, 600000)},
         {"durable", "1: fsync every commit (default); 0: faster, may lose the last commits on power loss",
          [](Settings& s, const std::string& v) {
              if (v != "0" && v != "1" && v != "true" && v != "false") return false;

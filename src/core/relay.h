@@ -20,7 +20,9 @@ struct RelayOptions {
 };
 
 // Publishes committed outbox events to the bus in outbox order and marks them published only
-// after the bus accepted them. Never drops an event; may publish one twice after a crash.
+// after the bus accepted them. Never drops an event; may publish one twice after a crash. Several
+// relays may share one outbox: each publishes what its store's fetch_pending hands it (the
+// partitions it owns), so the relay itself needs no coordination.
 class Relay {
 public:
     Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions options);

@@ -45,6 +45,9 @@ public:
     virtual Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(const std::string& key) = 0;
 
     // Up to `limit` committed, unpublished events, in outbox order (per-stream version order).
+    // A store whose outbox is shared by several relays (PostgreSQL) returns only the events of
+    // the outbox partitions this instance owns at the moment, taking ownership on the first call;
+    // a stream always belongs to one partition. Stores with one writer own the whole outbox.
     virtual Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) = 0;
 
     // Marks events returned by fetch_pending as published. Idempotent.

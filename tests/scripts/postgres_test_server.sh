@@ -8,6 +8,8 @@
 #   postgres_test_server.sh up DIR      start it again on the same port
 # Run as root, the server runs as the `postgres` OS user (initdb refuses root); otherwise as the
 # caller. Binaries come from PG_BIN, or the newest /usr/lib/postgresql/*/bin, or PATH.
+# PG_SERVER_SETTINGS replaces the server settings (default: the tests' non-durable ones, fsync=off
+# etc.); bench/run_postgres.sh passes durable ones. Settings given here win over postgresql.conf.
 set -euo pipefail
 
 cmd=${1:-}
@@ -43,8 +45,9 @@ port_free() {
 
 server_start() {
   local port=$1
+  local settings=${PG_SERVER_SETTINGS:-"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"}
   as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1 $settings" \
     start >/dev/null 2>&1
 }
 

@@ -4,7 +4,9 @@
 #include <chrono>
 #include <exception>
 #include <new>
+#include <map>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "adapters/postgres/pg_write_rows.h"
@@ -69,6 +71,94 @@ class PgWriteTransaction final : public WriteTransaction {
     std::int64_t events_appended_ = 0;
 };
 
+// The fast path's state of one batch: the rows locked and read up front, the idempotency records
+// of all its keys, and the effects of the commands accepted so far (written at the end in one
+// statement). Nothing is sent to the server while the commands run.
+struct BatchState {
+    std::map<std::string, std::optional<Product>> products;  // sku -> row (nullopt: none)
+    std::map<std::string, std::optional<Order>> orders;      // order id -> row (nullopt: none)
+    std::unordered_map<std::string, IdempotencyRecord> records;
+    std::set<std::string> keys_known;  // keys whose absence from `records` is known
+    // Effects to write: final row states (in first-change order) and appended rows.
+    std::vector<std::string> dirty_skus, dirty_orders;
+    std::vector<PendingEvent> events;
+    std::vector<IdempotencyRecord> new_records;
+};
+
+// One command's view of the batch: reads see the batch state plus its own writes, which join
+// the batch state only if the command is accepted (what a savepoint per command gives the slow
+// path). A row the batch did not fetch (not expected) is read, locked, from the server.
+class BatchCommandTransaction final : public WriteTransaction {
+  public:
+    BatchCommandTransaction(BatchState& state, Connection& conn, const Clock& clock)
+        : state_(state), conn_(conn), clock_(clock) {}
+
+    std::optional<IdempotencyRecord> find_idempotency(const std::string& key) override {
+        if (auto it = state_.records.find(key); it != state_.records.end()) return it->second;
+        if (state_.keys_known.count(key)) return std::nullopt;
+        auto rec = select_idempotency(conn_, key);
+        if (rec) state_.records.emplace(key, *rec);
+        state_.keys_known.insert(key);
+        return rec;
+    }
+    void insert_idempotency(const IdempotencyRecord& record) override {
+        records_.push_back(record);
+    }
+    std::optional<Product> load_product(const std::string& sku) override {
+        if (auto it = products_.find(sku); it != products_.end()) return it->second;
+        auto it = state_.products.find(sku);
+        if (it == state_.products.end())
+            it = state_.products.emplace(sku, select_product(conn_, sku, true)).first;
+        return it->second;
+    }
+    void save_product(const Product& product) override { products_[product.sku] = product; }
+    std::optional<Order> load_order(const std::string& id) override {
+        if (auto it = orders_.find(id); it != orders_.end()) return it->second;
+        auto it = state_.orders.find(id);
+        if (it == state_.orders.end())
+            it = state_.orders.emplace(id, select_order(conn_, id, true)).first;
+        return it->second;
+    }
+    void save_order(const Order& order) override { orders_[order.id] = order; }
+    void append_event(const Event& event) override {
+        events_.push_back(PendingEvent{event, clock_.unix_ms()});
+    }
+
+    std::int64_t events_appended() const { return static_cast<std::int64_t>(events_.size()); }
+
+    // The command was accepted: its effects join the batch.
+    void keep() {
+        for (auto& [sku, p] : products_) {
+            auto& slot = state_.products[sku];
+            if (std::find(state_.dirty_skus.begin(), state_.dirty_skus.end(), sku) ==
+                state_.dirty_skus.end())
+                state_.dirty_skus.push_back(sku);
+            slot = std::move(p);
+        }
+        for (auto& [id, o] : orders_) {
+            auto& slot = state_.orders[id];
+            if (std::find(state_.dirty_orders.begin(), state_.dirty_orders.end(), id) ==
+                state_.dirty_orders.end())
+                state_.dirty_orders.push_back(id);
+            slot = std::move(o);
+        }
+        for (auto& e : events_) state_.events.push_back(std::move(e));
+        for (auto& r : records_) {
+            state_.records[r.key] = r;
+            state_.new_records.push_back(std::move(r));
+        }
+    }
+
+  private:
+    BatchState& state_;
+    Connection& conn_;
+    const Clock& clock_;
+    std::map<std::string, Product> products_;
+    std::map<std::string, Order> orders_;
+    std::vector<PendingEvent> events_;
+    std::vector<IdempotencyRecord> records_;
+};
+
 // The rows a command will change, for lock_rows.
 void collect_rows(const Command& command, std::set<std::string>& orders,
                   std::set<std::string>& skus) {
@@ -93,6 +183,7 @@ PgBatchingWriter::PgBatchingWriter(BatchingWriterOptions options, const Clock& c
     : options_(std::move(options)), clock_(clock), ids_(ids) {
     if (options_.max_batch == 0) options_.max_batch = 1;
     if (options_.connections == 0) options_.connections = 1;
+    queues_.resize(options_.connections);
     for (std::size_t i = 0; i < options_.connections; ++i)
         threads_.emplace_back([this, i] { loop(i); });
 }
@@ -114,7 +205,11 @@ void PgBatchingWriter::stop() {
     std::deque<Job> rest;
     {
         std::lock_guard lock(mu_);
-        rest.swap(queue_);
+        for (auto& q : queues_) {
+            for (Job& job : q) rest.push_back(std::move(job));
+            q.clear();
+        }
+        queued_ = 0;
     }
     for (Job& job : rest) {
         call_quietly([&] {
@@ -131,11 +226,13 @@ void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
         if (stopping_) {
             refused =
                 make_error(StoreError::Kind::Unavailable, "postgres write store is shutting down");
-        } else if (queue_.size() >= options_.max_queue) {
+        } else if (queued_ >= options_.max_queue) {
             refused = make_error(StoreError::Kind::Overloaded, "postgres write queue is full");
         } else {
             try {
-                queue_.push_back(Job{std::move(request), std::move(done), StoreError{}, 0});
+                const std::size_t writer = route(request.command);
+                queues_[writer].push_back(Job{std::move(request), std::move(done), StoreError{}, 0});
+                ++queued_;
             } catch (const std::bad_alloc&) {
                 refused =
                     make_error(StoreError::Kind::Overloaded, "out of memory queueing a command");
@@ -146,7 +243,7 @@ void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
         call_quietly([&] { done(*refused); });
         return;
     }
-    cv_.notify_one();
+    cv_.notify_all();  // a few writers; the one whose queue it is takes it
 }
 
 void PgBatchingWriter::set_commit_listener(std::function<void()> listener) {
@@ -154,22 +251,47 @@ void PgBatchingWriter::set_commit_listener(std::function<void()> listener) {
     commit_listener_ = std::move(listener);
 }
 
-std::vector<PgBatchingWriter::Job> PgBatchingWriter::take_batch() {
+std::size_t PgBatchingWriter::route(const Command& command) const {
+    // By the product a command changes (orders: their smallest sku), else by the order: commands
+    // on one product meet in one writer's batches instead of waiting for each other's row locks
+    // across writers (and a hot product gets the biggest batches). Routing is only about speed:
+    // the row locks keep any routing correct.
+    const std::string* key = nullptr;
+    std::visit(
+        [&](const auto& c) {
+            using T = std::decay_t<decltype(c)>;
+            if constexpr (std::is_same_v<T, UpsertProduct>) {
+                key = &c.sku;
+            } else if constexpr (std::is_same_v<T, PlaceOrder>) {
+                for (const auto& item : c.items) {
+                    if (!key || item.sku < *key) key = &item.sku;
+                }
+            } else {
+                key = &c.order_id;
+            }
+        },
+        command);
+    return key ? std::hash<std::string>{}(*key) % queues_.size() : 0;
+}
+
+std::vector<PgBatchingWriter::Job> PgBatchingWriter::take_batch(std::size_t index) {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    auto& queue = queues_[index];
+    cv_.wait(lock, [&] { return stopping_ || !queue.empty(); });
     std::vector<Job> batch;
     if (stopping_) return batch;
-    while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+    while (!queue.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
     }
+    queued_ -= batch.size();
     return batch;
 }
 
-void PgBatchingWriter::loop(std::size_t) {
+void PgBatchingWriter::loop(std::size_t index) {
     Connection conn;
     for (;;) {
-        std::vector<Job> batch = take_batch();
+        std::vector<Job> batch = take_batch(index);
         if (batch.empty()) break;
         run_batch(conn, batch);
     }
@@ -177,6 +299,7 @@ void PgBatchingWriter::loop(std::size_t) {
 
 void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
     std::optional<StoreError> failed;
+    bool fast = true;
     for (int attempt = 1;; ++attempt) {
         try {
             if (!conn.healthy()) {
@@ -186,7 +309,11 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
                     conn.reconnect();
                 }
             }
-            try_batch(conn, batch);
+            if (fast) {
+                try_batch_fast(conn, batch);
+            } else {
+                try_batch(conn, batch);
+            }
             failed.reset();
             break;
         } catch (const PgFailure& f) {
@@ -196,6 +323,13 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
             }
             if (retry_batch(f) && attempt < kBatchAttempts) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(attempt));
+                continue;
+            }
+            if (fast && conn.healthy()) {
+                // A statement of the fast path failed (a unique violation: a concurrent
+                // transaction took a key or a stream version first): run the batch again the
+                // slow way, a savepoint per command, so only the command concerned is affected.
+                fast = false;
                 continue;
             }
             break;
@@ -236,6 +370,63 @@ void PgBatchingWriter::try_batch(Connection& conn, std::vector<Job>& batch) {
     lock_rows(conn, std::vector<std::string>(orders.begin(), orders.end()),
               std::vector<std::string>(skus.begin(), skus.end()));
     for (Job& job : batch) run_job(conn, job);
+    if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
+    conn.exec_script("COMMIT");
+}
+
+void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch) {
+    conn.exec_script("BEGIN");
+    std::set<std::string> order_set, sku_set;
+    std::vector<std::string> keys;
+    keys.reserve(batch.size());
+    for (const Job& job : batch) {
+        collect_rows(job.request.command, order_set, sku_set);
+        keys.push_back(job.request.idempotency_key);
+    }
+    const std::vector<std::string> order_ids(order_set.begin(), order_set.end());
+    const std::vector<std::string> skus(sku_set.begin(), sku_set.end());
+
+    BatchState state;
+    // The idempotency records first, before any lock is taken, so the time the rows stay locked
+    // is as short as it can be. A key committed by another transaction after this read makes the
+    // final insert fail with a unique violation, and the batch runs again the slow way.
+    for (IdempotencyRecord& rec : select_idempotency_many(conn, keys)) {
+        std::string key = rec.key;
+        state.records.emplace(std::move(key), std::move(rec));
+    }
+    state.keys_known.insert(keys.begin(), keys.end());
+    // Lock (orders by id, then products by sku, as lock_rows) and read every row up front; the
+    // locks hold until COMMIT, so the rows read stay what the commands see.
+    for (Order& o : lock_and_fetch_orders(conn, order_ids)) {
+        std::string id = o.id;
+        state.orders.emplace(std::move(id), std::move(o));
+    }
+    for (const std::string& id : order_ids) state.orders.try_emplace(id, std::nullopt);
+    for (Product& p : lock_and_fetch_products(conn, skus, order_ids)) {
+        std::string sku = p.sku;
+        state.products.emplace(std::move(sku), std::move(p));
+    }
+    for (const std::string& sku : skus) state.products.try_emplace(sku, std::nullopt);
+
+    for (Job& job : batch) {
+        BatchCommandTransaction tx(state, conn, clock_);
+        job.events_appended = 0;
+        job.outcome = execute_command(tx, job.request, clock_, ids_);  // PgFailure: whole batch
+        if (accepted(job.outcome)) {
+            job.events_appended = tx.events_appended();
+            tx.keep();
+        }
+    }
+
+    if (!state.events.empty() || !state.new_records.empty()) {
+        std::vector<Product> products;
+        products.reserve(state.dirty_skus.size());
+        for (const std::string& sku : state.dirty_skus) products.push_back(*state.products[sku]);
+        std::vector<Order> orders;
+        orders.reserve(state.dirty_orders.size());
+        for (const std::string& id : state.dirty_orders) orders.push_back(*state.orders[id]);
+        write_batch(conn, products, orders, state.events, state.new_records);
+    }
     if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
     conn.exec_script("COMMIT");
 }

@@ -66,6 +66,17 @@ CREATE TABLE relay_state (
 );
 INSERT INTO relay_state (id, published_seq) VALUES (1, 0);
 )sql"},
+    // Relays split the outbox by stream: a stream's partition is stream_hash mod the partition
+    // count, so every event of a stream falls in one partition and the count can change without
+    // rewriting rows. The hash is computed by the server at insert (writers need not know it).
+    // Idempotency records expire; the index finds the old ones without a scan.
+    {2, "outbox partitions by stream hash, idempotency retention index", R"sql(
+ALTER TABLE events ADD COLUMN stream_hash integer NOT NULL
+    GENERATED ALWAYS AS (hashtext(stream_type || '/' || stream_id) & 2147483647) STORED;
+DROP INDEX events_pending;
+CREATE INDEX events_pending ON events (seq) INCLUDE (stream_hash) WHERE NOT published;
+CREATE INDEX idempotency_created ON idempotency (created_ms);
+)sql"},
 };
 
 constexpr Migration kRead[] = {

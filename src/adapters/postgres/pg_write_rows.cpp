@@ -36,6 +36,75 @@ std::vector<StoredEvent> read_events(const Result& r) {
     return out;
 }
 
+const char* const kProductColumns =
+    "sku, name, currency, price_minor, stock, reserved, stock_seq, version";
+const char* const kOrderColumns =
+    "order_id, user_id, status, currency, lines, total_minor, version, created_at, updated_at";
+
+Product read_product(const Result& r, int i) {
+    Product p;
+    p.sku = r.text(i, 0);
+    p.name = r.text(i, 1);
+    p.currency = r.text(i, 2);
+    p.price_minor = r.int64(i, 3);
+    p.stock = r.opt_int64(i, 4);
+    p.reserved = r.int64(i, 5);
+    p.stock_seq = r.int64(i, 6);
+    p.version = r.int64(i, 7);
+    return p;
+}
+
+Order read_order(const Result& r, int i) {
+    Order o;
+    o.id = r.text(i, 0);
+    o.user_id = r.text(i, 1);
+    const auto status = parse_order_status(r.text(i, 2));
+    if (!status) corrupt("order " + o.id + " has status '" + r.text(i, 2) + "'");
+    o.status = *status;
+    o.currency = r.text(i, 3);
+    auto lines = decode_order_lines(r.text(i, 4));
+    if (!lines) corrupt("order " + o.id + " lines: " + lines.error());
+    o.lines = std::move(*lines);
+    o.total_minor = r.int64(i, 5);
+    o.version = r.int64(i, 6);
+    o.created_at = r.text(i, 7);
+    o.updated_at = r.text(i, 8);
+    return o;
+}
+
+// Array literals for unnest(): every element quoted, NULL for nullopt.
+class ArrayLiteral {
+  public:
+    void add(const std::string& s) {
+        sep();
+        out_ += '"';
+        for (char c : s) {
+            if (c == '"' || c == '\\') out_ += '\\';
+            out_ += c;
+        }
+        out_ += '"';
+    }
+    void add(std::int64_t v) {
+        sep();
+        out_ += std::to_string(v);
+    }
+    void add(const std::optional<std::int64_t>& v) {
+        if (v) {
+            add(*v);
+        } else {
+            sep();
+            out_ += "NULL";
+        }
+    }
+    std::string str() const { return out_ + "}"; }
+
+  private:
+    void sep() {
+        if (out_.size() > 1) out_ += ',';
+    }
+    std::string out_ = "{";
+};
+
 }  // namespace
 
 StreamType parse_stored_stream_type(const std::string& text) {
@@ -156,6 +225,148 @@ void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
     }
 }
 
+std::vector<Order> lock_and_fetch_orders(Connection& conn,
+                                         const std::vector<std::string>& order_ids) {
+    std::vector<Order> out;
+    if (order_ids.empty()) return out;
+    Result r = conn.exec(std::string("SELECT ") + kOrderColumns +
+                             " FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id "
+                             "FOR UPDATE",
+                         order_ids);
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_order(r, i));
+    return out;
+}
+
+std::vector<Product> lock_and_fetch_products(Connection& conn, const std::vector<std::string>& skus,
+                                             const std::vector<std::string>& order_ids) {
+    std::vector<Product> out;
+    if (skus.empty() && order_ids.empty()) return out;
+    // Same lock order and row set as lock_rows.
+    Result r = conn.exec(std::string("SELECT ") + kProductColumns +
+                             " FROM products WHERE sku = ANY($1::text[]) OR sku IN ("
+                             "SELECT l->>'sku' FROM orders o, jsonb_array_elements(o.lines::jsonb) l "
+                             "WHERE o.order_id = ANY($2::text[])) ORDER BY sku FOR UPDATE",
+                         skus, order_ids);
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_product(r, i));
+    return out;
+}
+
+std::vector<IdempotencyRecord> select_idempotency_many(Connection& conn,
+                                                       const std::vector<std::string>& keys) {
+    std::vector<IdempotencyRecord> out;
+    if (keys.empty()) return out;
+    Result r = conn.exec(
+        "SELECT key, fingerprint, command_type, event_id::text, stream_type, stream_id, version, "
+        "token, created_ms FROM idempotency WHERE key = ANY($1::text[])",
+        keys);
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        IdempotencyRecord rec;
+        rec.key = r.text(i, 0);
+        rec.fingerprint = r.text(i, 1);
+        rec.command_type = r.text(i, 2);
+        rec.ack.duplicate = false;
+        rec.ack.event_id = r.text(i, 3);
+        rec.ack.stream.type = parse_stored_stream_type(r.text(i, 4));
+        rec.ack.stream.id = r.text(i, 5);
+        rec.ack.version = r.int64(i, 6);
+        rec.ack.consistency_token = r.text(i, 7);
+        rec.created_unix_ms = r.int64(i, 8);
+        out.push_back(std::move(rec));
+    }
+    return out;
+}
+
+void write_batch(Connection& conn, const std::vector<Product>& products,
+                 const std::vector<Order>& orders, const std::vector<PendingEvent>& events,
+                 const std::vector<IdempotencyRecord>& records) {
+    ArrayLiteral p_sku, p_name, p_currency, p_price, p_stock, p_reserved, p_seq, p_version;
+    for (const Product& p : products) {
+        p_sku.add(p.sku);
+        p_name.add(p.name);
+        p_currency.add(p.currency);
+        p_price.add(p.price_minor);
+        p_stock.add(p.stock);
+        p_reserved.add(p.reserved);
+        p_seq.add(p.stock_seq);
+        p_version.add(p.version);
+    }
+    ArrayLiteral o_id, o_user, o_status, o_currency, o_lines, o_total, o_version, o_created,
+        o_updated;
+    for (const Order& o : orders) {
+        o_id.add(o.id);
+        o_user.add(o.user_id);
+        o_status.add(std::string(order_status_name(o.status)));
+        o_currency.add(o.currency);
+        o_lines.add(encode_order_lines(o.lines));
+        o_total.add(o.total_minor);
+        o_version.add(o.version);
+        o_created.add(o.created_at);
+        o_updated.add(o.updated_at);
+    }
+    ArrayLiteral e_id, e_stype, e_sid, e_version, e_type, e_at, e_cause, e_schema, e_data, e_ms;
+    for (const PendingEvent& pe : events) {
+        const Event& e = pe.event;
+        e_id.add(e.event_id);
+        e_stype.add(std::string(stream_type_name(e.stream.type)));
+        e_sid.add(e.stream.id);
+        e_version.add(e.version);
+        e_type.add(std::string(event_type_name(e.data)));
+        e_at.add(e.occurred_at);
+        e_cause.add(e.causation_id);
+        e_schema.add(static_cast<std::int64_t>(e.schema_version));
+        e_data.add(encode_event_data(e.data));
+        e_ms.add(pe.created_ms);
+    }
+    ArrayLiteral i_key, i_fp, i_type, i_event, i_stype, i_sid, i_version, i_token, i_ms;
+    for (const IdempotencyRecord& rec : records) {
+        i_key.add(rec.key);
+        i_fp.add(rec.fingerprint);
+        i_type.add(rec.command_type);
+        i_event.add(rec.ack.event_id);
+        i_stype.add(std::string(stream_type_name(rec.ack.stream.type)));
+        i_sid.add(rec.ack.stream.id);
+        i_version.add(rec.ack.version);
+        i_token.add(rec.ack.consistency_token);
+        i_ms.add(rec.created_unix_ms);
+    }
+    // One statement, four data-modifying CTEs (each table once, each row at most once). The
+    // events are inserted in array order, so seq follows the order the commands ran in.
+    conn.exec(
+        "WITH p AS (INSERT INTO products (sku, name, currency, price_minor, stock, reserved, "
+        "stock_seq, version) "
+        "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
+        "$6::bigint[], $7::bigint[], $8::bigint[]) "
+        "ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, currency = EXCLUDED.currency, "
+        "price_minor = EXCLUDED.price_minor, stock = EXCLUDED.stock, reserved = EXCLUDED.reserved, "
+        "stock_seq = EXCLUDED.stock_seq, version = EXCLUDED.version), "
+        "o AS (INSERT INTO orders (order_id, user_id, status, currency, lines, total_minor, "
+        "version, created_at, updated_at) "
+        "SELECT * FROM unnest($9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
+        "$14::bigint[], $15::bigint[], $16::text[], $17::text[]) "
+        "ON CONFLICT (order_id) DO UPDATE SET user_id = EXCLUDED.user_id, status = "
+        "EXCLUDED.status, currency = EXCLUDED.currency, lines = EXCLUDED.lines, total_minor = "
+        "EXCLUDED.total_minor, version = EXCLUDED.version, created_at = EXCLUDED.created_at, "
+        "updated_at = EXCLUDED.updated_at), "
+        "e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
+        "causation_id, schema_version, data, created_ms) "
+        "SELECT a, b, c, d, e, f, g, h, i, j FROM unnest($18::uuid[], $19::text[], $20::text[], "
+        "$21::bigint[], $22::text[], $23::text[], $24::text[], $25::int[], $26::text[], "
+        "$27::bigint[]) WITH ORDINALITY AS x(a, b, c, d, e, f, g, h, i, j, n) ORDER BY n) "
+        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
+        "stream_id, version, token, created_ms) "
+        "SELECT * FROM unnest($28::text[], $29::text[], $30::text[], $31::uuid[], $32::text[], "
+        "$33::text[], $34::bigint[], $35::text[], $36::bigint[])",
+        p_sku.str(), p_name.str(), p_currency.str(), p_price.str(), p_stock.str(), p_reserved.str(),
+        p_seq.str(), p_version.str(), o_id.str(), o_user.str(), o_status.str(), o_currency.str(),
+        o_lines.str(), o_total.str(), o_version.str(), o_created.str(), o_updated.str(), e_id.str(),
+        e_stype.str(), e_sid.str(), e_version.str(), e_type.str(), e_at.str(), e_cause.str(),
+        e_schema.str(), e_data.str(), e_ms.str(), i_key.str(), i_fp.str(), i_type.str(),
+        i_event.str(), i_stype.str(), i_sid.str(), i_version.str(), i_token.str(), i_ms.str());
+}
+
 void insert_event(Connection& conn, const Event& e, std::int64_t created_ms) {
     conn.exec(
         "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
@@ -174,6 +385,16 @@ std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t afte
 
 std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit) {
     Result r = conn.exec(kSelectEvents + "WHERE NOT published ORDER BY seq LIMIT $1", limit);
+    return read_events(r);
+}
+
+std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t partitions,
+                                                  const std::vector<std::int64_t>& owned,
+                                                  std::size_t limit) {
+    Result r = conn.exec(kSelectEvents +
+                             "WHERE NOT published AND stream_hash % $1 = ANY($2::bigint[]) "
+                             "ORDER BY seq LIMIT $3",
+                         partitions, owned, limit);
     return read_events(r);
 }
 

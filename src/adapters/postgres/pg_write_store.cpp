@@ -1,10 +1,14 @@
-// WriteStore over PostgreSQL: commands go through the batching writers; reads (relay, rebuilds,
-// idempotency lookups, stats) use a pool of connections beside them.
+// WriteStore over PostgreSQL: commands go through the batching writers; reads (rebuilds,
+// idempotency lookups, stats) use a pool of connections beside them. The relay's reads go
+// through the outbox lease: the connection that holds this store's partitions.
 #include <algorithm>
 #include <memory>
+#include <mutex>
 
 #include "adapters/postgres/pg_batching_writer.h"
+#include "adapters/postgres/pg_idempotency_retention.h"
 #include "adapters/postgres/pg_migrations.h"
+#include "adapters/postgres/pg_outbox_lease.h"
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_write_rows.h"
@@ -19,10 +23,18 @@ using pg::Result;
 class PgWriteStore final : public WriteStore {
   public:
     PgWriteStore(std::unique_ptr<pg::Pool> readers, std::unique_ptr<pg::PgBatchingWriter> writer,
-                 const Clock& clock)
-        : readers_(std::move(readers)), writer_(std::move(writer)), clock_(clock) {}
+                 const Clock& clock, pg::OutboxLeaseOptions lease,
+                 std::unique_ptr<pg::IdempotencyRetention> retention)
+        : readers_(std::move(readers)),
+          writer_(std::move(writer)),
+          clock_(clock),
+          lease_options_(std::move(lease)),
+          retention_(std::move(retention)) {}
 
-    ~PgWriteStore() override { writer_->stop(); }
+    ~PgWriteStore() override {
+        retention_.reset();
+        writer_->stop();
+    }
 
     void submit(CommandRequest request, Done done) override {
         writer_->submit(std::move(request), std::move(done));
@@ -36,10 +48,18 @@ class PgWriteStore final : public WriteStore {
         });
     }
 
+    // Only the partitions this store's lease owns. The lease is taken on the first call (so a
+    // store that never relays, e.g. an API-only process, owns nothing) and refreshed on later
+    // ones. The query runs on the session holding the locks: if that session is gone, so is the
+    // ownership, and the call fails instead of handing out another relay's events.
     Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) override {
         return pg::guard_port([&] {
-            auto conn = readers_->acquire();
-            return pg::select_pending_events(*conn, limit);
+            std::lock_guard lock(lease_mu_);
+            if (!lease_) lease_ = std::make_unique<pg::OutboxLease>(lease_options_);
+            const std::vector<std::int64_t>& owned = lease_->owned();
+            if (owned.empty()) return std::vector<StoredEvent>{};
+            return pg::select_pending_events_in(lease_->connection(), lease_->partitions(), owned,
+                                                limit);
         });
     }
 
@@ -97,6 +117,10 @@ class PgWriteStore final : public WriteStore {
     std::unique_ptr<pg::Pool> readers_;
     std::unique_ptr<pg::PgBatchingWriter> writer_;
     const Clock& clock_;
+    const pg::OutboxLeaseOptions lease_options_;
+    std::mutex lease_mu_;
+    std::unique_ptr<pg::OutboxLease> lease_;  // guarded by lease_mu_; created by the first fetch
+    std::unique_ptr<pg::IdempotencyRetention> retention_;  // null when records are kept forever
 };
 
 Expected<void, StoreError> migrate(const std::string& conninfo, const pg::MigrationSet& set) {
@@ -119,7 +143,18 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
             pg::BatchingWriterOptions{options.conninfo, options.connections, options.max_queue,
                                       options.max_batch},
             clock, ids);
-        return std::make_unique<PgWriteStore>(std::move(readers), std::move(writer), clock);
+        std::unique_ptr<pg::IdempotencyRetention> retention;
+        if (options.idempotency_retention.count() > 0) {
+            retention = std::make_unique<pg::IdempotencyRetention>(
+                pg::RetentionOptions{options.conninfo, options.idempotency_retention,
+                                     options.retention_interval, options.retention_batch_rows},
+                clock);
+        }
+        return std::make_unique<PgWriteStore>(
+            std::move(readers), std::move(writer), clock,
+            pg::OutboxLeaseOptions{options.conninfo, options.outbox_partitions,
+                                   options.relay_lease_refresh},
+            std::move(retention));
     });
 }
 

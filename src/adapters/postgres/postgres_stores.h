@@ -6,7 +6,9 @@
 // Failures are values: a store that cannot reach the server answers StoreError{Unavailable} and
 // reconnects by itself on later calls. Factories migrate the schema (safe when several processes
 // start at once) and fail if the database carries a schema newer than this release.
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +25,20 @@ struct PostgresWriteStoreOptions {
     std::size_t connections = 4;    // writer threads (one connection each); reads get as many more
     std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
     std::size_t max_batch = 128;    // commands sharing one transaction (a savepoint each)
+
+    // Relays: the outbox is split into `outbox_partitions` partitions by stream (stream hash mod
+    // the count); each is owned by one relay at a time (a session advisory lock on a connection
+    // of its own, taken on the first fetch_pending), so fetch_pending returns the events of this
+    // store's partitions only. Every relay on one database must use the same count. Ownership
+    // is re-balanced (and a dead relay's partitions taken over) every `relay_lease_refresh`.
+    std::int64_t outbox_partitions = 16;
+    std::chrono::milliseconds relay_lease_refresh{1000};
+
+    // Idempotency records older than this are deleted (0: kept forever), in batches of
+    // `retention_batch_rows`, by one process at a time, every `retention_interval`.
+    std::chrono::milliseconds idempotency_retention{std::chrono::hours(24 * 7)};
+    std::chrono::milliseconds retention_interval{std::chrono::seconds(60)};
+    std::int64_t retention_batch_rows = 1000;
 };
 
 // `clock` and `ids` must outlive the store. The destructor fails queued commands with Unavailable.
@@ -38,6 +54,17 @@ struct PostgresReadStoreOptions {
 // (API gates) can wake when projection progress commits.
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
     const PostgresReadStoreOptions& options);
+
+// Wakes `on_progress` whenever a projector in any process commits progress to the read store
+// at `conninfo` (LISTEN ordinal_projection on a connection of its own), and after every
+// (re)connect, since notifications may have been missed meanwhile. Reconnects by itself; never
+// throws. `on_progress` runs on the listener's thread: keep it short. The destructor stops it.
+class ProjectionListener {
+  public:
+    virtual ~ProjectionListener() = default;
+};
+std::unique_ptr<ProjectionListener> start_postgres_projection_listener(
+    const std::string& conninfo, std::function<void()> on_progress);
 
 // Apply pending migrations and disconnect (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_postgres_write_store(const std::string& conninfo);

@@ -1,0 +1,99 @@
+#include "adapters/postgres/pg_outbox_lease.h"
+
+#include <algorithm>
+
+namespace ordinal::pg {
+
+OutboxLease::OutboxLease(OutboxLeaseOptions options) : options_(std::move(options)) {
+    if (options_.partitions < 1) options_.partitions = 1;
+}
+
+OutboxLease::~OutboxLease() {
+    // Release at once rather than when the server notices the closed socket, so a store opened
+    // right after this one (a restart in the same process) finds the partitions free.
+    if (!connected_) return;
+    try {
+        conn_.exec_script("SELECT pg_advisory_unlock_all()");
+    } catch (...) {
+    }
+}
+
+void OutboxLease::lost() {
+    owned_.clear();
+    member_ = false;
+    connected_ = false;
+    next_refresh_ = {};
+}
+
+const std::vector<std::int64_t>& OutboxLease::owned() {
+    if (connected_ && !conn_.healthy()) lost();  // the session, and with it every lock, is gone
+    if (!connected_ || std::chrono::steady_clock::now() >= next_refresh_) {
+        try {
+            refresh();
+        } catch (...) {
+            lost();
+            throw;
+        }
+        next_refresh_ = std::chrono::steady_clock::now() + options_.refresh_interval;
+    }
+    return owned_;
+}
+
+void OutboxLease::refresh() {
+    if (!connected_) {
+        if (conn_.conninfo().empty()) {
+            conn_ = Connection::open(options_.conninfo);
+        } else {
+            conn_.reconnect();  // a new session: whatever the old one held is gone
+        }
+        connected_ = true;
+        owned_.clear();
+        member_ = false;
+    }
+    const std::int64_t n = options_.partitions;
+    if (!member_) {
+        conn_.exec("SELECT pg_advisory_lock_shared($1::int, $2::int)", kMemberLockSpace, n);
+        member_ = true;
+    }
+    // Live relays of this database, by their partition count.
+    Result members = conn_.exec(
+        "SELECT objid::bigint, COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND objsubid = 2 AND classid::bigint = $1 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "GROUP BY objid",
+        static_cast<std::int64_t>(kMemberLockSpace));
+    std::int64_t live = 0;
+    for (int i = 0; i < members.rows(); ++i) {
+        if (members.int64(i, 0) != n) {
+            // Release everything: two partitionings at once could hand one stream to two relays.
+            conn_.exec_script("SELECT pg_advisory_unlock_all()");
+            owned_.clear();
+            member_ = false;
+            throw_internal("relays disagree on the outbox partition count (" + std::to_string(n) +
+                           " here, " + std::to_string(members.int64(i, 0)) +
+                           " elsewhere): this relay owns no partition until they agree");
+        }
+        live += members.int64(i, 1);
+    }
+    live = std::max<std::int64_t>(live, 1);
+    const auto share = static_cast<std::size_t>((n + live - 1) / live);
+
+    while (owned_.size() > share) {  // hand the excess back, from the top
+        conn_.exec("SELECT pg_advisory_unlock($1::int, $2::int)", kPartitionLockSpace,
+                   owned_.back());
+        owned_.pop_back();
+    }
+    if (owned_.size() < share) {
+        // Candidates are filtered first (a CTE) so no owned partition is locked twice (session
+        // locks stack); LIMIT stops the tries once the share is reached.
+        Result taken = conn_.exec(
+            "WITH free AS MATERIALIZED (SELECT p FROM generate_series(0, $2::int - 1) p "
+            "WHERE p <> ALL($3::int[]) ORDER BY random()) "
+            "SELECT p FROM free WHERE pg_try_advisory_lock($1::int, p) LIMIT $4",
+            kPartitionLockSpace, n, owned_, static_cast<std::int64_t>(share - owned_.size()));
+        for (int i = 0; i < taken.rows(); ++i) owned_.push_back(taken.int64(i, 0));
+        std::sort(owned_.begin(), owned_.end());
+    }
+}
+
+}  // namespace ordinal::pg
