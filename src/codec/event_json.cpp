@@ -217,10 +217,6 @@ json parse(std::string_view text) {
     return j;
 }
 
-StreamType expected_stream_type(const EventData& data) {
-    return std::holds_alternative<ProductUpserted>(data) ? StreamType::Product : StreamType::Order;
-}
-
 // Runs a decoder, turning every failure (ours or the JSON library's) into an error value.
 template <class F>
 auto guarded(F&& decode) -> Expected<decltype(decode()), std::string> {
@@ -280,7 +276,7 @@ Expected<Event, std::string> decode_event_envelope(std::string_view text) {
         }
         e.schema_version = static_cast<int>(schema);
         e.data = data_from_json(type, r.field("data"));
-        if (expected_stream_type(e.data) != e.stream.type) {
+        if (stream_type_of(e.data) != e.stream.type) {
             ObjectReader::fail("event type " + type + " does not belong to a " + stream_type +
                                " stream");
         }

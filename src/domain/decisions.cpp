@@ -165,6 +165,10 @@ const char* command_name(const Command& c) {
     return kNames[c.index()];
 }
 
+StreamType stream_type_of(const EventData& d) {
+    return std::holds_alternative<ProductUpserted>(d) ? StreamType::Product : StreamType::Order;
+}
+
 std::string_view event_type_name(const EventData& d) {
     static constexpr std::string_view kNames[] = {"ProductUpserted", "OrderPlaced", "OrderPaid", "OrderShipped",
                                                   "OrderCancelled"};

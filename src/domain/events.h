@@ -52,6 +52,9 @@ using EventData = std::variant<ProductUpserted, OrderPlaced, OrderPaid, OrderShi
 
 std::string_view event_type_name(const EventData& d);
 
+// The stream an event belongs on: ProductUpserted on a product stream, the rest on an order.
+StreamType stream_type_of(const EventData& d);
+
 inline constexpr int kEventSchemaVersion = 1;
 
 // The immutable envelope stored in the outbox and carried on the bus.

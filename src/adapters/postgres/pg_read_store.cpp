@@ -11,6 +11,7 @@
 #include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "codec/event_json.h"
+#include "core/projection_sequencer.h"
 
 namespace ordinal {
 namespace {
@@ -25,10 +26,6 @@ const std::string kOrderColumns =
 
 [[noreturn]] void reject(const std::string& message) {
     pg::throw_internal(message);
-}
-
-std::string describe(const StreamKey& s) {
-    return std::string(stream_type_name(s.type)) + "/" + s.id;
 }
 
 Order read_order_row(const Result& r, int i) {
@@ -74,7 +71,7 @@ void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
     Result r = conn.exec(
         "UPDATE orders_view SET status = $1, version = $2, updated_at = $3 WHERE order_id = $4",
         std::string(order_status_name(status)), e.version, e.occurred_at, e.stream.id);
-    if (r.affected() != 1) reject("projection: no order row for " + describe(e.stream));
+    if (r.affected() != 1) reject("projection: no order row for " + describe_stream(e.stream));
 }
 
 void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
@@ -112,42 +109,11 @@ void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
     apply_stock_changes(conn, d.stock_changes);
 }
 
-StreamType stream_type_of(const EventData& data) {
-    return std::holds_alternative<ProductUpserted>(data) ? StreamType::Product : StreamType::Order;
-}
-
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
                                 const BusPosition& position) {
-    ProjectionResult result;
-    std::map<StreamKey, std::int64_t> applied;
-    std::map<StreamKey, std::size_t> advanced_index;
-    for (const Event& e : events) {
-        if (stream_type_of(e.data) != e.stream.type) {
-            reject("projection: " + std::string(event_type_name(e.data)) + " on stream " +
-                   describe(e.stream));
-        }
-        auto it = applied.find(e.stream);
-        if (it == applied.end())
-            it = applied.emplace(e.stream, select_stream_version(conn, e.stream)).first;
-        const std::int64_t have = it->second;
-        if (e.version <= have) {
-            ++result.skipped;
-            continue;
-        }
-        if (e.version != have + 1) {
-            reject("projection: gap in stream " + describe(e.stream) + ": applied " +
-                   std::to_string(have) + ", got version " + std::to_string(e.version));
-        }
-        std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data);
-        it->second = e.version;
-        ++result.applied;
-        const auto [adv, inserted] = advanced_index.emplace(e.stream, result.advanced.size());
-        if (inserted) {
-            result.advanced.emplace_back(e.stream, e.version);
-        } else {
-            result.advanced[adv->second].second = e.version;
-        }
-    }
+    ProjectionResult result = sequence_events(
+        events, [&conn](const StreamKey& stream) { return select_stream_version(conn, stream); },
+        [&conn](const Event& e) { std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data); });
     conn.exec(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
         "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "

@@ -5,16 +5,13 @@
 #include <type_traits>
 
 #include "codec/event_json.h"
+#include "core/projection_sequencer.h"
 
 namespace ordinal::sqlite {
 namespace {
 
 [[noreturn]] void reject(std::string message) {
     throw StoreFailure(internal_error(std::move(message)));
-}
-
-std::string describe(const StreamKey& s) {
-    return std::string(stream_type_name(s.type)) + "/" + s.id;
 }
 
 // A stock figure is only taken when it is newer (higher stock_seq) than what the row holds, so
@@ -37,7 +34,7 @@ void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
     const auto changed = conn.exec(
         "UPDATE orders_view SET status = ?, version = ?, updated_at = ? WHERE order_id = ?",
         order_status_name(status), e.version, e.occurred_at, e.stream.id);
-    if (changed != 1) reject("projection: no order row for " + describe(e.stream));
+    if (changed != 1) reject("projection: no order row for " + describe_stream(e.stream));
 }
 
 void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
@@ -77,10 +74,6 @@ void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
     apply_stock_changes(conn, d.stock_changes);
 }
 
-StreamType stream_type_of(const EventData& data) {
-    return std::holds_alternative<ProductUpserted>(data) ? StreamType::Product : StreamType::Order;
-}
-
 }  // namespace
 
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
@@ -92,39 +85,9 @@ std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
 
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
                                 const BusPosition& position) {
-    ProjectionResult result;
-    // Applied version per stream touched by this batch; one stream may have several events here.
-    std::map<StreamKey, std::int64_t> applied;
-    std::map<StreamKey, std::size_t> advanced_index;  // position in result.advanced
-
-    for (const Event& e : events) {
-        if (stream_type_of(e.data) != e.stream.type) {
-            reject("projection: " + std::string(event_type_name(e.data)) + " on stream " +
-                   describe(e.stream));
-        }
-        auto it = applied.find(e.stream);
-        if (it == applied.end())
-            it = applied.emplace(e.stream, select_stream_version(conn, e.stream)).first;
-        const std::int64_t have = it->second;
-        if (e.version <= have) {
-            ++result.skipped;
-            continue;
-        }
-        if (e.version != have + 1) {
-            reject("projection: gap in stream " + describe(e.stream) + ": applied " +
-                   std::to_string(have) + ", got version " + std::to_string(e.version));
-        }
-        std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data);
-        it->second = e.version;
-        ++result.applied;
-
-        const auto [adv, inserted] = advanced_index.emplace(e.stream, result.advanced.size());
-        if (inserted)
-            result.advanced.emplace_back(e.stream, e.version);
-        else
-            result.advanced[adv->second].second = e.version;
-    }
-
+    ProjectionResult result = sequence_events(
+        events, [&conn](const StreamKey& stream) { return select_stream_version(conn, stream); },
+        [&conn](const Event& e) { std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data); });
     conn.exec(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES (?1, ?2) "
         "ON CONFLICT (partition) DO UPDATE SET \"offset\" = max(\"offset\", excluded.\"offset\")",
