@@ -3,6 +3,7 @@
 // SQLite stores in a scratch directory, port 0) and talks to it over real HTTP.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
@@ -10,6 +11,9 @@
 
 #include "app/service.h"
 #include "app/settings.h"
+#ifdef ORDINAL_PG_URL_FILE
+#include "support/postgres_backend.h"
+#endif
 #include "support/http_client.h"
 #include "support/http_expect.h"
 #include "support/scratch_dir.h"
@@ -30,6 +34,7 @@ public:
         s.listen = "127.0.0.1:0";
         s.data_dir = data_dir_;
         s.admin_token = admin_token_;
+        use_test_backend(s);
         auto started = Service::start(s);
         if (!started) throw std::runtime_error("Service::start failed: " + started.error());
         service_ = std::move(*started);
@@ -45,8 +50,29 @@ public:
     const std::string& data_dir() const { return data_dir_; }
 
 private:
+    // ORDINAL_TEST_BACKEND=postgres runs the same suite with both stores on fresh databases of
+    // the throwaway PostgreSQL server (kept across restarts of this service).
+    void use_test_backend([[maybe_unused]] Settings& s) {
+        const char* backend = std::getenv("ORDINAL_TEST_BACKEND");
+        if (!backend || std::string(backend) != "postgres") return;
+#ifdef ORDINAL_PG_URL_FILE
+        if (!pg_write_) {
+            pg_write_ = std::make_unique<test_support::PgTestDatabase>();
+            pg_read_ = std::make_unique<test_support::PgTestDatabase>();
+        }
+        s.write_db = pg_write_->url();
+        s.read_db = pg_read_->url();
+#else
+        throw std::runtime_error("ORDINAL_TEST_BACKEND=postgres, but this test binary was built without PostgreSQL");
+#endif
+    }
+
     std::string data_dir_;
     std::string admin_token_;
+#ifdef ORDINAL_PG_URL_FILE
+    std::unique_ptr<test_support::PgTestDatabase> pg_write_;
+    std::unique_ptr<test_support::PgTestDatabase> pg_read_;
+#endif
     std::unique_ptr<Service> service_;
 };
 
