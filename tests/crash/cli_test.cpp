@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "support/http_expect.h"
 #include "support/ordinal_api.h"
@@ -84,6 +85,26 @@ TEST_F(Cli, AdminTokenFlagWinsOverEnvironment) {
     ASSERT_NO_THROW(server.start());
     EXPECT_EQ(put_status(server.port(), "from-env"), 401);
     EXPECT_EQ(put_status(server.port(), "from-flag"), 202);
+}
+
+TEST_F(Cli, ConfigFileIsTheLastResort) {
+    const std::string config = data_.path() + "/ordinal.conf";
+    {
+        std::ofstream out(config);
+        out << "# a comment\nadmin_token = \"from-config\"\nwriter-batch = 8\n";
+    }
+    ServerProcess from_config(ORDINAL_BINARY, data_.path() + "/a", logs_.path(), {"--config", config});
+    ASSERT_NO_THROW(from_config.start());
+    EXPECT_EQ(put_status(from_config.port(), "from-config"), 202);
+    EXPECT_EQ(put_status(from_config.port(), ""), 401);
+    EXPECT_EQ(from_config.terminate(), 0);
+
+    // The environment wins over the file.
+    ServerProcess env_wins(ORDINAL_BINARY, data_.path() + "/b", logs_.path(), {"--config", config},
+                           {{"ORDINAL_ADMIN_TOKEN", "from-env"}});
+    ASSERT_NO_THROW(env_wins.start());
+    EXPECT_EQ(put_status(env_wins.port(), "from-config"), 401);
+    EXPECT_EQ(put_status(env_wins.port(), "from-env"), 202);
 }
 
 TEST_F(Cli, DataDirFromEnvironment) {
