@@ -14,6 +14,9 @@
 # BENCH_TMPDIR=${TMPDIR:-/tmp} (put it on the filesystem you want measured) KEEP_WORK=1 (keep the
 # temp dir: server log, databases, results.jsonl).
 set -euo pipefail
+BENCH_NAME=run_embedded
+# shellcheck source=bench/bench_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 
 BUILD_DIR=${1:-build/release}
 ORDINAL=$BUILD_DIR/ordinal
@@ -30,39 +33,17 @@ RYW_CONNECTIONS=${RYW_CONNECTIONS:-16}
 RAW_SECONDS=${RAW_SECONDS:-10}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'run_embedded: %s\n' "$*" >&2; exit 1; }
 
 for tool in "$ORDINAL" "$LOADGEN" "$SQLITE_RAW"; do
   [[ -x $tool ]] || die "$tool not found or not executable (build first, e.g. cmake --build --preset release)"
 done
 # jq reads the tools' JSON results, curl waits for the server. Like the Makefile, install only
 # what is missing, and only where that is possible without asking (root with apt-get).
-ensure_command() {
-  command -v "$1" >/dev/null && return 0
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    log "installing $1"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >&2
-  fi
-  command -v "$1" >/dev/null || die "$1 is needed (apt-get install $1)"
-}
 ensure_command jq
 ensure_command curl
 
 WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-bench.XXXXXX")
 SERVER_PID=""
-
-stop_server() {
-  [[ -n $SERVER_PID ]] || return 0
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    # Give it time to shut down cleanly (flush, checkpoint); then insist.
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 
 cleanup() {
   stop_server
@@ -72,18 +53,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM  # turn signals into a normal exit so the EXIT trap runs
 
 # A port the kernel reports free right now (a small race with other processes is acceptable here).
-free_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    ss -Hltn "sport = :$port" | grep -q . || { echo "$port"; return; }
-  done
-}
-
 start_server() {
   PORT=$(free_port)
   ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
@@ -103,20 +72,7 @@ start_server() {
 
 # Runs a tool with --json; its JSON line is echoed and appended to results.jsonl. A failed run
 # yields {} so the report still prints, with n/a in that row.
-run_json() {
-  local out
-  if ! out=$("$@" --json); then
-    log "FAILED: $*"
-    out='{}'
-  fi
-  [[ -n $out ]] || out='{}'
-  echo "$out" >>"$WORK/results.jsonl"
-  echo "$out"
-}
 
-server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || die "the server died; log tail: $(tail -n 20 "$WORK/server.log")"; }
-
-loadgen() { run_json "$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} "$@"; }
 
 # ---------------------------------------------------------------------------------------------
 
@@ -147,10 +103,7 @@ stop_server
 # Report
 
 # jq over one result: prints n/a when the field is missing (failed run).
-field() { jq -r "($2) // \"n/a\"" <<<"$1"; }
 # A µs figure as milliseconds with two decimals.
-ms() { jq -r "(($2) // null) as \$v | if \$v == null then \"n/a\" else (\$v / 10 | round / 100 | tostring) end" <<<"$1"; }
-rate() { jq -r "(($2) // null) as \$v | if \$v == null then \"n/a\" else (\$v | round | tostring) end" <<<"$1"; }
 
 cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 fs_type=$(df -T "$WORK" | awk 'NR == 2 { print $2 " (" $1 ")" }')

@@ -18,6 +18,9 @@
 # `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives: put it on the
 # filesystem you want measured) KEEP_WORK=1 (keep the temp dir: logs, results.jsonl).
 set -euo pipefail
+BENCH_NAME=run_postgres
+# shellcheck source=bench/bench_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 
 BUILD_DIR=${1:-build/release}
 ORDINAL=$BUILD_DIR/ordinal
@@ -38,8 +41,6 @@ BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 # 20 s run. Durability is untouched: fsync=on, synchronous_commit=on, full_page_writes=on.
 PG_SETTINGS=${PG_SETTINGS:-"-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=4GB"}
 
-log() { printf '==> %s\n' "$*" >&2; }
-die() { printf 'run_postgres: %s\n' "$*" >&2; exit 1; }
 
 for tool in "$ORDINAL" "$LOADGEN"; do
   [[ -x $tool ]] || die "$tool not found or not executable (build first, e.g. make bench-postgres)"
@@ -54,14 +55,6 @@ PGBENCH=$PG_BIN/pgbench
 PSQL=$PG_BIN/psql
 [[ -x $PGBENCH && -x $PSQL ]] || die "pgbench/psql not found in $PG_BIN (apt-get install postgresql)"
 
-ensure_command() {
-  command -v "$1" >/dev/null && return 0
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    log "installing $1"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$1" >&2
-  fi
-  command -v "$1" >/dev/null || die "$1 is needed (apt-get install $1)"
-}
 ensure_command jq
 ensure_command curl
 
@@ -69,17 +62,6 @@ WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-pgbench.XXXXXX")
 chmod 755 "$WORK"  # the server runs as `postgres` when we are root
 SERVER_PID=""
 PG_STARTED=""
-
-stop_server() {
-  [[ -n $SERVER_PID ]] || return 0
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
 
 cleanup() {
   stop_server
@@ -94,18 +76,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-free_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-    return
-  fi
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    ss -Hltn "sport = :$port" | grep -q . || { echo "$port"; return; }
-  done
-}
 
 # ---------------------------------------------------------------------------------------------
 # The cluster
@@ -200,16 +170,6 @@ for _ in $(seq 300); do
 done
 [[ -n $ready ]] || { tail -n 30 "$WORK/server.log" >&2; die "the server was not ready after 30 s"; }
 
-run_json() {
-  local out
-  if ! out=$("$@" --json); then log "FAILED: $*"; out='{}'; fi
-  [[ -n $out ]] || out='{}'
-  echo "$out" >>"$WORK/results.jsonl"
-  echo "$out"
-}
-server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || die "the server died; log tail: $(tail -n 20 "$WORK/server.log")"; }
-loadgen() { run_json "$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} "$@"; }
-
 log "loadgen create-order, closed loop, uniform, $CONNECTIONS connections, ${DURATION} s"
 CLOSED=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")
 server_alive
@@ -243,9 +203,6 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Report
 
-field() { jq -r "($2) // \"n/a\"" <<<"$1"; }
-ms() { jq -r "(($2) // null) as \$v | if \$v == null then \"n/a\" else (\$v / 10 | round / 100 | tostring) end" <<<"$1"; }
-rate() { jq -r "(($2) // null) as \$v | if \$v == null then \"n/a\" else (\$v | round | tostring) end" <<<"$1"; }
 ratio() { # numerator-json num-expr denominator-json den-expr
   jq -rn --argjson a "$1" --argjson b "$3" \
     "if (\$a | $2 // 0) > 0 and (\$b | $4 // 0) > 0 then (\$a | $2) / (\$b | $4) * 100 | round / 100 | tostring else \"n/a\" end"
