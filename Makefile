@@ -6,9 +6,9 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
-                libfmt-dev libspdlog-dev libcli11-dev libpq-dev
+                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libhiredis-dev
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql
+                postgresql redis-server
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres format format-check clean
 

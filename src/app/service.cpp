@@ -10,6 +10,7 @@
 #include "adapters/memory/local_bus.h"
 #include "adapters/memory/lru_idempotency_cache.h"
 #include "adapters/postgres/postgres_stores.h"
+#include "adapters/redis/redis_idempotency_cache.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/store_url.h"
 #include "core/command_service.h"
@@ -147,7 +148,9 @@ public:
         }
         auto cache_url = parse_store_url(s.cache);
         if (!cache_url) return unexpected(cache_url.error());
-        if (cache_url->scheme != "memory") return unexpected("cache '" + cache_url->scheme + "' is not supported yet");
+        if (cache_url->scheme != "memory" && cache_url->scheme != "redis") {
+            return unexpected("cache '" + cache_url->scheme + "' is not supported yet");
+        }
 
         auto write = open_write_store(s, clock_, ids_);
         if (!write) return unexpected(write.error());
@@ -155,7 +158,17 @@ public:
         auto read = open_read_store(s);
         if (!read) return unexpected(read.error());
         read_ = std::move(*read);
-        cache_ = make_lru_idempotency_cache(s.idempotency_cache_entries);
+        if (cache_url->scheme == "redis") {
+            RedisCacheOptions opts;
+            opts.url = cache_url->target;
+            opts.metrics = &metrics_;
+            auto redis = make_redis_idempotency_cache(std::move(opts));
+            if (!redis) return unexpected(redis.error());
+            redis_ = redis->get();
+            cache_ = std::move(*redis);
+        } else {
+            cache_ = make_lru_idempotency_cache(s.idempotency_cache_entries);
+        }
         bus_ = make_local_bus();
 
         // Projector here: it notifies the gate. Elsewhere, on PostgreSQL: LISTEN for its commits
@@ -224,7 +237,10 @@ private:
         add("write_store", write_->check_ready());
         add("read_store", read_->check_ready());
         add("bus", bus_->check_ready());
-        out.push_back(ComponentHealth{"idempotency_cache", true, "ok"});
+        // Redis is an optimisation: when it is down, commands go to the database; still ready.
+        const bool cache_up = !redis_ || redis_->reachable();
+        out.push_back(ComponentHealth{"idempotency_cache", true,
+                                      cache_up ? "ok" : "redis unreachable, commands go to the database"});
         return out;
     }
 
@@ -284,6 +300,7 @@ private:
     std::unique_ptr<WriteStore> write_;
     std::unique_ptr<ReadStore> read_;
     std::unique_ptr<IdempotencyCache> cache_;
+    RedisIdempotencyCache* redis_ = nullptr;  // cache_, when it is the Redis one
     std::unique_ptr<Bus> bus_;
     std::unique_ptr<ConsistencyGate> gate_;
     std::unique_ptr<ProjectionListener> listener_;  // wakes gate_; PostgreSQL read store only
