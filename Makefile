@@ -73,6 +73,13 @@ bench-postgres: deps-test
 	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
 	bash bench/run_postgres.sh build/release
 
+.PHONY: bench-retry
+bench-retry: deps-test
+	$(call apt_install,jq)
+	cmake --preset release -DORDINAL_BUILD_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS)
+	bash bench/run_retry_heavy.sh build/release
+
 format:
 	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 

@@ -161,6 +161,8 @@ public:
         if (cache_url->scheme == "redis") {
             RedisCacheOptions opts;
             opts.url = cache_url->target;
+            opts.ttl = std::chrono::seconds(s.cache_ttl_s);
+            opts.timeout = std::chrono::milliseconds(s.cache_timeout_ms);
             opts.metrics = &metrics_;
             auto redis = make_redis_idempotency_cache(std::move(opts));
             if (!redis) return unexpected(redis.error());

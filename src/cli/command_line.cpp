@@ -83,6 +83,10 @@ std::vector<SettingSpec> setting_specs() {
          "PostgreSQL: hours an idempotency record is kept; a repeat after that is a new command; "
          "0 keeps them forever (default 168)",
          int_setting(&Settings::idempotency_retention_hours, 0, 24 * 365 * 100)},
+        {"cache-ttl-s", "Redis cache: seconds a completed command's answer is kept (default 86400)",
+         int_setting(&Settings::cache_ttl_s, 1, 365 * 24 * 3600)},
+        {"cache-timeout-ms", "Redis cache: per-command timeout in ms; past it the database answers (default 5)",
+         int_setting(&Settings::cache_timeout_ms, 1, 10000)},
         {"gate-fallback-poll-ms",
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
          "polls this often as a fallback (default 1000)",

@@ -57,6 +57,7 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
 
     // The cache can only answer repeats; the store re-checks every key it does not answer.
     if (auto cached = cache_.get(request.idempotency_key)) {
+        count_repeat("cache");
         if (cached->fingerprint != request.fingerprint) return finish(KeyReused{});
         return finish(as_duplicate(*cached));
     }
@@ -69,7 +70,9 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
     store_.submit(std::move(request), [this, key = std::move(key), fingerprint = std::move(fingerprint),
                                        command_type = std::move(command_type),
                                        finish = std::move(finish)](CommandOutcome outcome) mutable {
-        if (const auto* ack = std::get_if<Acknowledgement>(&outcome)) {
+        const auto* ack = std::get_if<Acknowledgement>(&outcome);
+        if (std::holds_alternative<KeyReused>(outcome) || (ack && ack->duplicate)) count_repeat("write_store");
+        if (ack) {  // a duplicate too, so the next repeat of this key is answered from the cache
             IdempotencyRecord rec;
             rec.key = std::move(key);
             rec.fingerprint = std::move(fingerprint);
@@ -80,6 +83,15 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
         }
         finish(std::move(outcome));
     });
+}
+
+void CommandService::count_repeat(const char* answered_by) {
+    metrics_
+        .counter("ordinal_idempotency_repeats_total",
+                 "Commands whose key was already used (duplicate or reused), by what answered them: "
+                 "the idempotency cache or a write-store transaction",
+                 {{"answered_by", answered_by}})
+        .inc();
 }
 
 Expected<std::optional<CommandOutcome>, StoreError> CommandService::answer_for_used_key(

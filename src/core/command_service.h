@@ -35,6 +35,8 @@ public:
     void set_outbox_pending(std::int64_t pending) { outbox_pending_.store(pending, std::memory_order_relaxed); }
 
 private:
+    void count_repeat(const char* answered_by);  // "cache" or "write_store"
+
     WriteStore& store_;
     IdempotencyCache& cache_;
     MetricsRegistry& metrics_;

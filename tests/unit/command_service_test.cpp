@@ -52,6 +52,8 @@ TEST(CommandService, RepeatIsAnsweredFromTheCacheWithoutTheStore) {
     EXPECT_EQ(std::get<Acknowledgement>(again).event_id, std::get<Acknowledgement>(first).event_id);
     EXPECT_TRUE(std::holds_alternative<KeyReused>(run(svc, "k1", "other")));
     EXPECT_EQ(store.submits, 1);
+    EXPECT_EQ(metrics.counter("ordinal_idempotency_repeats_total", "", {{"answered_by", "cache"}}).value(), 2u);
+    EXPECT_EQ(metrics.counter("ordinal_idempotency_repeats_total", "", {{"answered_by", "write_store"}}).value(), 0u);
     auto used = svc.answer_for_used_key("k1", "other");
     ASSERT_TRUE(used);
     ASSERT_TRUE(used->has_value());
