@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -53,6 +54,19 @@ private:
     // ORDINAL_TEST_BACKEND=postgres runs the same suite with both stores on fresh databases of
     // the throwaway PostgreSQL server (kept across restarts of this service).
     void use_test_backend([[maybe_unused]] Settings& s) {
+        // ORDINAL_TEST_CACHE=redis puts the idempotency cache on the redis fixture's server.
+        if (const char* cache = std::getenv("ORDINAL_TEST_CACHE"); cache && std::string(cache) == "redis") {
+#ifdef ORDINAL_REDIS_URL_FILE
+            std::ifstream in(ORDINAL_REDIS_URL_FILE);
+            std::string url;
+            if (!in || !std::getline(in, url) || url.empty()) {
+                throw std::runtime_error("no Redis test server: " ORDINAL_REDIS_URL_FILE " is missing");
+            }
+            s.cache = url;
+#else
+            throw std::runtime_error("ORDINAL_TEST_CACHE=redis, but this test binary was built without Redis");
+#endif
+        }
         const char* backend = std::getenv("ORDINAL_TEST_BACKEND");
         if (!backend || std::string(backend) != "postgres") return;
 #ifdef ORDINAL_PG_URL_FILE
