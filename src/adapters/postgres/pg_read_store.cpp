@@ -8,6 +8,7 @@
 
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_pool.h"
+#include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "codec/event_json.h"
@@ -26,25 +27,6 @@ const std::string kOrderColumns =
 
 [[noreturn]] void reject(const std::string& message) {
     pg::throw_internal(message);
-}
-
-Order read_order_row(const Result& r, int i) {
-    Order o;
-    o.id = r.text(i, 0);
-    o.user_id = r.text(i, 1);
-    const auto status = parse_order_status(r.text(i, 2));
-    if (!status)
-        reject("corrupt read-model row: order " + o.id + " has status '" + r.text(i, 2) + "'");
-    o.status = *status;
-    o.currency = r.text(i, 3);
-    auto lines = decode_order_lines(r.text(i, 4));
-    if (!lines) reject("corrupt read-model row: order " + o.id + " items: " + lines.error());
-    o.lines = std::move(*lines);
-    o.total_minor = r.int64(i, 5);
-    o.version = r.int64(i, 6);
-    o.created_at = r.text(i, 7);
-    o.updated_at = r.text(i, 8);
-    return o;
 }
 
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
@@ -146,7 +128,7 @@ class PgReadStore final : public ReadStore {
             auto conn = readers_->acquire();
             Result r = conn->exec(kOrderColumns + "WHERE order_id = $1", order_id);
             if (r.rows() == 0) return std::nullopt;
-            return read_order_row(r, 0);
+            return pg::read_order(r, 0);
         });
     }
 
@@ -168,7 +150,7 @@ class PgReadStore final : public ReadStore {
                           kOrderColumns +
                               "WHERE user_id = $1 ORDER BY created_at DESC, order_id DESC LIMIT $2",
                           user_id, fetch);
-            for (int i = 0; i < r.rows(); ++i) page.orders.push_back(read_order_row(r, i));
+            for (int i = 0; i < r.rows(); ++i) page.orders.push_back(pg::read_order(r, i));
             if (page.orders.size() > limit) {
                 page.orders.resize(limit);
                 page.next = OrderCursor{page.orders.back().created_at, page.orders.back().id};

@@ -54,23 +54,6 @@ Product read_product(const Result& r, int i) {
     return p;
 }
 
-Order read_order(const Result& r, int i) {
-    Order o;
-    o.id = r.text(i, 0);
-    o.user_id = r.text(i, 1);
-    const auto status = parse_order_status(r.text(i, 2));
-    if (!status) corrupt("order " + o.id + " has status '" + r.text(i, 2) + "'");
-    o.status = *status;
-    o.currency = r.text(i, 3);
-    auto lines = decode_order_lines(r.text(i, 4));
-    if (!lines) corrupt("order " + o.id + " lines: " + lines.error());
-    o.lines = std::move(*lines);
-    o.total_minor = r.int64(i, 5);
-    o.version = r.int64(i, 6);
-    o.created_at = r.text(i, 7);
-    o.updated_at = r.text(i, 8);
-    return o;
-}
 
 // Array literals for unnest(): every element quoted, NULL for nullopt.
 class ArrayLiteral {
@@ -106,6 +89,24 @@ class ArrayLiteral {
 };
 
 }  // namespace
+
+Order read_order(const Result& r, int i) {
+    Order o;
+    o.id = r.text(i, 0);
+    o.user_id = r.text(i, 1);
+    const auto status = parse_order_status(r.text(i, 2));
+    if (!status) corrupt("order " + o.id + " has status '" + r.text(i, 2) + "'");
+    o.status = *status;
+    o.currency = r.text(i, 3);
+    auto lines = decode_order_lines(r.text(i, 4));
+    if (!lines) corrupt("order " + o.id + " lines: " + lines.error());
+    o.lines = std::move(*lines);
+    o.total_minor = r.int64(i, 5);
+    o.version = r.int64(i, 6);
+    o.created_at = r.text(i, 7);
+    o.updated_at = r.text(i, 8);
+    return o;
+}
 
 StreamType parse_stored_stream_type(const std::string& text) {
     if (auto type = parse_stream_type(text)) return *type;

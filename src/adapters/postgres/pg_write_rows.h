@@ -26,6 +26,11 @@ std::optional<Product> select_product(Connection& conn, const std::string& sku, 
 void upsert_product(Connection& conn, const Product& product);
 
 std::optional<Order> select_order(Connection& conn, const std::string& order_id, bool for_update);
+
+// Row `i` of a result whose columns are order_id, user_id, status, currency, lines/items (JSON),
+// total_minor, version, created_at, updated_at (the write model's orders and the read model's
+// orders_view share that layout). Throws StoreFailure on a corrupt row.
+Order read_order(const Result& r, int i);
 void upsert_order(Connection& conn, const Order& order);
 
 // Locks, in one fixed order (orders by id, then products by sku), every existing row a batch of
