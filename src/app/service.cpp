@@ -224,6 +224,8 @@ private:
         opts.port = listen->second;
         opts.threads = s.http_threads;
         opts.max_connections = s.max_connections;
+        opts.request_timeout = std::chrono::milliseconds(s.request_timeout_ms);
+        opts.idle_timeout = std::chrono::milliseconds(s.idle_timeout_ms);
         auto server = start_http_server(opts, std::move(api));
         if (!server) return unexpected("cannot listen on " + s.listen + ": " + server.error());
         http_ = std::move(*server);

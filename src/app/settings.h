@@ -20,6 +20,8 @@ struct Settings {
 
     int http_threads = 2;
     std::size_t max_connections = 10000;
+    int request_timeout_ms = 10000;            // to send a request, and to take its answer
+    int idle_timeout_ms = 60000;               // a kept-alive connection waiting for a request
     std::size_t writer_queue = 10000;          // commands waiting for the write store
     std::size_t writer_batch = 256;            // commands per write transaction
     std::int64_t max_outbox_pending = 200000;  // past this, commands get 503 overloaded

@@ -68,6 +68,13 @@ std::vector<SettingSpec> setting_specs() {
         {"http-threads", "HTTP I/O threads (default 2)", int_setting(&Settings::http_threads, 1, 256)},
         {"max-connections", "open HTTP connections at most (default 10000)",
          int_setting(&Settings::max_connections, 1, 1000000)},
+        {"request-timeout-ms",
+         "HTTP: a request must arrive within this many ms of its first byte, and its answer be "
+         "taken as long (default 10000)",
+         int_setting(&Settings::request_timeout_ms, 1, 3600000)},
+        {"idle-timeout-ms",
+         "HTTP: an idle keep-alive connection is closed after this many ms (default 60000)",
+         int_setting(&Settings::idle_timeout_ms, 1, 3600000)},
         {"writer-queue", "commands waiting for the write store at most (default 10000)",
          int_setting(&Settings::writer_queue, 1, 10000000)},
         {"writer-batch", "commands per write transaction at most (default 256)",
