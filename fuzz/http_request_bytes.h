@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ namespace ordinal::fuzz {
 
 inline constexpr std::size_t kMaxHeaderBytes = 16 * 1024;  // HttpServerOptions defaults
 inline constexpr std::size_t kMaxBodyBytes = 64 * 1024;
+inline constexpr std::size_t kMaxHeaderFields = 100;
 
 namespace detail {
 
@@ -65,6 +67,8 @@ inline std::size_t parse_http_request(std::string_view in, HttpRequest& out) {
         if (n == 0) return 0;  // no progress: the input ends inside the request
     }
     auto& req = parser.get();
+    if (static_cast<std::size_t>(std::distance(req.begin(), req.end())) > kMaxHeaderFields)
+        return 0;
     out.method = std::string(req.method_string());
     out.target = std::string(req.target());
     out.body = std::move(req.body());

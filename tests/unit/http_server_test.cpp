@@ -168,6 +168,29 @@ TEST_F(HttpServerTest, OversizedHeadersGet431) {
     EXPECT_TRUE(c.closed_by_peer(3s));
 }
 
+TEST_F(HttpServerTest, HeaderFieldsPastTheCountLimitGet431) {
+    HttpServerOptions o;
+    o.max_header_fields = 10;
+    start(o);
+    const auto request_with = [](int fields) {
+        std::string r = "GET /healthz HTTP/1.1\r\nHost: t\r\n";
+        for (int i = 1; i < fields; ++i) r += "a: b\r\n";
+        return r + "\r\n";
+    };
+    RawClient at_limit(port());
+    ASSERT_TRUE(at_limit.send(request_with(10)));
+    auto a = at_limit.read_response();
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->status, 200);
+    RawClient past(port());
+    ASSERT_TRUE(past.send(request_with(11)));
+    auto b = past.read_response();
+    ASSERT_TRUE(b);
+    EXPECT_EQ(b->status, 431);
+    EXPECT_NE(b->body.find("10 fields"), std::string::npos) << b->body;
+    EXPECT_TRUE(past.closed_by_peer(3s));
+}
+
 TEST_F(HttpServerTest, OversizedBodiesGet413) {
     start();
     {

@@ -1,7 +1,6 @@
 #include "adapters/http/http_session.h"
 
 #include <algorithm>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 
@@ -52,10 +51,23 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+void RequestParser::on_field_impl(http::field name, beast::string_view name_string,
+                                  beast::string_view value, beast::error_code& ec) {
+    if (++fields_ > max_fields_) {
+        ec = http::error::header_limit;
+        return;
+    }
+    // What the base parser does with a field; it is private there, so it is repeated here.
+    get().insert(name, name_string, value);
+}
+
 HttpSession::HttpSession(net::ip::tcp::socket&& socket, RequestHandler& handler,
                          const HttpServerOptions& options, RequestTracker& tracker)
     : stream_(std::move(socket)),
-      buffer_(options.max_header_bytes + options.max_body_bytes + kFirstReadBytes),
+      // Room for one head and one read past it. A body streams through the parser into its own
+      // string, and a pipelining client's further requests wait in the kernel until the answer
+      // before them was taken: neither needs room here.
+      buffer_(options.max_header_bytes + kFirstReadBytes),
       handler_(handler),
       options_(options),
       tracker_(tracker) {
@@ -90,7 +102,7 @@ void HttpSession::wait_for_request() {
 // Request phase: from the first byte, the whole request must arrive within request_timeout,
 // however slowly it trickles in.
 void HttpSession::read_header() {
-    parser_.emplace();
+    parser_.emplace(options_.max_header_fields);
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
     parser_->body_limit(options_.max_body_bytes);
     stream_.expires_after(options_.request_timeout);
@@ -133,10 +145,11 @@ void HttpSession::on_body(beast::error_code ec) {
 void HttpSession::fail_request(beast::error_code ec) {
     if (parser_ && parser_->is_header_done()) version_ = parser_->get().version();
     if (ec == http::error::header_limit) {
-        send(error_answer(
-                 431, "request_header_fields_too_large",
-                 "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes"),
-             true);
+        send(
+            error_answer(431, "request_header_fields_too_large",
+                         "request headers exceed " + std::to_string(options_.max_header_bytes) +
+                             " bytes or " + std::to_string(options_.max_header_fields) + " fields"),
+            true);
     } else if (ec == http::error::body_limit) {
         send(error_answer(413, "payload_too_large",
                           "request bodies are limited to " +

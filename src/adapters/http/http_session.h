@@ -15,6 +15,21 @@
 
 namespace ordinal {
 
+// Beast's request parser with a limit on the number of header fields (Beast has only a byte
+// limit); past it the parse fails with http::error::header_limit, like an oversized header.
+class RequestParser final
+    : public boost::beast::http::request_parser<boost::beast::http::string_body> {
+  public:
+    explicit RequestParser(std::size_t max_fields) : max_fields_(max_fields) {}
+
+  private:
+    void on_field_impl(boost::beast::http::field name, boost::beast::string_view name_string,
+                       boost::beast::string_view value, boost::beast::error_code& ec) override;
+
+    std::size_t max_fields_;
+    std::size_t fields_ = 0;
+};
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
   public:
     // `socket` must have been accepted with a strand executor. `handler`, `options` and `tracker`
@@ -28,7 +43,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     void start();
 
   private:
-    using Parser = boost::beast::http::request_parser<boost::beast::http::string_body>;
     using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
     void wait_for_request();
@@ -46,7 +60,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
     boost::beast::tcp_stream stream_;
     boost::beast::flat_buffer buffer_;
-    std::optional<Parser> parser_;
+    std::optional<RequestParser> parser_;
     std::shared_ptr<Response> response_;
     std::shared_ptr<boost::beast::http::response<boost::beast::http::empty_body>> continue_;
     std::shared_ptr<char[]> drain_buffer_;
