@@ -47,13 +47,21 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     const bool place_order = kind == CommandKind::PlaceOrder;
     if (!read) return answer_rejection(std::move(read.error()), place_order, respond);
 
-    CommandRequest command = std::move(*read);
-    if (place_order) std::get<PlaceOrder>(command.command).order_id = api_.ids->new_uuid_v7();
-    api_.commands->execute(std::move(command), [respond, place_order](CommandOutcome outcome) {
+    auto command = std::make_shared<CommandRequest>(std::move(*read));
+    if (place_order) std::get<PlaceOrder>(command->command).order_id = api_.ids->new_uuid_v7();
+    WriteStore::Done answer = [respond, place_order](CommandOutcome outcome) {
         try {
             respond(answer_for_outcome(outcome, place_order));
         } catch (const std::exception&) {
-            respond(error_answer(500, "internal", "the request could not be processed"));
+            respond(internal_error());
+        }
+    };
+    // Off the I/O thread: the idempotency cache may block (Redis: up to --cache-timeout-ms).
+    run_blocking_([this, command, answer = std::move(answer), respond] {
+        try {
+            api_.commands->execute(std::move(*command), answer);
+        } catch (const std::exception&) {
+            respond(internal_error());  // a no-op if the outcome already answered
         }
     });
 }

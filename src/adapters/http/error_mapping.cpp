@@ -44,6 +44,10 @@ HttpAnswer store_unavailable(const StoreError& error) {
     return a;
 }
 
+HttpAnswer internal_error() {
+    return error_answer(500, "internal", "the request could not be processed");
+}
+
 HttpAnswer consistency_timeout() {
     HttpAnswer a =
         error_answer(503, "consistency_timeout",

@@ -12,6 +12,7 @@
 //   KeyReused                409 idempotency_key_reused
 //   StoreError Overloaded    503 overloaded + Retry-After
 //   StoreError other         503 unavailable + Retry-After (the store's message is never shown)
+//   an exception             500 internal (its text is never shown)
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@ HttpAnswer validation_failed(std::string message, std::vector<FieldError> detail
 HttpAnswer not_found(std::string message = "no such resource");
 HttpAnswer store_unavailable(const StoreError& error);  // 503 overloaded | unavailable
 HttpAnswer consistency_timeout();                       // 503 consistency_timeout
+HttpAnswer internal_error();                            // 500 internal
 
 // `place_order`: the answer to POST /v1/orders, which carries a Location header.
 HttpAnswer answer_for_outcome(const CommandOutcome& outcome, bool place_order);

@@ -24,10 +24,6 @@ Respond once(Respond respond) {
     };
 }
 
-HttpAnswer internal_error() {
-    return error_answer(500, "internal", "the request could not be processed");
-}
-
 // Metrics labels must stay few: hostile clients choose methods and paths freely.
 std::string_view method_label(std::string_view method) {
     for (std::string_view known : {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"}) {
