@@ -1,9 +1,17 @@
 // End to end on PostgreSQL: `ordinal serve --write-db postgresql://... --read-db postgresql://...`
-// places an order over HTTP and reads it back through the consistency gate.
+// places an order over HTTP and reads it back through the consistency gate; with PostgreSQL
+// stopped under it, its error bodies tell nothing of the database.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "support/http_client.h"
+#include "support/http_expect.h"
+#include "support/internals.h"
+#include "support/ordinal_api.h"
 #include "support/postgres_backend.h"
+#include "support/postgres_own_server.h"
 #include "support/process_runner.h"
 #include "support/temp_dir.h"
 #include "support/test_uuid.h"
@@ -50,6 +58,51 @@ TEST(PgHttp, PlacesAnOrderAndReadsItBackOnPostgres) {
         {{"Idempotency-Key", test::random_uuid()}});
     EXPECT_EQ(too_many.status, 422) << too_many;
     EXPECT_EQ(http.get("/readyz").status, 200);
+    EXPECT_TRUE(server.terminate().has_value());
+}
+
+// README "Error policy": libpq's messages and the SQL that failed stay out of every answer, and the
+// server serves again once PostgreSQL is back.
+TEST(PgHttp, ErrorBodiesShowNothingOfPostgresWhileItIsDown) {
+    using namespace std::chrono_literals;
+    test_support::OwnPostgresServer pg;  // it is stopped below: not the shared one
+    test_support::TempDir logs{"ordinal-pg-down"};
+    test::ServerProcess server(ORDINAL_BINARY, "", logs.path().string(),
+                               {"--write-db", pg.url(), "--read-db", pg.url()});
+    server.start();
+    test::OrdinalApi api(server.port(), {}, 30s);
+    const std::string sku = test::unique_sku();
+    const auto created = api.create_product(sku, 100, 50);
+    api.must_read("/v1/products/" + sku, created.token);
+    const std::string user = test::random_uuid();
+
+    ASSERT_TRUE(pg.down());
+    const std::vector<test::HttpResponse> answers = {
+        api.place_order(test::order_body(user, "EUR", {{sku, 1}}), test::random_uuid()),
+        api.put_product(test::unique_sku(), test::product_body("n", "EUR", 1, 1),
+                        test::random_uuid()),
+        api.get("/v1/products/" + sku),
+        api.get("/v1/orders/" + test::random_uuid()),
+        api.get("/v1/users/" + user + "/orders"),
+        api.get("/readyz"),
+        api.get("/v1/admin/status"),
+        api.admin_post("/v1/admin/projections/rebuild"),
+    };
+    EXPECT_TRUE(test::IsErrorStatus(answers[0], 503));
+    EXPECT_TRUE(test::IsErrorStatus(answers[1], 503));
+    EXPECT_EQ(answers[5].status, 503) << answers[5];
+    for (const auto& r : answers) {
+        EXPECT_TRUE(test::ShowsNoInternals(r.body, {pg.url(), "ordinal_test"})) << r;
+    }
+
+    ASSERT_TRUE(pg.up());
+    const auto back = std::chrono::steady_clock::now();
+    test::HttpResponse placed;
+    do {
+        std::this_thread::sleep_for(200ms);
+        placed = api.place_order(test::order_body(user, "EUR", {{sku, 1}}), test::random_uuid());
+    } while (placed.status != 202 && std::chrono::steady_clock::now() - back < 30s);
+    EXPECT_TRUE(test::IsAccepted(placed));
     EXPECT_TRUE(server.terminate().has_value());
 }
 

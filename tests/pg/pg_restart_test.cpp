@@ -5,16 +5,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <mutex>
 #include <thread>
 
 #include "support/postgres_backend.h"
-#include "support/temp_dir.h"
+#include "support/postgres_own_server.h"
 
 namespace ordinal {
 namespace {
@@ -24,37 +22,6 @@ using contract::kT0;
 using namespace std::chrono_literals;
 
 const std::string kUser = "0190a1b2-0000-7000-8000-0000000000aa";
-
-int script(const std::string& command, const std::string& dir) {
-    const std::string line =
-        std::string("bash '") + ORDINAL_PG_SCRIPT + "' " + command + " '" + dir + "' >/dev/null";
-    return std::system(line.c_str());
-}
-
-class OwnServer {
-  public:
-    OwnServer() : dir_(std::string(dir_root_.file("server"))) {
-        // The server runs as another OS user when we are root: it must reach its directory.
-        std::filesystem::permissions(dir_root_.path(), std::filesystem::perms::owner_all |
-                                                           std::filesystem::perms::group_read |
-                                                           std::filesystem::perms::group_exec |
-                                                           std::filesystem::perms::others_read |
-                                                           std::filesystem::perms::others_exec);
-        if (script("start", dir_) != 0)
-            throw std::runtime_error("cannot start a PostgreSQL server in " + dir_);
-        std::ifstream in(dir_ + "/url");
-        std::getline(in, url_);
-    }
-    ~OwnServer() { script("stop", dir_); }
-    const std::string& url() const { return url_; }
-    bool down() { return script("down", dir_) == 0; }
-    bool up() { return script("up", dir_) == 0; }
-
-  private:
-    test_support::TempDir dir_root_{"ordinal-pg-restart"};
-    std::string dir_;
-    std::string url_;
-};
 
 CommandOutcome submit(WriteStore& store, CommandRequest request) {
     std::promise<CommandOutcome> promise;
@@ -71,7 +38,7 @@ std::string order_id(int i) {
 }
 
 TEST(PgRestart, CommandsFailCleanlyWhileTheServerIsDownAndSucceedAfterwards) {
-    OwnServer server;
+    test_support::OwnPostgresServer server;
     ASSERT_FALSE(server.url().empty());
     FixedClock clock{kT0};
     RandomIdGenerator ids{clock};

@@ -9,10 +9,12 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 #include "adapters/http/request_handler.h"
 #include "core/order_cursor.h"
 #include "domain/consistency_token.h"
+#include "support/internals.h"
 
 namespace ordinal {
 namespace {
@@ -30,6 +32,7 @@ constexpr const char* kUser = "5d0c1a7e-2b3f-4c6d-9e8f-a1b2c3d4e5f6";
 class FakeWriteStore final : public WriteStore {
   public:
     void submit(CommandRequest request, Done done) override {
+        if (!throw_on_submit.empty()) throw std::runtime_error(throw_on_submit);
         CommandOutcome outcome = answer(request);
         done(std::move(outcome));
     }
@@ -54,6 +57,7 @@ class FakeWriteStore final : public WriteStore {
 
     std::optional<CommandOutcome> next;
     bool fail_lookups = false;
+    std::string throw_on_submit;  // non-empty: submit() throws this
     std::vector<CommandRequest> submitted;
 
   private:
@@ -108,9 +112,8 @@ class FakeReadStore final : public ReadStore {
     }
     Expected<std::optional<Order>, StoreError> get_order(const std::string& id) override {
         std::lock_guard lock(mu_);
-        if (fail)
-            return unexpected(
-                StoreError{StoreError::Kind::Internal, "SELECT failed: secret detail"});
+        if (throws) throw std::runtime_error(failure);
+        if (fail) return unexpected(StoreError{StoreError::Kind::Internal, failure});
         auto it = orders.find(id);
         if (it == orders.end()) return std::optional<Order>{};
         return std::optional<Order>{it->second};
@@ -154,6 +157,8 @@ class FakeReadStore final : public ReadStore {
     std::map<std::string, ProductView> products;
     std::map<StreamKey, std::int64_t> versions;
     bool fail = false;
+    bool throws = false;
+    std::string failure = "SELECT failed: secret detail";
     std::size_t last_limit = 0;
     std::optional<OrderCursor> last_after;
 };
@@ -497,6 +502,40 @@ TEST_F(HttpRouting, DomainErrorsAndStoreErrorsMapToTheContract) {
     EXPECT_EQ(body(a)["error"], "unavailable");
     EXPECT_EQ(a.body.find("secret"), std::string::npos);
     EXPECT_TRUE(header(a, "Retry-After").has_value());
+}
+
+// README "Error policy": what a store or a handler says about a failure goes to the log only.
+TEST_F(HttpRouting, FailuresNeverShowTheirInternals) {
+    const std::string internals =
+        "sqlite: INSERT INTO events (event_id) VALUES (?): disk I/O error at "
+        "/tmp/ordinal-x/write.db (code 778); postgres: server closed the connection unexpectedly";
+    const std::string pay = std::string("/v1/orders/") + kOrderId + "/pay";
+    const std::string pay_body = R"({"paymentRef":"p","amountMinor":100})";
+    std::vector<HttpAnswer> answers;
+    for (auto kind : {StoreError::Kind::Unavailable, StoreError::Kind::Overloaded,
+                      StoreError::Kind::Timeout, StoreError::Kind::Internal}) {
+        store.next = StoreError{kind, internals};
+        answers.push_back(command("POST", pay, pay_body));
+    }
+    store.throw_on_submit = internals;
+    answers.push_back(command("POST", pay, pay_body, kKey2));
+    reads.fail = true;
+    reads.failure = internals;
+    answers.push_back(get(std::string("/v1/orders/") + kOrderId));
+    reads.throws = true;
+    answers.push_back(get(std::string("/v1/orders/") + kOrderId));
+    rebuild = [&] {
+        return Expected<RebuildReport, StoreError>(
+            unexpected(StoreError{StoreError::Kind::Internal, internals}));
+    };
+    rebuild_handler();
+    answers.push_back(
+        command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt));
+    for (const auto& a : answers) {
+        EXPECT_GE(a.status, 500u) << a.body;
+        EXPECT_TRUE(body(a)["error"].is_string()) << a.body;
+        EXPECT_TRUE(test::ShowsNoInternals(a.body));
+    }
 }
 
 // --- admin ---------------------------------------------------------------------------------------

@@ -1,0 +1,49 @@
+#pragma once
+// A PostgreSQL cluster of one test's own (tests/scripts/postgres_test_server.sh), for tests that
+// stop and start the server: the shared one of the `postgres` fixture must not go down under other
+// tests. Needs ORDINAL_PG_SCRIPT (the pg tier defines it).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "support/temp_dir.h"
+
+namespace ordinal::test_support {
+
+class OwnPostgresServer {
+  public:
+    OwnPostgresServer() : dir_(std::string(dir_root_.file("server"))) {
+        // The server runs as another OS user when we are root: it must reach its directory.
+        std::filesystem::permissions(dir_root_.path(), std::filesystem::perms::owner_all |
+                                                           std::filesystem::perms::group_read |
+                                                           std::filesystem::perms::group_exec |
+                                                           std::filesystem::perms::others_read |
+                                                           std::filesystem::perms::others_exec);
+        if (script("start") != 0)
+            throw std::runtime_error("cannot start a PostgreSQL server in " + dir_);
+        std::ifstream in(dir_ + "/url");
+        std::getline(in, url_);
+    }
+    ~OwnPostgresServer() { script("stop"); }
+    OwnPostgresServer(const OwnPostgresServer&) = delete;
+    OwnPostgresServer& operator=(const OwnPostgresServer&) = delete;
+
+    const std::string& url() const { return url_; }
+    bool down() { return script("down") == 0; }  // stopped, the cluster kept
+    bool up() { return script("up") == 0; }      // started again on the same port
+
+  private:
+    int script(const std::string& command) const {
+        const std::string line = std::string("bash '") + ORDINAL_PG_SCRIPT + "' " + command + " '" +
+                                 dir_ + "' >/dev/null";
+        return std::system(line.c_str());
+    }
+
+    TempDir dir_root_{"ordinal-pg-own"};
+    std::string dir_;
+    std::string url_;
+};
+
+}  // namespace ordinal::test_support
