@@ -32,11 +32,7 @@ std::optional<Unexpected<DomainError>> check_order_transition(const std::optiona
         return u;
     }
     const OrderStatus from = order->status;
-    const bool allowed = (from == OrderStatus::Placed && to == OrderStatus::Paid) ||
-                         (from == OrderStatus::Paid && to == OrderStatus::Shipped) ||
-                         ((from == OrderStatus::Placed || from == OrderStatus::Paid) &&
-                          to == OrderStatus::Cancelled);
-    if (!allowed) {
+    if (!order_transition_allowed(from, to)) {
         auto u = reject(DomainError::Code::InvalidTransition,
                         std::string("an order in status ") + std::string(order_status_name(from)) +
                             " cannot become " + std::string(order_status_name(to)));
@@ -56,6 +52,13 @@ Order advanced(const Order& order, OrderStatus status, const std::string& now) {
 }
 
 }  // namespace
+
+bool order_transition_allowed(OrderStatus from, OrderStatus to) {
+    return (from == OrderStatus::Placed && to == OrderStatus::Paid) ||
+           (from == OrderStatus::Paid && to == OrderStatus::Shipped) ||
+           ((from == OrderStatus::Placed || from == OrderStatus::Paid) &&
+            to == OrderStatus::Cancelled);
+}
 
 Expected<ProductDecision, DomainError> decide_upsert_product(const UpsertProduct& cmd,
                                                              const std::optional<Product>& current) {

@@ -26,6 +26,9 @@ struct OrderDecision {
     EventData event;
 };
 
+// The order state machine: PLACED -> PAID -> SHIPPED, and PLACED | PAID -> CANCELLED.
+bool order_transition_allowed(OrderStatus from, OrderStatus to);
+
 Expected<ProductDecision, DomainError> decide_upsert_product(const UpsertProduct& cmd,
                                                              const std::optional<Product>& current);
 
