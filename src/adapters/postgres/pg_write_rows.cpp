@@ -16,23 +16,7 @@ const std::string kSelectEvents =
 std::vector<StoredEvent> read_events(const Result& r) {
     std::vector<StoredEvent> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-        StoredEvent s;
-        s.seq = r.int64(i, 0);
-        Event& e = s.event;
-        e.event_id = r.text(i, 1);
-        e.stream.type = parse_stored_stream_type(r.text(i, 2));
-        e.stream.id = r.text(i, 3);
-        e.version = r.int64(i, 4);
-        const std::string type = r.text(i, 5);
-        e.occurred_at = r.text(i, 6);
-        e.causation_id = r.text(i, 7);
-        e.schema_version = static_cast<int>(r.int64(i, 8));
-        auto data = decode_event_data(type, r.text(i, 9));
-        if (!data) corrupt("event seq " + std::to_string(s.seq) + ": " + data.error());
-        e.data = std::move(*data);
-        out.push_back(std::move(s));
-    }
+    for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
     return out;
 }
 
@@ -40,20 +24,6 @@ const char* const kProductColumns =
     "sku, name, currency, price_minor, stock, reserved, stock_seq, version";
 const char* const kOrderColumns =
     "order_id, user_id, status, currency, lines, total_minor, version, created_at, updated_at";
-
-Product read_product(const Result& r, int i) {
-    Product p;
-    p.sku = r.text(i, 0);
-    p.name = r.text(i, 1);
-    p.currency = r.text(i, 2);
-    p.price_minor = r.int64(i, 3);
-    p.stock = r.opt_int64(i, 4);
-    p.reserved = r.int64(i, 5);
-    p.stock_seq = r.int64(i, 6);
-    p.version = r.int64(i, 7);
-    return p;
-}
-
 
 // Array literals for unnest(): every element quoted, NULL for nullopt.
 class ArrayLiteral {
@@ -89,6 +59,37 @@ class ArrayLiteral {
 };
 
 }  // namespace
+
+StoredEvent read_event(const Result& r, int i) {
+    StoredEvent s;
+    s.seq = r.int64(i, 0);
+    Event& e = s.event;
+    e.event_id = r.text(i, 1);
+    e.stream.type = parse_stored_stream_type(r.text(i, 2));
+    e.stream.id = r.text(i, 3);
+    e.version = r.int64(i, 4);
+    const std::string type = r.text(i, 5);
+    e.occurred_at = r.text(i, 6);
+    e.causation_id = r.text(i, 7);
+    e.schema_version = static_cast<int>(r.int64(i, 8));
+    auto data = decode_event_data(type, r.text(i, 9));
+    if (!data) corrupt("event seq " + std::to_string(s.seq) + ": " + data.error());
+    e.data = std::move(*data);
+    return s;
+}
+
+Product read_product(const Result& r, int i) {
+    Product p;
+    p.sku = r.text(i, 0);
+    p.name = r.text(i, 1);
+    p.currency = r.text(i, 2);
+    p.price_minor = r.int64(i, 3);
+    p.stock = r.opt_int64(i, 4);
+    p.reserved = r.int64(i, 5);
+    p.stock_seq = r.int64(i, 6);
+    p.version = r.int64(i, 7);
+    return p;
+}
 
 Order read_order(const Result& r, int i) {
     Order o;

@@ -27,6 +27,15 @@ void upsert_product(Connection& conn, const Product& product);
 
 std::optional<Order> select_order(Connection& conn, const std::string& order_id, bool for_update);
 
+// Row `i` of a result whose columns are seq, event_id, stream_type, stream_id, version, type,
+// occurred_at, causation_id, schema_version, data (the events table's, in order). Throws
+// StoreFailure on a corrupt row.
+StoredEvent read_event(const Result& r, int i);
+
+// Row `i` of a result whose columns are sku, name, currency, price_minor, stock, reserved,
+// stock_seq, version.
+Product read_product(const Result& r, int i);
+
 // Row `i` of a result whose columns are order_id, user_id, status, currency, lines/items (JSON),
 // total_minor, version, created_at, updated_at (the write model's orders and the read model's
 // orders_view share that layout). Throws StoreFailure on a corrupt row.

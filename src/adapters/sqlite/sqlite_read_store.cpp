@@ -8,6 +8,7 @@
 #include "adapters/sqlite/sqlite_port_guard.h"
 #include "adapters/sqlite/sqlite_projection.h"
 #include "adapters/sqlite/sqlite_stores.h"
+#include "adapters/sqlite/sqlite_write_rows.h"
 #include "codec/event_json.h"
 
 namespace ordinal {
@@ -15,6 +16,7 @@ namespace {
 
 using sqlite::Connection;
 using sqlite::Query;
+using sqlite::read_order_row;
 using sqlite::SqliteConnectionPool;
 using sqlite::Transaction;
 
@@ -22,28 +24,6 @@ constexpr const char* kOrderColumns =
     "SELECT order_id, user_id, status, currency, items, total_minor, version, created_at, "
     "updated_at "
     "FROM orders_view ";
-
-[[noreturn]] void corrupt(const std::string& what) {
-    throw StoreFailure(sqlite::internal_error("sqlite: corrupt read-model row: " + what));
-}
-
-Order read_order_row(const Query& q) {
-    Order o;
-    o.id = q.text(0);
-    o.user_id = q.text(1);
-    const auto status = parse_order_status(q.text(2));
-    if (!status) corrupt("order " + o.id + " has status '" + q.text(2) + "'");
-    o.status = *status;
-    o.currency = q.text(3);
-    auto lines = decode_order_lines(q.text(4));
-    if (!lines) corrupt("order " + o.id + " items: " + lines.error());
-    o.lines = std::move(*lines);
-    o.total_minor = q.int64(5);
-    o.version = q.int64(6);
-    o.created_at = q.text(7);
-    o.updated_at = q.text(8);
-    return o;
-}
 
 class SqliteReadStore final : public ReadStore {
   public:

@@ -14,6 +14,19 @@ constexpr const char* kSelectEventColumns =
     throw StoreFailure(internal_error("sqlite: corrupt row: " + what));
 }
 
+std::vector<StoredEvent> read_events(Query& q) {
+    std::vector<StoredEvent> out;
+    while (q.next()) out.push_back(read_event_row(q));
+    return out;
+}
+
+}  // namespace
+
+StreamType parse_stored_stream_type(const std::string& text) {
+    if (auto type = parse_stream_type(text)) return *type;
+    corrupt("unknown stream type '" + text + "'");
+}
+
 StoredEvent read_event_row(const Query& q) {
     StoredEvent out;
     out.seq = q.int64(0);
@@ -32,17 +45,35 @@ StoredEvent read_event_row(const Query& q) {
     return out;
 }
 
-std::vector<StoredEvent> read_events(Query& q) {
-    std::vector<StoredEvent> out;
-    while (q.next()) out.push_back(read_event_row(q));
-    return out;
+Product read_product_row(const Query& q) {
+    Product p;
+    p.sku = q.text(0);
+    p.name = q.text(1);
+    p.currency = q.text(2);
+    p.price_minor = q.int64(3);
+    p.stock = q.opt_int64(4);
+    p.reserved = q.int64(5);
+    p.stock_seq = q.int64(6);
+    p.version = q.int64(7);
+    return p;
 }
 
-}  // namespace
-
-StreamType parse_stored_stream_type(const std::string& text) {
-    if (auto type = parse_stream_type(text)) return *type;
-    corrupt("unknown stream type '" + text + "'");
+Order read_order_row(const Query& q) {
+    Order o;
+    o.id = q.text(0);
+    o.user_id = q.text(1);
+    const auto status = parse_order_status(q.text(2));
+    if (!status) corrupt("order " + o.id + " has status '" + q.text(2) + "'");
+    o.status = *status;
+    o.currency = q.text(3);
+    auto lines = decode_order_lines(q.text(4));
+    if (!lines) corrupt("order " + o.id + " lines: " + lines.error());
+    o.lines = std::move(*lines);
+    o.total_minor = q.int64(5);
+    o.version = q.int64(6);
+    o.created_at = q.text(7);
+    o.updated_at = q.text(8);
+    return o;
 }
 
 std::optional<IdempotencyRecord> select_idempotency(Connection& conn, const std::string& key) {
@@ -77,20 +108,11 @@ void insert_idempotency(Connection& conn, const IdempotencyRecord& r) {
 
 std::optional<Product> select_product(Connection& conn, const std::string& sku) {
     Query q = conn.query(
-        "SELECT name, currency, price_minor, stock, reserved, stock_seq, version FROM products "
-        "WHERE sku = ?",
+        "SELECT sku, name, currency, price_minor, stock, reserved, stock_seq, version FROM "
+        "products WHERE sku = ?",
         sku);
     if (!q.next()) return std::nullopt;
-    Product p;
-    p.sku = sku;
-    p.name = q.text(0);
-    p.currency = q.text(1);
-    p.price_minor = q.int64(2);
-    p.stock = q.opt_int64(3);
-    p.reserved = q.int64(4);
-    p.stock_seq = q.int64(5);
-    p.version = q.int64(6);
-    return p;
+    return read_product_row(q);
 }
 
 void upsert_product(Connection& conn, const Product& p) {
@@ -106,25 +128,11 @@ void upsert_product(Connection& conn, const Product& p) {
 
 std::optional<Order> select_order(Connection& conn, const std::string& order_id) {
     Query q = conn.query(
-        "SELECT user_id, status, currency, lines, total_minor, version, created_at, updated_at "
-        "FROM orders WHERE order_id = ?",
+        "SELECT order_id, user_id, status, currency, lines, total_minor, version, created_at, "
+        "updated_at FROM orders WHERE order_id = ?",
         order_id);
     if (!q.next()) return std::nullopt;
-    Order o;
-    o.id = order_id;
-    o.user_id = q.text(0);
-    const auto status = parse_order_status(q.text(1));
-    if (!status) corrupt("order " + order_id + " has status '" + q.text(1) + "'");
-    o.status = *status;
-    o.currency = q.text(2);
-    auto lines = decode_order_lines(q.text(3));
-    if (!lines) corrupt("order " + order_id + " lines: " + lines.error());
-    o.lines = std::move(*lines);
-    o.total_minor = q.int64(4);
-    o.version = q.int64(5);
-    o.created_at = q.text(6);
-    o.updated_at = q.text(7);
-    return o;
+    return read_order_row(q);
 }
 
 void upsert_order(Connection& conn, const Order& o) {

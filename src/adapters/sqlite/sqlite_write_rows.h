@@ -16,6 +16,16 @@
 
 namespace ordinal::sqlite {
 
+// The current row of `q` decoded, its columns in table order from the first:
+//   events:   seq, event_id, stream_type, stream_id, version, type, occurred_at, causation_id,
+//             schema_version, data
+//   products: sku, name, currency, price_minor, stock, reserved, stock_seq, version
+//   orders (and the read model's orders_view): order_id, user_id, status, currency, lines
+//             (items), total_minor, version, created_at, updated_at
+StoredEvent read_event_row(const Query& q);
+Product read_product_row(const Query& q);
+Order read_order_row(const Query& q);
+
 std::optional<IdempotencyRecord> select_idempotency(Connection& conn, const std::string& key);
 void insert_idempotency(Connection& conn, const IdempotencyRecord& record);
 
