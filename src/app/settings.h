@@ -6,8 +6,8 @@
 
 namespace ordinal {
 
-// Everything `ordinal serve` can be told, after flags, environment and config file are merged
-// (see cli/command_line.cpp for the precedence).
+// Everything `ordinal serve` (and `verify`) can be told, after flags, environment and config file
+// are merged (see cli/command_line.cpp for the precedence).
 struct Settings {
     std::string listen = "127.0.0.1:8080";
     std::string data_dir = "./data";
@@ -37,6 +37,12 @@ struct Settings {
     int cache_ttl_s = 24 * 3600;  // --cache redis://: how long a completed command's answer is cached
     int cache_timeout_ms = 5;     // --cache redis://: per command; past it the database answers
     bool durable = true;    // synchronous=FULL for SQLite
+
+    // `ordinal verify` only (see core/store_verifier.h for the rules they bound).
+    bool verify_json = false;               // --json: the report as one JSON object
+    int verify_max_pending_age_s = 60;      // outbox events pending longer are drift
+    int verify_max_projection_lag_s = 60;   // missing read-model events younger are lag
+    std::size_t verify_max_findings = 100;  // listed; all are counted
 };
 
 bool has_role(const Settings& s, const std::string& role);

@@ -12,10 +12,13 @@ namespace ordinal {
 namespace {
 
 // One setting: its flag name (also the config key), help, and how to store a string value.
+// A switch takes no value on the command line (given means "1"); its environment variable and
+// config key still take 0/1/true/false.
 struct SettingSpec {
     std::string flag;
     std::string help;
     std::function<bool(Settings&, const std::string&)> assign;  // false if the value is invalid
+    bool is_switch = false;
 };
 
 std::vector<std::string> split_csv(const std::string& s) {
@@ -40,6 +43,14 @@ std::function<bool(Settings&, const std::string&)> int_setting(Int Settings::*fi
         } catch (...) {
             return false;
         }
+    };
+}
+
+std::function<bool(Settings&, const std::string&)> bool_setting(bool Settings::*field) {
+    return [field](Settings& s, const std::string& v) {
+        if (v != "0" && v != "1" && v != "true" && v != "false") return false;
+        s.*field = (v == "1" || v == "true");
+        return true;
     };
 }
 
@@ -99,11 +110,22 @@ std::vector<SettingSpec> setting_specs() {
          "polls this often as a fallback (default 1000)",
          int_setting(&Settings::gate_fallback_poll_ms, 1, 600000)},
         {"durable", "1: fsync every commit (default); 0: faster, may lose the last commits on power loss",
-         [](Settings& s, const std::string& v) {
-             if (v != "0" && v != "1" && v != "true" && v != "false") return false;
-             s.durable = (v == "1" || v == "true");
-             return true;
-         }},
+         bool_setting(&Settings::durable)},
+    };
+}
+
+// The settings of `ordinal verify` beside the store flags.
+std::vector<SettingSpec> verify_specs() {
+    return {
+        {"json", "print the report as one JSON object", bool_setting(&Settings::verify_json), true},
+        {"max-pending-age-s", "outbox events pending longer than this are drift (default 60)",
+         int_setting(&Settings::verify_max_pending_age_s, 0, 365 * 24 * 3600)},
+        {"max-projection-lag-s",
+         "events missing from the read model that were committed less than this before its "
+         "snapshot are lag, not drift (default 60)",
+         int_setting(&Settings::verify_max_projection_lag_s, 0, 365 * 24 * 3600)},
+        {"max-findings", "findings listed at most; all are counted (default 100)",
+         int_setting(&Settings::verify_max_findings, 0, 100000000)},
     };
 }
 
@@ -145,18 +167,33 @@ Expected<std::map<std::string, std::string>, std::string> read_config_file(const
 Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
     CLI::App app{"Ordinal: order/checkout processing on bounded CQRS with a transactional outbox", "ordinal"};
     app.require_subcommand(1);
-    const auto specs = setting_specs();
+    auto specs = setting_specs();
+    const auto verify_only = verify_specs();
     std::map<std::string, std::string> given;  // flag -> value from the command line
-    std::string config_path;
 
+    std::string config_path;
+    auto add_flags = [&](CLI::App* sub, const std::vector<SettingSpec>& list) {
+        for (const auto& spec : list) {
+            if (spec.is_switch) {
+                sub->add_flag("--" + spec.flag, spec.help);
+            } else {
+                sub->add_option("--" + spec.flag, given[spec.flag], spec.help);
+            }
+        }
+    };
     auto add_store_flags = [&](CLI::App* sub) {
-        for (const auto& spec : specs) sub->add_option("--" + spec.flag, given[spec.flag], spec.help);
+        add_flags(sub, specs);
         sub->add_option("--config", config_path, "config file of key = value lines (env ORDINAL_CONFIG)");
     };
     CLI::App* serve = app.add_subcommand("serve", "run the service (roles api, relay, projector)");
     add_store_flags(serve);
     CLI::App* migrate = app.add_subcommand("migrate", "apply schema migrations to the stores and exit");
     add_store_flags(migrate);
+    CLI::App* verify = app.add_subcommand(
+        "verify",
+        "check the stores against DESIGN.md's invariants; exit 0 clean, 1 drift, 2 cannot run");
+    add_store_flags(verify);
+    add_flags(verify, verify_only);
     app.add_subcommand("version", "print the version");
 
     Invocation inv;
@@ -164,7 +201,8 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         std::ostringstream out, err;
-        inv.exit_code = app.exit(e, out, err);
+        // Usage errors exit 2 (like `verify` when it cannot run), whatever code CLI11 picks.
+        inv.exit_code = app.exit(e, out, err) == 0 ? 0 : 2;
         inv.exit_now = true;
         std::fputs(out.str().c_str(), stdout);
         std::fputs(err.str().c_str(), stderr);
@@ -182,16 +220,20 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
         auto read = read_config_file(config_path);
         if (!read) return unexpected(read.error());
         config = std::move(*read);
+        // One file may serve every subcommand: verify's keys are known to serve too.
         for (const auto& [key, _] : config) {
-            const bool known = std::any_of(specs.begin(), specs.end(), [&](const auto& s) { return s.flag == key; });
+            auto named = [&](const SettingSpec& s) { return s.flag == key; };
+            const bool known = std::any_of(specs.begin(), specs.end(), named) ||
+                               std::any_of(verify_only.begin(), verify_only.end(), named);
             if (!known) return unexpected("unknown setting '" + key + "' in " + config_path);
         }
     }
+    if (chosen == verify) specs.insert(specs.end(), verify_only.begin(), verify_only.end());
     for (const auto& spec : specs) {
         std::string value;
         std::string source;
         if (chosen->get_option("--" + spec.flag)->count() > 0) {
-            value = given[spec.flag];
+            value = spec.is_switch ? "1" : given[spec.flag];
             source = "--" + spec.flag;
         } else if (const char* env = std::getenv(env_name(spec.flag).c_str())) {
             value = env;

@@ -8,7 +8,7 @@
 namespace ordinal {
 
 struct Invocation {
-    std::string subcommand;  // "serve", "migrate", "version"
+    std::string subcommand;  // "serve", "migrate", "verify", "version"
     Settings settings;
     bool exit_now = false;  // --help was answered
     int exit_code = 0;

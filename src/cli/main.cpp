@@ -3,7 +3,9 @@
 #include <cstdio>
 
 #include "app/service.h"
+#include "app/verify.h"
 #include "cli/command_line.h"
+#include "codec/verify_report_json.h"
 
 #ifndef ORDINAL_VERSION
 #define ORDINAL_VERSION "dev"
@@ -31,6 +33,20 @@ int serve(const ordinal::Settings& settings) {
     return 0;
 }
 
+// Exit 0 clean, 1 drift, 2 the stores could not be read.
+int verify(const ordinal::Settings& settings) {
+    auto report = ordinal::run_verify(settings);
+    if (!report) {
+        std::fprintf(stderr, "ordinal verify: %s\n", report.error().c_str());
+        return 2;
+    }
+    const std::string text = settings.verify_json
+                                 ? ordinal::write_verify_report_json(*report) + "\n"
+                                 : ordinal::format_verify_report(*report);
+    std::fputs(text.c_str(), stdout);
+    return report->clean() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,5 +69,6 @@ int main(int argc, char** argv) {
         std::printf("migrations applied\n");
         return 0;
     }
+    if (inv->subcommand == "verify") return verify(inv->settings);
     return serve(inv->settings);
 }

@@ -39,7 +39,8 @@ std::string format_verify_report(const VerifyReport& r) {
     if (total == 0) {
         out += "verify: clean\n";
     } else {
-        out += "verify: DRIFT, " + std::to_string(total) + " findings:";
+        out +=
+            "verify: DRIFT, " + std::to_string(total) + (total == 1 ? " finding:" : " findings:");
         for (std::size_t k = 0; k < kFindingKinds; ++k) {
             if (r.counts[k] == 0) continue;
             out += " " + std::string(finding_kind_name(static_cast<FindingKind>(k))) + "=" +
