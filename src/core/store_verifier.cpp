@@ -116,6 +116,10 @@ class Differences {
     }
     Differences& field(const char* name, const std::vector<OrderLine>& have,
                        const std::vector<OrderLine>& want) {
+        const auto same = [](const OrderLine& a, const OrderLine& b) {
+            return a.sku == b.sku && a.qty == b.qty && a.unit_price_minor == b.unit_price_minor;
+        };
+        if (std::equal(have.begin(), have.end(), want.begin(), want.end(), same)) return *this;
         return field(name, show(have), show(want));
     }
     const std::string& text() const { return text_; }
