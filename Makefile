@@ -73,6 +73,14 @@ bench-postgres: deps-test
 	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
 	bash bench/run_postgres.sh build/release
 
+# `ordinal verify` on 20k- and 100k-event stores, SQLite and PostgreSQL (bench/run_verify.sh).
+.PHONY: bench-verify
+bench-verify: deps-test
+	$(call apt_install,jq)
+	cmake --preset release -DORDINAL_BUILD_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
+	PG=1 bash bench/run_verify.sh build/release
+
 .PHONY: bench-retry
 bench-retry: deps-test
 	$(call apt_install,jq)
