@@ -26,6 +26,18 @@ free_port() {
   done
 }
 
+# Waits until the server started as $SERVER_PID answers /readyz on $PORT (20 s at most); dies
+# with the tail of $WORK/server.log if it exits or never gets ready.
+wait_ready() {
+  for _ in $(seq 200); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$WORK/server.log" >&2; die "the server exited during start-up"; }
+    sleep 0.1
+  done
+  tail -n 30 "$WORK/server.log" >&2
+  die "the server was not ready after 20 s"
+}
+
 stop_server() {
   [[ -n ${SERVER_PID:-} ]] || return 0
   if kill -0 "$SERVER_PID" 2>/dev/null; then

@@ -61,13 +61,7 @@ start_server() {
   "$ORDINAL" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --admin-token "$ADMIN_TOKEN" \
     >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 200); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$WORK/server.log" >&2; die "the server exited during start-up"; }
-    sleep 0.1
-  done
-  tail -n 30 "$WORK/server.log" >&2
-  die "the server was not ready after 20 s"
+  wait_ready
 }
 
 # Runs a tool with --json; its JSON line is echoed and appended to results.jsonl. A failed run

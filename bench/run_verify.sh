@@ -56,12 +56,7 @@ start_server() {
   "$ORDINAL" serve --listen "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" "${STORE_ARGS[@]}" \
     >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 200); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$WORK/server.log" >&2; die "the server exited during start-up"; }
-    sleep 0.1
-  done
-  die "the server was not ready after 20 s"
+  wait_ready
 }
 
 last_seq() {
