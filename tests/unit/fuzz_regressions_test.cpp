@@ -36,7 +36,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 fs::path regressions_dir() {
-    return fs::path(__FILE__).parent_path().parent_path().parent_path() / "fuzz" / "regressions";
+    return fs::path(ORDINAL_SOURCE_DIR) / "fuzz" / "regressions";
 }
 
 std::vector<fs::path> inputs_of(const std::string& target) {
