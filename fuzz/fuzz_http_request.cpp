@@ -39,6 +39,7 @@
 #include "domain/text.h"
 #include "fuzz_support.h"
 #include "http_request_bytes.h"
+#include "support/fake_stores.h"
 
 namespace {
 
@@ -57,7 +58,7 @@ constexpr std::size_t kMaxPipelined = 4;
 
 // Accepts commands and keeps idempotency records like the real stores; a few payloads (chosen by
 // their fingerprint) get a domain rejection or a store failure instead, to reach every mapping.
-class FakeWriteStore final : public WriteStore {
+class FakeWriteStore final : public test_support::EmptyWriteStore {
   public:
     void submit(CommandRequest request, Done done) override {
         CommandRequest checked = request;
@@ -90,17 +91,6 @@ class FakeWriteStore final : public WriteStore {
         if (it == records_.end()) return std::optional<IdempotencyRecord>{};
         return std::optional<IdempotencyRecord>{it->second};
     }
-    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<void, StoreError> mark_published(std::span<const StoredEvent>) override { return {}; }
-    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t, std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<OutboxStats, StoreError> outbox_stats() override { return OutboxStats{}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
-    void set_commit_listener(std::function<void()>) override {}
-
     void reset() { records_.clear(); }
     bool used(const std::string& key) const { return records_.count(key) != 0; }
 
@@ -146,16 +136,7 @@ class FakeWriteStore final : public WriteStore {
         }
         Acknowledgement ack;
         ack.event_id = "0190f0a4-0000-7000-8000-000000000001";
-        ack.stream = std::visit(
-            [](const auto& c) {
-                using T = std::decay_t<decltype(c)>;
-                if constexpr (std::is_same_v<T, UpsertProduct>) {
-                    return StreamKey{StreamType::Product, c.sku};
-                } else {
-                    return StreamKey{StreamType::Order, c.order_id};
-                }
-            },
-            request.command);
+        ack.stream = test_support::stream_of(request.command);
         ack.version = 1;
         ack.consistency_token = encode_consistency_token({{ack.stream, 1}});
         records_[request.idempotency_key] = IdempotencyRecord{
@@ -164,12 +145,6 @@ class FakeWriteStore final : public WriteStore {
     }
 
     std::map<std::string, IdempotencyRecord> records_;
-};
-
-class NoCache final : public IdempotencyCache {
-  public:
-    std::optional<IdempotencyRecord> get(const std::string&) override { return std::nullopt; }
-    void put(const IdempotencyRecord&) override {}
 };
 
 Order order_of(const std::string& id) {
@@ -187,12 +162,8 @@ Order order_of(const std::string& id) {
 
 // Answers from thin air; ids starting with "0000" (or skus with "fail") fail with a store error,
 // ids starting with "ffff" (or skus with "none") are not there.
-class FakeReadStore final : public ReadStore {
+class FakeReadStore final : public test_support::EmptyReadStore {
   public:
-    Expected<ProjectionResult, StoreError> apply(std::span<const Event>,
-                                                 const BusPosition&) override {
-        return ProjectionResult{};
-    }
     Expected<std::optional<Order>, StoreError> get_order(const std::string& id) override {
         if (id.compare(0, 4, "0000") == 0)
             return unexpected(StoreError{StoreError::Kind::Internal, kSecret});
@@ -227,12 +198,6 @@ class FakeReadStore final : public ReadStore {
             return unexpected(StoreError{StoreError::Kind::Internal, kSecret});
         return kReached;
     }
-    Expected<std::int64_t, StoreError> bus_position(const std::string&) override {
-        return std::int64_t{0};
-    }
-    Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
-    Expected<void, StoreError> reset() override { return {}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
 };
 
 class FixedIds final : public IdGenerator {
@@ -242,7 +207,7 @@ class FixedIds final : public IdGenerator {
 
 struct World {
     FakeWriteStore store;
-    NoCache cache;
+    test_support::NoCache cache;
     MetricsRegistry metrics;
     CommandService commands{store, cache, metrics, CommandServiceOptions{}};
     FakeReadStore reads;

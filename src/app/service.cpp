@@ -13,6 +13,7 @@
 #include "adapters/redis/redis_idempotency_cache.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/store_url.h"
+#include "codec/event_json.h"
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
@@ -37,7 +38,8 @@ std::string default_sqlite(const Settings& s, const char* file) {
     return "sqlite://" + (std::filesystem::path(s.data_dir) / file).string();
 }
 
-Expected<StoreUrl, std::string> store_url(const std::string& given, const Settings& s, const char* file) {
+Expected<StoreUrl, std::string> store_url(const std::string& given, const Settings& s,
+                                          const char* file) {
     return parse_store_url(given.empty() ? default_sqlite(s, file) : given);
 }
 
@@ -49,7 +51,8 @@ Expected<void, std::string> ensure_parent_dir(const std::string& path) {
     return {};
 }
 
-Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settings& s, const Clock& clock,
+Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settings& s,
+                                                                    const Clock& clock,
                                                                     IdGenerator& ids) {
     auto url = store_url(s.write_db, s, "write.db");
     if (!url) return unexpected(url.error());
@@ -64,7 +67,8 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
         if (!store) return unexpected("cannot open the write store: " + store.error().message);
         return std::move(*store);
     }
-    if (url->scheme != "sqlite") return unexpected("write store '" + url->scheme + "' is not supported yet");
+    if (url->scheme != "sqlite")
+        return unexpected("write store '" + url->scheme + "' is not supported yet");
     if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
     SqliteWriteStoreOptions opts;
     opts.path = url->target;
@@ -86,7 +90,8 @@ Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings
         if (!store) return unexpected("cannot open the read store: " + store.error().message);
         return std::move(*store);
     }
-    if (url->scheme != "sqlite") return unexpected("read store '" + url->scheme + "' is not supported yet");
+    if (url->scheme != "sqlite")
+        return unexpected("read store '" + url->scheme + "' is not supported yet");
     if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
     SqliteReadStoreOptions opts;
     opts.path = url->target;
@@ -95,11 +100,13 @@ Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings
     return std::move(*store);
 }
 
-Expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen(const std::string& listen) {
+Expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen(
+    const std::string& listen) {
     const auto colon = listen.rfind(':');
     if (colon == std::string::npos) return unexpected("--listen must be HOST:PORT, got " + listen);
     std::string host = listen.substr(0, colon);
-    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
     int port = -1;
     try {
         std::size_t used = 0;
@@ -109,11 +116,12 @@ Expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen(const 
         port = -1;
     }
     if (port < 0 || port > 65535) return unexpected("--listen has an invalid port: " + listen);
-    return std::pair{host.empty() ? std::string("127.0.0.1") : host, static_cast<std::uint16_t>(port)};
+    return std::pair{host.empty() ? std::string("127.0.0.1") : host,
+                     static_cast<std::uint16_t>(port)};
 }
 
 class RunningService final : public Service {
-public:
+  public:
     ~RunningService() override { stop(); }
 
     std::uint16_t port() const override { return http_ ? http_->port() : 0; }
@@ -134,17 +142,21 @@ public:
     Expected<void, std::string> build(const Settings& s) {
         settings_ = s;
         for (const auto& r : s.roles) {
-            if (r != "api" && r != "relay" && r != "projector") return unexpected("unknown role '" + r + "'");
+            if (r != "api" && r != "relay" && r != "projector")
+                return unexpected("unknown role '" + r + "'");
         }
-        const bool api = has_role(s, "api"), relay = has_role(s, "relay"), projector = has_role(s, "projector");
+        const bool api = has_role(s, "api"), relay = has_role(s, "relay"),
+                   projector = has_role(s, "projector");
         if (!api && !relay && !projector) return unexpected(std::string("--roles names no role"));
 
         auto bus_url = parse_store_url(s.bus);
         if (!bus_url) return unexpected(bus_url.error());
-        if (bus_url->scheme != "local") return unexpected("bus '" + bus_url->scheme + "' is not supported yet");
+        if (bus_url->scheme != "local")
+            return unexpected("bus '" + bus_url->scheme + "' is not supported yet");
         if (relay != projector) {
-            return unexpected(std::string(
-                "--bus local delivers in-process: the relay and projector roles must run in the same process"));
+            return unexpected(
+                std::string("--bus local delivers in-process: the relay and projector roles must "
+                            "run in the same process"));
         }
         auto cache_url = parse_store_url(s.cache);
         if (!cache_url) return unexpected(cache_url.error());
@@ -178,20 +190,24 @@ public:
         auto read_url = store_url(s.read_db, s, "read.db");
         const bool listen = !projector && read_url && read_url->scheme == "postgresql";
         std::chrono::milliseconds poll(0);
-        if (!projector) poll = std::chrono::milliseconds(listen ? s.gate_fallback_poll_ms : s.gate_poll_ms);
+        if (!projector)
+            poll = std::chrono::milliseconds(listen ? s.gate_fallback_poll_ms : s.gate_poll_ms);
         gate_ = std::make_unique<ConsistencyGate>(*read_, poll);
         if (listen && api) {
-            listener_ = start_postgres_projection_listener(read_url->target, [this] { gate_->poll_now(); });
+            listener_ =
+                start_postgres_projection_listener(read_url->target, [this] { gate_->poll_now(); });
         }
         commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
                                                      CommandServiceOptions{s.max_outbox_pending});
         if (projector) {
-            projector_ = std::make_unique<Projector>(*read_, gate_.get(), metrics_);
+            projector_ =
+                std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope);
             bus_->subscribe(projector_.get());
         }
         if (relay) {
             relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, RelayOptions{});
-            relay_->set_pending_listener([this](std::int64_t n) { commands_->set_outbox_pending(n); });
+            relay_->set_pending_listener(
+                [this](std::int64_t n) { commands_->set_outbox_pending(n); });
             write_->set_commit_listener([this] { relay_->wake(); });
             relay_->start();
         }
@@ -199,13 +215,15 @@ public:
             auto started = start_api(s);
             if (!started) return started;
         }
-        spdlog::info("ordinal {} serving roles [{}] write={} read={} bus={} cache={}", ORDINAL_VERSION,
-                     fmt::join(s.roles, ","), s.write_db.empty() ? default_sqlite(s, "write.db") : "(configured)",
-                     s.read_db.empty() ? default_sqlite(s, "read.db") : "(configured)", s.bus, s.cache);
+        spdlog::info("ordinal {} serving roles [{}] write={} read={} bus={} cache={}",
+                     ORDINAL_VERSION, fmt::join(s.roles, ","),
+                     s.write_db.empty() ? default_sqlite(s, "write.db") : "(configured)",
+                     s.read_db.empty() ? default_sqlite(s, "read.db") : "(configured)", s.bus,
+                     s.cache);
         return {};
     }
 
-private:
+  private:
     Expected<void, std::string> start_api(const Settings& s) {
         auto listen = parse_listen(s.listen);
         if (!listen) return unexpected(listen.error());
@@ -236,15 +254,17 @@ private:
     std::vector<ComponentHealth> readiness() {
         std::vector<ComponentHealth> out;
         auto add = [&out](const char* name, const Expected<void, StoreError>& r) {
-            out.push_back(ComponentHealth{name, r.has_value(), r.has_value() ? "ok" : "unreachable"});
+            out.push_back(
+                ComponentHealth{name, r.has_value(), r.has_value() ? "ok" : "unreachable"});
         };
         add("write_store", write_->check_ready());
         add("read_store", read_->check_ready());
         add("bus", bus_->check_ready());
         // Redis is an optimisation: when it is down, commands go to the database; still ready.
         const bool cache_up = !redis_ || redis_->reachable();
-        out.push_back(ComponentHealth{"idempotency_cache", true,
-                                      cache_up ? "ok" : "redis unreachable, commands go to the database"});
+        out.push_back(
+            ComponentHealth{"idempotency_cache", true,
+                            cache_up ? "ok" : "redis unreachable, commands go to the database"});
         return out;
     }
 
@@ -287,13 +307,15 @@ private:
             events.reserve(batch->size());
             for (auto& e : *batch) events.push_back(std::move(e.event));
             after = batch->back().seq;
-            if (auto ok = projector_->consume(events, BusPosition{"local", after}); !ok) return unexpected(ok.error());
+            if (auto ok = projector_->consume(events, BusPosition{"local", after}); !ok)
+                return unexpected(ok.error());
             report.events_replayed += static_cast<std::int64_t>(events.size());
         }
         report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - started)
                                  .count();
-        spdlog::info("projection rebuilt: {} events in {} ms", report.events_replayed, report.duration_ms);
+        spdlog::info("projection rebuilt: {} events in {} ms", report.events_replayed,
+                     report.duration_ms);
         return report;
     }
 
@@ -331,14 +353,15 @@ Expected<void, std::string> migrate_stores(const Settings& s) {
     if (!r) return unexpected(r.error());
     for (const auto* u : {&*w, &*r}) {
         if (u->scheme == "postgresql") continue;
-        if (u->scheme != "sqlite") return unexpected("store '" + u->scheme + "' is not supported yet");
+        if (u->scheme != "sqlite")
+            return unexpected("store '" + u->scheme + "' is not supported yet");
         if (auto ok = ensure_parent_dir(u->target); !ok) return unexpected(ok.error());
     }
     const auto write_ok = w->scheme == "postgresql" ? migrate_postgres_write_store(w->target)
-                                                   : migrate_sqlite_write_store(w->target);
+                                                    : migrate_sqlite_write_store(w->target);
     if (!write_ok) return unexpected("write store: " + write_ok.error().message);
     const auto read_ok = r->scheme == "postgresql" ? migrate_postgres_read_store(r->target)
-                                                  : migrate_sqlite_read_store(r->target);
+                                                   : migrate_sqlite_read_store(r->target);
     if (!read_ok) return unexpected("read store: " + read_ok.error().message);
     return {};
 }

@@ -1,24 +1,81 @@
 #pragma once
 // The read side's ordering rule, shared by every read store. Inside one read-store transaction
-// each event is applied only if it is its stream's next version: versions already applied are
-// skipped (a redelivery), and a version past the next one (a gap) rejects the whole batch.
+// each event is applied only if it is its stream's next version; versions already applied are
+// skipped (a redelivery). A version past the next one (a gap) is treated by where it comes from:
+//
+//   - apply() (in-process bus): the relay publishes each stream in order, so a gap is a bug and
+//     rejects the whole batch;
+//   - apply_delivery() (a bus that may lose and re-send a publish, Kafka): a gap is skipped, as
+//     a complete later copy follows; unless the stream is blocked by a dead letter above its
+//     applied version, since no copy of that version will come: then the event is dead-lettered
+//     too, so that a retry can apply the stream in order;
+//   - a retry of dead letters: as for a delivery, but the retried event is the only copy left
+//     (and blocks its own stream), so a gap is always kept; an event that fails to apply is
+//     rolled back to a savepoint and kept, and the rest goes on.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "domain/events.h"
+#include "domain/expected.h"
 #include "ports/read_store.h"
 
 namespace ordinal {
 
 std::string describe_stream(const StreamKey& stream);  // "order/<id>", "product/<sku>"
 
-// `applied_version` reads a stream's applied version from the transaction (called once per
-// stream of the batch); `apply` writes one event's rows. Throws StoreFailure (Internal) on a gap
-// or on an event whose type does not belong to its stream's type; the caller rolls back.
-ProjectionResult sequence_events(std::span<const Event> events,
-                                 const std::function<std::int64_t(const StreamKey&)>& applied_version,
-                                 const std::function<void(const Event&)>& apply);
+// What the rule needs of a read store, inside the one transaction the store opened. Every
+// method throws StoreFailure on failure; the store rolls the transaction back.
+class ProjectionTransaction {
+  public:
+    virtual ~ProjectionTransaction() = default;
+
+    // The stream's applied version (0 if none).
+    virtual std::int64_t applied_version(const StreamKey& stream) = 0;
+    // Writes the rows of one event, which is its stream's next version.
+    virtual void apply(const Event& event) = 0;
+
+    // The lowest version above `applied` among the stream's dead letters (0 for one whose
+    // version is unknown), or nullopt if there is none.
+    virtual std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
+                                                           std::int64_t applied) = 0;
+    virtual void insert_dead_letter(const DeadLetter& letter) = 0;
+    virtual void update_dead_letter_reason(std::int64_t id, const std::string& reason) = 0;
+    virtual void delete_dead_letter(std::int64_t id) = 0;
+
+    // Around one retried event: a savepoint, then released or rolled back to (and released).
+    virtual void savepoint() = 0;
+    virtual void release_savepoint() = 0;
+    virtual void rollback_to_savepoint() = 0;
+};
+
+using EventEncoder = std::function<std::string(const Event&)>;
+
+// A dead letter of `event`, with `payload` its encoded envelope.
+DeadLetter dead_letter_of(const Event& event, BusPosition position, std::string payload,
+                          std::string reason);
+
+// apply(): throws StoreFailure (Internal) on a gap or on an event whose type does not belong to
+// its stream's type.
+ProjectionResult sequence_events(std::span<const Event> events, ProjectionTransaction& tx);
+
+// apply_delivery(): stores `delivery.dead`, then sequences the events; a dead-lettered event is
+// stored with its offset and `encode`d. Throws StoreFailure (Internal) if `offsets` does not
+// match the events, or on an event that does not fit its stream.
+ProjectionResult sequence_delivery(const Delivery& delivery, std::span<const std::int64_t> offsets,
+                                   ProjectionTransaction& tx, const EventEncoder& encode);
+
+// One dead letter to retry: its payload decoded, or why it could not be.
+struct RetryRow {
+    std::int64_t id;
+    Expected<Event, std::string> event;
+};
+
+// retry_dead_letters(): sequences the rows each stream in version order (equal versions by id),
+// deletes the applied and already applied ones, and gives the rest a new reason.
+DeadLetterRetry sequence_retry(std::vector<RetryRow> rows, ProjectionTransaction& tx);
 
 }  // namespace ordinal

@@ -1,32 +1,133 @@
 #include "core/projector.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace ordinal {
+namespace {
 
-Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics)
+Counter& dead_letters_counter(MetricsRegistry& metrics, const char* reason) {
+    return metrics.counter("ordinal_projection_dead_letters_total",
+                           "Bus messages dead-lettered, by why: bus (undecodable), blocked "
+                           "(behind an earlier dead letter of the stream), failed (to apply)",
+                           {{"reason", reason}});
+}
+
+// One message of a delivery, for applying alone.
+struct Message {
+    std::int64_t offset = 0;
+    const Event* event = nullptr;      // or
+    const DeadLetter* dead = nullptr;  // as the bus gave it
+};
+
+}  // namespace
+
+Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
+                     EventEncoder encode_event)
     : store_(store),
       gate_(gate),
-      applied_(metrics.counter("ordinal_projection_events_applied_total", "Events applied to the read model")),
+      encode_event_(std::move(encode_event)),
+      applied_(metrics.counter("ordinal_projection_events_applied_total",
+                               "Events applied to the read model")),
       skipped_(metrics.counter("ordinal_projection_events_skipped_total",
-                               "Redelivered events skipped because their stream version was already applied")),
-      failures_(metrics.counter("ordinal_projection_failures_total", "Projection batches that failed and will be retried")),
-      batch_latency_(metrics.histogram("ordinal_projection_batch_duration_seconds", "Read-store transaction time per batch")),
-      position_(metrics.gauge("ordinal_projection_position", "Bus position the projector has applied up to")) {}
+                               "Redelivered events skipped because their stream version was "
+                               "already applied, or gaps a later copy will fill")),
+      failures_(metrics.counter("ordinal_projection_failures_total",
+                                "Projection batches that failed and will be retried")),
+      dead_from_bus_(dead_letters_counter(metrics, "bus")),
+      dead_blocked_(dead_letters_counter(metrics, "blocked")),
+      dead_failed_(dead_letters_counter(metrics, "failed")),
+      batch_latency_(metrics.histogram("ordinal_projection_batch_duration_seconds",
+                                       "Read-store transaction time per batch")),
+      position_(metrics.gauge("ordinal_projection_position",
+                              "Bus position the projector has applied up to")) {}
 
-Expected<void, StoreError> Projector::consume(std::span<const Event> events, const BusPosition& position) {
+Expected<void, StoreError> Projector::consume(std::span<const Event> events,
+                                              const BusPosition& position) {
     const auto started = std::chrono::steady_clock::now();
     auto result = store_.apply(events, position);
     if (!result) {
         failures_.inc();
         return unexpected(result.error());
     }
-    batch_latency_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    applied_.inc(result->applied);
-    skipped_.inc(result->skipped);
+    batch_latency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    record(*result, 0);
     position_.set(static_cast<double>(position.offset));
-    if (gate_ && !result->advanced.empty()) gate_->notify(result->advanced);
     return {};
+}
+
+// position_ is left alone: it is one series, for the in-process bus; the positions of a
+// partitioned bus are in the admin status.
+Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
+                                                       std::span<const std::int64_t> offsets) {
+    const auto started = std::chrono::steady_clock::now();
+    auto result = store_.apply_delivery(delivery, offsets);
+    if (!result && !result.error().retryable() && offsets.size() == delivery.events.size()) {
+        return take_apart(delivery, offsets);
+    }
+    if (!result) {
+        failures_.inc();
+        return unexpected(result.error());
+    }
+    batch_latency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    record(*result, delivery.dead.size());
+    return {};
+}
+
+Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
+                                                 std::span<const std::int64_t> offsets) {
+    std::vector<Message> messages;
+    for (std::size_t i = 0; i < delivery.events.size(); ++i)
+        messages.push_back(Message{offsets[i], &delivery.events[i], nullptr});
+    for (const DeadLetter& d : delivery.dead)
+        messages.push_back(Message{d.position.offset, nullptr, &d});
+    std::stable_sort(messages.begin(), messages.end(),
+                     [](const Message& a, const Message& b) { return a.offset < b.offset; });
+
+    const std::string& partition = delivery.position.partition;
+    for (const Message& m : messages) {
+        Delivery one;
+        one.position = BusPosition{partition, m.offset + 1};
+        const std::int64_t offset[] = {m.offset};
+        std::span<const std::int64_t> one_offset;
+        if (m.event) {
+            one.events.push_back(*m.event);
+            one_offset = offset;
+        } else {
+            one.dead.push_back(*m.dead);
+        }
+        auto result = store_.apply_delivery(one, one_offset);
+        if (!result && m.event && !result.error().retryable()) {
+            one.events.clear();
+            one.dead.push_back(dead_letter_of(*m.event, BusPosition{partition, m.offset},
+                                              encode_event_(*m.event), result.error().message));
+            result = store_.apply_delivery(one, {});
+            if (result) dead_failed_.inc();
+        } else if (result) {
+            record(*result, one.dead.size());
+        }
+        if (!result) {
+            failures_.inc();
+            return unexpected(result.error());
+        }
+    }
+    // Past the end of the delivery, also where its last messages were none of the above.
+    const Delivery rest{{}, {}, delivery.position};
+    if (auto result = store_.apply_delivery(rest, {}); !result) {
+        failures_.inc();
+        return unexpected(result.error());
+    }
+    return {};
+}
+
+void Projector::record(const ProjectionResult& result, std::size_t dead_given) {
+    applied_.inc(result.applied);
+    skipped_.inc(result.skipped);
+    dead_from_bus_.inc(dead_given);
+    dead_blocked_.inc(result.dead_lettered);
+    if (gate_ && !result.advanced.empty()) gate_->notify(result.advanced);
 }
 
 }  // namespace ordinal

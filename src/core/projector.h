@@ -1,6 +1,7 @@
 #pragma once
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
+#include "core/projection_sequencer.h"
 #include "ports/bus.h"
 #include "ports/read_store.h"
 
@@ -8,17 +9,35 @@ namespace ordinal {
 
 // Applies bus deliveries to the read store (idempotently: the store skips versions it already
 // has) and reports the streams that advanced to the consistency gate of this process.
+//
+// A delivery from a bus that may carry poison (consume_delivery) that fails for good (Internal)
+// is taken apart: its messages are applied one at a time in offset order, each moving the
+// position past itself, and one that still fails is dead-lettered, `encode_event`d, with the
+// failure as its reason; the others go on. A retryable failure returns, to be delivered again.
 class Projector : public EventConsumer {
-public:
-    Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics);
-    Expected<void, StoreError> consume(std::span<const Event> events, const BusPosition& position) override;
+  public:
+    Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
+              EventEncoder encode_event);
+    Expected<void, StoreError> consume(std::span<const Event> events,
+                                       const BusPosition& position) override;
+    Expected<void, StoreError> consume_delivery(const Delivery& delivery,
+                                                std::span<const std::int64_t> offsets) override;
 
-private:
+  private:
+    Expected<void, StoreError> take_apart(const Delivery& delivery,
+                                          std::span<const std::int64_t> offsets);
+    // Counts what one apply_delivery() did and tells the gate.
+    void record(const ProjectionResult& result, std::size_t dead_given);
+
     ReadStore& store_;
     ConsistencyGate* gate_;
+    EventEncoder encode_event_;
     Counter& applied_;
     Counter& skipped_;
     Counter& failures_;
+    Counter& dead_from_bus_;  // undecodable, as the bus delivered them
+    Counter& dead_blocked_;   // waiting behind an earlier dead letter of their stream
+    Counter& dead_failed_;    // failed to apply
     Histogram& batch_latency_;
     Gauge& position_;
 };

@@ -43,17 +43,49 @@ struct BusPosition {
 struct ProjectionResult {
     std::vector<std::pair<StreamKey, std::int64_t>> advanced;  // streams whose version moved
     std::size_t applied = 0;
-    std::size_t skipped = 0;  // already applied (redelivery)
+    std::size_t skipped = 0;        // already applied (redelivery); for deliveries, also gaps
+    std::size_t dead_lettered = 0;  // events the store dead-lettered itself (apply_delivery only)
 };
 
 struct ProjectionStats {
     std::int64_t streams = 0;
     std::vector<BusPosition> positions;
+    std::int64_t dead_letters = 0;
+};
+
+// A bus message the projector could not apply: undecodable, failing to apply, or waiting behind
+// an earlier dead letter of its stream. Kept in the read store (written in the same transaction
+// as the bus position that moved past it) until an operator retries it.
+struct DeadLetter {
+    std::int64_t id = 0;   // assigned by the store
+    BusPosition position;  // the message's own partition and offset
+    std::string stream;    // "order/<id>" or "product/<sku>"; empty if not even that was readable
+    std::int64_t version = 0;  // 0 if unknown
+    std::string event_type;    // empty if unknown
+    std::string payload;       // the message value exactly as received: an event envelope
+                               // (codec/event_json.h), which is what a retry decodes
+    std::string reason;
+    std::string created_at;  // RFC 3339, set by the store
+};
+
+// One partition's worth of messages from a bus that may deliver a stream's versions with gaps
+// (Kafka: a failed publish is retried whole, so a later copy of the missing versions follows).
+struct Delivery {
+    std::vector<Event> events;     // decoded messages, in partition order
+    std::vector<DeadLetter> dead;  // messages to dead-letter as they are (undecodable, unappliable)
+    BusPosition position;          // the next offset to read in this partition
+};
+
+struct DeadLetterRetry {
+    std::int64_t retried = 0;    // dead letters looked at (0 for an id that does not exist)
+    std::int64_t applied = 0;    // applied now, or found already applied: both removed
+    std::int64_t remaining = 0;  // of the retried ones, those still dead-lettered
+    std::vector<std::pair<StreamKey, std::int64_t>> advanced;  // as ProjectionResult::advanced
 };
 
 // The read model. Thread-safety: every method may be called concurrently.
 class ReadStore {
-public:
+  public:
     virtual ~ReadStore() = default;
 
     // Applies `events` (each stream's events in version order) and records `position`, in one
@@ -61,12 +93,37 @@ public:
     // (redelivery). An event that would leave a gap fails the whole batch with Internal, and
     // nothing is written.
     virtual Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
-                                                        const BusPosition& position) = 0;
+                                                         const BusPosition& position) = 0;
+
+    // Applies a bus delivery and records its position, in one transaction; the position never
+    // moves back. Unlike apply(), a version past its stream's next one is not an error: it is
+    // skipped (a complete later copy follows), unless its stream has a dead letter ("blocked":
+    // no copy of that version will come), in which case it is dead-lettered too, so that a retry
+    // can apply the stream in order. `delivery.dead` is stored as given, before the events are
+    // sequenced (so it blocks its streams for them). `offsets[i]` is the bus offset of
+    // `delivery.events[i]`, recorded with it if it is dead-lettered; Internal if the sizes differ.
+    // Anything else that fails to apply fails the whole delivery, as for apply(), and nothing is
+    // written. `advanced` and the counts are as for apply().
+    virtual Expected<ProjectionResult, StoreError> apply_delivery(
+        const Delivery& delivery, std::span<const std::int64_t> offsets) = 0;
+
+    // Dead letters, oldest first, at most `limit`.
+    virtual Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) = 0;
+
+    // Decodes the dead letters again (the one with `id`, or all) and applies them in one
+    // transaction, each stream in version order, by the rule of apply_delivery(): a version at or
+    // below its stream's is already applied, the next one is applied. Those are removed. The
+    // rest stay, with a new reason: undecodable, failing to apply (only that event is rolled
+    // back), or a version past the next one (kept, never skipped: it is all there is of it), as
+    // are later versions of their streams.
+    virtual Expected<DeadLetterRetry, StoreError> retry_dead_letters(
+        std::optional<std::int64_t> id) = 0;
 
     virtual Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) = 0;
-    virtual Expected<OrderPage, StoreError> list_user_orders(const std::string& user_id, std::size_t limit,
-                                                             const std::optional<OrderCursor>& after) = 0;
-    virtual Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) = 0;
+    virtual Expected<OrderPage, StoreError> list_user_orders(
+        const std::string& user_id, std::size_t limit, const std::optional<OrderCursor>& after) = 0;
+    virtual Expected<std::optional<ProductView>, StoreError> get_product(
+        const std::string& sku) = 0;
 
     // The last applied version of a stream (0 if none).
     virtual Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) = 0;
@@ -76,7 +133,7 @@ public:
 
     virtual Expected<ProjectionStats, StoreError> stats() = 0;
 
-    // Deletes every projected row and position, for a rebuild.
+    // Deletes every projected row, position and dead letter, for a rebuild.
     virtual Expected<void, StoreError> reset() = 0;
 
     virtual Expected<void, StoreError> check_ready() = 0;

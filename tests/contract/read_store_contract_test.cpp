@@ -1,6 +1,10 @@
-// ReadStore contract: idempotent projection, gap detection, stock ordering by stockSeq, paging.
+// ReadStore contract: idempotent projection, gap detection, stock ordering by stockSeq, paging;
+// deliveries from a bus with gaps and poison, dead letters and their retry.
+#include <regex>
 #include <thread>
 
+#include "codec/event_json.h"
+#include "core/projection_sequencer.h"
 #include "store_contract.h"
 
 namespace ordinal::contract {
@@ -289,6 +293,261 @@ TEST_P(ReadStoreContract, QueriesRunWhileTheProjectorWrites) {
     ASSERT_TRUE(page);
     EXPECT_EQ(page->orders.size(), 100u);
     EXPECT_TRUE(page->next.has_value());
+}
+
+// ---- deliveries and dead letters ----------------------------------------------------------------
+
+const std::string kStream = "order/" + kOrder;
+
+// A dead letter as the bus hands it over (its payload is whatever came).
+DeadLetter bus_dead_letter(std::int64_t offset, const std::string& stream, std::int64_t version,
+                           std::string payload, const std::string& partition = "orders-0") {
+    DeadLetter d;
+    d.position = BusPosition{partition, offset};
+    d.stream = stream;
+    d.version = version;
+    d.event_type = version ? "OrderPaid" : "";
+    d.payload = std::move(payload);
+    d.reason = "undecodable: from the bus";
+    return d;
+}
+
+// The dead letter of an event whose payload is readable (it failed to apply, say).
+DeadLetter event_dead_letter(std::int64_t offset, const Event& e) {
+    return dead_letter_of(e, BusPosition{"orders-0", offset}, encode_event_envelope(e),
+                          "failed to apply");
+}
+
+TEST_P(ReadStoreContract, DeliveryGapIsSkippedAndALaterCopyFillsIt) {
+    EXPECT_EQ(deliver_ok({product_upserted("SKU-1", 1, 10, 1),
+                          order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {{"SKU-1", 9, 2}})},
+                         0)
+                  .applied,
+              2u);
+    // Version 2 was lost in a publish that failed; its copy comes later.
+    const ProjectionResult gap = deliver_ok({order_event(kOrder, 3, OrderShipped{})}, 2);
+    EXPECT_EQ(gap.applied, 0u);
+    EXPECT_EQ(gap.skipped, 1u);
+    EXPECT_EQ(gap.dead_lettered, 0u);
+    EXPECT_TRUE(gap.advanced.empty());
+    EXPECT_EQ((*store_->get_order(kOrder))->version, 1);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 3);
+
+    const ProjectionResult copy = deliver_ok(
+        {order_event(kOrder, 2, OrderPaid{"ref", 1000}), order_event(kOrder, 3, OrderShipped{})},
+        3);
+    EXPECT_EQ(copy.applied, 2u);
+    ASSERT_EQ(copy.advanced.size(), 1u);
+    EXPECT_EQ(copy.advanced[0].second, 3);
+    EXPECT_EQ((*store_->get_order(kOrder))->status, OrderStatus::Shipped);
+    EXPECT_TRUE(dead_letters().empty());
+    EXPECT_EQ(store_->stats()->dead_letters, 0);
+}
+
+TEST_P(ReadStoreContract, DeliveryGapBehindADeadLetterOfItsStreamIsDeadLettered) {
+    apply_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {})}, 1);
+    const Event shipped = order_event(kOrder, 3, OrderShipped{});
+    const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000002";
+    // Offset 5: version 2, poison. Offset 6: version 3, which no later copy will precede.
+    const ProjectionResult result =
+        deliver_ok({shipped, order_placed(other, kUser, {{"SKU-1", 1, 1000}}, {})}, 6,
+                   {bus_dead_letter(5, kStream, 2, std::string("\x00\xff{not json", 12))});
+    EXPECT_EQ(result.dead_lettered, 1u);
+    EXPECT_EQ(result.applied, 1u) << "other streams go on";
+    EXPECT_EQ(result.skipped, 0u);
+    EXPECT_EQ((*store_->get_order(kOrder))->version, 1);
+    EXPECT_TRUE(store_->get_order(other)->has_value());
+    EXPECT_EQ(*store_->bus_position("orders-0"), 9);
+
+    const auto letters = dead_letters();
+    ASSERT_EQ(letters.size(), 2u);
+    EXPECT_LT(letters[0].id, letters[1].id);
+    const std::regex rfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+    // As given, the payload byte for byte.
+    EXPECT_EQ(letters[0].position.partition, "orders-0");
+    EXPECT_EQ(letters[0].position.offset, 5);
+    EXPECT_EQ(letters[0].stream, kStream);
+    EXPECT_EQ(letters[0].version, 2);
+    EXPECT_EQ(letters[0].event_type, "OrderPaid");
+    EXPECT_EQ(letters[0].payload, std::string("\x00\xff{not json", 12));
+    EXPECT_EQ(letters[0].reason, "undecodable: from the bus");
+    EXPECT_TRUE(std::regex_match(letters[0].created_at, rfc3339)) << letters[0].created_at;
+    // Made by the store, at the event's own offset, with a payload a retry can decode.
+    EXPECT_EQ(letters[1].position.partition, "orders-0");
+    EXPECT_EQ(letters[1].position.offset, 6);
+    EXPECT_EQ(letters[1].stream, kStream);
+    EXPECT_EQ(letters[1].version, 3);
+    EXPECT_EQ(letters[1].event_type, "OrderShipped");
+    EXPECT_EQ(letters[1].reason, "waiting behind dead-lettered version 2 of " + kStream);
+    const auto decoded = decode_event_envelope(letters[1].payload);
+    ASSERT_TRUE(decoded) << decoded.error();
+    EXPECT_EQ(decoded->event_id, shipped.event_id);
+    EXPECT_EQ(decoded->version, 3);
+    EXPECT_TRUE(std::regex_match(letters[1].created_at, rfc3339)) << letters[1].created_at;
+    EXPECT_EQ(store_->stats()->dead_letters, 2);
+
+    // Still blocked in a later delivery; the stream's next version itself is applied.
+    EXPECT_EQ(deliver_ok({order_event(kOrder, 4, OrderShipped{})}, 9).dead_lettered, 1u);
+    EXPECT_EQ(dead_letters().back().reason, "waiting behind dead-lettered version 2 of " + kStream);
+    EXPECT_EQ(deliver_ok({order_event(kOrder, 2, OrderPaid{"ref", 1000})}, 10).applied, 1u);
+    // A dead letter at or below the applied version blocks nothing: version 2's is done with.
+    EXPECT_EQ(deliver_ok({order_event(kOrder, 5, OrderShipped{})}, 11).dead_lettered, 1u);
+    EXPECT_EQ(dead_letters().back().reason, "waiting behind dead-lettered version 3 of " + kStream);
+    EXPECT_EQ(
+        deliver_ok({order_event(kOrder, 3, OrderShipped{}), order_event(kOrder, 4, OrderShipped{}),
+                    order_event(kOrder, 5, OrderShipped{})},
+                   12)
+            .applied,
+        3u);
+    const ProjectionResult past = deliver_ok({order_event(kOrder, 7, OrderShipped{})}, 15);
+    EXPECT_EQ(past.skipped, 1u);
+    EXPECT_EQ(past.dead_lettered, 0u);
+    EXPECT_EQ(dead_letters().size(), 4u);
+}
+
+TEST_P(ReadStoreContract, DeliveryIsStoredWhollyOrNotAtAll) {
+    deliver_ok({}, 0, {bus_dead_letter(0, kStream, 1, "x")});
+    ASSERT_EQ(dead_letters().size(), 1u);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 1);
+
+    // Version 1 of an order that cannot be applied (a payment before any placement): the given
+    // dead letter and the position go with it.
+    auto failed = deliver({order_event(kOrder, 1, OrderPaid{"ref", 1})}, 1,
+                          {bus_dead_letter(2, "order/other", 1, "y")});
+    ASSERT_FALSE(failed);
+    EXPECT_EQ(failed.error().kind, StoreError::Kind::Internal);
+    EXPECT_EQ(dead_letters().size(), 1u);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 1);
+    EXPECT_EQ(store_->stats()->dead_letters, 1);
+
+    // Offsets that do not match the events are refused, and nothing is written.
+    const Delivery mismatched{{order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})},
+                              {bus_dead_letter(3, kStream, 2, "z")},
+                              BusPosition{"orders-0", 9}};
+    auto refused = store_->apply_delivery(mismatched, {});
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, StoreError::Kind::Internal);
+    EXPECT_FALSE(store_->get_order(kOrder)->has_value());
+    EXPECT_EQ(dead_letters().size(), 1u);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 1);
+}
+
+TEST_P(ReadStoreContract, DeliveryPositionOnlyMovesForward) {
+    deliver_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})}, 9);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 10);
+    // An older delivery again (a consumer restarted from an older offset): its content is
+    // judged as usual, the position stays.
+    const ProjectionResult again = deliver_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})},
+                                              3, {bus_dead_letter(4, "", 0, "?")});
+    EXPECT_EQ(again.skipped, 1u);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 10);
+    EXPECT_EQ(dead_letters().size(), 1u);
+    deliver_ok({}, 12, {}, "orders-1");
+    EXPECT_EQ(*store_->bus_position("orders-1"), 12);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 10);
+}
+
+TEST_P(ReadStoreContract, RetryAppliesEachStreamInVersionOrderAndRemovesTheLetters) {
+    apply_ok({product_upserted("SKU-1", 1, 10, 1),
+              order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {{"SKU-1", 9, 2}})},
+             2);
+    const Event paid = order_event(kOrder, 2, OrderPaid{"ref", 1000});
+    const Event shipped = order_event(kOrder, 3, OrderShipped{});
+    // Dead-lettered newest first, so ids run against versions; plus a copy of what is applied.
+    deliver_ok({}, 0,
+               {event_dead_letter(7, shipped), event_dead_letter(6, paid),
+                event_dead_letter(5, product_upserted("SKU-1", 1, 10, 1))});
+    ASSERT_EQ(dead_letters().size(), 3u);
+
+    const DeadLetterRetry retry = retry_ok();
+    EXPECT_EQ(retry.retried, 3);
+    EXPECT_EQ(retry.applied, 3);
+    EXPECT_EQ(retry.remaining, 0);
+    ASSERT_EQ(retry.advanced.size(), 1u);
+    EXPECT_EQ(retry.advanced[0],
+              std::make_pair(StreamKey{StreamType::Order, kOrder}, std::int64_t{3}));
+    const Order o = **store_->get_order(kOrder);
+    EXPECT_EQ(o.status, OrderStatus::Shipped);
+    EXPECT_EQ(o.version, 3);
+    EXPECT_TRUE(dead_letters().empty());
+    EXPECT_EQ(store_->stats()->dead_letters, 0);
+
+    // The stream is no longer blocked: a gap is skipped again.
+    EXPECT_EQ(deliver_ok({order_event(kOrder, 5, OrderShipped{})}, 8).skipped, 1u);
+    EXPECT_TRUE(dead_letters().empty());
+    EXPECT_EQ(retry_ok().retried, 0);
+}
+
+TEST_P(ReadStoreContract, RetryKeepsWhatItCannotApplyAndGoesOnWithTheRest) {
+    const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000002";
+    const std::string never_placed = "0190a1b2-c3d4-7e5f-8a9b-000000000003";
+    apply_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {}),
+              order_placed(other, kUser, {{"SKU-1", 1, 1000}}, {})},
+             2);
+    deliver_ok({}, 0,
+               {bus_dead_letter(1, kStream, 2, "garbage"),
+                event_dead_letter(2, order_event(kOrder, 3, OrderShipped{})),
+                event_dead_letter(3, order_event(never_placed, 1, OrderPaid{"ref", 1})),
+                event_dead_letter(4, order_event(other, 2, OrderPaid{"ref", 1000}))});
+    auto ids = dead_letters();
+    ASSERT_EQ(ids.size(), 4u);
+
+    // One id: version 3 waits behind version 2, which is not part of this retry.
+    DeadLetterRetry one = retry_ok(ids[1].id);
+    EXPECT_EQ(one.retried, 1);
+    EXPECT_EQ(one.applied, 0);
+    EXPECT_EQ(one.remaining, 1);
+    EXPECT_EQ(dead_letters()[1].reason, "waiting behind dead-lettered version 2 of " + kStream);
+    EXPECT_EQ(retry_ok(ids.back().id + 100).retried, 0) << "no such id";
+
+    const DeadLetterRetry all = retry_ok();
+    EXPECT_EQ(all.retried, 4);
+    EXPECT_EQ(all.applied, 1);
+    EXPECT_EQ(all.remaining, 3);
+    EXPECT_EQ((*store_->get_order(other))->status, OrderStatus::Paid) << "the rest goes on";
+    EXPECT_EQ((*store_->get_order(kOrder))->version, 1);
+    EXPECT_FALSE(store_->get_order(never_placed)->has_value()) << "rolled back";
+
+    const auto left = dead_letters();
+    ASSERT_EQ(left.size(), 3u);
+    EXPECT_EQ(left[0].id, ids[0].id);
+    EXPECT_EQ(left[0].payload, "garbage");
+    EXPECT_EQ(left[0].reason.rfind("undecodable: ", 0), 0u) << left[0].reason;
+    EXPECT_EQ(left[1].reason, "waiting behind dead-lettered version 2 of " + kStream);
+    EXPECT_NE(left[2].reason.find("no order row"), std::string::npos) << left[2].reason;
+    EXPECT_EQ(store_->stats()->dead_letters, 3);
+}
+
+TEST_P(ReadStoreContract, RetryKeepsAGapItIsTheOnlyCopyOf) {
+    apply_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {})}, 1);
+    deliver_ok({}, 0, {event_dead_letter(4, order_event(kOrder, 3, OrderShipped{}))});
+    const DeadLetterRetry retry = retry_ok();
+    EXPECT_EQ(retry.remaining, 1);
+    const auto left = dead_letters();
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].reason, "waiting for version 2 of " + kStream);
+}
+
+TEST_P(ReadStoreContract, ResetClearsTheDeadLetters) {
+    deliver_ok({}, 0, {bus_dead_letter(0, kStream, 2, "x"), bus_dead_letter(1, "", 0, "y")});
+    ASSERT_EQ(store_->stats()->dead_letters, 2);
+    ASSERT_TRUE(store_->reset());
+    EXPECT_TRUE(dead_letters().empty());
+    EXPECT_EQ(store_->stats()->dead_letters, 0);
+}
+
+TEST_P(ReadStoreContract, DeadLettersAreListedOldestFirstUpToTheLimit) {
+    std::vector<DeadLetter> dead;
+    for (int i = 0; i < 5; ++i) dead.push_back(bus_dead_letter(i, "", 0, std::to_string(i)));
+    // Text that is not UTF-8 is stored too (as the store can keep it).
+    dead.push_back(bus_dead_letter(5, std::string("order/\xff\x00x", 9), 0, "z"));
+    deliver_ok({}, 0, dead);
+    auto two = store_->list_dead_letters(2);
+    ASSERT_TRUE(two) << two.error().message;
+    ASSERT_EQ(two->size(), 2u);
+    EXPECT_EQ((*two)[0].payload, "0");
+    EXPECT_EQ((*two)[1].payload, "1");
+    EXPECT_EQ(dead_letters().size(), 6u);
 }
 
 TEST_P(ReadStoreContract, IsReady) {

@@ -9,6 +9,7 @@
 
 #include "adapters/memory/local_bus.h"
 #include "adapters/sqlite/sqlite_stores.h"
+#include "codec/event_json.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
 #include "core/projector.h"
@@ -22,18 +23,20 @@ namespace {
 // Wraps the in-process bus: some publishes fail before delivery (lost), some deliver and then
 // report failure (so the relay publishes the batch again: a duplicate delivery).
 class FlakyBus final : public Bus {
-public:
+  public:
     explicit FlakyBus(std::unique_ptr<Bus> inner) : inner_(std::move(inner)) {}
     Expected<void, StoreError> publish(std::span<const StoredEvent> events) override {
         const int roll = static_cast<int>(rng_() % 10);
         if (roll < 2) {
             ++dropped;
-            return unexpected(StoreError{StoreError::Kind::Unavailable, "injected: lost before delivery"});
+            return unexpected(
+                StoreError{StoreError::Kind::Unavailable, "injected: lost before delivery"});
         }
         auto r = inner_->publish(events);
         if (r && roll < 4) {
             ++duplicated;
-            return unexpected(StoreError{StoreError::Kind::Timeout, "injected: delivered, ack lost"});
+            return unexpected(
+                StoreError{StoreError::Kind::Timeout, "injected: delivered, ack lost"});
         }
         return r;
     }
@@ -41,7 +44,7 @@ public:
     Expected<void, StoreError> check_ready() override { return {}; }
     std::atomic<int> dropped{0}, duplicated{0};
 
-private:
+  private:
     std::unique_ptr<Bus> inner_;
     std::mt19937 rng_{42};
 };
@@ -68,16 +71,18 @@ TEST(RelayAndProjector, ExactlyOnceInEffectUnderLostAndDuplicatedDeliveries) {
     ASSERT_TRUE(read) << read.error().message;
     MetricsRegistry metrics;
     ConsistencyGate gate(**read, std::chrono::milliseconds(0));
-    Projector projector(**read, &gate, metrics);
+    Projector projector(**read, &gate, metrics, encode_event_envelope);
     FlakyBus bus(make_local_bus());
     bus.subscribe(&projector);
-    Relay relay(**write, bus, metrics, RelayOptions{64, std::chrono::milliseconds(5), std::chrono::milliseconds(20)});
+    Relay relay(**write, bus, metrics,
+                RelayOptions{64, std::chrono::milliseconds(5), std::chrono::milliseconds(20)});
     (*write)->set_commit_listener([&] { relay.wake(); });
     relay.start();
 
     for (int p = 0; p < 5; ++p) {
         auto o = submit_sync(**write, CommandRequest{ids.new_uuid_v7(), "f",
-                                                     UpsertProduct{"sku-" + std::to_string(p), "P", "EUR", 100, 1000}});
+                                                     UpsertProduct{"sku-" + std::to_string(p), "P",
+                                                                   "EUR", 100, 1000}});
         ASSERT_TRUE(std::holds_alternative<Acknowledgement>(o));
     }
     // Orders from several threads; every other one is paid, every third cancelled.
@@ -88,12 +93,18 @@ TEST(RelayAndProjector, ExactlyOnceInEffectUnderLostAndDuplicatedDeliveries) {
         threads.emplace_back([&, t] {
             for (int i = 0; i < 40; ++i) {
                 const std::string id = ids.new_uuid_v7();
-                PlaceOrder place{id, "0190a1b2-0000-7000-8000-0000000000aa", "EUR",
+                PlaceOrder place{id,
+                                 "0190a1b2-0000-7000-8000-0000000000aa",
+                                 "EUR",
                                  {{"sku-" + std::to_string((t + i) % 5), 1 + i % 3}}};
                 auto o = submit_sync(**write, CommandRequest{ids.new_uuid_v7(), "f", place});
                 ASSERT_TRUE(std::holds_alternative<Acknowledgement>(o));
-                if (i % 2 == 0) submit_sync(**write, CommandRequest{ids.new_uuid_v7(), "f", PayOrder{id, 1, "r", 100 * (1 + i % 3)}});
-                if (i % 3 == 0) submit_sync(**write, CommandRequest{ids.new_uuid_v7(), "f", CancelOrder{id, std::nullopt, "r"}});
+                if (i % 2 == 0)
+                    submit_sync(**write, CommandRequest{ids.new_uuid_v7(), "f",
+                                                        PayOrder{id, 1, "r", 100 * (1 + i % 3)}});
+                if (i % 3 == 0)
+                    submit_sync(**write, CommandRequest{ids.new_uuid_v7(), "f",
+                                                        CancelOrder{id, std::nullopt, "r"}});
                 std::lock_guard lock(mu);
                 orders.push_back(id);
             }

@@ -175,6 +175,39 @@ class ReadStoreContract : public ::testing::TestWithParam<BackendFactory> {
         return result ? *result : ProjectionResult{};
     }
 
+    // A bus delivery of `events` at offsets first, first + 1, ... (the position is the next one),
+    // with `dead` to dead-letter as given.
+    ProjectionResult deliver_ok(std::vector<Event> events, std::int64_t first,
+                                std::vector<DeadLetter> dead = {},
+                                const std::string& partition = "orders-0") {
+        auto result = deliver(std::move(events), first, std::move(dead), partition);
+        EXPECT_TRUE(result) << result.error().message;
+        return result ? *result : ProjectionResult{};
+    }
+
+    Expected<ProjectionResult, StoreError> deliver(std::vector<Event> events, std::int64_t first,
+                                                   std::vector<DeadLetter> dead = {},
+                                                   const std::string& partition = "orders-0") {
+        std::vector<std::int64_t> offsets;
+        for (std::size_t i = 0; i < events.size(); ++i)
+            offsets.push_back(first + static_cast<std::int64_t>(i));
+        const std::int64_t next = first + static_cast<std::int64_t>(events.size() + dead.size());
+        const Delivery delivery{std::move(events), std::move(dead), BusPosition{partition, next}};
+        return store_->apply_delivery(delivery, offsets);
+    }
+
+    std::vector<DeadLetter> dead_letters() {
+        auto letters = store_->list_dead_letters(1000);
+        EXPECT_TRUE(letters) << letters.error().message;
+        return letters ? *letters : std::vector<DeadLetter>{};
+    }
+
+    DeadLetterRetry retry_ok(std::optional<std::int64_t> id = std::nullopt) {
+        auto retry = store_->retry_dead_letters(id);
+        EXPECT_TRUE(retry) << retry.error().message;
+        return retry ? *retry : DeadLetterRetry{};
+    }
+
     std::unique_ptr<StoreBackend> backend_;
     std::unique_ptr<ReadStore> store_;
 };

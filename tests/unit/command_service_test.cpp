@@ -1,15 +1,17 @@
+#include "core/command_service.h"
+
 #include <gtest/gtest.h>
 
 #include "adapters/memory/lru_idempotency_cache.h"
-#include "core/command_service.h"
+#include "support/fake_stores.h"
 
 namespace ordinal {
 namespace {
 
 // Accepts every command (counting them) and remembers nothing: what the service answers
 // without calling it is visible in `submits`.
-class CountingWriteStore final : public WriteStore {
-public:
+class CountingWriteStore final : public test_support::EmptyWriteStore {
+  public:
     int submits = 0;
     void submit(CommandRequest request, Done done) override {
         ++submits;
@@ -19,22 +21,12 @@ public:
         ack.version = 1;
         done(ack);
     }
-    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(const std::string&) override {
-        return std::optional<IdempotencyRecord>{};
-    }
-    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override { return std::vector<StoredEvent>{}; }
-    Expected<void, StoreError> mark_published(std::span<const StoredEvent>) override { return {}; }
-    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t, std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<OutboxStats, StoreError> outbox_stats() override { return OutboxStats{}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
-    void set_commit_listener(std::function<void()>) override {}
 };
 
 CommandOutcome run(CommandService& svc, const std::string& key, const std::string& fingerprint) {
     CommandOutcome out = StoreError{};
-    svc.execute(CommandRequest{key, fingerprint, ShipOrder{"o", std::nullopt}}, [&](CommandOutcome o) { out = std::move(o); });
+    svc.execute(CommandRequest{key, fingerprint, ShipOrder{"o", std::nullopt}},
+                [&](CommandOutcome o) { out = std::move(o); });
     return out;
 }
 
@@ -52,8 +44,13 @@ TEST(CommandService, RepeatIsAnsweredFromTheCacheWithoutTheStore) {
     EXPECT_EQ(std::get<Acknowledgement>(again).event_id, std::get<Acknowledgement>(first).event_id);
     EXPECT_TRUE(std::holds_alternative<KeyReused>(run(svc, "k1", "other")));
     EXPECT_EQ(store.submits, 1);
-    EXPECT_EQ(metrics.counter("ordinal_idempotency_repeats_total", "", {{"answered_by", "cache"}}).value(), 2u);
-    EXPECT_EQ(metrics.counter("ordinal_idempotency_repeats_total", "", {{"answered_by", "write_store"}}).value(), 0u);
+    EXPECT_EQ(metrics.counter("ordinal_idempotency_repeats_total", "", {{"answered_by", "cache"}})
+                  .value(),
+              2u);
+    EXPECT_EQ(
+        metrics.counter("ordinal_idempotency_repeats_total", "", {{"answered_by", "write_store"}})
+            .value(),
+        0u);
     auto used = svc.answer_for_used_key("k1", "other");
     ASSERT_TRUE(used);
     ASSERT_TRUE(used->has_value());

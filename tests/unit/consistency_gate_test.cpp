@@ -1,3 +1,5 @@
+#include "core/consistency_gate.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -5,14 +7,14 @@
 #include <map>
 #include <mutex>
 
-#include "core/consistency_gate.h"
+#include "support/fake_stores.h"
 
 namespace ordinal {
 namespace {
 
 // A read store that only knows stream versions: the gate reads nothing else.
-class VersionsOnlyReadStore final : public ReadStore {
-public:
+class VersionsOnlyReadStore final : public test_support::EmptyReadStore {
+  public:
     void set(const StreamKey& k, std::int64_t v) {
         std::lock_guard lock(mu_);
         versions_[k] = v;
@@ -27,20 +29,8 @@ public:
         std::lock_guard lock(mu_);
         fail_ = f;
     }
-    Expected<ProjectionResult, StoreError> apply(std::span<const Event>, const BusPosition&) override { return ProjectionResult{}; }
-    Expected<std::optional<Order>, StoreError> get_order(const std::string&) override { return std::optional<Order>{}; }
-    Expected<OrderPage, StoreError> list_user_orders(const std::string&, std::size_t, const std::optional<OrderCursor>&) override {
-        return OrderPage{};
-    }
-    Expected<std::optional<ProductView>, StoreError> get_product(const std::string&) override {
-        return std::optional<ProductView>{};
-    }
-    Expected<std::int64_t, StoreError> bus_position(const std::string&) override { return 0; }
-    Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
-    Expected<void, StoreError> reset() override { return {}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
 
-private:
+  private:
     std::mutex mu_;
     std::map<StreamKey, std::int64_t> versions_;
     bool fail_ = false;
@@ -49,7 +39,8 @@ private:
 const StreamKey kOrder{StreamType::Order, "0190a1b2-0000-7000-8000-0000000000aa"};
 const StreamKey kProduct{StreamType::Product, "sku"};
 
-std::future<GateResult> wait_async(ConsistencyGate& gate, VersionVector v, std::chrono::milliseconds ms) {
+std::future<GateResult> wait_async(ConsistencyGate& gate, VersionVector v,
+                                   std::chrono::milliseconds ms) {
     auto p = std::make_shared<std::promise<GateResult>>();
     auto f = p->get_future();
     gate.wait(v, ms, [p](GateResult r) { p->set_value(r); });
@@ -112,7 +103,8 @@ TEST(ConsistencyGate, StoreFailureIsReported) {
     VersionsOnlyReadStore store;
     store.fail(true);
     ConsistencyGate gate(store, std::chrono::milliseconds(0));
-    EXPECT_EQ(wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(1000)).get(), GateResult::StoreFailed);
+    EXPECT_EQ(wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(1000)).get(),
+              GateResult::StoreFailed);
 }
 
 TEST(ConsistencyGate, ManyConcurrentWaitersAllAnswered) {
@@ -123,7 +115,8 @@ TEST(ConsistencyGate, ManyConcurrentWaitersAllAnswered) {
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
             for (int i = 1; i <= 50; ++i) {
-                auto f = wait_async(gate, {{kOrder, i}}, std::chrono::milliseconds(t % 2 ? 2000 : 1));
+                auto f =
+                    wait_async(gate, {{kOrder, i}}, std::chrono::milliseconds(t % 2 ? 2000 : 1));
                 (f.get() == GateResult::Reached ? reached : timed_out)++;
             }
         });

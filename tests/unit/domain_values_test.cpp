@@ -11,7 +11,8 @@ namespace ordinal {
 namespace {
 
 TEST(Uuid, CanonicalizesAnyCase) {
-    EXPECT_EQ(canonical_uuid("0190A1B2-0000-7000-8000-0000000000AA"), "0190a1b2-0000-7000-8000-0000000000aa");
+    EXPECT_EQ(canonical_uuid("0190A1B2-0000-7000-8000-0000000000AA"),
+              "0190a1b2-0000-7000-8000-0000000000aa");
     EXPECT_FALSE(canonical_uuid("0190a1b2-0000-7000-8000-0000000000a"));
     EXPECT_FALSE(canonical_uuid("0190a1b2x0000-7000-8000-0000000000aa"));
     EXPECT_FALSE(canonical_uuid("g190a1b2-0000-7000-8000-0000000000aa"));
@@ -26,12 +27,24 @@ TEST(Uuid, V7HasVersionAndVariant) {
 
 TEST(Text, CountsCodePointsAndRejectsBadUtf8) {
     EXPECT_EQ(utf8_code_points("abc"), 3u);
-    EXPECT_EQ(utf8_code_points("\xC3\xA9t\xC3\xA9"), 3u);              // été
-    EXPECT_EQ(utf8_code_points("\xF0\x9F\x98\x80"), 1u);               // emoji
-    EXPECT_FALSE(utf8_code_points("\xC0\xAF"));                        // overlong
-    EXPECT_FALSE(utf8_code_points("\xED\xA0\x80"));                    // surrogate
-    EXPECT_FALSE(utf8_code_points("\xE2\x82"));                        // truncated
-    EXPECT_FALSE(utf8_code_points("\xF4\x90\x80\x80"));                // > U+10FFFF
+    EXPECT_EQ(utf8_code_points("\xC3\xA9t\xC3\xA9"), 3u);  // été
+    EXPECT_EQ(utf8_code_points("\xF0\x9F\x98\x80"), 1u);   // emoji
+    EXPECT_FALSE(utf8_code_points("\xC0\xAF"));            // overlong
+    EXPECT_FALSE(utf8_code_points("\xED\xA0\x80"));        // surrogate
+    EXPECT_FALSE(utf8_code_points("\xE2\x82"));            // truncated
+    EXPECT_FALSE(utf8_code_points("\xF4\x90\x80\x80"));    // > U+10FFFF
+}
+
+TEST(Text, PrintableUtf8ReplacesWhatIsNotTextAndKeepsTheRest) {
+    EXPECT_EQ(printable_utf8("abc \xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80"),
+              "abc \xC3\xA9t\xC3\xA9 \xF0\x9F\x98\x80");
+    EXPECT_EQ(printable_utf8(std::string("a\0b", 3)),
+              "a\xEF\xBF\xBD"
+              "b");
+    EXPECT_EQ(printable_utf8("\xFF\xC0\xAFx"),
+              "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDx");                 // each bad byte
+    EXPECT_EQ(printable_utf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated
+    EXPECT_TRUE(utf8_code_points(printable_utf8("\xED\xA0\x80\xF4\x90\x80\x80")));
 }
 
 TEST(Validation, FieldRules) {
@@ -74,13 +87,14 @@ TEST(ConsistencyToken, RoundTripAndMerge) {
     auto merged = parse_consistency_tokens(header);
     ASSERT_TRUE(merged);
     EXPECT_EQ(merged->size(), 2u);
-    EXPECT_EQ((merged->at(StreamKey{StreamType::Order, "0190a1b2-0000-7000-8000-0000000000aa"})), 5);
+    EXPECT_EQ((merged->at(StreamKey{StreamType::Order, "0190a1b2-0000-7000-8000-0000000000aa"})),
+              5);
     EXPECT_EQ((merged->at(StreamKey{StreamType::Product, "sku-1"})), 2);
 }
 
 TEST(ConsistencyToken, RejectsMalformed) {
-    for (const char* bad : {"", "ct1.", "ct2.abc", "garbage", "ct1.!!!!", "ct1.bzpmb29AMQ", ",",
-                            "ct1.bzp4QDE"}) {
+    for (const char* bad :
+         {"", "ct1.", "ct2.abc", "garbage", "ct1.!!!!", "ct1.bzpmb29AMQ", ",", "ct1.bzp4QDE"}) {
         EXPECT_FALSE(parse_consistency_tokens(bad)) << bad;
     }
     // A version of zero or with leading zeros is not a version.

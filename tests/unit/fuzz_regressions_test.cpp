@@ -28,6 +28,7 @@
 #include "core/order_cursor.h"
 #include "domain/base64url.h"
 #include "domain/consistency_token.h"
+#include "support/fake_stores.h"
 
 namespace ordinal {
 namespace {
@@ -64,58 +65,26 @@ std::string_view take_line(std::string_view& in) {
     return line;
 }
 
-// ---- fakes behind the request handler ------------------------------------------------------------
+// ---- fakes behind the request handler
+// ------------------------------------------------------------
 
-class AcceptingWriteStore final : public WriteStore {
+class AcceptingWriteStore final : public test_support::EmptyWriteStore {
   public:
     void submit(CommandRequest request, Done done) override {
         Acknowledgement ack;
         ack.event_id = "0190f0a4-0000-7000-8000-000000000001";
-        ack.stream = std::visit(
-            [](const auto& c) {
-                using T = std::decay_t<decltype(c)>;
-                if constexpr (std::is_same_v<T, UpsertProduct>) {
-                    return StreamKey{StreamType::Product, c.sku};
-                } else {
-                    return StreamKey{StreamType::Order, c.order_id};
-                }
-            },
-            request.command);
+        ack.stream = test_support::stream_of(request.command);
         ack.version = 1;
         ack.consistency_token = encode_consistency_token({{ack.stream, 1}});
         done(ack);
     }
-    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
-        const std::string&) override {
-        return std::optional<IdempotencyRecord>{};
-    }
-    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<void, StoreError> mark_published(std::span<const StoredEvent>) override { return {}; }
-    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t, std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<OutboxStats, StoreError> outbox_stats() override { return OutboxStats{}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
-    void set_commit_listener(std::function<void()>) override {}
-};
-
-class NoCache final : public IdempotencyCache {
-  public:
-    std::optional<IdempotencyRecord> get(const std::string&) override { return std::nullopt; }
-    void put(const IdempotencyRecord&) override {}
 };
 
 // Every order and product exists, and every stream has been projected up to version 5.
-class ReachedReadStore final : public ReadStore {
+class ReachedReadStore final : public test_support::EmptyReadStore {
   public:
     static constexpr std::int64_t kVersion = 5;
 
-    Expected<ProjectionResult, StoreError> apply(std::span<const Event>,
-                                                 const BusPosition&) override {
-        return ProjectionResult{};
-    }
     Expected<std::optional<Order>, StoreError> get_order(const std::string& id) override {
         Order o;
         o.id = id;
@@ -128,20 +97,12 @@ class ReachedReadStore final : public ReadStore {
         o.updated_at = o.created_at;
         return std::optional<Order>{o};
     }
-    Expected<OrderPage, StoreError> list_user_orders(const std::string&, std::size_t,
-                                                     const std::optional<OrderCursor>&) override {
-        return OrderPage{};
-    }
     Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) override {
         return std::optional<ProductView>{ProductView{sku, "Tea", "EUR", 450, 7, kVersion}};
     }
-    Expected<std::int64_t, StoreError> stream_version(const StreamKey&) override { return kVersion; }
-    Expected<std::int64_t, StoreError> bus_position(const std::string&) override {
-        return std::int64_t{0};
+    Expected<std::int64_t, StoreError> stream_version(const StreamKey&) override {
+        return kVersion;
     }
-    Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
-    Expected<void, StoreError> reset() override { return {}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
 };
 
 class FixedIds final : public IdGenerator {
@@ -182,7 +143,7 @@ class Handler {
 
   private:
     AcceptingWriteStore store_;
-    NoCache cache_;
+    test_support::NoCache cache_;
     MetricsRegistry metrics_;
     CommandService commands_{store_, cache_, metrics_, CommandServiceOptions{}};
     ReachedReadStore reads_;
@@ -286,13 +247,14 @@ TEST(FuzzRegressions, HttpRequestInputs) {
     }
 }
 
-// ---- findings with a property of their own -------------------------------------------------------
+// ---- findings with a property of their own
+// -------------------------------------------------------
 
 // fuzz/regressions/fuzz_http_request/gate-zero-wait-race: GET /v1/orders/{id} with a token the
 // read model has already reached and X-Consistency-Wait-Ms: 0. The read model is there, so the
 // answer is 200, as it is without a gate in the process. Found by fuzz_http_request comparing the
-// gated and ungated handler: ConsistencyGate::wait registers the waiter (deadline now + 0) and wakes
-// the timer thread before it reads the store, so the timer thread can expire it first and the
+// gated and ungated handler: ConsistencyGate::wait registers the waiter (deadline now + 0) and
+// wakes the timer thread before it reads the store, so the timer thread can expire it first and the
 // query gets 503 consistency_timeout, nondeterministically (40-65 % of the calls here).
 TEST(FuzzRegressions, GateAnswersReachedTokenWithZeroWait) {
     const auto requests = fuzz::parse_http_requests(

@@ -15,6 +15,7 @@
 #include "core/order_cursor.h"
 #include "domain/consistency_token.h"
 #include "support/internals.h"
+#include "support/fake_stores.h"
 
 namespace ordinal {
 namespace {
@@ -29,7 +30,7 @@ constexpr const char* kUser = "5d0c1a7e-2b3f-4c6d-9e8f-a1b2c3d4e5f6";
 
 // Accepts every command with version 1 and keeps idempotency records, unless an outcome is
 // scripted for the next submission.
-class FakeWriteStore final : public WriteStore {
+class FakeWriteStore final : public test_support::EmptyWriteStore {
   public:
     void submit(CommandRequest request, Done done) override {
         if (!throw_on_submit.empty()) throw std::runtime_error(throw_on_submit);
@@ -44,16 +45,6 @@ class FakeWriteStore final : public WriteStore {
         if (it == records_.end()) return std::optional<IdempotencyRecord>{};
         return std::optional<IdempotencyRecord>{it->second};
     }
-    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<void, StoreError> mark_published(std::span<const StoredEvent>) override { return {}; }
-    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t, std::size_t) override {
-        return std::vector<StoredEvent>{};
-    }
-    Expected<OutboxStats, StoreError> outbox_stats() override { return OutboxStats{}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
-    void set_commit_listener(std::function<void()>) override {}
 
     std::optional<CommandOutcome> next;
     bool fail_lookups = false;
@@ -77,16 +68,7 @@ class FakeWriteStore final : public WriteStore {
         }
         Acknowledgement ack;
         ack.event_id = "0190f0a4-0000-7000-8000-00000000000" + std::to_string(records_.size());
-        ack.stream = std::visit(
-            [](const auto& c) {
-                using T = std::decay_t<decltype(c)>;
-                if constexpr (std::is_same_v<T, UpsertProduct>) {
-                    return StreamKey{StreamType::Product, c.sku};
-                } else {
-                    return StreamKey{StreamType::Order, c.order_id};
-                }
-            },
-            request.command);
+        ack.stream = test_support::stream_of(request.command);
         ack.version = 1;
         ack.consistency_token = encode_consistency_token({{ack.stream, 1}});
         records_[request.idempotency_key] = IdempotencyRecord{
@@ -98,18 +80,8 @@ class FakeWriteStore final : public WriteStore {
     std::map<std::string, IdempotencyRecord> records_;
 };
 
-class NoCache final : public IdempotencyCache {
+class FakeReadStore final : public test_support::EmptyReadStore {
   public:
-    std::optional<IdempotencyRecord> get(const std::string&) override { return std::nullopt; }
-    void put(const IdempotencyRecord&) override {}
-};
-
-class FakeReadStore final : public ReadStore {
-  public:
-    Expected<ProjectionResult, StoreError> apply(std::span<const Event>,
-                                                 const BusPosition&) override {
-        return ProjectionResult{};
-    }
     Expected<std::optional<Order>, StoreError> get_order(const std::string& id) override {
         std::lock_guard lock(mu_);
         if (throws) throw std::runtime_error(failure);
@@ -145,13 +117,6 @@ class FakeReadStore final : public ReadStore {
         auto it = versions.find(stream);
         return it == versions.end() ? 0 : it->second;
     }
-    Expected<std::int64_t, StoreError> bus_position(const std::string&) override {
-        return std::int64_t{0};
-    }
-    Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
-    Expected<void, StoreError> reset() override { return {}; }
-    Expected<void, StoreError> check_ready() override { return {}; }
-
     std::mutex mu_;
     std::map<std::string, Order> orders;
     std::map<std::string, ProductView> products;
@@ -249,7 +214,7 @@ class HttpRouting : public ::testing::Test {
     }
 
     FakeWriteStore store;
-    NoCache cache;
+    test_support::NoCache cache;
     MetricsRegistry metrics;
     CommandService commands{store, cache, metrics, CommandServiceOptions{}};
     FakeReadStore reads;

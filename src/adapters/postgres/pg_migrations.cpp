@@ -107,6 +107,24 @@ CREATE TABLE bus_positions (
     "offset"  bigint NOT NULL
 );
 )sql"},
+    // Messages from the bus that could not be applied, until an operator retries them. The
+    // payload is bytes as received (it need not be UTF-8); ids are never reused. Looked up by
+    // stream (and version) on every gap of a delivery.
+    {2, "dead letters", R"sql(
+CREATE TABLE dead_letters (
+    id         bigserial PRIMARY KEY,
+    partition  text NOT NULL,
+    "offset"   bigint NOT NULL,
+    stream     text NOT NULL,         -- '' if unknown
+    version    bigint NOT NULL,       -- 0 if unknown
+    event_type text NOT NULL,
+    payload    bytea NOT NULL,
+    reason     text NOT NULL,
+    created_at text NOT NULL
+        DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+);
+CREATE INDEX dead_letters_by_stream ON dead_letters (stream, version);
+)sql"},
 };
 
 const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};

@@ -1,18 +1,20 @@
 // ReadStore over PostgreSQL. The projector's writes go through one connection under a mutex;
 // queries use a pool of connections beside it. Semantics match the SQLite read store: a stream's
-// applied version is its row's version, redeliveries are skipped, a gap fails the whole batch,
+// applied version is its row's version, the sequencing rule is core/projection_sequencer.h,
 // product stock follows stock_seq whatever order it arrives in, bus positions only move forward.
 #include <map>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_pool.h"
-#include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/pg_port_guard.h"
+#include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "codec/event_json.h"
 #include "core/projection_sequencer.h"
+#include "domain/text.h"
 
 namespace ordinal {
 namespace {
@@ -91,20 +93,123 @@ void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
     apply_stock_changes(conn, d.stock_changes);
 }
 
-ProjectionResult project_events(Connection& conn, std::span<const Event> events,
-                                const BusPosition& position) {
-    ProjectionResult result = sequence_events(
-        events, [&conn](const StreamKey& stream) { return select_stream_version(conn, stream); },
-        [&conn](const Event& e) { std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data); });
+// Deliveries (any number of projectors at once) take this lock shared, a retry of dead letters
+// exclusive: a retry may apply a stream that a projector is applying too.
+inline constexpr std::int32_t kDeadLetterLockSpace = 0x6f726444;  // 'ordD'
+
+std::string to_hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const char c : bytes) {
+        const auto b = static_cast<unsigned char>(c);
+        out += kDigits[b >> 4];
+        out += kDigits[b & 0xF];
+    }
+    return out;
+}
+
+std::string from_hex(std::string_view hex) {
+    auto value = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    std::string out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+        out += static_cast<char>(value(hex[i]) * 16 + value(hex[i + 1]));
+    return out;
+}
+
+// The sequencing rule's view of this connection's open transaction. Text columns get
+// printable_utf8: a bus message may carry any bytes, and a text value PostgreSQL refuses would
+// fail the delivery over and over.
+class PgProjectionTransaction final : public ProjectionTransaction {
+  public:
+    explicit PgProjectionTransaction(Connection& conn) : conn_(conn) {}
+
+    std::int64_t applied_version(const StreamKey& stream) override {
+        return select_stream_version(conn_, stream);
+    }
+
+    void apply(const Event& e) override {
+        std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
+    }
+
+    std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
+                                                   std::int64_t applied) override {
+        Result r = conn_.exec(
+            "SELECT MIN(version) FROM dead_letters WHERE stream = $1 AND (version = 0 OR "
+            "version > $2)",
+            describe_stream(stream), applied);
+        return r.rows() ? r.opt_int64(0, 0) : std::nullopt;
+    }
+
+    void insert_dead_letter(const DeadLetter& d) override {
+        conn_.exec(
+            "INSERT INTO dead_letters (partition, \"offset\", stream, version, event_type, "
+            "payload, reason) VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), $7)",
+            printable_utf8(d.position.partition), d.position.offset, printable_utf8(d.stream),
+            d.version, printable_utf8(d.event_type), to_hex(d.payload), printable_utf8(d.reason));
+    }
+
+    void update_dead_letter_reason(std::int64_t id, const std::string& reason) override {
+        conn_.exec("UPDATE dead_letters SET reason = $1 WHERE id = $2", printable_utf8(reason), id);
+    }
+
+    void delete_dead_letter(std::int64_t id) override {
+        conn_.exec("DELETE FROM dead_letters WHERE id = $1", id);
+    }
+
+    void savepoint() override { conn_.exec_script("SAVEPOINT retry_event"); }
+    void release_savepoint() override { conn_.exec_script("RELEASE SAVEPOINT retry_event"); }
+    void rollback_to_savepoint() override {
+        conn_.exec_script("ROLLBACK TO SAVEPOINT retry_event");
+        release_savepoint();
+    }
+
+  private:
+    Connection& conn_;
+};
+
+// Moves the partition's position forward (never back) and tells every listening process (the
+// API's consistency gate) at commit.
+void advance_position(Connection& conn, const BusPosition& position) {
     conn.exec(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
         "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "
         "excluded.\"offset\")",
         position.partition, position.offset);
-    // Delivered at commit, to every listening process (the API's consistency gate).
     conn.exec("SELECT pg_notify('ordinal_projection', $1)",
               position.partition + ":" + std::to_string(position.offset));
+}
+
+ProjectionResult project_events(Connection& conn, std::span<const Event> events,
+                                const BusPosition& position) {
+    PgProjectionTransaction tx(conn);
+    ProjectionResult result = sequence_events(events, tx);
+    advance_position(conn, position);
     return result;
+}
+
+ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
+                                  std::span<const std::int64_t> offsets) {
+    conn.exec("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace);
+    PgProjectionTransaction tx(conn);
+    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
+    advance_position(conn, delivery.position);
+    return result;
+}
+
+DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
+    conn.exec("SELECT pg_advisory_xact_lock($1::int, 0)", kDeadLetterLockSpace);
+    Result r =
+        id ? conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1", *id)
+           : conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters ORDER BY id");
+    std::vector<RetryRow> rows;
+    for (int i = 0; i < r.rows(); ++i)
+        rows.push_back(RetryRow{r.int64(i, 0), decode_event_envelope(from_hex(r.text(i, 1)))});
+    PgProjectionTransaction tx(conn);
+    DeadLetterRetry out = sequence_retry(std::move(rows), tx);
+    if (!out.advanced.empty()) conn.exec_script("SELECT pg_notify('ordinal_projection', 'retry')");
+    return out;
 }
 
 class PgReadStore final : public ReadStore {
@@ -114,13 +219,34 @@ class PgReadStore final : public ReadStore {
 
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
+        return write([&](Connection& conn) { return project_events(conn, events, position); });
+    }
+
+    Expected<ProjectionResult, StoreError> apply_delivery(
+        const Delivery& delivery, std::span<const std::int64_t> offsets) override {
+        return write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); });
+    }
+
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
         return pg::guard_port([&] {
-            auto conn = writer_.acquire();
-            pg::Transaction tx(*conn);  // rolled back on any throw
-            ProjectionResult result = project_events(*conn, events, position);
-            tx.commit();
-            return result;
+            auto conn = readers_->acquire();
+            Result r = conn->exec(
+                "SELECT id, partition, \"offset\", stream, version, event_type, "
+                "encode(payload, 'hex'), reason, created_at FROM dead_letters ORDER BY id LIMIT $1",
+                limit);
+            std::vector<DeadLetter> out;
+            for (int i = 0; i < r.rows(); ++i) {
+                out.push_back(DeadLetter{r.int64(i, 0), BusPosition{r.text(i, 1), r.int64(i, 2)},
+                                         r.text(i, 3), r.int64(i, 4), r.text(i, 5),
+                                         from_hex(r.text(i, 6)), r.text(i, 7), r.text(i, 8)});
+            }
+            return out;
         });
+    }
+
+    Expected<DeadLetterRetry, StoreError> retry_dead_letters(
+        std::optional<std::int64_t> id) override {
+        return write([&](Connection& conn) { return ordinal::retry_dead_letters(conn, id); });
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
@@ -212,19 +338,18 @@ class PgReadStore final : public ReadStore {
                 for (int i = 0; i < r.rows(); ++i)
                     stats.positions.push_back(BusPosition{r.text(i, 0), r.int64(i, 1)});
             }
+            stats.dead_letters = conn->exec("SELECT COUNT(*) FROM dead_letters").int64(0, 0);
             snapshot.commit();
             return stats;
         });
     }
 
     Expected<void, StoreError> reset() override {
-        return pg::guard_port([&] {
-            auto conn = writer_.acquire();
-            pg::Transaction tx(*conn);
-            conn->exec("DELETE FROM orders_view");
-            conn->exec("DELETE FROM products_view");
-            conn->exec("DELETE FROM bus_positions");
-            tx.commit();
+        return write([&](Connection& conn) {
+            conn.exec("DELETE FROM orders_view");
+            conn.exec("DELETE FROM products_view");
+            conn.exec("DELETE FROM bus_positions");
+            conn.exec("DELETE FROM dead_letters");
         });
     }
 
@@ -236,6 +361,23 @@ class PgReadStore final : public ReadStore {
     }
 
   private:
+    // Runs `body` in one transaction on the writer connection, rolled back on any throw.
+    template <class F>
+    Expected<std::invoke_result_t<F, Connection&>, StoreError> write(F&& body) {
+        return pg::guard_port([&] {
+            auto conn = writer_.acquire();
+            pg::Transaction tx(*conn);
+            if constexpr (std::is_void_v<std::invoke_result_t<F, Connection&>>) {
+                body(*conn);
+                tx.commit();
+            } else {
+                auto result = body(*conn);
+                tx.commit();
+                return result;
+            }
+        });
+    }
+
     pg::Pool writer_;  // one connection: projector writes are serialized
     std::unique_ptr<pg::Pool> readers_;
 };

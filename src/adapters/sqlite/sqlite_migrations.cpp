@@ -96,6 +96,23 @@ CREATE TABLE bus_positions (
     "offset"  INTEGER NOT NULL
 );
 )sql"},
+    // Messages from the bus that could not be applied, until an operator retries them.
+    // AUTOINCREMENT: an id is never reused, so a retry by id cannot hit a later letter. Looked up
+    // by stream (and version) on every gap of a delivery.
+    {2, "dead letters", R"sql(
+CREATE TABLE dead_letters (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    partition  TEXT NOT NULL,
+    "offset"   INTEGER NOT NULL,
+    stream     TEXT NOT NULL,           -- '' if unknown
+    version    INTEGER NOT NULL,        -- 0 if unknown
+    event_type TEXT NOT NULL,
+    payload    BLOB NOT NULL,           -- the message value as received
+    reason     TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX dead_letters_by_stream ON dead_letters (stream, version);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

@@ -74,6 +74,63 @@ void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
     apply_stock_changes(conn, d.stock_changes);
 }
 
+// The sequencing rule's view of this connection's open transaction.
+class SqliteProjectionTransaction final : public ProjectionTransaction {
+  public:
+    explicit SqliteProjectionTransaction(Connection& conn) : conn_(conn) {}
+
+    std::int64_t applied_version(const StreamKey& stream) override {
+        return select_stream_version(conn_, stream);
+    }
+
+    void apply(const Event& e) override {
+        std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
+    }
+
+    std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
+                                                   std::int64_t applied) override {
+        Query q = conn_.query(
+            "SELECT MIN(version) FROM dead_letters WHERE stream = ?1 AND (version = 0 OR "
+            "version > ?2)",
+            describe_stream(stream), applied);
+        return q.next() ? q.opt_int64(0) : std::nullopt;
+    }
+
+    void insert_dead_letter(const DeadLetter& d) override {
+        conn_.exec(
+            "INSERT INTO dead_letters (partition, \"offset\", stream, version, event_type, "
+            "payload, reason, created_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            d.position.partition, d.position.offset, d.stream, d.version, d.event_type, d.payload,
+            d.reason);
+    }
+
+    void update_dead_letter_reason(std::int64_t id, const std::string& reason) override {
+        conn_.exec("UPDATE dead_letters SET reason = ?1 WHERE id = ?2", reason, id);
+    }
+
+    void delete_dead_letter(std::int64_t id) override {
+        conn_.exec("DELETE FROM dead_letters WHERE id = ?1", id);
+    }
+
+    void savepoint() override { conn_.query("SAVEPOINT retry_event").run(); }
+    void release_savepoint() override { conn_.query("RELEASE retry_event").run(); }
+    void rollback_to_savepoint() override {
+        conn_.query("ROLLBACK TO retry_event").run();
+        release_savepoint();
+    }
+
+  private:
+    Connection& conn_;
+};
+
+void advance_position(Connection& conn, const BusPosition& position) {
+    conn.exec(
+        "INSERT INTO bus_positions (partition, \"offset\") VALUES (?1, ?2) "
+        "ON CONFLICT (partition) DO UPDATE SET \"offset\" = max(\"offset\", excluded.\"offset\")",
+        position.partition, position.offset);
+}
+
 }  // namespace
 
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
@@ -85,14 +142,47 @@ std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
 
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
                                 const BusPosition& position) {
-    ProjectionResult result = sequence_events(
-        events, [&conn](const StreamKey& stream) { return select_stream_version(conn, stream); },
-        [&conn](const Event& e) { std::visit([&](const auto& data) { apply_one(conn, e, data); }, e.data); });
-    conn.exec(
-        "INSERT INTO bus_positions (partition, \"offset\") VALUES (?1, ?2) "
-        "ON CONFLICT (partition) DO UPDATE SET \"offset\" = max(\"offset\", excluded.\"offset\")",
-        position.partition, position.offset);
+    SqliteProjectionTransaction tx(conn);
+    ProjectionResult result = sequence_events(events, tx);
+    advance_position(conn, position);
     return result;
+}
+
+ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
+                                  std::span<const std::int64_t> offsets) {
+    SqliteProjectionTransaction tx(conn);
+    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
+    advance_position(conn, delivery.position);
+    return result;
+}
+
+DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
+    std::vector<RetryRow> rows;
+    {
+        Query q = id ? conn.query("SELECT id, payload FROM dead_letters WHERE id = ?1", *id)
+                     : conn.query("SELECT id, payload FROM dead_letters ORDER BY id");
+        while (q.next()) rows.push_back(RetryRow{q.int64(0), decode_event_envelope(q.text(1))});
+    }
+    SqliteProjectionTransaction tx(conn);
+    return sequence_retry(std::move(rows), tx);
+}
+
+std::vector<DeadLetter> select_dead_letters(Connection& conn, std::size_t limit) {
+    std::vector<DeadLetter> out;
+    Query q = conn.query(
+        "SELECT id, partition, \"offset\", stream, version, event_type, payload, reason, "
+        "created_at FROM dead_letters ORDER BY id LIMIT ?1",
+        static_cast<std::int64_t>(limit));
+    while (q.next()) {
+        out.push_back(DeadLetter{q.int64(0), BusPosition{q.text(1), q.int64(2)}, q.text(3),
+                                 q.int64(4), q.text(5), q.text(6), q.text(7), q.text(8)});
+    }
+    return out;
+}
+
+std::int64_t count_dead_letters(Connection& conn) {
+    Query q = conn.query("SELECT COUNT(*) FROM dead_letters");
+    return q.next() ? q.int64(0) : 0;
 }
 
 }  // namespace ordinal::sqlite

@@ -1,6 +1,10 @@
 #pragma once
-// Applying bus events to the read store's tables, inside a transaction the caller opened.
+// Applying bus events to the read store's tables, and its dead letters, inside a transaction the
+// caller opened. The ordering rule is core/projection_sequencer.h.
+#include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
 #include "domain/events.h"
@@ -8,17 +12,26 @@
 
 namespace ordinal::sqlite {
 
-// Applies `events` in order and upserts bus_positions[position.partition] = position.offset.
-// A stream's applied version is its row's `version` (0 without a row, or for a product
-// placeholder created by a stock change): an event at or below it is skipped (redelivery), the
-// next one is applied, and one further ahead is a gap.
+// Applies `events` in order and upserts bus_positions[position.partition] = position.offset
+// (never lowering it). A stream's applied version is its row's `version` (0 without a row, or
+// for a product placeholder created by a stock change).
 //
 // Throws StoreFailure: Internal on a gap or an event that does not fit its stream (the caller
 // must roll back: nothing of the batch may stay), or the SQLite failure.
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
                                 const BusPosition& position);
 
+// ReadStore::apply_delivery inside the caller's transaction; throws StoreFailure.
+ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
+                                  std::span<const std::int64_t> offsets);
+
+// ReadStore::retry_dead_letters inside the caller's transaction; throws StoreFailure.
+DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id);
+
 // The applied version of `stream` as stored (0 if none).
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream);
+
+std::vector<DeadLetter> select_dead_letters(Connection& conn, std::size_t limit);
+std::int64_t count_dead_letters(Connection& conn);
 
 }  // namespace ordinal::sqlite

@@ -2,6 +2,7 @@
 // mutex; queries use a pool of read-only connections and run beside them (WAL).
 #include <memory>
 #include <mutex>
+#include <type_traits>
 
 #include "adapters/sqlite/sqlite_connection_pool.h"
 #include "adapters/sqlite/sqlite_migrations.h"
@@ -32,13 +33,24 @@ class SqliteReadStore final : public ReadStore {
 
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        std::lock_guard lock(write_mu_);
+        return write([&] { return sqlite::project_events(writer_, events, position); });
+    }
+
+    Expected<ProjectionResult, StoreError> apply_delivery(
+        const Delivery& delivery, std::span<const std::int64_t> offsets) override {
+        return write([&] { return sqlite::project_delivery(writer_, delivery, offsets); });
+    }
+
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
         return sqlite::guard_port([&] {
-            Transaction tx(writer_, Transaction::Mode::Immediate);  // rolled back on any throw
-            ProjectionResult result = sqlite::project_events(writer_, events, position);
-            tx.commit();
-            return result;
+            auto conn = readers_->acquire();
+            return sqlite::select_dead_letters(*conn, limit);
         });
+    }
+
+    Expected<DeadLetterRetry, StoreError> retry_dead_letters(
+        std::optional<std::int64_t> id) override {
+        return write([&] { return sqlite::retry_dead_letters(writer_, id); });
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
@@ -131,19 +143,18 @@ class SqliteReadStore final : public ReadStore {
                     "SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
                 while (q.next()) stats.positions.push_back(BusPosition{q.text(0), q.int64(1)});
             }
+            stats.dead_letters = sqlite::count_dead_letters(*conn);
             snapshot.commit();
             return stats;
         });
     }
 
     Expected<void, StoreError> reset() override {
-        std::lock_guard lock(write_mu_);
-        return sqlite::guard_port([&] {
-            Transaction tx(writer_, Transaction::Mode::Immediate);
+        return write([&] {
             writer_.exec("DELETE FROM orders_view");
             writer_.exec("DELETE FROM products_view");
             writer_.exec("DELETE FROM bus_positions");
-            tx.commit();
+            writer_.exec("DELETE FROM dead_letters");
         });
     }
 
@@ -155,6 +166,23 @@ class SqliteReadStore final : public ReadStore {
     }
 
   private:
+    // Runs `body` in one IMMEDIATE transaction on the writer connection, rolled back on any throw.
+    template <class F>
+    Expected<std::invoke_result_t<F>, StoreError> write(F&& body) {
+        std::lock_guard lock(write_mu_);
+        return sqlite::guard_port([&] {
+            Transaction tx(writer_, Transaction::Mode::Immediate);
+            if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+                body();
+                tx.commit();
+            } else {
+                auto result = body();
+                tx.commit();
+                return result;
+            }
+        });
+    }
+
     std::mutex write_mu_;
     Connection writer_;  // guarded by write_mu_
     std::unique_ptr<SqliteConnectionPool> readers_;

@@ -1,0 +1,97 @@
+#pragma once
+// Bases for fakes of the store ports, for tests (and fuzz targets) that care about a few methods
+// only: every method answers as an empty store would, and a fake overrides what its test needs.
+// A port that grows a method then changes this file, not every fake.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "ports/idempotency_cache.h"
+#include "ports/read_store.h"
+#include "ports/write_store.h"
+
+namespace ordinal::test_support {
+
+// A read model with nothing in it; writes succeed and change nothing.
+class EmptyReadStore : public ReadStore {
+  public:
+    Expected<ProjectionResult, StoreError> apply(std::span<const Event>,
+                                                 const BusPosition&) override {
+        return ProjectionResult{};
+    }
+    Expected<ProjectionResult, StoreError> apply_delivery(const Delivery&,
+                                                          std::span<const std::int64_t>) override {
+        return ProjectionResult{};
+    }
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t) override {
+        return std::vector<DeadLetter>{};
+    }
+    Expected<DeadLetterRetry, StoreError> retry_dead_letters(std::optional<std::int64_t>) override {
+        return DeadLetterRetry{};
+    }
+    Expected<std::optional<Order>, StoreError> get_order(const std::string&) override {
+        return std::optional<Order>{};
+    }
+    Expected<OrderPage, StoreError> list_user_orders(const std::string&, std::size_t,
+                                                     const std::optional<OrderCursor>&) override {
+        return OrderPage{};
+    }
+    Expected<std::optional<ProductView>, StoreError> get_product(const std::string&) override {
+        return std::optional<ProductView>{};
+    }
+    Expected<std::int64_t, StoreError> stream_version(const StreamKey&) override {
+        return std::int64_t{0};
+    }
+    Expected<std::int64_t, StoreError> bus_position(const std::string&) override {
+        return std::int64_t{0};
+    }
+    Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
+    Expected<void, StoreError> reset() override { return {}; }
+    Expected<void, StoreError> check_ready() override { return {}; }
+};
+
+// A write store with no records and no events; what submit() answers is the fake's own.
+class EmptyWriteStore : public WriteStore {
+  public:
+    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+        const std::string&) override {
+        return std::optional<IdempotencyRecord>{};
+    }
+    Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t) override {
+        return std::vector<StoredEvent>{};
+    }
+    Expected<void, StoreError> mark_published(std::span<const StoredEvent>) override { return {}; }
+    Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t, std::size_t) override {
+        return std::vector<StoredEvent>{};
+    }
+    Expected<OutboxStats, StoreError> outbox_stats() override { return OutboxStats{}; }
+    Expected<void, StoreError> check_ready() override { return {}; }
+    void set_commit_listener(std::function<void()>) override {}
+};
+
+class NoCache final : public IdempotencyCache {
+  public:
+    std::optional<IdempotencyRecord> get(const std::string&) override { return std::nullopt; }
+    void put(const IdempotencyRecord&) override {}
+};
+
+// The stream a command acts on: the product's or the order's.
+inline StreamKey stream_of(const Command& command) {
+    return std::visit(
+        [](const auto& c) {
+            using T = std::decay_t<decltype(c)>;
+            if constexpr (std::is_same_v<T, UpsertProduct>) {
+                return StreamKey{StreamType::Product, c.sku};
+            } else {
+                return StreamKey{StreamType::Order, c.order_id};
+            }
+        },
+        command);
+}
+
+}  // namespace ordinal::test_support

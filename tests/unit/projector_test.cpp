@@ -1,0 +1,205 @@
+// Projector::consume_delivery: a delivery is applied whole; one that fails for good is taken apart
+// so that only the message that fails is dead-lettered; a retryable failure goes back to the bus.
+#include "core/projector.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <set>
+
+#include "support/fake_stores.h"
+
+namespace ordinal {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A read store whose deliveries are all or nothing, like the real ones; events named in `poison`
+// fail with Internal, those in `unavailable` with Unavailable.
+class ScriptedReadStore final : public test_support::EmptyReadStore {
+  public:
+    struct Call {
+        std::vector<std::string> events;  // event ids
+        std::vector<std::int64_t> offsets;
+        std::vector<std::int64_t> dead;  // offsets of the dead letters
+        std::int64_t position = 0;
+        bool ok = false;
+    };
+
+    Expected<ProjectionResult, StoreError> apply_delivery(
+        const Delivery& delivery, std::span<const std::int64_t> offsets) override {
+        Call call{{}, {offsets.begin(), offsets.end()}, {}, delivery.position.offset, false};
+        for (const Event& e : delivery.events) call.events.push_back(e.event_id);
+        for (const DeadLetter& d : delivery.dead) call.dead.push_back(d.position.offset);
+        std::optional<StoreError> error;
+        for (const Event& e : delivery.events) {  // the first failure ends the transaction
+            if (error) break;
+            if (poison.count(e.event_id))
+                error = StoreError{StoreError::Kind::Internal, "cannot apply " + e.event_id};
+            if (unavailable.count(e.event_id))
+                error = StoreError{StoreError::Kind::Unavailable, "store down"};
+        }
+        if (!delivery.dead.empty() && refuse_dead_letters)
+            error = StoreError{StoreError::Kind::Internal, "dead letters refused"};
+        calls.push_back(call);
+        if (error) return unexpected(*error);
+        calls.back().ok = true;
+        ProjectionResult result;
+        for (const Event& e : delivery.events) {
+            applied.push_back(e.event_id);
+            result.advanced.emplace_back(e.stream, e.version);
+            ++result.applied;
+        }
+        dead.insert(dead.end(), delivery.dead.begin(), delivery.dead.end());
+        position = std::max(position, delivery.position.offset);
+        return result;
+    }
+
+    std::set<std::string> poison;
+    std::set<std::string> unavailable;
+    bool refuse_dead_letters = false;
+    std::vector<Call> calls;
+    std::vector<std::string> applied;
+    std::vector<DeadLetter> dead;
+    std::int64_t position = 0;
+};
+
+Event event(const std::string& order, std::int64_t version) {
+    Event e;
+    e.event_id = order + "@" + std::to_string(version);
+    e.stream = StreamKey{StreamType::Order, order};
+    e.version = version;
+    e.data = OrderShipped{};
+    return e;
+}
+
+DeadLetter from_bus(std::int64_t offset) {
+    DeadLetter d;
+    d.position = BusPosition{"orders-3", offset};
+    d.payload = "not an envelope";
+    d.reason = "undecodable";
+    return d;
+}
+
+class ProjectorDelivery : public ::testing::Test {
+  protected:
+    Expected<void, StoreError> consume(const Delivery& delivery,
+                                       std::vector<std::int64_t> offsets) {
+        return projector.consume_delivery(delivery, offsets);
+    }
+
+    std::uint64_t dead_letters(const char* reason) {
+        return metrics.counter("ordinal_projection_dead_letters_total", "", {{"reason", reason}})
+            .value();
+    }
+    std::uint64_t counter(const char* name) { return metrics.counter(name, "").value(); }
+
+    ScriptedReadStore store;
+    MetricsRegistry metrics;
+    ConsistencyGate gate{store, 0ms};
+    Projector projector{store, &gate, metrics,
+                        [](const Event& e) { return "envelope of " + e.event_id; }};
+};
+
+TEST_F(ProjectorDelivery, AppliesAWholeDeliveryInOneCall) {
+    const Delivery d{{event("a", 1), event("b", 1)}, {from_bus(12)}, BusPosition{"orders-3", 13}};
+    // A query waiting for b@1 is let through once the delivery is applied.
+    std::promise<GateResult> reached;
+    gate.wait({{StreamKey{StreamType::Order, "b"}, 1}}, 5000ms,
+              [&](GateResult r) { reached.set_value(r); });
+    ASSERT_TRUE(consume(d, {10, 11}));
+    ASSERT_EQ(store.calls.size(), 1u);
+    EXPECT_EQ(store.calls[0].offsets, (std::vector<std::int64_t>{10, 11}));
+    EXPECT_EQ(store.calls[0].position, 13);
+    EXPECT_EQ(counter("ordinal_projection_events_applied_total"), 2u);
+    EXPECT_EQ(dead_letters("bus"), 1u);
+    EXPECT_EQ(dead_letters("failed"), 0u);
+    auto f = reached.get_future();
+    ASSERT_EQ(f.wait_for(1s), std::future_status::ready);
+    EXPECT_EQ(f.get(), GateResult::Reached);
+}
+
+TEST_F(ProjectorDelivery, TakesAFailingDeliveryApartAndDeadLettersOnlyWhatFails) {
+    store.poison = {"b@1"};
+    // In offset order: bus dead letter 9, a@1 10, b@1 11 (poison), c@1 12; then 13 was filtered.
+    const Delivery d{
+        {event("a", 1), event("b", 1), event("c", 1)}, {from_bus(9)}, BusPosition{"orders-3", 14}};
+    ASSERT_TRUE(consume(d, {10, 11, 12}));
+
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"a@1", "c@1"}));
+    ASSERT_EQ(store.dead.size(), 2u);
+    EXPECT_EQ(store.dead[0].position.offset, 9);
+    EXPECT_EQ(store.dead[0].reason, "undecodable");
+    const DeadLetter& poison = store.dead[1];
+    EXPECT_EQ(poison.position.partition, "orders-3");
+    EXPECT_EQ(poison.position.offset, 11);
+    EXPECT_EQ(poison.stream, "order/b");
+    EXPECT_EQ(poison.version, 1);
+    EXPECT_EQ(poison.event_type, "OrderShipped");
+    EXPECT_EQ(poison.payload, "envelope of b@1");
+    EXPECT_EQ(poison.reason, "cannot apply b@1");
+    EXPECT_EQ(store.position, 14);
+
+    // The whole delivery, then one message at a time, each moving the position past itself.
+    std::vector<std::int64_t> positions;
+    for (const auto& c : store.calls) {
+        if (c.ok) positions.push_back(c.position);
+    }
+    EXPECT_EQ(positions, (std::vector<std::int64_t>{10, 11, 12, 13, 14}));
+    EXPECT_EQ(store.calls[0].events.size(), 3u);
+    EXPECT_FALSE(store.calls[0].ok);
+    EXPECT_EQ(dead_letters("failed"), 1u);
+    EXPECT_EQ(dead_letters("bus"), 1u);
+    EXPECT_EQ(counter("ordinal_projection_events_applied_total"), 2u);
+    EXPECT_EQ(counter("ordinal_projection_failures_total"), 0u);
+}
+
+TEST_F(ProjectorDelivery, ARetryableFailureGoesBackToTheBus) {
+    store.unavailable = {"b@1"};
+    const Delivery d{{event("a", 1), event("b", 1)}, {}, BusPosition{"orders-3", 12}};
+    auto result = consume(d, {10, 11});
+    ASSERT_FALSE(result);
+    EXPECT_TRUE(result.error().retryable());
+    EXPECT_EQ(store.calls.size(), 1u) << "not taken apart";
+    EXPECT_TRUE(store.applied.empty());
+    EXPECT_EQ(counter("ordinal_projection_failures_total"), 1u);
+}
+
+TEST_F(ProjectorDelivery, ARetryableFailureWhileTakingApartKeepsWhatWasDone) {
+    store.poison = {"a@1"};
+    store.unavailable = {"c@1"};
+    const Delivery d{
+        {event("a", 1), event("b", 1), event("c", 1)}, {}, BusPosition{"orders-3", 13}};
+    auto result = consume(d, {10, 11, 12});
+    ASSERT_FALSE(result);
+    EXPECT_TRUE(result.error().retryable());
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"b@1"}));
+    ASSERT_EQ(store.dead.size(), 1u);
+    EXPECT_EQ(store.dead[0].stream, "order/a");
+    EXPECT_EQ(store.position, 12) << "the bus delivers again from c@1";
+}
+
+TEST_F(ProjectorDelivery, ADeadLetterTheStoreRefusesFailsTheDelivery) {
+    store.poison = {"a@1"};
+    store.refuse_dead_letters = true;
+    const Delivery d{{event("a", 1)}, {}, BusPosition{"orders-3", 11}};
+    auto result = consume(d, {10});
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().kind, StoreError::Kind::Internal);
+    EXPECT_EQ(store.position, 0);
+    EXPECT_EQ(dead_letters("failed"), 0u);
+}
+
+TEST_F(ProjectorDelivery, OffsetsThatDoNotMatchTheEventsAreRefused) {
+    const Delivery d{{event("a", 1), event("b", 1)}, {}, BusPosition{"orders-3", 12}};
+    store.poison = {"a@1"};  // would be taken apart, were the offsets usable
+    auto result = consume(d, {10});
+    ASSERT_FALSE(result);
+    EXPECT_EQ(store.calls.size(), 1u);
+    EXPECT_TRUE(store.dead.empty());
+}
+
+}  // namespace
+}  // namespace ordinal
