@@ -15,7 +15,8 @@
 //     validation_failed has 1..kMaxFieldErrors details; no internal store message leaks;
 //   - 405 carries Allow, 401 carries WWW-Authenticate, an acknowledgement carries a
 //     X-Consistency-Token that parses, POST /v1/orders 202 carries Location;
-//   - an admin endpoint answers past 401 only with the right bearer token;
+//   - an admin endpoint answers past 401 only with the right bearer token; the dead-letter
+//     endpoints pass the store only limits and ids in range;
 //   - every command the write store receives has its fields within the documented ranges;
 //   - with a consistency token that is already reached, the gated and ungated handler agree;
 //   - header parsers agree with simple reference implementations; path parameters round-trip
@@ -161,7 +162,8 @@ Order order_of(const std::string& id) {
 }
 
 // Answers from thin air; ids starting with "0000" (or skus with "fail") fail with a store error,
-// ids starting with "ffff" (or skus with "none") are not there.
+// ids starting with "ffff" (or skus with "none") are not there. Dead letters: one, whose payload
+// is not UTF-8; retrying an even id finds nothing, an id past 10^15 fails.
 class FakeReadStore final : public test_support::EmptyReadStore {
   public:
     Expected<std::optional<Order>, StoreError> get_order(const std::string& id) override {
@@ -197,6 +199,20 @@ class FakeReadStore final : public test_support::EmptyReadStore {
         if (stream.id.compare(0, 4, "fail") == 0)
             return unexpected(StoreError{StoreError::Kind::Internal, kSecret});
         return kReached;
+    }
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
+        FUZZ_CHECK(limit >= 1 && limit <= 1000, std::to_string(limit));
+        return std::vector<DeadLetter>{DeadLetter{7, BusPosition{"orders-0", 41}, "order/x", 2,
+                                                  "OrderPaid", "{\"a\":\"\xff\xfe\"}",
+                                                  "waiting", "2026-01-02T03:04:05.678Z"}};
+    }
+    Expected<DeadLetterRetry, StoreError> retry_dead_letters(
+        std::optional<std::int64_t> id) override {
+        if (id) FUZZ_CHECK(*id >= 1, std::to_string(*id));
+        if (id && *id > 1'000'000'000'000'000)
+            return unexpected(StoreError{StoreError::Kind::Unavailable, kSecret});
+        if (id && *id % 2 == 0) return DeadLetterRetry{};
+        return DeadLetterRetry{1, 1, 0, {}};
     }
 };
 
@@ -234,6 +250,9 @@ struct World {
             return r;
         };
         api.rebuild = []() -> Expected<RebuildReport, StoreError> { return RebuildReport{3, 1}; };
+        api.retry_dead_letters = [this](std::optional<std::int64_t> id) {
+            return reads.retry_dead_letters(id);
+        };
         const auto inline_runner = [](std::function<void()> job) { job(); };
         ungated = std::make_unique<RequestHandler>(api, inline_runner, R"({"openapi":"3.0.3"})");
         api.gate = &gate;
@@ -342,6 +361,7 @@ void check_target(std::string_view target) {
         case RouteId::OrderShip: again = "/v1/orders/" + enc + "/ship"; break;
         case RouteId::OrderCancel: again = "/v1/orders/" + enc + "/cancel"; break;
         case RouteId::UserOrders: again = "/v1/users/" + enc + "/orders"; break;
+        case RouteId::AdminRetryDeadLetter: again = "/v1/admin/dead-letters/" + enc + "/retry"; break;
         default: return;
     }
     const auto back = match_route(again);

@@ -205,6 +205,11 @@ http = {
     "ops": req("GET", "/healthz") + req("GET", "/readyz") + req("GET", "/metrics") + req("GET", "/openapi.json"),
     "admin": req("GET", "/v1/admin/status", [AUTH]) + req("POST", "/v1/admin/projections/rebuild", [AUTH])
     + req("POST", "/v1/admin/projections/rebuild") + req("GET", "/v1/admin/status", [("Authorization", "Basic czNjcmV0")]),
+    "dead_letters": req("GET", "/v1/admin/dead-letters?limit=1000", [AUTH]) + req("GET", "/v1/admin/dead-letters?limit=0", [AUTH])
+    + req("POST", "/v1/admin/dead-letters/retry", [AUTH]) + req("POST", "/v1/admin/dead-letters/3/retry", [AUTH]),
+    "dead_letter_ids": req("POST", "/v1/admin/dead-letters/4/retry", [AUTH])
+    + req("POST", "/v1/admin/dead-letters/9999999999999999999/retry", [AUTH])
+    + req("POST", "/v1/admin/dead-letters/%31%32/retry", [AUTH]) + req("GET", "/v1/admin/dead-letters"),
     "method_not_allowed": req("DELETE", f"/v1/orders/{ORDER}") + req("PATCH", "/v1/products/x") + req("FOO", "/healthz"),
     "not_found": req("GET", "/") + req("GET", "/v1/orders/x/y/z/w") + req("GET", "/" + "a/" * 20) + req("GET", "/v1/orders/?x"),
     "http10": b"GET /healthz HTTP/1.0\r\n\r\n",

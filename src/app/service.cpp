@@ -237,6 +237,11 @@ class RunningService final : public Service {
         api.readiness = [this] { return readiness(); };
         api.status = [this] { return status(); };
         if (projector_ && relay_) api.rebuild = [this] { return rebuild(); };
+        api.retry_dead_letters = [this](std::optional<std::int64_t> id) {
+            auto retry = read_->retry_dead_letters(id);
+            if (retry && !retry->advanced.empty()) gate_->notify(retry->advanced);
+            return retry;
+        };
         HttpServerOptions opts;
         opts.host = listen->first;
         opts.port = listen->second;

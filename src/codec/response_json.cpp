@@ -119,8 +119,9 @@ std::string write_status_json(const StatusReport& r) {
         for (const auto& p : r.projection.positions) {
             positions.push_back(ojson{{"partition", p.partition}, {"offset", p.offset}});
         }
-        j["projection"] =
-            ojson{{"streams", r.projection.streams}, {"positions", std::move(positions)}};
+        j["projection"] = ojson{{"streams", r.projection.streams},
+                                {"positions", std::move(positions)},
+                                {"deadLetters", r.projection.dead_letters}};
     } else {
         j["projection"] = nullptr;
     }
@@ -133,6 +134,27 @@ std::string write_rebuild_json(const RebuildReport& r) {
     ojson j{{"status", "rebuilt"},
             {"eventsReplayed", r.events_replayed},
             {"durationMs", r.duration_ms}};
+    return dump_json(j);
+}
+
+std::string write_dead_letters_json(const std::vector<DeadLetter>& letters) {
+    ojson list = ojson::array();
+    for (const DeadLetter& d : letters) {
+        list.push_back(ojson{{"id", d.id},
+                             {"partition", d.position.partition},
+                             {"offset", d.position.offset},
+                             {"stream", d.stream},
+                             {"version", d.version},
+                             {"eventType", d.event_type},
+                             {"payload", d.payload},
+                             {"reason", d.reason},
+                             {"createdAt", d.created_at}});
+    }
+    return dump_json(ojson{{"deadLetters", std::move(list)}});
+}
+
+std::string write_dead_letter_retry_json(const DeadLetterRetry& r) {
+    ojson j{{"retried", r.retried}, {"applied", r.applied}, {"remaining", r.remaining}};
     return dump_json(j);
 }
 

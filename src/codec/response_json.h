@@ -52,11 +52,19 @@ std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>&
 // GET /v1/admin/status:
 // {version, roles, components:[{name,ok,detail}],
 //  outbox: {pending, oldestPendingAgeMs, lastSeq, publishedSeq} | null,
-//  projection: {streams, positions:[{partition, offset}]} | null,
+//  projection: {streams, positions:[{partition, offset}], deadLetters} | null,
 //  relayPublishedSeq, gateWaiting}
 std::string write_status_json(const StatusReport& report);
 
 // POST /v1/admin/projections/rebuild: {status:"rebuilt", eventsReplayed, durationMs}
 std::string write_rebuild_json(const RebuildReport& report);
+
+// GET /v1/admin/dead-letters: {deadLetters:[{id, partition, offset, stream, version, eventType,
+// payload, reason, createdAt}]}
+std::string write_dead_letters_json(const std::vector<DeadLetter>& letters);
+
+// POST /v1/admin/dead-letters/retry, /v1/admin/dead-letters/{id}/retry:
+// {retried, applied, remaining}
+std::string write_dead_letter_retry_json(const DeadLetterRetry& retry);
 
 }  // namespace ordinal

@@ -3,6 +3,7 @@
 // composition root. Pointers are null when this process does not run the role behind them.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,9 @@ struct ServiceApi {
     std::function<StatusReport()> status;
     // Empty when the projector does not run in this process.
     std::function<Expected<RebuildReport, StoreError>()> rebuild;
+    // ReadStore::retry_dead_letters, then the gate told of the streams that advanced.
+    std::function<Expected<DeadLetterRetry, StoreError>(std::optional<std::int64_t> id)>
+        retry_dead_letters;
 };
 
 }  // namespace ordinal

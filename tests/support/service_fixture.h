@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "adapters/sqlite/sqlite_stores.h"
 #include "app/service.h"
 #include "app/settings.h"
 #ifdef ORDINAL_PG_URL_FILE
@@ -17,15 +18,15 @@
 #endif
 #include "support/http_client.h"
 #include "support/http_expect.h"
-#include "support/scratch_dir.h"
 #include "support/ordinal_api.h"
+#include "support/scratch_dir.h"
 #include "support/test_uuid.h"
 
 namespace ordinal::test {
 
 // One in-process service over one data directory; can be stopped and started again.
 class InProcessService {
-public:
+  public:
     InProcessService(std::string data_dir, std::string admin_token = {})
         : data_dir_(std::move(data_dir)), admin_token_(std::move(admin_token)) {}
     ~InProcessService() { stop(); }
@@ -50,21 +51,44 @@ public:
     const std::string& admin_token() const { return admin_token_; }
     const std::string& data_dir() const { return data_dir_; }
 
-private:
+    // A second handle on the service's read store, to plant what no request can make (dead
+    // letters of a bus that carries poison).
+    std::unique_ptr<ReadStore> open_read_store() const {
+        auto store = [this]() -> Expected<std::unique_ptr<ReadStore>, StoreError> {
+#ifdef ORDINAL_PG_URL_FILE
+            if (pg_read_) {
+                PostgresReadStoreOptions options;
+                options.conninfo = pg_read_->url();
+                return make_postgres_read_store(options);
+            }
+#endif
+            SqliteReadStoreOptions options;
+            options.path = (std::filesystem::path(data_dir_) / "read.db").string();
+            return make_sqlite_read_store(options);
+        }();
+        if (!store)
+            throw std::runtime_error("cannot open the read store: " + store.error().message);
+        return std::move(*store);
+    }
+
+  private:
     // ORDINAL_TEST_BACKEND=postgres runs the same suite with both stores on fresh databases of
     // the throwaway PostgreSQL server (kept across restarts of this service).
     void use_test_backend([[maybe_unused]] Settings& s) {
         // ORDINAL_TEST_CACHE=redis puts the idempotency cache on the redis fixture's server.
-        if (const char* cache = std::getenv("ORDINAL_TEST_CACHE"); cache && std::string(cache) == "redis") {
+        if (const char* cache = std::getenv("ORDINAL_TEST_CACHE");
+            cache && std::string(cache) == "redis") {
 #ifdef ORDINAL_REDIS_URL_FILE
             std::ifstream in(ORDINAL_REDIS_URL_FILE);
             std::string url;
             if (!in || !std::getline(in, url) || url.empty()) {
-                throw std::runtime_error("no Redis test server: " ORDINAL_REDIS_URL_FILE " is missing");
+                throw std::runtime_error("no Redis test server: " ORDINAL_REDIS_URL_FILE
+                                         " is missing");
             }
             s.cache = url;
 #else
-            throw std::runtime_error("ORDINAL_TEST_CACHE=redis, but this test binary was built without Redis");
+            throw std::runtime_error(
+                "ORDINAL_TEST_CACHE=redis, but this test binary was built without Redis");
 #endif
         }
         const char* backend = std::getenv("ORDINAL_TEST_BACKEND");
@@ -77,7 +101,8 @@ private:
         s.write_db = pg_write_->url();
         s.read_db = pg_read_->url();
 #else
-        throw std::runtime_error("ORDINAL_TEST_BACKEND=postgres, but this test binary was built without PostgreSQL");
+        throw std::runtime_error(
+            "ORDINAL_TEST_BACKEND=postgres, but this test binary was built without PostgreSQL");
 #endif
     }
 
@@ -91,7 +116,7 @@ private:
 };
 
 class ServiceTest : public ::testing::Test {
-protected:
+  protected:
     // Overridden by fixtures that configure an admin token.
     virtual std::string configured_admin_token() const { return {}; }
 
@@ -133,7 +158,7 @@ protected:
 inline constexpr const char* kTestAdminToken = "test-admin-token-7f3c";
 
 class AdminServiceTest : public ServiceTest {
-protected:
+  protected:
     std::string configured_admin_token() const override { return kTestAdminToken; }
 };
 

@@ -117,6 +117,38 @@ class FakeReadStore final : public test_support::EmptyReadStore {
         auto it = versions.find(stream);
         return it == versions.end() ? 0 : it->second;
     }
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
+        std::lock_guard lock(mu_);
+        last_limit = limit;
+        if (fail) return unexpected(StoreError{StoreError::Kind::Internal, "secret detail"});
+        std::vector<DeadLetter> out(dead_letters.begin(),
+                                    dead_letters.begin() + std::min(limit, dead_letters.size()));
+        return out;
+    }
+    // Removes the letters asked for; the ones with version 0 stay (as undecodable ones do).
+    Expected<DeadLetterRetry, StoreError> retry_dead_letters(
+        std::optional<std::int64_t> id) override {
+        std::lock_guard lock(mu_);
+        if (fail) return unexpected(StoreError{StoreError::Kind::Unavailable, "secret detail"});
+        DeadLetterRetry r;
+        std::vector<DeadLetter> kept;
+        for (DeadLetter& d : dead_letters) {
+            if (id && d.id != *id) {
+                kept.push_back(std::move(d));
+                continue;
+            }
+            ++r.retried;
+            if (d.version == 0) {
+                ++r.remaining;
+                kept.push_back(std::move(d));
+            } else {
+                ++r.applied;
+            }
+        }
+        dead_letters = std::move(kept);
+        return r;
+    }
+
     std::mutex mu_;
     std::map<std::string, Order> orders;
     std::map<std::string, ProductView> products;
@@ -126,6 +158,7 @@ class FakeReadStore final : public test_support::EmptyReadStore {
     std::string failure = "SELECT failed: secret detail";
     std::size_t last_limit = 0;
     std::optional<OrderCursor> last_after;
+    std::vector<DeadLetter> dead_letters;
 };
 
 class FixedIds final : public IdGenerator {
@@ -144,6 +177,21 @@ Order order_of(const std::string& id, const std::string& user, const std::string
     o.created_at = created;
     o.updated_at = created;
     return o;
+}
+
+// As the store lists them: at offset 10 * id, created a second after midnight for each id.
+DeadLetter dead_letter(std::int64_t id, std::string stream, std::int64_t version,
+                       std::string payload) {
+    DeadLetter d;
+    d.id = id;
+    d.position = BusPosition{"orders-0", 10 * id};
+    d.stream = std::move(stream);
+    d.version = version;
+    d.event_type = version ? "OrderPaid" : "";
+    d.payload = std::move(payload);
+    d.reason = version ? "projection: no order row" : "undecodable: x";
+    d.created_at = "2026-01-01T00:00:0" + std::to_string(id % 10) + ".000Z";
+    return d;
 }
 
 class HttpRouting : public ::testing::Test {
@@ -165,6 +213,9 @@ class HttpRouting : public ::testing::Test {
             return r;
         };
         api.rebuild = rebuild;
+        api.retry_dead_letters = [this](std::optional<std::int64_t> id) {
+            return reads.retry_dead_letters(id);
+        };
         handler = std::make_unique<RequestHandler>(
             api, [](std::function<void()> job) { job(); }, openapi);
     }
@@ -531,6 +582,13 @@ TEST_F(HttpRouting, AdminTokenGuardsAdminEndpointsOnly) {
     EXPECT_EQ(
         command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status,
         401u);
+    EXPECT_EQ(get("/v1/admin/dead-letters").status, 401u);
+    EXPECT_EQ(
+        command("POST", "/v1/admin/dead-letters/retry", "", std::nullopt, std::nullopt).status,
+        401u);
+    EXPECT_EQ(
+        command("POST", "/v1/admin/dead-letters/1/retry", "", std::nullopt, std::nullopt).status,
+        401u);
     // Everything else is open.
     EXPECT_EQ(get("/v1/products/SKU-1").status, 404u);
     EXPECT_EQ(command("POST", "/v1/orders", kPlace, kKey2).status, 202u);
@@ -561,6 +619,71 @@ TEST_F(HttpRouting, Rebuild) {
     EXPECT_EQ(
         command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status,
         503u);
+}
+
+TEST_F(HttpRouting, DeadLettersAreListedWithEveryField) {
+    reads.dead_letters = {dead_letter(4, "order/" + std::string(kOrderId), 2, "{\"bad\":\xff}"),
+                          dead_letter(9, "", 0, "garbage")};
+    auto list = get("/v1/admin/dead-letters");
+    ASSERT_EQ(list.status, 200u) << list.body;
+    EXPECT_EQ(reads.last_limit, 100u);
+    const json letters = body(list)["deadLetters"];
+    ASSERT_EQ(letters.size(), 2u);
+    EXPECT_EQ(letters[0], (json{{"id", 4},
+                                {"partition", "orders-0"},
+                                {"offset", 40},
+                                {"stream", "order/" + std::string(kOrderId)},
+                                {"version", 2},
+                                {"eventType", "OrderPaid"},
+                                {"payload", "{\"bad\":\xEF\xBF\xBD}"},  // not UTF-8: U+FFFD
+                                {"reason", "projection: no order row"},
+                                {"createdAt", "2026-01-01T00:00:04.000Z"}}));
+    EXPECT_EQ(letters[1]["stream"], "");
+    EXPECT_EQ(letters[1]["version"], 0);
+
+    auto one = get("/v1/admin/dead-letters?limit=1");
+    ASSERT_EQ(one.status, 200u);
+    EXPECT_EQ(reads.last_limit, 1u);
+    EXPECT_EQ(body(one)["deadLetters"].size(), 1u);
+    EXPECT_EQ(get("/v1/admin/dead-letters?limit=1000").status, 200u);
+    for (const char* bad : {"0", "1001", "abc", "", "-1", "1.5", "99999999999999999999999"}) {
+        auto a = get(std::string("/v1/admin/dead-letters?limit=") + bad);
+        EXPECT_EQ(a.status, 400u) << bad;
+        EXPECT_EQ(body(a)["details"][0]["field"], "limit") << bad;
+    }
+}
+
+TEST_F(HttpRouting, DeadLettersAreRetriedOneOrAll) {
+    reads.dead_letters = {dead_letter(4, "order/a", 2, "{}"), dead_letter(5, "", 0, "x"),
+                          dead_letter(6, "order/a", 3, "{}")};
+    auto post = [&](const std::string& target) {
+        return command("POST", target, "", std::nullopt, std::nullopt);
+    };
+    auto missing = post("/v1/admin/dead-letters/7/retry");
+    EXPECT_EQ(missing.status, 404u);
+    EXPECT_EQ(body(missing)["error"], "not_found");
+    for (const char* bad : {"abc", "0", "-4", "4x", "99999999999999999999"}) {
+        EXPECT_EQ(post(std::string("/v1/admin/dead-letters/") + bad + "/retry").status, 404u)
+            << bad;
+    }
+    auto one = post("/v1/admin/dead-letters/4/retry");
+    ASSERT_EQ(one.status, 200u) << one.body;
+    EXPECT_EQ(body(one), (json{{"retried", 1}, {"applied", 1}, {"remaining", 0}}));
+    EXPECT_EQ(post("/v1/admin/dead-letters/4/retry").status, 404u) << "gone once applied";
+    auto all = post("/v1/admin/dead-letters/retry");
+    ASSERT_EQ(all.status, 200u) << all.body;
+    EXPECT_EQ(body(all), (json{{"retried", 2}, {"applied", 1}, {"remaining", 1}}));
+
+    EXPECT_EQ(get("/v1/admin/dead-letters/retry").status, 405u);
+    EXPECT_EQ(header(get("/v1/admin/dead-letters/5/retry"), "Allow"), "POST");
+    EXPECT_EQ(header(post("/v1/admin/dead-letters"), "Allow"), "GET");
+    EXPECT_EQ(get("/v1/admin/dead-letters/5").status, 404u);
+
+    reads.fail = true;
+    for (const auto& a : {get("/v1/admin/dead-letters"), post("/v1/admin/dead-letters/retry")}) {
+        EXPECT_EQ(a.status, 503u);
+        EXPECT_EQ(a.body.find("secret"), std::string::npos) << a.body;
+    }
 }
 
 // --- queries -------------------------------------------------------------------------------------

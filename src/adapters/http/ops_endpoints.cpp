@@ -1,10 +1,25 @@
-// GET /readyz, /metrics, /openapi.json, /v1/admin/status; POST /v1/admin/projections/rebuild.
+// GET /readyz, /metrics, /openapi.json, /v1/admin/status, /v1/admin/dead-letters;
+// POST /v1/admin/projections/rebuild, /v1/admin/dead-letters/retry,
+// /v1/admin/dead-letters/{id}/retry.
 // (GET /healthz answers inline in request_handler.cpp: it only says the process is alive.)
+#include <cstdint>
+#include <limits>
+
 #include "adapters/http/error_mapping.h"
 #include "adapters/http/request_handler.h"
 #include "codec/response_json.h"
 
 namespace ordinal {
+namespace {
+
+constexpr std::uint64_t kDefaultDeadLetters = 100;
+constexpr std::uint64_t kMaxDeadLetters = 1000;
+
+HttpAnswer no_read_store() {
+    return store_unavailable(StoreError{StoreError::Kind::Unavailable, "no read store"});
+}
+
+}  // namespace
 
 void RequestHandler::handle_readyz(const Respond& respond) {
     blocking(respond, [this] {
@@ -58,6 +73,42 @@ void RequestHandler::handle_rebuild(const Respond& respond) {
         auto report = api_.rebuild();
         if (!report) return store_unavailable(report.error());
         return json_answer(200, write_rebuild_json(*report));
+    });
+}
+
+void RequestHandler::handle_dead_letters(std::string_view query, const Respond& respond) {
+    std::uint64_t limit = kDefaultDeadLetters;
+    bool malformed = false;
+    if (auto text = query_param(query, "limit", malformed)) {
+        auto n = malformed ? std::nullopt : parse_positive(*text, kMaxDeadLetters);
+        if (!n) {
+            return respond(validation_failed(
+                "invalid query parameters",
+                {{"limit", "must be an integer from 1 to " + std::to_string(kMaxDeadLetters)}}));
+        }
+        limit = *n;
+    }
+    if (!api_.reads) return respond(no_read_store());
+    blocking(respond, [this, limit] {
+        auto letters = api_.reads->list_dead_letters(limit);
+        if (!letters) return store_unavailable(letters.error());
+        return json_answer(200, write_dead_letters_json(*letters));
+    });
+}
+
+void RequestHandler::handle_dead_letter_retry(const RouteMatch& route, const Respond& respond) {
+    std::optional<std::int64_t> id;
+    if (route.id == RouteId::AdminRetryDeadLetter) {
+        const auto n = parse_positive(route.param, std::numeric_limits<std::int64_t>::max());
+        if (!n) return respond(not_found("no such dead letter"));
+        id = static_cast<std::int64_t>(*n);
+    }
+    if (!api_.retry_dead_letters) return respond(no_read_store());
+    blocking(respond, [this, id] {
+        auto retry = api_.retry_dead_letters(id);
+        if (!retry) return store_unavailable(retry.error());
+        if (id && retry->retried == 0) return not_found("no such dead letter");
+        return json_answer(200, write_dead_letter_retry_json(*retry));
     });
 }
 

@@ -21,17 +21,6 @@ bool blank(std::string_view s) {
     return s.find_first_not_of(" \t") == std::string_view::npos;
 }
 
-std::optional<std::size_t> parse_limit(std::string_view text) {
-    if (text.empty() || text.size() > 3) return std::nullopt;
-    std::size_t n = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9') return std::nullopt;
-        n = n * 10 + static_cast<std::size_t>(c - '0');
-    }
-    if (n < 1 || n > kMaxPageSize) return std::nullopt;
-    return n;
-}
-
 HttpAnswer read_order(ReadStore& reads, const std::string& id) {
     auto order = reads.get_order(id);
     if (!order) return store_unavailable(order.error());
@@ -94,7 +83,7 @@ void RequestHandler::handle_query(const RouteMatch& route, std::string_view quer
     if (route.id == RouteId::UserOrders) {
         bool malformed = false;
         if (auto text = query_param(query, "limit", malformed)) {
-            auto n = malformed ? std::nullopt : parse_limit(*text);
+            auto n = malformed ? std::nullopt : parse_positive(*text, kMaxPageSize);
             if (n) {
                 limit = *n;
             } else {

@@ -105,6 +105,11 @@ void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, H
             return handle_admin_status(respond);
         case RouteId::AdminRebuild:
             return handle_rebuild(respond);
+        case RouteId::AdminDeadLetters:
+            return handle_dead_letters(query, respond);
+        case RouteId::AdminRetryAll:
+        case RouteId::AdminRetryDeadLetter:
+            return handle_dead_letter_retry(route, respond);
         case RouteId::Product:
             if (request.method == "PUT")
                 return handle_command(CommandKind::UpsertProduct, route.param, request, respond);

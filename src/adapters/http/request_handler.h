@@ -10,8 +10,9 @@
 // given, and only then read the read store.
 //
 // Thread-safety: handle() may be called concurrently. Blocking work (store reads, idempotency
-// look-ups, readiness, metrics rendering, rebuild) goes to the injected BlockingRunner. The
-// handler must outlive every request it was given until that request was answered.
+// look-ups, readiness, metrics rendering, rebuild, dead letters) goes to the injected
+// BlockingRunner. The handler must outlive every request it was given until that request was
+// answered.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -61,6 +62,8 @@ class RequestHandler {
     void handle_openapi(const Respond& respond);
     void handle_admin_status(const Respond& respond);
     void handle_rebuild(const Respond& respond);
+    void handle_dead_letters(std::string_view query, const Respond& respond);
+    void handle_dead_letter_retry(const RouteMatch& route, const Respond& respond);
 
     ServiceApi api_;
     BlockingRunner run_blocking_;

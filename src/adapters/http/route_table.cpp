@@ -53,6 +53,19 @@ std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space
     return out;
 }
 
+std::optional<std::uint64_t> parse_positive(std::string_view text, std::uint64_t max) {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t n = 0;
+    for (const char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        const auto digit = static_cast<std::uint64_t>(c - '0');
+        if (n > (max - digit) / 10) return std::nullopt;  // n * 10 + digit > max
+        n = n * 10 + digit;
+    }
+    if (n < 1) return std::nullopt;
+    return n;
+}
+
 std::pair<std::string_view, std::string_view> split_target(std::string_view target) {
     const auto q = target.find('?');
     if (q == std::string_view::npos) return {target, {}};
@@ -99,6 +112,13 @@ std::optional<RouteMatch> match_route(std::string_view path) {
     if (n == 4 && is(1, "admin") && is(2, "projections") && is(3, "rebuild")) {
         return RouteMatch{RouteId::AdminRebuild, {}};
     }
+    if (n >= 3 && is(1, "admin") && is(2, "dead-letters")) {
+        if (n == 3) return RouteMatch{RouteId::AdminDeadLetters, {}};
+        if (n == 4 && is(3, "retry")) return RouteMatch{RouteId::AdminRetryAll, {}};
+        if (n == 5 && param_ok(3) && is(4, "retry"))
+            return RouteMatch{RouteId::AdminRetryDeadLetter, param_of(seg[3])};
+        return std::nullopt;
+    }
     if (n == 3 && is(1, "products") && param_ok(2))
         return RouteMatch{RouteId::Product, param_of(seg[2])};
     if (n == 2 && is(1, "orders")) return RouteMatch{RouteId::Orders, {}};
@@ -121,6 +141,8 @@ std::string_view allowed_methods(RouteId id) {
         case RouteId::Product:
             return "GET, PUT";
         case RouteId::AdminRebuild:
+        case RouteId::AdminRetryAll:
+        case RouteId::AdminRetryDeadLetter:
         case RouteId::Orders:
         case RouteId::OrderPay:
         case RouteId::OrderShip:
@@ -137,8 +159,18 @@ bool method_allowed(RouteId id, std::string_view method) {
 }
 
 bool is_admin(RouteId id, std::string_view method) {
-    return id == RouteId::AdminStatus || id == RouteId::AdminRebuild ||
-           (id == RouteId::Product && method == "PUT");
+    switch (id) {
+        case RouteId::AdminStatus:
+        case RouteId::AdminRebuild:
+        case RouteId::AdminDeadLetters:
+        case RouteId::AdminRetryAll:
+        case RouteId::AdminRetryDeadLetter:
+            return true;
+        case RouteId::Product:
+            return method == "PUT";
+        default:
+            return false;
+    }
 }
 
 std::string_view route_label(RouteId id) {
@@ -155,6 +187,12 @@ std::string_view route_label(RouteId id) {
             return "/v1/admin/status";
         case RouteId::AdminRebuild:
             return "/v1/admin/projections/rebuild";
+        case RouteId::AdminDeadLetters:
+            return "/v1/admin/dead-letters";
+        case RouteId::AdminRetryAll:
+            return "/v1/admin/dead-letters/retry";
+        case RouteId::AdminRetryDeadLetter:
+            return "/v1/admin/dead-letters/{id}/retry";
         case RouteId::Product:
             return "/v1/products/{sku}";
         case RouteId::Orders:

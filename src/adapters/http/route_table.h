@@ -2,6 +2,7 @@
 // The URL space of the API: which path shapes exist, which methods each accepts, and the
 // low-cardinality label each gets in metrics. Path parameters are percent-decoded; a parameter
 // that does not decode is kept as sent (it then fails the sku or UUID rule downstream).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,13 +16,16 @@ enum class RouteId {
     OpenApi,
     AdminStatus,
     AdminRebuild,
-    Product,      // /v1/products/{sku}           GET, PUT (admin)
-    Orders,       // /v1/orders                   POST
-    Order,        // /v1/orders/{id}              GET
-    OrderPay,     // /v1/orders/{id}/pay          POST
-    OrderShip,    // /v1/orders/{id}/ship         POST
-    OrderCancel,  // /v1/orders/{id}/cancel       POST
-    UserOrders,   // /v1/users/{userId}/orders    GET
+    AdminDeadLetters,      // /v1/admin/dead-letters                GET
+    AdminRetryAll,         // /v1/admin/dead-letters/retry          POST
+    AdminRetryDeadLetter,  // /v1/admin/dead-letters/{id}/retry     POST
+    Product,               // /v1/products/{sku}           GET, PUT (admin)
+    Orders,                // /v1/orders                   POST
+    Order,                 // /v1/orders/{id}              GET
+    OrderPay,              // /v1/orders/{id}/pay          POST
+    OrderShip,             // /v1/orders/{id}/ship         POST
+    OrderCancel,           // /v1/orders/{id}/cancel       POST
+    UserOrders,            // /v1/users/{userId}/orders    GET
 };
 
 struct RouteMatch {
@@ -48,6 +52,9 @@ std::pair<std::string_view, std::string_view> split_target(std::string_view targ
 // Percent-decoding of one path segment or query component ('+' is a space only in queries).
 // nullopt on a malformed escape.
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space);
+
+// A decimal integer from 1 to `max`, digits only (a limit, an id); nullopt otherwise.
+std::optional<std::uint64_t> parse_positive(std::string_view text, std::uint64_t max);
 
 // The value of `name` in a query string (last occurrence wins), decoded; nullopt when absent.
 // `malformed` is set when the value does not decode.
