@@ -6,7 +6,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
-                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libhiredis-dev
+                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libhiredis-dev librdkafka-dev
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
                 postgresql redis-server
 
@@ -42,7 +42,9 @@ run: deps
 test: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE kafka
+	# The Kafka tier mostly waits (process starts, consumer-group joins), so it runs wider.
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 6 --timeout 900 -L kafka
 	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15
 
 test-unit: deps-test

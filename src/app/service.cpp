@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "adapters/http/http_server.h"
+#include "adapters/kafka/kafka_bus.h"
 #include "adapters/memory/local_bus.h"
 #include "adapters/memory/lru_idempotency_cache.h"
 #include "adapters/postgres/postgres_stores.h"
@@ -133,6 +134,10 @@ class RunningService final : public Service {
         // commit listener may still wake the stopped relay, which is harmless).
         if (http_) http_->stop();
         if (relay_) relay_->stop();
+        // The Kafka consumer's thread calls the projector, the read store and the gate: it goes
+        // first.
+        kafka_ = nullptr;
+        bus_.reset();
         write_.reset();
         listener_.reset();  // before the gate it wakes
         gate_.reset();
@@ -151,9 +156,10 @@ class RunningService final : public Service {
 
         auto bus_url = parse_store_url(s.bus);
         if (!bus_url) return unexpected(bus_url.error());
-        if (bus_url->scheme != "local")
-            return unexpected("bus '" + bus_url->scheme + "' is not supported yet");
-        if (relay != projector) {
+        if (bus_url->scheme != "local" && bus_url->scheme != "kafka") {
+            return unexpected("bus '" + bus_url->scheme + "' is not supported (local or kafka://)");
+        }
+        if (bus_url->scheme == "local" && relay != projector) {
             return unexpected(
                 std::string("--bus local delivers in-process: the relay and projector roles must "
                             "run in the same process"));
@@ -183,7 +189,30 @@ class RunningService final : public Service {
         } else {
             cache_ = make_lru_idempotency_cache(s.idempotency_cache_entries);
         }
-        bus_ = make_local_bus();
+        if (bus_url->scheme == "kafka") {
+            KafkaBusOptions opts;
+            opts.url = s.bus;
+            opts.produce = relay;
+            opts.consume = projector;
+            opts.metrics = &metrics_;
+            opts.log = [](int level, const std::string& line) {
+                if (level <= 3) {
+                    spdlog::error("kafka {}", line);
+                } else if (level == 4) {
+                    spdlog::warn("kafka {}", line);
+                } else if (level <= 6) {
+                    spdlog::info("kafka {}", line);
+                } else {
+                    spdlog::debug("kafka {}", line);
+                }
+            };
+            auto kafka = make_kafka_bus(std::move(opts));
+            if (!kafka) return unexpected(kafka.error());
+            kafka_ = kafka->get();
+            bus_ = std::move(*kafka);
+        } else {
+            bus_ = make_local_bus();
+        }
 
         // Projector here: it notifies the gate. Elsewhere, on PostgreSQL: LISTEN for its commits
         // (a slow poll as the fallback). Elsewhere, on SQLite: a short bounded poll.
@@ -211,9 +240,11 @@ class RunningService final : public Service {
             write_->set_commit_listener([this] { relay_->wake(); });
             relay_->start();
         }
-        if (api) {
-            auto started = start_api(s);
-            if (!started) return started;
+        // Every process serves /healthz, /readyz, /metrics and the admin status; only the api role
+        // serves commands and queries. A relay or projector that cannot bind its port still runs.
+        if (auto started = start_http(s, api); !started) {
+            if (api) return started;
+            spdlog::warn("{}; operations endpoints are off in this process", started.error());
         }
         spdlog::info("ordinal {} serving roles [{}] write={} read={} bus={} cache={}",
                      ORDINAL_VERSION, fmt::join(s.roles, ","),
@@ -224,12 +255,14 @@ class RunningService final : public Service {
     }
 
   private:
-    Expected<void, std::string> start_api(const Settings& s) {
+    Expected<void, std::string> start_http(const Settings& s, bool api_role) {
         auto listen = parse_listen(s.listen);
         if (!listen) return unexpected(listen.error());
         ServiceApi api;
-        api.commands = commands_.get();
-        api.reads = read_.get();
+        if (api_role) {
+            api.commands = commands_.get();
+            api.reads = read_.get();
+        }
         api.gate = gate_.get();
         api.metrics = &metrics_;
         api.ids = &ids_;
@@ -256,20 +289,38 @@ class RunningService final : public Service {
         return {};
     }
 
+    // Each component with the roles of this process that need it, so an orchestrator can tell a
+    // projector that lost Kafka from an API that lost its database.
     std::vector<ComponentHealth> readiness() {
-        std::vector<ComponentHealth> out;
-        auto add = [&out](const char* name, const Expected<void, StoreError>& r) {
-            out.push_back(
-                ComponentHealth{name, r.has_value(), r.has_value() ? "ok" : "unreachable"});
+        const auto& s = settings_;
+        auto roles_of = [&s](std::initializer_list<const char*> needing) {
+            std::vector<std::string> out;
+            for (const char* r : needing) {
+                if (has_role(s, r)) out.emplace_back(r);
+            }
+            return out;
         };
-        add("write_store", write_->check_ready());
-        add("read_store", read_->check_ready());
-        add("bus", bus_->check_ready());
+        std::vector<ComponentHealth> out;
+        auto add = [&out](const char* name, const Expected<void, StoreError>& r,
+                          std::vector<std::string> roles, std::string ok_detail = "ok") {
+            out.push_back(ComponentHealth{name, r.has_value(),
+                                          r.has_value() ? std::move(ok_detail) : "unreachable",
+                                          std::move(roles)});
+        };
+        add("write_store", write_->check_ready(), roles_of({"api", "relay"}));
+        add("read_store", read_->check_ready(), roles_of({"api", "projector"}));
+        std::string bus_detail = "ok";
+        if (kafka_ && has_role(s, "projector")) {
+            const auto held = kafka_->assigned_partitions();
+            bus_detail =
+                "kafka; this projector holds " + std::to_string(held.size()) + " partition(s)";
+        }
+        add("bus", bus_->check_ready(), roles_of({"relay", "projector"}), bus_detail);
         // Redis is an optimisation: when it is down, commands go to the database; still ready.
         const bool cache_up = !redis_ || redis_->reachable();
-        out.push_back(
-            ComponentHealth{"idempotency_cache", true,
-                            cache_up ? "ok" : "redis unreachable, commands go to the database"});
+        out.push_back(ComponentHealth{
+            "idempotency_cache", true,
+            cache_up ? "ok" : "redis unreachable, commands go to the database", roles_of({"api"})});
         return out;
     }
 
@@ -333,6 +384,7 @@ class RunningService final : public Service {
     std::unique_ptr<IdempotencyCache> cache_;
     RedisIdempotencyCache* redis_ = nullptr;  // cache_, when it is the Redis one
     std::unique_ptr<Bus> bus_;
+    KafkaBus* kafka_ = nullptr;  // bus_, when it is Kafka
     std::unique_ptr<ConsistencyGate> gate_;
     std::unique_ptr<ProjectionListener> listener_;  // wakes gate_; PostgreSQL read store only
     std::unique_ptr<CommandService> commands_;

@@ -1,7 +1,6 @@
 #include "cli/command_line.h"
 
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -32,7 +31,8 @@ std::vector<std::string> split_csv(const std::string& s) {
 }
 
 template <class Int>
-std::function<bool(Settings&, const std::string&)> int_setting(Int Settings::*field, long long min, long long max) {
+std::function<bool(Settings&, const std::string&)> int_setting(Int Settings::*field, long long min,
+                                                               long long max) {
     return [field, min, max](Settings& s, const std::string& v) {
         try {
             std::size_t used = 0;
@@ -63,12 +63,18 @@ std::function<bool(Settings&, const std::string&)> string_setting(std::string Se
 
 std::vector<SettingSpec> setting_specs() {
     return {
-        {"listen", "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)", string_setting(&Settings::listen)},
-        {"data-dir", "directory of the embedded stores (default ./data)", string_setting(&Settings::data_dir)},
-        {"write-db", "write store URL (default sqlite://<data-dir>/write.db)", string_setting(&Settings::write_db)},
-        {"read-db", "read store URL (default sqlite://<data-dir>/read.db)", string_setting(&Settings::read_db)},
-        {"bus", "bus URL: local (default) or kafka://host:port/topic", string_setting(&Settings::bus)},
-        {"cache", "idempotency cache: memory (default) or redis://host:port/db", string_setting(&Settings::cache)},
+        {"listen", "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)",
+         string_setting(&Settings::listen)},
+        {"data-dir", "directory of the embedded stores (default ./data)",
+         string_setting(&Settings::data_dir)},
+        {"write-db", "write store URL (default sqlite://<data-dir>/write.db)",
+         string_setting(&Settings::write_db)},
+        {"read-db", "read store URL (default sqlite://<data-dir>/read.db)",
+         string_setting(&Settings::read_db)},
+        {"bus", "bus URL: local (default) or kafka://host:port/topic",
+         string_setting(&Settings::bus)},
+        {"cache", "idempotency cache: memory (default) or redis://host:port/db",
+         string_setting(&Settings::cache)},
         {"roles", "comma-separated roles: api,relay,projector (default all)",
          [](Settings& s, const std::string& v) {
              s.roles = split_csv(v);
@@ -76,7 +82,8 @@ std::vector<SettingSpec> setting_specs() {
          }},
         {"admin-token", "bearer token required by admin endpoints (default: none)",
          string_setting(&Settings::admin_token)},
-        {"http-threads", "HTTP I/O threads (default 2)", int_setting(&Settings::http_threads, 1, 256)},
+        {"http-threads", "HTTP I/O threads (default 2)",
+         int_setting(&Settings::http_threads, 1, 256)},
         {"max-connections", "open HTTP connections at most (default 10000)",
          int_setting(&Settings::max_connections, 1, 1000000)},
         {"request-timeout-ms",
@@ -95,7 +102,8 @@ std::vector<SettingSpec> setting_specs() {
         {"idempotency-cache-entries", "in-process idempotency cache size (default 100000)",
          int_setting(&Settings::idempotency_cache_entries, 0, 100000000)},
         {"outbox-partitions",
-         "PostgreSQL: outbox partitions relays split by stream; the same for every process (default 16)",
+         "PostgreSQL: outbox partitions relays split by stream; the same for every process "
+         "(default 16)",
          int_setting(&Settings::outbox_partitions, 1, 4096)},
         {"idempotency-retention-hours",
          "PostgreSQL: hours an idempotency record is kept; a repeat after that is a new command; "
@@ -103,7 +111,8 @@ std::vector<SettingSpec> setting_specs() {
          int_setting(&Settings::idempotency_retention_hours, 0, 24 * 365 * 100)},
         {"cache-ttl-s", "Redis cache: seconds a completed command's answer is kept (default 86400)",
          int_setting(&Settings::cache_ttl_s, 1, 365 * 24 * 3600)},
-        {"cache-timeout-ms", "Redis cache: per-command timeout in ms; past it the database answers (default 5)",
+        {"cache-timeout-ms",
+         "Redis cache: per-command timeout in ms; past it the database answers (default 5)",
          int_setting(&Settings::cache_timeout_ms, 1, 10000)},
         {"gate-fallback-poll-ms",
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
@@ -131,7 +140,9 @@ std::vector<SettingSpec> verify_specs() {
 
 std::string env_name(const std::string& flag) {
     std::string out = "ORDINAL_";
-    for (char c : flag) out.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : flag)
+        out.push_back(c == '-' ? '_'
+                               : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     return out;
 }
 
@@ -141,7 +152,8 @@ std::string trim(std::string s) {
     return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
 }
 
-Expected<std::map<std::string, std::string>, std::string> read_config_file(const std::string& path) {
+Expected<std::map<std::string, std::string>, std::string> read_config_file(
+    const std::string& path) {
     std::ifstream in(path);
     if (!in) return unexpected("cannot read config file " + path);
     std::map<std::string, std::string> out;
@@ -152,11 +164,13 @@ Expected<std::map<std::string, std::string>, std::string> read_config_file(const
         line = trim(line);
         if (line.empty() || line[0] == '#' || line[0] == '[') continue;
         const auto eq = line.find('=');
-        if (eq == std::string::npos) return unexpected(path + ":" + std::to_string(lineno) + ": expected key = value");
+        if (eq == std::string::npos)
+            return unexpected(path + ":" + std::to_string(lineno) + ": expected key = value");
         std::string key = trim(line.substr(0, eq));
         std::string value = trim(line.substr(eq + 1));
         for (auto& c : key) c = c == '_' ? '-' : c;
-        if (value.size() >= 2 && value.front() == '"' && value.back() == '"') value = value.substr(1, value.size() - 2);
+        if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+            value = value.substr(1, value.size() - 2);
         out[key] = value;
     }
     return out;
@@ -165,7 +179,8 @@ Expected<std::map<std::string, std::string>, std::string> read_config_file(const
 }  // namespace
 
 Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
-    CLI::App app{"Ordinal: order/checkout processing on bounded CQRS with a transactional outbox", "ordinal"};
+    CLI::App app{"Ordinal: order/checkout processing on bounded CQRS with a transactional outbox",
+                 "ordinal"};
     app.require_subcommand(1);
     auto specs = setting_specs();
     const auto verify_only = verify_specs();
@@ -187,7 +202,8 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
     };
     CLI::App* serve = app.add_subcommand("serve", "run the service (roles api, relay, projector)");
     add_store_flags(serve);
-    CLI::App* migrate = app.add_subcommand("migrate", "apply schema migrations to the stores and exit");
+    CLI::App* migrate =
+        app.add_subcommand("migrate", "apply schema migrations to the stores and exit");
     add_store_flags(migrate);
     CLI::App* verify = app.add_subcommand(
         "verify",
@@ -195,8 +211,20 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
     add_store_flags(verify);
     add_flags(verify, verify_only);
     app.add_subcommand("version", "print the version");
-
+    CLI::App* dev_kafka = app.add_subcommand(
+        "dev-kafka",
+        "run a throwaway in-memory Kafka cluster (librdkafka's mock) for development and tests");
     Invocation inv;
+    dev_kafka->add_option("--brokers", inv.dev_kafka.brokers, "number of brokers")
+        ->check(CLI::Range(1, 16));
+    dev_kafka->add_option("--topic", inv.dev_kafka.topic, "topic to create");
+    dev_kafka->add_option("--partitions", inv.dev_kafka.partitions, "its partitions")
+        ->check(CLI::Range(1, 1000));
+    dev_kafka
+        ->add_option("--replication-factor", inv.dev_kafka.replication_factor,
+                     "its replication factor")
+        ->check(CLI::Range(1, 16));
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -210,7 +238,7 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
     }
     CLI::App* chosen = app.get_subcommands().front();
     inv.subcommand = chosen->get_name();
-    if (inv.subcommand == "version") return inv;
+    if (inv.subcommand == "version" || inv.subcommand == "dev-kafka") return inv;
 
     if (config_path.empty()) {
         if (const char* env = std::getenv("ORDINAL_CONFIG")) config_path = env;
@@ -244,7 +272,8 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
         } else {
             continue;
         }
-        if (!spec.assign(inv.settings, value)) return unexpected("invalid value '" + value + "' for " + source);
+        if (!spec.assign(inv.settings, value))
+            return unexpected("invalid value '" + value + "' for " + source);
     }
     return inv;
 }

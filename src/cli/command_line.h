@@ -2,14 +2,16 @@
 #include <string>
 #include <vector>
 
+#include "app/dev_kafka.h"
 #include "app/settings.h"
 #include "domain/expected.h"
 
 namespace ordinal {
 
 struct Invocation {
-    std::string subcommand;  // "serve", "migrate", "verify", "version"
+    std::string subcommand;  // "serve", "migrate", "verify", "version", "dev-kafka"
     Settings settings;
+    DevKafkaSettings dev_kafka;
     bool exit_now = false;  // --help was answered
     int exit_code = 0;
 };

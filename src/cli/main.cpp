@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "app/dev_kafka.h"
 #include "app/service.h"
 #include "app/verify.h"
 #include "cli/command_line.h"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
         std::printf("ordinal %s\n", ORDINAL_VERSION);
         return 0;
     }
+    if (inv->subcommand == "dev-kafka") return ordinal::run_dev_kafka(inv->dev_kafka);
     if (inv->subcommand == "migrate") {
         auto ok = ordinal::migrate_stores(inv->settings);
         if (!ok) {

@@ -36,7 +36,7 @@ ojson order_to_json(const Order& o) {
 ojson components_to_json(const std::vector<ComponentHealth>& components) {
     ojson out = ojson::array();
     for (const auto& c : components)
-        out.push_back(ojson{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}});
+        out.push_back(ojson{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}, {"roles", c.roles}});
     return out;
 }
 
@@ -96,7 +96,16 @@ std::string write_health_json() {
 }
 
 std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>& components) {
+    // A role is ready when every component it needs is.
+    ojson roles = ojson::object();
+    for (const auto& c : components) {
+        for (const auto& role : c.roles) {
+            if (!roles.contains(role)) roles[role] = "ready";
+            if (!c.ok) roles[role] = "not_ready";
+        }
+    }
     ojson j{{"status", ready ? "ready" : "not_ready"},
+            {"roles", roles},
             {"components", components_to_json(components)}};
     return dump_json(j);
 }

@@ -21,6 +21,7 @@ struct ComponentHealth {
     std::string name;  // "write_store", "read_store", "bus", ...
     bool ok = false;
     std::string detail;  // safe for clients: no SQL, no paths
+    std::vector<std::string> roles;  // the roles of this process that need it
 };
 
 struct StatusReport {

@@ -17,6 +17,8 @@
 #include "support/postgres_backend.h"
 #endif
 #include "support/http_client.h"
+#include "support/kafka_topology.h"
+#include "support/mock_kafka.h"
 #include "support/http_expect.h"
 #include "support/ordinal_api.h"
 #include "support/scratch_dir.h"
@@ -37,6 +39,10 @@ class InProcessService {
         s.data_dir = data_dir_;
         s.admin_token = admin_token_;
         use_test_backend(s);
+        if (const char* t = std::getenv("ORDINAL_TEST_TOPOLOGY"); t && std::string(t) == "kafka") {
+            start_kafka_topology(s);
+            return;
+        }
         auto started = Service::start(s);
         if (!started) throw std::runtime_error("Service::start failed: " + started.error());
         service_ = std::move(*started);
@@ -45,9 +51,14 @@ class InProcessService {
     void stop() {
         if (service_) service_->stop();
         service_.reset();
+        if (topology_) topology_->stop_all();
+        topology_running_ = false;
     }
-    bool running() const { return service_ != nullptr; }
-    std::uint16_t port() const { return service_ ? service_->port() : 0; }
+    bool running() const { return service_ != nullptr || topology_running_; }
+    std::uint16_t port() const {
+        if (topology_running_) return topology_->api().port();
+        return service_ ? service_->port() : 0;
+    }
     const std::string& admin_token() const { return admin_token_; }
     const std::string& data_dir() const { return data_dir_; }
 
@@ -92,7 +103,9 @@ class InProcessService {
 #endif
         }
         const char* backend = std::getenv("ORDINAL_TEST_BACKEND");
-        if (!backend || std::string(backend) != "postgres") return;
+        const char* topology = std::getenv("ORDINAL_TEST_TOPOLOGY");  // "kafka" implies PostgreSQL
+        const bool postgres = (backend && std::string(backend) == "postgres") || (topology && std::string(topology) == "kafka");
+        if (!postgres) return;
 #ifdef ORDINAL_PG_URL_FILE
         if (!pg_write_) {
             pg_write_ = std::make_unique<test_support::PgTestDatabase>();
@@ -106,8 +119,28 @@ class InProcessService {
 #endif
     }
 
+    // ORDINAL_TEST_TOPOLOGY=kafka (with ORDINAL_TEST_BACKEND=postgres) runs the suite against the
+    // production shape: api, relay and projector as three `ordinal serve` processes on the
+    // PostgreSQL stores and a Kafka mock cluster of this service's own (kept across restarts).
+    void start_kafka_topology(const Settings& s) {
+        if (!kafka_) {
+            kafka_ = std::make_unique<MockKafka>();
+            TopologyConfig c;
+            c.write_db = s.write_db;
+            c.read_db = s.read_db;
+            c.bus = kafka_->url();
+            c.admin_token = admin_token_;
+            topology_ = std::make_unique<KafkaTopology>(data_dir_ + "/processes", c);
+        }
+        topology_->start_all(1);
+        topology_running_ = true;
+    }
+
     std::string data_dir_;
     std::string admin_token_;
+    std::unique_ptr<MockKafka> kafka_;
+    std::unique_ptr<KafkaTopology> topology_;
+    bool topology_running_ = false;
 #ifdef ORDINAL_PG_URL_FILE
     std::unique_ptr<test_support::PgTestDatabase> pg_write_;
     std::unique_ptr<test_support::PgTestDatabase> pg_read_;

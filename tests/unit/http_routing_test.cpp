@@ -797,14 +797,14 @@ TEST_F(HttpRouting, ConsistencyHeaders) {
 
 TEST_F(HttpRouting, ReadinessMetricsAndOpenApi) {
     readiness = [] {
-        return std::vector<ComponentHealth>{{"write_store", true, "ok"},
-                                            {"read_store", false, "down"}};
+        return std::vector<ComponentHealth>{{"write_store", true, "ok", {"api"}},
+                                            {"read_store", false, "down", {"api"}}};
     };
     rebuild_handler();
     auto not_ready = get("/readyz");
     EXPECT_EQ(not_ready.status, 503u);
     EXPECT_EQ(body(not_ready)["status"], "not_ready");
-    readiness = [] { return std::vector<ComponentHealth>{{"write_store", true, "ok"}}; };
+    readiness = [] { return std::vector<ComponentHealth>{{"write_store", true, "ok", {"api"}}}; };
     rebuild_handler();
     EXPECT_EQ(get("/readyz").status, 200u);
 

@@ -131,15 +131,17 @@ TEST(ResponseJson, OperationalBodies) {
     EXPECT_EQ(json::parse(write_health_json()), json::parse(R"({"status":"ok"})"));
 
     json ready = json::parse(write_readiness_json(
-        false, {{"write_store", true, "ok"}, {"read_store", false, "unreachable"}}));
+        false, {{"write_store", true, "ok", {"api", "relay"}}, {"read_store", false, "unreachable", {"api"}}}));
     EXPECT_EQ(ready["status"], "not_ready");
     EXPECT_EQ(ready["components"][1],
-              json::parse(R"({"name":"read_store","ok":false,"detail":"unreachable"})"));
+              json::parse(R"({"name":"read_store","ok":false,"detail":"unreachable","roles":["api"]})"));
+    // A role is ready only when every component it needs is.
+    EXPECT_EQ(ready["roles"], json::parse(R"({"api":"not_ready","relay":"ready"})"));
 
     StatusReport r;
     r.version = "0.1.0";
     r.roles = {"api", "relay"};
-    r.components = {{"bus", true, "ok"}};
+    r.components = {{"bus", true, "ok", {"relay"}}};
     r.outbox = OutboxStats{5, 120, 40, 35};
     r.outbox_known = true;
     r.projection.streams = 9;

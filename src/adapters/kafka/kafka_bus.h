@@ -1,0 +1,53 @@
+#pragma once
+// The Kafka bus (librdkafka, used only inside this folder). The relay side is an idempotent
+// producer that reports a batch as published only when every message of it has a successful
+// delivery report; the projector side is a consumer-group member that keeps its offsets in the
+// read store (in the projection's own transaction), never in Kafka.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/metrics.h"
+#include "domain/expected.h"
+#include "ports/bus.h"
+
+namespace ordinal {
+
+// kafka://host:port[,host:port]/topic[?property=value&...]: the properties are librdkafka's
+// (https://github.com/confluentinc/librdkafka/blob/master/CONFIGURATION.md) and override
+// Ordinal's defaults, e.g. ?group.id=orders-projector&security.protocol=SASL_SSL.
+struct KafkaAddress {
+    std::string brokers;  // "host:port,host:port"
+    std::string topic;
+    std::vector<std::pair<std::string, std::string>> properties;
+};
+
+Expected<KafkaAddress, std::string> parse_kafka_url(const std::string& url);
+
+struct KafkaBusOptions {
+    std::string url;
+    bool produce = false;  // this process runs a relay
+    bool consume = false;  // this process runs a projector: subscribe() joins the consumer group
+    std::size_t max_batch = 500;  // messages handed to the projector at once
+    MetricsRegistry* metrics = nullptr;
+    // librdkafka's log lines (level as syslog: 3 error, 4 warning, 6 info, 7 debug).
+    std::function<void(int level, const std::string& line)> log;
+};
+
+class KafkaBus : public Bus {
+  public:
+    // Partitions this process's consumer holds now, as "topic/partition" (empty without one).
+    virtual std::vector<std::string> assigned_partitions() = 0;
+};
+
+// Connects lazily: a broker that is down at start makes publish() fail (and be retried) rather
+// than the process exit. Fails only on a bad URL or property.
+Expected<std::unique_ptr<KafkaBus>, std::string> make_kafka_bus(KafkaBusOptions options);
+
+// The name under which the read store keeps a partition's position: "topic/partition".
+std::string kafka_partition_name(const std::string& topic, std::int32_t partition);
+
+}  // namespace ordinal

@@ -1,0 +1,263 @@
+#include "adapters/kafka/kafka_consumer.h"
+
+#include <chrono>
+#include <map>
+
+#include "codec/event_json.h"
+
+namespace ordinal::kafka {
+namespace {
+
+const Properties kConsumerDefaults = {
+    {"group.id", "ordinal-projector"},
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"auto.offset.reset", "earliest"},
+    // Projection lag is what a reader waiting on a consistency token feels: fetch as soon as
+    // anything arrives rather than after the default 500 ms.
+    {"fetch.wait.max.ms", "10"},
+    // A projector that dies without leaving hands its partitions over after this long.
+    {"session.timeout.ms", "10000"},
+    {"heartbeat.interval.ms", "1000"},
+};
+
+std::string header(const rd_kafka_message_t* m, const char* name) {
+    rd_kafka_headers_t* headers = nullptr;
+    if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+    const void* value = nullptr;
+    std::size_t size = 0;
+    if (rd_kafka_header_get_last(headers, name, &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        !value)
+        return {};
+    return std::string(static_cast<const char*>(value), size);
+}
+
+std::string payload_of(const rd_kafka_message_t* m) {
+    return m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : std::string();
+}
+
+// What the message's headers and key say about it, for a message whose value cannot be read.
+DeadLetter undecodable(const rd_kafka_message_t* m, const std::string& partition,
+                       std::string reason) {
+    DeadLetter d;
+    d.position = BusPosition{partition, m->offset};
+    const std::string stream_type = header(m, "streamType");
+    const std::string key =
+        m->key ? std::string(static_cast<const char*>(m->key), m->key_len) : std::string();
+    if (!stream_type.empty() && !key.empty()) d.stream = stream_type + "/" + key;
+    try {
+        d.version = std::stoll(header(m, "version"));
+    } catch (...) {
+        d.version = 0;
+    }
+    d.event_type = header(m, "type");
+    d.payload = payload_of(m);
+    d.reason = std::move(reason);
+    return d;
+}
+
+}  // namespace
+
+Consumer::Consumer(KafkaAddress address, Context* context, MetricsRegistry* metrics,
+                   std::size_t max_batch)
+    : address_(std::move(address)), context_(context), max_batch_(max_batch == 0 ? 1 : max_batch) {
+    if (metrics) {
+        consumed_ = &metrics->counter("ordinal_kafka_messages_consumed_total",
+                                      "Messages handed to the projector");
+        redelivered_ = &metrics->counter(
+            "ordinal_kafka_redeliveries_total",
+            "Partition runs the projector could not store, read again from the stored position");
+        rebalances_ = &metrics->counter("ordinal_kafka_rebalances_total",
+                                        "Consumer-group assignments and revocations");
+        errors_ = &metrics->counter("ordinal_kafka_consumer_errors_total",
+                                    "Errors the consumer reported (brokers, fetches)");
+        partitions_ =
+            &metrics->gauge("ordinal_kafka_assigned_partitions", "Partitions this projector holds");
+    }
+}
+
+Expected<std::unique_ptr<Consumer>, std::string> Consumer::create(const KafkaAddress& address,
+                                                                  Context* context,
+                                                                  MetricsRegistry* metrics,
+                                                                  std::size_t max_batch) {
+    std::unique_ptr<Consumer> c(new Consumer(address, context, metrics, max_batch));
+    context->owner = c.get();
+    auto handle = create_handle(
+        RD_KAFKA_CONSUMER, kConsumerDefaults, address, context,
+        [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_rebalance_cb(conf, rebalance_callback); });
+    if (!handle) return unexpected(handle.error());
+    c->handle_ = std::move(*handle);
+    rd_kafka_poll_set_consumer(c->handle_.get());
+    return c;
+}
+
+Consumer::~Consumer() {
+    stopping_ = true;
+    if (thread_.joinable()) thread_.join();
+    if (handle_) rd_kafka_consumer_close(handle_.get());
+}
+
+void Consumer::start(EventConsumer* sink) {
+    sink_ = sink;
+    PartitionList topics(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(topics.get(), address_.topic.c_str(), RD_KAFKA_PARTITION_UA);
+    if (const auto err = rd_kafka_subscribe(handle_.get(), topics.get());
+        err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (context_->log) context_->log(3, std::string("subscribe: ") + rd_kafka_err2str(err));
+    }
+    thread_ = std::thread([this] { loop(); });
+}
+
+std::vector<std::string> Consumer::assigned() {
+    std::lock_guard lock(assigned_mu_);
+    std::vector<std::string> out;
+    for (auto p : assigned_) out.push_back(kafka_partition_name(address_.topic, p));
+    return out;
+}
+
+void Consumer::rebalance_callback(rd_kafka_t*, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t* parts, void* opaque) {
+    static_cast<Consumer*>(static_cast<Context*>(opaque)->owner)->on_rebalance(err, parts);
+}
+
+void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts) {
+    if (rebalances_) rebalances_->inc();
+    rd_kafka_t* rk = handle_.get();
+    if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_assign(rk, nullptr);
+        std::lock_guard lock(assigned_mu_);
+        assigned_.clear();
+        if (partitions_) partitions_->set(0);
+        return;
+    }
+    // Start each partition where the read store says the projection got to. Without that
+    // position nothing can be read safely, so wait for the store however long it takes.
+    auto backoff = std::chrono::milliseconds(50);
+    for (int i = 0; i < parts->cnt; ++i) {
+        auto& p = parts->elems[i];
+        const std::string name = kafka_partition_name(p.topic, p.partition);
+        while (true) {
+            auto stored = sink_->stored_position(name);
+            if (stored) {
+                p.offset = *stored > 0 ? *stored : RD_KAFKA_OFFSET_BEGINNING;
+                break;
+            }
+            if (context_->log)
+                context_->log(4, "cannot read the stored position of " + name + ": " +
+                                     stored.error().message);
+            if (stopping_) return;
+            std::this_thread::sleep_for(backoff);
+            backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+        }
+    }
+    rd_kafka_assign(rk, parts);
+    std::lock_guard lock(assigned_mu_);
+    assigned_.clear();
+    for (int i = 0; i < parts->cnt; ++i) assigned_.insert(parts->elems[i].partition);
+    if (partitions_) partitions_->set(static_cast<double>(assigned_.size()));
+    if (context_->log)
+        context_->log(
+            6, "assigned " + std::to_string(parts->cnt) + " partition(s) of " + address_.topic);
+}
+
+void Consumer::seek(std::int32_t partition, std::int64_t offset) {
+    PartitionList list(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(list.get(), address_.topic.c_str(), partition)->offset =
+        offset;
+    if (rd_kafka_error_t* error = rd_kafka_seek_partitions(handle_.get(), list.get(), 2000)) {
+        if (context_->log) context_->log(4, std::string("seek: ") + rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+}
+
+bool Consumer::deliver(std::int32_t partition, const std::vector<rd_kafka_message_t*>& messages) {
+    const std::string name = kafka_partition_name(address_.topic, partition);
+    Delivery delivery;
+    std::vector<std::int64_t> offsets;
+    for (const rd_kafka_message_t* m : messages) {
+        const std::string_view value(m->payload ? static_cast<const char*>(m->payload) : "",
+                                     m->len);
+        auto event = decode_event_envelope(value);
+        if (event) {
+            delivery.events.push_back(std::move(*event));
+            offsets.push_back(m->offset);
+        } else {
+            delivery.dead.push_back(undecodable(m, name, "undecodable: " + event.error()));
+        }
+    }
+    delivery.position = BusPosition{name, messages.back()->offset + 1};
+    auto ok = sink_->consume_delivery(delivery, offsets);
+    if (!ok) {
+        if (redelivered_) redelivered_->inc();
+        if (context_->log)
+            context_->log(
+                4, "projection of " + name + " failed, reading it again: " + ok.error().message);
+        seek(partition, messages.front()->offset);
+        return false;
+    }
+    if (consumed_) consumed_->inc(messages.size());
+    PartitionList commit(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(commit.get(), address_.topic.c_str(), partition)->offset =
+        delivery.position.offset;
+    rd_kafka_commit(handle_.get(), commit.get(), 1);
+    return true;
+}
+
+void Consumer::loop() {
+    rd_kafka_t* rk = handle_.get();
+    auto backoff = std::chrono::milliseconds(0);
+    while (!stopping_) {
+        if (backoff.count() > 0) std::this_thread::sleep_for(backoff);
+        std::vector<rd_kafka_message_t*> batch;
+        rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+        while (m) {
+            if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                batch.push_back(m);
+            } else {
+                if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                    if (errors_) errors_->inc();
+                    if (context_->log)
+                        context_->log(4, std::string("consumer: ") + rd_kafka_message_errstr(m));
+                }
+                rd_kafka_message_destroy(m);
+            }
+            if (batch.size() >= max_batch_) break;
+            m = rd_kafka_consumer_poll(rk, 0);
+        }
+        // Each partition's messages in their order; a partition revoked while the batch was being
+        // collected is left to its new owner.
+        std::map<std::int32_t, std::vector<rd_kafka_message_t*>> by_partition;
+        {
+            std::lock_guard lock(assigned_mu_);
+            for (auto* msg : batch) {
+                if (assigned_.count(msg->partition)) by_partition[msg->partition].push_back(msg);
+            }
+        }
+        bool failed = false;
+        for (const auto& [partition, messages] : by_partition) {
+            if (!deliver(partition, messages)) failed = true;
+        }
+        for (auto* msg : batch) rd_kafka_message_destroy(msg);
+        backoff = failed ? std::min(std::max(backoff * 2, std::chrono::milliseconds(50)),
+                                    std::chrono::milliseconds(2000))
+                         : std::chrono::milliseconds(0);
+    }
+}
+
+Expected<void, StoreError> Consumer::check_ready() {
+    char fatal[256];
+    if (rd_kafka_fatal_error(handle_.get(), fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return unexpected(
+            StoreError{StoreError::Kind::Internal, std::string("kafka consumer: ") + fatal});
+    }
+    const rd_kafka_metadata_t* md = nullptr;
+    const auto err = rd_kafka_metadata(handle_.get(), 0, nullptr, &md, 1000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return unexpected(StoreError{StoreError::Kind::Unavailable,
+                                     std::string("kafka: ") + rd_kafka_err2str(err)});
+    }
+    rd_kafka_metadata_destroy(md);
+    return {};
+}
+
+}  // namespace ordinal::kafka

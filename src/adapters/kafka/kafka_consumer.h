@@ -1,0 +1,60 @@
+#pragma once
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/kafka/kafka_config.h"
+#include "core/metrics.h"
+#include "ports/bus.h"
+
+namespace ordinal::kafka {
+
+// The projector's side of the bus: a consumer-group member that never commits offsets as its
+// source of truth. On every partition assignment it seeks to the position the read store holds
+// (written in the same transaction as the projected rows), so a rebalance or a crash neither
+// loses nor double-applies anything. Offsets are also committed to Kafka, asynchronously and only
+// for monitoring tools (consumer-group lag).
+class Consumer {
+  public:
+    static Expected<std::unique_ptr<Consumer>, std::string> create(const KafkaAddress& address,
+                                                                   Context* context,
+                                                                   MetricsRegistry* metrics,
+                                                                   std::size_t max_batch);
+    ~Consumer();  // leaves the group
+
+    void start(EventConsumer* sink);
+    std::vector<std::string> assigned();
+    Expected<void, StoreError> check_ready();
+
+  private:
+    Consumer(KafkaAddress address, Context* context, MetricsRegistry* metrics,
+             std::size_t max_batch);
+    static void rebalance_callback(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                   rd_kafka_topic_partition_list_t* parts, void* opaque);
+    void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
+    void loop();
+    // Hands one partition's run of messages to the projector; false if it must be read again.
+    bool deliver(std::int32_t partition, const std::vector<rd_kafka_message_t*>& messages);
+    void seek(std::int32_t partition, std::int64_t offset);
+
+    KafkaAddress address_;
+    Context* context_;
+    std::size_t max_batch_;
+    Handle handle_;
+    EventConsumer* sink_ = nullptr;
+    std::atomic<bool> stopping_{false};
+    std::thread thread_;
+    std::mutex assigned_mu_;
+    std::set<std::int32_t> assigned_;  // guarded by assigned_mu_
+    Counter* consumed_ = nullptr;
+    Counter* redelivered_ = nullptr;
+    Counter* rebalances_ = nullptr;
+    Counter* errors_ = nullptr;
+    Gauge* partitions_ = nullptr;
+};
+
+}  // namespace ordinal::kafka

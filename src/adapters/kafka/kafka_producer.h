@@ -1,0 +1,45 @@
+#pragma once
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "adapters/kafka/kafka_config.h"
+#include "core/metrics.h"
+#include "ports/store_error.h"
+#include "ports/write_store.h"
+
+namespace ordinal::kafka {
+
+// The relay's side of the bus: an idempotent producer (acks=all, ordered retries), message key =
+// stream id, so a stream's events keep their order in one partition.
+class Producer {
+  public:
+    static Expected<std::unique_ptr<Producer>, std::string> create(const KafkaAddress& address,
+                                                                   Context* context,
+                                                                   MetricsRegistry* metrics);
+    ~Producer();
+
+    // Returns once every message of `events` has a successful delivery report (written to all
+    // in-sync replicas), or fails with the first delivery error. A failed batch may still be
+    // partly in Kafka; the relay then publishes it again and consumers skip what they have.
+    Expected<void, StoreError> publish(std::span<const StoredEvent> events);
+
+    Expected<void, StoreError> check_ready();
+
+  private:
+    Producer(KafkaAddress address, Context* context, MetricsRegistry* metrics);
+    Expected<void, std::string> connect();
+
+    KafkaAddress address_;
+    Context* context_;
+    std::mutex mu_;  // one publish at a time: the handle is replaced after a fatal error
+    Handle handle_;
+    int delivery_timeout_ms_ = 10000;
+    Counter* delivered_ = nullptr;
+    Counter* failed_ = nullptr;
+    Counter* recreated_ = nullptr;
+    Histogram* publish_seconds_ = nullptr;
+};
+
+}  // namespace ordinal::kafka

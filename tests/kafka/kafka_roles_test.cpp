@@ -1,0 +1,171 @@
+// The production profile as separate processes — api, relay and projector(s) on PostgreSQL and a
+// Kafka bus (`ordinal dev-kafka`, the mock cluster) — checked from outside through the HTTP API
+// while processes are SIGKILLed and Kafka misbehaves: every acknowledged command is visible
+// exactly as acknowledged, retries answer duplicate, stock adds up, nothing is doubled.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "support/http_expect.h"
+#include "support/kafka_topology.h"
+#include "support/mock_kafka.h"
+#include "support/order_load.h"
+#include "support/postgres_backend.h"
+#include "support/scratch_dir.h"
+
+namespace ordinal::test {
+namespace {
+
+using test_support::PgTestDatabase;
+
+class KafkaRoles : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        TopologyConfig c;
+        c.write_db = write_.url();
+        c.read_db = read_.url();
+        // Short timeouts so the tests see failover in seconds: a dead projector's partitions move
+        // after 6 s, a delivery that cannot complete fails after 3 s and is published again.
+        c.bus = kafka_.url("session.timeout.ms=6000&message.timeout.ms=3000");
+        topo_ = std::make_unique<KafkaTopology>(logs_.path(), c);
+    }
+    void TearDown() override {
+        if (HasFailure()) std::cerr << topo_->logs();
+        if (topo_) topo_->stop_all();
+    }
+    std::uint16_t api_port() { return topo_->api().port(); }
+    void pause(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+    void expect_clean(OrderLoad& load) {
+        const auto problems = load.check();
+        for (const auto& p : problems) ADD_FAILURE() << p;
+        EXPECT_GT(load.acknowledged(), 20u) << "too little load got through to prove anything";
+    }
+
+    PgTestDatabase write_;
+    PgTestDatabase read_;
+    MockKafka kafka_;
+    ScratchDir logs_{"ordinal-kafka-roles"};
+    std::unique_ptr<KafkaTopology> topo_;
+};
+
+TEST_F(KafkaRoles, TheWholePathRunsAcrossThreeProcesses) {
+    ASSERT_NO_THROW(topo_->start_all(1));
+    OrdinalApi a(api_port());
+    const auto sku = unique_sku();
+    const auto put = a.create_product(sku, 250, 10);
+    const auto order = a.create_order(random_uuid(), {{sku, 3}});
+    const auto r = a.get("/v1/orders/" + order.order_id, order.token, 10000);
+    ASSERT_EQ(r.status, 200) << r;
+    EXPECT_EQ(r.json_body()["status"], "PLACED");
+    EXPECT_EQ(a.must_read("/v1/products/" + sku, join_tokens({put.token, order.token}))["stock"],
+              7);
+    for (int i = 0; i < 20; ++i) {  // read-your-writes, command after command
+        const auto o = a.create_order(random_uuid(), {{sku, 1}});
+        const auto c = a.must_command("cancel", o.order_id, json{{"reason", "r"}});
+        const auto v = a.get("/v1/orders/" + o.order_id, c.token, 5000);
+        ASSERT_EQ(v.status, 200) << "iteration " << i << ": " << v;
+        EXPECT_EQ(v.json_body()["status"], "CANCELLED");
+    }
+
+    // Each process reports readiness for the roles it runs, and only the api serves the API.
+    const auto api_ready = a.get("/readyz").json_body();
+    EXPECT_EQ(api_ready["roles"], json({{"api", "ready"}})) << api_ready;
+    OrdinalApi relay(topo_->relay().port());
+    EXPECT_EQ(relay.get("/readyz").json_body()["roles"], json({{"relay", "ready"}}));
+    EXPECT_TRUE(IsError(relay.get("/v1/products/" + sku), 404, "not_found"));
+    EXPECT_EQ(KafkaTopology::held_partitions(topo_->projector(0)), 6);
+
+    // Each role's metrics are in its own process.
+    OrdinalApi projector(topo_->projector(0).port());
+    EXPECT_NE(relay.get("/metrics").body.find("ordinal_relay_position"), std::string::npos);
+    EXPECT_NE(relay.get("/metrics").body.find("ordinal_kafka_messages_delivered_total"),
+              std::string::npos);
+    EXPECT_NE(projector.get("/metrics").body.find("ordinal_projection_position"),
+              std::string::npos);
+    EXPECT_NE(projector.get("/metrics").body.find("ordinal_kafka_assigned_partitions 6"),
+              std::string::npos);
+    // A rebuild needs relay and projector in one process; the api alone refuses it.
+    const auto rebuild = a.admin_post("/v1/admin/projections/rebuild");
+    EXPECT_EQ(rebuild.status, 409) << rebuild;
+}
+
+TEST_F(KafkaRoles, EveryProcessAsksForTheAdminToken) {
+    TopologyConfig c;
+    c.write_db = write_.url();
+    c.read_db = read_.url();
+    c.bus = kafka_.url();
+    c.admin_token = "kafka-admin-token";
+    topo_ = std::make_unique<KafkaTopology>(logs_.path() + "/token", c);
+    ASSERT_NO_THROW(topo_->start_all(1));
+    for (ServerProcess* p : {&topo_->api(), &topo_->relay(), &topo_->projector(0)}) {
+        OrdinalApi anonymous(p->port());
+        EXPECT_EQ(anonymous.get("/v1/admin/status").status, 401);
+        OrdinalApi admin(p->port(), "kafka-admin-token");
+        const auto status = admin.admin_get("/v1/admin/status");
+        EXPECT_EQ(status.status, 200) << status;
+    }
+}
+
+TEST_F(KafkaRoles, KillingTheRelayAndTheProjectorMidLoadLosesAndDoublesNothing) {
+    ASSERT_NO_THROW(topo_->start_all(1));
+    OrderLoad load([this] { return api_port(); });
+    load.start();
+    for (int round = 0; round < 3; ++round) {
+        pause(700);
+        topo_->relay().kill9();  // mid-batch: published, perhaps not yet marked
+        pause(300);
+        ASSERT_NO_THROW(topo_->start_relay());
+        if (round < 2) {
+            pause(700);
+            topo_->projector(0).kill9();  // mid-batch: offsets live in the read store only
+            ASSERT_NO_THROW(topo_->projector(0).start());
+            ASSERT_NO_THROW(topo_->wait_partitions_held(6));
+        }
+    }
+    pause(500);
+    load.stop();
+    expect_clean(load);
+}
+
+TEST_F(KafkaRoles, TwoProjectorProcessesShareThePartitionsAndTheSurvivorTakesOverFromAKilledOne) {
+    ASSERT_NO_THROW(topo_->start_all(2));
+    ASSERT_NO_THROW(topo_->wait_partitions_held(6, /*each=*/true));
+    OrderLoad load([this] { return api_port(); });
+    load.start();
+    pause(1500);
+    topo_->projector(1).kill9();
+    ASSERT_NO_THROW(
+        topo_->wait_partitions_held(6));  // the survivor alone, after the session timeout
+    EXPECT_EQ(KafkaTopology::held_partitions(topo_->projector(0)), 6);
+    pause(1000);
+    load.stop();
+    expect_clean(load);
+}
+
+TEST_F(KafkaRoles, BrokerOutagesLeaderChangesRequestErrorsAndCoordinatorMovesUnderLoad) {
+    ASSERT_NO_THROW(topo_->start_all(1));
+    OrderLoad load([this] { return api_port(); });
+    load.start();
+    pause(700);
+    kafka_.command("leader 0 2");
+    kafka_.command("leader 1 3");
+    kafka_.command("errors produce 5 NOT_LEADER_FOR_PARTITION");
+    kafka_.command("errors fetch 5 NOT_LEADER_FOR_PARTITION");
+    pause(700);
+    kafka_.command("coordinator ordinal-projector 2");
+    kafka_.command("errors heartbeat 3 NOT_COORDINATOR");
+    pause(700);
+    // Every broker away: the outbox grows (commands still succeed), then drains by itself.
+    for (int b = 1; b <= 3; ++b) kafka_.command("broker-down " + std::to_string(b));
+    pause(4000);
+    OrdinalApi probe(api_port());
+    EXPECT_FALSE(probe.get("/v1/admin/status").json_body().empty());
+    for (int b = 1; b <= 3; ++b) kafka_.command("broker-up " + std::to_string(b));
+    kafka_.command("leader 2 3");
+    pause(1500);
+    load.stop();
+    expect_clean(load);
+}
+
+}  // namespace
+}  // namespace ordinal::test
