@@ -17,7 +17,12 @@ struct Context {
     IdGenerator& ids;
 };
 
-Acknowledgement record_event(Context& ctx, StreamKey stream, std::int64_t version, EventData data) {
+// `depends_on`: streams whose projected state the event changes without being on them (the
+// products whose stock an order reserves or releases). The token names their versions too, so a
+// reader holding it also waits for those products to be in the read model: on a bus that keeps
+// no order between streams (Kafka), a product's own events may otherwise be projected later.
+Acknowledgement record_event(Context& ctx, StreamKey stream, std::int64_t version, EventData data,
+                             const std::vector<std::optional<Product>>& depends_on = {}) {
     Event ev;
     ev.event_id = ctx.ids.new_uuid_v7();
     ev.stream = std::move(stream);
@@ -31,7 +36,11 @@ Acknowledgement record_event(Context& ctx, StreamKey stream, std::int64_t versio
     ack.event_id = ev.event_id;
     ack.stream = ev.stream;
     ack.version = version;
-    ack.consistency_token = encode_consistency_token(VersionVector{{ack.stream, version}});
+    VersionVector token{{ack.stream, version}};
+    for (const auto& p : depends_on) {
+        if (p && p->version > 0) token[StreamKey{StreamType::Product, p->sku}] = p->version;
+    }
+    ack.consistency_token = encode_consistency_token(token);
 
     IdempotencyRecord rec;
     rec.key = ctx.request.idempotency_key;
@@ -50,12 +59,14 @@ std::vector<std::optional<Product>> load_products(WriteTransaction& tx, const au
     return out;
 }
 
-CommandOutcome apply_order_decision(Context& ctx, Expected<OrderDecision, DomainError> decided) {
+CommandOutcome apply_order_decision(Context& ctx, Expected<OrderDecision, DomainError> decided,
+                                    const std::vector<std::optional<Product>>& products = {}) {
     if (!decided) return decided.error();
     OrderDecision& d = *decided;
     ctx.tx.save_order(d.next);
     for (const Product& p : d.products_next) ctx.tx.save_product(p);
-    return record_event(ctx, StreamKey{StreamType::Order, d.next.id}, d.next.version, std::move(d.event));
+    return record_event(ctx, StreamKey{StreamType::Order, d.next.id}, d.next.version,
+                        std::move(d.event), products);
 }
 
 CommandOutcome run(Context& ctx, const UpsertProduct& cmd) {
@@ -68,28 +79,30 @@ CommandOutcome run(Context& ctx, const UpsertProduct& cmd) {
 
 CommandOutcome run(Context& ctx, const PlaceOrder& cmd) {
     const auto products = load_products(ctx.tx, cmd.items);
-    return apply_order_decision(ctx, decide_place_order(cmd, products, ctx.now));
+    return apply_order_decision(ctx, decide_place_order(cmd, products, ctx.now), products);
 }
 
 CommandOutcome run(Context& ctx, const PayOrder& cmd) {
-    return apply_order_decision(ctx, decide_pay_order(cmd, ctx.tx.load_order(cmd.order_id), ctx.now));
+    return apply_order_decision(ctx,
+                                decide_pay_order(cmd, ctx.tx.load_order(cmd.order_id), ctx.now));
 }
 
 CommandOutcome run(Context& ctx, const ShipOrder& cmd) {
-    return apply_order_decision(ctx, decide_ship_order(cmd, ctx.tx.load_order(cmd.order_id), ctx.now));
+    return apply_order_decision(ctx,
+                                decide_ship_order(cmd, ctx.tx.load_order(cmd.order_id), ctx.now));
 }
 
 CommandOutcome run(Context& ctx, const CancelOrder& cmd) {
     const auto order = ctx.tx.load_order(cmd.order_id);
     std::vector<std::optional<Product>> products;
     if (order) products = load_products(ctx.tx, order->lines);
-    return apply_order_decision(ctx, decide_cancel_order(cmd, order, products, ctx.now));
+    return apply_order_decision(ctx, decide_cancel_order(cmd, order, products, ctx.now), products);
 }
 
 }  // namespace
 
-CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request, const Clock& clock,
-                               IdGenerator& ids) {
+CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request,
+                               const Clock& clock, IdGenerator& ids) {
     if (auto existing = tx.find_idempotency(request.idempotency_key)) {
         if (existing->fingerprint != request.fingerprint) return KeyReused{};
         Acknowledgement ack = existing->ack;
