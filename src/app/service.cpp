@@ -18,6 +18,7 @@
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
+#include "core/outbox_monitor.h"
 #include "core/projector.h"
 #include "core/relay.h"
 #include "core/service_api.h"
@@ -134,6 +135,7 @@ class RunningService final : public Service {
         // commit listener may still wake the stopped relay, which is harmless).
         if (http_) http_->stop();
         if (relay_) relay_->stop();
+        outbox_.reset();  // its poller reads the write store
         // The Kafka consumer's thread calls the projector, the read store and the gate: it goes
         // first.
         kafka_ = nullptr;
@@ -233,10 +235,12 @@ class RunningService final : public Service {
                 std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope);
             bus_->subscribe(projector_.get());
         }
+        outbox_ = std::make_unique<OutboxMonitor>(
+            metrics_, [this](std::int64_t pending) { commands_->set_outbox_pending(pending); });
+        if (api && !relay) outbox_->start_polling(*write_, std::chrono::milliseconds(250));
         if (relay) {
             relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, RelayOptions{});
-            relay_->set_pending_listener(
-                [this](std::int64_t n) { commands_->set_outbox_pending(n); });
+            relay_->set_stats_listener([this](const OutboxStats& stats) { outbox_->report(stats); });
             write_->set_commit_listener([this] { relay_->wake(); });
             relay_->start();
         }
@@ -390,6 +394,7 @@ class RunningService final : public Service {
     std::unique_ptr<CommandService> commands_;
     std::unique_ptr<Projector> projector_;
     std::unique_ptr<Relay> relay_;
+    std::unique_ptr<OutboxMonitor> outbox_;
     std::unique_ptr<HttpServer> http_;
     std::mutex rebuild_mu_;
     bool stopped_ = false;

@@ -10,8 +10,6 @@ Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions
       options_(options),
       published_(metrics.counter("ordinal_relay_events_published_total", "Outbox events published to the bus")),
       errors_(metrics.counter("ordinal_relay_errors_total", "Relay rounds that failed and will be retried")),
-      pending_gauge_(metrics.gauge("ordinal_outbox_pending", "Committed events not yet published")),
-      oldest_age_gauge_(metrics.gauge("ordinal_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished event")),
       position_gauge_(metrics.gauge("ordinal_relay_position", "Outbox sequence published up to")) {}
 
 Relay::~Relay() { stop(); }
@@ -77,11 +75,7 @@ bool Relay::run_once() {
         position_gauge_.set(static_cast<double>(batch->back().seq));
     }
     auto stats = store_.outbox_stats();
-    if (stats) {
-        pending_gauge_.set(static_cast<double>(stats->pending));
-        oldest_age_gauge_.set(static_cast<double>(stats->oldest_pending_age_ms) / 1000.0);
-        if (pending_listener_) pending_listener_(stats->pending);
-    }
+    if (stats && stats_listener_) stats_listener_(*stats);
     return !batch->empty();
 }
 

@@ -33,8 +33,8 @@ public:
     // Holds the relay between batches (for a projection rebuild); resume() lets it go on.
     void pause();
     void resume();
-    // Called after every round with the outbox depth (for backpressure).
-    void set_pending_listener(std::function<void(std::int64_t)> listener) { pending_listener_ = std::move(listener); }
+    // Called after every round with the outbox statistics (gauges, backpressure).
+    void set_stats_listener(std::function<void(const OutboxStats&)> listener) { stats_listener_ = std::move(listener); }
     std::int64_t published_seq() const { return published_seq_.load(); }
 
 private:
@@ -46,10 +46,8 @@ private:
     RelayOptions options_;
     Counter& published_;
     Counter& errors_;
-    Gauge& pending_gauge_;
-    Gauge& oldest_age_gauge_;
     Gauge& position_gauge_;
-    std::function<void(std::int64_t)> pending_listener_;
+    std::function<void(const OutboxStats&)> stats_listener_;
 
     std::mutex mu_;
     std::condition_variable cv_;

@@ -169,3 +169,58 @@ TEST_F(KafkaRoles, BrokerOutagesLeaderChangesRequestErrorsAndCoordinatorMovesUnd
 
 }  // namespace
 }  // namespace ordinal::test
+
+namespace ordinal::test {
+namespace {
+
+// With Kafka away the outbox grows; the api process (no relay in it) sees that through the write
+// store and sheds commands at the configured bound; when Kafka returns the backlog drains by
+// itself and commands are accepted again.
+TEST_F(KafkaRoles, BackpressureEngagesInTheApiProcessWhileKafkaIsAwayAndTheBacklogDrains) {
+    TopologyConfig c;
+    c.write_db = write_.url();
+    c.read_db = read_.url();
+    c.bus = kafka_.url("message.timeout.ms=2000");
+    c.extra_args = {"--max-outbox-pending", "40"};
+    topo_ = std::make_unique<KafkaTopology>(logs_.path() + "/bound", c);
+    ASSERT_NO_THROW(topo_->start_all(1));
+    OrdinalApi a(api_port());
+    const auto sku = unique_sku();
+    a.create_product(sku, 100, 100000);
+    for (int b = 1; b <= 3; ++b) kafka_.command("broker-down " + std::to_string(b));
+
+    std::vector<Ack> accepted;
+    bool shed = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!shed && std::chrono::steady_clock::now() < deadline) {
+        const auto r = a.place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
+        if (r.status == 202) {
+            accepted.push_back(to_ack(r));
+        } else {
+            ASSERT_TRUE(IsError(r, 503, "overloaded")) << r;
+            EXPECT_TRUE(r.header("Retry-After").has_value()) << r;
+            shed = true;
+        }
+    }
+    ASSERT_TRUE(shed) << "no 503 overloaded after " << accepted.size() << " orders with Kafka away";
+    EXPECT_GT(accepted.size(), 40u);
+    const auto metrics = a.get("/metrics").body;
+    EXPECT_NE(metrics.find("ordinal_outbox_pending"), std::string::npos) << metrics;
+
+    for (int b = 1; b <= 3; ++b) kafka_.command("broker-up " + std::to_string(b));
+    for (const auto& ack : accepted) {
+        const auto r = a.get("/v1/orders/" + ack.order_id, ack.token, 30000);
+        ASSERT_EQ(r.status, 200) << r;
+    }
+    // The api reads the outbox depth every 250 ms: within a few of those, commands get through.
+    HttpResponse after;
+    for (int i = 0; i < 50; ++i) {
+        after = a.place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
+        if (after.status == 202) break;
+        pause(100);
+    }
+    EXPECT_EQ(after.status, 202) << after;
+}
+
+}  // namespace
+}  // namespace ordinal::test
