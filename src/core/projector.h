@@ -22,6 +22,9 @@ class Projector : public EventConsumer {
                                        const BusPosition& position) override;
     Expected<void, StoreError> consume_delivery(const Delivery& delivery,
                                                 std::span<const std::int64_t> offsets) override;
+    Expected<std::int64_t, StoreError> stored_position(const std::string& partition) override {
+        return store_.bus_position(partition);
+    }
 
   private:
     Expected<void, StoreError> take_apart(const Delivery& delivery,

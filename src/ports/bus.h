@@ -23,6 +23,9 @@ class EventConsumer {
     // the read store holds for the partition (ReadStore::bus_position).
     virtual Expected<void, StoreError> consume_delivery(const Delivery& delivery,
                                                         std::span<const std::int64_t> offsets) = 0;
+    // Where the consumer has got to in `partition` (the next offset to read; 0 if nothing yet):
+    // a bus that can replay (Kafka) starts each partition it is given there.
+    virtual Expected<std::int64_t, StoreError> stored_position(const std::string& partition) = 0;
 };
 
 // Carries outbox events from the relay to consumers. publish() returns once the bus has

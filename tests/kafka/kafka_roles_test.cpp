@@ -224,3 +224,58 @@ TEST_F(KafkaRoles, BackpressureEngagesInTheApiProcessWhileKafkaIsAwayAndTheBackl
 
 }  // namespace
 }  // namespace ordinal::test
+
+namespace ordinal::test {
+namespace {
+
+json dead_letters(OrdinalApi& a) {
+    const auto r = a.admin_get("/v1/admin/dead-letters");
+    if (r.status != 200) throw std::runtime_error("dead letters: " + r.describe());
+    return r.json_body()["deadLetters"];
+}
+
+// Poison on the topic goes to the dead letters (with what its headers say) without stopping other
+// streams, nor the stream it claims to belong to; the admin API lists it and a retry keeps it.
+// (Streams held behind a dead letter and retried in order: ReadStoreContract.Retry*.)
+TEST_F(KafkaRoles, PoisonIsDeadLetteredWithoutStoppingAnyStreamAndListedThroughTheAdminApi) {
+    ASSERT_NO_THROW(topo_->start_all(1));
+    OrdinalApi a(api_port());
+    const auto sku = unique_sku();
+    a.create_product(sku, 100, 100);
+    const auto held = a.create_order(random_uuid(), {{sku, 1}});
+    ASSERT_EQ(a.get("/v1/orders/" + held.order_id, held.token, 10000).status, 200);
+
+    kafka_.command("produce anything - {this is not an event");
+    kafka_.command("produce " + held.order_id + " streamType=order,version=2,type=OrderPaid {\"broken\":");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (dead_letters(a).size() < 2 && std::chrono::steady_clock::now() < deadline) pause(100);
+    const auto poison = dead_letters(a);
+    ASSERT_EQ(poison.size(), 2u) << poison;
+    for (const auto& d : poison) {
+        EXPECT_NE(d["reason"].get<std::string>().find("undecodable"), std::string::npos) << d;
+        EXPECT_EQ(d["partition"].get<std::string>().rfind(kafka_.topic() + "/", 0), 0u) << d;
+    }
+
+    // Other streams flow.
+    const auto other = a.create_order(random_uuid(), {{sku, 2}});
+    EXPECT_EQ(a.get("/v1/orders/" + other.order_id, other.token, 10000).status, 200);
+
+    // A poisoned copy of the held stream's version 2 does not hold back the good copy the relay
+    // publishes: it is applied in order.
+    const auto paid = a.must_command("pay", held.order_id, json{{"paymentRef", "p-1"}, {"amountMinor", 100}});
+    const auto now_paid = a.get("/v1/orders/" + held.order_id, paid.token, 10000);
+    ASSERT_EQ(now_paid.status, 200) << now_paid;
+    EXPECT_EQ(now_paid.json_body()["status"], "PAID");
+
+    // A retry cannot decode poison: it stays, with its reason, and nothing else changes.
+    const auto retry = a.admin_post("/v1/admin/dead-letters/retry");
+    ASSERT_EQ(retry.status, 200) << retry;
+    EXPECT_EQ(retry.json_body()["retried"], 2) << retry;
+    EXPECT_EQ(retry.json_body()["applied"], 0) << retry;
+    EXPECT_EQ(retry.json_body()["remaining"], 2) << retry;
+    EXPECT_EQ(dead_letters(a).size(), 2u);
+    EXPECT_EQ(a.must_read("/v1/orders/" + held.order_id)["status"], "PAID");
+}
+
+}  // namespace
+}  // namespace ordinal::test

@@ -192,7 +192,10 @@ bool Consumer::deliver(std::int32_t partition, const std::vector<rd_kafka_messag
         if (context_->log)
             context_->log(
                 4, "projection of " + name + " failed, reading it again: " + ok.error().message);
-        seek(partition, messages.front()->offset);
+        // Part of the run may be stored already (with any dead letters it made): go on from the
+        // stored position, or from the run's start when even that cannot be read.
+        auto stored = sink_->stored_position(name);
+        seek(partition, stored && *stored > 0 ? *stored : messages.front()->offset);
         return false;
     }
     if (consumed_) consumed_->inc(messages.size());
