@@ -26,29 +26,50 @@ free_port() {
   done
 }
 
-# Waits until the server started as $SERVER_PID answers /readyz on $PORT (20 s at most); dies
-# with the tail of $WORK/server.log if it exits or never gets ready.
-wait_ready() {
-  for _ in $(seq 200); do
-    curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && return 0
-    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$WORK/server.log" >&2; die "the server exited during start-up"; }
+# Stops one process this script started: SIGTERM, time to shut down cleanly (flush, checkpoint),
+# then SIGKILL.
+stop_process() {
+  local pid=${1:-}
+  [[ -n $pid ]] || return 0
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+stop_server() { stop_process "${SERVER_PID:-}"; SERVER_PID=""; }
+
+# Waits (30 s at most) until 127.0.0.1:PORT answers /readyz with 2xx; dies with the tail of LOG
+# when PID exits first.
+wait_ready() {  # [port pid log], default $PORT $SERVER_PID $WORK/server.log
+  local port=${1:-$PORT} pid=${2:-$SERVER_PID} logfile=${3:-$WORK/server.log}
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$logfile" >&2; die "the server exited during start-up"; }
     sleep 0.1
   done
-  tail -n 30 "$WORK/server.log" >&2
-  die "the server was not ready after 20 s"
+  tail -n 30 "$logfile" >&2
+  die "the server on port $port was not ready after 30 s"
 }
 
-stop_server() {
-  [[ -n ${SERVER_PID:-} ]] || return 0
-  if kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    # Give it time to shut down cleanly (flush, checkpoint); then insist.
-    for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-  fi
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+# A throwaway durable PostgreSQL in DIR (tests/scripts/postgres_test_server.sh): PostgreSQL's
+# defaults except what a production user sets for a machine like this one (more connections,
+# shared_buffers sized to RAM, no checkpoint inside a short run); fsync, synchronous_commit and
+# full_page_writes stay on. PG_SETTINGS replaces them. Sets PG_BASE (the URL without a database)
+# and PSQL; the caller stops it with `bash "$PG_SCRIPT" stop DIR`.
+PG_SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/scripts/postgres_test_server.sh
+PG_SETTINGS=${PG_SETTINGS:-"-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=4GB"}
+start_postgres() {  # dir
+  log "starting PostgreSQL ($PG_SETTINGS) in $1"
+  PG_SERVER_SETTINGS=$PG_SETTINGS bash "$PG_SCRIPT" start "$1" >&2
+  local url
+  url=$(cat "$1/url")
+  PG_BASE=${url%/*}  # postgresql://postgres@127.0.0.1:PORT
+  local bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
+  PSQL=${bin:+$bin/}psql
 }
+psql_db() { local db=$1; shift; "$PSQL" "$PG_BASE/$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 # Runs a tool with --json, keeps its result line in $WORK/results.jsonl and prints it ({} on failure).
 run_json() {

@@ -61,7 +61,7 @@ start_server() {
   "$ORDINAL" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" --admin-token "$ADMIN_TOKEN" \
     >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  wait_ready
+  wait_ready "$PORT" "$SERVER_PID" "$WORK/server.log"
 }
 
 # Runs a tool with --json; its JSON line is echoed and appended to results.jsonl. A failed run

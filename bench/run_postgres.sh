@@ -26,7 +26,6 @@ BUILD_DIR=${1:-build/release}
 ORDINAL=$BUILD_DIR/ordinal
 LOADGEN=$BUILD_DIR/bench/loadgen
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PG_SCRIPT=$HERE/../tests/scripts/postgres_test_server.sh
 
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-5}
@@ -36,10 +35,7 @@ PGBENCH_SECONDS=${PGBENCH_SECONDS:-20}
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-16 32 64}
 PGBENCH_THREADS=${PGBENCH_THREADS:-2}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
-# Defaults of PostgreSQL except what a production user sets for a machine like this one: more
-# connections, shared_buffers sized to RAM, a max_wal_size that keeps checkpoints out of a
-# 20 s run. Durability is untouched: fsync=on, synchronous_commit=on, full_page_writes=on.
-PG_SETTINGS=${PG_SETTINGS:-"-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=4GB"}
+# PG_SETTINGS: bench_common.sh's durable defaults (start_postgres).
 
 
 for tool in "$ORDINAL" "$LOADGEN"; do
@@ -81,12 +77,8 @@ trap 'exit 130' INT TERM
 # The cluster
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-log "starting PostgreSQL ($PG_SETTINGS) in $WORK/pg"
-PG_SERVER_SETTINGS=$PG_SETTINGS bash "$PG_SCRIPT" start "$WORK/pg" >&2
 PG_STARTED=1
-PG_URL=$(cat "$WORK/pg/url")
-PG_BASE=${PG_URL%/*}  # postgresql://postgres@127.0.0.1:PORT
-psql_db() { local db=$1; shift; "$PSQL" "$PG_BASE/$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
+start_postgres "$WORK/pg"
 for db in ordinal_pgbench ordinal_pgbench_read ordinal_write ordinal_read; do
   psql_db postgres -c "CREATE DATABASE $db" >/dev/null
 done
@@ -162,13 +154,7 @@ log "starting ordinal serve on 127.0.0.1:$PORT (write db ordinal_write, read db 
   --write-db "$PG_BASE/ordinal_write" --read-db "$PG_BASE/ordinal_read" ${SERVE_ARGS:-} \
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-ready=
-for _ in $(seq 300); do
-  if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null; then ready=1; break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$WORK/server.log" >&2; die "the server exited during start-up"; }
-  sleep 0.1
-done
-[[ -n $ready ]] || { tail -n 30 "$WORK/server.log" >&2; die "the server was not ready after 30 s"; }
+wait_ready "$PORT" "$SERVER_PID" "$WORK/server.log"
 
 log "loadgen create-order, closed loop, uniform, $CONNECTIONS connections, ${DURATION} s"
 CLOSED=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")

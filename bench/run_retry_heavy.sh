@@ -16,7 +16,6 @@ BUILD_DIR=${1:-build/release}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ORDINAL=$BUILD_DIR/ordinal
 LOADGEN=$BUILD_DIR/bench/loadgen
-PG_SCRIPT=$HERE/../tests/scripts/postgres_test_server.sh
 REDIS_SCRIPT=$HERE/../tests/scripts/redis_test_server.sh
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
@@ -39,14 +38,10 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-log "starting a durable PostgreSQL and a redis-server in $WORK"
-PG_SERVER_SETTINGS="-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=4GB" \
-  bash "$PG_SCRIPT" start "$WORK/pg" >&2
+start_postgres "$WORK/pg"
+log "starting a redis-server in $WORK/redis"
 bash "$REDIS_SCRIPT" start "$WORK/redis" >&2
-PG_URL=$(cat "$WORK/pg/url")
-PG_BASE=${PG_URL%/*}
 REDIS_URL=$(cat "$WORK/redis/url")
-PSQL=$(command -v psql)
 
 repeats() {  # answered_by -> counter value from /metrics
   curl -fsS "http://127.0.0.1:$PORT/metrics" |
@@ -62,8 +57,7 @@ run_config() {  # name cache-args...
   "$ORDINAL" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data-$name" --admin-token "$ADMIN_TOKEN" \
     --write-db "$PG_BASE/w_$name" --read-db "$PG_BASE/r_$name" "$@" >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  for _ in $(seq 300); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/readyz" 2>/dev/null && break; sleep 0.1; done
-  server_alive
+  wait_ready "$PORT" "$SERVER_PID" "$WORK/server.log"
   log "$name: closed loop, $CONNECTIONS connections, repeat fraction $REPEAT_FRACTION, ${DURATION} s"
   local result
   result=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" \
