@@ -10,7 +10,7 @@ RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlo
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
                 postgresql redis-server
 
-.PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres format format-check clean
+.PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
 
 all: build
 
@@ -82,6 +82,16 @@ bench-verify: deps-test
 	cmake --preset release -DORDINAL_BUILD_BENCH=ON >/dev/null
 	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
 	PG=1 bash bench/run_verify.sh build/release
+
+# The Kafka bus (ordinal dev-kafka, librdkafka's in-process mock cluster) next to the in-process
+# bus on a throwaway durable PostgreSQL (bench/run_kafka.sh): max rate, projection lag at half of
+# it, relay events/s.
+.PHONY: bench-kafka
+bench-kafka: deps-test
+	$(call apt_install,jq)
+	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
+	bash bench/run_kafka.sh build/release
 
 .PHONY: bench-retry
 bench-retry: deps-test

@@ -71,6 +71,23 @@ start_postgres() {  # dir
 }
 psql_db() { local db=$1; shift; "$PSQL" "$PG_BASE/$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
+# The first rows of a report's machine table; DIR is where the data lives.
+machine_table() {  # dir
+  local cpu_model ram
+  cpu_model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+  ram=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+  cat <<TABLE
+| machine | |
+|---|---|
+| CPUs (nproc) | $(nproc) |
+| CPU model | ${cpu_model:-n/a} |
+| RAM | $ram |
+| kernel | $(uname -r) |
+| filesystem of the data | $(df -T "$1" | awk 'NR == 2 { print $2 " (" $1 ")" }'), $(findmnt -no OPTIONS -T "$1" 2>/dev/null || echo "n/a") |
+| ordinal | $("$ORDINAL" version 2>/dev/null | head -n 1 || echo "n/a") |
+TABLE
+}
+
 # Runs a tool with --json, keeps its result line in $WORK/results.jsonl and prints it ({} on failure).
 run_json() {
   local out

@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# The Kafka bus next to the in-process bus, from one run, on the same PostgreSQL stores: maximum
+# sustained create-order rate, end-to-end projection lag (command acknowledged -> visible to a
+# read carrying its consistency token) at half that rate, and relay throughput (events/s) draining
+# a backlog. Prints a Markdown report.
+#
+#   bench/run_kafka.sh [BUILD_DIR]        default build/release; nothing is built here
+#
+# Starts a throwaway durable PostgreSQL (tests/scripts/postgres_test_server.sh, the settings of
+# bench/run_postgres.sh) and `ordinal dev-kafka` (librdkafka's mock cluster, in-process, in
+# memory), then for each bus, on fresh databases:
+#   A  in-process: one `ordinal serve --roles api,relay,projector --bus local`;
+#   B  Kafka: `--roles api`, `--roles relay`, `--roles projector` as three processes
+#      (`--bus kafka://…/ordinal-events`; measuring starts once the projector holds every
+#      partition);
+#   1. loadgen read-your-writes, open loop at LOW_RATE orders/s (0: skipped) on the fresh tables:
+#      the lag of a lightly loaded system, for comparison;
+#   2. loadgen create-order, closed loop: the maximum rate; then read-your-writes, open loop at
+#      half that rate: ack latency, and ack -> visible (the 202 to the first 2xx of the GET that
+#      carries its token, so projection lag plus one round trip);
+#   3. with the relay stopped, a backlog of about BACKLOG_ORDERS orders (open loop); then the relay
+#      starts and the api's /v1/admin/status is polled until the outbox is empty (relay events/s)
+#      and the read model holds every stream (projection events/s). The in-process bus needs relay
+#      and projector in one process, so A runs this step as `--roles api` + `--roles relay,projector`.
+# Between steps the outbox and the projection are let drain. Progress goes to stderr, the report to
+# stdout (`bench/run_kafka.sh > result.md`).
+#
+# Knobs: DURATION=10 WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 LOW_RATE=100 BACKLOG_ORDERS=20000
+# BACKLOG_RATE=4000 LAG_TARGET_MS=50 PARTITIONS=6 BROKERS=3 LOADGEN_THREADS= SERVE_ARGS= (extra
+# flags for every `ordinal serve`) KAFKA_PROPS= (librdkafka properties appended to the bus URL,
+# a=b&c=d) PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1. About 2 minutes with the defaults.
+set -euo pipefail
+BENCH_NAME=run_kafka
+# shellcheck source=bench/bench_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
+
+BUILD_DIR=${1:-build/release}
+ORDINAL=$BUILD_DIR/ordinal
+LOADGEN=$BUILD_DIR/bench/loadgen
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+RYW_CONNECTIONS=${RYW_CONNECTIONS:-256}
+LOW_RATE=${LOW_RATE:-100}
+BACKLOG_ORDERS=${BACKLOG_ORDERS:-20000}
+BACKLOG_RATE=${BACKLOG_RATE:-4000}
+LAG_TARGET_MS=${LAG_TARGET_MS:-50}
+PARTITIONS=${PARTITIONS:-6}
+BROKERS=${BROKERS:-3}
+TOPIC=ordinal-events
+BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
+
+for tool in "$ORDINAL" "$LOADGEN"; do
+  [[ -x $tool ]] || die "$tool not found or not executable (build first, e.g. make bench-kafka)"
+done
+ensure_command jq
+ensure_command curl
+
+WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-kafka.XXXXXX")
+chmod 755 "$WORK"  # the PostgreSQL server runs as `postgres` when we are root
+declare -A PIDS=() PORTS=()  # name -> pid, port of the ordinal processes of the current setup
+KAFKA_PID=""
+stop_role() { stop_process "${PIDS[$1]:-}"; unset "PIDS[$1]"; }
+stop_all() { local name; for name in "${!PIDS[@]}"; do stop_role "$name"; done; }
+cleanup() {
+  stop_all
+  stop_process "$KAFKA_PID"
+  bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+start_postgres "$WORK/pg"
+
+log "starting ordinal dev-kafka ($BROKERS brokers, $TOPIC with $PARTITIONS partitions)"
+# stdin at its end: the cluster keeps serving until SIGTERM.
+"$ORDINAL" dev-kafka --brokers "$BROKERS" --topic "$TOPIC" --partitions "$PARTITIONS" \
+  --replication-factor "$BROKERS" </dev/null >"$WORK/kafka.out" 2>"$WORK/kafka.log" &
+KAFKA_PID=$!
+BOOTSTRAP=
+for _ in $(seq 100); do
+  BOOTSTRAP=$(sed -n '1s/^bootstrap //p' "$WORK/kafka.out" 2>/dev/null || true)
+  [[ -n $BOOTSTRAP ]] && break
+  kill -0 "$KAFKA_PID" 2>/dev/null || die "dev-kafka exited: $(cat "$WORK/kafka.out" "$WORK/kafka.log")"
+  sleep 0.1
+done
+[[ -n $BOOTSTRAP ]] || die "dev-kafka printed no bootstrap line in 10 s"
+KAFKA_URL="kafka://$BOOTSTRAP/$TOPIC${KAFKA_PROPS:+?$KAFKA_PROPS}"
+ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+# Starts `ordinal serve` as NAME with ROLES on BUS against the databases w_SETUP / r_SETUP; its
+# port goes to PORTS[NAME] (an api's also to PORT, which loadgen and the status polls use).
+launch_role() {  # name roles bus setup
+  local name=$1 roles=$2 bus=$3 setup=$4
+  PORTS[$name]=$(free_port)
+  # shellcheck disable=SC2086
+  "$ORDINAL" serve --listen "127.0.0.1:${PORTS[$name]}" --data-dir "$WORK/data-$name" \
+    --admin-token "$ADMIN_TOKEN" --write-db "$PG_BASE/w_$setup" --read-db "$PG_BASE/r_$setup" \
+    --bus "$bus" --roles "$roles" ${SERVE_ARGS:-} >>"$WORK/$name.log" 2>&1 &
+  PIDS[$name]=$!
+  if [[ $roles == *api* ]]; then PORT=${PORTS[$name]}; fi
+}
+start_role() { launch_role "$@"; wait_ready "${PORTS[$1]}" "${PIDS[$1]}" "$WORK/$1.log"; }
+
+alive_all() {
+  local name
+  for name in "${!PIDS[@]}"; do
+    kill -0 "${PIDS[$name]}" 2>/dev/null || die "$name died; log tail: $(tail -n 20 "$WORK/$name.log")"
+  done
+}
+
+# A Kafka projector is only useful once the consumer group gave it the partitions.
+wait_partitions() {  # port
+  local held=
+  for _ in $(seq 600); do
+    held=$(curl -fsS "http://127.0.0.1:$1/readyz" 2>/dev/null | grep -oE 'holds [0-9]+ partition' | grep -oE '[0-9]+' || true)
+    [[ $held == "$PARTITIONS" ]] && return 0
+    sleep 0.1
+  done
+  die "the projector holds ${held:-no} partitions of $PARTITIONS after 60 s"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Outbox and projection, seen from the api's admin status
+
+status() { curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/v1/admin/status"; }
+# Streams the write side has (orders + products): the read model is complete when it has as many.
+written_streams() { psql_db "w_$1" -c "SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM products)"; }
+
+# Samples "seconds pending projected" as fast as curl and jq allow (at least 20 ms apart), seconds
+# counted from START_US (a µs timestamp), until the outbox is empty and the read model holds
+# EXPECTED streams, or TIMEOUT seconds pass; prints the samples.
+sample_drain() {  # expected timeout start_us
+  local now pending projected
+  while :; do
+    now=${EPOCHREALTIME/./}
+    read -r pending projected < <(status 2>/dev/null | jq -r '"\(.outbox.pending // -1) \(.projection.streams // -1)"' || echo "-1 -1")
+    printf '%d.%06d %s %s\n' $(((now - $3) / 1000000)) $(((now - $3) % 1000000)) "$pending" "$projected"
+    [[ $pending == 0 && $projected -ge $1 ]] && return 0
+    if (( now - $3 > $2 * 1000000 )); then
+      log "not drained after $2 s (pending $pending, projected $projected of $1)"
+      return 0
+    fi
+    sleep 0.02
+  done
+}
+
+# From samples: JSON {backlog, drained_s, projected_s, relay_eps, projection_eps}. A rate counts
+# from the first sample that shows progress to the first that shows the end, so neither the
+# relay's start-up nor the polling's first interval is in it.
+drain_summary() {  # samples-file backlog streams-before
+  awk -v backlog="$2" -v before="$3" '
+    { t = $1; p = $2; s = $3 }
+    p >= 0 && p < backlog && ta == "" { ta = t; pa = p }
+    p == 0 && td == "" { td = t }
+    s > before && tb == "" { tb = t; sb = s }
+    { last_s = s; tl = t }
+    END {
+      relay = (td != "" && td > ta) ? pa / (td - ta) : "null"
+      proj = (tb != "" && tl > tb) ? (last_s - sb) / (tl - tb) : "null"
+      printf "{\"backlog\":%d,\"drained_s\":%s,\"projected_s\":%s,\"relay_eps\":%s,\"projection_eps\":%s}\n",
+        backlog, (td == "" ? "null" : td), tl, relay, proj
+    }' "$1"
+}
+
+# Waits for the outbox and the projection to catch up; prints what was left and how long it took.
+settle() {  # setup label
+  local samples=$WORK/settle-$1-$2.txt
+  sample_drain "$(written_streams "$1")" 120 "${EPOCHREALTIME/./}" >"$samples"
+  log "$2: outbox pending at the end $(awk 'NR == 1 { print $2 }' "$samples"), settled in $(tail -n 1 "$samples" | cut -d' ' -f1) s"
+  jq -nc --arg left "$(awk 'NR == 1 { print $2 }' "$samples")" --arg s "$(tail -n 1 "$samples" | cut -d' ' -f1)" \
+    '{left: ($left | tonumber), settled_s: ($s | tonumber)}'
+}
+
+# The Kafka relay's own account of its batches, from its /metrics: batches, events delivered, and
+# ordinal_kafka_publish_duration_seconds (producing a batch -> its last delivery report) as
+# {count, sum, events, buckets: [[le, cumulative], ...]}.
+publish_snapshot() {  # port
+  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '
+    /^ordinal_kafka_publish_duration_seconds_bucket/ {
+      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+      buckets = buckets (buckets == "" ? "" : ",") "[\"" le "\"," $2 "]" }
+    /^ordinal_kafka_publish_duration_seconds_sum/ { sum = $2 }
+    /^ordinal_kafka_publish_duration_seconds_count/ { count = $2 }
+    /^ordinal_kafka_messages_delivered_total/ { events = $2 }
+    END { printf "{\"count\":%d,\"sum\":%s,\"events\":%d,\"buckets\":[%s]}\n", count, sum + 0, events, buckets }' ||
+    echo '{}'
+}
+
+# What the relay did between two snapshots over SECONDS: batches (and how often), events per
+# batch, publish time mean and p50/p99 (upper bounds of the histogram buckets).
+publish_text() {  # after before seconds
+  [[ -n $1 && $1 != '{}' ]] || { echo "n/a"; return; }
+  jq -rn --argjson a "$1" --argjson b "${2:-{\}}" --argjson secs "$3" '
+    ($a.count - ($b.count // 0)) as $n
+    | if $n <= 0 then "no batches" else
+      [range(0; $a.buckets | length) as $i
+        | [$a.buckets[$i][0], $a.buckets[$i][1] - (($b.buckets // [])[$i][1] // 0)]] as $h
+      | def q(f): first($h[] | select(.[1] >= f * $n) | .[0]) | if . == "+Inf" then "∞" else (tonumber * 1000 | tostring) end;
+      def r(x): x * 100 | round / 100;
+      "\($n) batches (one per \(r($secs * 1000 / $n)) ms), \(r(($a.events - ($b.events // 0)) / $n)) events each, publish mean \(r(($a.sum - ($b.sum // 0)) * 1000 / $n)) ms, p50 ≤ \(q(0.5)) ms, p99 ≤ \(q(0.99)) ms"
+      end'
+}
+
+# Runs loadgen with ARGS, its result going to R[SETUP-KEY]; on Kafka, what the relay did meanwhile
+# to R[SETUP-KEY-publish].
+load_run() {  # setup bus key loadgen-args...
+  local setup=$1 bus=$2 key=$3 before='' t0=${EPOCHREALTIME/./}
+  shift 3
+  [[ $bus == local ]] || before=$(publish_snapshot "${PORTS[$setup-relay]}")
+  R[$setup-$key]=$(loadgen "$@")
+  alive_all
+  if [[ $bus != local ]]; then
+    R[$setup-$key-publish]=$(publish_text "$(publish_snapshot "${PORTS[$setup-relay]}")" "$before" \
+      "$(( (${EPOCHREALTIME/./} - t0) / 1000 ))e-3")
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# One setup: the loads, then the relay backlog
+
+run_setup() {  # setup bus
+  local setup=$1 bus=$2 half samples before pending_now expected start_us res
+  for db in "w_$setup" "r_$setup"; do psql_db postgres -c "CREATE DATABASE $db" >/dev/null; done
+  if [[ $bus == local ]]; then
+    start_role "$setup-all" api,relay,projector local "$setup"
+  else
+    start_role "$setup-projector" projector "$bus" "$setup"
+    start_role "$setup-relay" relay "$bus" "$setup"
+    start_role "$setup-api" api "$bus" "$setup"
+    wait_partitions "${PORTS[$setup-projector]}"
+  fi
+
+  # The lag of a lightly loaded system first, on fresh tables (this run also creates the products).
+  local setup_flag=()
+  if (( LOW_RATE > 0 )); then
+    log "$setup: read-your-writes, open loop at $LOW_RATE/s, 16 connections"
+    load_run "$setup" "$bus" low --scenario read-your-writes --connections 16 --rate "$LOW_RATE" \
+      --duration "$DURATION" --warmup "$WARMUP"
+    settle "$setup" low >/dev/null
+    setup_flag=(--skip-setup)
+  fi
+
+  log "$setup: create-order, closed loop, $CONNECTIONS connections, ${WARMUP} s + ${DURATION} s"
+  load_run "$setup" "$bus" closed "${setup_flag[@]}" --scenario create-order --connections "$CONNECTIONS" \
+    --rate 0 --duration "$DURATION" --warmup "$WARMUP"
+  R[$setup-closed-settle]=$(settle "$setup" closed)
+
+  half=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"${R[$setup-closed]}")
+  (( half > 0 )) || die "$setup: the closed loop completed nothing"
+  log "$setup: read-your-writes, open loop at $half/s, $RYW_CONNECTIONS connections"
+  load_run "$setup" "$bus" ryw --skip-setup --scenario read-your-writes --connections "$RYW_CONNECTIONS" \
+    --rate "$half" --duration "$DURATION" --warmup "$WARMUP"
+  settle "$setup" ryw >/dev/null
+
+  # The relay backlog: the relay stopped, orders placed, the relay started again.
+  if [[ $bus == local ]]; then
+    stop_role "$setup-all"
+    start_role "$setup-api" api local "$setup"
+    local relay_name=$setup-relay-projector relay_roles=relay,projector
+  else
+    stop_role "$setup-relay"
+    local relay_name=$setup-relay relay_roles=relay
+  fi
+  # Open-loop chunks aimed at what is still missing (the api alone may be much faster or slower
+  # than with the relay beside it), until the backlog is within 5 % of BACKLOG_ORDERS.
+  log "$setup: relay stopped; placing ~$BACKLOG_ORDERS orders at up to $BACKLOG_RATE/s"
+  pending_now=$(status | jq -r '.outbox.pending')
+  local rounds=0
+  while (( pending_now < BACKLOG_ORDERS * 95 / 100 )); do
+    (( ++rounds <= 10 )) || die "$setup: no backlog of $BACKLOG_ORDERS after 10 rounds (pending $pending_now)"
+    local want=$((BACKLOG_ORDERS - pending_now)) secs
+    secs=$(( (want + BACKLOG_RATE - 1) / BACKLOG_RATE ))
+    loadgen --skip-setup --scenario create-order --connections "$CONNECTIONS" --rate "$((want / secs))" \
+      --duration "$secs" --warmup 0 >/dev/null
+    alive_all
+    pending_now=$(status | jq -r '.outbox.pending')
+  done
+  before=$(status | jq -r '.projection.streams')
+  expected=$(written_streams "$setup")
+  samples=$WORK/drain-$setup.txt
+  log "$setup: backlog $pending_now events; starting the relay ($relay_roles)"
+  # The clock starts as the process starts: its start-up is in the "wall time" figures.
+  start_us=${EPOCHREALTIME/./}
+  launch_role "$relay_name" "$relay_roles" "$bus" "$setup"
+  sample_drain "$expected" 120 "$start_us" >"$samples"
+  alive_all
+  res=$(drain_summary "$samples" "$pending_now" "$before")
+  R[$setup-drain]=$res
+  if [[ $bus != local ]]; then
+    R[$setup-drain-publish]=$(publish_text "$(publish_snapshot "${PORTS[$relay_name]}")" '{}' "$(jq .drained_s <<<"$res")")
+  fi
+  log "$setup: $(jq -c . <<<"$res")"
+  echo "$res" >>"$WORK/results.jsonl"
+  stop_all
+}
+
+declare -A R=()
+run_setup a local
+run_setup b "$KAFKA_URL"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+both() {  # jq-expression-over-a-result key-suffix formatter
+  printf '%s | %s' "$($3 "${R[a-$2]}" "$1")" "$($3 "${R[b-$2]}" "$1")"
+}
+verdict_lag() {  # ryw json
+  jq -r --argjson t "$LAG_TARGET_MS" 'if (.visible_us.p99 // null) == null then "n/a"
+    elif .visible_us.p99 / 1000 < $t and (.missed // 0) == 0 and (.errors // 0) == 0 then "**PASS**" else "**FAIL**" end' <<<"$1"
+}
+ratio() { jq -rn --argjson a "$1" --argjson b "$2" 'if $a > 0 and $b > 0 then $a / $b * 100 | round / 100 | tostring else "n/a" end'; }
+num() { jq -r "($1) // 0" <<<"$2"; }
+settle_text() { jq -r '"\(.left) events, caught up \(.settled_s * 10 | round / 10) s after the load"' <<<"$1"; }
+drain_text() { jq -r 'if .relay_eps == null then "n/a" else (.relay_eps | round | tostring) end' <<<"$1"; }
+wall_text() { jq -r '[.drained_s, .projected_s] | map(if . == null then "n/a" else (. * 100 | round / 100 | tostring) end) | join(" / ")' <<<"$1"; }
+low_rows() {
+  (( LOW_RATE > 0 )) || return 0
+  # Each row starts with its newline: with LOW_RATE=0 the table gets no empty line.
+  printf '\n| read-your-writes at %s orders/s, 16 conns, first run on fresh tables: ack p50 / p99 ms | %s / %s | %s / %s |' "$LOW_RATE" \
+    "$(ms "${R[a-low]}" .latency_us.p50)" "$(ms "${R[a-low]}" .latency_us.p99)" "$(ms "${R[b-low]}" .latency_us.p50)" "$(ms "${R[b-low]}" .latency_us.p99)"
+  printf '\n| … ack → visible p50 / p99 ms | %s / %s | %s / %s |' \
+    "$(ms "${R[a-low]}" .visible_us.p50)" "$(ms "${R[a-low]}" .visible_us.p99)" "$(ms "${R[b-low]}" .visible_us.p50)" "$(ms "${R[b-low]}" .visible_us.p99)"
+  printf '\n| … errors / missed | %s / %s | %s / %s |' \
+    "$(field "${R[a-low]}" .errors)" "$(field "${R[a-low]}" .missed)" "$(field "${R[b-low]}" .errors)" "$(field "${R[b-low]}" .missed)"
+}
+proj_text() { jq -r 'if .projection_eps == null then "n/a" else (.projection_eps | round | tostring) end' <<<"$1"; }
+
+cat <<EOF
+## Kafka bus next to the in-process bus ($(date -u +%Y-%m-%dT%H:%M:%SZ))
+
+$(machine_table "$WORK")
+| PostgreSQL | $(psql_db postgres -c "SHOW server_version"), same machine, durable (fsync, synchronous_commit, full_page_writes on); $(psql_db postgres -c "SHOW shared_buffers") shared_buffers |
+| Kafka | \`ordinal dev-kafka --brokers $BROKERS --partitions $PARTITIONS --replication-factor $BROKERS\`: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a") mock cluster, in memory, one process on this machine |
+| load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
+| loadgen | same machine, $(field "${R[a-closed]}" .threads) threads; ${WARMUP} s warm-up + ${DURATION} s per run |
+
+| | A: in-process bus | B: Kafka bus |
+|---|---|---|
+| processes | 1: \`--roles api,relay,projector --bus local\` | 3: \`--roles api\`, \`--roles relay\`, \`--roles projector\`, \`--bus kafka://…/$TOPIC\` |
+| max create-order rate, closed loop, $CONNECTIONS conns (ok/s) | $(both .ok_per_s closed rate) |
+| … its ack p50 / p99 ms | $(ms "${R[a-closed]}" .latency_us.p50) / $(ms "${R[a-closed]}" .latency_us.p99) | $(ms "${R[b-closed]}" .latency_us.p50) / $(ms "${R[b-closed]}" .latency_us.p99) |
+| … its errors | $(both .errors closed field) |
+| … outbox left when the load stopped | $(settle_text "${R[a-closed-settle]}") | $(settle_text "${R[b-closed-settle]}") |
+| read-your-writes, open loop at half that rate (orders/s) | $(both .target_rate ryw rate) |
+| … ack p50 / p99 ms (from intended send) | $(ms "${R[a-ryw]}" .latency_us.p50) / $(ms "${R[a-ryw]}" .latency_us.p99) | $(ms "${R[b-ryw]}" .latency_us.p50) / $(ms "${R[b-ryw]}" .latency_us.p99) |
+| … **ack → visible with its token, p50 / p99 ms** | **$(ms "${R[a-ryw]}" .visible_us.p50) / $(ms "${R[a-ryw]}" .visible_us.p99)** | **$(ms "${R[b-ryw]}" .visible_us.p50) / $(ms "${R[b-ryw]}" .visible_us.p99)** |
+| … ack → visible p90 / p99.9 / max ms | $(ms "${R[a-ryw]}" .visible_us.p90) / $(ms "${R[a-ryw]}" .visible_us.p999) / $(ms "${R[a-ryw]}" .visible_us.max) | $(ms "${R[b-ryw]}" .visible_us.p90) / $(ms "${R[b-ryw]}" .visible_us.p999) / $(ms "${R[b-ryw]}" .visible_us.max) |
+| … orders read back / errors / missed / consistency_timeout 503 | $(field "${R[a-ryw]}" .ok) / $(field "${R[a-ryw]}" .errors) / $(field "${R[a-ryw]}" .missed) / $(field "${R[a-ryw]}" .consistency_timeout_503) | $(field "${R[b-ryw]}" .ok) / $(field "${R[b-ryw]}" .errors) / $(field "${R[b-ryw]}" .missed) / $(field "${R[b-ryw]}" .consistency_timeout_503) |
+| p99 ack → visible < $LAG_TARGET_MS ms at half the max rate | $(verdict_lag "${R[a-ryw]}") | $(verdict_lag "${R[b-ryw]}") |$(low_rows)
+| relay backlog (events; relay stopped, orders placed) | $(both .backlog drain field) |
+| **relay throughput (events/s), outbox drained** | **$(drain_text "${R[a-drain]}")** | **$(drain_text "${R[b-drain]}")** |
+| projection throughput (events/s), read model complete | $(proj_text "${R[a-drain]}") | $(proj_text "${R[b-drain]}") |
+| wall time from relay start: outbox empty / read model complete (s) | $(wall_text "${R[a-drain]}") | $(wall_text "${R[b-drain]}") |
+
+- Kafka ÷ in-process, one run: max rate **$(ratio "$(num .ok_per_s "${R[b-closed]}")" "$(num .ok_per_s "${R[a-closed]}")")**, relay events/s **$(ratio "$(num .relay_eps "${R[b-drain]}")" "$(num .relay_eps "${R[a-drain]}")")**, ack → visible p99 **$(ratio "$(num .visible_us.p99 "${R[b-ryw]}")" "$(num .visible_us.p99 "${R[a-ryw]}")")**.
+- Kafka relay batches (its /metrics, \`ordinal_kafka_publish_duration_seconds\`: produce → last delivery report): during read-your-writes at half the max rate ${R[b-ryw-publish]:-n/a}; at $LOW_RATE/s ${R[b-low-publish]:-n/a}; draining the backlog (time from the relay's start) ${R[b-drain-publish]:-n/a}.
+- For the relay step A runs \`--roles api\` + \`--roles relay,projector\` (the in-process bus needs relay and projector together), so its relay figure includes projecting each batch; B's relay only publishes, its projector consumes in parallel.
+EOF
