@@ -134,6 +134,7 @@ class RunningService final : public Service {
         // Front to back: no new requests, no new relay rounds, then let the writer drain (its
         // commit listener may still wake the stopped relay, which is harmless).
         if (http_) http_->stop();
+        outbox_listener_.reset();  // before the relay it wakes
         if (relay_) relay_->stop();
         outbox_.reset();  // its poller reads the write store
         // The Kafka consumer's thread calls the projector, the read store and the gate: it goes
@@ -225,8 +226,8 @@ class RunningService final : public Service {
             poll = std::chrono::milliseconds(listen ? s.gate_fallback_poll_ms : s.gate_poll_ms);
         gate_ = std::make_unique<ConsistencyGate>(*read_, poll);
         if (listen && api) {
-            listener_ =
-                start_postgres_projection_listener(read_url->target, [this] { gate_->poll_now(); });
+            listener_ = start_postgres_listener(read_url->target, PgChannel::Projection,
+                                                [this] { gate_->poll_now(); });
         }
         commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
                                                      CommandServiceOptions{s.max_outbox_pending});
@@ -239,9 +240,18 @@ class RunningService final : public Service {
             metrics_, [this](std::int64_t pending) { commands_->set_outbox_pending(pending); });
         if (api && !relay) outbox_->start_polling(*write_, std::chrono::milliseconds(250));
         if (relay) {
-            relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, RelayOptions{});
+            RelayOptions relay_options;
+            relay_options.idle_poll = std::chrono::milliseconds(s.relay_idle_poll_ms);
+            relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, relay_options);
             relay_->set_stats_listener([this](const OutboxStats& stats) { outbox_->report(stats); });
             write_->set_commit_listener([this] { relay_->wake(); });
+            // Commands may be taken by api processes elsewhere: on PostgreSQL their commits
+            // wake this relay through NOTIFY instead of its idle poll.
+            auto write_url = store_url(s.write_db, s, "write.db");
+            if (write_url && write_url->scheme == "postgresql") {
+                outbox_listener_ = start_postgres_listener(write_url->target, PgChannel::Outbox,
+                                                           [this] { relay_->wake(); });
+            }
             relay_->start();
         }
         // Every process serves /healthz, /readyz, /metrics and the admin status; only the api role
@@ -391,6 +401,7 @@ class RunningService final : public Service {
     KafkaBus* kafka_ = nullptr;  // bus_, when it is Kafka
     std::unique_ptr<ConsistencyGate> gate_;
     std::unique_ptr<ProjectionListener> listener_;  // wakes gate_; PostgreSQL read store only
+    std::unique_ptr<ProjectionListener> outbox_listener_;  // wakes relay_; PostgreSQL write store only
     std::unique_ptr<CommandService> commands_;
     std::unique_ptr<Projector> projector_;
     std::unique_ptr<Relay> relay_;

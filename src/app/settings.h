@@ -30,6 +30,9 @@ struct Settings {
     // PostgreSQL read store, projector in another process: the gate wakes on LISTEN and polls
     // only as a fallback, this often.
     int gate_fallback_poll_ms = 1000;
+    // A relay looks for unpublished events this often when no commit wakes it (commits in this
+    // process wake it directly; on PostgreSQL, commits elsewhere through NOTIFY).
+    int relay_idle_poll_ms = 50;
     // PostgreSQL write store: relays split the outbox into this many partitions (every process on
     // one database must agree), and idempotency records are kept this long (0: forever).
     int outbox_partitions = 16;

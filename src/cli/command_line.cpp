@@ -114,6 +114,10 @@ std::vector<SettingSpec> setting_specs() {
         {"cache-timeout-ms",
          "Redis cache: per-command timeout in ms; past it the database answers (default 5)",
          int_setting(&Settings::cache_timeout_ms, 1, 10000)},
+        {"relay-idle-poll-ms",
+         "a relay with nothing to publish looks again after this many ms, unless a commit wakes it "
+         "first (default 50)",
+         int_setting(&Settings::relay_idle_poll_ms, 1, 600000)},
         {"gate-fallback-poll-ms",
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
          "polls this often as a fallback (default 1000)",

@@ -41,9 +41,10 @@ TEST(PgListenGate, ApiInAnotherProcessWakesOnProjectionNotifications) {
                             R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
                             {{"Idempotency-Key", test::random_uuid()}});
     ASSERT_EQ(put.status, 202) << put;
-    const std::string order_body =
-        std::string(R"({"userId":")") + kUser + R"(","currency":"EUR","items":[{"sku":"sku-1","qty":1}]})";
-    auto placed = http.request("POST", "/v1/orders", order_body, {{"Idempotency-Key", test::random_uuid()}});
+    const std::string order_body = std::string(R"({"userId":")") + kUser +
+                                   R"(","currency":"EUR","items":[{"sku":"sku-1","qty":1}]})";
+    auto placed =
+        http.request("POST", "/v1/orders", order_body, {{"Idempotency-Key", test::random_uuid()}});
     ASSERT_EQ(placed.status, 202) << placed;
     const std::string first_order = placed.json_body().at("orderId");
     const std::string first_token = placed.json_body().at("consistencyToken");
@@ -63,20 +64,24 @@ TEST(PgListenGate, ApiInAnotherProcessWakesOnProjectionNotifications) {
                                                   logs.path().string() + "/worker.log");
     const auto first = waiting.get();
     const auto first_ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - worker_started).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - worker_started)
+            .count();
     EXPECT_EQ(first.status, 200) << first;
     EXPECT_LT(first_ms, 5000) << "woken by the fallback poll, not by LISTEN";
 
     // Steady state: each read with a fresh token answers well under the fallback interval.
     std::int64_t slowest = 0;
     for (int i = 0; i < 10; ++i) {
-        auto p = http.request("POST", "/v1/orders", order_body, {{"Idempotency-Key", test::random_uuid()}});
+        auto p = http.request("POST", "/v1/orders", order_body,
+                              {{"Idempotency-Key", test::random_uuid()}});
         ASSERT_EQ(p.status, 202) << p;
         const auto t0 = SteadyClock::now();
-        auto got = http.get("/v1/orders/" + std::string(p.json_body().at("orderId")),
-                            {{"X-Consistency-Token", std::string(p.json_body().at("consistencyToken"))},
-                             {"X-Consistency-Wait-Ms", "9000"}});
-        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t0).count();
+        auto got =
+            http.get("/v1/orders/" + std::string(p.json_body().at("orderId")),
+                     {{"X-Consistency-Token", std::string(p.json_body().at("consistencyToken"))},
+                      {"X-Consistency-Wait-Ms", "9000"}});
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t0).count();
         EXPECT_EQ(got.status, 200) << got;
         slowest = std::max<std::int64_t>(slowest, ms);
     }
@@ -84,6 +89,47 @@ TEST(PgListenGate, ApiInAnotherProcessWakesOnProjectionNotifications) {
     std::cout << "first read answered " << first_ms << " ms after the projector process started; "
               << "slowest steady-state token read " << slowest << " ms (fallback poll 10000 ms)\n";
     if (HasFailure()) dump_logs();
+}
+
+// A relay in a process that takes no commands is woken by the writers' NOTIFY ordinal_outbox,
+// not by its idle poll: with the poll at 10 s, each command is still projected at once.
+TEST(PgListenGate, ARelayInAnotherProcessWakesOnOutboxNotifications) {
+    test_support::PgTestDatabase write_db;
+    test_support::PgTestDatabase read_db;
+    test_support::TempDir logs{"ordinal-pg-outbox-listen"};
+    const std::vector<std::string> stores{"--write-db", write_db.url(), "--read-db", read_db.url()};
+    std::vector<std::string> api_args{"--roles", "api"};
+    api_args.insert(api_args.end(), stores.begin(), stores.end());
+    test::ServerProcess api(ORDINAL_BINARY, "", logs.path().string() + "/api", api_args);
+    std::filesystem::create_directories(logs.path() / "api");
+    std::filesystem::create_directories(logs.path() / "worker");
+    api.start();
+    std::vector<std::string> worker_args{"--roles", "relay,projector", "--relay-idle-poll-ms",
+                                         "10000"};
+    worker_args.insert(worker_args.end(), stores.begin(), stores.end());
+    test::ServerProcess worker(ORDINAL_BINARY, "", logs.path().string() + "/worker", worker_args);
+    worker.start();
+    std::this_thread::sleep_for(300ms);  // past the relay's first round
+
+    test::HttpClient http(api.port());
+    auto put = http.request("PUT", "/v1/products/sku-1",
+                            R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
+                            {{"Idempotency-Key", test::random_uuid()}});
+    ASSERT_EQ(put.status, 202) << put;
+    const std::string order_body = std::string(R"({"userId":")") + kUser +
+                                   R"(","currency":"EUR","items":[{"sku":"sku-1","qty":1}]})";
+    for (int i = 0; i < 5; ++i) {
+        auto p = http.request("POST", "/v1/orders", order_body,
+                              {{"Idempotency-Key", test::random_uuid()}});
+        ASSERT_EQ(p.status, 202) << p;
+        auto got =
+            http.get("/v1/orders/" + std::string(p.json_body().at("orderId")),
+                     {{"X-Consistency-Token", std::string(p.json_body().at("consistencyToken"))},
+                      {"X-Consistency-Wait-Ms", "3000"}});
+        ASSERT_EQ(got.status, 200)
+            << "order " << i << " waited for the relay's 10 s poll: " << got << "\n"
+            << worker.log();
+    }
 }
 
 }  // namespace

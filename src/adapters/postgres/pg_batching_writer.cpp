@@ -363,6 +363,12 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
     for (Job& job : batch) call_quietly([&] { job.done(std::move(job.outcome)); });
 }
 
+// Relays in other processes LISTEN on ordinal_outbox rather than poll: the notification goes
+// out with the commit (one round trip for both), so a relay wakes only for what it can read.
+namespace {
+void commit_announcing_events(Connection& conn) { conn.exec_script("NOTIFY ordinal_outbox; COMMIT"); }
+}  // namespace
+
 void PgBatchingWriter::try_batch(Connection& conn, std::vector<Job>& batch) {
     conn.exec_script("BEGIN");
     std::set<std::string> orders, skus;
@@ -371,7 +377,7 @@ void PgBatchingWriter::try_batch(Connection& conn, std::vector<Job>& batch) {
               std::vector<std::string>(skus.begin(), skus.end()));
     for (Job& job : batch) run_job(conn, job);
     if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
-    conn.exec_script("COMMIT");
+    commit_announcing_events(conn);
 }
 
 void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch) {
@@ -428,7 +434,11 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
         write_batch(conn, products, orders, state.events, state.new_records);
     }
     if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
-    conn.exec_script("COMMIT");
+    if (state.events.empty()) {
+        conn.exec_script("COMMIT");
+    } else {
+        commit_announcing_events(conn);
+    }
 }
 
 void PgBatchingWriter::run_job(Connection& conn, Job& job) {

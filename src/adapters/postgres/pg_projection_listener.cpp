@@ -1,6 +1,6 @@
-// LISTEN ordinal_projection on a connection of its own. pg_read_store's apply() sends the
-// notification inside the projector's transaction, so it arrives only once that progress is
-// committed and visible: a gate that re-reads its waiters' streams then sees it.
+// LISTEN on a connection of its own. The notifications are sent inside the transactions they
+// announce (pg_read_store's apply() for ordinal_projection, the batching writer for
+// ordinal_outbox), so one arrives only once what it announces is committed and visible.
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -19,8 +19,9 @@ namespace {
 
 class PgProjectionListener final : public ProjectionListener {
   public:
-    PgProjectionListener(std::string conninfo, std::function<void()> on_progress)
+    PgProjectionListener(std::string conninfo, PgChannel channel, std::function<void()> on_progress)
         : conninfo_(std::move(conninfo)),
+          channel_(channel),
           on_progress_(std::move(on_progress)),
           wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
           thread_([this] { loop(); }) {}
@@ -49,8 +50,11 @@ class PgProjectionListener final : public ProjectionListener {
         PGconn* conn = PQconnectdbParams(keys, values, 1);
         if (!conn) return nullptr;
         if (PQstatus(conn) == CONNECTION_OK) {
-            PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);
-            PGresult* r = PQexec(conn, "LISTEN ordinal_projection");
+            PQsetNoticeProcessor(
+                conn, [](void*, const char*) {}, nullptr);
+            PGresult* r =
+                PQexec(conn, channel_ == PgChannel::Projection ? "LISTEN ordinal_projection"
+                                                               : "LISTEN ordinal_outbox");
             const bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
             PQclear(r);
             if (ok) return conn;
@@ -90,6 +94,7 @@ class PgProjectionListener final : public ProjectionListener {
     }
 
     const std::string conninfo_;
+    const PgChannel channel_;
     const std::function<void()> on_progress_;
     const int wake_fd_;
     std::atomic<bool> stopping_{false};
@@ -98,9 +103,10 @@ class PgProjectionListener final : public ProjectionListener {
 
 }  // namespace
 
-std::unique_ptr<ProjectionListener> start_postgres_projection_listener(
-    const std::string& conninfo, std::function<void()> on_progress) {
-    return std::make_unique<PgProjectionListener>(conninfo, std::move(on_progress));
+std::unique_ptr<ProjectionListener> start_postgres_listener(const std::string& conninfo,
+                                                            PgChannel channel,
+                                                            std::function<void()> on_progress) {
+    return std::make_unique<PgProjectionListener>(conninfo, channel, std::move(on_progress));
 }
 
 }  // namespace ordinal

@@ -55,16 +55,21 @@ struct PostgresReadStoreOptions {
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
     const PostgresReadStoreOptions& options);
 
-// Wakes `on_progress` whenever a projector in any process commits progress to the read store
-// at `conninfo` (LISTEN ordinal_projection on a connection of its own), and after every
-// (re)connect, since notifications may have been missed meanwhile. Reconnects by itself; never
-// throws. `on_progress` runs on the listener's thread: keep it short. The destructor stops it.
+// What a listener waits for: a projector in any process committed progress to the read store
+// (ordinal_projection), or a writer in any process committed events to the outbox
+// (ordinal_outbox).
+enum class PgChannel { Projection, Outbox };
+
+// Wakes `on_progress` whenever the database at `conninfo` is notified on `channel` (LISTEN on a
+// connection of its own), and after every (re)connect, since notifications may have been missed
+// meanwhile. Reconnects by itself; never throws. `on_progress` runs on the listener's thread:
+// keep it short. The destructor stops it.
 class ProjectionListener {
   public:
     virtual ~ProjectionListener() = default;
 };
-std::unique_ptr<ProjectionListener> start_postgres_projection_listener(
-    const std::string& conninfo, std::function<void()> on_progress);
+std::unique_ptr<ProjectionListener> start_postgres_listener(const std::string& conninfo, PgChannel channel,
+                                                            std::function<void()> on_progress);
 
 // Apply pending migrations and disconnect (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_postgres_write_store(const std::string& conninfo);
