@@ -290,6 +290,7 @@ class RunningService final : public Service {
             return retry;
         };
         HttpServerOptions opts;
+        opts.store_failure_log = [](const std::string& line) { spdlog::warn("{}", line); };
         opts.host = listen->first;
         opts.port = listen->second;
         opts.threads = s.http_threads;

@@ -1,8 +1,40 @@
 #include "adapters/http/error_mapping.h"
 
+#include <atomic>
+#include <chrono>
+#include <mutex>
 #include <variant>
 
 namespace ordinal {
+namespace {
+
+std::mutex log_mu;
+std::function<void(const std::string&)> failure_log;  // guarded by log_mu
+std::chrono::steady_clock::time_point last_logged;    // guarded by log_mu
+std::uint64_t left_out = 0;                           // guarded by log_mu
+
+void log_store_failure(const StoreError& error) {
+    if (error.kind == StoreError::Kind::Overloaded) return;  // shedding load is not a failure
+    std::lock_guard lock(log_mu);
+    if (!failure_log) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_logged < std::chrono::seconds(1)) {
+        ++left_out;
+        return;
+    }
+    last_logged = now;
+    std::string line = "store failure behind a 503: " + error.message;
+    if (left_out > 0) line += " (" + std::to_string(left_out) + " more since the last line)";
+    left_out = 0;
+    failure_log(line);
+}
+
+}  // namespace
+
+void set_store_failure_log(std::function<void(const std::string&)> log) {
+    std::lock_guard lock(log_mu);
+    failure_log = std::move(log);
+}
 
 HttpAnswer json_answer(unsigned status, std::string body) {
     HttpAnswer a;
@@ -35,6 +67,7 @@ HttpAnswer not_found(std::string message) {
 }
 
 HttpAnswer store_unavailable(const StoreError& error) {
+    log_store_failure(error);
     HttpAnswer a =
         error.kind == StoreError::Kind::Overloaded
             ? error_answer(503, "overloaded", "the service is shedding load; retry later")

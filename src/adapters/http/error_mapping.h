@@ -1,4 +1,5 @@
 #pragma once
+#include <functional>
 // The one place where outcomes become HTTP statuses and bodies (DESIGN.md "HTTP API v1"):
 //
 //   Acknowledgement          202 (accepted) / 200 (duplicate), X-Consistency-Token header;
@@ -32,6 +33,11 @@ HttpAnswer error_answer(unsigned status, std::string code, std::string message);
 HttpAnswer validation_failed(std::string message, std::vector<FieldError> details);
 HttpAnswer not_found(std::string message = "no such resource");
 HttpAnswer store_unavailable(const StoreError& error);  // 503 overloaded | unavailable
+
+// Where store failures behind a 503 are logged (their messages may name SQL or paths, so they
+// go to the operator, never to the client). Set once by the composition root before serving;
+// at most one line per second is written, with a count of those left out.
+void set_store_failure_log(std::function<void(const std::string&)> log);
 HttpAnswer consistency_timeout();                       // 503 consistency_timeout
 HttpAnswer internal_error();                            // 500 internal
 

@@ -1,5 +1,7 @@
 #include "adapters/http/http_server.h"
 
+#include "adapters/http/error_mapping.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -195,6 +197,7 @@ class BeastHttpServer final : public HttpServer {
 
 Expected<std::unique_ptr<HttpServer>, std::string> start_http_server(
     const HttpServerOptions& options, ServiceApi api) {
+    if (options.store_failure_log) set_store_failure_log(options.store_failure_log);
     try {
         auto server = std::make_unique<BeastHttpServer>(options, std::move(api));
         auto started = server->start();

@@ -16,6 +16,7 @@
 // and closed. A connection holds at most one request and one answer at a time: pipelined requests
 // wait in the kernel's socket buffer until the answer before them was taken.
 #include <chrono>
+#include <functional>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -39,6 +40,9 @@ struct HttpServerOptions {
     std::size_t max_header_fields = 100;
     std::chrono::milliseconds request_timeout{10000};
     std::chrono::milliseconds idle_timeout{60000};
+    // Store failures behind a 503 (their messages may name SQL or paths: for the operator's log,
+    // never for the client); at most a line a second.
+    std::function<void(const std::string&)> store_failure_log;
 };
 
 class HttpServer {
