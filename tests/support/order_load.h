@@ -1,10 +1,13 @@
 #pragma once
-// Load for fault tests, checked from outside: client threads place orders (and cancel some)
-// through the HTTP API while the test injects faults. A command that got no answer (connection
+// Load for fault tests, checked from outside: client threads place orders and take some of them
+// further (pay; pay and ship; cancel; pay and cancel) through the HTTP API while the test injects
+// faults. Follow-ups name the version they expect. A command that got no answer (connection
 // refused or reset, 5xx) is retried later with the same idempotency key, so afterwards every
 // command has a definite outcome. check() then asserts the client-side invariants:
+//   - no command was rejected (the load only sends commands that must succeed);
 //   - every acknowledged order (202 accepted, or 200 duplicate for a retry whose first try got
-//     through unanswered) is readable with its token, exactly as acknowledged (status, lines);
+//     through unanswered) is readable with its last token, exactly as acknowledged (status,
+//     version, lines), and each command of it acknowledged the version after the one before;
 //   - retrying any acknowledged key answers "duplicate" with the same stream and version;
 //   - each product's stock is its initial stock minus the quantities of live (non-cancelled)
 //   orders;
@@ -13,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -41,9 +45,10 @@ class OrderLoad {
         for (const auto& sku : skus_) {
             Command c = new_command(
                 "PUT", "/v1/products/" + sku,
-                json{{"name", sku}, {"currency", "EUR"}, {"priceMinor", 100}, {"stock", stock_}}
+                json{{"name", sku}, {"currency", "EUR"}, {"priceMinor", kPrice}, {"stock", stock_}}
                     .dump());
-            settle(c);
+            Client client;
+            settle(client, c);
             product_tokens_.push_back(c.token);
         }
         stop_ = false;
@@ -63,63 +68,82 @@ class OrderLoad {
             std::lock_guard lock(mu_);
             for (auto& o : orders_) open.push_back(&o);
         }
+        Client client;
         for (Order* o : open) {
-            if (!o->place.done) settle(o->place);
-            if (o->cancel && !o->cancel->done) settle(*o->cancel);
+            for (auto& c : o->commands) {
+                if (!c.done) settle(client, c);
+            }
         }
     }
 
+    // Orders acknowledged (placed).
     std::size_t acknowledged() {
         std::lock_guard lock(mu_);
         std::size_t n = 0;
-        for (const auto& o : orders_) n += o.place.done && o.place.accepted ? 1 : 0;
+        for (const auto& o : orders_) n += o.commands.front().accepted ? 1 : 0;
         return n;
     }
     std::size_t unanswered() const { return unanswered_.load(); }
+
+    // What the load met, for the test's log: commands acknowledged by kind, then the answers of
+    // every attempt by status (0: no answer at all).
+    std::string summary() {
+        std::map<std::string, int> acked;
+        {
+            std::lock_guard lock(mu_);
+            for (const auto& o : orders_) {
+                for (const auto& c : o.commands) acked[c.verb] += c.accepted ? 1 : 0;
+            }
+        }
+        std::string out = "acknowledged:";
+        for (const auto& [verb, n] : acked) out += " " + verb + "=" + std::to_string(n);
+        out += "; answers:";
+        std::lock_guard lock(status_mu_);
+        for (const auto& [status, n] : statuses_)
+            out += " " + std::to_string(status) + "=" + std::to_string(n);
+        return out;
+    }
 
     // The client-side invariants (see the top of this file); each broken one is a line.
     std::vector<std::string> check(int wait_ms = 20000) {
         settle_all();
         std::vector<std::string> problems;
-        OrdinalApi a(port_(), {}, std::chrono::seconds(30));
         std::map<std::string, std::int64_t> live_qty;
         std::map<std::string, std::set<std::string>> by_user;
-        std::lock_guard lock(mu_);
-        for (const auto& o : orders_) {
-            if (!o.place.accepted) continue;
-            const bool cancelled = o.cancel && o.cancel->accepted;
-            const std::string& token = cancelled ? o.cancel->token : o.place.token;
-            by_user[o.user].insert(o.place.stream);
-            const auto r = a.get("/v1/orders/" + o.place.stream, token, wait_ms);
-            if (r.status != 200) {
-                problems.push_back("order " + o.place.stream +
-                                   " not readable with its token: " + r.describe());
-                continue;
-            }
-            const auto body = r.json_body();
-            const std::string want = cancelled ? "CANCELLED" : "PLACED";
-            if (body["status"] != want)
-                problems.push_back("order " + o.place.stream + " is " + body["status"].dump() +
-                                   ", acknowledged " + want);
-            if (body["items"].size() != 1 || body["items"][0]["sku"] != o.sku ||
-                body["items"][0]["qty"] != o.qty) {
-                problems.push_back("order " + o.place.stream +
-                                   " lines differ: " + body["items"].dump());
-            }
-            if (!cancelled) live_qty[o.sku] += o.qty;
-            // A retry of the acknowledged key is a duplicate of the same outcome.
-            const auto again =
-                a.command("POST", "/v1/orders", order_body(o.user, "EUR", {{o.sku, o.qty}}).dump(),
-                          o.place.key);
-            const auto ack = to_ack(again);
-            if (again.status != 200 || ack.body.value("status", "") != "duplicate" ||
-                ack.order_id != o.place.stream || ack.version != o.place.version) {
-                problems.push_back("retry of " + o.place.key +
-                                   " did not answer the same duplicate: " + again.describe());
+        std::vector<const Order*> placed;
+        {
+            std::lock_guard lock(mu_);
+            for (const auto& o : orders_) {
+                for (const auto& c : o.commands) {
+                    if (c.done && !c.accepted)
+                        problems.push_back(c.method + " " + c.target +
+                                           " was rejected: " + c.rejection);
+                }
+                if (!o.commands.front().accepted) continue;
+                placed.push_back(&o);
+                by_user[o.user].insert(o.commands.front().stream);
+                if (final_status(o) != "CANCELLED") live_qty[o.sku] += o.qty;
             }
         }
+        // Orders are checked on a few connections at once: thousands of them, a few requests each.
+        std::mutex problems_mu;
+        std::atomic<std::size_t> next{0};
+        std::vector<std::thread> checkers;
+        for (int t = 0; t < 4; ++t) {
+            checkers.emplace_back([&] {
+                OrdinalApi a(port_(), {}, std::chrono::seconds(30));
+                for (std::size_t i = next++; i < placed.size(); i = next++) {
+                    std::vector<std::string> found = check_order(a, *placed[i], wait_ms);
+                    std::lock_guard lock(problems_mu);
+                    problems.insert(problems.end(), found.begin(), found.end());
+                }
+            });
+        }
+        for (auto& th : checkers) th.join();
+
         // Every order's own token was waited for above, so the projection now holds every event
         // those orders produced; the product tokens cover the products' own streams.
+        OrdinalApi a(port_(), {}, std::chrono::seconds(30));
         const std::string all = join_tokens(product_tokens_);
         for (const auto& sku : skus_) {
             const auto r = a.get("/v1/products/" + sku, all, wait_ms);
@@ -139,7 +163,7 @@ class OrderLoad {
             std::string cursor;
             do {
                 const auto r = a.get("/v1/users/" + user + "/orders?limit=100" +
-                                         (cursor.empty() ? "" : "&cursor=" + cursor),
+                                         (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)),
                                      all, wait_ms);
                 if (r.status != 200) {
                     problems.push_back("user list " + user + ": " + r.describe());
@@ -164,22 +188,36 @@ class OrderLoad {
     }
 
   private:
+    static constexpr std::int64_t kPrice = 100;
+
     struct Command {
+        std::string verb;  // place, pay, ship, cancel, product
         std::string method, target, body, key;
         bool done = false;      // a definite answer arrived
-        bool accepted = false;  // 202 (accepted or duplicate)
+        bool accepted = false;  // 202, or 200 duplicate
+        std::string rejection;  // the answer, when done and not accepted
         std::string token, stream;
         std::int64_t version = 0;
     };
+    // commands[0] places the order; each later one was sent only once the one before it was
+    // acknowledged, and names that acknowledgement's version.
     struct Order {
         std::string user, sku;
         std::int64_t qty = 0;
-        Command place;
-        std::optional<Command> cancel;
+        std::vector<Command> commands;
     };
 
-    static Command new_command(std::string method, std::string target, std::string body) {
+    // A kept-alive connection of one client thread, opened again after a failure or when the
+    // API moved (fresh connections per request would pile up sockets in TIME_WAIT).
+    struct Client {
+        std::unique_ptr<OrdinalApi> api;
+        std::uint16_t port = 0;
+    };
+
+    static Command new_command(std::string method, std::string target, std::string body,
+                               std::string verb = "product") {
         Command c;
+        c.verb = std::move(verb);
         c.method = std::move(method);
         c.target = std::move(target);
         c.body = std::move(body);
@@ -187,11 +225,64 @@ class OrderLoad {
         return c;
     }
 
+    // The next command of an order whose last command was acknowledged.
+    static Command follow_up(const Order& o, const std::string& verb) {
+        const Command& last = o.commands.back();
+        json body{{"expectedVersion", last.version}};
+        if (verb == "pay") {
+            body["paymentRef"] = "pay-" + last.key;
+            body["amountMinor"] = kPrice * o.qty;
+        } else if (verb == "cancel") {
+            body["reason"] = "changed my mind";
+        }
+        return new_command("POST", "/v1/orders/" + o.commands.front().stream + "/" + verb,
+                           body.dump(), verb);
+    }
+
+    // Where an order goes after it is placed: a mix of every transition.
+    static std::vector<std::string> plan(int n) {
+        switch (n % 6) {
+            case 1:
+                return {"pay"};
+            case 2:
+                return {"pay", "ship"};
+            case 3:
+                return {"cancel"};
+            case 4:
+                return {"pay", "cancel"};
+            default:
+                return {};
+        }
+    }
+
+    static std::string final_status(const Order& o) {
+        std::string verb = "place";
+        for (const auto& c : o.commands) {
+            if (c.accepted) verb = c.verb;
+        }
+        if (verb == "pay") return "PAID";
+        if (verb == "ship") return "SHIPPED";
+        if (verb == "cancel") return "CANCELLED";
+        return "PLACED";
+    }
+
+    void count_status(int status) {
+        std::lock_guard lock(status_mu_);
+        ++statuses_[status];
+    }
+
     // One attempt; false if the outcome is unknown (no answer, 5xx).
-    bool attempt(Command& c) {
+    bool attempt(Client& client, Command& c) {
+        int status = 0;
         try {
-            OrdinalApi a(port_(), {}, std::chrono::seconds(10));
-            const auto r = a.command(c.method, c.target, c.body, c.key);
+            const std::uint16_t port = port_();
+            if (!client.api || client.port != port) {
+                client.api = std::make_unique<OrdinalApi>(port, "", std::chrono::seconds(10));
+                client.port = port;
+            }
+            const auto r = client.api->command(c.method, c.target, c.body, c.key);
+            status = r.status;
+            count_status(status);
             if (r.status >= 500 || r.status == 0) return false;
             c.done = true;
             c.accepted = r.status == 202 ||
@@ -201,37 +292,89 @@ class OrderLoad {
                 c.token = ack.token;
                 c.stream = ack.stream_id;
                 c.version = ack.version;
+            } else {
+                c.rejection = r.describe();
             }
             return true;
         } catch (const std::exception&) {
+            if (status == 0) count_status(0);
+            client.api.reset();  // the connection's state is unknown: start afresh
             return false;
         }
     }
 
-    void settle(Command& c) {
-        for (int i = 0; i < 600 && !attempt(c); ++i)
+    void settle(Client& client, Command& c) {
+        for (int i = 0; i < 600 && !attempt(client, c); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         if (!c.done)
             throw std::runtime_error("no definite answer for " + c.method + " " + c.target +
                                      " in 60 s");
     }
 
+    // One order, checked through `a`: its commands' versions, its read view, its keys' repeats.
+    std::vector<std::string> check_order(OrdinalApi& a, const Order& o, int wait_ms) {
+        std::vector<std::string> problems;
+        const std::string& id = o.commands.front().stream;
+        const Command* last = nullptr;
+        for (const auto& c : o.commands) {
+            if (!c.accepted) break;
+            const std::int64_t want = last ? last->version + 1 : 1;
+            if (c.stream != id || c.version != want) {
+                problems.push_back(c.verb + " of order " + id + " acknowledged " + c.stream +
+                                   " version " + std::to_string(c.version) + ", expected " +
+                                   std::to_string(want));
+            }
+            last = &c;
+        }
+        const auto r = a.get("/v1/orders/" + id, last->token, wait_ms);
+        if (r.status != 200) {
+            problems.push_back("order " + id + " not readable with its token: " + r.describe());
+        } else {
+            const auto body = r.json_body();
+            const std::string want = final_status(o);
+            if (body["status"] != want || body["version"] != last->version) {
+                problems.push_back("order " + id + " is " + body["status"].dump() + " version " +
+                                   body["version"].dump() + ", acknowledged " + want + " version " +
+                                   std::to_string(last->version));
+            }
+            if (body["items"].size() != 1 || body["items"][0]["sku"] != o.sku ||
+                body["items"][0]["qty"] != o.qty) {
+                problems.push_back("order " + id + " lines differ: " + body["items"].dump());
+            }
+        }
+        // A retry of an acknowledged key is a duplicate of the same outcome, even though the
+        // stream has moved on since.
+        for (const auto& c : o.commands) {
+            if (!c.accepted) break;
+            const auto again = a.command(c.method, c.target, c.body, c.key);
+            const auto ack = to_ack(again);
+            if (again.status != 200 || ack.body.value("status", "") != "duplicate" ||
+                ack.stream_id != c.stream || ack.version != c.version) {
+                problems.push_back("retry of " + c.verb + " " + c.key +
+                                   " did not answer the same duplicate: " + again.describe());
+            }
+        }
+        return problems;
+    }
+
     void run(int t) {
-        auto& rng = test_rng();
+        Client client;
         for (int n = 0; !stop_.load(); ++n) {
             Order o;
             o.user = users_[static_cast<std::size_t>(t)];
-            o.sku = skus_[rng() % skus_.size()];
-            o.qty = static_cast<std::int64_t>(1 + rng() % 3);
-            o.place = new_command("POST", "/v1/orders",
-                                  order_body(o.user, "EUR", {{o.sku, o.qty}}).dump());
-            if (!attempt(o.place)) {
-                ++unanswered_;
-                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            } else if (o.place.accepted && n % 4 == 3) {
-                o.cancel = new_command("POST", "/v1/orders/" + o.place.stream + "/cancel",
-                                       json{{"reason", "r"}}.dump());
-                if (!attempt(*o.cancel)) ++unanswered_;
+            o.sku = skus_[test_rng()() % skus_.size()];
+            o.qty = static_cast<std::int64_t>(1 + test_rng()() % 3);
+            o.commands.push_back(new_command(
+                "POST", "/v1/orders", order_body(o.user, "EUR", {{o.sku, o.qty}}).dump(), "place"));
+            const auto steps = plan(n);
+            for (std::size_t step = 0;; ++step) {
+                if (!attempt(client, o.commands.back())) {
+                    ++unanswered_;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    break;
+                }
+                if (!o.commands.back().accepted || step == steps.size()) break;
+                o.commands.push_back(follow_up(o, steps[step]));
             }
             std::lock_guard lock(mu_);
             orders_.push_back(std::move(o));
@@ -246,6 +389,8 @@ class OrderLoad {
     std::deque<Order> orders_;  // stable addresses for settle_all
     std::atomic<bool> stop_{true};
     std::atomic<std::size_t> unanswered_{0};
+    std::mutex status_mu_;
+    std::map<int, int> statuses_;
     std::vector<std::thread> pool_;
 };
 
