@@ -6,6 +6,8 @@
 #   postgres_test_server.sh stop DIR    stop the server and remove DIR
 #   postgres_test_server.sh down DIR    stop the server, keep the cluster (restart tests)
 #   postgres_test_server.sh up DIR      start it again on the same port
+#   postgres_test_server.sh crash DIR   stop it the way a crash would (immediate: no checkpoint,
+#                                       sessions cut); the next `up` runs crash recovery
 # Run as root, the server runs as the `postgres` OS user (initdb refuses root); otherwise as the
 # caller. Binaries come from PG_BIN, or the newest /usr/lib/postgresql/*/bin, or PATH.
 # PG_SERVER_SETTINGS replaces the server settings (default: the tests' non-durable ones, fsync=off
@@ -15,7 +17,7 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
 if [[ -z "$cmd" || -z "$dir" ]]; then
-  echo "usage: $0 start|stop|down|up DIR" >&2
+  echo "usage: $0 start|stop|down|up|crash DIR" >&2
   exit 2
 fi
 
@@ -87,6 +89,9 @@ case "$cmd" in
   up)
     server_start "$(cat "$dir/port")"
     ;;
+  crash)
+    as_owner "$PG_BIN/pg_ctl" -D "$data" -m immediate -w -t 60 stop >/dev/null
+    ;;
   stop)
     if [[ -f "$data/postmaster.pid" ]]; then
       as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
@@ -95,7 +100,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop|down|up DIR" >&2
+    echo "usage: $0 start|stop|down|up|crash DIR" >&2
     exit 2
     ;;
 esac

@@ -8,13 +8,16 @@
 #include <stdexcept>
 #include <string>
 
+#include "adapters/postgres/pg_connection.h"
 #include "support/temp_dir.h"
 
 namespace ordinal::test_support {
 
 class OwnPostgresServer {
   public:
-    OwnPostgresServer() : dir_(std::string(dir_root_.file("server"))) {
+    // `settings` replaces the script's server settings (PG_SERVER_SETTINGS) when not empty.
+    explicit OwnPostgresServer(std::string settings = {})
+        : dir_(std::string(dir_root_.file("server"))), settings_(std::move(settings)) {
         // The server runs as another OS user when we are root: it must reach its directory.
         std::filesystem::permissions(dir_root_.path(), std::filesystem::perms::owner_all |
                                                            std::filesystem::perms::group_read |
@@ -31,18 +34,29 @@ class OwnPostgresServer {
     OwnPostgresServer& operator=(const OwnPostgresServer&) = delete;
 
     const std::string& url() const { return url_; }
-    bool down() { return script("down") == 0; }  // stopped, the cluster kept
-    bool up() { return script("up") == 0; }      // started again on the same port
+    bool down() { return script("down") == 0; }    // stopped, the cluster kept
+    bool up() { return script("up") == 0; }        // started again on the same port
+    bool crash() { return script("crash") == 0; }  // stopped as by a crash (immediate)
+
+    // Creates another database on this server; returns its URL.
+    std::string create_database(const std::string& name) const {
+        pg::Connection admin = pg::Connection::open(url_);
+        admin.exec_script("CREATE DATABASE " + name);
+        return url_.substr(0, url_.rfind('/') + 1) + name;
+    }
 
   private:
     int script(const std::string& command) const {
-        const std::string line = std::string("bash '") + ORDINAL_PG_SCRIPT + "' " + command + " '" +
-                                 dir_ + "' >/dev/null";
+        const std::string env =
+            settings_.empty() ? std::string() : "PG_SERVER_SETTINGS='" + settings_ + "' ";
+        const std::string line =
+            env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command + " '" + dir_ + "' >/dev/null";
         return std::system(line.c_str());
     }
 
     TempDir dir_root_{"ordinal-pg-own"};
     std::string dir_;
+    std::string settings_;
     std::string url_;
 };
 
