@@ -1,0 +1,90 @@
+#pragma once
+// The shape every scenario of the fault campaign (tests/faults/) shares: client load through the
+// HTTP API (OrderLoad) while the scenario injects its fault again and again, then the load stops,
+// every unanswered command is settled, and two independent judges must both find nothing:
+//   - the clients' own check (OrderLoad::check: every acknowledged command visible exactly as
+//     acknowledged, every retried key a duplicate of it, stock and user lists exact);
+//   - `ordinal verify` over the stores (exit 0, and a read model that lacks no event).
+// Soak mode: ORDINAL_SOAK_SECONDS=N keeps injecting faults for N seconds instead of the few cycles
+// a CTest run takes.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/order_load.h"
+#include "support/scratch_dir.h"
+#include "support/verify_run.h"
+
+namespace ordinal::test {
+
+// The soak time from ORDINAL_SOAK_SECONDS (0 when unset: the bounded CTest run).
+inline std::chrono::seconds soak_time() {
+    const char* v = std::getenv("ORDINAL_SOAK_SECONDS");
+    return std::chrono::seconds(v && *v ? std::atoi(v) : 0);
+}
+
+class FaultScenario : public ::testing::Test {
+  protected:
+    void TearDown() override {
+        load_.stop();
+        if (HasFailure() && process_logs_) std::cerr << process_logs_();
+    }
+
+    void pause(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+    // A pause of `ms` plus up to half as much again, so faults land at varied points.
+    void pause_about(int ms) { pause(ms + static_cast<int>(test_rng()() % (ms / 2 + 1))); }
+
+    // Runs one fault cycle `cycles` times, then on until the soak time is over.
+    void inject(int cycles, const std::function<void(int cycle)>& cycle) {
+        const auto soak_end = std::chrono::steady_clock::now() + soak_time();
+        for (cycles_ = 0; cycles_ < cycles || std::chrono::steady_clock::now() < soak_end;
+             ++cycles_) {
+            cycle(cycles_);
+            if (HasFatalFailure()) return;
+        }
+    }
+
+    // Stops the load, settles it, and has both judges look: the client-side check and `ordinal
+    // verify` over the stores `store_args` name. At least `min_acknowledged` orders must have got
+    // through, or the run proves little.
+    void expect_settled_and_clean(const std::vector<std::string>& store_args,
+                                  std::size_t min_acknowledged) {
+        load_.stop();
+        const auto problems = load_.check();
+        std::size_t shown = 0;
+        for (const auto& p : problems) {
+            if (++shown > 30) break;
+            ADD_FAILURE() << p;
+        }
+        EXPECT_TRUE(problems.empty()) << problems.size() << " client-side problems";
+        EXPECT_GE(load_.acknowledged(), min_acknowledged)
+            << "too little load got through to prove anything";
+
+        const VerifyRun run = run_verify(store_args, logs_.path() + "/verify.log");
+        EXPECT_EQ(run.code, 0) << run;
+        ASSERT_TRUE(run.report.is_object()) << run;
+        // Every command was settled and read back with its token: nothing may still be behind.
+        EXPECT_EQ(run.report["lag"]["events"], 0) << run;
+        EXPECT_GE(run.report["eventsChecked"].get<std::size_t>(), load_.acknowledged()) << run;
+        std::cout << cycles_ << " fault cycles; " << load_.summary()
+                  << "\nverify: " << run.report["eventsChecked"] << " events checked, "
+                  << run.report["findingsTotal"] << " findings\n";
+    }
+
+    ScratchDir logs_{"ordinal-faults"};
+    // The port of the API process now; scenarios move it on every restart.
+    std::atomic<std::uint16_t> api_port_{0};
+    OrderLoad load_{[this] { return api_port_.load(); }};
+    // What to print when the scenario fails: the processes' logs.
+    std::function<std::string()> process_logs_;
+    int cycles_ = 0;
+};
+
+}  // namespace ordinal::test
