@@ -1,6 +1,6 @@
 #pragma once
-// Helpers of the Redis tier: the fixture server's URL, private servers for fault tests, and a raw
-// hiredis client to plant values and inspect keys.
+// Helpers of the Redis tier: the fixture server's URL, private servers for fault tests
+// (support/private_redis.h), and a raw hiredis client to plant values and inspect keys.
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
@@ -10,7 +10,7 @@
 #include <string>
 
 #include "adapters/redis/redis_idempotency_cache.h"
-#include "support/scratch_dir.h"
+#include "support/private_redis.h"
 
 namespace ordinal::test {
 
@@ -24,31 +24,6 @@ inline std::string fixture_redis_url() {
     }
     return url;
 }
-
-// A redis-server of the test's own (so stopping or flushing it disturbs no other test).
-class PrivateRedis {
-public:
-    PrivateRedis() : dir_("ordinal-redis") { run("start"); }
-    ~PrivateRedis() { std::system(("bash " ORDINAL_REDIS_SCRIPT " stop " + dir_.path() + "/srv").c_str()); }
-    PrivateRedis(const PrivateRedis&) = delete;
-    PrivateRedis& operator=(const PrivateRedis&) = delete;
-
-    std::string url() const {
-        std::ifstream in(dir_.path() + "/srv/url");
-        std::string u;
-        in >> u;
-        return u;
-    }
-    void down() { run("down"); }
-    void up() { run("up"); }
-
-private:
-    void run(const char* cmd) {
-        const std::string c = std::string("bash " ORDINAL_REDIS_SCRIPT " ") + cmd + " " + dir_.path() + "/srv >/dev/null";
-        if (std::system(c.c_str()) != 0) throw std::runtime_error(std::string("redis_test_server.sh ") + cmd + " failed");
-    }
-    ScratchDir dir_;
-};
 
 // A plain hiredis connection for the tests' own commands.
 class RawRedis {
