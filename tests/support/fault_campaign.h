@@ -43,10 +43,12 @@ class FaultScenario : public ::testing::Test {
 
     // Runs one fault cycle `cycles` times, then on until the soak time is over.
     void inject(int cycles, const std::function<void(int cycle)>& cycle) {
-        const auto soak_end = std::chrono::steady_clock::now() + soak_time();
+        const auto started = std::chrono::steady_clock::now();
+        const auto soak_end = started + soak_time();
         for (cycles_ = 0; cycles_ < cycles || std::chrono::steady_clock::now() < soak_end;
              ++cycles_) {
             cycle(cycles_);
+            faults_took_ = std::chrono::steady_clock::now() - started;
             if (HasFatalFailure()) return;
         }
     }
@@ -57,7 +59,9 @@ class FaultScenario : public ::testing::Test {
     void expect_settled_and_clean(const std::vector<std::string>& store_args,
                                   std::size_t min_acknowledged) {
         load_.stop();
+        const auto stopped = std::chrono::steady_clock::now();
         const auto problems = load_.check();
+        const auto checked = std::chrono::steady_clock::now();
         std::size_t shown = 0;
         for (const auto& p : problems) {
             if (++shown > 30) break;
@@ -68,13 +72,19 @@ class FaultScenario : public ::testing::Test {
             << "too little load got through to prove anything";
 
         const VerifyRun run = run_verify(store_args, logs_.path() + "/verify.log");
+        const auto verified = std::chrono::steady_clock::now();
         EXPECT_EQ(run.code, 0) << run;
         ASSERT_TRUE(run.report.is_object()) << run;
         // Every command was settled and read back with its token: nothing may still be behind.
         EXPECT_EQ(run.report["lag"]["events"], 0) << run;
         EXPECT_GE(run.report["eventsChecked"].get<std::size_t>(), load_.acknowledged()) << run;
-        std::cout << cycles_ << " fault cycles; " << load_.summary()
-                  << "\nverify: " << run.report["eventsChecked"] << " events checked, "
+        const auto ms = [](auto d) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+        };
+        std::cout << cycles_ << " fault cycles in " << ms(faults_took_) << " ms; "
+                  << load_.summary() << "\nclient check " << ms(checked - stopped)
+                  << " ms; verify " << ms(verified - checked) << " ms, "
+                  << run.report["eventsChecked"] << " events checked, "
                   << run.report["findingsTotal"] << " findings\n";
     }
 
@@ -85,6 +95,7 @@ class FaultScenario : public ::testing::Test {
     // What to print when the scenario fails: the processes' logs.
     std::function<std::string()> process_logs_;
     int cycles_ = 0;
+    std::chrono::steady_clock::duration faults_took_{};
 };
 
 }  // namespace ordinal::test

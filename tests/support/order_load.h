@@ -20,6 +20,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -95,13 +96,13 @@ class OrderLoad {
                 for (const auto& c : o.commands) acked[c.verb] += c.accepted ? 1 : 0;
             }
         }
-        std::string out = "acknowledged:";
-        for (const auto& [verb, n] : acked) out += " " + verb + "=" + std::to_string(n);
-        out += "; answers:";
+        std::ostringstream out;
+        out << "acknowledged:";
+        for (const auto& [verb, n] : acked) out << ' ' << verb << '=' << n;
+        out << "; answers:";
         std::lock_guard lock(status_mu_);
-        for (const auto& [status, n] : statuses_)
-            out += " " + std::to_string(status) + "=" + std::to_string(n);
-        return out;
+        for (const auto& [status, n] : statuses_) out << ' ' << status << '=' << n;
+        return out.str();
     }
 
     // The client-side invariants (see the top of this file); each broken one is a line.
