@@ -1,0 +1,65 @@
+// Fault campaign, idempotency cache on Redis (`--cache redis://…`, embedded stores): the Redis
+// server stopped and started mid-load, and the service SIGKILLed while Redis keeps the answers it
+// cached; then both judges (see support/fault_campaign.h). The Redis server is the scenario's own.
+#include "support/fault_campaign.h"
+#include "support/private_redis.h"
+#include "support/process_runner.h"
+
+namespace ordinal::test {
+namespace {
+
+class RedisFaults : public FaultScenario {
+  protected:
+    void SetUp() override {
+        process_logs_ = [this] { return "---- last server log ----\n" + server_.log() + "\n"; };
+        ASSERT_NO_THROW(start_server());
+    }
+    void start_server() {
+        server_.start();
+        api_port_ = server_.port();
+    }
+    void expect_settled_and_clean_with_redis() {
+        expect_settled_and_clean({"--data-dir", data_.path()}, 100);
+        // The check repeats every acknowledged key: Redis must have answered some of them, or
+        // the scenario never had the cache in play.
+        const std::string metrics = OrdinalApi(server_.port()).get("/metrics").body;
+        const std::string line = "ordinal_idempotency_repeats_total{answered_by=\"cache\"} ";
+        const auto at = metrics.find(line);
+        ASSERT_NE(at, std::string::npos) << metrics;
+        EXPECT_GT(std::stol(metrics.substr(at + line.size())), 0) << metrics;
+    }
+
+    PrivateRedis redis_;
+    ScratchDir data_{"ordinal-faults-data"};
+    ServerProcess server_{ORDINAL_BINARY, data_.path(), logs_.path(), {"--cache", redis_.url()}};
+};
+
+// While Redis is away every lookup is a miss and the write store's unique key answers repeats;
+// when it is back, it may lack answers given meanwhile, never hold a wrong one.
+TEST_F(RedisFaults, CacheServerStoppedAndStartedMidLoad) {
+    load_.start();
+    inject(3, [this](int) {
+        pause_about(1200);
+        redis_.down();
+        pause_about(1000);
+        redis_.up();
+    });
+    pause(1000);
+    expect_settled_and_clean_with_redis();
+}
+
+// Unlike the in-process cache, Redis outlives the service: what it answers after a restart must be
+// what the write store committed before the crash.
+TEST_F(RedisFaults, ServiceKilledAndRestartedWhileRedisKeepsItsAnswers) {
+    load_.start();
+    inject(3, [this](int) {
+        pause_about(2000);
+        server_.kill9();
+        ASSERT_NO_THROW(start_server());
+    });
+    pause(1000);
+    expect_settled_and_clean_with_redis();
+}
+
+}  // namespace
+}  // namespace ordinal::test
