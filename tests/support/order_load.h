@@ -105,9 +105,12 @@ class OrderLoad {
         return out.str();
     }
 
-    // The client-side invariants (see the top of this file); each broken one is a line.
-    std::vector<std::string> check(int wait_ms = 20000) {
+    // The client-side invariants (see the top of this file); each broken one is a line. Reads wait
+    // for the projection (retried while they answer 503) for up to `settle` in all: after a
+    // fault it may need a consumer-group rebalance to catch up.
+    std::vector<std::string> check(std::chrono::seconds settle = std::chrono::seconds(60)) {
         settle_all();
+        const auto deadline = std::chrono::steady_clock::now() + settle;
         std::vector<std::string> problems;
         std::map<std::string, std::int64_t> live_qty;
         std::map<std::string, std::set<std::string>> by_user;
@@ -134,7 +137,7 @@ class OrderLoad {
             checkers.emplace_back([&] {
                 OrdinalApi a(port_(), {}, std::chrono::seconds(30));
                 for (std::size_t i = next++; i < placed.size(); i = next++) {
-                    std::vector<std::string> found = check_order(a, *placed[i], wait_ms);
+                    std::vector<std::string> found = check_order(a, *placed[i], deadline);
                     std::lock_guard lock(problems_mu);
                     problems.insert(problems.end(), found.begin(), found.end());
                 }
@@ -147,7 +150,7 @@ class OrderLoad {
         OrdinalApi a(port_(), {}, std::chrono::seconds(30));
         const std::string all = join_tokens(product_tokens_);
         for (const auto& sku : skus_) {
-            const auto r = a.get("/v1/products/" + sku, all, wait_ms);
+            const auto r = read_settled(a, "/v1/products/" + sku, all, deadline);
             if (r.status != 200) {
                 problems.push_back("product " + sku + ": " + r.describe());
                 continue;
@@ -163,9 +166,11 @@ class OrderLoad {
             std::size_t rows = 0;
             std::string cursor;
             do {
-                const auto r = a.get("/v1/users/" + user + "/orders?limit=100" +
-                                         (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)),
-                                     all, wait_ms);
+                const auto r =
+                    read_settled(a,
+                                 "/v1/users/" + user + "/orders?limit=100" +
+                                     (cursor.empty() ? "" : "&cursor=" + url_encode(cursor)),
+                                 all, deadline);
                 if (r.status != 200) {
                     problems.push_back("user list " + user + ": " + r.describe());
                     break;
@@ -312,8 +317,20 @@ class OrderLoad {
                                      " in 60 s");
     }
 
+    // A read behind the gate (each try waits the longest the gate allows), tried again while it
+    // answers 503 until `deadline`.
+    static HttpResponse read_settled(OrdinalApi& a, const std::string& target,
+                                     const std::string& token,
+                                     std::chrono::steady_clock::time_point deadline) {
+        while (true) {
+            auto r = a.get(target, token, 10000);
+            if (r.status != 503 || std::chrono::steady_clock::now() >= deadline) return r;
+        }
+    }
+
     // One order, checked through `a`: its commands' versions, its read view, its keys' repeats.
-    std::vector<std::string> check_order(OrdinalApi& a, const Order& o, int wait_ms) {
+    std::vector<std::string> check_order(OrdinalApi& a, const Order& o,
+                                         std::chrono::steady_clock::time_point deadline) {
         std::vector<std::string> problems;
         const std::string& id = o.commands.front().stream;
         const Command* last = nullptr;
@@ -327,7 +344,7 @@ class OrderLoad {
             }
             last = &c;
         }
-        const auto r = a.get("/v1/orders/" + id, last->token, wait_ms);
+        const auto r = read_settled(a, "/v1/orders/" + id, last->token, deadline);
         if (r.status != 200) {
             problems.push_back("order " + id + " not readable with its token: " + r.describe());
         } else {
