@@ -100,6 +100,18 @@ bench-retry: deps-test
 	cmake --build --preset release -j $(JOBS)
 	bash bench/run_retry_heavy.sh build/release
 
+# The fault campaign (tests/faults, label faults) in soak mode: every scenario repeats rounds of
+# load, faults, settling, the clients' check and ordinal verify for SOAK_SECONDS; SOAK_FILTER (a
+# gtest filter) picks scenarios. The test binary runs directly, so CTest's timeout does not cut a
+# long soak short; each scenario starts the servers it needs itself.
+SOAK_SECONDS ?= 600
+SOAK_FILTER ?= *
+.PHONY: soak
+soak: deps-test
+	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
+	cmake --build --preset $(PRESET) -j $(JOBS) --target ordinal faults_tests
+	ORDINAL_SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/tests/faults_tests --gtest_filter='$(SOAK_FILTER)'
+
 format:
 	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 

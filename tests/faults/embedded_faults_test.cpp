@@ -23,14 +23,14 @@ class EmbeddedFaults : public FaultScenario {
 
 TEST_F(EmbeddedFaults, ServerKilledAndRestartedMidLoad) {
     ASSERT_NO_THROW(start_server());
-    load_.start();
-    inject(3, [this](int) {
-        pause_about(2000);
-        server_.kill9();  // mid-load: commands in the writer's batch, answers on the wire
-        ASSERT_NO_THROW(start_server());
-    });
-    pause(1000);
-    expect_settled_and_clean({"--data-dir", data_.path()}, 100);
+    run_rounds(
+        3,
+        [this](int) {
+            pause_about(2000);
+            server_.kill9();  // mid-load: commands in the writer's batch, answers on the wire
+            ASSERT_NO_THROW(start_server());
+        },
+        {"--data-dir", data_.path()}, 100);
 }
 
 }  // namespace

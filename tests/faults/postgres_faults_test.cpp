@@ -19,19 +19,15 @@ class PostgresFaults : public PostgresScenario {
 };
 
 TEST_F(PostgresFaults, ServerRestartedAndCrashedMidLoadWithTheInProcessBus) {
-    load_.start();
-    restart_postgres_mid_load(4);
-    pause(1500);
-    expect_settled_and_clean(store_args_, 50);
+    run_rounds(
+        4, [this](int cycle) { restart_postgres(cycle); }, store_args_, 50);
 }
 
 using PostgresKafkaFaults = KafkaFaultScenario;
 
 TEST_F(PostgresKafkaFaults, ServerRestartedAndCrashedMidLoadUnderEveryRole) {
-    load_.start();
-    restart_postgres_mid_load(4);
-    pause(1500);
-    expect_settled_and_clean(store_args_, 50);
+    run_rounds(
+        4, [this](int cycle) { restart_postgres(cycle); }, store_args_, 50);
 }
 
 }  // namespace

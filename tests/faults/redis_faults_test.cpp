@@ -18,8 +18,8 @@ class RedisFaults : public FaultScenario {
         server_.start();
         api_port_ = server_.port();
     }
-    void expect_settled_and_clean_with_redis() {
-        expect_settled_and_clean({"--data-dir", data_.path()}, 100);
+    void run_rounds_with_redis(const std::function<void(int cycle)>& cycle) {
+        run_rounds(3, cycle, {"--data-dir", data_.path()}, 100);
         // The check repeats every acknowledged key: Redis must have answered some of them, or
         // the scenario never had the cache in play.
         const std::string metrics = OrdinalApi(server_.port()).get("/metrics").body;
@@ -37,28 +37,22 @@ class RedisFaults : public FaultScenario {
 // While Redis is away every lookup is a miss and the write store's unique key answers repeats;
 // when it is back, it may lack answers given meanwhile, never hold a wrong one.
 TEST_F(RedisFaults, CacheServerStoppedAndStartedMidLoad) {
-    load_.start();
-    inject(3, [this](int) {
+    run_rounds_with_redis([this](int) {
         pause_about(1200);
         redis_.down();
         pause_about(1000);
         redis_.up();
     });
-    pause(1000);
-    expect_settled_and_clean_with_redis();
 }
 
 // Unlike the in-process cache, Redis outlives the service: what it answers after a restart must be
 // what the write store committed before the crash.
 TEST_F(RedisFaults, ServiceKilledAndRestartedWhileRedisKeepsItsAnswers) {
-    load_.start();
-    inject(3, [this](int) {
+    run_rounds_with_redis([this](int) {
         pause_about(2000);
         server_.kill9();
         ASSERT_NO_THROW(start_server());
     });
-    pause(1000);
-    expect_settled_and_clean_with_redis();
 }
 
 }  // namespace
