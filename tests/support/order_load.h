@@ -4,7 +4,8 @@
 // faults. Follow-ups name the version they expect. A command that got no answer (connection
 // refused or reset, 5xx) is retried later with the same idempotency key, so afterwards every
 // command has a definite outcome. check() then asserts the client-side invariants:
-//   - no command was rejected (the load only sends commands that must succeed);
+//   - no command was rejected (the load only sends commands that must succeed), and none was
+//     answered with a 5xx other than 503 (an unexpected failure of the service);
 //   - every acknowledged order (202 accepted, or 200 duplicate for a retry whose first try got
 //     through unanswered) is readable with its last token, exactly as acknowledged (status,
 //     version, lines), and each command of it acknowledged the version after the one before;
@@ -127,6 +128,16 @@ class OrderLoad {
                 placed.push_back(&o);
                 by_user[o.user].insert(o.commands.front().stream);
                 if (final_status(o) != "CANCELLED") live_qty[o.sku] += o.qty;
+            }
+        }
+        {
+            // A command the service could not take now is 503; any other 5xx is a failure it
+            // did not expect (an exception answers `500 internal`).
+            std::lock_guard lock(status_mu_);
+            for (const auto& [status, n] : statuses_) {
+                if (status >= 500 && status != 503)
+                    problems.push_back(std::to_string(n) + " command answers were " +
+                                       std::to_string(status));
             }
         }
         // Orders are checked on a few connections at once: thousands of them, a few requests each.
