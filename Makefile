@@ -42,9 +42,11 @@ run: deps
 test: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE kafka
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE 'kafka|faults'
 	# The Kafka tier mostly waits (process starts, consumer-group joins), so it runs wider.
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 6 --timeout 900 -L kafka
+	# The fault campaign loads the machine itself: on its own, two scenarios at a time.
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -L faults
 	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15
 
 test-unit: deps-test
