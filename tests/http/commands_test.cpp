@@ -67,7 +67,7 @@ TEST_F(Commands, ContentTypeWithCharsetParameterIsJson) {
 
 TEST_F(Commands, OrderGoesPlacedPaidShippedWithVersionsAndViews) {
     const auto sku = unique_sku();
-    api().create_product(sku, 250, 10);
+    const auto put = api().create_product(sku, 250, 10);
     const auto placed = api().create_order(random_uuid(), {{sku, 4}});
     EXPECT_EQ(order(placed.order_id, placed.token)["status"], "PLACED");
 
@@ -88,8 +88,9 @@ TEST_F(Commands, OrderGoesPlacedPaidShippedWithVersionsAndViews) {
     const auto v3 = order(placed.order_id, shipped.token);
     EXPECT_EQ(v3["status"], "SHIPPED");
     EXPECT_EQ(v3["version"], 3);
-    // Shipping does not give stock back.
-    EXPECT_EQ(product(sku, shipped.token)["stock"], 6);
+    // Shipping does not give stock back. A ship token names only the order's stream; on a bus
+    // without cross-stream order the product needs its own token too.
+    EXPECT_EQ(product(sku, join_tokens({put.token, shipped.token}))["stock"], 6);
 }
 
 TEST_F(Commands, PayAndShipWithoutExpectedVersion) {
@@ -128,14 +129,16 @@ TEST_F(Commands, StockCanReachZeroButNotBelow) {
 TEST_F(Commands, MultiItemOrderIsAllOrNothing) {
     const auto a = unique_sku("A"), b = unique_sku("B");
     api().create_product(a, 100, 5);
-    api().create_product(b, 100, 1);
+    const auto put_b = api().create_product(b, 100, 1);
     const auto r = api().place_order(order_body(random_uuid(), "EUR", {{a, 2}, {b, 2}}), random_uuid());
     ASSERT_TRUE(IsError(r, 422, "insufficient_stock"));
     EXPECT_EQ(r.json_body().value("sku", ""), b) << r;
     // Nothing of `a` was reserved: a later order sees all 5.
     const auto later = api().create_order(random_uuid(), {{a, 5}});
     EXPECT_EQ(product(a, later.token)["stock"], 0);
-    EXPECT_EQ(product(b, later.token)["stock"], 1);
+    // `later` names only `a` among the products; on a bus without cross-stream order `b` is read
+    // with its own token (without it Kafka may answer 404 for a product not yet projected).
+    EXPECT_EQ(product(b, join_tokens({put_b.token, later.token}))["stock"], 1);
 }
 
 TEST_F(Commands, CancelFromPlacedReleasesStock) {
