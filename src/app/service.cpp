@@ -233,12 +233,26 @@ class RunningService final : public Service {
                                                      CommandServiceOptions{s.max_outbox_pending});
         if (projector) {
             projector_ =
-                std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope);
+                std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope,
+                                            [](const std::string& line) { spdlog::warn("{}", line); });
             bus_->subscribe(projector_.get());
         }
         outbox_ = std::make_unique<OutboxMonitor>(
-            metrics_, [this](std::int64_t pending) { commands_->set_outbox_pending(pending); });
-        if (api && !relay) outbox_->start_polling(*write_, std::chrono::milliseconds(250));
+            metrics_, [this](std::int64_t pending) { commands_->set_outbox_pending(pending); },
+            std::chrono::milliseconds(s.outbox_stall_ms),
+            [](const std::string& line) { spdlog::warn("{}", line); });
+        if (projector) {
+            // A parked stream is a stall of its own: its later events wait for an operator.
+            Gauge& dead = metrics_.gauge("ordinal_projection_dead_letters",
+                                         "Dead letters in the read store now: each parks its "
+                                         "stream until retried");
+            metrics_.on_collect([this, &dead] {
+                if (auto n = read_->dead_letter_count()) dead.set(static_cast<double>(*n));
+            });
+        }
+        // Polled whatever else runs here: a relay reports only the rounds that succeed, and the
+        // depth must keep moving (gauges, shedding at --max-outbox-pending) while it fails.
+        if (api || relay) outbox_->start_polling(*write_, std::chrono::milliseconds(250));
         if (relay) {
             RelayOptions relay_options;
             relay_options.idle_poll = std::chrono::milliseconds(s.relay_idle_poll_ms);
@@ -331,6 +345,29 @@ class RunningService final : public Service {
                 "kafka; this projector holds " + std::to_string(held.size()) + " partition(s)";
         }
         add("bus", bus_->check_ready(), roles_of({"relay", "projector"}), bus_detail);
+        if (has_role(s, "projector")) {
+            // Parked streams do not stop the others, so the projector stays ready; degraded says
+            // an operator must look (GET /v1/admin/dead-letters, then retry).
+            const auto dead = read_->dead_letter_count();
+            ComponentHealth c{"projection", true, "ok", roles_of({"projector"})};
+            if (dead && *dead > 0) {
+                c.degraded = true;
+                c.detail = std::to_string(*dead) +
+                           " dead letter(s) park their streams; later events of those streams "
+                           "wait until retried (GET /v1/admin/dead-letters)";
+            }
+            out.push_back(std::move(c));
+        }
+        if (outbox_ && (has_role(s, "api") || has_role(s, "relay"))) {
+            ComponentHealth c{"outbox", true, "ok", roles_of({"api", "relay"})};
+            if (outbox_->stalled()) {
+                c.degraded = true;
+                c.detail = "stalled: the oldest unpublished event is " +
+                           std::to_string(outbox_->oldest_pending_age_ms() / 1000) +
+                           " s old; check the relay and the bus";
+            }
+            out.push_back(std::move(c));
+        }
         // Redis is an optimisation: when it is down, commands go to the database; still ready.
         const bool cache_up = !redis_ || redis_->reachable();
         out.push_back(ComponentHealth{
@@ -374,13 +411,13 @@ class RunningService final : public Service {
             auto batch = write_->read_log(after, 1000);
             if (!batch) return unexpected(batch.error());
             if (batch->empty()) break;
-            std::vector<Event> events;
-            events.reserve(batch->size());
-            for (auto& e : *batch) events.push_back(std::move(e.event));
             after = batch->back().seq;
-            if (auto ok = projector_->consume(events, BusPosition{"local", after}); !ok)
+            // As the in-process bus delivers: an event this build cannot read parks its stream.
+            std::vector<std::int64_t> offsets;
+            const Delivery delivery = local_delivery(*batch, offsets);
+            if (auto ok = projector_->consume_delivery(delivery, offsets); !ok)
                 return unexpected(ok.error());
-            report.events_replayed += static_cast<std::int64_t>(events.size());
+            report.events_replayed += static_cast<std::int64_t>(batch->size());
         }
         report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - started)

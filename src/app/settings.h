@@ -25,6 +25,9 @@ struct Settings {
     std::size_t writer_queue = 10000;          // commands waiting for the write store
     std::size_t writer_batch = 256;            // commands per write transaction
     std::int64_t max_outbox_pending = 200000;  // past this, commands get 503 overloaded
+    // An outbox whose oldest unpublished event is older than this is stalled: /readyz says
+    // degraded, ordinal_outbox_stalled is 1, and one warning is logged.
+    int outbox_stall_ms = 30000;
     std::size_t idempotency_cache_entries = 100000;
     int gate_poll_ms = 10;  // only when the projector runs in another process (SQLite read store)
     // PostgreSQL read store, projector in another process: the gate wakes on LISTEN and polls

@@ -99,6 +99,10 @@ std::vector<SettingSpec> setting_specs() {
          int_setting(&Settings::writer_batch, 1, 100000)},
         {"max-outbox-pending", "unpublished events past which commands are shed (default 200000)",
          int_setting(&Settings::max_outbox_pending, 1, 1000000000000LL)},
+        {"outbox-stall-ms",
+         "an outbox whose oldest unpublished event is older than this many ms is reported "
+         "stalled: /readyz degraded, ordinal_outbox_stalled 1, one warning (default 30000)",
+         int_setting(&Settings::outbox_stall_ms, 1, 86400000)},
         {"idempotency-cache-entries", "in-process idempotency cache size (default 100000)",
          int_setting(&Settings::idempotency_cache_entries, 0, 100000000)},
         {"outbox-partitions",

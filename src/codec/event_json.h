@@ -14,6 +14,7 @@
 #include "domain/events.h"
 #include "domain/expected.h"
 #include "domain/order.h"
+#include "ports/write_store.h"
 
 namespace ordinal {
 
@@ -31,6 +32,11 @@ Expected<EventData, std::string> decode_event_data(std::string_view type, std::s
 // {eventId,type,streamType,streamId,version,occurredAt,causationId,schemaVersion,data}
 std::string encode_event_envelope(const Event& event);
 Expected<Event, std::string> decode_event_envelope(std::string_view json);
+
+// An outbox row, decoded. Never fails: a row this build cannot decode (unknown type, newer schema
+// version, damaged data) comes back with `undecoded` set, carrying its envelope for the bus and
+// the reason, so one such row parks its stream instead of stopping the relay.
+StoredEvent decode_outbox_row(const OutboxRow& row);
 
 // Order lines in the same shape as OrderPlaced.items: [{sku,qty,unitPriceMinor}]. Used by stores
 // that keep an order's lines in one text column.

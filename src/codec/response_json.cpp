@@ -36,7 +36,11 @@ ojson order_to_json(const Order& o) {
 ojson components_to_json(const std::vector<ComponentHealth>& components) {
     ojson out = ojson::array();
     for (const auto& c : components)
-        out.push_back(ojson{{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}, {"roles", c.roles}});
+        out.push_back(ojson{{"name", c.name},
+                            {"ok", c.ok},
+                            {"degraded", c.degraded},
+                            {"detail", c.detail},
+                            {"roles", c.roles}});
     return out;
 }
 
@@ -96,15 +100,21 @@ std::string write_health_json() {
 }
 
 std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>& components) {
-    // A role is ready when every component it needs is.
+    // A role is ready when every component it needs is, and degraded when one of them is.
     ojson roles = ojson::object();
+    bool degraded = false;
     for (const auto& c : components) {
+        degraded = degraded || c.degraded;
         for (const auto& role : c.roles) {
             if (!roles.contains(role)) roles[role] = "ready";
-            if (!c.ok) roles[role] = "not_ready";
+            if (!c.ok) {
+                roles[role] = "not_ready";
+            } else if (c.degraded && roles[role] == "ready") {
+                roles[role] = "degraded";
+            }
         }
     }
-    ojson j{{"status", ready ? "ready" : "not_ready"},
+    ojson j{{"status", !ready ? "not_ready" : degraded ? "degraded" : "ready"},
             {"roles", roles},
             {"components", components_to_json(components)}};
     return dump_json(j);

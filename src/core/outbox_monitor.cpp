@@ -2,10 +2,17 @@
 
 namespace ordinal {
 
-OutboxMonitor::OutboxMonitor(MetricsRegistry& metrics, std::function<void(std::int64_t)> on_pending)
+OutboxMonitor::OutboxMonitor(MetricsRegistry& metrics, std::function<void(std::int64_t)> on_pending,
+                             std::chrono::milliseconds stall_after,
+                             std::function<void(const std::string&)> log)
     : pending_(metrics.gauge("ordinal_outbox_pending", "Committed events not yet published")),
       oldest_age_(metrics.gauge("ordinal_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished event")),
-      on_pending_(std::move(on_pending)) {}
+      stalled_gauge_(metrics.gauge("ordinal_outbox_stalled",
+                                   "1 while the oldest unpublished event is older than "
+                                   "--outbox-stall-ms: nothing is publishing")),
+      on_pending_(std::move(on_pending)),
+      stall_after_(stall_after),
+      log_(std::move(log)) {}
 
 OutboxMonitor::~OutboxMonitor() {
     {
@@ -19,6 +26,16 @@ OutboxMonitor::~OutboxMonitor() {
 void OutboxMonitor::report(const OutboxStats& stats) {
     pending_.set(static_cast<double>(stats.pending));
     oldest_age_.set(static_cast<double>(stats.oldest_pending_age_ms) / 1000.0);
+    oldest_age_ms_.store(stats.oldest_pending_age_ms);
+    const bool stalled = stats.oldest_pending_age_ms > stall_after_.count();
+    stalled_gauge_.set(stalled ? 1.0 : 0.0);
+    if (stalled_.exchange(stalled) != stalled && log_) {
+        log_(stalled ? "outbox stalled: " + std::to_string(stats.pending) +
+                           " event(s) unpublished, the oldest for " +
+                           std::to_string(stats.oldest_pending_age_ms) +
+                           " ms; check the relay and the bus"
+                     : std::string("outbox draining again"));
+    }
     if (on_pending_) on_pending_(stats.pending);
 }
 

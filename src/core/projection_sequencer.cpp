@@ -20,7 +20,7 @@ void check_stream_type(const Event& e) {
     }
 }
 
-enum class Mode { Strict, Delivery, Retry };
+enum class Mode { Strict, Delivery, OrderedDelivery, Retry };
 
 // Dead-letters events[index] with a reason.
 using Keep = std::function<void(std::size_t index, const std::string& reason)>;
@@ -68,11 +68,13 @@ ProjectionResult sequence(std::span<const Event> events, Mode mode, ProjectionTr
             continue;
         }
         if (e.version != have + 1) {
-            if (mode == Mode::Strict) {
+            const auto gap = [&] {
                 reject("projection: gap in stream " + describe_stream(e.stream) + ": applied " +
                        std::to_string(have) + ", got version " + std::to_string(e.version));
-            }
+            };
+            if (mode == Mode::Strict) gap();
             const auto blocker = tx.lowest_dead_letter(e.stream, have);
+            if (!blocker && mode == Mode::OrderedDelivery) gap();
             if (!blocker && mode == Mode::Delivery) {
                 ++result.skipped;
                 continue;
@@ -131,7 +133,7 @@ ProjectionResult sequence_delivery(const Delivery& delivery, std::span<const std
     }
     for (const DeadLetter& d : delivery.dead) tx.insert_dead_letter(d);
     return sequence(
-        delivery.events, Mode::Delivery, tx, [&](std::size_t i, const std::string& reason) {
+        delivery.events, delivery.in_order ? Mode::OrderedDelivery : Mode::Delivery, tx, [&](std::size_t i, const std::string& reason) {
             const Event& e = delivery.events[i];
             tx.insert_dead_letter(dead_letter_of(
                 e, BusPosition{delivery.position.partition, offsets[i]}, encode(e), reason));

@@ -9,6 +9,8 @@
 //     a complete later copy follows; unless the stream is blocked by a dead letter above its
 //     applied version, since no copy of that version will come: then the event is dead-lettered
 //     too, so that a retry can apply the stream in order;
+//     A delivery from a bus that keeps every stream in order (Delivery::in_order, the
+//     in-process bus) dead-letters the same way, but rejects a gap no dead letter explains;
 //   - a retry of dead letters: as for a delivery, but the retried event is the only copy left
 //     (and blocks its own stream), so a gap is always kept; an event that fails to apply is
 //     rolled back to a savepoint and kept, and the rest goes on.

@@ -23,10 +23,11 @@ struct Message {
 }  // namespace
 
 Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
-                     EventEncoder encode_event)
+                     EventEncoder encode_event, std::function<void(const std::string&)> warn)
     : store_(store),
       gate_(gate),
       encode_event_(std::move(encode_event)),
+      warn_(std::move(warn)),
       applied_(metrics.counter("ordinal_projection_events_applied_total",
                                "Events applied to the read model")),
       skipped_(metrics.counter("ordinal_projection_events_skipped_total",
@@ -52,12 +53,12 @@ Expected<void, StoreError> Projector::consume(std::span<const Event> events,
     }
     batch_latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    record(*result, 0);
+    record(*result, {});
     position_.set(static_cast<double>(position.offset));
     return {};
 }
 
-// position_ is left alone: it is one series, for the in-process bus; the positions of a
+// position_ is one series, for the in-process bus (an in-order delivery); the positions of a
 // partitioned bus are in the admin status.
 Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
                                                        std::span<const std::int64_t> offsets) {
@@ -72,7 +73,8 @@ Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
     }
     batch_latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    record(*result, delivery.dead.size());
+    record(*result, delivery.dead);
+    if (delivery.in_order) position_.set(static_cast<double>(delivery.position.offset));
     return {};
 }
 
@@ -90,6 +92,7 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
     for (const Message& m : messages) {
         Delivery one;
         one.position = BusPosition{partition, m.offset + 1};
+        one.in_order = delivery.in_order;
         const std::int64_t offset[] = {m.offset};
         std::span<const std::int64_t> one_offset;
         if (m.event) {
@@ -104,9 +107,12 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
             one.dead.push_back(dead_letter_of(*m.event, BusPosition{partition, m.offset},
                                               encode_event_(*m.event), result.error().message));
             result = store_.apply_delivery(one, {});
-            if (result) dead_failed_.inc();
+            if (result) {
+                dead_failed_.inc();
+                warn_parked(one.dead.back());
+            }
         } else if (result) {
-            record(*result, one.dead.size());
+            record(*result, one.dead);
         }
         if (!result) {
             failures_.inc();
@@ -114,7 +120,7 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
         }
     }
     // Past the end of the delivery, also where its last messages were none of the above.
-    const Delivery rest{{}, {}, delivery.position};
+    const Delivery rest{{}, {}, delivery.position, delivery.in_order};
     if (auto result = store_.apply_delivery(rest, {}); !result) {
         failures_.inc();
         return unexpected(result.error());
@@ -122,12 +128,22 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
     return {};
 }
 
-void Projector::record(const ProjectionResult& result, std::size_t dead_given) {
+void Projector::record(const ProjectionResult& result, std::span<const DeadLetter> given) {
     applied_.inc(result.applied);
     skipped_.inc(result.skipped);
-    dead_from_bus_.inc(dead_given);
+    dead_from_bus_.inc(given.size());
+    for (const DeadLetter& d : given) warn_parked(d);
     dead_blocked_.inc(result.dead_lettered);
     if (gate_ && !result.advanced.empty()) gate_->notify(result.advanced);
+}
+
+void Projector::warn_parked(const DeadLetter& d) {
+    if (!warn_) return;
+    warn_("projection parked " + (d.stream.empty() ? std::string("an unreadable message") : d.stream) +
+          (d.version > 0 ? " at version " + std::to_string(d.version) : std::string()) + " (" +
+          d.position.partition + "@" + std::to_string(d.position.offset) +
+          "): " + d.reason +
+          "; later events of the stream wait behind it until POST /v1/admin/dead-letters/retry");
 }
 
 }  // namespace ordinal

@@ -1,4 +1,7 @@
 #pragma once
+#include <functional>
+#include <string>
+
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
 #include "core/projection_sequencer.h"
@@ -16,8 +19,10 @@ namespace ordinal {
 // failure as its reason; the others go on. A retryable failure returns, to be delivered again.
 class Projector : public EventConsumer {
   public:
+    // `warn` gets one line per message the projector parks (its stream, version and why), so an
+    // operator learns of a parked stream from the log as well as from status and metrics.
     Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
-              EventEncoder encode_event);
+              EventEncoder encode_event, std::function<void(const std::string&)> warn = {});
     Expected<void, StoreError> consume(std::span<const Event> events,
                                        const BusPosition& position) override;
     Expected<void, StoreError> consume_delivery(const Delivery& delivery,
@@ -29,12 +34,15 @@ class Projector : public EventConsumer {
   private:
     Expected<void, StoreError> take_apart(const Delivery& delivery,
                                           std::span<const std::int64_t> offsets);
-    // Counts what one apply_delivery() did and tells the gate.
-    void record(const ProjectionResult& result, std::size_t dead_given);
+    // Counts what one apply_delivery() did, tells the gate, and logs the dead letters the bus
+    // gave (`given`), which that delivery stored.
+    void record(const ProjectionResult& result, std::span<const DeadLetter> given);
+    void warn_parked(const DeadLetter& letter);
 
     ReadStore& store_;
     ConsistencyGate* gate_;
     EventEncoder encode_event_;
+    std::function<void(const std::string&)> warn_;
     Counter& applied_;
     Counter& skipped_;
     Counter& failures_;

@@ -22,6 +22,10 @@ struct ComponentHealth {
     bool ok = false;
     std::string detail;  // safe for clients: no SQL, no paths
     std::vector<std::string> roles;  // the roles of this process that need it
+    // Still serving (ok), but stalled in part and waiting for an operator: a parked stream, an
+    // outbox that is not draining. /readyz stays 200, so traffic keeps flowing to what works,
+    // and says "degraded" for alerting.
+    bool degraded = false;
 };
 
 struct StatusReport {

@@ -74,6 +74,10 @@ struct Delivery {
     std::vector<Event> events;     // decoded messages, in partition order
     std::vector<DeadLetter> dead;  // messages to dead-letter as they are (undecodable, unappliable)
     BusPosition position;          // the next offset to read in this partition
+    // Set by a bus that delivers every stream in order and loses nothing (the in-process bus):
+    // there a gap no dead letter explains is a bug, and fails the delivery as in apply(),
+    // instead of being skipped for a later copy that would never come.
+    bool in_order = false;
 };
 
 struct DeadLetterRetry {
@@ -106,6 +110,9 @@ class ReadStore {
     // written. `advanced` and the counts are as for apply().
     virtual Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) = 0;
+
+    // How many dead letters there are: cheap enough for every /readyz and /metrics scrape.
+    virtual Expected<std::int64_t, StoreError> dead_letter_count() = 0;
 
     // Dead letters, oldest first, at most `limit`.
     virtual Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) = 0;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "domain/events.h"
@@ -17,6 +18,32 @@ namespace ordinal {
 struct StoredEvent {
     std::int64_t seq = 0;
     Event event;
+    // Set when this build cannot decode the row: an event type or schema version written by a
+    // newer build during a rolling upgrade, or damaged data. `event` then holds only its id,
+    // stream, version and times (its `data` means nothing). The relay still publishes it, so the
+    // projector parks its stream in a dead letter instead of the relay stalling on it.
+    struct Undecoded {
+        std::string stream;    // "order/<id>" or "product/<sku>", as stored
+        std::string type;      // as stored
+        std::string envelope;  // the row as a bus envelope (codec/event_json.h), data as stored
+        std::string reason;
+    };
+    std::optional<Undecoded> undecoded;
+};
+
+// An outbox row as its columns hold it: what a store reads before decoding (codec/event_json.h,
+// decode_outbox_row).
+struct OutboxRow {
+    std::int64_t seq = 0;
+    std::string event_id;
+    std::string stream_type;
+    std::string stream_id;
+    std::int64_t version = 0;
+    std::string type;
+    std::string occurred_at;
+    std::string causation_id;
+    std::int64_t schema_version = 0;
+    std::string data;
 };
 
 struct OutboxStats {

@@ -43,7 +43,7 @@ std::vector<StoredEvent> outbox(int streams, int versions, std::int64_t first_se
     std::vector<StoredEvent> out;
     std::int64_t seq = first_seq;
     for (int v = 1; v <= versions; ++v) {
-        for (const auto& id : ids) out.push_back(StoredEvent{seq++, placed_event(id, v)});
+        for (const auto& id : ids) out.push_back(StoredEvent{seq++, placed_event(id, v), std::nullopt});
     }
     return out;
 }

@@ -117,6 +117,10 @@ class FakeReadStore final : public test_support::EmptyReadStore {
         auto it = versions.find(stream);
         return it == versions.end() ? 0 : it->second;
     }
+    Expected<std::int64_t, StoreError> dead_letter_count() override {
+        std::lock_guard lock(mu_);
+        return static_cast<std::int64_t>(dead_letters.size());
+    }
     Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
         std::lock_guard lock(mu_);
         last_limit = limit;

@@ -128,9 +128,13 @@ Expected<void, StoreError> Producer::publish(std::span<const StoredEvent> events
     rd_kafka_t* rk = handle_.get();
     for (std::size_t i = 0; i < events.size(); ++i) {
         const Event& e = events[i].event;
-        const std::string value = encode_event_envelope(e);
-        const std::string type(event_type_name(e.data));
-        const std::string stream_type(stream_type_name(e.stream.type));
+        // A row this build cannot decode goes out as it was stored: the consumer dead-letters
+        // it and parks its stream, and a newer build's retry reads it.
+        const auto& raw = events[i].undecoded;
+        const std::string value = raw ? raw->envelope : encode_event_envelope(e);
+        const std::string type = raw ? raw->type : std::string(event_type_name(e.data));
+        const std::string stream_type = raw ? raw->stream.substr(0, raw->stream.find('/'))
+                                            : std::string(stream_type_name(e.stream.type));
         const std::string version = header_version(e);
         auto* opaque = new std::shared_ptr<BatchState>(batch);
         rd_kafka_resp_err_t err;

@@ -12,10 +12,9 @@ public:
         EventConsumer* consumer = consumer_.load();
         if (!consumer) return unexpected(StoreError{StoreError::Kind::Unavailable, "no projector in this process"});
         if (events.empty()) return {};
-        std::vector<Event> batch;
-        batch.reserve(events.size());
-        for (const auto& e : events) batch.push_back(e.event);
-        return consumer->consume(batch, BusPosition{"local", events.back().seq});
+        std::vector<std::int64_t> offsets;
+        const Delivery delivery = local_delivery(events, offsets);
+        return consumer->consume_delivery(delivery, offsets);
     }
     void subscribe(EventConsumer* consumer) override { consumer_.store(consumer); }
     Expected<void, StoreError> check_ready() override { return {}; }
@@ -25,6 +24,30 @@ private:
 };
 
 }  // namespace
+
+Delivery local_delivery(std::span<const StoredEvent> events, std::vector<std::int64_t>& offsets) {
+    Delivery out;
+    offsets.clear();
+    for (const StoredEvent& e : events) {
+        const std::int64_t offset = e.seq - 1;
+        if (e.undecoded) {
+            DeadLetter letter;
+            letter.position = BusPosition{"local", offset};
+            letter.stream = e.undecoded->stream;
+            letter.version = e.event.version;
+            letter.event_type = e.undecoded->type;
+            letter.payload = e.undecoded->envelope;
+            letter.reason = e.undecoded->reason;
+            out.dead.push_back(std::move(letter));
+        } else {
+            out.events.push_back(e.event);
+            offsets.push_back(offset);
+        }
+    }
+    out.position = BusPosition{"local", events.empty() ? 0 : events.back().seq};
+    out.in_order = true;
+    return out;
+}
 
 std::unique_ptr<Bus> make_local_bus() { return std::make_unique<LocalBus>(); }
 

@@ -123,6 +123,12 @@ class PgWriteAudit final : public WriteAudit {
                 "' ORDER BY e.stream_id COLLATE \"C\", e.version",
             [](const Result& r, int i) {
                 StoredEvent stored = pg::read_event(r, i);
+                // verify judges the log against the models: an event it cannot read leaves
+                // nothing to judge by, so the audit stops there (exit 2, cannot run).
+                if (stored.undecoded) {
+                    throw StoreFailure(
+                        StoreError{StoreError::Kind::Internal, stored.undecoded->reason});
+                }
                 AuditedEvent out{stored.seq, r.int64(i, 10), std::move(stored.event), std::nullopt};
                 if (!r.is_null(i, 11)) out.record = IdempotencyLink{r.text(i, 11), r.int64(i, 12)};
                 return out;

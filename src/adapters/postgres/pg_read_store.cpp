@@ -227,6 +227,13 @@ class PgReadStore final : public ReadStore {
         return write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); });
     }
 
+    Expected<std::int64_t, StoreError> dead_letter_count() override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            return conn->exec("SELECT COUNT(*) FROM dead_letters").int64(0, 0);
+        });
+    }
+
     Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();

@@ -61,21 +61,9 @@ class ArrayLiteral {
 }  // namespace
 
 StoredEvent read_event(const Result& r, int i) {
-    StoredEvent s;
-    s.seq = r.int64(i, 0);
-    Event& e = s.event;
-    e.event_id = r.text(i, 1);
-    e.stream.type = parse_stored_stream_type(r.text(i, 2));
-    e.stream.id = r.text(i, 3);
-    e.version = r.int64(i, 4);
-    const std::string type = r.text(i, 5);
-    e.occurred_at = r.text(i, 6);
-    e.causation_id = r.text(i, 7);
-    e.schema_version = static_cast<int>(r.int64(i, 8));
-    auto data = decode_event_data(type, r.text(i, 9));
-    if (!data) corrupt("event seq " + std::to_string(s.seq) + ": " + data.error());
-    e.data = std::move(*data);
-    return s;
+    return decode_outbox_row(OutboxRow{r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
+                                       r.int64(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 7),
+                                       r.int64(i, 8), r.text(i, 9)});
 }
 
 Product read_product(const Result& r, int i) {

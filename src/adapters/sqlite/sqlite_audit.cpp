@@ -110,6 +110,12 @@ class SqliteWriteAudit final : public WriteAudit {
                 std::string(stream_type_name(type)) + "' ORDER BY e.stream_id, e.version",
             [](const Query& q) {
                 StoredEvent stored = sqlite::read_event_row(q);
+                // verify judges the log against the models: an event it cannot read leaves
+                // nothing to judge by, so the audit stops there (exit 2, cannot run).
+                if (stored.undecoded) {
+                    throw StoreFailure(
+                        StoreError{StoreError::Kind::Internal, stored.undecoded->reason});
+                }
                 AuditedEvent out{stored.seq, q.int64(10), std::move(stored.event), std::nullopt};
                 if (!q.is_null(11)) out.record = IdempotencyLink{q.text(11), q.int64(12)};
                 return out;

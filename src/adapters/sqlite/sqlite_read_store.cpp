@@ -41,6 +41,13 @@ class SqliteReadStore final : public ReadStore {
         return write([&] { return sqlite::project_delivery(writer_, delivery, offsets); });
     }
 
+    Expected<std::int64_t, StoreError> dead_letter_count() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::count_dead_letters(*conn);
+        });
+    }
+
     Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();

@@ -28,21 +28,8 @@ StreamType parse_stored_stream_type(const std::string& text) {
 }
 
 StoredEvent read_event_row(const Query& q) {
-    StoredEvent out;
-    out.seq = q.int64(0);
-    Event& e = out.event;
-    e.event_id = q.text(1);
-    e.stream.type = parse_stored_stream_type(q.text(2));
-    e.stream.id = q.text(3);
-    e.version = q.int64(4);
-    const std::string type = q.text(5);
-    e.occurred_at = q.text(6);
-    e.causation_id = q.text(7);
-    e.schema_version = static_cast<int>(q.int64(8));
-    auto data = decode_event_data(type, q.text(9));
-    if (!data) corrupt("event seq " + std::to_string(out.seq) + ": " + data.error());
-    e.data = std::move(*data);
-    return out;
+    return decode_outbox_row(OutboxRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4),
+                                       q.text(5), q.text(6), q.text(7), q.int64(8), q.text(9)});
 }
 
 Product read_product_row(const Query& q) {
