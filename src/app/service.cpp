@@ -414,7 +414,13 @@ class RunningService final : public Service {
             after = batch->back().seq;
             // As the in-process bus delivers: an event this build cannot read parks its stream.
             std::vector<std::int64_t> offsets;
-            const Delivery delivery = local_delivery(*batch, offsets);
+            Delivery delivery = local_delivery(*batch, offsets);
+            // But a gap is skipped, not refused. Reading by `seq > after` while writers commit
+            // (PostgreSQL hands out seq before COMMIT), version n of a stream may become visible
+            // only after the cursor passed its seq; n and every later version of that stream
+            // then committed after this rebuild began, while the relay was paused, so they are
+            // still unpublished and the relay delivers them, in order, once it resumes.
+            delivery.in_order = false;
             if (auto ok = projector_->consume_delivery(delivery, offsets); !ok)
                 return unexpected(ok.error());
             report.events_replayed += static_cast<std::int64_t>(batch->size());
