@@ -7,10 +7,25 @@
 namespace ordinal {
 namespace {
 
+// Control characters are refused before any store sees them: PostgreSQL cannot keep a NUL in
+// text (it would store the value cut short), and no profile should keep what another refuses.
+// Tab, line feed and carriage return stay allowed (a reason may span lines).
+bool is_refused_control(unsigned char c) {
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F;
+}
+
 std::optional<std::string> check_text(std::string_view s, std::size_t max) {
     const auto n = utf8_code_points(s);
     if (!n) return "must be valid UTF-8";
     if (*n < 1 || *n > max) return "must be 1 to " + std::to_string(max) + " characters";
+    // UTF-8 continuation and lead bytes are all >= 0x80, so a byte scan finds exactly the
+    // control code points.
+    for (const char c : s) {
+        if (is_refused_control(static_cast<unsigned char>(c))) {
+            return "must not contain control characters (U+0000 to U+001F other than tab, line "
+                   "feed and carriage return, or U+007F)";
+        }
+    }
     return std::nullopt;
 }
 

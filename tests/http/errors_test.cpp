@@ -187,6 +187,33 @@ TEST_F(Errors, NameLengthCountsCodePoints) {
     EXPECT_TRUE(IsValidationError(put_raw(unique_sku(), product_body("", "EUR", 1, 1)), "name"));
 }
 
+// The same answer on every profile: PostgreSQL cannot keep a NUL in text, so no profile keeps it;
+// a control character is a 400 naming the field, and nothing is stored.
+TEST_F(Errors, ControlCharactersInTextAre400NamingTheField) {
+    const auto sku = unique_sku();
+    const std::string nul_name = R"({"name":"Mu\u0000g","currency":"EUR","priceMinor":1,"stock":1})";
+    EXPECT_TRUE(IsValidationError(api().command("PUT", "/v1/products/" + sku, nul_name, random_uuid()), "name"));
+    EXPECT_EQ(api().get("/v1/products/" + sku).status, 404);
+    EXPECT_TRUE(IsValidationError(put_raw(sku, product_body("bell\x07", "EUR", 1, 1)), "name"));
+    EXPECT_TRUE(IsValidationError(put_raw(sku, product_body("esc\x1B[0m", "EUR", 1, 1)), "name"));
+
+    const auto o = api().create_order(user_, {{sku_, 1}});
+    EXPECT_TRUE(IsValidationError(
+        api().command("POST", "/v1/orders/" + o.order_id + "/pay",
+                      R"({"paymentRef":"p\u0000","amountMinor":100})", random_uuid()),
+        "paymentRef"));
+    EXPECT_TRUE(IsValidationError(
+        api().command("POST", "/v1/orders/" + o.order_id + "/cancel", R"({"reason":"\u001f"})",
+                      random_uuid()),
+        "reason"));
+    // Line breaks and tabs are text, and come back exactly.
+    const auto named = api().put_product(sku, product_body("Mug\tlarge", "EUR", 1, 1), random_uuid());
+    ASSERT_TRUE(IsAccepted(named)) << named;
+    EXPECT_EQ(api().must_read("/v1/products/" + sku, to_ack(named).token)["name"], "Mug\tlarge");
+    const auto cancelled = api().must_command("cancel", o.order_id, json{{"reason", "line one\nline two"}});
+    EXPECT_EQ(cancelled.version, 2);
+}
+
 TEST_F(Errors, ProductFieldRules) {
     auto with = [&](const char* field, json value) {
         json b = good_product();

@@ -53,6 +53,15 @@ TEST(Validation, FieldRules) {
     EXPECT_TRUE(check_sku(std::string(65, 'a')));
     EXPECT_TRUE(check_sku("a b"));
     EXPECT_FALSE(check_name(std::string(200, 'x')));
+    // Control characters: refused in every free-text field, whatever the length.
+    for (const std::string& bad : {std::string("a\0b", 3), std::string("a\x01"), std::string("\x1F"),
+                                  std::string("x\x7Fy"), std::string("\x1B[31m")}) {
+        EXPECT_TRUE(check_name(bad)) << bad.size();
+        EXPECT_TRUE(check_payment_ref(bad));
+        EXPECT_TRUE(check_reason(bad));
+    }
+    EXPECT_FALSE(check_reason("changed\r\nmy mind\tsorry"));
+    EXPECT_FALSE(check_name("caf\xC3\xA9 \xE2\x80\x94 \xF0\x9F\x98\x80"));
     EXPECT_TRUE(check_name(std::string(201, 'x')));
     std::string emoji200;
     for (int i = 0; i < 200; ++i) emoji200 += "\xF0\x9F\x98\x80";
