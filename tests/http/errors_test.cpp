@@ -8,12 +8,6 @@
 namespace ordinal::test {
 namespace {
 
-std::string repeat(const std::string& s, int n) {
-    std::string out;
-    for (int i = 0; i < n; ++i) out += s;
-    return out;
-}
-
 const std::string kEmoji = "\xF0\x9F\x98\x80";  // U+1F600, 4 bytes, 1 code point
 
 std::set<std::string> allow_methods(const HttpResponse& r) {

@@ -11,12 +11,6 @@
 namespace ordinal::test {
 namespace {
 
-std::string repeat(const std::string& s, int n) {
-    std::string out;
-    for (int i = 0; i < n; ++i) out += s;
-    return out;
-}
-
 // A PUT /v1/products/{sku} body as raw text, so escapes, numbers and duplicate keys reach the
 // server exactly as written.
 struct ProductCase {

@@ -146,6 +146,13 @@ private:
     std::string admin_token_;
 };
 
+// `s` written `n` times: long and many-code-point field values.
+inline std::string repeat(const std::string& s, int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out += s;
+    return out;
+}
+
 // Joins tokens for a merged X-Consistency-Token header.
 inline std::string join_tokens(const std::vector<std::string>& tokens) {
     std::string out;
