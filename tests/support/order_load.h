@@ -14,6 +14,7 @@
 //   orders;
 //   - the user's order list holds exactly the acknowledged orders, each once.
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -41,6 +42,10 @@ class OrderLoad {
         for (int i = 0; i < threads; ++i) users_.push_back(random_uuid());
     }
     ~OrderLoad() { stop(); }
+
+    // Each client thread waits this long after every order: a paced load, for tests whose work
+    // grows with the log (a rebuild replays all of it). Set before start().
+    void pace(std::chrono::milliseconds between_orders) { pace_ = between_orders; }
 
     // Creates the products (retrying through faults) and starts the client threads.
     void start() {
@@ -405,14 +410,18 @@ class OrderLoad {
                 if (!o.commands.back().accepted || step == steps.size()) break;
                 o.commands.push_back(follow_up(o, steps[step]));
             }
-            std::lock_guard lock(mu_);
-            orders_.push_back(std::move(o));
+            {
+                std::lock_guard lock(mu_);
+                orders_.push_back(std::move(o));
+            }
+            if (pace_.count() > 0) std::this_thread::sleep_for(pace_);
         }
     }
 
     std::function<std::uint16_t()> port_;
     int threads_;
     std::int64_t stock_;
+    std::chrono::milliseconds pace_{0};
     std::vector<std::string> skus_, users_, product_tokens_;
     std::mutex mu_;
     std::deque<Order> orders_;  // stable addresses for settle_all

@@ -147,8 +147,27 @@ void Connection::reconnect() {
     }
     prepared_.clear();
     // Defaults first; the URI (expanded from dbname) overrides whatever it sets itself.
-    const char* keys[] = {"connect_timeout", "application_name", "dbname", nullptr};
-    const char* values[] = {"5", "ordinal", conninfo_.c_str(), nullptr};
+    //
+    // Keepalives on both ends bound how long a peer that went silent (a host cut off, not
+    // closed) holds on: this client gives up on its socket after 10 s idle + 3 probes 3 s apart,
+    // or 15 s of unacknowledged data (tcp_user_timeout); the server, told the same through
+    // `options`, drops the session as fast, releasing its advisory locks, so an isolated relay's
+    // outbox partitions pass to another within about 20 s (README, "Timeouts and failover").
+    const char* keys[] = {"connect_timeout",   "application_name", "keepalives",
+                          "keepalives_idle",   "keepalives_interval", "keepalives_count",
+                          "tcp_user_timeout",  "options",          "dbname",
+                          nullptr};
+    const char* values[] = {"5",
+                            "ordinal",
+                            "1",
+                            "10",
+                            "3",
+                            "3",
+                            "15000",
+                            "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=3 "
+                            "-c tcp_keepalives_count=3 -c tcp_user_timeout=15000",
+                            conninfo_.c_str(),
+                            nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
         std::string message = conn_ ? PQerrorMessage(conn_) : "out of memory";
