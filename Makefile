@@ -6,7 +6,7 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
-                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libhiredis-dev librdkafka-dev
+                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
                 postgresql redis-server
 
@@ -128,7 +128,8 @@ clean:
 # one after the other. `make fuzz` runs each for FUZZ_SECONDS; `make fuzz-smoke` for
 # FUZZ_SMOKE_SECONDS (5 targets x 20 s, about 2 minutes; meant to join `make test`). New corpus entries stay in
 # build/fuzz/corpus, findings in build/fuzz/artifacts; the checked-in seeds are never written.
-FUZZ_PACKAGES := clang-14 libclang-rt-14-dev g++ cmake ninja-build nlohmann-json3-dev libboost-dev
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev g++ cmake ninja-build nlohmann-json3-dev libboost-dev \
+                 libssl-dev
 FUZZ_BUILD_DIR := build/fuzz
 FUZZ_CXX ?= clang++-14
 FUZZ_SECONDS ?= 600
