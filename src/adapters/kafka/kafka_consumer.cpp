@@ -115,6 +115,11 @@ std::vector<std::string> Consumer::assigned() {
     return out;
 }
 
+bool Consumer::holds_assignment() {
+    std::lock_guard lock(assigned_mu_);
+    return holds_assignment_;
+}
+
 void Consumer::rebalance_callback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t* parts, void* opaque) {
     static_cast<Consumer*>(static_cast<Context*>(opaque)->owner)->on_rebalance(err, parts);
@@ -127,6 +132,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
         rd_kafka_assign(rk, nullptr);
         std::lock_guard lock(assigned_mu_);
         assigned_.clear();
+        holds_assignment_ = false;
         if (partitions_) partitions_->set(0);
         return;
     }
@@ -154,6 +160,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     std::lock_guard lock(assigned_mu_);
     assigned_.clear();
     for (int i = 0; i < parts->cnt; ++i) assigned_.insert(parts->elems[i].partition);
+    holds_assignment_ = true;
     if (partitions_) partitions_->set(static_cast<double>(assigned_.size()));
     if (context_->log)
         context_->log(
