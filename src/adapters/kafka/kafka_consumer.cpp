@@ -19,6 +19,9 @@ const Properties kConsumerDefaults = {
     // A projector that dies without leaving hands its partitions over after this long.
     {"session.timeout.ms", "10000"},
     {"heartbeat.interval.ms", "1000"},
+    // After a broker comes back, reconnect within a second rather than librdkafka's backoff of up
+    // to 10 s: until then the outbox waits (relay) or nothing is projected (projector).
+    {"reconnect.backoff.max.ms", "1000"},
 };
 
 std::string header(const rd_kafka_message_t* m, const char* name) {
