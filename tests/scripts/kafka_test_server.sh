@@ -210,8 +210,12 @@ case "$cmd" in
     rm -rf "$dir"
     mkdir -p "$dir"
     cp=$(classpath)
-    # A cluster id is 16 random bytes, base64url without padding.
-    cluster=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    # A cluster id is 16 random bytes, base64url without padding; one that starts with '-' would
+    # read as an option to StorageTool.
+    cluster=-
+    while [[ "$cluster" == -* ]]; do
+      cluster=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    done
     started=
     # Another test run on this machine may take a port between the check and the bind: try again.
     for attempt in 1 2 3; do
