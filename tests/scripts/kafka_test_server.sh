@@ -220,19 +220,27 @@ case "$cmd" in
     # Another test run on this machine may take a port between the check and the bind: try again.
     for attempt in 1 2 3; do
       : >"$dir/ports"
-      port=$((39092 + RANDOM % 8000))
+      # Below the ephemeral range: nodes connect to each other's ports before those listen, and a
+      # connect to a free port inside the range can be given that very port as its source (a
+      # self-connected socket), which then holds the port the node was about to bind.
+      port=$((20000 + RANDOM % 10000))
       for id in $(seq 1 "$n"); do
         for _ in $(seq 1 50); do port_free "$port" && break; port=$((port + 1)); done
         bp=$port; port=$((port + 1))
         for _ in $(seq 1 50); do port_free "$port" && break; port=$((port + 1)); done
         echo "$id $bp $port" >>"$dir/ports"; port=$((port + 1))
       done
+      formats=()
       for id in $(seq 1 "$n"); do
         write_config "$id" "$n"
         # shellcheck disable=SC2086
         "$JAVA" $KAFKA_HEAP_OPTS -cp "$cp" kafka.tools.StorageTool format --ignore-formatted \
-          -t "$cluster" -c "$dir/node-$id/server.properties" >"$dir/node-$id/format.log" 2>&1 ||
-          { cat "$dir/node-$id/format.log" >&2; exit 1; }
+          -t "$cluster" -c "$dir/node-$id/server.properties" >"$dir/node-$id/format.log" 2>&1 &
+        formats+=($!)
+      done
+      # A JVM start each: side by side, not one after another.
+      for id in $(seq 1 "$n"); do
+        wait "${formats[$((id - 1))]}" || { cat "$dir/node-$id/format.log" >&2; exit 1; }
       done
       for id in $(seq 1 "$n"); do node_start "$id"; done
       if wait_ready "$n"; then started=1; break; fi
