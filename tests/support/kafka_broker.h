@@ -104,6 +104,22 @@ class KafkaAdminClient {
             throw std::runtime_error("kafka produce: not acknowledged in 10 s");
     }
 
+    // The node that leads the partition now (-1 if none or unknown).
+    int leader(const std::string& topic, int partition) {
+        rd_kafka_topic_t* t = rd_kafka_topic_new(rk_, topic.c_str(), nullptr);
+        const rd_kafka_metadata_t* md = nullptr;
+        int id = -1;
+        if (rd_kafka_metadata(rk_, 0, t, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            for (int i = 0; md->topic_cnt == 1 && i < md->topics[0].partition_cnt; ++i) {
+                if (md->topics[0].partitions[i].id == partition)
+                    id = md->topics[0].partitions[i].leader;
+            }
+            rd_kafka_metadata_destroy(md);
+        }
+        rd_kafka_topic_destroy(t);
+        return id;
+    }
+
   private:
     // Runs one admin request and returns the first error it reports ("" on success).
     template <typename Request>
@@ -204,6 +220,7 @@ class KafkaTopic {
                  const std::string& value) {
         admin_->produce(topic_, key, headers, value);
     }
+    int leader(int partition) { return admin_->leader(topic_, partition); }
 
   private:
     std::string bootstrap_;
