@@ -44,6 +44,7 @@ deps-java:
 $(KAFKA_CLASSPATH): tools/kafka-broker/pom.xml
 	mkdir -p $(dir $@)
 	mvn -q -B -Dstyle.color=never -f tools/kafka-broker/pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/$@
+	@touch $@  # Maven leaves an unchanged file as it was: without this, every run would resolve again
 
 build: deps
 	cmake --preset $(PRESET) >/dev/null
