@@ -29,6 +29,22 @@ deps:
 
 deps-test:
 	$(call apt_install,$(TEST_PACKAGES))
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+	  $(MAKE) --no-print-directory deps-java; fi
+	$(MAKE) --no-print-directory $(KAFKA_CLASSPATH)
+
+# The Kafka tier runs Apache Kafka itself (tests/scripts/kafka_test_server.sh): a JRE and Maven
+# from Debian when there is no java or mvn yet, then the jars tools/kafka-broker/pom.xml pins,
+# fetched from Maven Central once into ~/.m2. The classpath file is what the script runs.
+KAFKA_CLASSPATH := build/kafka-broker/classpath
+.PHONY: deps-java
+deps-java:
+	$(call apt_install,default-jre-headless maven)
+
+$(KAFKA_CLASSPATH): tools/kafka-broker/pom.xml
+	mkdir -p $(dir $@)
+	mvn -q -B -Dstyle.color=never -f tools/kafka-broker/pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/$@
+	@touch $@  # Maven leaves an unchanged file as it was: without this, every run would resolve again
 
 build: deps
 	cmake --preset $(PRESET) >/dev/null
@@ -43,7 +59,8 @@ test: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE 'kafka|faults'
-	# The Kafka tier mostly waits (process starts, consumer-group joins), so it runs wider.
+	# The Kafka tier mostly waits (process starts, consumer-group joins), so it runs wider; one
+	# Apache Kafka broker (the CTest fixture `kafka`) serves all of it, a topic per test.
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 6 --timeout 900 -L kafka
 	# The fault campaign loads the machine itself: on its own, two scenarios at a time.
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -L faults

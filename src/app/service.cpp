@@ -338,13 +338,21 @@ class RunningService final : public Service {
         };
         add("write_store", write_->check_ready(), roles_of({"api", "relay"}));
         add("read_store", read_->check_ready(), roles_of({"api", "projector"}));
-        std::string bus_detail = "ok";
+        bool bus_ok = bus_->check_ready().has_value();
+        std::string bus_detail = bus_ok ? "ok" : "unreachable";
         if (kafka_ && has_role(s, "projector")) {
-            const auto held = kafka_->assigned_partitions();
-            bus_detail =
-                "kafka; this projector holds " + std::to_string(held.size()) + " partition(s)";
+            // Until the group assigns it partitions and it has sought to the stored positions, a
+            // projector applies nothing: a token read that needs it would wait in vain.
+            const bool assigned = kafka_->holds_assignment();
+            bus_detail = "kafka; this projector holds " +
+                         std::to_string(kafka_->assigned_partitions().size()) + " partition(s)" +
+                         (!bus_ok      ? ", kafka unreachable"
+                          : !assigned ? ", waiting for its group assignment"
+                                      : "");
+            bus_ok = bus_ok && assigned;
         }
-        add("bus", bus_->check_ready(), roles_of({"relay", "projector"}), bus_detail);
+        out.push_back(ComponentHealth{"bus", bus_ok, std::move(bus_detail),
+                                      roles_of({"relay", "projector"})});
         if (has_role(s, "projector")) {
             // Parked streams do not stop the others, so the projector stays ready; degraded says
             // an operator must look (GET /v1/admin/dead-letters, then retry).

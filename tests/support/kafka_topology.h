@@ -1,7 +1,8 @@
 #pragma once
 // The production shape, as separate `ordinal serve` processes: one api, one relay and any number
-// of projectors, on given PostgreSQL stores and a Kafka bus (usually a MockKafka). Every process
-// serves /readyz; a projector's says how many partitions it holds.
+// of projectors, on given PostgreSQL stores and a Kafka bus (a KafkaTopic on a real broker, or a
+// MockKafka). Every process serves /readyz; a projector's says how many partitions it holds, and
+// is 503 until it holds its assignment.
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -31,12 +32,14 @@ class KafkaTopology {
     ServerProcess& projector(std::size_t i) { return *projectors_.at(i); }
     std::size_t projectors() const { return projectors_.size(); }
 
-    // api, relay and `projectors` projectors; returns once the projectors hold every partition.
+    // api, relay and `projectors` projectors; returns once the projectors hold every partition
+    // and every process reports ready, as an operator's deployment would wait.
     void start_all(int projectors = 1, int partitions = 6) {
         start_api();
         start_relay();
         for (int i = 0; i < projectors; ++i) add_projector();
         wait_partitions_held(partitions);
+        wait_ready();
     }
     void start_api() { start(api_, "api", "api"); }
     void start_relay() { start(relay_, "relay", "relay"); }
@@ -68,6 +71,35 @@ class KafkaTopology {
         } catch (...) {
         }
         return -1;
+    }
+
+    // The status of the process's GET /readyz, or -1 if it does not answer.
+    static int readiness(ServerProcess& p) {
+        try {
+            HttpClient c(p.port(), "127.0.0.1", std::chrono::milliseconds(2000));
+            return c.get("/readyz").status;
+        } catch (...) {
+            return -1;
+        }
+    }
+
+    // Waits until every running process answers /readyz with 200.
+    void wait_ready(std::chrono::seconds within = std::chrono::seconds(60)) {
+        const auto deadline = std::chrono::steady_clock::now() + within;
+        std::vector<ServerProcess*> all;
+        if (api_) all.push_back(api_.get());
+        if (relay_) all.push_back(relay_.get());
+        for (auto& p : projectors_) all.push_back(p.get());
+        for (ServerProcess* p : all) {
+            if (!p->child() || !p->child()->running()) continue;
+            int status = -1;
+            while ((status = readiness(*p)) != 200) {
+                if (std::chrono::steady_clock::now() >= deadline)
+                    throw std::runtime_error("a process never got ready: /readyz answers " +
+                                             std::to_string(status));
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            }
+        }
     }
 
     // Waits until the running projectors together hold `partitions`, each of them at least one

@@ -16,9 +16,11 @@
 #ifdef ORDINAL_PG_URL_FILE
 #include "support/postgres_backend.h"
 #endif
+#ifdef ORDINAL_KAFKA_BOOTSTRAP_FILE
+#include "support/kafka_broker.h"
+#endif
 #include "support/http_client.h"
 #include "support/kafka_topology.h"
-#include "support/mock_kafka.h"
 #include "support/http_expect.h"
 #include "support/ordinal_api.h"
 #include "support/scratch_dir.h"
@@ -119,12 +121,13 @@ class InProcessService {
 #endif
     }
 
-    // ORDINAL_TEST_TOPOLOGY=kafka (with ORDINAL_TEST_BACKEND=postgres) runs the suite against the
-    // production shape: api, relay and projector as three `ordinal serve` processes on the
-    // PostgreSQL stores and a Kafka mock cluster of this service's own (kept across restarts).
-    void start_kafka_topology(const Settings& s) {
+    // ORDINAL_TEST_TOPOLOGY=kafka runs the suite against the production shape: api, relay and
+    // projector as three `ordinal serve` processes on the PostgreSQL stores and a topic of this
+    // service's own on the `kafka` fixture's broker (kept across restarts).
+    void start_kafka_topology([[maybe_unused]] const Settings& s) {
+#ifdef ORDINAL_KAFKA_BOOTSTRAP_FILE
         if (!kafka_) {
-            kafka_ = std::make_unique<MockKafka>();
+            kafka_ = std::make_unique<KafkaTopic>();
             TopologyConfig c;
             c.write_db = s.write_db;
             c.read_db = s.read_db;
@@ -134,11 +137,17 @@ class InProcessService {
         }
         topology_->start_all(1);
         topology_running_ = true;
+#else
+        throw std::runtime_error(
+            "ORDINAL_TEST_TOPOLOGY=kafka, but this test binary was built without the Kafka fixture");
+#endif
     }
 
     std::string data_dir_;
     std::string admin_token_;
-    std::unique_ptr<MockKafka> kafka_;
+#ifdef ORDINAL_KAFKA_BOOTSTRAP_FILE
+    std::unique_ptr<KafkaTopic> kafka_;
+#endif
     std::unique_ptr<KafkaTopology> topology_;
     bool topology_running_ = false;
 #ifdef ORDINAL_PG_URL_FILE

@@ -58,6 +58,8 @@ class KafkaBusImpl final : public KafkaBus {
         return consumer_ ? consumer_->assigned() : std::vector<std::string>{};
     }
 
+    bool holds_assignment() override { return !consumer_ || consumer_->holds_assignment(); }
+
   private:
     KafkaBusOptions options_;
     kafka::Context producer_context_;

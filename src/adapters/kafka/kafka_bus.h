@@ -41,6 +41,9 @@ class KafkaBus : public Bus {
   public:
     // Partitions this process's consumer holds now, as "topic/partition" (empty without one).
     virtual std::vector<std::string> assigned_partitions() = 0;
+    // True when this process's consumer holds its group assignment, sought to the read store's
+    // positions (a projector is not ready before); true without a consumer.
+    virtual bool holds_assignment() = 0;
 };
 
 // Connects lazily: a broker that is down at start makes publish() fail (and be retried) rather

@@ -19,6 +19,9 @@ const Properties kConsumerDefaults = {
     // A projector that dies without leaving hands its partitions over after this long.
     {"session.timeout.ms", "10000"},
     {"heartbeat.interval.ms", "1000"},
+    // After a broker comes back, reconnect within a second rather than librdkafka's backoff of up
+    // to 10 s: until then the outbox waits (relay) or nothing is projected (projector).
+    {"reconnect.backoff.max.ms", "1000"},
 };
 
 std::string header(const rd_kafka_message_t* m, const char* name) {
@@ -115,6 +118,11 @@ std::vector<std::string> Consumer::assigned() {
     return out;
 }
 
+bool Consumer::holds_assignment() {
+    std::lock_guard lock(assigned_mu_);
+    return holds_assignment_;
+}
+
 void Consumer::rebalance_callback(rd_kafka_t*, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t* parts, void* opaque) {
     static_cast<Consumer*>(static_cast<Context*>(opaque)->owner)->on_rebalance(err, parts);
@@ -127,6 +135,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
         rd_kafka_assign(rk, nullptr);
         std::lock_guard lock(assigned_mu_);
         assigned_.clear();
+        holds_assignment_ = false;
         if (partitions_) partitions_->set(0);
         return;
     }
@@ -154,6 +163,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     std::lock_guard lock(assigned_mu_);
     assigned_.clear();
     for (int i = 0; i < parts->cnt; ++i) assigned_.insert(parts->elems[i].partition);
+    holds_assignment_ = true;
     if (partitions_) partitions_->set(static_cast<double>(assigned_.size()));
     if (context_->log)
         context_->log(

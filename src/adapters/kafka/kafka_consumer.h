@@ -28,6 +28,10 @@ class Consumer {
 
     void start(EventConsumer* sink);
     std::vector<std::string> assigned();
+    // True once the group has handed this member its partitions (perhaps none, in a group with
+    // more members than partitions) and each was sought to its stored position; false again
+    // from a revocation until the next assignment.
+    bool holds_assignment();
     Expected<void, StoreError> check_ready();
 
   private:
@@ -50,6 +54,7 @@ class Consumer {
     std::thread thread_;
     std::mutex assigned_mu_;
     std::set<std::int32_t> assigned_;  // guarded by assigned_mu_
+    bool holds_assignment_ = false;    // guarded by assigned_mu_
     Counter* consumed_ = nullptr;
     Counter* redelivered_ = nullptr;
     Counter* rebalances_ = nullptr;

@@ -20,6 +20,9 @@ const Properties kProducerDefaults = {
     {"queue.buffering.max.messages", "100000"},
     // Java clients' partitioner: a stream lands in the same partition whoever produces it.
     {"partitioner", "murmur2_random"},
+    // After a broker comes back, reconnect within a second rather than librdkafka's backoff of up
+    // to 10 s: until then the outbox waits (relay) or nothing is projected (projector).
+    {"reconnect.backoff.max.ms", "1000"},
 };
 
 // One publish() call's outstanding deliveries. Shared with the delivery callbacks, which may run
