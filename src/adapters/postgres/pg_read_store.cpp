@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "adapters/postgres/pg_migrations.h"
+#include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_write_rows.h"
@@ -169,16 +170,13 @@ class PgProjectionTransaction final : public ProjectionTransaction {
     Connection& conn_;
 };
 
-// Moves the partition's position forward (never back) and tells every listening process (the
-// API's consistency gate) at commit.
+// Moves the partition's position forward (never back).
 void advance_position(Connection& conn, const BusPosition& position) {
     conn.exec(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
         "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "
         "excluded.\"offset\")",
         position.partition, position.offset);
-    conn.exec("SELECT pg_notify('ordinal_projection', $1)",
-              position.partition + ":" + std::to_string(position.offset));
 }
 
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
@@ -207,24 +205,28 @@ DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t>
     for (int i = 0; i < r.rows(); ++i)
         rows.push_back(RetryRow{r.int64(i, 0), decode_event_envelope(from_hex(r.text(i, 1)))});
     PgProjectionTransaction tx(conn);
-    DeadLetterRetry out = sequence_retry(std::move(rows), tx);
-    if (!out.advanced.empty()) conn.exec_script("SELECT pg_notify('ordinal_projection', 'retry')");
-    return out;
+    return sequence_retry(std::move(rows), tx);
 }
 
 class PgReadStore final : public ReadStore {
   public:
     PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers)
-        : writer_(std::move(conninfo), 1), readers_(std::move(readers)) {}
+        : writer_(conninfo, 1),
+          readers_(std::move(readers)),
+          projection_notifier_(std::move(conninfo), "ordinal_projection") {}
 
+    // Every listening process (an API's consistency gate) hears of projection progress once it
+    // is committed.
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return write([&](Connection& conn) { return project_events(conn, events, position); });
+        return announced(
+            write([&](Connection& conn) { return project_events(conn, events, position); }));
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
-        return write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); });
+        return announced(
+            write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); }));
     }
 
     Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
@@ -246,7 +248,9 @@ class PgReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        return write([&](Connection& conn) { return ordinal::retry_dead_letters(conn, id); });
+        auto out = write([&](Connection& conn) { return ordinal::retry_dead_letters(conn, id); });
+        if (out && !out->advanced.empty()) projection_notifier_.signal();
+        return out;
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
@@ -361,6 +365,12 @@ class PgReadStore final : public ReadStore {
     }
 
   private:
+    template <class T>
+    T announced(T result) {
+        if (result) projection_notifier_.signal();
+        return result;
+    }
+
     // Runs `body` in one transaction on the writer connection, rolled back on any throw.
     template <class F>
     Expected<std::invoke_result_t<F, Connection&>, StoreError> write(F&& body) {
@@ -380,6 +390,7 @@ class PgReadStore final : public ReadStore {
 
     pg::Pool writer_;  // one connection: projector writes are serialized
     std::unique_ptr<pg::Pool> readers_;
+    pg::Notifier projection_notifier_;
 };
 
 }  // namespace
