@@ -1,5 +1,6 @@
 #include "adapters/postgres/pg_write_rows.h"
 
+#include "adapters/postgres/pg_array_literal.h"
 #include "codec/event_json.h"
 
 namespace ordinal::pg {
@@ -33,39 +34,6 @@ const char* const kLockProducts =
     " FROM products WHERE sku = ANY(ARRAY(SELECT unnest($1::text[]) UNION "
     "SELECT l->>'sku' FROM orders o, jsonb_array_elements(o.lines::jsonb) l "
     "WHERE o.order_id = ANY($2::text[]))) ORDER BY sku FOR UPDATE";
-
-// Array literals for unnest(): every element quoted, NULL for nullopt.
-class ArrayLiteral {
-  public:
-    void add(const std::string& s) {
-        sep();
-        out_ += '"';
-        for (char c : s) {
-            if (c == '"' || c == '\\') out_ += '\\';
-            out_ += c;
-        }
-        out_ += '"';
-    }
-    void add(std::int64_t v) {
-        sep();
-        out_ += std::to_string(v);
-    }
-    void add(const std::optional<std::int64_t>& v) {
-        if (v) {
-            add(*v);
-        } else {
-            sep();
-            out_ += "NULL";
-        }
-    }
-    std::string str() const { return out_ + "}"; }
-
-  private:
-    void sep() {
-        if (out_.size() > 1) out_ += ',';
-    }
-    std::string out_ = "{";
-};
 
 }  // namespace
 
