@@ -109,6 +109,8 @@ void Relay::loop() {
         }
         backoff = std::chrono::milliseconds(10);
         if (busy) continue;
+        if (options_.linger.count() > 0)
+            cv_.wait_for(lock, options_.linger, [this] { return stopping_ || paused_ > 0; });
         cv_.wait_for(lock, options_.idle_poll, [this] { return stopping_ || woken_ || paused_ > 0; });
     }
 }

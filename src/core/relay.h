@@ -20,6 +20,10 @@ struct RelayOptions {
     // Outbox statistics (gauges, backpressure) are read at most this often, not every round:
     // the store's statistics look at the whole backlog.
     std::chrono::milliseconds stats_interval{100};
+    // After a round short of a full batch, the next starts no sooner than this: every round is
+    // a marking commit and a projection commit, and without a pause a busy store is relayed in
+    // many small rounds whose commits compete with the writers' for the WAL.
+    std::chrono::milliseconds linger{5};
 };
 
 // Publishes committed outbox events to the bus in outbox order and marks them published only
