@@ -57,10 +57,14 @@ struct Options {
     std::string sku_prefix = "bench-";
     std::int64_t stock = 1'000'000'000;
     bool hot_product = false;
+    int max_items = 1;  // an order names 1..max_items distinct products (hot product: 1)
+    int max_qty = 1;    // quantity of each line, 1..max_qty
+    bool key_in_body = false;
     double repeat_fraction = 0;
     int users = 1000;
     std::string admin_token;
     bool skip_setup = false;
+    bool setup_only = false;
     double timeout_s = 10;
     int consistency_wait_ms = 2000;
     bool json = false;
@@ -111,16 +115,28 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
     app.add_option("--stock", o.stock, "Stock each product is given during setup")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
-    app.add_flag("--hot-product", o.hot_product, "Every order hits the same product (contention)");
+    app.add_flag("--hot-product", o.hot_product,
+                 "Every order is one line of the same product (contention)");
+    app.add_option("--max-items", o.max_items,
+                   "Orders name 1..N distinct products, uniformly (ignored with --hot-product)")
+        ->check(CLI::Range(1, 100))
+        ->capture_default_str();
+    app.add_option("--max-qty", o.max_qty, "Quantity of each order line, uniformly 1..N")
+        ->check(CLI::Range(1, 1000))
+        ->capture_default_str();
+    app.add_flag("--key-in-body", o.key_in_body,
+                 "Send the idempotency key as the idempotencyKey body field too (the header "
+                 "always carries it)");
     app.add_option("--repeat-fraction", o.repeat_fraction,
                    "Fraction of orders that re-send an earlier key and body")
         ->check(CLI::Range(0.0, 1.0))
         ->capture_default_str();
-    app.add_option("--users", o.users, "Distinct user ids per thread")
+    app.add_option("--users", o.users, "Distinct user ids in all (split over the threads)")
         ->check(CLI::Range(1, 10000000))
         ->capture_default_str();
     app.add_option("--admin-token", o.admin_token, "Bearer token for the admin product PUTs");
     app.add_flag("--skip-setup", o.skip_setup, "Do not PUT the products (they exist already)");
+    app.add_flag("--setup-only", o.setup_only, "PUT the products and exit, without load");
     app.add_option("--timeout", o.timeout_s, "Per-request and connect timeout, seconds")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
@@ -244,9 +260,21 @@ std::string product_body(int index, std::int64_t stock) {
            std::to_string(stock) + "}";
 }
 
-std::string order_body(const std::string& user_id, const std::string& sku) {
-    return R"({"userId":")" + user_id + R"(","currency":"EUR","items":[{"sku":")" + sku +
-           R"(","qty":1}]})";
+struct OrderLine {
+    const std::string* sku;
+    int qty;
+};
+
+std::string order_body(const std::string& key, const std::string& user_id,
+                       const std::vector<OrderLine>& lines) {
+    std::string body = "{";
+    if (!key.empty()) body += R"("idempotencyKey":")" + key + R"(",)";
+    body += R"("userId":")" + user_id + R"(","currency":"EUR","items":[)";
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        if (i) body += ',';
+        body += R"({"sku":")" + *lines[i].sku + R"(","qty":)" + std::to_string(lines[i].qty) + "}";
+    }
+    return body + "]}";
 }
 
 bool is_2xx(const Response& res) {
@@ -300,8 +328,9 @@ class Worker {
   public:
     Worker(const Options& o, const std::vector<std::string>& skus)
         : options_(o), skus_(skus), ids_(ordinal::bench::fresh_seed()) {
-        users_.reserve(static_cast<std::size_t>(o.users));
-        for (int i = 0; i < o.users; ++i) users_.push_back(ids_.uuid_v4());
+        const int users = std::max(1, o.users / std::max(1, o.threads));
+        users_.reserve(static_cast<std::size_t>(users));
+        for (int i = 0; i < users; ++i) users_.push_back(ids_.uuid_v4());
     }
 
     asio::io_context& io() { return io_; }
@@ -315,9 +344,10 @@ class Worker {
             again.repeat = true;
             return again;
         }
-        const std::string& sku =
-            options_.hot_product ? skus_.front() : skus_[ids_.next() % skus_.size()];
-        return Command{ids_.uuid_v4(), order_body(users_[ids_.next() % users_.size()], sku), false};
+        std::string key = ids_.uuid_v4();
+        const std::string& user = users_[ids_.next() % users_.size()];
+        return Command{key, order_body(options_.key_in_body ? key : std::string{}, user, lines()),
+                       false};
     }
 
     // Remembers an accepted command in a bounded ring, overwriting the oldest.
@@ -332,6 +362,24 @@ class Worker {
 
   private:
     static constexpr std::size_t kRetryRing = 4096;
+
+    // Distinct products: a repeated sku would be a different (merged or refused) command.
+    std::vector<OrderLine> lines() {
+        std::vector<OrderLine> out;
+        const std::size_t n =
+            options_.hot_product
+                ? 1
+                : 1 + ids_.next() % std::min<std::size_t>(
+                          static_cast<std::size_t>(options_.max_items), skus_.size());
+        while (out.size() < n) {
+            const std::string* sku =
+                options_.hot_product ? &skus_.front() : &skus_[ids_.next() % skus_.size()];
+            if (std::any_of(out.begin(), out.end(), [&](const OrderLine& l) { return l.sku == sku; }))
+                continue;
+            out.push_back(OrderLine{sku, 1 + static_cast<int>(ids_.next() % static_cast<std::uint64_t>(options_.max_qty))});
+        }
+        return out;
+    }
 
     double uniform() { return static_cast<double>(ids_.next() >> 11) * 0x1.0p-53; }
 
@@ -671,6 +719,9 @@ std::string json_report(const Options& o, const Stats& s) {
     out << R"({"tool":"loadgen","scenario":")" << o.scenario_name << R"(","mode":")"
         << (o.rate > 0 ? "open" : "closed") << R"(","target_rate":)" << o.rate
         << R"(,"connections":)" << o.connections << R"(,"threads":)" << o.threads
+        << R"(,"products":)" << o.products << R"(,"max_items":)" << (o.hot_product ? 1 : o.max_items)
+        << R"(,"max_qty":)" << o.max_qty << R"(,"key_in_body":)" << (o.key_in_body ? "true" : "false")
+        << R"(,"users":)" << o.users << R"(,"hot_product":)" << (o.hot_product ? "true" : "false")
         << R"(,"warmup_s":)" << o.warmup_s << R"(,"duration_s":)" << o.duration_s << R"(,"sent":)"
         << s.sent << R"(,"completed":)" << s.completed << R"(,"ok":)" << s.ops_ok << R"(,"missed":)"
         << s.missed << R"(,"errors":)" << s.errors() << R"(,"non_2xx":)" << s.non_2xx
@@ -733,6 +784,7 @@ int main(int argc, char** argv) {
             IdGenerator ids{ordinal::bench::fresh_seed()};
             put_products(o, target, ids);
         }
+        if (o.setup_only) return 0;
 
         const Stats stats = run_load(o, target, skus);
         human_report(o.json ? std::cerr : std::cout, o, stats);

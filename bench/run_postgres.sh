@@ -3,20 +3,29 @@
 #
 #   bench/run_postgres.sh [BUILD_DIR]        default build/release; nothing is built here
 #
-# Steps: start a throwaway PostgreSQL cluster (tests/scripts/postgres_test_server.sh, durable
-# settings: fsync, synchronous_commit and full_page_writes stay on); run pgbench with the
-# create-order transaction as a multi-statement transaction and as one statement
-# (bench/pgbench_create_order*.sql), uniform over 100 products and on one hot product, at each
-# client count of PGBENCH_CLIENTS; then `ordinal serve --write-db … --read-db …` (other databases of
-# the same cluster) under loadgen: create-order closed loop (uniform and --hot-product) for
-# throughput, open loop at OPEN_RATE for p50/p99. Everything is stopped on exit. Progress goes to
+# The workload (issue 15): every order names 1..3 distinct products drawn uniformly from 1,000,
+# quantities 1..3, a fresh idempotency key in the Idempotency-Key header AND the idempotencyKey
+# body field, 10,000 user ids; "hot" is every order one line of the same product. pgbench runs the
+# same create-order transaction (bench/pgbench_order_items*.sql, multi-statement and single
+# statement) on the same throwaway durable cluster in the same run; then `ordinal serve
+# --write-db … --read-db …` (all roles, other databases of the same cluster) under loadgen:
+# closed loop uniform and hot, open loop uniform at half the closed-loop rate (p50/p99), and the
+# earlier workload (one line of qty 1 of 100 products, key in the header only; pgbench
+# bench/pgbench_create_order*.sql) as a second row.
+#
+# Every measured load runs between a reset of pg_stat_statements and a snapshot of it (the
+# cluster preloads it), with the WAL position and the commit count read on both sides; the
+# service's loads are followed by a wait until the outbox is empty and the read model holds every
+# order, so the relay's and the projector's work for those orders is counted too. The report
+# gives per accepted order: statements by kind, execution time, shared blocks, commits, WAL bytes.
+# `ordinal verify` runs on the stores at the end. Everything is stopped on exit. Progress goes to
 # stderr, the Markdown report to stdout (`bench/run_postgres.sh > result.md`).
 #
-# Knobs (environment): DURATION=20 WARMUP=5 CONNECTIONS=64 OPEN_RATE=1000 PGBENCH_SECONDS=20
-# PGBENCH_CLIENTS="16 32 64" PGBENCH_THREADS=2 LOADGEN_THREADS=(loadgen default)
-# PG_SETTINGS (server settings a production user would set; default below) SERVE_ARGS (extra
-# `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives: put it on the
-# filesystem you want measured) KEEP_WORK=1 (keep the temp dir: logs, results.jsonl).
+# Knobs (environment): DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
+# closed-loop uniform rate) OPEN_CONNECTIONS=64 PGBENCH_SECONDS=20 PGBENCH_CLIENTS="32"
+# PGBENCH_THREADS=2 PG_SETTINGS (server settings a production user would set; bench_common.sh)
+# SERVE_ARGS (extra `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives)
+# KEEP_WORK=1 (keep the temp dir: logs, results.jsonl, statements-*.tsv, the stopped cluster).
 set -euo pipefail
 BENCH_NAME=run_postgres
 # shellcheck source=bench/bench_common.sh
@@ -29,13 +38,20 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-5}
-CONNECTIONS=${CONNECTIONS:-64}
-OPEN_RATE=${OPEN_RATE:-1000}
+CONNECTIONS=${CONNECTIONS:-32}
+LOADGEN_THREADS=${LOADGEN_THREADS:-2}
+OPEN_RATE=${OPEN_RATE:-}
+OPEN_CONNECTIONS=${OPEN_CONNECTIONS:-64}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-20}
-PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-16 32 64}
+PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-32}
 PGBENCH_THREADS=${PGBENCH_THREADS:-2}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
-# PG_SETTINGS: bench_common.sh's durable defaults (start_postgres).
+# bench_common.sh's durable defaults (start_postgres), plus the statement statistics: the same
+# small overhead for pgbench and the service, who run on the same cluster.
+PG_SETTINGS="$PG_SETTINGS -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000"
+# The issue-15 workload, and the earlier one (second row).
+WORKLOAD=(--products 1000 --max-items 3 --max-qty 3 --key-in-body --users 10000)
+OLD_WORKLOAD=(--products 100 --users 1000)
 
 
 for tool in "$ORDINAL" "$LOADGEN"; do
@@ -87,13 +103,70 @@ PG_VERSION=$(psql_db postgres -c "SHOW server_version")
 PG_DURABILITY="fsync=$(pg_setting fsync), synchronous_commit=$(pg_setting synchronous_commit), full_page_writes=$(pg_setting full_page_writes), wal_sync_method=$(pg_setting wal_sync_method), commit_delay=$(pg_setting commit_delay)"
 PG_TUNED="shared_buffers=$(pg_setting shared_buffers), max_wal_size=$(pg_setting max_wal_size), max_connections=$(pg_setting max_connections)"
 
+psql_db postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+
 # pgbench runs on the service's real schema, with the loadgen's products (bench-00000…, stock 10^9).
 log "migrating the pgbench database with ordinal migrate"
 "$ORDINAL" migrate --write-db "$PG_BASE/ordinal_pgbench" --read-db "$PG_BASE/ordinal_pgbench_read" >&2
 psql_db ordinal_pgbench -c "INSERT INTO products (sku, name, currency, price_minor, stock, reserved, stock_seq, version)
-  SELECT 'bench-' || lpad(g::text, 5, '0'), 'Bench product ' || g, 'EUR', 1250, 1000000000, 0, 1, 1
-  FROM generate_series(0, 99) g" >/dev/null
+  SELECT 'bench-' || lpad(g::text, 5, '0'), 'Bench product ' || g, 'EUR', 1000 + g, 1000000000, 0, 1, 1
+  FROM generate_series(0, 999) g" >/dev/null
 psql_db ordinal_pgbench -c "VACUUM ANALYZE" >/dev/null
+
+# ---------------------------------------------------------------------------------------------
+# Where PostgreSQL spends the work: statement statistics, commits and WAL around each load.
+# This script's own queries carry "bench-probe" and are left out.
+
+STATS_SQL_KIND="CASE
+  WHEN s.query ~* 'pg_notify|^NOTIFY' THEN 'notify'
+  WHEN s.query ~* '^(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)' THEN 'transaction control'
+  WHEN d.datname LIKE '%read' AND s.query ~* 'bus_positions' THEN 'projector: checkpoint'
+  WHEN d.datname LIKE '%read' THEN 'projector: read model'
+  WHEN s.query ~* 'UPDATE events SET published' THEN 'relay: marking'
+  WHEN s.query ~* 'COUNT\(\*\) FROM events|MAX\(seq\)' THEN 'relay: outbox stats'
+  WHEN s.query ~* 'NOT published' THEN 'relay: outbox read'
+  WHEN s.query ~* 'pg_locks|advisory' THEN 'relay: lease'
+  ELSE 'write path' END"
+STATS_SQL_FROM="FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+  WHERE d.datname <> 'postgres' AND s.query NOT LIKE '%bench-probe%' AND s.query NOT LIKE '%pg_stat_statements%'"
+
+stats_begin() { # orders-db
+  psql_db postgres -c "SELECT pg_stat_statements_reset() /* bench-probe */" >/dev/null
+  S_LSN=$(psql_db postgres -c "SELECT pg_current_wal_lsn() /* bench-probe */")
+  S_COMMITS=$(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */")
+  S_ORDERS=$(psql_db "$1" -c "SELECT count(*) FROM orders /* bench-probe */")
+}
+
+# Prints {"label", "orders", "commits", "wal_bytes", "statements", "exec_ms", "blocks"} and keeps
+# the statements in $WORK/statements-LABEL.tsv and the budget by kind in $WORK/kinds-LABEL.md.
+stats_end() { # label orders-db
+  local label=$1 orders commits wal summary calls ms blocks
+  sleep 1.2  # backends report their commit counts at most once a second
+  orders=$(( $(psql_db "$2" -c "SELECT count(*) FROM orders /* bench-probe */") - S_ORDERS ))
+  commits=$(( $(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */") - S_COMMITS ))
+  wal=$(psql_db postgres -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$S_LSN')::bigint /* bench-probe */")
+  (( orders > 0 )) || orders=1
+  psql_db postgres -F $'\t' -c "SELECT d.datname, $STATS_SQL_KIND, s.calls, round(s.total_exec_time::numeric, 1),
+      s.rows, s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written, s.wal_bytes,
+      left(regexp_replace(s.query, '\s+', ' ', 'g'), 160)
+    $STATS_SQL_FROM ORDER BY s.total_exec_time DESC" >"$WORK/statements-$label.tsv"
+  psql_db postgres -c "SELECT '| ' || kind || ' | ' || round(sum(calls) / $orders.0, 3) || ' | '
+      || round(sum(ms)::numeric / $orders, 3) || ' | ' || round(sum(blocks) / $orders.0, 1) || ' | '
+      || round(sum(wal) / $orders.0) || ' |'
+    FROM (SELECT $STATS_SQL_KIND AS kind, s.calls, s.total_exec_time AS ms,
+                 s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written AS blocks,
+                 s.wal_bytes AS wal $STATS_SQL_FROM) k
+    GROUP BY kind ORDER BY sum(ms) DESC" >"$WORK/kinds-$label.md"
+  summary=$(psql_db postgres -c "SELECT COALESCE(sum(s.calls), 0) || ' '
+      || round(COALESCE(sum(s.total_exec_time), 0)::numeric, 1) || ' '
+      || COALESCE(sum(s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written), 0)
+    $STATS_SQL_FROM")
+  read -r calls ms blocks <<<"$summary"
+  jq -nc --arg name "$label" --argjson orders "$orders" --argjson commits "$commits" --argjson wal "$wal" \
+    --argjson calls "$calls" --argjson ms "$ms" --argjson blocks "$blocks" \
+    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, exec_ms: $ms, blocks: $blocks}' \
+    | tee -a "$WORK/results.jsonl"
+}
 
 # ---------------------------------------------------------------------------------------------
 # pgbench
@@ -104,7 +177,8 @@ run_pgbench() { # script products clients
   name=$(basename "$script" .sql)-p$products-c$clients
   prefix=$WORK/log-$name
   if ! out=$("$PGBENCH" -n -M prepared -D products="$products" -f "$script" -c "$clients" \
-      -j "$PGBENCH_THREADS" -T "$PGBENCH_SECONDS" -l --log-prefix "$prefix" "$PG_BASE/ordinal_pgbench" 2>&1); then
+      -j "$PGBENCH_THREADS" -T "$PGBENCH_SECONDS" --max-tries 20 -l --log-prefix "$prefix" \
+      "$PG_BASE/ordinal_pgbench" 2>&1); then
     log "FAILED: pgbench $name"; printf '%s\n' "$out" | tail -n 5 >&2
     echo '{}'; return
   fi
@@ -124,23 +198,32 @@ run_pgbench() { # script products clients
     '{name: $name, tps: $tps, clients: $clients, lat_avg_ms: $avg, failed: $failed, p50_us: $p50, p99_us: $p99}'
 }
 
-declare -A PGB_BEST  # variant -> best JSON over the client counts
+declare -A PGB_BEST    # form-variant -> best JSON over the client counts
+declare -A PGB_BUDGET  # form-variant -> statistics of that best run
 PGB_ROWS=""
-for script in "$HERE/pgbench_create_order.sql" "$HERE/pgbench_create_order_single.sql"; do
-  kind=multi; [[ $script == *_single.sql ]] && kind=single
-  for variant in uniform hot; do
-    products=100; [[ $variant == hot ]] && products=1
-    best='{}'
-    for clients in $PGBENCH_CLIENTS; do
-      log "pgbench $kind $variant, $clients clients, ${PGBENCH_SECONDS} s"
-      res=$(run_pgbench "$script" "$products" "$clients")
-      echo "$res" >>"$WORK/results.jsonl"
-      best=$(jq -c --argjson r "$res" 'if ($r.tps // 0) > (.tps // 0) then $r else . end' <<<"$best")
-      PGB_ROWS+="$kind|$variant|$res"$'\n'
-    done
-    PGB_BEST[$kind-$variant]=$best
+pgbench_series() { # form variant script products
+  local best='{}' budget='{}' res st
+  for clients in $PGBENCH_CLIENTS; do
+    log "pgbench $1 $2, $clients clients, ${PGBENCH_SECONDS} s"
+    stats_begin ordinal_pgbench
+    res=$(run_pgbench "$3" "$4" "$clients")
+    st=$(stats_end "pgbench-$1-$2-c$clients" ordinal_pgbench)
+    echo "$res" >>"$WORK/results.jsonl"
+    if jq -e --argjson r "$res" '($r.tps // 0) > (.tps // 0)' <<<"$best" >/dev/null; then
+      best=$res
+      budget=$st
+    fi
+    PGB_ROWS+="$1|$2|$res"$'\n'
   done
-done
+  PGB_BEST[$1-$2]=$best
+  PGB_BUDGET[$1-$2]=$budget
+}
+pgbench_series multi uniform "$HERE/pgbench_order_items.sql" 1000
+pgbench_series single uniform "$HERE/pgbench_order_items_single.sql" 1000
+pgbench_series multi hot "$HERE/pgbench_order_items.sql" 1
+pgbench_series single hot "$HERE/pgbench_order_items_single.sql" 1
+pgbench_series multi old "$HERE/pgbench_create_order.sql" 100
+pgbench_series single old "$HERE/pgbench_create_order_single.sql" 100
 
 # ---------------------------------------------------------------------------------------------
 # The service
@@ -155,35 +238,63 @@ log "starting ordinal serve on 127.0.0.1:$PORT (write db ordinal_write, read db 
   >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 wait_ready "$PORT" "$SERVER_PID" "$WORK/server.log"
+log "loadgen setup: 1,000 products"
+"$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" --products 1000 --setup-only >&2
 
-log "loadgen create-order, closed loop, uniform, $CONNECTIONS connections, ${DURATION} s"
-CLOSED=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")
-server_alive
-log "loadgen create-order, closed loop, hot product, $CONNECTIONS connections, ${DURATION} s"
-CLOSED_HOT=$(loadgen --skip-setup --hot-product --scenario create-order --connections "$CONNECTIONS" --rate 0 \
-  --duration "$DURATION" --warmup "$WARMUP")
-server_alive
-log "loadgen create-order, open loop at $OPEN_RATE/s, uniform, ${DURATION} s"
-OPEN=$(loadgen --skip-setup --scenario create-order --connections "$CONNECTIONS" --rate "$OPEN_RATE" \
-  --duration "$DURATION" --warmup "$WARMUP")
-server_alive
-log "loadgen create-order, open loop at $OPEN_RATE/s, hot product, ${DURATION} s"
-OPEN_HOT=$(loadgen --skip-setup --hot-product --scenario create-order --connections "$CONNECTIONS" --rate "$OPEN_RATE" \
-  --duration "$DURATION" --warmup "$WARMUP")
-server_alive
+# Waits (120 s at most) until the outbox is empty and the read model holds every order, so the
+# relay's and the projector's work for the load is inside the statistics.
+wait_drained() {
+  local pending=? orders=? viewed=?
+  for _ in $(seq 600); do
+    pending=$(psql_db ordinal_write -c "SELECT count(*) FROM events WHERE NOT published /* bench-probe */")
+    orders=$(psql_db ordinal_write -c "SELECT count(*) FROM orders /* bench-probe */")
+    viewed=$(psql_db ordinal_read -c "SELECT count(*) FROM orders_view /* bench-probe */")
+    [[ $pending == 0 && $viewed == "$orders" ]] && return 0
+    sleep 0.2
+  done
+  log "not drained after 120 s (pending $pending, orders $orders, projected $viewed)"
+}
+
+declare -A HTTP HTTP_BUDGET
+http_run() { # name loadgen-args...
+  local name=$1
+  shift
+  log "loadgen $name: $*"
+  stats_begin ordinal_write
+  HTTP[$name]=$(loadgen --skip-setup --scenario create-order --duration "$DURATION" --warmup "$WARMUP" "$@")
+  server_alive
+  wait_drained
+  HTTP_BUDGET[$name]=$(stats_end "ordinal-$name" ordinal_write)
+}
+http_run uniform "${WORKLOAD[@]}" --connections "$CONNECTIONS" --rate 0
+http_run hot "${WORKLOAD[@]}" --hot-product --connections "$CONNECTIONS" --rate 0
+[[ -n $OPEN_RATE ]] || OPEN_RATE=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"${HTTP[uniform]}")
+(( OPEN_RATE > 0 )) || OPEN_RATE=100
+http_run open "${WORKLOAD[@]}" --connections "$OPEN_CONNECTIONS" --rate "$OPEN_RATE"
+http_run old "${OLD_WORKLOAD[@]}" --connections "$CONNECTIONS" --rate 0
 stop_server
 
 # The invariants after the load: reserved stock = ordered quantities, one event per order (+ one
-# per product upsert), one idempotency record per event.
+# per product upsert), one idempotency record per event; then ordinal verify on both stores.
 CHECK=$(psql_db ordinal_write -c "SELECT (SELECT COALESCE(SUM(reserved), 0) FROM products) || ' ' ||
+  (SELECT COALESCE(SUM((l->>'qty')::bigint), 0) FROM orders, jsonb_array_elements(lines::jsonb) l) || ' ' ||
   (SELECT COUNT(*) FROM orders) || ' ' || (SELECT COUNT(*) FROM events) || ' ' ||
   (SELECT COUNT(*) FROM idempotency) || ' ' || (SELECT COUNT(*) FROM products) || ' ' ||
   (SELECT COUNT(*) FROM products WHERE stock < 0)")
-read -r reserved orders events records nproducts negative <<<"$CHECK"
-if [[ $reserved == "$orders" && $events == $((orders + nproducts)) && $records == "$events" && $negative == 0 ]]; then
-  CHECK_VERDICT="consistent: $orders orders, reserved stock $reserved, $events events, $records idempotency records, no stock below zero"
+read -r reserved ordered orders events records nproducts negative <<<"$CHECK"
+if [[ $reserved == "$ordered" && $events == $((orders + nproducts)) && $records == "$events" && $negative == 0 ]]; then
+  CHECK_VERDICT="consistent: $orders orders, reserved stock $reserved = ordered quantities, $events events, $records idempotency records, no stock below zero"
 else
-  CHECK_VERDICT="**INCONSISTENT**: reserved $reserved, orders $orders, events $events, records $records, products $nproducts, negative stock $negative"
+  CHECK_VERDICT="**INCONSISTENT**: reserved $reserved, ordered $ordered, orders $orders, events $events, records $records, products $nproducts, negative stock $negative"
+fi
+log "ordinal verify"
+VERIFY_RC=0
+VERIFY=$("$ORDINAL" verify --json --write-db "$PG_BASE/ordinal_write" --read-db "$PG_BASE/ordinal_read" \
+  2>>"$WORK/verify.log") || VERIFY_RC=$?
+if [[ $VERIFY_RC == 0 ]]; then
+  VERIFY_VERDICT="clean (exit 0): \`$(jq -c . <<<"$VERIFY" 2>/dev/null | cut -c1-400)\`"
+else
+  VERIFY_VERDICT="**NOT CLEAN** (exit $VERIFY_RC): \`$(jq -c . <<<"$VERIFY" 2>/dev/null | cut -c1-600)\`"
 fi
 
 # ---------------------------------------------------------------------------------------------
@@ -200,12 +311,18 @@ mount_opts=$(findmnt -no OPTIONS -T "$WORK" 2>/dev/null || echo "n/a")
 ordinal_version=$("$ORDINAL" version 2>/dev/null | head -n 1 || echo "n/a")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# Best pgbench hot-product figure of both forms: the stricter target.
-PGB_HOT_BEST=$(jq -c -n --argjson m "${PGB_BEST[multi-hot]}" --argjson s "${PGB_BEST[single-hot]}" \
-  'if ($m.tps // 0) > ($s.tps // 0) then $m + {form: "multi-statement"} else $s + {form: "single statement"} end')
-uniform_ratio=$(ratio "$CLOSED" .ok_per_s "${PGB_BEST[single-uniform]}" .tps)
-hot_ratio=$(ratio "$CLOSED_HOT" .ok_per_s "$PGB_HOT_BEST" .tps)
+better_of() { # multi-json single-json
+  jq -c -n --argjson m "$1" --argjson s "$2" \
+    'if ($m.tps // 0) > ($s.tps // 0) then $m + {form: "multi-statement"} else $s + {form: "single statement"} end'
+}
+PGB_HOT_BEST=$(better_of "${PGB_BEST[multi-hot]}" "${PGB_BEST[single-hot]}")
+uniform_ratio=$(ratio "${HTTP[uniform]}" .ok_per_s "${PGB_BEST[single-uniform]}" .tps)
+hot_ratio=$(ratio "${HTTP[hot]}" .ok_per_s "$PGB_HOT_BEST" .tps)
+old_ratio=$(ratio "${HTTP[old]}" .ok_per_s "${PGB_BEST[single-old]}" .tps)
 verdict() { jq -rn --arg r "$1" --argjson min "$2" 'if $r == "n/a" then "n/a" elif ($r | tonumber) >= $min then "PASS" else "FAIL" end'; }
+open_p99_ms=$(ms "${HTTP[open]}" .latency_us.p99)
+open_verdict=$(jq -rn --arg p "$open_p99_ms" --argjson missed "$(jq '.missed // 0' <<<"${HTTP[open]}")" \
+  'if $p == "n/a" then "n/a" elif ($p | tonumber) <= 25 and $missed == 0 then "PASS" else "FAIL" end')
 
 pgbench_row() { # kind variant json
   local best_c
@@ -220,6 +337,22 @@ latency_row() { # name json notes
     "$(ms "$2" .latency_us.p50)" "$(ms "$2" .latency_us.p90)" "$(ms "$2" .latency_us.p99)" \
     "$(ms "$2" .latency_us.p999)" "$(ms "$2" .latency_us.max)" "$(field "$2" .errors)" "$3"
 }
+# One row of the per-order budget: statements, execution ms, shared blocks, commits, WAL bytes.
+budget_row() { # name stats-json
+  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | |" else
+    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) |" end' <<<"$2"
+}
+kinds_table() { # label
+  echo "| kind | statements / order | exec ms / order | shared blocks / order | WAL bytes / order |"
+  echo "|---|---|---|---|---|"
+  cat "$WORK/kinds-$1.md" 2>/dev/null
+}
+top_statements() { # label n
+  echo "| db | kind | calls | total ms | rows | shared blocks | WAL bytes | statement |"
+  echo "|---|---|---|---|---|---|---|---|"
+  head -n "$2" "$WORK/statements-$1.tsv" 2>/dev/null | awk -F'\t' '{ gsub(/\|/, "\\|", $8); printf "| %s | %s | %s | %s | %s | %s | %s | `%s` |\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
+}
+best_c() { field "${PGB_BEST[$1]}" .clients; }
 
 cat <<EOF
 ## PostgreSQL profile benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))
@@ -230,22 +363,56 @@ cat <<EOF
 | CPU model | ${cpu_model:-n/a} |
 | kernel | $(uname -r) |
 | filesystem of the cluster | $fs_type, $mount_opts |
-| PostgreSQL | $PG_VERSION, same machine, TCP 127.0.0.1 |
+| PostgreSQL | $PG_VERSION, same machine, TCP 127.0.0.1, pg_stat_statements loaded |
 | durability | $PG_DURABILITY |
 | settings changed from the defaults | $PG_TUNED |
-| ordinal | $ordinal_version, \`serve --write-db …/ordinal_write --read-db …/ordinal_read${SERVE_ARGS:+ $SERVE_ARGS}\` |
+| ordinal | $ordinal_version, \`serve --write-db …/ordinal_write --read-db …/ordinal_read${SERVE_ARGS:+ $SERVE_ARGS}\` (all roles, in-process bus) |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
-| pgbench / loadgen | same machine; pgbench -M prepared -j $PGBENCH_THREADS -T $PGBENCH_SECONDS; loadgen $(field "$CLOSED" .threads) threads, $CONNECTIONS connections, ${WARMUP} s warm-up + ${DURATION} s |
+| pgbench / loadgen | same machine, same cluster, same run; pgbench -M prepared -j $PGBENCH_THREADS -T $PGBENCH_SECONDS --max-tries 20; loadgen $LOADGEN_THREADS threads, $CONNECTIONS connections (open loop $OPEN_CONNECTIONS), ${WARMUP} s warm-up + ${DURATION} s |
+| workload | uniform: 1–3 distinct products of 1,000, qty 1–3, key in header and body, 10,000 users; hot: one line of one product, qty 1–3; old: one line of qty 1 of 100 products, key in the header, 1,000 users |
 
 | run | throughput | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | errors | notes |
 |---|---|---|---|---|---|---|---|---|
 $(while IFS='|' read -r kind variant res; do [[ -n $kind ]] && pgbench_row "$kind" "$variant" "$res"; done <<<"$PGB_ROWS")
-$(latency_row "HTTP create-order, closed loop, uniform" "$CLOSED" "ok orders/s; status $(jq -c '.status // {}' <<<"$CLOSED"); 503 overloaded $(field "$CLOSED" .overloaded_503)")
-$(latency_row "HTTP create-order, closed loop, hot product" "$CLOSED_HOT" "ok orders/s; status $(jq -c '.status // {}' <<<"$CLOSED_HOT"); 503 overloaded $(field "$CLOSED_HOT" .overloaded_503)")
-$(latency_row "HTTP create-order, open loop $OPEN_RATE/s, uniform" "$OPEN" "missed $(field "$OPEN" .missed); latency from intended send")
-$(latency_row "HTTP create-order, open loop $OPEN_RATE/s, hot product" "$OPEN_HOT" "missed $(field "$OPEN_HOT" .missed); latency from intended send")
+$(latency_row "HTTP create-order, closed loop, uniform" "${HTTP[uniform]}" "ok orders/s; status $(jq -c '.status // {}' <<<"${HTTP[uniform]}")")
+$(latency_row "HTTP create-order, closed loop, hot product" "${HTTP[hot]}" "ok orders/s; status $(jq -c '.status // {}' <<<"${HTTP[hot]}")")
+$(latency_row "HTTP create-order, open loop $OPEN_RATE/s (half the closed uniform), uniform" "${HTTP[open]}" "missed $(field "${HTTP[open]}" .missed); latency from intended send")
+$(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok orders/s; status $(jq -c '.status // {}' <<<"${HTTP[old]}")")
 
-- HTTP uniform ÷ best pgbench single-statement uniform ($(rate "${PGB_BEST[single-uniform]}" .tps) tx/s at -c $(field "${PGB_BEST[single-uniform]}" .clients)) = **$uniform_ratio** (target ≥ 0.70: **$(verdict "$uniform_ratio" 0.7)**)
-- HTTP hot product ÷ best pgbench hot product ($(field "$PGB_HOT_BEST" .form), $(rate "$PGB_HOT_BEST" .tps) tx/s at -c $(field "$PGB_HOT_BEST" .clients)) = **$hot_ratio** (target > 1: **$(verdict "$hot_ratio" 1.0000001)**)
+- uniform: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-uniform]}" .tps) tx/s at -c $(best_c single-uniform)) = **$uniform_ratio** (target ≥ 1.0: **$(verdict "$uniform_ratio" 1.0)**)
+- uniform open loop at $OPEN_RATE/s: p99 **$open_p99_ms ms** (target ≤ 25 ms, nothing missed: **$open_verdict**)
+- hot product: HTTP ÷ better pgbench hot form ($(field "$PGB_HOT_BEST" .form), $(rate "$PGB_HOT_BEST" .tps) tx/s at -c $(field "$PGB_HOT_BEST" .clients)) = **$hot_ratio** (target ≥ 3: **$(verdict "$hot_ratio" 3)**)
+- old workload: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-old]}" .tps) tx/s) = **$old_ratio**
 - write store after the runs: $CHECK_VERDICT
+- \`ordinal verify\`: $VERIFY_VERDICT
+
+### Per accepted order (pg_stat_statements, pg_current_wal_lsn, pg_stat_database; the service's rows include the relay and the projector)
+
+| load | orders | statements | exec ms | shared blocks | commits | WAL bytes |
+|---|---|---|---|---|---|---|
+$(budget_row "pgbench multi-statement, uniform" "${PGB_BUDGET[multi-uniform]}")
+$(budget_row "pgbench single statement, uniform" "${PGB_BUDGET[single-uniform]}")
+$(budget_row "HTTP closed loop, uniform" "${HTTP_BUDGET[uniform]}")
+$(budget_row "HTTP open loop $OPEN_RATE/s, uniform" "${HTTP_BUDGET[open]}")
+$(budget_row "pgbench multi-statement, hot" "${PGB_BUDGET[multi-hot]}")
+$(budget_row "pgbench single statement, hot" "${PGB_BUDGET[single-hot]}")
+$(budget_row "HTTP closed loop, hot" "${HTTP_BUDGET[hot]}")
+$(budget_row "pgbench single statement, old workload" "${PGB_BUDGET[single-old]}")
+$(budget_row "HTTP closed loop, old workload" "${HTTP_BUDGET[old]}")
+
+HTTP closed loop, uniform, by kind:
+
+$(kinds_table ordinal-uniform)
+
+HTTP open loop, uniform, by kind:
+
+$(kinds_table ordinal-open)
+
+HTTP closed loop, uniform: the statements by total execution time:
+
+$(top_statements ordinal-uniform 25)
+
+pgbench single statement, uniform:
+
+$(top_statements "pgbench-single-uniform-c$(best_c single-uniform)" 5)
 EOF

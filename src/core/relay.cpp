@@ -74,9 +74,15 @@ bool Relay::run_once() {
         published_seq_.store(batch->back().seq);
         position_gauge_.set(static_cast<double>(batch->back().seq));
     }
-    auto stats = store_.outbox_stats();
-    if (stats && stats_listener_) stats_listener_(*stats);
-    return !batch->empty();
+    const auto now = std::chrono::steady_clock::now();
+    if (stats_listener_ && now >= next_stats_) {
+        next_stats_ = now + options_.stats_interval;
+        if (auto stats = store_.outbox_stats()) stats_listener_(*stats);
+    }
+    // A batch short of the limit took everything committed before the fetch; a commit after it
+    // has woken the relay (woken_ was cleared before the fetch), so no round is needed to look
+    // again.
+    return batch->size() >= options_.batch_size;
 }
 
 void Relay::loop() {
@@ -102,7 +108,9 @@ void Relay::loop() {
             continue;
         }
         backoff = std::chrono::milliseconds(10);
-        if (busy) continue;  // more may be waiting
+        if (busy) continue;
+        if (options_.linger.count() > 0)
+            cv_.wait_for(lock, options_.linger, [this] { return stopping_ || paused_ > 0; });
         cv_.wait_for(lock, options_.idle_poll, [this] { return stopping_ || woken_ || paused_ > 0; });
     }
 }

@@ -17,6 +17,13 @@ struct RelayOptions {
     std::size_t batch_size = 512;
     std::chrono::milliseconds idle_poll{50};        // when no commit notification arrives
     std::chrono::milliseconds max_backoff{2000};    // transient bus/store errors are retried forever
+    // Outbox statistics (gauges, backpressure) are read at most this often, not every round:
+    // the store's statistics look at the whole backlog.
+    std::chrono::milliseconds stats_interval{100};
+    // After a round short of a full batch, the next starts no sooner than this: every round is
+    // a marking commit and a projection commit, and without a pause a busy store is relayed in
+    // many small rounds whose commits compete with the writers' for the WAL.
+    std::chrono::milliseconds linger{5};
 };
 
 // Publishes committed outbox events to the bus in outbox order and marks them published only
@@ -39,7 +46,7 @@ public:
 
 private:
     void loop();
-    bool run_once();  // true if it published something
+    bool run_once();  // true if more may be pending already (it published a full batch)
 
     WriteStore& store_;
     Bus& bus_;
@@ -56,6 +63,7 @@ private:
     int paused_ = 0;         // guarded by mu_
     bool in_round_ = false;  // guarded by mu_
     std::condition_variable idle_cv_;
+    std::chrono::steady_clock::time_point next_stats_{};  // relay thread only
     std::atomic<std::int64_t> published_seq_{0};
     std::thread thread_;
 };

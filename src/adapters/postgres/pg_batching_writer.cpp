@@ -180,7 +180,10 @@ void collect_rows(const Command& command, std::set<std::string>& orders,
 
 PgBatchingWriter::PgBatchingWriter(BatchingWriterOptions options, const Clock& clock,
                                    IdGenerator& ids)
-    : options_(std::move(options)), clock_(clock), ids_(ids) {
+    : options_(std::move(options)),
+      clock_(clock),
+      ids_(ids),
+      outbox_notifier_(options_.conninfo, "ordinal_outbox") {
     if (options_.max_batch == 0) options_.max_batch = 1;
     if (options_.connections == 0) options_.connections = 1;
     queues_.resize(options_.connections);
@@ -353,6 +356,8 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
     const bool appended =
         std::any_of(batch.begin(), batch.end(), [](const Job& j) { return j.events_appended > 0; });
     if (appended) {
+        // Relays in other processes LISTEN on ordinal_outbox rather than poll.
+        outbox_notifier_.signal();
         std::function<void()> listener;
         {
             std::lock_guard lock(mu_);
@@ -363,12 +368,6 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
     for (Job& job : batch) call_quietly([&] { job.done(std::move(job.outcome)); });
 }
 
-// Relays in other processes LISTEN on ordinal_outbox rather than poll: the notification goes
-// out with the commit (one round trip for both), so a relay wakes only for what it can read.
-namespace {
-void commit_announcing_events(Connection& conn) { conn.exec_script("NOTIFY ordinal_outbox; COMMIT"); }
-}  // namespace
-
 void PgBatchingWriter::try_batch(Connection& conn, std::vector<Job>& batch) {
     conn.exec_script("BEGIN");
     std::set<std::string> orders, skus;
@@ -377,7 +376,7 @@ void PgBatchingWriter::try_batch(Connection& conn, std::vector<Job>& batch) {
               std::vector<std::string>(skus.begin(), skus.end()));
     for (Job& job : batch) run_job(conn, job);
     if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
-    commit_announcing_events(conn);
+    conn.exec_script("COMMIT");
 }
 
 void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch) {
@@ -434,11 +433,7 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
         write_batch(conn, products, orders, state.events, state.new_records);
     }
     if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
-    if (state.events.empty()) {
-        conn.exec_script("COMMIT");
-    } else {
-        commit_announcing_events(conn);
-    }
+    conn.exec_script("COMMIT");
 }
 
 void PgBatchingWriter::run_job(Connection& conn, Job& job) {

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "adapters/postgres/pg_connection.h"
+#include "adapters/postgres/pg_notifier.h"
 #include "ports/clock.h"
 #include "ports/write_store.h"
 
@@ -95,6 +96,7 @@ class PgBatchingWriter {
     bool stopping_ = false;                  // guarded by mu_
     std::function<void()> commit_listener_;  // guarded by mu_
     std::mutex stop_mu_;                     // serializes stop() callers
+    Notifier outbox_notifier_;               // before threads_: they signal it
     std::vector<std::thread> threads_;
 };
 

@@ -1,6 +1,6 @@
-// LISTEN on a connection of its own. The notifications are sent inside the transactions they
-// announce (pg_read_store's apply() for ordinal_projection, the batching writer for
-// ordinal_outbox), so one arrives only once what it announces is committed and visible.
+// LISTEN on a connection of its own. The notifications are sent once the transactions they
+// announce have committed (pg::Notifier: pg_read_store's apply() for ordinal_projection, the
+// batching writer for ordinal_outbox), so one arrives only once what it announces is visible.
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sys/eventfd.h>

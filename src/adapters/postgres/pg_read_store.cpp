@@ -7,7 +7,9 @@
 #include <mutex>
 #include <type_traits>
 
+#include "adapters/postgres/pg_array_literal.h"
 #include "adapters/postgres/pg_migrations.h"
+#include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_write_rows.h"
@@ -121,16 +123,83 @@ std::string from_hex(std::string_view hex) {
 // The sequencing rule's view of this connection's open transaction. Text columns get
 // printable_utf8: a bus message may carry any bytes, and a text value PostgreSQL refuses would
 // fail the delivery over and over.
+//
+// Statements per batch, not per event: the applied versions of the batch's streams are read in
+// one statement up front (prefetch), and OrderPlaced rows with their stock changes are buffered
+// and written in two statements (flush) before anything that could observe or conflict with
+// them: any other event's statement, a version read not prefetched, a savepoint, the end of the
+// batch. A stock change only takes effect over a lower stock_seq, so the buffer keeps the highest
+// per sku, which ends where applying them one by one would.
 class PgProjectionTransaction final : public ProjectionTransaction {
   public:
     explicit PgProjectionTransaction(Connection& conn) : conn_(conn) {}
 
+    void prefetch(std::span<const Event> events) {
+        std::vector<std::string> orders, skus;
+        for (const Event& e : events) {
+            (e.stream.type == StreamType::Order ? orders : skus).push_back(e.stream.id);
+        }
+        if (orders.empty() && skus.empty()) return;
+        Result r = conn_.exec(
+            "SELECT 0, order_id, version FROM orders_view WHERE order_id = ANY($1::text[]) "
+            "UNION ALL SELECT 1, sku, version FROM products_view WHERE sku = ANY($2::text[])",
+            orders, skus);
+        for (StreamKey& key : stream_keys(events)) prefetched_.emplace(std::move(key), 0);
+        for (int i = 0; i < r.rows(); ++i) {
+            const StreamType type = r.int64(i, 0) == 0 ? StreamType::Order : StreamType::Product;
+            prefetched_[StreamKey{type, r.text(i, 1)}] = r.int64(i, 2);
+        }
+    }
+
     std::int64_t applied_version(const StreamKey& stream) override {
+        // Each stream's first read only: later ones must see this batch's own writes.
+        if (auto it = prefetched_.find(stream); it != prefetched_.end()) {
+            const std::int64_t v = it->second;
+            prefetched_.erase(it);
+            return v;
+        }
+        flush();
         return select_stream_version(conn_, stream);
     }
 
     void apply(const Event& e) override {
+        if (const auto* placed = std::get_if<OrderPlaced>(&e.data); placed && !in_savepoint_) {
+            buffer(e, *placed);
+            return;
+        }
+        flush();
         std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
+    }
+
+    // Writes what is buffered; the batch's owner calls it before its last statement.
+    void flush() {
+        if (!o_id.empty()) {
+            conn_.exec(
+                "INSERT INTO orders_view (order_id, user_id, status, currency, items, "
+                "total_minor, version, created_at, updated_at) "
+                "SELECT a, b, c, d, e, f, g, h, h FROM unnest($1::text[], $2::text[], $3::text[], "
+                "$4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]) "
+                "AS x(a, b, c, d, e, f, g, h)",
+                o_id.str(), o_user.str(), o_status.str(), o_currency.str(), o_items.str(),
+                o_total.str(), o_version.str(), o_at.str());
+            o_id = o_user = o_status = o_currency = o_items = o_total = o_version = o_at = {};
+        }
+        if (!stock_.empty()) {
+            pg::ArrayLiteral sku, stock, seq;
+            for (const auto& [k, change] : stock_) {
+                sku.add(k);
+                stock.add(change.first);
+                seq.add(change.second);
+            }
+            conn_.exec(
+                "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
+                "version) SELECT a, '', '', 0, b, c, 0 FROM unnest($1::text[], $2::bigint[], "
+                "$3::bigint[]) AS x(a, b, c) "
+                "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
+                "excluded.stock_seq WHERE excluded.stock_seq > products_view.stock_seq",
+                sku.str(), stock.str(), seq.str());
+            stock_.clear();
+        }
     }
 
     std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
@@ -158,33 +227,66 @@ class PgProjectionTransaction final : public ProjectionTransaction {
         conn_.exec("DELETE FROM dead_letters WHERE id = $1", id);
     }
 
-    void savepoint() override { conn_.exec_script("SAVEPOINT retry_event"); }
-    void release_savepoint() override { conn_.exec_script("RELEASE SAVEPOINT retry_event"); }
+    // Inside a savepoint every event is written at once, so that its failure is its own.
+    void savepoint() override {
+        flush();
+        conn_.exec_script("SAVEPOINT retry_event");
+        in_savepoint_ = true;
+    }
+    void release_savepoint() override {
+        in_savepoint_ = false;
+        conn_.exec_script("RELEASE SAVEPOINT retry_event");
+    }
     void rollback_to_savepoint() override {
         conn_.exec_script("ROLLBACK TO SAVEPOINT retry_event");
         release_savepoint();
     }
 
   private:
+    static std::vector<StreamKey> stream_keys(std::span<const Event> events) {
+        std::vector<StreamKey> out;
+        out.reserve(events.size());
+        for (const Event& e : events) out.push_back(e.stream);
+        return out;
+    }
+
+    void buffer(const Event& e, const OrderPlaced& d) {
+        o_id.add(e.stream.id);
+        o_user.add(d.user_id);
+        o_status.add(std::string(order_status_name(OrderStatus::Placed)));
+        o_currency.add(d.currency);
+        o_items.add(encode_order_lines(d.items));
+        o_total.add(d.total_minor);
+        o_version.add(e.version);
+        o_at.add(e.occurred_at);
+        for (const StockChange& c : d.stock_changes) {
+            auto [it, inserted] = stock_.try_emplace(c.sku, c.stock, c.stock_seq);
+            if (!inserted && c.stock_seq > it->second.second) it->second = {c.stock, c.stock_seq};
+        }
+    }
+
     Connection& conn_;
+    std::map<StreamKey, std::int64_t> prefetched_;
+    bool in_savepoint_ = false;
+    pg::ArrayLiteral o_id, o_user, o_status, o_currency, o_items, o_total, o_version, o_at;
+    std::map<std::string, std::pair<std::optional<std::int64_t>, std::int64_t>> stock_;
 };
 
-// Moves the partition's position forward (never back) and tells every listening process (the
-// API's consistency gate) at commit.
+// Moves the partition's position forward (never back).
 void advance_position(Connection& conn, const BusPosition& position) {
     conn.exec(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
         "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "
         "excluded.\"offset\")",
         position.partition, position.offset);
-    conn.exec("SELECT pg_notify('ordinal_projection', $1)",
-              position.partition + ":" + std::to_string(position.offset));
 }
 
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
                                 const BusPosition& position) {
     PgProjectionTransaction tx(conn);
+    tx.prefetch(events);
     ProjectionResult result = sequence_events(events, tx);
+    tx.flush();
     advance_position(conn, position);
     return result;
 }
@@ -193,7 +295,9 @@ ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
                                   std::span<const std::int64_t> offsets) {
     conn.exec("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace);
     PgProjectionTransaction tx(conn);
+    tx.prefetch(delivery.events);
     ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
+    tx.flush();
     advance_position(conn, delivery.position);
     return result;
 }
@@ -208,23 +312,29 @@ DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t>
         rows.push_back(RetryRow{r.int64(i, 0), decode_event_envelope(from_hex(r.text(i, 1)))});
     PgProjectionTransaction tx(conn);
     DeadLetterRetry out = sequence_retry(std::move(rows), tx);
-    if (!out.advanced.empty()) conn.exec_script("SELECT pg_notify('ordinal_projection', 'retry')");
+    tx.flush();
     return out;
 }
 
 class PgReadStore final : public ReadStore {
   public:
     PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers)
-        : writer_(std::move(conninfo), 1), readers_(std::move(readers)) {}
+        : writer_(conninfo, 1),
+          readers_(std::move(readers)),
+          projection_notifier_(std::move(conninfo), "ordinal_projection") {}
 
+    // Every listening process (an API's consistency gate) hears of projection progress once it
+    // is committed.
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return write([&](Connection& conn) { return project_events(conn, events, position); });
+        return announced(
+            write([&](Connection& conn) { return project_events(conn, events, position); }));
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
-        return write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); });
+        return announced(
+            write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
@@ -253,7 +363,9 @@ class PgReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        return write([&](Connection& conn) { return ordinal::retry_dead_letters(conn, id); });
+        auto out = write([&](Connection& conn) { return ordinal::retry_dead_letters(conn, id); });
+        if (out && !out->advanced.empty()) projection_notifier_.signal();
+        return out;
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
@@ -368,6 +480,12 @@ class PgReadStore final : public ReadStore {
     }
 
   private:
+    template <class T>
+    T announced(T result) {
+        if (result) projection_notifier_.signal();
+        return result;
+    }
+
     // Runs `body` in one transaction on the writer connection, rolled back on any throw.
     template <class F>
     Expected<std::invoke_result_t<F, Connection&>, StoreError> write(F&& body) {
@@ -387,6 +505,7 @@ class PgReadStore final : public ReadStore {
 
     pg::Pool writer_;  // one connection: projector writes are serialized
     std::unique_ptr<pg::Pool> readers_;
+    pg::Notifier projection_notifier_;
 };
 
 }  // namespace

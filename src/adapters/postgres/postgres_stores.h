@@ -50,8 +50,8 @@ struct PostgresReadStoreOptions {
     std::size_t connections = 4;  // concurrent queries (the projector has one more of its own)
 };
 
-// apply() also sends NOTIFY ordinal_projection inside its transaction, so other processes
-// (API gates) can wake when projection progress commits.
+// Once apply() committed, NOTIFY ordinal_projection goes out from a connection of its own
+// (pg_notifier.h), so other processes (API gates) can wake when projection progress commits.
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
     const PostgresReadStoreOptions& options);
 

@@ -1,0 +1,42 @@
+#pragma once
+// Sends NOTIFY on a channel from a connection of its own, after the transactions it announces
+// have committed, instead of inside them.
+//
+// Why: a transaction that notifies takes a database-wide lock at commit and holds it through its
+// commit's WAL flush, so every notifying commit waits for the one before it; with a NOTIFY in
+// every write batch and every projection batch the commits of the writers and the projector were
+// serialised and could not share WAL flushes. Here the data transactions commit without it, and
+// one thread notifies for all of them: signals that arrive while a NOTIFY is under way coalesce
+// into the next one, and its commits are asynchronous (a lost notification only delays a waiter
+// until its fallback poll; nothing depends on it for correctness). A listener still hears of a
+// commit only after it is visible, since the signal is given once COMMIT returned.
+// Thread-safe; never throws from signal().
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace ordinal::pg {
+
+class Notifier {
+  public:
+    Notifier(std::string conninfo, std::string channel);
+    ~Notifier();  // sends nothing more; joins
+    Notifier(const Notifier&) = delete;
+    Notifier& operator=(const Notifier&) = delete;
+
+    void signal();  // something committed: NOTIFY soon
+
+  private:
+    void loop();
+
+    const std::string conninfo_;
+    const std::string channel_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool pending_ = false;   // guarded by mu_
+    bool stopping_ = false;  // guarded by mu_
+    std::thread thread_;
+};
+
+}  // namespace ordinal::pg
