@@ -1,8 +1,8 @@
 // A store that fails under the running server: every file write of `ordinal serve` is refused
 // (RLIMIT_FSIZE 0 set on the child, as on a full or failing disk), so each SQLite write fails with
 // an I/O error whose text names the SQL and the file. Clients get a 5xx whose body says nothing of
-// that (README "Error policy"), and once writes work again the server serves commands without a
-// restart.
+// that (src/README.md "Error policy"), and once writes work again the server serves commands
+// without a restart.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>

@@ -1,8 +1,8 @@
 // Hostile clients against the real `ordinal serve`, run as a child process so that its memory can
 // be read from /proc: slowloris, idle connections (also past the connection cap), pipelined
 // floods that never read, oversized heads and bodies, invalid UTF-8. A well-behaved client must
-// keep getting fast answers meanwhile, and the server's RSS must stay within the bounds README
-// "Hostile clients and bounds" states.
+// keep getting fast answers meanwhile, and the server's RSS must stay within the bounds
+// docs/limits.md "Hostile clients and bounds" states.
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>

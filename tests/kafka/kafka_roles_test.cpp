@@ -346,10 +346,11 @@ TEST(KafkaColdStart, TheFirstOrderPlacedOnceEveryProcessIsReadyReadsBackWithinTh
 namespace ordinal::test {
 namespace {
 
-// Three brokers, replication factor 3, min.insync.replicas=2 (what the README asks of a production
-// topic): the leader of a partition SIGKILLed mid-load and started again. With acks=all every
-// acknowledged event is on two brokers before the relay marks it published, so nothing is lost;
-// the relay's retries after the leader change are skipped as duplicates, so nothing is doubled.
+// Three brokers, replication factor 3, min.insync.replicas=2 (what docs/profiles.md asks of a
+// production topic): the leader of a partition SIGKILLed mid-load and started again. With
+// acks=all every acknowledged event is on two brokers before the relay marks it published, so
+// nothing is lost; the relay's retries after the leader change are skipped as duplicates, so
+// nothing is doubled.
 TEST(KafkaCluster, APartitionLeaderKilledMidLoadLosesAndDoublesNothing) {
     PrivateKafka cluster(3);
     KafkaTopic topic(6, cluster.bootstrap(), 3);

@@ -61,8 +61,8 @@ TEST(PgHttp, PlacesAnOrderAndReadsItBackOnPostgres) {
     EXPECT_TRUE(server.terminate().has_value());
 }
 
-// README "Error policy": libpq's messages and the SQL that failed stay out of every answer, and the
-// server serves again once PostgreSQL is back.
+// src/README.md "Error policy": libpq's messages and the SQL that failed stay out of every answer,
+// and the server serves again once PostgreSQL is back.
 TEST(PgHttp, ErrorBodiesShowNothingOfPostgresWhileItIsDown) {
     using namespace std::chrono_literals;
     test_support::OwnPostgresServer pg;  // it is stopped below: not the shared one

@@ -1,6 +1,7 @@
 #pragma once
-// What an error body must never show (README "Error policy": internals are logged, never sent):
-// SQL, store and driver names, file paths, result codes. Shared by the unit, crash and pg tiers.
+// What an error body must never show (src/README.md "Error policy": internals are logged, never
+// sent): SQL, store and driver names, file paths, result codes. Shared by the unit, crash and pg
+// tiers.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -524,7 +524,8 @@ TEST_F(HttpRouting, DomainErrorsAndStoreErrorsMapToTheContract) {
     EXPECT_TRUE(header(a, "Retry-After").has_value());
 }
 
-// README "Error policy": what a store or a handler says about a failure goes to the log only.
+// src/README.md "Error policy": what a store or a handler says about a failure goes to the log
+// only.
 TEST_F(HttpRouting, FailuresNeverShowTheirInternals) {
     const std::string internals =
         "sqlite: INSERT INTO events (event_id) VALUES (?): disk I/O error at "

@@ -152,7 +152,8 @@ void Connection::reconnect() {
     // closed) holds on: this client gives up on its socket after 10 s idle + 3 probes 3 s apart,
     // or 15 s of unacknowledged data (tcp_user_timeout); the server, told the same through
     // `options`, drops the session as fast, releasing its advisory locks, so an isolated relay's
-    // outbox partitions pass to another within about 20 s (README, "Timeouts and failover").
+    // outbox partitions pass to another within about 20 s (docs/operations.md, "Timeouts and
+    // failover").
     const char* keys[] = {"connect_timeout",   "application_name", "keepalives",
                           "keepalives_idle",   "keepalives_interval", "keepalives_count",
                           "tcp_user_timeout",  "options",          "dbname",
