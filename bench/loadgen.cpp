@@ -1,4 +1,4 @@
-// loadgen — an HTTP/1.1 load generator for Ordinal's API (see BENCHMARKS.md).
+// loadgen — an HTTP/1.1 load generator for Ordinal's API (see bench/README.md).
 //
 // Many keep-alive connections are spread over a few threads, one io_context per thread, so a
 // connection and its statistics are only ever touched by one thread and nothing needs a lock.

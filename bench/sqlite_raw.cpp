@@ -1,4 +1,4 @@
-// sqlite_raw — the physical limit of the embedded write path (see BENCHMARKS.md).
+// sqlite_raw — the physical limit of the embedded write path (see bench/README.md).
 //
 // Runs the create-order transaction the service performs — idempotency lookup, product read,
 // stock reservation, order row, outbox event, idempotency record — straight against SQLite in a
