@@ -30,11 +30,17 @@ void apply_stock_changes(Connection& conn, const std::vector<StockChange>& chang
     }
 }
 
+// Fencing: a row's version never moves back, whoever writes (one writer per SQLite file today,
+// but the rule is the read model's, as on PostgreSQL): a write of a version the row already
+// passed is dropped, since the row holds its effect.
 void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
     const auto changed = conn.exec(
-        "UPDATE orders_view SET status = ?, version = ?, updated_at = ? WHERE order_id = ?",
+        "UPDATE orders_view SET status = ?1, version = ?2, updated_at = ?3 "
+        "WHERE order_id = ?4 AND version < ?2",
         order_status_name(status), e.version, e.occurred_at, e.stream.id);
-    if (changed != 1) reject("projection: no order row for " + describe_stream(e.stream));
+    if (changed == 1) return;
+    if (!conn.query("SELECT 1 FROM orders_view WHERE order_id = ?", e.stream.id).next())
+        reject("projection: no order row for " + describe_stream(e.stream));
 }
 
 void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
@@ -47,7 +53,8 @@ void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
         "price_minor = excluded.price_minor, version = excluded.version, "
         "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
         "ELSE products_view.stock END, "
-        "stock_seq = max(products_view.stock_seq, excluded.stock_seq)",
+        "stock_seq = max(products_view.stock_seq, excluded.stock_seq) "
+        "WHERE products_view.version < excluded.version",  // fencing, as in set_order_status
         e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
 }
 
@@ -55,7 +62,8 @@ void apply_one(Connection& conn, const Event& e, const OrderPlaced& d) {
     conn.exec(
         "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
         "version, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+        "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
         e.stream.id, d.user_id, order_status_name(OrderStatus::Placed), d.currency,
         encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
     apply_stock_changes(conn, d.stock_changes);
