@@ -266,6 +266,19 @@ class RunningService final : public Service {
                 outbox_listener_ = start_postgres_listener(write_url->target, PgChannel::Outbox,
                                                            [this] { relay_->wake(); });
             }
+            // A rebuild that was cut short (this process killed mid-way) left the read model
+            // incomplete and marked: finish it before relaying anything new.
+            if (projector_) {
+                auto started = read_->rebuild_started();
+                if (started && *started) {
+                    spdlog::warn("the rebuild started at {} never finished: rebuilding again",
+                                 **started);
+                    if (auto done = rebuild(); !done) {
+                        spdlog::error("rebuild failed: {}; the read model stays marked incomplete",
+                                      done.error().message);
+                    }
+                }
+            }
             relay_->start();
         }
         // Every process serves /healthz, /readyz, /metrics and the admin status; only the api role
@@ -366,6 +379,17 @@ class RunningService final : public Service {
             }
             out.push_back(std::move(c));
         }
+        if (has_role(s, "api") || has_role(s, "projector")) {
+            // An unfinished rebuild: reads would miss rows as if healthy. Still served (token
+            // reads wait for what they need), but announced until a rebuild completes.
+            ComponentHealth c{"read_model", true, "ok", roles_of({"api", "projector"})};
+            if (auto started = read_->rebuild_started(); started && *started) {
+                c.degraded = true;
+                c.detail = "a rebuild started at " + **started +
+                           " has not finished: reads may miss rows until it does";
+            }
+            out.push_back(std::move(c));
+        }
         if (outbox_ && (has_role(s, "api") || has_role(s, "relay"))) {
             ComponentHealth c{"outbox", true, "ok", roles_of({"api", "relay"})};
             if (outbox_->stalled()) {
@@ -433,6 +457,7 @@ class RunningService final : public Service {
                 return unexpected(ok.error());
             report.events_replayed += static_cast<std::int64_t>(batch->size());
         }
+        if (auto ok = read_->finish_rebuild(); !ok) return unexpected(ok.error());
         report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::steady_clock::now() - started)
                                  .count();

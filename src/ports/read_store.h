@@ -140,8 +140,15 @@ class ReadStore {
 
     virtual Expected<ProjectionStats, StoreError> stats() = 0;
 
-    // Deletes every projected row, position and dead letter, for a rebuild.
+    // Deletes every projected row, position and dead letter, for a rebuild, and records in the
+    // same transaction that a rebuild is under way; finish_rebuild() clears that record once the
+    // whole log is replayed. A rebuild that never finished (its process killed, the store gone)
+    // leaves the record, so every process sees the read model is incomplete (rebuild_started())
+    // instead of serving it as if healthy, and the next projector start rebuilds again.
     virtual Expected<void, StoreError> reset() = 0;
+    virtual Expected<void, StoreError> finish_rebuild() = 0;
+    // When the unfinished rebuild began (RFC 3339), or nullopt if none is under way.
+    virtual Expected<std::optional<std::string>, StoreError> rebuild_started() = 0;
 
     virtual Expected<void, StoreError> check_ready() = 0;
 };

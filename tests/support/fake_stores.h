@@ -53,6 +53,10 @@ class EmptyReadStore : public ReadStore {
     }
     Expected<ProjectionStats, StoreError> stats() override { return ProjectionStats{}; }
     Expected<void, StoreError> reset() override { return {}; }
+    Expected<void, StoreError> finish_rebuild() override { return {}; }
+    Expected<std::optional<std::string>, StoreError> rebuild_started() override {
+        return std::optional<std::string>{};
+    }
     Expected<void, StoreError> check_ready() override { return {}; }
 };
 

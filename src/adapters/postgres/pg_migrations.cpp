@@ -125,6 +125,14 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_by_stream ON dead_letters (stream, version);
 )sql"},
+    // One row while a rebuild has emptied the read model and not yet replayed the whole log.
+    {3, "rebuild state", R"sql(
+CREATE TABLE rebuild_state (
+    id         integer PRIMARY KEY CHECK (id = 1),
+    started_at text NOT NULL
+        DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+);
+)sql"},
 };
 
 const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};

@@ -479,6 +479,21 @@ class PgReadStore final : public ReadStore {
             conn.exec("DELETE FROM products_view");
             conn.exec("DELETE FROM bus_positions");
             conn.exec("DELETE FROM dead_letters");
+            conn.exec(
+                "INSERT INTO rebuild_state (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET "
+                "started_at = excluded.started_at");
+        });
+    }
+
+    Expected<void, StoreError> finish_rebuild() override {
+        return write([&](Connection& conn) { conn.exec("DELETE FROM rebuild_state"); });
+    }
+
+    Expected<std::optional<std::string>, StoreError> rebuild_started() override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            Result r = conn->exec("SELECT started_at FROM rebuild_state WHERE id = 1");
+            return r.rows() > 0 ? std::optional<std::string>(r.text(0, 0)) : std::nullopt;
         });
     }
 

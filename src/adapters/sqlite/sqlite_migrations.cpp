@@ -113,6 +113,13 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_by_stream ON dead_letters (stream, version);
 )sql"},
+    // One row while a rebuild has emptied the read model and not yet replayed the whole log.
+    {3, "rebuild state", R"sql(
+CREATE TABLE rebuild_state (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    started_at TEXT NOT NULL
+);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

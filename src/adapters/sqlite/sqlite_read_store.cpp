@@ -162,6 +162,21 @@ class SqliteReadStore final : public ReadStore {
             writer_.exec("DELETE FROM products_view");
             writer_.exec("DELETE FROM bus_positions");
             writer_.exec("DELETE FROM dead_letters");
+            writer_.exec(
+                "INSERT OR REPLACE INTO rebuild_state (id, started_at) VALUES "
+                "(1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+        });
+    }
+
+    Expected<void, StoreError> finish_rebuild() override {
+        return write([&] { writer_.exec("DELETE FROM rebuild_state"); });
+    }
+
+    Expected<std::optional<std::string>, StoreError> rebuild_started() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            Query q = conn->query("SELECT started_at FROM rebuild_state WHERE id = 1");
+            return q.next() ? std::optional<std::string>(q.text(0)) : std::nullopt;
         });
     }
 
