@@ -102,9 +102,10 @@ bench-verify: deps-test
 	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
 	PG=1 bash bench/run_verify.sh build/release
 
-# The Kafka bus (ordinal dev-kafka, librdkafka's in-process mock cluster) next to the in-process
-# bus on a throwaway durable PostgreSQL (bench/run_kafka.sh): max rate, projection lag at half of
-# it, relay events/s.
+# The Kafka bus (a throwaway Apache Kafka 3.7.2 cluster, tests/scripts/kafka_test_server.sh) next
+# to the in-process bus on a throwaway durable PostgreSQL (bench/run_kafka.sh): max rate,
+# projection lag at 100/s, 1000/s and half the max rate, relay events/s next to Kafka's
+# kafka-producer-perf-test on the same cluster.
 .PHONY: bench-kafka
 bench-kafka: deps-test
 	$(call apt_install,jq)

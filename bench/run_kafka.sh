@@ -2,13 +2,16 @@
 # The Kafka bus next to the in-process bus, from one run, on the same PostgreSQL stores: maximum
 # sustained create-order rate, end-to-end projection lag (command acknowledged -> visible to a
 # read carrying its consistency token) at half that rate, and relay throughput (events/s) draining
-# a backlog. Prints a Markdown report.
+# a backlog, next to the broker's own limit (Kafka's kafka-producer-perf-test with the same
+# durability). Prints a Markdown report.
 #
 #   bench/run_kafka.sh [BUILD_DIR]        default build/release; nothing is built here
 #
 # Starts a throwaway durable PostgreSQL (tests/scripts/postgres_test_server.sh, the settings of
-# bench/run_postgres.sh) and `ordinal dev-kafka` (librdkafka's mock cluster, in-process, in
-# memory), then for each bus, on fresh databases:
+# bench/run_postgres.sh) and a throwaway Apache Kafka 3.7.2 cluster of BROKERS nodes
+# (tests/scripts/kafka_test_server.sh; the jars of tools/kafka-broker, classpath from
+# `make deps-test`), creates the topic with PARTITIONS partitions and REPLICATION replicas (Kafka's
+# TopicCommand; min.insync.replicas 2 with 3 or more nodes), then for each bus, on fresh databases:
 #   A  in-process: one `ordinal serve --roles api,relay,projector --bus local`;
 #   B  Kafka: `--roles api`, `--roles relay`, `--roles projector` as three processes
 #      (`--bus kafka://…/ordinal-events`; measuring starts once the projector holds every
@@ -17,18 +20,24 @@
 #      the lag of a lightly loaded system, for comparison;
 #   2. loadgen create-order, closed loop: the maximum rate; then read-your-writes, open loop at
 #      half that rate: ack latency, and ack -> visible (the 202 to the first 2xx of the GET that
-#      carries its token, so projection lag plus one round trip);
+#      carries its token, so projection lag plus one round trip); then at MID_RATE (0: skipped);
 #   3. with the relay stopped, a backlog of about BACKLOG_ORDERS orders (open loop); then the relay
 #      starts and the api's /v1/admin/status is polled until the outbox is empty (relay events/s)
 #      and the read model holds every stream (projection events/s). The in-process bus needs relay
 #      and projector in one process, so A runs this step as `--roles api` + `--roles relay,projector`.
+# Then, on the same cluster, Kafka's ProducerPerformance (kafka-producer-perf-test): PERF_RECORDS
+# records, unthrottled, acks=all, enable.idempotence=true, linger.ms=1 (Ordinal's producer
+# settings), each the size of the average envelope B's relay published (read back with Kafka's
+# ConsoleConsumer), to a topic of the same shape: the relay's events/s is reported as a fraction of
+# that. The cluster is stopped and its data removed on exit, whatever happened.
 # Between steps the outbox and the projection are let drain. Progress goes to stderr, the report to
 # stdout (`bench/run_kafka.sh > result.md`).
 #
-# Knobs: DURATION=10 WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 LOW_RATE=100 BACKLOG_ORDERS=20000
-# BACKLOG_RATE=4000 LAG_TARGET_MS=50 PARTITIONS=6 BROKERS=3 LOADGEN_THREADS= SERVE_ARGS= (extra
-# flags for every `ordinal serve`) KAFKA_PROPS= (librdkafka properties appended to the bus URL,
-# a=b&c=d) PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1. About 2 minutes with the defaults.
+# Knobs: DURATION=10 WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 LOW_RATE=100 MID_RATE=1000
+# BACKLOG_ORDERS=20000 BACKLOG_RATE=4000 LAG_TARGET_MS=20 PARTITIONS=6 BROKERS=3 REPLICATION=(3 with
+# 3+ brokers, else 1) PERF_RECORDS=50000 KAFKA_CLASSPATH_FILE KAFKA_TOOL_OPTS LOADGEN_THREADS=
+# SERVE_ARGS= (extra flags for every `ordinal serve`) KAFKA_PROPS= (librdkafka properties appended to the bus URL,
+# a=b&c=d) PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1. About 3 to 4 minutes with the defaults.
 set -euo pipefail
 BENCH_NAME=run_kafka
 # shellcheck source=bench/bench_common.sh
@@ -45,10 +54,18 @@ RYW_CONNECTIONS=${RYW_CONNECTIONS:-256}
 LOW_RATE=${LOW_RATE:-100}
 BACKLOG_ORDERS=${BACKLOG_ORDERS:-20000}
 BACKLOG_RATE=${BACKLOG_RATE:-4000}
-LAG_TARGET_MS=${LAG_TARGET_MS:-50}
+LAG_TARGET_MS=${LAG_TARGET_MS:-20}
+MID_RATE=${MID_RATE:-1000}
 PARTITIONS=${PARTITIONS:-6}
 BROKERS=${BROKERS:-3}
+REPLICATION=${REPLICATION:-$(( BROKERS >= 3 ? 3 : 1 ))}
+PERF_RECORDS=${PERF_RECORDS:-50000}
 TOPIC=ordinal-events
+PERF_TOPIC=ordinal-perf
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KAFKA_SCRIPT=$REPO/tests/scripts/kafka_test_server.sh
+export KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$REPO/build/kafka-broker/classpath}
+KAFKA_TOOL_OPTS=${KAFKA_TOOL_OPTS:-"-Xms64m -Xmx512m -XX:+UseSerialGC -Dlog4j.configuration=file:/dev/null"}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 
 for tool in "$ORDINAL" "$LOADGEN"; do
@@ -56,16 +73,19 @@ for tool in "$ORDINAL" "$LOADGEN"; do
 done
 ensure_command jq
 ensure_command curl
+ensure_command java
+[[ -s $KAFKA_CLASSPATH_FILE ]] || die "no Kafka classpath in $KAFKA_CLASSPATH_FILE (make deps-test)"
 
 WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-kafka.XXXXXX")
 chmod 755 "$WORK"  # the PostgreSQL server runs as `postgres` when we are root
 declare -A PIDS=() PORTS=()  # name -> pid, port of the ordinal processes of the current setup
-KAFKA_PID=""
+KAFKA_STARTED=""
 stop_role() { stop_process "${PIDS[$1]:-}"; unset "PIDS[$1]"; }
 stop_all() { local name; for name in "${!PIDS[@]}"; do stop_role "$name"; done; }
 cleanup() {
   stop_all
-  stop_process "$KAFKA_PID"
+  # Every broker killed and its data directory removed, also after a failure.
+  if [[ -n $KAFKA_STARTED || -d $WORK/kafka ]]; then bash "$KAFKA_SCRIPT" stop "$WORK/kafka" >/dev/null 2>&1 || true; fi
   bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
   if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -75,19 +95,24 @@ trap 'exit 130' INT TERM
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 start_postgres "$WORK/pg"
 
-log "starting ordinal dev-kafka ($BROKERS brokers, $TOPIC with $PARTITIONS partitions)"
-# stdin at its end: the cluster keeps serving until SIGTERM.
-"$ORDINAL" dev-kafka --brokers "$BROKERS" --topic "$TOPIC" --partitions "$PARTITIONS" \
-  --replication-factor "$BROKERS" </dev/null >"$WORK/kafka.out" 2>"$WORK/kafka.log" &
-KAFKA_PID=$!
-BOOTSTRAP=
-for _ in $(seq 100); do
-  BOOTSTRAP=$(sed -n '1s/^bootstrap //p' "$WORK/kafka.out" 2>/dev/null || true)
-  [[ -n $BOOTSTRAP ]] && break
-  kill -0 "$KAFKA_PID" 2>/dev/null || die "dev-kafka exited: $(cat "$WORK/kafka.out" "$WORK/kafka.log")"
-  sleep 0.1
+log "starting Apache Kafka ($BROKERS node(s), tests/scripts/kafka_test_server.sh)"
+bash "$KAFKA_SCRIPT" start "$WORK/kafka" --brokers "$BROKERS" >&2 ||
+  die "the Kafka cluster did not start"
+KAFKA_STARTED=1
+BOOTSTRAP=$(cat "$WORK/kafka/bootstrap")
+# The broker's own tools, from the jars the broker runs (kafka-tools 3.7.2).
+kafka_tool() {  # class args...
+  local class=$1; shift
+  # shellcheck disable=SC2086
+  timeout 120 java $KAFKA_TOOL_OPTS -cp "$(cat "$KAFKA_CLASSPATH_FILE")" "$class" "$@"
+}
+# Topics are not created on their own: the bench's topic, and one of the same shape for the
+# producer baseline (its random bytes must not reach the projector).
+for topic in "$TOPIC" "$PERF_TOPIC"; do
+  kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create \
+    --topic "$topic" --partitions "$PARTITIONS" --replication-factor "$REPLICATION" \
+    >>"$WORK/kafka-tools.log" 2>&1 || die "cannot create $topic: $(tail -n 5 "$WORK/kafka-tools.log")"
 done
-[[ -n $BOOTSTRAP ]] || die "dev-kafka printed no bootstrap line in 10 s"
 KAFKA_URL="kafka://$BOOTSTRAP/$TOPIC${KAFKA_PROPS:+?$KAFKA_PROPS}"
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 
@@ -259,6 +284,13 @@ run_setup() {  # setup bus
     --rate "$half" --duration "$DURATION" --warmup "$WARMUP"
   settle "$setup" ryw >/dev/null
 
+  if (( MID_RATE > 0 )); then
+    log "$setup: read-your-writes, open loop at $MID_RATE/s, $RYW_CONNECTIONS connections"
+    load_run "$setup" "$bus" mid --skip-setup --scenario read-your-writes --connections "$RYW_CONNECTIONS" \
+      --rate "$MID_RATE" --duration "$DURATION" --warmup "$WARMUP"
+    settle "$setup" mid >/dev/null
+  fi
+
   # The relay backlog: the relay stopped, orders placed, the relay started again.
   if [[ $bus == local ]]; then
     stop_role "$setup-all"
@@ -304,6 +336,28 @@ run_setup() {  # setup bus
 declare -A R=()
 run_setup a local
 run_setup b "$KAFKA_URL"
+
+# ---------------------------------------------------------------------------------------------
+# The broker's own limit, same cluster, same topic shape, same durability: Kafka's
+# ProducerPerformance (kafka-producer-perf-test) with acks=all and idempotence, records the size of
+# Ordinal's event envelopes (the average value size of what B's relay published).
+log "measuring the event envelope size (ConsoleConsumer, up to 2000 messages of $TOPIC)"
+ENVELOPE_BYTES=$(kafka_tool kafka.tools.ConsoleConsumer --bootstrap-server "$BOOTSTRAP" --topic "$TOPIC" \
+  --from-beginning --max-messages 2000 --timeout-ms 20000 2>>"$WORK/kafka-tools.log" |
+  LC_ALL=C awk '{ n++; b += length($0) } END { if (n) printf "%d", b / n }' || true)
+[[ -n $ENVELOPE_BYTES ]] || { log "no envelope read back; using 500 bytes"; ENVELOPE_BYTES=500; }
+log "kafka-producer-perf-test: $PERF_RECORDS records of $ENVELOPE_BYTES bytes, acks=all, idempotence"
+PERF_ARGS=(--topic "$PERF_TOPIC" --num-records "$PERF_RECORDS" --record-size "$ENVELOPE_BYTES" --throughput -1
+  --producer-props "bootstrap.servers=$BOOTSTRAP" acks=all enable.idempotence=true linger.ms=1)
+kafka_tool org.apache.kafka.tools.ProducerPerformance "${PERF_ARGS[@]}" >"$WORK/perf.out" 2>>"$WORK/kafka-tools.log" ||
+  log "ProducerPerformance failed: $(tail -n 5 "$WORK/kafka-tools.log")"
+# Its last line: "N records sent, X records/sec (Y MB/sec), A ms avg latency, M ms max latency,
+# P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th."
+PERF=$(tail -n 1 "$WORK/perf.out" | awk -F', ' '/records sent/ {
+  split($2, r, " "); split($3, a, " "); split($4, m, " "); split($5, p50, " "); split($7, p99, " ")
+  printf "{\"eps\":%s,\"avg_ms\":%s,\"max_ms\":%s,\"p50_ms\":%s,\"p99_ms\":%s}\n", r[1], a[1], m[1], p50[1], p99[1] }')
+[[ -n $PERF ]] || PERF='{}'
+log "producer baseline: $PERF"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------------------------------------
@@ -326,10 +380,22 @@ low_rows() {
   # Each row starts with its newline: with LOW_RATE=0 the table gets no empty line.
   printf '\n| read-your-writes at %s orders/s, 16 conns, first run on fresh tables: ack p50 / p99 ms | %s / %s | %s / %s |' "$LOW_RATE" \
     "$(ms "${R[a-low]}" .latency_us.p50)" "$(ms "${R[a-low]}" .latency_us.p99)" "$(ms "${R[b-low]}" .latency_us.p50)" "$(ms "${R[b-low]}" .latency_us.p99)"
-  printf '\n| … ack → visible p50 / p99 ms | %s / %s | %s / %s |' \
-    "$(ms "${R[a-low]}" .visible_us.p50)" "$(ms "${R[a-low]}" .visible_us.p99)" "$(ms "${R[b-low]}" .visible_us.p50)" "$(ms "${R[b-low]}" .visible_us.p99)"
+  printf '\n| … ack → visible p50 / p99 / p99.9 ms | %s / %s / %s | %s / %s / %s |' \
+    "$(ms "${R[a-low]}" .visible_us.p50)" "$(ms "${R[a-low]}" .visible_us.p99)" "$(ms "${R[a-low]}" .visible_us.p999)" \
+    "$(ms "${R[b-low]}" .visible_us.p50)" "$(ms "${R[b-low]}" .visible_us.p99)" "$(ms "${R[b-low]}" .visible_us.p999)"
   printf '\n| … errors / missed | %s / %s | %s / %s |' \
     "$(field "${R[a-low]}" .errors)" "$(field "${R[a-low]}" .missed)" "$(field "${R[b-low]}" .errors)" "$(field "${R[b-low]}" .missed)"
+}
+mid_rows() {
+  (( MID_RATE > 0 )) || return 0
+  printf '\n| read-your-writes at %s orders/s, %s conns: ack p50 / p99 ms | %s / %s | %s / %s |' "$MID_RATE" "$RYW_CONNECTIONS" \
+    "$(ms "${R[a-mid]}" .latency_us.p50)" "$(ms "${R[a-mid]}" .latency_us.p99)" "$(ms "${R[b-mid]}" .latency_us.p50)" "$(ms "${R[b-mid]}" .latency_us.p99)"
+  printf '\n| … ack → visible p50 / p99 / p99.9 ms | %s / %s / %s | %s / %s / %s |' \
+    "$(ms "${R[a-mid]}" .visible_us.p50)" "$(ms "${R[a-mid]}" .visible_us.p99)" "$(ms "${R[a-mid]}" .visible_us.p999)" \
+    "$(ms "${R[b-mid]}" .visible_us.p50)" "$(ms "${R[b-mid]}" .visible_us.p99)" "$(ms "${R[b-mid]}" .visible_us.p999)"
+  printf '\n| … achieved rate / errors / missed | %s / %s / %s | %s / %s / %s |' \
+    "$(rate "${R[a-mid]}" .ok_per_s)" "$(field "${R[a-mid]}" .errors)" "$(field "${R[a-mid]}" .missed)" \
+    "$(rate "${R[b-mid]}" .ok_per_s)" "$(field "${R[b-mid]}" .errors)" "$(field "${R[b-mid]}" .missed)"
 }
 proj_text() { jq -r 'if .projection_eps == null then "n/a" else (.projection_eps | round | tostring) end' <<<"$1"; }
 
@@ -338,7 +404,7 @@ cat <<EOF
 
 $(machine_table "$WORK")
 | PostgreSQL | $(psql_db postgres -c "SHOW server_version"), same machine, durable (fsync, synchronous_commit, full_page_writes on); $(psql_db postgres -c "SHOW shared_buffers") shared_buffers |
-| Kafka | \`ordinal dev-kafka --brokers $BROKERS --partitions $PARTITIONS --replication-factor $BROKERS\`: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a") mock cluster, in memory, one process on this machine |
+| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1 |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
 | loadgen | same machine, $(field "${R[a-closed]}" .threads) threads; ${WARMUP} s warm-up + ${DURATION} s per run |
 
@@ -354,11 +420,19 @@ $(machine_table "$WORK")
 | … **ack → visible with its token, p50 / p99 ms** | **$(ms "${R[a-ryw]}" .visible_us.p50) / $(ms "${R[a-ryw]}" .visible_us.p99)** | **$(ms "${R[b-ryw]}" .visible_us.p50) / $(ms "${R[b-ryw]}" .visible_us.p99)** |
 | … ack → visible p90 / p99.9 / max ms | $(ms "${R[a-ryw]}" .visible_us.p90) / $(ms "${R[a-ryw]}" .visible_us.p999) / $(ms "${R[a-ryw]}" .visible_us.max) | $(ms "${R[b-ryw]}" .visible_us.p90) / $(ms "${R[b-ryw]}" .visible_us.p999) / $(ms "${R[b-ryw]}" .visible_us.max) |
 | … orders read back / errors / missed / consistency_timeout 503 | $(field "${R[a-ryw]}" .ok) / $(field "${R[a-ryw]}" .errors) / $(field "${R[a-ryw]}" .missed) / $(field "${R[a-ryw]}" .consistency_timeout_503) | $(field "${R[b-ryw]}" .ok) / $(field "${R[b-ryw]}" .errors) / $(field "${R[b-ryw]}" .missed) / $(field "${R[b-ryw]}" .consistency_timeout_503) |
-| p99 ack → visible < $LAG_TARGET_MS ms at half the max rate | $(verdict_lag "${R[a-ryw]}") | $(verdict_lag "${R[b-ryw]}") |$(low_rows)
+| p99 ack → visible < $LAG_TARGET_MS ms at half the max rate | $(verdict_lag "${R[a-ryw]}") | $(verdict_lag "${R[b-ryw]}") |$(low_rows)$(mid_rows)
 | relay backlog (events; relay stopped, orders placed) | $(both .backlog drain field) |
 | **relay throughput (events/s), outbox drained** | **$(drain_text "${R[a-drain]}")** | **$(drain_text "${R[b-drain]}")** |
 | projection throughput (events/s), read model complete | $(proj_text "${R[a-drain]}") | $(proj_text "${R[b-drain]}") |
 | wall time from relay start: outbox empty / read model complete (s) | $(wall_text "${R[a-drain]}") | $(wall_text "${R[b-drain]}") |
+
+**Relay next to the broker's own limit** (same cluster, topic $PERF_TOPIC of the same shape, same run):
+
+| | events/s | latency |
+|---|---|---|
+| \`kafka-producer-perf-test\` (ProducerPerformance 3.7.2): $PERF_RECORDS records of $ENVELOPE_BYTES bytes (the average envelope B's relay published), acks=all, enable.idempotence=true, linger.ms=1, unthrottled | $(jq -r '.eps // "n/a" | if type == "number" then round else . end' <<<"$PERF") | send → ack avg $(jq -r '.avg_ms // "n/a"' <<<"$PERF") ms, p50 $(jq -r '.p50_ms // "n/a"' <<<"$PERF") ms, p99 $(jq -r '.p99_ms // "n/a"' <<<"$PERF") ms, max $(jq -r '.max_ms // "n/a"' <<<"$PERF") ms |
+| Ordinal's relay (B), draining its backlog from PostgreSQL | $(drain_text "${R[b-drain]}") | see the relay batches below |
+| **relay ÷ producer** (goal ≥ 0.8) | **$(ratio "$(num .relay_eps "${R[b-drain]}")" "$(num .eps "$PERF")")** | |
 
 - Kafka ÷ in-process, one run: max rate **$(ratio "$(num .ok_per_s "${R[b-closed]}")" "$(num .ok_per_s "${R[a-closed]}")")**, relay events/s **$(ratio "$(num .relay_eps "${R[b-drain]}")" "$(num .relay_eps "${R[a-drain]}")")**, ack → visible p99 **$(ratio "$(num .visible_us.p99 "${R[b-ryw]}")" "$(num .visible_us.p99 "${R[a-ryw]}")")**.
 - Kafka relay batches (its /metrics, \`ordinal_kafka_publish_duration_seconds\`: produce → last delivery report): during read-your-writes at half the max rate ${R[b-ryw-publish]:-n/a}; at $LOW_RATE/s ${R[b-low-publish]:-n/a}; draining the backlog (time from the relay's start) ${R[b-drain-publish]:-n/a}.
