@@ -8,7 +8,7 @@ JOBS ?= $(shell nproc)
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
                 libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql redis-server
+                postgresql redis-server prometheus
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
 

@@ -123,6 +123,11 @@ void RequestHandler::handle_query(const RouteMatch& route, std::string_view quer
     read_when_consistent(*wanted, wait, std::move(read), respond);
 }
 
+HttpAnswer RequestHandler::consistency_timed_out() {
+    if (consistency_timeouts_) consistency_timeouts_->inc();
+    return consistency_timeout();
+}
+
 void RequestHandler::read_when_consistent(const VersionVector& wanted,
                                           std::chrono::milliseconds wait,
                                           std::function<HttpAnswer()> read,
@@ -133,7 +138,7 @@ void RequestHandler::read_when_consistent(const VersionVector& wanted,
             for (const auto& [stream, version] : wanted) {
                 auto have = api_.reads->stream_version(stream);
                 if (!have) return store_unavailable(have.error());
-                if (*have < version) return consistency_timeout();
+                if (*have < version) return consistency_timed_out();
             }
             return read();
         });
@@ -149,12 +154,12 @@ void RequestHandler::read_when_consistent(const VersionVector& wanted,
                             case GateResult::Reached:
                                 return blocking(respond, read);
                             case GateResult::TimedOut:
-                                return respond(consistency_timeout());
+                                return respond(consistency_timed_out());
                             case GateResult::StoreFailed:
                                 return respond(store_unavailable(
                                     StoreError{StoreError::Kind::Unavailable, "gate"}));
                         }
-                        respond(consistency_timeout());
+                        respond(consistency_timed_out());
                     } catch (const std::exception&) {
                         respond(
                             error_answer(500, "internal", "the request could not be processed"));

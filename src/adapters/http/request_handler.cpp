@@ -38,7 +38,15 @@ RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking,
                                std::string_view openapi_document)
     : api_(std::move(api)),
       run_blocking_(std::move(run_blocking)),
-      openapi_document_(openapi_document) {}
+      openapi_document_(openapi_document) {
+    // Registered up front, so alerts on it see 0 rather than no series.
+    if (api_.metrics) {
+        consistency_timeouts_ = &api_.metrics->counter(
+            "ordinal_consistency_timeouts_total",
+            "Reads with a consistency token answered 503 consistency_timeout: the projection "
+            "did not reach the token's versions within the wait");
+    }
+}
 
 void RequestHandler::handle(HttpRequest request, Respond respond) {
     const auto [path, query] = split_target(request.target);

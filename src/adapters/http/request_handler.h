@@ -55,6 +55,8 @@ class RequestHandler {
                       const Respond& respond);
     void read_when_consistent(const VersionVector& wanted, std::chrono::milliseconds wait,
                               std::function<HttpAnswer()> read, const Respond& respond);
+    // 503 consistency_timeout, counted: the projection kept a reader waiting past its bound.
+    HttpAnswer consistency_timed_out();
 
     // ops_endpoints.cpp
     void handle_readyz(const Respond& respond);
@@ -69,6 +71,7 @@ class RequestHandler {
     BlockingRunner run_blocking_;
     std::string_view openapi_document_;
     std::atomic<bool> rebuild_running_{false};
+    Counter* consistency_timeouts_ = nullptr;  // null without metrics
 };
 
 }  // namespace ordinal
