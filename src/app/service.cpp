@@ -257,7 +257,6 @@ class RunningService final : public Service {
             RelayOptions relay_options;
             relay_options.idle_poll = std::chrono::milliseconds(s.relay_idle_poll_ms);
             relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, relay_options);
-            relay_->set_stats_listener([this](const OutboxStats& stats) { outbox_->report(stats); });
             write_->set_commit_listener([this] { relay_->wake(); });
             // Commands may be taken by api processes elsewhere: on PostgreSQL their commits
             // wake this relay through NOTIFY instead of its idle poll.

@@ -15,8 +15,8 @@ namespace ordinal {
 // The outbox depth as every process that writes commands needs to know it: for the gauges, and
 // for the command service's backpressure bound. The write store is polled in every process that
 // has one, whether or not a relay runs there and whether or not its rounds succeed, so the
-// gauges move and backpressure engages while the bus or the read store is away; a relay's
-// successful rounds report too, for a fresher figure under load.
+// gauges move and backpressure engages while the bus or the read store is away. (The relay
+// reports nothing itself: one poll per process is the whole cost of the figure.)
 //
 // The outbox is stalled while its oldest unpublished event is older than `stall_after`: nothing
 // publishes (no relay, a relay failing every round, a bus that is away). The monitor says so in

@@ -74,11 +74,6 @@ bool Relay::run_once() {
         published_seq_.store(batch->back().seq);
         position_gauge_.set(static_cast<double>(batch->back().seq));
     }
-    const auto now = std::chrono::steady_clock::now();
-    if (stats_listener_ && now >= next_stats_) {
-        next_stats_ = now + options_.stats_interval;
-        if (auto stats = store_.outbox_stats()) stats_listener_(*stats);
-    }
     // A batch short of the limit took everything committed before the fetch; a commit after it
     // has woken the relay (woken_ was cleared before the fetch), so no round is needed to look
     // again.

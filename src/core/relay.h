@@ -17,9 +17,6 @@ struct RelayOptions {
     std::size_t batch_size = 512;
     std::chrono::milliseconds idle_poll{50};        // when no commit notification arrives
     std::chrono::milliseconds max_backoff{2000};    // transient bus/store errors are retried forever
-    // Outbox statistics (gauges, backpressure) are read at most this often, not every round:
-    // the store's statistics look at the whole backlog.
-    std::chrono::milliseconds stats_interval{100};
     // After a round short of a full batch, the next starts no sooner than this: every round is
     // a marking commit and a projection commit, and without a pause a busy store is relayed in
     // many small rounds whose commits compete with the writers' for the WAL.
@@ -40,8 +37,6 @@ public:
     // Holds the relay between batches (for a projection rebuild); resume() lets it go on.
     void pause();
     void resume();
-    // Called after every round with the outbox statistics (gauges, backpressure).
-    void set_stats_listener(std::function<void(const OutboxStats&)> listener) { stats_listener_ = std::move(listener); }
     std::int64_t published_seq() const { return published_seq_.load(); }
 
 private:
@@ -54,7 +49,6 @@ private:
     Counter& published_;
     Counter& errors_;
     Gauge& position_gauge_;
-    std::function<void(const OutboxStats&)> stats_listener_;
 
     std::mutex mu_;
     std::condition_variable cv_;
@@ -63,7 +57,6 @@ private:
     int paused_ = 0;         // guarded by mu_
     bool in_round_ = false;  // guarded by mu_
     std::condition_variable idle_cv_;
-    std::chrono::steady_clock::time_point next_stats_{};  // relay thread only
     std::atomic<std::int64_t> published_seq_{0};
     std::thread thread_;
 };
