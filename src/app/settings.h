@@ -44,7 +44,7 @@ struct Settings {
     int cache_timeout_ms = 5;     // --cache redis://: per command; past it the database answers
     bool durable = true;    // synchronous=FULL for SQLite
 
-    // `ordinal verify` only (see core/store_verifier.h for the rules they bound).
+    // `ordinal verify` only (see verify/store_verifier.h for the rules they bound).
     bool verify_json = false;               // --json: the report as one JSON object
     int verify_max_pending_age_s = 60;      // outbox events pending longer are drift
     int verify_max_projection_lag_s = 60;   // missing read-model events younger are lag

@@ -1,10 +1,10 @@
 #pragma once
 // `ordinal verify`, wired: opens audits of the stores the settings name (never creating or
-// migrating them) and runs the checker of core/store_verifier.h over them.
+// migrating them) and runs the checker of verify/store_verifier.h over them.
 #include <string>
 
 #include "app/settings.h"
-#include "core/store_verifier.h"
+#include "verify/store_verifier.h"
 #include "domain/expected.h"
 
 namespace ordinal {

@@ -3,7 +3,7 @@
 // throws (short of allocation failure); text from the stores is emitted as valid UTF-8.
 #include <string>
 
-#include "core/store_verifier.h"
+#include "verify/verify_report.h"
 
 namespace ordinal {
 

@@ -105,10 +105,6 @@ ProjectionResult sequence(std::span<const Event> events, Mode mode, ProjectionTr
 
 }  // namespace
 
-std::string describe_stream(const StreamKey& stream) {
-    return std::string(stream_type_name(stream.type)) + "/" + stream.id;
-}
-
 DeadLetter dead_letter_of(const Event& event, BusPosition position, std::string payload,
                           std::string reason) {
     DeadLetter d;

@@ -19,4 +19,6 @@ struct StreamKey {
     auto operator<=>(const StreamKey&) const = default;
 };
 
+std::string describe_stream(const StreamKey& stream);  // "order/<id>", "product/<sku>"
+
 }  // namespace ordinal

@@ -13,6 +13,10 @@ std::optional<StreamType> parse_stream_type(std::string_view name) {
     return std::nullopt;
 }
 
+std::string describe_stream(const StreamKey& stream) {
+    return std::string(stream_type_name(stream.type)) + "/" + stream.id;
+}
+
 std::string_view order_status_name(OrderStatus s) {
     switch (s) {
         case OrderStatus::Placed: return "PLACED";

@@ -1,7 +1,7 @@
 // `ordinal verify`'s checker against fakes of the audit ports. The stores are built by the real
 // command executor (domain rules, events, idempotency records) over in-memory rows and a small
 // projection of their own, then drift is planted in the rows and must be reported.
-#include "core/store_verifier.h"
+#include "verify/store_verifier.h"
 
 #include <gtest/gtest.h>
 

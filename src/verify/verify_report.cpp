@@ -3,7 +3,7 @@
 #include <numeric>
 #include <string>
 
-#include "core/store_verifier.h"
+#include "verify/verify_report.h"
 
 namespace ordinal {
 
