@@ -122,9 +122,9 @@ STATS_SQL_KIND="CASE
   WHEN s.query ~* '^(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)' THEN 'transaction control'
   WHEN d.datname LIKE '%read' AND s.query ~* 'bus_positions' THEN 'projector: checkpoint'
   WHEN d.datname LIKE '%read' THEN 'projector: read model'
-  WHEN s.query ~* 'UPDATE events SET published' THEN 'relay: marking'
-  WHEN s.query ~* 'COUNT\(\*\) FROM events|MAX\(seq\)' THEN 'relay: outbox stats'
-  WHEN s.query ~* 'NOT published' THEN 'relay: outbox read'
+  WHEN s.query ~* 'DELETE FROM outbox_pending' THEN 'relay: marking'
+  WHEN s.query ~* 'COUNT\(\*\) FROM outbox_pending|MAX\(seq\)' THEN 'relay: outbox stats'
+  WHEN s.query ~* 'FROM outbox_pending p' THEN 'relay: outbox read'
   WHEN s.query ~* 'pg_locks|advisory' THEN 'relay: lease'
   ELSE 'write path' END"
 STATS_SQL_FROM="FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -246,7 +246,7 @@ log "loadgen setup: 1,000 products"
 wait_drained() {
   local pending=? orders=? viewed=?
   for _ in $(seq 600); do
-    pending=$(psql_db ordinal_write -c "SELECT count(*) FROM events WHERE NOT published /* bench-probe */")
+    pending=$(psql_db ordinal_write -c "SELECT count(*) FROM outbox_pending /* bench-probe */")
     orders=$(psql_db ordinal_write -c "SELECT count(*) FROM orders /* bench-probe */")
     viewed=$(psql_db ordinal_read -c "SELECT count(*) FROM orders_view /* bench-probe */")
     [[ $pending == 0 && $viewed == "$orders" ]] && return 0
