@@ -127,6 +127,11 @@ STATS_SQL_KIND="CASE
   WHEN s.query ~* 'FROM outbox_pending p' THEN 'relay: outbox read'
   WHEN s.query ~* 'pg_locks|advisory' THEN 'relay: lease'
   ELSE 'write path' END"
+# The statements the batching writers send behind another in the same pipeline (round trip):
+# BEGIN + idempotency read + row locks, then the batch write + COMMIT. Round trips = statements -
+# these calls (pgbench: every statement is its own round trip).
+STATS_SQL_PIPELINED="(s.query ~* 'FROM idempotency WHERE key = ANY|^WITH p AS \(INSERT INTO products'
+  OR s.query ~* '^SELECT (sku|order_id), .* FOR UPDATE')"
 STATS_SQL_FROM="FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
   WHERE d.datname <> 'postgres' AND s.query NOT LIKE '%bench-probe%' AND s.query NOT LIKE '%pg_stat_statements%'"
 
@@ -140,7 +145,7 @@ stats_begin() { # orders-db
 # Prints {"label", "orders", "commits", "wal_bytes", "statements", "exec_ms", "blocks"} and keeps
 # the statements in $WORK/statements-LABEL.tsv and the budget by kind in $WORK/kinds-LABEL.md.
 stats_end() { # label orders-db
-  local label=$1 orders commits wal summary calls ms blocks
+  local label=$1 orders commits wal summary calls ms blocks trips
   sleep 1.2  # backends report their commit counts at most once a second
   orders=$(( $(psql_db "$2" -c "SELECT count(*) FROM orders /* bench-probe */") - S_ORDERS ))
   commits=$(( $(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */") - S_COMMITS ))
@@ -159,12 +164,13 @@ stats_end() { # label orders-db
     GROUP BY kind ORDER BY sum(ms) DESC" >"$WORK/kinds-$label.md"
   summary=$(psql_db postgres -c "SELECT COALESCE(sum(s.calls), 0) || ' '
       || round(COALESCE(sum(s.total_exec_time), 0)::numeric, 1) || ' '
-      || COALESCE(sum(s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written), 0)
+      || COALESCE(sum(s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written), 0) || ' '
+      || COALESCE(sum(s.calls) FILTER (WHERE NOT $STATS_SQL_PIPELINED), 0)
     $STATS_SQL_FROM")
-  read -r calls ms blocks <<<"$summary"
+  read -r calls ms blocks trips <<<"$summary"
   jq -nc --arg name "$label" --argjson orders "$orders" --argjson commits "$commits" --argjson wal "$wal" \
-    --argjson calls "$calls" --argjson ms "$ms" --argjson blocks "$blocks" \
-    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, exec_ms: $ms, blocks: $blocks}' \
+    --argjson calls "$calls" --argjson ms "$ms" --argjson blocks "$blocks" --argjson trips "$trips" \
+    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, round_trips: $trips, exec_ms: $ms, blocks: $blocks}' \
     | tee -a "$WORK/results.jsonl"
 }
 
@@ -337,10 +343,11 @@ latency_row() { # name json notes
     "$(ms "$2" .latency_us.p50)" "$(ms "$2" .latency_us.p90)" "$(ms "$2" .latency_us.p99)" \
     "$(ms "$2" .latency_us.p999)" "$(ms "$2" .latency_us.max)" "$(field "$2" .errors)" "$3"
 }
-# One row of the per-order budget: statements, execution ms, shared blocks, commits, WAL bytes.
+# One row of the per-order budget: statements, round trips, execution ms, shared blocks, commits,
+# WAL bytes.
 budget_row() { # name stats-json
-  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | |" else
-    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) |" end' <<<"$2"
+  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | | |" else
+    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.round_trips / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) |" end' <<<"$2"
 }
 kinds_table() { # label
   echo "| kind | statements / order | exec ms / order | shared blocks / order | WAL bytes / order |"
@@ -388,8 +395,8 @@ $(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok 
 
 ### Per accepted order (pg_stat_statements, pg_current_wal_lsn, pg_stat_database; the service's rows include the relay and the projector)
 
-| load | orders | statements | exec ms | shared blocks | commits | WAL bytes |
-|---|---|---|---|---|---|---|
+| load | orders | statements | round trips | exec ms | shared blocks | commits | WAL bytes |
+|---|---|---|---|---|---|---|---|
 $(budget_row "pgbench multi-statement, uniform" "${PGB_BUDGET[multi-uniform]}")
 $(budget_row "pgbench single statement, uniform" "${PGB_BUDGET[single-uniform]}")
 $(budget_row "HTTP closed loop, uniform" "${HTTP_BUDGET[uniform]}")

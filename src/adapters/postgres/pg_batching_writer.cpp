@@ -390,17 +390,17 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
     const std::vector<std::string> order_ids(order_set.begin(), order_set.end());
     const std::vector<std::string> skus(sku_set.begin(), sku_set.end());
 
-    // BEGIN, the idempotency records of the batch's keys, then the rows it changes, locked
-    // (orders by id, then products by sku, as lock_rows) and read. The locks are taken last, so
-    // they are held as short as can be. A key committed by another transaction after this read
-    // makes the final insert fail with a unique violation, and the batch runs again the slow way.
+    // Round trip 1: BEGIN, the idempotency records of the batch's keys, then the rows it changes,
+    // locked (orders by id, then products by sku, as lock_rows) and read. The locks are taken
+    // last, so they are held from here through the second round trip only. A key committed by
+    // another transaction after this read makes the final insert fail with a unique violation,
+    // and the batch runs again the slow way.
     std::vector<Statement> reads;
     reads.push_back(statement("BEGIN"));
     reads.push_back(idempotency_many_statement(keys));
     if (!order_ids.empty()) reads.push_back(lock_orders_statement(order_ids));
     if (!skus.empty() || !order_ids.empty()) reads.push_back(lock_products_statement(skus, order_ids));
-    std::vector<Result> read;
-    for (const Statement& st : reads) read.push_back(conn.exec_params(st.sql, st.params));
+    std::vector<Result> read = conn.exec_pipeline(reads);
 
     BatchState state;
     std::size_t next = 1;
@@ -435,7 +435,7 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
     }
     if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
 
-    // The batch's effects in one statement, and COMMIT.
+    // Round trip 2: the batch's effects in one statement, and COMMIT.
     std::vector<Statement> writes;
     if (!state.events.empty() || !state.new_records.empty()) {
         std::vector<Product> products;
@@ -447,7 +447,7 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
         writes.push_back(write_batch_statement(products, orders, state.events, state.new_records));
     }
     writes.push_back(statement("COMMIT"));
-    for (const Statement& st : writes) conn.exec_params(st.sql, st.params);
+    conn.exec_pipeline(writes);
 }
 
 void PgBatchingWriter::run_job(Connection& conn, Job& job) {

@@ -50,8 +50,8 @@ void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
 // Appends an event and its outbox row (the relay finds it there once this transaction commits).
 void insert_event(Connection& conn, const Event& event, std::int64_t created_ms);
 
-// ---- Whole-batch statements (the writers' fast path: a handful of round trips per batch) -------
-// Built here, sent by the writer; each read_* reads its statement's result.
+// ---- Whole-batch statements (the writers' fast path: two round trips per batch) -------------
+// Built here, sent by the writer in pipelines; each read_* reads its statement's result.
 
 // Locks like lock_rows and returns the locked rows (existing ones only), in lock order.
 Statement lock_orders_statement(const std::vector<std::string>& order_ids);
