@@ -30,15 +30,17 @@ INSERT INTO orders (order_id, user_id, status, currency, lines, total_minor, ver
           :p_price_minor, 1,
           replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24#MI#SS.MS"Z"'), '#', chr(58)),
           replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24#MI#SS.MS"Z"'), '#', chr(58)));
--- 5. the OrderPlaced event (outbox + event log)
-INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, schema_version, data, created_ms)
+-- 5. the OrderPlaced event (event log) and its outbox row
+WITH e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, schema_version, data, created_ms)
   VALUES (md5('e' || :k)::uuid, 'order', md5('o' || :k)::uuid::text, 1, 'OrderPlaced',
           replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24#MI#SS.MS"Z"'), '#', chr(58)), md5('k' || :k)::uuid::text, 1,
           '{"userId":"0190a1b2-0000-7000-8000-' || lpad(:u::text, 12, '0') || '","currency":"EUR","items":[{"sku":"bench-'
             || lpad(:n::text, 5, '0') || '","qty":1,"unitPriceMinor":' || :p_price_minor || '}],"totalMinor":' || :p_price_minor
             || ',"stockChanges":[{"sku":"bench-' || lpad(:n::text, 5, '0') || '","stock":' || (:p_stock - 1)
             || ',"stockSeq":' || (:p_stock_seq + 1) || '}]}',
-          (extract(epoch FROM now()) * 1000)::bigint);
+          (extract(epoch FROM now()) * 1000)::bigint)
+  RETURNING seq, stream_hash, created_ms)
+INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e;
 -- 6. the idempotency record with the acknowledgement
 INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, stream_id, version, token, created_ms)
   VALUES (md5('k' || :k)::uuid::text, md5('f' || :k) || md5('g' || :k), 'PlaceOrder', md5('e' || :k)::uuid, 'order',

@@ -33,6 +33,9 @@ WITH ids AS (
              || '","stock":' || p.stock || ',"stockSeq":' || p.stock_seq || '}]}',
            ids.ms
       FROM p, ids
+    RETURNING seq, stream_hash, created_ms
+), q AS (
+  INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e
 ), i AS (
   INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, stream_id, version, token, created_ms)
     SELECT ids.key, md5('f' || :k) || md5('g' || :k), 'PlaceOrder', ids.event_id, 'order', ids.order_id, 1,

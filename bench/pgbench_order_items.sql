@@ -46,8 +46,8 @@ INSERT INTO orders (order_id, user_id, status, currency, lines, total_minor, ver
     FROM unnest(ARRAY[:p1, :p2, :p3]::int[], ARRAY[:q1, :q2, :q3]::int[]) WITH ORDINALITY AS it(n, qty, ord)
     JOIN products p ON p.sku = 'bench-' || lpad(it.n::text, 5, '0')
    WHERE it.ord <= :items::int;
--- 5. the OrderPlaced event (outbox + event log), with the stock changes
-INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, schema_version, data, created_ms)
+-- 5. the OrderPlaced event (event log) and its outbox row, with the stock changes
+WITH e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, schema_version, data, created_ms)
   SELECT md5('e' || :k)::uuid, 'order', md5('o' || :k)::uuid::text, 1, 'OrderPlaced',
          replace(to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24#MI#SS.MS"Z"'), '#', chr(58)), md5('k' || :k)::uuid::text, 1,
          '{"userId":"0190a1b2-0000-7000-8000-' || lpad(:u::text, 12, '0') || '","currency":"EUR","items":['
@@ -57,7 +57,9 @@ INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at
          (extract(epoch FROM now()) * 1000)::bigint
     FROM unnest(ARRAY[:p1, :p2, :p3]::int[], ARRAY[:q1, :q2, :q3]::int[]) WITH ORDINALITY AS it(n, qty, ord)
     JOIN products p ON p.sku = 'bench-' || lpad(it.n::text, 5, '0')
-   WHERE it.ord <= :items::int;
+   WHERE it.ord <= :items::int
+  RETURNING seq, stream_hash, created_ms)
+INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e;
 -- 6. the idempotency record with the acknowledgement
 INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, stream_id, version, token, created_ms)
   VALUES (md5('k' || :k)::uuid::text, md5('f' || :k) || md5('g' || :k), 'PlaceOrder', md5('e' || :k)::uuid, 'order',

@@ -48,6 +48,9 @@ WITH ids AS (
              || ',"stockChanges":' || agg.changes || '}',
            ids.ms
       FROM agg, ids
+    RETURNING seq, stream_hash, created_ms
+), q AS (
+  INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e
 ), i AS (
   INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, stream_id, version, token, created_ms)
     SELECT ids.key, md5('f' || :k) || md5('g' || :k), 'PlaceOrder', ids.event_id, 'order', ids.order_id, 1,

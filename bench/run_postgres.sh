@@ -17,7 +17,8 @@
 # cluster preloads it), with the WAL position and the commit count read on both sides; the
 # service's loads are followed by a wait until the outbox is empty and the read model holds every
 # order, so the relay's and the projector's work for those orders is counted too. The report
-# gives per accepted order: statements by kind, execution time, shared blocks, commits, WAL bytes.
+# gives per accepted order: statements by kind, round trips, execution time, shared blocks,
+# commits, WAL bytes, and the CPU time of the whole cluster and of the server.
 # `ordinal verify` runs on the stores at the end. Everything is stopped on exit. Progress goes to
 # stderr, the Markdown report to stdout (`bench/run_postgres.sh > result.md`).
 #
@@ -122,27 +123,54 @@ STATS_SQL_KIND="CASE
   WHEN s.query ~* '^(BEGIN|COMMIT|END|ROLLBACK|SAVEPOINT|RELEASE)' THEN 'transaction control'
   WHEN d.datname LIKE '%read' AND s.query ~* 'bus_positions' THEN 'projector: checkpoint'
   WHEN d.datname LIKE '%read' THEN 'projector: read model'
-  WHEN s.query ~* 'UPDATE events SET published' THEN 'relay: marking'
-  WHEN s.query ~* 'COUNT\(\*\) FROM events|MAX\(seq\)' THEN 'relay: outbox stats'
-  WHEN s.query ~* 'NOT published' THEN 'relay: outbox read'
+  WHEN s.query ~* 'DELETE FROM outbox_pending' THEN 'relay: marking'
+  WHEN s.query ~* 'COUNT\(\*\) FROM outbox_pending|MAX\(seq\)' THEN 'relay: outbox stats'
+  WHEN s.query ~* 'FROM outbox_pending p' THEN 'relay: outbox read'
   WHEN s.query ~* 'pg_locks|advisory' THEN 'relay: lease'
   ELSE 'write path' END"
+# pg_stat_statements does not list BEGIN and COMMIT sent through the extended protocol (the
+# writers' pipelines, pgbench -M prepared): each such transaction starts with its idempotency
+# read, so they are counted as 2 per call of that read. The writers send BEGIN + idempotency read
+# + row locks in one round trip, then the batch write + COMMIT in another: round trips =
+# statements - the calls that follow another in a pipeline (counted by their followers' place:
+# the read, the locks and the write each stand for one statement sent behind another).
+STATS_SQL_TX_START="s.query ~* 'FROM idempotency WHERE key = (ANY|md5)'"
+STATS_SQL_PIPELINED="(d.datname NOT LIKE 'ordinal_pgbench%' AND (s.query ~* 'FROM idempotency WHERE key = ANY|^WITH p AS \(INSERT INTO products'
+  OR s.query ~* '^SELECT (sku|order_id), .* FOR UPDATE'))"
 STATS_SQL_FROM="FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
   WHERE d.datname <> 'postgres' AND s.query NOT LIKE '%bench-probe%' AND s.query NOT LIKE '%pg_stat_statements%'"
+
+# CPU time (clock ticks) of the whole cluster: the postmaster, its live children, and the children
+# it has reaped (cutime/cstime: pgbench's backends are gone when its run ends); and of the server.
+CLK_TCK=$(getconf CLK_TCK)
+pg_cpu_ticks() {
+  local pm
+  pm=$(head -n 1 "$WORK/pg/data/postmaster.pid")
+  { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
+    for c in $(pgrep -P "$pm"); do awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true; done
+  } | awk '{ s += $1 } END { print s + 0 }'
+}
+server_cpu_ticks() {
+  if [[ -n ${SERVER_PID:-} ]]; then awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; else echo 0; fi
+}
 
 stats_begin() { # orders-db
   psql_db postgres -c "SELECT pg_stat_statements_reset() /* bench-probe */" >/dev/null
   S_LSN=$(psql_db postgres -c "SELECT pg_current_wal_lsn() /* bench-probe */")
   S_COMMITS=$(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */")
   S_ORDERS=$(psql_db "$1" -c "SELECT count(*) FROM orders /* bench-probe */")
+  S_PG_CPU=$(pg_cpu_ticks)
+  S_SERVER_CPU=$(server_cpu_ticks)
 }
 
 # Prints {"label", "orders", "commits", "wal_bytes", "statements", "exec_ms", "blocks"} and keeps
 # the statements in $WORK/statements-LABEL.tsv and the budget by kind in $WORK/kinds-LABEL.md.
 stats_end() { # label orders-db
-  local label=$1 orders commits wal summary calls ms blocks
+  local label=$1 orders commits wal summary calls ms blocks trips started pg_cpu server_cpu
   sleep 1.2  # backends report their commit counts at most once a second
   orders=$(( $(psql_db "$2" -c "SELECT count(*) FROM orders /* bench-probe */") - S_ORDERS ))
+  pg_cpu=$(( ($(pg_cpu_ticks) - S_PG_CPU) * 1000 / CLK_TCK ))
+  server_cpu=$(( ($(server_cpu_ticks) - S_SERVER_CPU) * 1000 / CLK_TCK ))
   commits=$(( $(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */") - S_COMMITS ))
   wal=$(psql_db postgres -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$S_LSN')::bigint /* bench-probe */")
   (( orders > 0 )) || orders=1
@@ -159,12 +187,17 @@ stats_end() { # label orders-db
     GROUP BY kind ORDER BY sum(ms) DESC" >"$WORK/kinds-$label.md"
   summary=$(psql_db postgres -c "SELECT COALESCE(sum(s.calls), 0) || ' '
       || round(COALESCE(sum(s.total_exec_time), 0)::numeric, 1) || ' '
-      || COALESCE(sum(s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written), 0)
+      || COALESCE(sum(s.shared_blks_hit + s.shared_blks_read + s.shared_blks_dirtied + s.shared_blks_written), 0) || ' '
+      || COALESCE(sum(s.calls) FILTER (WHERE $STATS_SQL_PIPELINED), 0) || ' '
+      || COALESCE(sum(s.calls) FILTER (WHERE $STATS_SQL_TX_START), 0)
     $STATS_SQL_FROM")
-  read -r calls ms blocks <<<"$summary"
+  read -r calls ms blocks trips started <<<"$summary"
+  calls=$(( calls + 2 * started ))  # + the unlisted BEGIN and COMMIT
+  trips=$(( calls - trips ))
   jq -nc --arg name "$label" --argjson orders "$orders" --argjson commits "$commits" --argjson wal "$wal" \
-    --argjson calls "$calls" --argjson ms "$ms" --argjson blocks "$blocks" \
-    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, exec_ms: $ms, blocks: $blocks}' \
+    --argjson calls "$calls" --argjson ms "$ms" --argjson blocks "$blocks" --argjson trips "$trips" \
+    --argjson pg_cpu "$pg_cpu" --argjson server_cpu "$server_cpu" \
+    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, round_trips: $trips, exec_ms: $ms, blocks: $blocks, pg_cpu_ms: $pg_cpu, server_cpu_ms: $server_cpu}' \
     | tee -a "$WORK/results.jsonl"
 }
 
@@ -246,7 +279,7 @@ log "loadgen setup: 1,000 products"
 wait_drained() {
   local pending=? orders=? viewed=?
   for _ in $(seq 600); do
-    pending=$(psql_db ordinal_write -c "SELECT count(*) FROM events WHERE NOT published /* bench-probe */")
+    pending=$(psql_db ordinal_write -c "SELECT count(*) FROM outbox_pending /* bench-probe */")
     orders=$(psql_db ordinal_write -c "SELECT count(*) FROM orders /* bench-probe */")
     viewed=$(psql_db ordinal_read -c "SELECT count(*) FROM orders_view /* bench-probe */")
     [[ $pending == 0 && $viewed == "$orders" ]] && return 0
@@ -337,10 +370,11 @@ latency_row() { # name json notes
     "$(ms "$2" .latency_us.p50)" "$(ms "$2" .latency_us.p90)" "$(ms "$2" .latency_us.p99)" \
     "$(ms "$2" .latency_us.p999)" "$(ms "$2" .latency_us.max)" "$(field "$2" .errors)" "$3"
 }
-# One row of the per-order budget: statements, execution ms, shared blocks, commits, WAL bytes.
+# One row of the per-order budget: statements, round trips, execution ms, shared blocks, commits,
+# WAL bytes, CPU ms of the cluster and of the server.
 budget_row() { # name stats-json
-  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | |" else
-    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) |" end' <<<"$2"
+  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | | | | |" else
+    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.round_trips / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) | \(.pg_cpu_ms / .orders * 1000 | round / 1000) | \(.server_cpu_ms / .orders * 1000 | round / 1000) |" end' <<<"$2"
 }
 kinds_table() { # label
   echo "| kind | statements / order | exec ms / order | shared blocks / order | WAL bytes / order |"
@@ -386,10 +420,10 @@ $(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok 
 - write store after the runs: $CHECK_VERDICT
 - \`ordinal verify\`: $VERIFY_VERDICT
 
-### Per accepted order (pg_stat_statements, pg_current_wal_lsn, pg_stat_database; the service's rows include the relay and the projector)
+### Per accepted order (pg_stat_statements, pg_current_wal_lsn, pg_stat_database, /proc CPU times; the service's rows include the relay and the projector)
 
-| load | orders | statements | exec ms | shared blocks | commits | WAL bytes |
-|---|---|---|---|---|---|---|
+| load | orders | statements | round trips | exec ms | shared blocks | commits | WAL bytes | PostgreSQL CPU ms | ordinal CPU ms |
+|---|---|---|---|---|---|---|---|---|---|
 $(budget_row "pgbench multi-statement, uniform" "${PGB_BUDGET[multi-uniform]}")
 $(budget_row "pgbench single statement, uniform" "${PGB_BUDGET[single-uniform]}")
 $(budget_row "HTTP closed loop, uniform" "${HTTP_BUDGET[uniform]}")

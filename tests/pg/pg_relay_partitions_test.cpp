@@ -128,7 +128,7 @@ std::set<std::string> all_event_ids(pg::Connection& conn) {
 }
 
 std::int64_t pending(pg::Connection& conn) {
-    return conn.exec("SELECT COUNT(*) FROM events WHERE NOT published").int64(0, 0);
+    return conn.exec("SELECT COUNT(*) FROM outbox_pending").int64(0, 0);
 }
 
 // `count` upserts over 24 products from 6 threads (many versions per stream).

@@ -380,7 +380,6 @@ void PgBatchingWriter::try_batch(Connection& conn, std::vector<Job>& batch) {
 }
 
 void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch) {
-    conn.exec_script("BEGIN");
     std::set<std::string> order_set, sku_set;
     std::vector<std::string> keys;
     keys.reserve(batch.size());
@@ -391,25 +390,37 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
     const std::vector<std::string> order_ids(order_set.begin(), order_set.end());
     const std::vector<std::string> skus(sku_set.begin(), sku_set.end());
 
+    // Round trip 1: BEGIN, the idempotency records of the batch's keys, then the rows it changes,
+    // locked (orders by id, then products by sku, as lock_rows) and read. The locks are taken
+    // last, so they are held from here through the second round trip only. A key committed by
+    // another transaction after this read makes the final insert fail with a unique violation,
+    // and the batch runs again the slow way.
+    std::vector<Statement> reads;
+    reads.push_back(statement("BEGIN"));
+    reads.push_back(idempotency_many_statement(keys));
+    if (!order_ids.empty()) reads.push_back(lock_orders_statement(order_ids));
+    if (!skus.empty() || !order_ids.empty()) reads.push_back(lock_products_statement(skus, order_ids));
+    std::vector<Result> read = conn.exec_pipeline(reads);
+
     BatchState state;
-    // The idempotency records first, before any lock is taken, so the time the rows stay locked
-    // is as short as it can be. A key committed by another transaction after this read makes the
-    // final insert fail with a unique violation, and the batch runs again the slow way.
-    for (IdempotencyRecord& rec : select_idempotency_many(conn, keys)) {
+    std::size_t next = 1;
+    for (IdempotencyRecord& rec : read_idempotency_records(read[next++])) {
         std::string key = rec.key;
         state.records.emplace(std::move(key), std::move(rec));
     }
     state.keys_known.insert(keys.begin(), keys.end());
-    // Lock (orders by id, then products by sku, as lock_rows) and read every row up front; the
-    // locks hold until COMMIT, so the rows read stay what the commands see.
-    for (Order& o : lock_and_fetch_orders(conn, order_ids)) {
-        std::string id = o.id;
-        state.orders.emplace(std::move(id), std::move(o));
+    if (!order_ids.empty()) {
+        for (Order& o : read_orders(read[next++])) {
+            std::string id = o.id;
+            state.orders.emplace(std::move(id), std::move(o));
+        }
     }
     for (const std::string& id : order_ids) state.orders.try_emplace(id, std::nullopt);
-    for (Product& p : lock_and_fetch_products(conn, skus, order_ids)) {
-        std::string sku = p.sku;
-        state.products.emplace(std::move(sku), std::move(p));
+    if (!skus.empty() || !order_ids.empty()) {
+        for (Product& p : read_products(read[next++])) {
+            std::string sku = p.sku;
+            state.products.emplace(std::move(sku), std::move(p));
+        }
     }
     for (const std::string& sku : skus) state.products.try_emplace(sku, std::nullopt);
 
@@ -422,7 +433,10 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
             tx.keep();
         }
     }
+    if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
 
+    // Round trip 2: the batch's effects in one statement, and COMMIT.
+    std::vector<Statement> writes;
     if (!state.events.empty() || !state.new_records.empty()) {
         std::vector<Product> products;
         products.reserve(state.dirty_skus.size());
@@ -430,10 +444,10 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
         std::vector<Order> orders;
         orders.reserve(state.dirty_orders.size());
         for (const std::string& id : state.dirty_orders) orders.push_back(*state.orders[id]);
-        write_batch(conn, products, orders, state.events, state.new_records);
+        writes.push_back(write_batch_statement(products, orders, state.events, state.new_records));
     }
-    if (conn.in_failed_transaction()) throw_internal("batch transaction failed");
-    conn.exec_script("COMMIT");
+    writes.push_back(statement("COMMIT"));
+    conn.exec_pipeline(writes);
 }
 
 void PgBatchingWriter::run_job(Connection& conn, Job& job) {

@@ -217,28 +217,108 @@ void Connection::fail(pg_result* r, const std::string& what) {
                     state);
 }
 
-Result Connection::exec_params(const std::string& sql, const std::vector<Param>& params) {
+void Connection::require_healthy() const {
     if (!healthy()) {
         throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"),
                         "");
     }
+}
+
+// A connection whose protocol state is no longer known (a pipeline cut short) is closed: the
+// server rolls its transaction back, and the owner reconnects as after any lost connection.
+void Connection::abandon(const std::string& what) {
+    std::string message = conn_ ? PQerrorMessage(conn_) : "";
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+        message.pop_back();
+    if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
+    throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: " + what + ": " + message),
+                    "");
+}
+
+const std::string& Connection::prepared_name(const std::string& sql, std::size_t params) {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
-        std::string name = "s" + std::to_string(prepared_.size() + 1);
+        std::string name = "s";
+        name += std::to_string(prepared_.size() + 1);
         PGresult* r =
-            PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params.size()), nullptr);
+            PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params), nullptr);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "prepare");
         PQclear(r);
         it = prepared_.emplace(sql, std::move(name)).first;
     }
+    return it->second;
+}
+
+namespace {
+std::vector<const char*> param_values(const std::vector<Param>& params) {
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
-    PGresult* r = PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()),
+    return values;
+}
+}  // namespace
+
+Result Connection::exec_params(const std::string& sql, const std::vector<Param>& params) {
+    require_healthy();
+    const std::string& name = prepared_name(sql, params.size());
+    const std::vector<const char*> values = param_values(params);
+    PGresult* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
                                  values.data(), nullptr, nullptr, 0);
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, "statement");
     return Result(r);
+}
+
+std::vector<Result> Connection::exec_pipeline(const std::vector<Statement>& statements) {
+    require_healthy();
+    std::vector<const std::string*> names;  // prepared before the pipeline starts
+    names.reserve(statements.size());
+    for (const Statement& st : statements) names.push_back(&prepared_name(st.sql, st.params.size()));
+    if (PQenterPipelineMode(conn_) != 1) abandon("pipeline");
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        const std::vector<const char*> values = param_values(statements[i].params);
+        if (PQsendQueryPrepared(conn_, names[i]->c_str(), static_cast<int>(values.size()),
+                                values.data(), nullptr, nullptr, 0) != 1)
+            abandon("pipeline send");
+    }
+    if (PQpipelineSync(conn_) != 1) abandon("pipeline sync");
+
+    // Each statement answers with one result then NULL (aborted ones: PGRES_PIPELINE_ABORTED),
+    // the sync with PGRES_PIPELINE_SYNC. Anything else leaves the protocol state unknown.
+    std::vector<Result> out;
+    out.reserve(statements.size());
+    Result failed(nullptr);
+    for (std::size_t i = 0; i < statements.size(); ++i) {
+        PGresult* r = PQgetResult(conn_);
+        if (!r) abandon("pipeline result");
+        const auto status = PQresultStatus(r);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+            out.emplace_back(r);
+        } else if (status == PGRES_FATAL_ERROR && !failed.get()) {
+            failed = Result(r);
+        } else if (status == PGRES_PIPELINE_ABORTED && failed.get()) {
+            PQclear(r);
+        } else {
+            PQclear(r);
+            abandon("pipeline result");
+        }
+        if (PGresult* extra = PQgetResult(conn_)) {
+            PQclear(extra);
+            abandon("pipeline result");
+        }
+    }
+    PGresult* sync = PQgetResult(conn_);
+    const bool synced = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    if (sync) PQclear(sync);
+    if (!synced) abandon("pipeline end");
+    if (PGresult* extra = PQgetResult(conn_)) {
+        PQclear(extra);
+        abandon("pipeline end");
+    }
+    if (PQexitPipelineMode(conn_) != 1) abandon("pipeline end");
+    if (failed.get()) fail(failed.release(), "statement");
+    return out;
 }
 
 void Connection::exec_script(const std::string& sql) {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "ports/store_error.h"
@@ -61,6 +62,16 @@ inline Param to_param(const std::optional<std::int64_t>& v) {
 Param to_param(const std::vector<std::string>& values);
 Param to_param(const std::vector<std::int64_t>& values);
 
+// One statement of a pipeline: its SQL (prepared on first use, as exec) and parameters.
+struct Statement {
+    std::string sql;
+    std::vector<Param> params;
+};
+template <class... Args>
+Statement statement(std::string sql, const Args&... args) {
+    return Statement{std::move(sql), std::vector<Param>{to_param(args)...}};
+}
+
 // The rows of one statement (text format). Movable, owns the PGresult.
 class Result {
   public:
@@ -75,6 +86,8 @@ class Result {
     std::string text(int row, int col) const;
     std::int64_t int64(int row, int col) const;
     std::optional<std::int64_t> opt_int64(int row, int col) const;
+    pg_result* get() const { return r_; }
+    pg_result* release() { return std::exchange(r_, nullptr); }
 
   private:
     pg_result* r_;
@@ -97,6 +110,11 @@ class Connection {
     }
     Result exec_params(const std::string& sql, const std::vector<Param>& params);
 
+    // The statements sent together and answered in ONE round trip (libpq pipeline mode, one
+    // sync at the end), their results in order. The first that fails throws as exec would;
+    // the server skips the ones after it (inside BEGIN, the transaction is left failed).
+    std::vector<Result> exec_pipeline(const std::vector<Statement>& statements);
+
     // A parameterless statement or script, sent as is (BEGIN, SAVEPOINT, migrations).
     void exec_script(const std::string& sql);
 
@@ -109,6 +127,9 @@ class Connection {
 
   private:
     [[noreturn]] void fail(pg_result* r, const std::string& what);
+    [[noreturn]] void abandon(const std::string& what);
+    void require_healthy() const;
+    const std::string& prepared_name(const std::string& sql, std::size_t params);
 
     pg_conn* conn_ = nullptr;
     std::string conninfo_;

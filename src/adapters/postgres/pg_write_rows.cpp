@@ -10,6 +10,12 @@ const std::string kSelectEvents =
     "SELECT seq, event_id::text, stream_type, stream_id, version, type, occurred_at, causation_id, "
     "schema_version, data FROM events ";
 
+// The pending events: the outbox rows, in seq order, joined to their events by primary key.
+const std::string kSelectPending =
+    "SELECT e.seq, e.event_id::text, e.stream_type, e.stream_id, e.version, e.type, "
+    "e.occurred_at, e.causation_id, e.schema_version, e.data FROM outbox_pending p "
+    "JOIN events e ON e.seq = p.seq ";
+
 [[noreturn]] void corrupt(const std::string& what) {
     throw_internal("corrupt row: " + what);
 }
@@ -187,37 +193,41 @@ void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
     }
 }
 
-std::vector<Order> lock_and_fetch_orders(Connection& conn,
-                                         const std::vector<std::string>& order_ids) {
+Statement lock_orders_statement(const std::vector<std::string>& order_ids) {
+    return statement(std::string("SELECT ") + kOrderColumns +
+                         " FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id "
+                         "FOR UPDATE",
+                     order_ids);
+}
+
+std::vector<Order> read_orders(const Result& r) {
     std::vector<Order> out;
-    if (order_ids.empty()) return out;
-    Result r = conn.exec(std::string("SELECT ") + kOrderColumns +
-                             " FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id "
-                             "FOR UPDATE",
-                         order_ids);
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_order(r, i));
     return out;
 }
 
-std::vector<Product> lock_and_fetch_products(Connection& conn, const std::vector<std::string>& skus,
-                                             const std::vector<std::string>& order_ids) {
+Statement lock_products_statement(const std::vector<std::string>& skus,
+                                  const std::vector<std::string>& order_ids) {
+    return statement(std::string("SELECT ") + kProductColumns + kLockProducts, skus, order_ids);
+}
+
+std::vector<Product> read_products(const Result& r) {
     std::vector<Product> out;
-    if (skus.empty() && order_ids.empty()) return out;
-    Result r = conn.exec(std::string("SELECT ") + kProductColumns + kLockProducts, skus, order_ids);
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_product(r, i));
     return out;
 }
 
-std::vector<IdempotencyRecord> select_idempotency_many(Connection& conn,
-                                                       const std::vector<std::string>& keys) {
-    std::vector<IdempotencyRecord> out;
-    if (keys.empty()) return out;
-    Result r = conn.exec(
+Statement idempotency_many_statement(const std::vector<std::string>& keys) {
+    return statement(
         "SELECT key, fingerprint, command_type, event_id::text, stream_type, stream_id, version, "
         "token, created_ms FROM idempotency WHERE key = ANY($1::text[])",
         keys);
+}
+
+std::vector<IdempotencyRecord> read_idempotency_records(const Result& r) {
+    std::vector<IdempotencyRecord> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         IdempotencyRecord rec;
@@ -236,9 +246,10 @@ std::vector<IdempotencyRecord> select_idempotency_many(Connection& conn,
     return out;
 }
 
-void write_batch(Connection& conn, const std::vector<Product>& products,
-                 const std::vector<Order>& orders, const std::vector<PendingEvent>& events,
-                 const std::vector<IdempotencyRecord>& records) {
+Statement write_batch_statement(const std::vector<Product>& products,
+                                const std::vector<Order>& orders,
+                                const std::vector<PendingEvent>& events,
+                                const std::vector<IdempotencyRecord>& records) {
     ArrayLiteral p_sku, p_name, p_currency, p_price, p_stock, p_reserved, p_seq, p_version;
     for (const Product& p : products) {
         p_sku.add(p.sku);
@@ -289,9 +300,10 @@ void write_batch(Connection& conn, const std::vector<Product>& products,
         i_token.add(rec.ack.consistency_token);
         i_ms.add(rec.created_unix_ms);
     }
-    // One statement, four data-modifying CTEs (each table once, each row at most once). The
-    // events are inserted in array order, so seq follows the order the commands ran in.
-    conn.exec(
+    // One statement, five data-modifying CTEs (each table once, each row at most once). The
+    // events are inserted in array order, so seq follows the order the commands ran in; each
+    // gets its outbox row in the same statement.
+    return statement(
         "WITH p AS (INSERT INTO products (sku, name, currency, price_minor, stock, reserved, "
         "stock_seq, version) "
         "SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
@@ -311,7 +323,9 @@ void write_batch(Connection& conn, const std::vector<Product>& products,
         "causation_id, schema_version, data, created_ms) "
         "SELECT a, b, c, d, e, f, g, h, i, j FROM unnest($18::uuid[], $19::text[], $20::text[], "
         "$21::bigint[], $22::text[], $23::text[], $24::text[], $25::int[], $26::text[], "
-        "$27::bigint[]) WITH ORDINALITY AS x(a, b, c, d, e, f, g, h, i, j, n) ORDER BY n) "
+        "$27::bigint[]) WITH ORDINALITY AS x(a, b, c, d, e, f, g, h, i, j, n) ORDER BY n "
+        "RETURNING seq, stream_hash, created_ms), "
+        "q AS (INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e) "
         "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
         "stream_id, version, token, created_ms) "
         "SELECT * FROM unnest($28::text[], $29::text[], $30::text[], $31::uuid[], $32::text[], "
@@ -326,9 +340,10 @@ void write_batch(Connection& conn, const std::vector<Product>& products,
 
 void insert_event(Connection& conn, const Event& e, std::int64_t created_ms) {
     conn.exec(
-        "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
-        "causation_id, "
-        "schema_version, data, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "WITH e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, "
+        "occurred_at, causation_id, schema_version, data, created_ms) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq, stream_hash, created_ms) "
+        "INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e",
         e.event_id, std::string(stream_type_name(e.stream.type)), e.stream.id, e.version,
         std::string(event_type_name(e.data)), e.occurred_at, e.causation_id, e.schema_version,
         encode_event_data(e.data), created_ms);
@@ -341,26 +356,25 @@ std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t afte
 }
 
 std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit) {
-    Result r = conn.exec(kSelectEvents + "WHERE NOT published ORDER BY seq LIMIT $1", limit);
+    Result r = conn.exec(kSelectPending + "ORDER BY p.seq LIMIT $1", limit);
     return read_events(r);
 }
 
 std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t partitions,
                                                   const std::vector<std::int64_t>& owned,
                                                   std::size_t limit) {
-    Result r = conn.exec(kSelectEvents +
-                             "WHERE NOT published AND stream_hash % $1 = ANY($2::bigint[]) "
-                             "ORDER BY seq LIMIT $3",
+    Result r = conn.exec(kSelectPending +
+                             "WHERE p.stream_hash % $1 = ANY($2::bigint[]) "
+                             "ORDER BY p.seq LIMIT $3",
                          partitions, owned, limit);
     return read_events(r);
 }
 
 void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs) {
-    // One statement: flag the rows and move the high-water mark (for stats only) forward.
+    // One statement: drop the rows from the outbox and move the high-water mark (for stats
+    // only) forward.
     conn.exec(
-        "WITH marked AS (UPDATE events SET published = true WHERE seq = ANY($1::bigint[]) AND NOT "
-        "published "
-        "RETURNING seq) "
+        "WITH marked AS (DELETE FROM outbox_pending WHERE seq = ANY($1::bigint[])) "
         "UPDATE relay_state SET published_seq = GREATEST(published_seq, (SELECT COALESCE(MAX(s), "
         "0) FROM "
         "unnest($1::bigint[]) s)) WHERE id = 1",

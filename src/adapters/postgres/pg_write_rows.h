@@ -47,33 +47,39 @@ void upsert_order(Connection& conn, const Order& order);
 void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
                const std::vector<std::string>& skus);
 
+// Appends an event and its outbox row (the relay finds it there once this transaction commits).
 void insert_event(Connection& conn, const Event& event, std::int64_t created_ms);
 
-// ---- Whole-batch statements (the writers' fast path: a handful of round trips per batch) -------
+// ---- Whole-batch statements (the writers' fast path: two round trips per batch) -------------
+// Built here, sent by the writer in pipelines; each read_* reads its statement's result.
 
 // Locks like lock_rows and returns the locked rows (existing ones only), in lock order.
-std::vector<Order> lock_and_fetch_orders(Connection& conn, const std::vector<std::string>& order_ids);
-std::vector<Product> lock_and_fetch_products(Connection& conn, const std::vector<std::string>& skus,
-                                             const std::vector<std::string>& order_ids);
-// The idempotency records among `keys` (one statement).
-std::vector<IdempotencyRecord> select_idempotency_many(Connection& conn,
-                                                       const std::vector<std::string>& keys);
+Statement lock_orders_statement(const std::vector<std::string>& order_ids);
+std::vector<Order> read_orders(const Result& r);
+Statement lock_products_statement(const std::vector<std::string>& skus,
+                                  const std::vector<std::string>& order_ids);
+std::vector<Product> read_products(const Result& r);
+// The idempotency records among `keys`.
+Statement idempotency_many_statement(const std::vector<std::string>& keys);
+std::vector<IdempotencyRecord> read_idempotency_records(const Result& r);
 
 struct PendingEvent {
     Event event;
     std::int64_t created_ms = 0;
 };
-// Writes a batch's effects in ONE statement: upserts the final state of each product and order,
-// inserts the events (seq in vector order) and the idempotency records. A unique violation (a key
-// or stream version taken by a concurrent transaction) fails the whole statement.
-void write_batch(Connection& conn, const std::vector<Product>& products,
-                 const std::vector<Order>& orders, const std::vector<PendingEvent>& events,
-                 const std::vector<IdempotencyRecord>& records);
+// A batch's effects in ONE statement: upserts the final state of each product and order,
+// inserts the events (seq in vector order) with their outbox rows, and the idempotency records.
+// A unique violation (a key or stream version taken by a concurrent transaction) fails the
+// whole statement.
+Statement write_batch_statement(const std::vector<Product>& products,
+                                const std::vector<Order>& orders,
+                                const std::vector<PendingEvent>& events,
+                                const std::vector<IdempotencyRecord>& records);
 
 std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,
                                              std::size_t limit);
-// Up to `limit` unpublished events in seq order (committed ones only: no cursor to skip past an
-// event that commits late).
+// Up to `limit` unpublished events (the outbox_pending rows) in seq order: committed ones only,
+// and no cursor to skip past an event that commits late.
 std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit);
 // The same, restricted to the outbox partitions `owned` (stream_hash mod `partitions`).
 std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t partitions,

@@ -88,8 +88,8 @@ class PgWriteStore final : public WriteStore {
             // One statement: one snapshot.
             Result r = conn->exec(
                 "SELECT (SELECT published_seq FROM relay_state WHERE id = 1), "
-                "(SELECT COUNT(*) FROM events WHERE NOT published), "
-                "(SELECT MIN(created_ms) FROM events WHERE NOT published), "
+                "(SELECT COUNT(*) FROM outbox_pending), "
+                "(SELECT MIN(created_ms) FROM outbox_pending), "
                 "(SELECT COALESCE(MAX(seq), 0) FROM events)");
             OutboxStats stats;
             stats.published_seq = r.int64(0, 0);
