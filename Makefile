@@ -7,8 +7,9 @@ JOBS ?= $(shell nproc)
 
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
                 libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev
+# chromium: the console's browser test (console/e2e), driven by playwright-core from npm.
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql redis-server prometheus
+                postgresql redis-server prometheus chromium
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
 
@@ -26,9 +27,30 @@ endef
 
 deps:
 	$(call apt_install,$(RUN_PACKAGES))
+	$(MAKE) --no-print-directory console-deps
+
+# The operations console (console/, docs/console.md) is TypeScript built with npm packages pinned
+# by console/package-lock.json: Node.js and npm from Debian when there are none yet, then `npm ci`
+# whenever the lock file changed. The build (console/CMakeLists.txt) only type-checks and bundles.
+CONSOLE_STAMP := console/node_modules/.package-lock.json
+.PHONY: console-deps console-screenshots
+console-deps: $(CONSOLE_STAMP)
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	@if ! command -v npm >/dev/null; then $(MAKE) --no-print-directory deps-node; fi
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+.PHONY: deps-node
+deps-node:
+	$(call apt_install,nodejs npm)
+
+# Runs the console's browser test with its screenshots written into docs/console/.
+console-screenshots: deps-test
+	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
+	cmake --build --preset $(PRESET) -j $(JOBS) --target ordinal console
+	node console/e2e/console_e2e.mjs $(BUILD_DIR)/ordinal docs/console
 
 deps-test:
 	$(call apt_install,$(TEST_PACKAGES))
+	$(MAKE) --no-print-directory console-deps
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  $(MAKE) --no-print-directory deps-java; fi
 	$(MAKE) --no-print-directory $(KAFKA_CLASSPATH)
@@ -52,7 +74,7 @@ build: deps
 
 run: deps
 	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=OFF >/dev/null
-	cmake --build --preset release -j $(JOBS) --target ordinal
+	cmake --build --preset release -j $(JOBS) --target ordinal console
 	./build/release/ordinal serve $(ARGS)
 
 test: deps-test

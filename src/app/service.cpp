@@ -13,6 +13,7 @@
 #include "adapters/postgres/postgres_stores.h"
 #include "adapters/redis/redis_idempotency_cache.h"
 #include "adapters/sqlite/sqlite_stores.h"
+#include "app/console_dir.h"
 #include "app/store_url.h"
 #include "codec/event_json.h"
 #include "core/command_service.h"
@@ -315,6 +316,13 @@ class RunningService final : public Service {
             if (retry && !retry->advanced.empty()) gate_->notify(retry->advanced);
             return retry;
         };
+        if (write_) {
+            api.stream_log = [this](const StreamKey& stream, std::size_t limit) {
+                return write_->stream_log(stream, limit);
+            };
+        }
+        api.console_dir = find_console_dir();
+        if (!api.console_dir.empty()) spdlog::info("console files from {}", api.console_dir);
         HttpServerOptions opts;
         opts.store_failure_log = [](const std::string& line) { spdlog::warn("{}", line); };
         opts.host = listen->first;

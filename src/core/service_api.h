@@ -10,6 +10,7 @@
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
+#include "core/stream_view.h"
 #include "domain/expected.h"
 #include "ports/clock.h"
 #include "ports/read_store.h"
@@ -59,6 +60,11 @@ struct ServiceApi {
     // ReadStore::retry_dead_letters, then the gate told of the streams that advanced.
     std::function<Expected<DeadLetterRetry, StoreError>(std::optional<std::int64_t> id)>
         retry_dead_letters;
+    // WriteStore::stream_log: the admin stream view (empty: 404 on that view).
+    std::function<Expected<std::vector<StreamLogEntry>, StoreError>(const StreamKey&, std::size_t)>
+        stream_log;
+    // The folder of the console's static files (GET /console/...); empty: no console.
+    std::string console_dir;
 };
 
 }  // namespace ordinal

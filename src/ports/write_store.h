@@ -46,6 +46,18 @@ struct OutboxRow {
     std::string data;
 };
 
+// One event of a stream as the outbox holds it, for the operations console: its columns, not its
+// decoded data, so a row this build cannot decode still shows.
+struct StreamLogEntry {
+    std::int64_t seq = 0;
+    std::string event_id;
+    std::int64_t version = 0;
+    std::string type;
+    std::string occurred_at;     // as the command recorded it (RFC 3339)
+    std::int64_t created_ms = 0;  // the writer's wall clock at commit
+    bool published = false;       // the relay has handed it to the bus
+};
+
 struct OutboxStats {
     std::int64_t pending = 0;
     std::int64_t oldest_pending_age_ms = 0;  // 0 when nothing is pending
@@ -87,6 +99,16 @@ public:
 
     // Reachable and migrated.
     virtual Expected<void, StoreError> check_ready() = 0;
+
+    // The events of one stream in version order, at most `limit` (the newest of them when cut). Not on the
+    // command path: only the admin stream view reads it. The default (test doubles) is
+    // Unavailable, so only the real stores need it.
+    virtual Expected<std::vector<StreamLogEntry>, StoreError> stream_log(const StreamKey& stream,
+                                                                          std::size_t limit) {
+        (void)stream;
+        (void)limit;
+        return unexpected(StoreError{StoreError::Kind::Unavailable, "no stream log in this store"});
+    }
 
     // Called (from the store's thread) after each commit that appended events, so a relay in
     // this process can wake at once instead of polling. Set once, before use.

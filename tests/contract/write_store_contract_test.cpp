@@ -412,6 +412,52 @@ TEST_P(WriteStoreContract, ReopeningKeepsModelKeysAndOutbox) {
     EXPECT_GT(log[2].seq, log[1].seq);
 }
 
+// The admin stream view reads one stream's rows: in version order, the newest when cut, with
+// commit time and whether the relay published each.
+TEST_P(WriteStoreContract, StreamLogListsOneStreamWithPublishedFlags) {
+    accept(upsert_request(new_key(), "SKU-1", 1));
+    clock_.advance(10);
+    accept(upsert_request(new_key(), "SKU-2", 1));
+    accept(upsert_request(new_key(), "SKU-1", 2));
+    clock_.advance(10);
+    accept(upsert_request(new_key(), "SKU-1", 3));
+    auto published = store_->fetch_pending(2);  // SKU-1 v1, SKU-2 v1
+    ASSERT_TRUE(published) << published.error().message;
+    ASSERT_TRUE(store_->mark_published(*published));
+
+    const StreamKey sku1{StreamType::Product, "SKU-1"};
+    auto all = store_->stream_log(sku1, 10);
+    ASSERT_TRUE(all) << all.error().message;
+    ASSERT_EQ(all->size(), 3u);
+    const auto log = whole_log();
+    ASSERT_EQ(log.size(), 4u);
+    const std::vector<const StoredEvent*> sku1_events{&log[0], &log[2], &log[3]};
+    const std::vector<std::int64_t> created{kT0, kT0 + 10, kT0 + 20};
+    for (std::size_t i = 0; i < 3; ++i) {
+        const StreamLogEntry& e = (*all)[i];
+        EXPECT_EQ(e.version, static_cast<std::int64_t>(i + 1));
+        EXPECT_EQ(e.seq, sku1_events[i]->seq);
+        EXPECT_EQ(e.event_id, sku1_events[i]->event.event_id);
+        EXPECT_EQ(e.type, "ProductUpserted");
+        EXPECT_EQ(e.occurred_at, sku1_events[i]->event.occurred_at);
+        EXPECT_EQ(e.created_ms, created[i]);
+        EXPECT_EQ(e.published, i == 0) << i;
+    }
+
+    auto newest = store_->stream_log(sku1, 2);
+    ASSERT_TRUE(newest);
+    ASSERT_EQ(newest->size(), 2u);
+    EXPECT_EQ((*newest)[0].version, 2);
+    EXPECT_EQ((*newest)[1].version, 3);
+
+    auto other_type = store_->stream_log(StreamKey{StreamType::Order, "SKU-1"}, 10);
+    ASSERT_TRUE(other_type);
+    EXPECT_TRUE(other_type->empty());
+    auto none = store_->stream_log(StreamKey{StreamType::Product, "SKU-9"}, 10);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
+}
+
 TEST_P(WriteStoreContract, IsReady) {
     EXPECT_TRUE(store_->check_ready());
 }

@@ -282,6 +282,9 @@ TEST_F(Operations, OpenApiDocumentsEveryServedPath) {
         {"/v1/admin/dead-letters", {"get"}},
         {"/v1/admin/dead-letters/retry", {"post"}},
         {"/v1/admin/dead-letters/{}/retry", {"post"}},
+        {"/v1/admin/streams/{}/{}", {"get"}},
+        {"/v1/admin/consistency", {"get"}},
+        {"/console/{}", {"get"}},
     };
     for (const auto& [path, methods] : served) {
         ASSERT_TRUE(paths.count(path)) << "missing path " << path;

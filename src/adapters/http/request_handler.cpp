@@ -125,6 +125,12 @@ void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, H
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
             return handle_dead_letter_retry(route, respond);
+        case RouteId::AdminStream:
+            return handle_admin_stream(route, respond);
+        case RouteId::AdminTokenCheck:
+            return handle_token_check(query, respond);
+        case RouteId::Console:
+            return handle_console(route, respond);
         case RouteId::Product:
             if (request.method == "PUT")
                 return handle_command(CommandKind::UpsertProduct, route.param, request, respond);

@@ -67,6 +67,11 @@ class RequestHandler {
     void handle_dead_letters(std::string_view query, const Respond& respond);
     void handle_dead_letter_retry(const RouteMatch& route, const Respond& respond);
 
+    // console_endpoints.cpp
+    void handle_console(const RouteMatch& route, const Respond& respond);
+    void handle_admin_stream(const RouteMatch& route, const Respond& respond);
+    void handle_token_check(std::string_view query, const Respond& respond);
+
     ServiceApi api_;
     BlockingRunner run_blocking_;
     std::string_view openapi_document_;

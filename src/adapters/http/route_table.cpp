@@ -95,6 +95,9 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 }
 
 std::optional<RouteMatch> match_route(std::string_view path) {
+    // The console's files may sit in folders; static_files.cpp decides which names exist.
+    if (path == "/console") return RouteMatch{RouteId::Console, {}};
+    if (path.starts_with("/console/")) return RouteMatch{RouteId::Console, param_of(path.substr(9))};
     const auto seg = split_path(path);
     const auto n = seg.size();
     auto is = [&](std::size_t i, std::string_view s) { return i < n && seg[i] == s; };
@@ -112,6 +115,10 @@ std::optional<RouteMatch> match_route(std::string_view path) {
     if (n == 4 && is(1, "admin") && is(2, "projections") && is(3, "rebuild")) {
         return RouteMatch{RouteId::AdminRebuild, {}};
     }
+    if (n == 3 && is(1, "admin") && is(2, "consistency"))
+        return RouteMatch{RouteId::AdminTokenCheck, {}};
+    if (n == 5 && is(1, "admin") && is(2, "streams") && param_ok(3) && param_ok(4))
+        return RouteMatch{RouteId::AdminStream, param_of(seg[3]) + "/" + param_of(seg[4])};
     if (n >= 3 && is(1, "admin") && is(2, "dead-letters")) {
         if (n == 3) return RouteMatch{RouteId::AdminDeadLetters, {}};
         if (n == 4 && is(3, "retry")) return RouteMatch{RouteId::AdminRetryAll, {}};
@@ -165,6 +172,8 @@ bool is_admin(RouteId id, std::string_view method) {
         case RouteId::AdminDeadLetters:
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
+        case RouteId::AdminStream:
+        case RouteId::AdminTokenCheck:
             return true;
         case RouteId::Product:
             return method == "PUT";
@@ -193,6 +202,12 @@ std::string_view route_label(RouteId id) {
             return "/v1/admin/dead-letters/retry";
         case RouteId::AdminRetryDeadLetter:
             return "/v1/admin/dead-letters/{id}/retry";
+        case RouteId::AdminStream:
+            return "/v1/admin/streams/{type}/{id}";
+        case RouteId::AdminTokenCheck:
+            return "/v1/admin/consistency";
+        case RouteId::Console:
+            return "/console";
         case RouteId::Product:
             return "/v1/products/{sku}";
         case RouteId::Orders:

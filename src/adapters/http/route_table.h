@@ -19,6 +19,9 @@ enum class RouteId {
     AdminDeadLetters,      // /v1/admin/dead-letters                GET
     AdminRetryAll,         // /v1/admin/dead-letters/retry          POST
     AdminRetryDeadLetter,  // /v1/admin/dead-letters/{id}/retry     POST
+    AdminStream,           // /v1/admin/streams/{type}/{id}         GET  (param "type/id")
+    AdminTokenCheck,       // /v1/admin/consistency?token=...       GET
+    Console,               // /console, /console/{file}             GET  (param: the file, decoded)
     Product,               // /v1/products/{sku}           GET, PUT (admin)
     Orders,                // /v1/orders                   POST
     Order,                 // /v1/orders/{id}              GET

@@ -102,6 +102,26 @@ class PgWriteStore final : public WriteStore {
         });
     }
 
+    Expected<std::vector<StreamLogEntry>, StoreError> stream_log(const StreamKey& stream,
+                                                                 std::size_t limit) override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            Result r = conn->exec(
+                "SELECT seq, event_id::text, version, type, occurred_at, created_ms, "
+                "CASE WHEN published THEN 1 ELSE 0 END FROM events "
+                "WHERE stream_type = $1 AND stream_id = $2 ORDER BY version DESC LIMIT $3",
+                std::string(stream_type_name(stream.type)), stream.id,
+                static_cast<std::int64_t>(limit));
+            std::vector<StreamLogEntry> out;
+            for (int i = 0; i < r.rows(); ++i) {
+                out.push_back({r.int64(i, 0), r.text(i, 1), r.int64(i, 2), r.text(i, 3),
+                               r.text(i, 4), r.int64(i, 5), r.int64(i, 6) != 0});
+            }
+            std::reverse(out.begin(), out.end());
+            return out;
+        });
+    }
+
     Expected<void, StoreError> check_ready() override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();

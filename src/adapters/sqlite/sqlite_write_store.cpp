@@ -89,6 +89,25 @@ class SqliteWriteStore final : public WriteStore {
         });
     }
 
+    Expected<std::vector<StreamLogEntry>, StoreError> stream_log(const StreamKey& stream,
+                                                                 std::size_t limit) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            Query q = conn->query(
+                "SELECT seq, event_id, version, type, occurred_at, created_ms, "
+                "seq <= (SELECT published_seq FROM relay_state WHERE id = 1) FROM events "
+                "WHERE stream_type = ? AND stream_id = ? ORDER BY version DESC LIMIT ?",
+                std::string(stream_type_name(stream.type)), stream.id, limit);
+            std::vector<StreamLogEntry> out;
+            while (q.next()) {
+                out.push_back({q.int64(0), q.text(1), q.int64(2), q.text(3), q.text(4), q.int64(5),
+                               q.int64(6) != 0});
+            }
+            std::reverse(out.begin(), out.end());
+            return out;
+        });
+    }
+
     Expected<void, StoreError> check_ready() override {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();

@@ -1,0 +1,297 @@
+// End-to-end test of the operations console in a real browser (CTest: console.e2e, label
+// console): `ordinal serve` on a fresh SQLite data directory and a free loopback port, Debian's
+// chromium driven headless by playwright-core. It places orders through the API and sees the
+// overview's figures and chart data move, looks an order up by id and by consistency token,
+// plants an event this build cannot decode (a newer schema version, as tests/crash/poison_test.cpp
+// does), retries it by clicking, repairs the dead letter and retries again until it is applied,
+// and runs a rebuild. Screenshots of each page go to the folder given as the second argument.
+//
+// Usage: node console_e2e.mjs <ordinal binary> [screenshot dir]
+// Bounded: every wait has a timeout, the load has a count and time bound, and the whole run is
+// cut at 150 s; the server, the browser and the temp folder are removed on every path out.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const binary = resolve(process.argv[2] ?? '');
+const shots = process.argv[3] ? resolve(process.argv[3]) : null;
+const ADMIN = 'console-e2e-admin';
+const CHROMIUM = process.env.ORDINAL_CHROMIUM ?? '/usr/bin/chromium';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'ordinal-console-data-'));
+const profileDir = mkdtempSync(join(tmpdir(), 'ordinal-console-chromium-'));
+let server = null;
+let serverLog = '';
+let browser = null;
+
+function cleanup() {
+  if (server && server.exitCode === null) server.kill('SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(profileDir, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(1));
+const overall = setTimeout(() => {
+  console.error('console e2e: cut at 150 s');
+  process.exit(1);
+}, 150_000);
+overall.unref();
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+async function startServer() {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    serverLog = '';
+    server = spawn(
+      binary,
+      ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--admin-token', ADMIN],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    server.stdout.on('data', (d) => (serverLog += d));
+    server.stderr.on('data', (d) => (serverLog += d));
+    const base = `http://127.0.0.1:${port}`;
+    const until = Date.now() + 20_000;
+    while (Date.now() < until && server.exitCode === null) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) return base;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  throw new Error(`ordinal serve did not come up:\n${serverLog}`);
+}
+
+async function api(base, method, path, body, { admin = false } = {}) {
+  const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': randomUUID() };
+  if (admin) headers.Authorization = `Bearer ${ADMIN}`;
+  const r = await fetch(base + path, { method, headers, body: body && JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : null };
+}
+
+async function placeOrder(base, sku) {
+  const r = await api(base, 'POST', '/v1/orders', { userId: randomUUID(), currency: 'EUR', items: [{ sku, qty: 1 }] });
+  assert.equal(r.status, 202, JSON.stringify(r.json));
+  return r.json;
+}
+
+// Reads an order behind its token: the read model has applied it once this answers 200.
+async function readOrder(base, ack) {
+  const r = await fetch(`${base}/v1/orders/${ack.orderId}`, {
+    headers: { 'X-Consistency-Token': ack.consistencyToken, 'X-Consistency-Wait-Ms': '5000' },
+  });
+  const body = await r.text();
+  assert.equal(r.status, 200, body);
+  return JSON.parse(body);
+}
+
+function sqlite(file, sql) {
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', join(dataDir, file), sql], { stdio: 'pipe' });
+}
+
+async function shot(page, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+}
+
+async function text(page, testId) {
+  return (await page.getByTestId(testId).first().textContent())?.trim() ?? '';
+}
+
+// The order view's write and read versions of one order, looked up by its id.
+async function lookUp(page, orderId) {
+  await page.getByTestId('nav-stream').click();
+  await page.getByTestId('stream-input').fill(orderId);
+  await page.getByTestId('stream-lookup').click();
+  await page.getByTestId('stream-view').waitFor();
+  return { write: await text(page, 'write-version'), read: await text(page, 'read-version') };
+}
+
+async function run() {
+  const base = await startServer();
+  const sku = `E2E-${Date.now()}`;
+  const product = await api(
+    base,
+    'PUT',
+    `/v1/products/${sku}`,
+    { name: 'Console test product', currency: 'EUR', priceMinor: 1250, stock: null },
+    { admin: true },
+  );
+  assert.equal(product.status, 202, JSON.stringify(product.json));
+
+  // A fresh profile every run (removed at the end), with Chromium's own background traffic off:
+  // the machine may have no network, and nothing here needs one.
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1200, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  page.setDefaultTimeout(20_000);
+  page.on('dialog', (d) => void d.accept());
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+
+  // Without the token the admin calls are refused, and the page says so.
+  await page.goto(`${base}/console/`);
+  await page.getByText('HTTP 401').first().waitFor();
+  await page.getByTestId('token').fill(ADMIN);
+  await page.getByTestId('token-save').click();
+
+  // --- Overview: the figures and the chart data move while orders are placed.
+  await page.waitForFunction(() => document.querySelector('[data-testid=fig-commands]')?.textContent === '1');
+  let stop = false;
+  const acks = [];
+  const load = (async () => {
+    const until = Date.now() + 20_000;
+    for (let i = 0; i < 400 && !stop && Date.now() < until; i++) {
+      acks.push(await placeOrder(base, sku));
+      await new Promise((r) => setTimeout(r, 20)); // pacing: a few seconds of load, not a burst
+    }
+  })();
+  // Moving: several polls in a row saw commands flow.
+  await page.waitForFunction(() => (window.ordinalCharts?.rate?.[1] ?? []).filter((v) => v > 0).length >= 4);
+  stop = true;
+  await load;
+  const commands = await page.waitForFunction(
+    (want) => Number(document.querySelector('[data-testid=fig-commands]')?.textContent) >= want && Number(document.querySelector('[data-testid=fig-commands]')?.textContent),
+    acks.length + 1,
+  );
+  assert.equal(await commands.jsonValue(), acks.length + 1, 'every command counted once');
+  const charts = await page.evaluate(() => window.ordinalCharts);
+  assert.ok(charts.rate[0].length >= 5, 'the charts kept polling');
+  assert.ok(charts.p99[1].some((v) => v > 0), 'p99 latency drawn');
+  for (const id of ['rate', 'p99', 'outbox', 'lag', 'dead']) {
+    assert.equal(await page.getByTestId(`chart-${id}`).locator('canvas').count(), 1, `chart ${id} drawn`);
+  }
+  await shot(page, 'overview');
+
+  // --- Order view: by order id, then by consistency token.
+  const last = acks[acks.length - 1];
+  await readOrder(base, last);
+  assert.deepEqual(await lookUp(page, last.orderId), { write: '1', read: '1' });
+  const row = page.getByTestId('stream-events').locator('tbody tr');
+  assert.equal(await row.count(), 1);
+  assert.match(await row.first().textContent(), /OrderPlaced/);
+  await page.getByTestId('stream-input').fill(last.consistencyToken);
+  await page.getByTestId('stream-lookup').click();
+  await page.getByTestId('token-passes').waitFor();
+  assert.match(await text(page, 'token-passes'), /would pass now/);
+  await shot(page, 'order');
+
+  // --- A poison event: OrderShipped at a schema version this build does not know.
+  const parked = await placeOrder(base, sku);
+  await readOrder(base, parked);
+  sqlite(
+    'write.db',
+    `INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, ` +
+      `schema_version, data, created_ms) VALUES ('${randomUUID()}', 'order', '${parked.orderId}', 2, ` +
+      `'OrderShipped', '2026-12-06T00:00:00.000Z', '${randomUUID()}', 2, '{}', ${Date.now()})`,
+  );
+  // A later command wakes the relay, which publishes the planted row before it (outbox order).
+  await readOrder(base, await placeOrder(base, sku));
+
+  await page.getByTestId('nav-dead-letters').click();
+  await page.getByTestId('dead-letter').first().waitFor();
+  assert.equal(await page.getByTestId('dead-letter').count(), 1);
+  const letter = await text(page, 'dead-letter');
+  assert.match(letter, new RegExp(`order/${parked.orderId} v2 OrderShipped`));
+  assert.match(letter, /schema version 2/);
+
+  // This build still cannot read it: the retry says so and the letter stays.
+  const retryButton = page.locator('[data-testid^=dl-retry-]:not([data-testid=dl-retry-all])');
+  await retryButton.first().click();
+  await page.waitForFunction(() => /^retried/.test(document.querySelector('[data-testid=dl-result]')?.textContent ?? ''));
+  assert.equal(await text(page, 'dl-result'), 'retried 1, applied 0, remaining 1');
+  await page.getByTestId('dead-letter').first().locator('summary').click();
+  await shot(page, 'dead-letters');
+
+  // "Why isn't it visible?": the order view shows version 2 committed and published, not applied.
+  assert.deepEqual(await lookUp(page, parked.orderId), { write: '2', read: '1' });
+  const rows = page.getByTestId('stream-events').locator('tbody tr');
+  assert.match(await rows.nth(1).textContent(), /^2OrderShipped.*yesno$/);
+  await shot(page, 'order-behind');
+  await page.getByTestId('nav-dead-letters').click();
+  await page.getByTestId('dead-letter').first().waitFor();
+
+  // An operator's repair: the event stored again at schema version 1, in the log and in the
+  // parked message (what a build that reads version 2 would make of it). Retried by clicking, it
+  // is applied, and a rebuild later replays the repaired log without parking it again.
+  sqlite('write.db', `UPDATE events SET schema_version = 1 WHERE stream_id = '${parked.orderId}' AND version = 2`);
+  sqlite('read.db', `UPDATE dead_letters SET payload = CAST(replace(CAST(payload AS TEXT), '"schemaVersion":2', '"schemaVersion":1') AS BLOB)`);
+  await retryButton.first().click();
+  await page.waitForFunction(() => /applied 1/.test(document.querySelector('[data-testid=dl-result]')?.textContent ?? ''));
+  assert.equal(await text(page, 'dl-result'), 'retried 1, applied 1, remaining 0');
+  await page.getByText('0 dead letter(s)').waitFor();
+  const shipped = await fetch(`${base}/v1/orders/${parked.orderId}`).then((r) => r.json());
+  assert.equal(shipped.status, 'SHIPPED');
+  assert.equal(shipped.version, 2);
+
+  assert.deepEqual(await lookUp(page, parked.orderId), { write: '2', read: '2' });
+
+  // --- Rebuild: started by clicking, its result shown.
+  await page.getByTestId('nav-rebuild').click();
+  await page.getByTestId('rebuild-start').click();
+  await page.waitForFunction(() => /^rebuilt/.test(document.querySelector('[data-testid=rebuild-result]')?.textContent ?? ''));
+  const rebuilt = await text(page, 'rebuild-result');
+  const replayed = Number(/(\d+) events replayed/.exec(rebuilt)?.[1]);
+  assert.equal(replayed, acks.length + 4, rebuilt); // product, orders, the parked order and its event, the later order
+  const afterRebuild = await fetch(`${base}/v1/orders/${parked.orderId}`).then((r) => r.json());
+  assert.equal(afterRebuild.version, 2, 'the repaired event replayed');
+  const letters = await api(base, 'GET', '/v1/admin/dead-letters', undefined, { admin: true });
+  assert.deepEqual(letters.json.deadLetters, []);
+  await shot(page, 'rebuild');
+
+  assert.deepEqual(pageErrors, [], 'no script errors in the page');
+}
+
+try {
+  await run();
+  console.log('console e2e: passed');
+} catch (e) {
+  console.error(e);
+  console.error(`---- server log ----\n${serverLog}`);
+  process.exitCode = 1;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (server && server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((r) => {
+      const t = setTimeout(r, 5000);
+      server.once('exit', () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+  cleanup();
+}

@@ -1,0 +1,99 @@
+// Calls to the service. The admin token lives in this tab's sessionStorage only, and goes out as
+// `Authorization: Bearer` on every call.
+
+const TOKEN_KEY = 'ordinal.adminToken';
+
+export function adminToken(): string {
+  return sessionStorage.getItem(TOKEN_KEY) ?? '';
+}
+
+export function setAdminToken(token: string): void {
+  sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`HTTP ${status}: ${body.slice(0, 300)}`);
+  }
+}
+
+async function call(method: string, path: string): Promise<Response> {
+  const headers: Record<string, string> = {};
+  const token = adminToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const r = await fetch(path, { method, headers, cache: 'no-store' });
+  if (!r.ok) throw new ApiError(r.status, await r.text());
+  return r;
+}
+
+export async function getText(path: string): Promise<string> {
+  return (await call('GET', path)).text();
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return (await (await call('GET', path)).json()) as T;
+}
+
+export async function postJson<T>(path: string): Promise<T> {
+  return (await (await call('POST', path)).json()) as T;
+}
+
+// The shapes of the admin answers the console reads (docs/openapi.json).
+export interface StatusReport {
+  version: string;
+  roles: string[];
+  outbox: { pending: number; oldestPendingAgeMs: number; lastSeq: number; publishedSeq: number } | null;
+  projection: { streams: number; positions: { partition: string; offset: number }[]; deadLetters: number } | null;
+  relayPublishedSeq: number;
+  gateWaiting: number;
+}
+
+export interface StreamEvent {
+  seq: number;
+  eventId: string;
+  version: number;
+  type: string;
+  occurredAt: string;
+  committedAt: string;
+  published: boolean;
+  applied: boolean;
+}
+
+export interface StreamView {
+  stream: string;
+  writeVersion: number;
+  readVersion: number;
+  events: StreamEvent[];
+}
+
+export interface TokenCheck {
+  passes: boolean;
+  streams: { stream: string; wanted: number; readVersion: number; passes: boolean }[];
+}
+
+export interface DeadLetter {
+  id: number;
+  partition: string;
+  offset: number;
+  stream: string;
+  version: number;
+  eventType: string;
+  payload: string;
+  reason: string;
+  createdAt: string;
+}
+
+export interface RetryResult {
+  retried: number;
+  applied: number;
+  remaining: number;
+}
+
+export interface RebuildResult {
+  status: string;
+  eventsReplayed: number;
+  durationMs: number;
+}
