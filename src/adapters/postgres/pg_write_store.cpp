@@ -107,9 +107,10 @@ class PgWriteStore final : public WriteStore {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
             Result r = conn->exec(
-                "SELECT seq, event_id::text, version, type, occurred_at, created_ms, "
-                "CASE WHEN published THEN 1 ELSE 0 END FROM events "
-                "WHERE stream_type = $1 AND stream_id = $2 ORDER BY version DESC LIMIT $3",
+                "SELECT e.seq, e.event_id::text, e.version, e.type, e.occurred_at, e.created_ms, "
+                "CASE WHEN p.seq IS NULL THEN 1 ELSE 0 END FROM events e "
+                "LEFT JOIN outbox_pending p ON p.seq = e.seq "
+                "WHERE e.stream_type = $1 AND e.stream_id = $2 ORDER BY e.version DESC LIMIT $3",
                 std::string(stream_type_name(stream.type)), stream.id,
                 static_cast<std::int64_t>(limit));
             std::vector<StreamLogEntry> out;
