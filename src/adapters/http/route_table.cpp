@@ -112,6 +112,8 @@ std::optional<RouteMatch> match_route(std::string_view path) {
     if (n == 4 && is(1, "admin") && is(2, "projections") && is(3, "rebuild")) {
         return RouteMatch{RouteId::AdminRebuild, {}};
     }
+    if (n == 4 && is(1, "admin") && is(2, "requests") && param_ok(3))
+        return RouteMatch{RouteId::AdminRequest, param_of(seg[3])};
     if (n >= 3 && is(1, "admin") && is(2, "dead-letters")) {
         if (n == 3) return RouteMatch{RouteId::AdminDeadLetters, {}};
         if (n == 4 && is(3, "retry")) return RouteMatch{RouteId::AdminRetryAll, {}};
@@ -165,6 +167,7 @@ bool is_admin(RouteId id, std::string_view method) {
         case RouteId::AdminDeadLetters:
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
+        case RouteId::AdminRequest:
             return true;
         case RouteId::Product:
             return method == "PUT";
@@ -193,6 +196,8 @@ std::string_view route_label(RouteId id) {
             return "/v1/admin/dead-letters/retry";
         case RouteId::AdminRetryDeadLetter:
             return "/v1/admin/dead-letters/{id}/retry";
+        case RouteId::AdminRequest:
+            return "/v1/admin/requests/{id}";
         case RouteId::Product:
             return "/v1/products/{sku}";
         case RouteId::Orders:

@@ -19,6 +19,7 @@ enum class RouteId {
     AdminDeadLetters,      // /v1/admin/dead-letters                GET
     AdminRetryAll,         // /v1/admin/dead-letters/retry          POST
     AdminRetryDeadLetter,  // /v1/admin/dead-letters/{id}/retry     POST
+    AdminRequest,          // /v1/admin/requests/{id}               GET
     Product,               // /v1/products/{sku}           GET, PUT (admin)
     Orders,                // /v1/orders                   POST
     Order,                 // /v1/orders/{id}              GET
