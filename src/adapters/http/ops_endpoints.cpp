@@ -2,6 +2,7 @@
 // /v1/admin/requests/{id}; POST /v1/admin/projections/rebuild, /v1/admin/dead-letters/retry,
 // /v1/admin/dead-letters/{id}/retry (admin requests: core/admin_requests.h).
 // (GET /healthz answers inline in request_handler.cpp: it only says the process is alive.)
+#include <atomic>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -16,6 +17,9 @@ namespace {
 
 constexpr std::uint64_t kDefaultDeadLetters = 100;
 constexpr std::uint64_t kMaxDeadLetters = 1000;
+// Set while an admin call of this process waits for its request's outcome (submit_admin).
+std::atomic<bool> admin_waiting{false};
+
 constexpr std::uint64_t kDefaultAdminWaitS = 30;
 constexpr std::uint64_t kMaxAdminWaitS = 300;
 
@@ -143,7 +147,17 @@ void RequestHandler::submit_admin(const char* kind, std::optional<std::int64_t> 
         wait_s = *n;
     }
     if (!api_.admin) return respond(no_read_store());
-    blocking(respond, [this, kind, target, wait_s] {
+    // The wait holds a thread of the blocking pool, which queries and commands share: one admin
+    // call at a time waits in a process; the others answer at once (202 unless already done).
+    const bool waits = wait_s > 0 && !admin_waiting.exchange(true);
+    if (!waits) wait_s = 0;
+    blocking(respond, [this, kind, target, wait_s, waits] {
+        struct Release {
+            std::atomic<bool>* flag;
+            ~Release() {
+                if (flag) flag->store(false);
+            }
+        } release{waits ? &admin_waiting : nullptr};
         auto submitted = api_.admin->submit(kind, target);
         if (!submitted) return store_unavailable(submitted.error());
         auto outcome = api_.admin->wait(submitted->first, std::chrono::seconds(wait_s));
