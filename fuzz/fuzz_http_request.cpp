@@ -41,6 +41,7 @@
 #include "fuzz_support.h"
 #include "http_request_bytes.h"
 #include "support/fake_stores.h"
+#include "support/local_admin.h"
 
 namespace {
 
@@ -229,6 +230,8 @@ struct World {
     FakeReadStore reads;
     ConsistencyGate gate{reads, 0ms};
     FixedIds ids;
+    test_support::LocalAdmin admin{
+        reads, metrics, [] { return Expected<RebuildReport, StoreError>(RebuildReport{3, 1}); }};
     std::unique_ptr<RequestHandler> ungated;  // no gate: a token not yet reached is 503 at once
     std::unique_ptr<RequestHandler> gated;    // only for tokens that are reached (no waiting)
 
@@ -249,10 +252,7 @@ struct World {
             r.roles = {"api"};
             return r;
         };
-        api.rebuild = []() -> Expected<RebuildReport, StoreError> { return RebuildReport{3, 1}; };
-        api.retry_dead_letters = [this](std::optional<std::int64_t> id) {
-            return reads.retry_dead_letters(id);
-        };
+        api.admin = &admin.desk();
         const auto inline_runner = [](std::function<void()> job) { job(); };
         ungated = std::make_unique<RequestHandler>(api, inline_runner, R"({"openapi":"3.0.3"})");
         api.gate = &gate;

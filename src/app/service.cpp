@@ -16,10 +16,14 @@
 #include "app/console_dir.h"
 #include "app/store_url.h"
 #include "codec/event_json.h"
+#include "codec/response_json.h"
+#include "core/admin_requests.h"
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
 #include "core/outbox_monitor.h"
+#include "core/pausable_consumer.h"
+#include "core/periodic_task.h"
 #include "core/projector.h"
 #include "core/relay.h"
 #include "core/service_api.h"
@@ -135,6 +139,9 @@ class RunningService final : public Service {
         // Front to back: no new requests, no new relay rounds, then let the writer drain (its
         // commit listener may still wake the stopped relay, which is harmless).
         if (http_) http_->stop();
+        // A request under way finishes first (a rebuild holds the relay and the consumer).
+        admin_worker_.reset();
+        heartbeat_.reset();
         outbox_listener_.reset();  // before the relay it wakes
         if (relay_) relay_->stop();
         outbox_.reset();  // its poller reads the write store
@@ -180,6 +187,9 @@ class RunningService final : public Service {
         auto read = open_read_store(s);
         if (!read) return unexpected(read.error());
         read_ = std::move(*read);
+        process_id_ = ids_.new_uuid_v7();
+        started_ms_ = clock_.unix_ms();
+        desk_ = std::make_unique<AdminDesk>(*read_, process_id_);
         if (cache_url->scheme == "redis") {
             RedisCacheOptions opts;
             opts.url = cache_url->target;
@@ -236,14 +246,16 @@ class RunningService final : public Service {
             projector_ =
                 std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope,
                                             [](const std::string& line) { spdlog::warn("{}", line); });
-            bus_->subscribe(projector_.get());
+            consumer_ = std::make_unique<PausableConsumer>(*projector_);
+            bus_->subscribe(consumer_.get());
         }
         outbox_ = std::make_unique<OutboxMonitor>(
             metrics_, [this](std::int64_t pending) { commands_->set_outbox_pending(pending); },
             std::chrono::milliseconds(s.outbox_stall_ms),
             [](const std::string& line) { spdlog::warn("{}", line); });
-        if (projector) {
-            // A parked stream is a stall of its own: its later events wait for an operator.
+        if (projector || api) {
+            // A parked stream is a stall of its own: its later events wait for an operator. Every
+            // api process exports it from the read store, so one scrape target shows it.
             Gauge& dead = metrics_.gauge("ordinal_projection_dead_letters",
                                          "Dead letters in the read store now: each parks its "
                                          "stream until retried");
@@ -287,6 +299,7 @@ class RunningService final : public Service {
             if (api) return started;
             spdlog::warn("{}; operations endpoints are off in this process", started.error());
         }
+        start_deployment_agents(s);
         spdlog::info("ordinal {} serving roles [{}] write={} read={} bus={} cache={}",
                      ORDINAL_VERSION, fmt::join(s.roles, ","),
                      s.write_db.empty() ? default_sqlite(s, "write.db") : "(configured)",
@@ -310,12 +323,7 @@ class RunningService final : public Service {
         api.admin_token = s.admin_token;
         api.readiness = [this] { return readiness(); };
         api.status = [this] { return status(); };
-        if (projector_ && relay_) api.rebuild = [this] { return rebuild(); };
-        api.retry_dead_letters = [this](std::optional<std::int64_t> id) {
-            auto retry = read_->retry_dead_letters(id);
-            if (retry && !retry->advanced.empty()) gate_->notify(retry->advanced);
-            return retry;
-        };
+        api.admin = desk_.get();
         if (write_) {
             api.stream_log = [this](const StreamKey& stream, std::size_t limit) {
                 return write_->stream_log(stream, limit);
@@ -431,18 +439,121 @@ class RunningService final : public Service {
         }
         r.relay_published_seq = relay_ ? relay_->published_seq() : 0;
         r.gate_waiting = gate_ ? gate_->waiting() : 0;
+        r.process_id = process_id_;
+        r.process_stale_ms = settings_.process_stale_ms;
+        if (auto procs = read_->list_processes()) {
+            r.processes = std::move(*procs);
+            r.processes_known = true;
+        }
         return r;
     }
 
+    // The process registry (every process) and the admin worker (projector roles), and the
+    // deployment-wide gauges every api process exports from the stores.
+    void start_deployment_agents(const Settings& s) {
+        std::string roles;
+        for (const auto& r : s.roles) roles += (roles.empty() ? "" : ",") + r;
+        metrics_
+            .gauge("ordinal_process_info",
+                   "1, labelled with this process's id, roles and version: join per-process "
+                   "series on it",
+                   {{"process", process_id_}, {"roles", roles}, {"version", ORDINAL_VERSION}})
+            .set(1);
+        // Once before the worker starts: a claim names its owner, and an owner without a
+        // heartbeat would be taken for dead.
+        beat(roles);
+        heartbeat_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(s.heartbeat_ms),
+                                                    [this, roles] { beat(roles); });
+        if (has_role(s, "api")) {
+            Gauge& live = metrics_.gauge("ordinal_deployment_processes",
+                                         "Processes in the read store's registry, by whether "
+                                         "their heartbeat is recent",
+                                         {{"state", "live"}});
+            Gauge& stale = metrics_.gauge("ordinal_deployment_processes",
+                                          "Processes in the read store's registry, by whether "
+                                          "their heartbeat is recent",
+                                          {{"state", "stale"}});
+            metrics_.on_collect([this, &live, &stale] {
+                auto procs = read_->list_processes();
+                if (!procs) return;
+                double n_live = 0, n_stale = 0;
+                for (const auto& p : *procs)
+                    (p.age_ms > settings_.process_stale_ms ? n_stale : n_live) += 1;
+                live.set(n_live);
+                stale.set(n_stale);
+            });
+        }
+        if (!projector_) return;
+        std::map<std::string, AdminWorker::Handler> handlers;
+        handlers[kRebuildRequest] = [this](const AdminRequest&, const AdminWorker::Progress& p) {
+            auto report = rebuild(p);
+            if (!report) return store_failed("rebuild", report.error());
+            return AdminOutcome{true, write_rebuild_json(*report), {}, {}};
+        };
+        handlers[kRetryRequest] = [this](const AdminRequest& r, const AdminWorker::Progress&) {
+            auto retry = read_->retry_dead_letters(r.target);
+            if (!retry) return store_failed("dead-letter retry", retry.error());
+            if (!retry->advanced.empty()) gate_->notify(retry->advanced);
+            if (r.target && retry->retried == 0)
+                return AdminOutcome{false, {}, "not_found", "no such dead letter"};
+            return AdminOutcome{true, write_dead_letter_retry_json(*retry), {}, {}};
+        };
+        admin_worker_ = std::make_unique<AdminWorker>(
+            *read_, process_id_, std::move(handlers), metrics_, std::chrono::milliseconds(250),
+            std::chrono::milliseconds(s.process_stale_ms),
+            [](const std::string& line) { spdlog::info("{}", line); });
+        desk_->set_local_worker(admin_worker_.get());
+        // A projector without a relay beside it does not rebuild at start (see build()); a
+        // rebuild left unfinished is handed to whichever projector claims it.
+        if (!relay_) {
+            auto started = read_->rebuild_started();
+            if (started && *started) {
+                spdlog::warn("the rebuild started at {} never finished: requesting another",
+                             **started);
+                (void)desk_->submit(kRebuildRequest, std::nullopt);
+            }
+        }
+    }
+
+    void beat(const std::string& roles) {
+        ProcessDetail d;
+        if (http_) d.listen = settings_.listen.substr(0, settings_.listen.rfind(':') + 1) +
+                              std::to_string(http_->port());
+        if (projector_) {
+            // Its own partitions' positions: what this projector has applied, from the store.
+            std::vector<std::string> partitions{"local"};
+            if (kafka_) partitions = *(d.assignment = kafka_->assigned_partitions());
+            for (const auto& p : partitions) {
+                if (auto at = read_->bus_position(p)) d.positions.push_back(BusPosition{p, *at});
+            }
+        }
+        d.relay_published_seq = relay_ ? relay_->published_seq() : 0;
+        ProcessRecord self{process_id_, roles, ORDINAL_VERSION, started_ms_, 0, 0,
+                           write_process_detail_json(d)};
+        if (auto ok = read_->heartbeat(self); !ok)
+            spdlog::warn("heartbeat not recorded: {}", ok.error().message);
+    }
+
+    static AdminOutcome store_failed(const char* what, const StoreError& e) {
+        spdlog::warn("{} failed: {}", what, e.message);
+        return AdminOutcome{false, {}, "unavailable",
+                            std::string(what) + " failed: a store is unavailable; try again"};
+    }
+
     // Replays the whole event log into an emptied read model while the relay is held.
-    Expected<RebuildReport, StoreError> rebuild() {
+    // Deliveries are held off meanwhile: the relay's where it runs here, the bus consumer's
+    // (Kafka) otherwise. `progress` hears of each batch replayed.
+    Expected<RebuildReport, StoreError> rebuild(const AdminWorker::Progress& progress = {}) {
         std::lock_guard lock(rebuild_mu_);
         const auto started = std::chrono::steady_clock::now();
-        relay_->pause();
+        if (relay_) relay_->pause();
         struct Resume {
             Relay* r;
-            ~Resume() { r->resume(); }
+            ~Resume() {
+                if (r) r->resume();
+            }
         } resume{relay_.get()};
+        auto held = consumer_->pause();
         if (auto ok = read_->reset(); !ok) return unexpected(ok.error());
         RebuildReport report;
         std::int64_t after = 0;
@@ -463,6 +574,8 @@ class RunningService final : public Service {
             if (auto ok = projector_->consume_delivery(delivery, offsets); !ok)
                 return unexpected(ok.error());
             report.events_replayed += static_cast<std::int64_t>(batch->size());
+            if (progress)
+                progress("{\"eventsReplayed\":" + std::to_string(report.events_replayed) + "}");
         }
         if (auto ok = read_->finish_rebuild(); !ok) return unexpected(ok.error());
         report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -488,6 +601,12 @@ class RunningService final : public Service {
     std::unique_ptr<ProjectionListener> outbox_listener_;  // wakes relay_; PostgreSQL write store only
     std::unique_ptr<CommandService> commands_;
     std::unique_ptr<Projector> projector_;
+    std::unique_ptr<PausableConsumer> consumer_;  // projector_, as the bus calls it
+    std::string process_id_;
+    std::int64_t started_ms_ = 0;
+    std::unique_ptr<AdminDesk> desk_;
+    std::unique_ptr<AdminWorker> admin_worker_;  // projector roles only
+    std::unique_ptr<PeriodicTask> heartbeat_;
     std::unique_ptr<Relay> relay_;
     std::unique_ptr<OutboxMonitor> outbox_;
     std::unique_ptr<HttpServer> http_;

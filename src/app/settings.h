@@ -36,6 +36,10 @@ struct Settings {
     // A relay looks for unpublished events this often when no commit wakes it (commits in this
     // process wake it directly; on PostgreSQL, commits elsewhere through NOTIFY).
     int relay_idle_poll_ms = 50;
+    // Every process heartbeats in the read store this often; one not heard from for
+    // process_stale_ms is shown stale, and a projector takes over the admin request it ran.
+    int heartbeat_ms = 1000;
+    int process_stale_ms = 5000;
     // PostgreSQL write store: relays split the outbox into this many partitions (every process on
     // one database must agree), and idempotency records are kept this long (0: forever).
     int outbox_partitions = 16;

@@ -122,6 +122,13 @@ std::vector<SettingSpec> setting_specs() {
          "a relay with nothing to publish looks again after this many ms, unless a commit wakes it "
          "first (default 50)",
          int_setting(&Settings::relay_idle_poll_ms, 1, 600000)},
+        {"heartbeat-ms",
+         "every process records itself in the read store this often (default 1000)",
+         int_setting(&Settings::heartbeat_ms, 10, 600000)},
+        {"process-stale-ms",
+         "a process not heard from for this many ms is shown stale, and an admin request it was "
+         "running is taken over by another projector (default 5000)",
+         int_setting(&Settings::process_stale_ms, 20, 86400000)},
         {"gate-fallback-poll-ms",
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
          "polls this often as a fallback (default 1000)",

@@ -4,12 +4,32 @@
 
 #include "codec/strict_json_reader.h"
 #include "domain/money.h"
+#include "domain/time_format.h"
 
 namespace ordinal {
 namespace {
 
 // Insertion-ordered objects so bodies read in the contract's order.
 using ojson = nlohmann::ordered_json;
+
+// JSON the service wrote itself and stored as text (a request's result, a heartbeat's detail):
+// embedded as an object; anything else (an older or foreign writer) as an empty one.
+ojson embedded_object(const std::string& text) {
+    auto parsed = ojson::parse(text, nullptr, false);
+    return parsed.is_object() ? parsed : ojson::object();
+}
+
+std::vector<std::string> split_roles(const std::string& roles) {
+    std::vector<std::string> out;
+    std::size_t from = 0;
+    while (from <= roles.size() && !roles.empty()) {
+        const auto comma = roles.find(',', from);
+        out.push_back(roles.substr(from, comma == std::string::npos ? comma : comma - from));
+        if (comma == std::string::npos) break;
+        from = comma + 1;
+    }
+    return out;
+}
 
 ojson order_to_json(const Order& o) {
     ojson items = ojson::array();
@@ -146,6 +166,54 @@ std::string write_status_json(const StatusReport& r) {
     }
     j["relayPublishedSeq"] = r.relay_published_seq;
     j["gateWaiting"] = r.gate_waiting;
+    j["processId"] = r.process_id;
+    if (r.processes_known) {
+        ojson list = ojson::array();
+        for (const auto& p : r.processes) {
+            list.push_back(ojson{{"id", p.id},
+                                 {"roles", split_roles(p.roles)},
+                                 {"version", p.version},
+                                 {"startedAt", format_rfc3339_ms(p.started_ms)},
+                                 {"lastSeenAt", format_rfc3339_ms(p.last_seen_ms)},
+                                 {"lastSeenAgoMs", p.age_ms},
+                                 {"state", p.age_ms > r.process_stale_ms ? "stale" : "live"},
+                                 {"detail", embedded_object(p.detail)}});
+        }
+        j["processes"] = std::move(list);
+    } else {
+        j["processes"] = nullptr;
+    }
+    return dump_json(j);
+}
+
+std::string write_process_detail_json(const ProcessDetail& d) {
+    ojson j{{"listen", d.listen}, {"relayPublishedSeq", d.relay_published_seq}};
+    if (d.assignment) j["assignment"] = *d.assignment;
+    if (!d.positions.empty()) {
+        ojson positions = ojson::array();
+        for (const auto& p : d.positions)
+            positions.push_back(ojson{{"partition", p.partition}, {"offset", p.offset}});
+        j["positions"] = std::move(positions);
+    }
+    return dump_json(j);
+}
+
+std::string write_admin_request_json(const AdminRequest& r) {
+    auto at = [](std::int64_t ms) { return ms > 0 ? ojson(format_rfc3339_ms(ms)) : ojson(nullptr); };
+    ojson j{{"id", r.id},
+            {"kind", r.kind},
+            {"target", r.target ? ojson(*r.target) : ojson(nullptr)},
+            {"state", r.state},
+            {"requestedBy", r.requested_by},
+            {"owner", r.owner.empty() ? ojson(nullptr) : ojson(r.owner)},
+            {"attempts", r.attempts},
+            {"requestedAt", at(r.requested_ms)},
+            {"startedAt", at(r.started_ms)},
+            {"finishedAt", at(r.finished_ms)},
+            {"progress", r.progress.empty() ? ojson(nullptr) : embedded_object(r.progress)},
+            {"result", r.result.empty() ? ojson(nullptr) : embedded_object(r.result)}};
+    j["error"] = r.error_code.empty() ? ojson(nullptr)
+                                      : ojson{{"code", r.error_code}, {"message", r.error}};
     return dump_json(j);
 }
 

@@ -53,8 +53,19 @@ std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>&
 // {version, roles, components:[{name,ok,detail}],
 //  outbox: {pending, oldestPendingAgeMs, lastSeq, publishedSeq} | null,
 //  projection: {streams, positions:[{partition, offset}], deadLetters} | null,
-//  relayPublishedSeq, gateWaiting}
+//  relayPublishedSeq, gateWaiting, processId,
+//  processes: [{id, roles, version, startedAt, lastSeenAt, lastSeenAgoMs, state:"live"|"stale",
+//               detail}] | null}
 std::string write_status_json(const StatusReport& report);
+
+// A heartbeat's detail: {listen, relayPublishedSeq, assignment?: [partition],
+// positions?: [{partition, offset}]}
+std::string write_process_detail_json(const ProcessDetail& detail);
+
+// GET /v1/admin/requests/{id}, and a 202 from POST rebuild or retry: {id, kind, target, state,
+// requestedBy, owner, attempts, requestedAt, startedAt, finishedAt, progress, result,
+// error:{code,message}|null}
+std::string write_admin_request_json(const AdminRequest& request);
 
 // POST /v1/admin/projections/rebuild: {status:"rebuilt", eventsReplayed, durationMs}
 std::string write_rebuild_json(const RebuildReport& report);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/admin_requests.h"
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
@@ -39,6 +40,20 @@ struct StatusReport {
     bool projection_known = false;
     std::int64_t relay_published_seq = 0;
     std::size_t gate_waiting = 0;
+    // The deployment as the read store's process registry has it: every process, this one
+    // included; one whose heartbeat is older than process_stale_ms is stale.
+    std::string process_id;
+    std::vector<ProcessRecord> processes;
+    bool processes_known = false;
+    std::int64_t process_stale_ms = 0;
+};
+
+// What a process reports of its work in its heartbeat (ProcessRecord::detail).
+struct ProcessDetail {
+    std::string listen;                        // host:port of its HTTP server; empty if none
+    std::optional<std::vector<std::string>> assignment;  // a Kafka projector's partitions
+    std::int64_t relay_published_seq = 0;      // a relay's last published outbox seq
+    std::vector<BusPosition> positions;        // a projector's stored position, per partition
 };
 
 struct RebuildReport {
@@ -55,11 +70,9 @@ struct ServiceApi {
     std::string admin_token;  // empty: admin endpoints are open
     std::function<std::vector<ComponentHealth>()> readiness;
     std::function<StatusReport()> status;
-    // Empty when the projector does not run in this process.
-    std::function<Expected<RebuildReport, StoreError>()> rebuild;
-    // ReadStore::retry_dead_letters, then the gate told of the streams that advanced.
-    std::function<Expected<DeadLetterRetry, StoreError>(std::optional<std::int64_t> id)>
-        retry_dead_letters;
+    // Rebuilds and dead-letter retries, recorded in the read store and carried out by a
+    // projector process, whichever process took them. Set in every process.
+    AdminDesk* admin = nullptr;
     // WriteStore::stream_log: the admin stream view (empty: 404 on that view).
     std::function<Expected<std::vector<StreamLogEntry>, StoreError>(const StreamKey&, std::size_t)>
         stream_log;

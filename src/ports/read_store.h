@@ -87,6 +87,35 @@ struct DeadLetterRetry {
     std::vector<std::pair<StreamKey, std::int64_t>> advanced;  // as ProjectionResult::advanced
 };
 
+// An operator's request (rebuild, dead-letter retry) taken on any process that serves HTTP and
+// carried out by one projector process, recorded in the read store so that every process sees it.
+// Times are the store's clock, in Unix ms (0: not yet).
+struct AdminRequest {
+    std::int64_t id = 0;
+    std::string kind;                    // "rebuild", "retry_dead_letters"
+    std::optional<std::int64_t> target;  // the dead letter of a retry of one; none: all
+    std::string state;                   // "queued", "running", "done", "failed"
+    std::string requested_by;            // process id
+    std::string owner;                   // the process running (or that ran) it; empty if queued
+    std::int64_t attempts = 0;           // claims: more than one when an owner died mid-way
+    std::int64_t requested_ms = 0, started_ms = 0, finished_ms = 0;
+    std::string progress;    // JSON object, as the owner last reported it; empty if none
+    std::string result;      // JSON object, once done
+    std::string error_code;  // once failed: "not_found", "unavailable", ...
+    std::string error;       // once failed: safe for clients
+};
+
+// A process's row in the read store, rewritten by its heartbeat.
+struct ProcessRecord {
+    std::string id;     // random, new at every start
+    std::string roles;  // "api,relay,projector"
+    std::string version;
+    std::int64_t started_ms = 0;
+    std::int64_t last_seen_ms = 0;
+    std::int64_t age_ms = 0;  // how long ago last_seen was, by the store's clock; set when listed
+    std::string detail;       // JSON object: what the process reports of its work (assignment...)
+};
+
 // The read model. Thread-safety: every method may be called concurrently.
 class ReadStore {
   public:
@@ -151,6 +180,34 @@ class ReadStore {
     virtual Expected<std::optional<std::string>, StoreError> rebuild_started() = 0;
 
     virtual Expected<void, StoreError> check_ready() = 0;
+
+    // Admin requests. submit: records a new queued request and returns it with `true`, except
+    // that while a rebuild is queued or running a rebuild request is answered with that one and
+    // `false` (one rebuild at a time, whichever process asks).
+    virtual Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& requested_by) = 0;
+    // Atomically hands the oldest claimable request to `owner` (state running, attempts + 1):
+    // a queued one, or a running one whose owner's heartbeat is older than `stale_after_ms`
+    // (it died mid-way: the work is done again) or whose owner is `owner` itself (its outcome
+    // could not be recorded: a process runs one request at a time, so it is not running now). Nullopt if there is none. Exactly one caller
+    // gets each claim, in any number of processes.
+    virtual Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
+        const std::string& owner, std::int64_t stale_after_ms) = 0;
+    // Progress and outcome, written only while `owner` still holds the request (a process taken
+    // for dead and replaced cannot overwrite its successor). False if it no longer does.
+    virtual Expected<bool, StoreError> report_admin_progress(std::int64_t id,
+                                                            const std::string& owner,
+                                                            const std::string& progress) = 0;
+    virtual Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) = 0;
+    virtual Expected<std::optional<AdminRequest>, StoreError> get_admin_request(
+        std::int64_t id) = 0;
+
+    // Process registry: insert or refresh `self` (last_seen = now), and forget processes not
+    // seen for a day.
+    virtual Expected<void, StoreError> heartbeat(const ProcessRecord& self) = 0;
+    // Every registered process, with age_ms set, oldest start first.
+    virtual Expected<std::vector<ProcessRecord>, StoreError> list_processes() = 0;
 };
 
 }  // namespace ordinal

@@ -1,5 +1,7 @@
 // ReadStore contract: idempotent projection, gap detection, stock ordering by stockSeq, paging;
 // deliveries from a bus with gaps and poison, dead letters and their retry.
+#include <map>
+#include <mutex>
 #include <regex>
 #include <thread>
 
@@ -552,6 +554,136 @@ TEST_P(ReadStoreContract, DeadLettersAreListedOldestFirstUpToTheLimit) {
 
 TEST_P(ReadStoreContract, IsReady) {
     EXPECT_TRUE(store_->check_ready());
+}
+
+// ---- admin requests and the process registry -------------------------------------------------
+
+ProcessRecord process(const std::string& id, const std::string& roles = "projector") {
+    return ProcessRecord{id, roles, "test", 1000, 0, 0, R"({"listen":""})"};
+}
+
+TEST_P(ReadStoreContract, AdminRequestsAreClaimedOnceAndOneRebuildRunsAtATime) {
+    auto rebuild = store_->submit_admin_request("rebuild", std::nullopt, "api-1");
+    ASSERT_TRUE(rebuild) << rebuild.error().message;
+    EXPECT_TRUE(rebuild->second);
+    EXPECT_EQ(rebuild->first.state, "queued");
+    EXPECT_EQ(rebuild->first.requested_by, "api-1");
+    EXPECT_GT(rebuild->first.requested_ms, 0);
+    auto again = store_->submit_admin_request("rebuild", std::nullopt, "api-2");
+    ASSERT_TRUE(again);
+    EXPECT_FALSE(again->second) << "a queued rebuild answers the second";
+    EXPECT_EQ(again->first.id, rebuild->first.id);
+    auto retry = store_->submit_admin_request("retry_dead_letters", 7, "api-2");
+    ASSERT_TRUE(retry);
+    EXPECT_TRUE(retry->second);
+    EXPECT_NE(retry->first.id, rebuild->first.id);
+    EXPECT_EQ(retry->first.target, std::optional<std::int64_t>(7));
+
+    // Eight live projectors claim at once: each request goes to exactly one of them.
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(store_->heartbeat(process("p" + std::to_string(i))));
+    std::mutex mu;
+    std::map<std::int64_t, std::vector<std::string>> claims;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) {
+        threads.emplace_back([&, i] {
+            const std::string me = "p" + std::to_string(i);
+            // As a worker does: one request at a time (its own running one it would claim again).
+            for (int n = 0; n < 5; ++n) {
+                auto c = store_->claim_admin_request(me, 60000);
+                ASSERT_TRUE(c) << c.error().message;
+                if (!*c) continue;
+                std::lock_guard lock(mu);
+                claims[(*c)->id].push_back(me);
+                EXPECT_EQ((*c)->state, "running");
+                EXPECT_EQ((*c)->owner, me);
+                EXPECT_EQ((*c)->attempts, 1);
+                break;
+            }
+        });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(claims.size(), 2u);
+    EXPECT_EQ(claims[rebuild->first.id].size(), 1u);
+    EXPECT_EQ(claims[retry->first.id].size(), 1u);
+    const std::string owner = claims[rebuild->first.id].front();
+
+    // A running rebuild still answers a new rebuild request.
+    EXPECT_EQ(store_->submit_admin_request("rebuild", std::nullopt, "api-1")->first.id,
+              rebuild->first.id);
+    AdminRequest outcome = rebuild->first;
+    outcome.owner = owner == "p0" ? "p1" : "p0";
+    outcome.state = "done";
+    outcome.result = R"({"status":"rebuilt"})";
+    EXPECT_FALSE(*store_->finish_admin_request(outcome)) << "only its owner records the outcome";
+    EXPECT_FALSE(*store_->report_admin_progress(outcome.id, outcome.owner, "{}"));
+    EXPECT_TRUE(*store_->report_admin_progress(outcome.id, owner, R"({"eventsReplayed":3})"));
+    EXPECT_EQ((*store_->get_admin_request(outcome.id))->progress, R"({"eventsReplayed":3})");
+    outcome.owner = owner;
+    EXPECT_TRUE(*store_->finish_admin_request(outcome));
+    EXPECT_FALSE(*store_->finish_admin_request(outcome)) << "finished once";
+    const auto done = store_->get_admin_request(outcome.id);
+    ASSERT_TRUE(done && *done);
+    EXPECT_EQ((*done)->state, "done");
+    EXPECT_EQ((*done)->result, R"({"status":"rebuilt"})");
+    EXPECT_GE((*done)->finished_ms, (*done)->started_ms);
+    EXPECT_GE((*done)->started_ms, (*done)->requested_ms);
+    EXPECT_FALSE(*store_->get_admin_request(outcome.id + 100));
+
+    // Once it is done, a rebuild request is a new one.
+    auto next = store_->submit_admin_request("rebuild", std::nullopt, "api-1");
+    ASSERT_TRUE(next);
+    EXPECT_TRUE(next->second);
+    EXPECT_NE(next->first.id, rebuild->first.id);
+}
+
+TEST_P(ReadStoreContract, ARequestWhoseOwnerStoppedHeartbeatingIsTakenOver) {
+    ASSERT_TRUE(store_->heartbeat(process("dying")));
+    ASSERT_TRUE(store_->heartbeat(process("heir")));
+    const auto id = store_->submit_admin_request("rebuild", std::nullopt, "api")->first.id;
+    auto first = store_->claim_admin_request("dying", 60000);
+    ASSERT_TRUE(first && *first);
+    EXPECT_FALSE(*store_->claim_admin_request("heir", 60000)) << "its owner is live";
+    // Its owner claims again what it holds: it runs one request at a time, so an outcome it
+    // could not record is run again, by it.
+    auto mine = store_->claim_admin_request("dying", 60000);
+    ASSERT_TRUE(mine && *mine);
+    EXPECT_EQ((*mine)->attempts, 2);
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE(store_->heartbeat(process("heir")));
+    auto taken = store_->claim_admin_request("heir", 20);
+    ASSERT_TRUE(taken && *taken) << "the owner's heartbeat is older than 20 ms";
+    EXPECT_EQ((*taken)->id, id);
+    EXPECT_EQ((*taken)->owner, "heir");
+    EXPECT_EQ((*taken)->attempts, 3);
+    AdminRequest late = **first;
+    late.state = "done";
+    EXPECT_FALSE(*store_->finish_admin_request(late)) << "the old owner cannot overwrite";
+    late.owner = "heir";
+    EXPECT_TRUE(*store_->finish_admin_request(late));
+}
+
+TEST_P(ReadStoreContract, ProcessesAreRegisteredWithTheirLastHeartbeat) {
+    ProcessRecord api = process("api-1", "api");
+    api.detail = R"({"listen":"127.0.0.1:1"})";
+    ASSERT_TRUE(store_->heartbeat(api));
+    ASSERT_TRUE(store_->heartbeat(process("worker", "relay,projector")));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    api.detail = R"({"listen":"127.0.0.1:2"})";
+    ASSERT_TRUE(store_->heartbeat(api));
+    auto listed = store_->list_processes();
+    ASSERT_TRUE(listed) << listed.error().message;
+    ASSERT_EQ(listed->size(), 2u);
+    std::map<std::string, ProcessRecord> by_id;
+    for (const auto& p : *listed) by_id[p.id] = p;
+    EXPECT_EQ(by_id["api-1"].roles, "api");
+    EXPECT_EQ(by_id["api-1"].version, "test");
+    EXPECT_EQ(by_id["api-1"].started_ms, 1000);
+    EXPECT_EQ(by_id["api-1"].detail, R"({"listen":"127.0.0.1:2"})") << "the last heartbeat's";
+    EXPECT_EQ(by_id["worker"].roles, "relay,projector");
+    EXPECT_GE(by_id["worker"].age_ms, 25) << "not heard from since";
+    EXPECT_LT(by_id["api-1"].age_ms, by_id["worker"].age_ms);
+    EXPECT_GT(by_id["api-1"].last_seen_ms, by_id["worker"].last_seen_ms);
 }
 
 }  // namespace

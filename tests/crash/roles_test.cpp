@@ -20,7 +20,7 @@ namespace {
 class SeparateRoles : public ::testing::Test {
 protected:
     void SetUp() override {
-        api_ = std::make_unique<ServerProcess>(ORDINAL_BINARY, data_.path(), logs_.path(), std::vector<std::string>{"--roles", "api"});
+        api_ = std::make_unique<ServerProcess>(ORDINAL_BINARY, data_.path(), logs_.path(), std::vector<std::string>{"--roles", "api", "--heartbeat-ms", "100", "--process-stale-ms", "1000"});
     }
     void TearDown() override {
         if (HasFailure()) {
@@ -34,7 +34,8 @@ protected:
         worker_ = std::make_unique<ChildProcess>(
             ORDINAL_BINARY,
             std::vector<std::string>{"serve", "--roles", "relay,projector", "--data-dir", data_.path(), "--listen",
-                                     "127.0.0.1:" + std::to_string(pick_free_port())},
+                                     "127.0.0.1:" + std::to_string(pick_free_port()), "--heartbeat-ms", "100",
+                                     "--process-stale-ms", "1000"},
             logs_.path() + "/worker-" + std::to_string(++worker_starts_) + ".log");
     }
     void kill_worker() {
@@ -182,6 +183,57 @@ TEST_F(SeparateRoles, KillingTheProjectorProcessRepeatedlyLosesAndDoublesNothing
         EXPECT_EQ(unique, by_user[user]);
     }
     std::cout << placed.size() << " orders through 6 projector kills\n";
+}
+
+// Admin requests on SQLite, api and projector in separate processes on one data directory: the
+// api process records them, the projector process runs them, and both show in the status.
+TEST_F(SeparateRoles, AdminRequestsTakenByTheApiRunInTheProjectorProcess) {
+    ASSERT_NO_THROW(api_->start());
+    start_worker();
+    OrdinalApi a(api_->port(), {}, std::chrono::seconds(60));
+    const auto sku = unique_sku();
+    const auto put = a.create_product(sku, 100, 10);
+    ASSERT_EQ(a.get("/v1/products/" + sku, put.token, 10000).status, 200);
+
+    const auto rebuilt = a.admin_post("/v1/admin/projections/rebuild");
+    ASSERT_EQ(rebuilt.status, 200) << rebuilt;
+    EXPECT_EQ(rebuilt.json_body()["eventsReplayed"], 1);
+    const std::string id = rebuilt.header("Ordinal-Admin-Request").value_or("0");
+    const json request = a.admin_get("/v1/admin/requests/" + id).json_body();
+    EXPECT_EQ(request["state"], "done") << request.dump();
+    const json status = a.admin_get("/v1/admin/status").json_body();
+    EXPECT_NE(request["owner"], status["processId"]) << "run by the projector process, not the api";
+    ASSERT_EQ(status["processes"].size(), 2u) << status.dump();
+    std::string worker_id;
+    for (const auto& p : status["processes"]) {
+        EXPECT_EQ(p["state"], "live") << p.dump();
+        if (p["id"] != status["processId"]) worker_id = p["id"];
+    }
+    EXPECT_EQ(request["owner"], worker_id);
+    const auto retry = a.admin_post("/v1/admin/dead-letters/retry");
+    ASSERT_EQ(retry.status, 200) << retry;
+    EXPECT_EQ(retry.json_body(), json::parse(R"({"retried":0,"applied":0,"remaining":0})"));
+
+    // No projector left: a request waits, queued, and the dead one is shown stale.
+    kill_worker();
+    const auto queued = a.admin_post("/v1/admin/projections/rebuild?wait=1");
+    ASSERT_EQ(queued.status, 202) << queued;
+    EXPECT_EQ(queued.json_body()["state"], "queued");
+    std::string state;
+    json last;
+    for (int i = 0; i < 300 && state != "stale"; ++i) {
+        last = a.admin_get("/v1/admin/status").json_body();
+        for (const auto& p : last["processes"])
+            if (p["id"] == worker_id) state = p["state"];
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ(state, "stale") << worker_id << " in " << last.dump();
+    // A projector that comes back takes it.
+    start_worker();
+    const auto done = a.admin_post("/v1/admin/projections/rebuild");
+    ASSERT_EQ(done.status, 200) << done;
+    EXPECT_EQ(done.header("Ordinal-Admin-Request"), queued.header("Ordinal-Admin-Request"))
+        << "the queued rebuild answers the second request";
 }
 
 }  // namespace

@@ -285,6 +285,7 @@ TEST_F(Operations, OpenApiDocumentsEveryServedPath) {
         {"/v1/admin/streams/{}/{}", {"get"}},
         {"/v1/admin/consistency", {"get"}},
         {"/console/{}", {"get"}},
+        {"/v1/admin/requests/{}", {"get"}},
     };
     for (const auto& [path, methods] : served) {
         ASSERT_TRUE(paths.count(path)) << "missing path " << path;
@@ -318,6 +319,10 @@ TEST_F(Operations, OpenApiDocumentsEveryServedPath) {
         {"/v1/admin/dead-letters/retry", "post", "200"},
         {"/v1/admin/dead-letters/{}/retry", "post", "200"},
         {"/v1/admin/dead-letters/{}/retry", "post", "404"},
+        {"/v1/admin/projections/rebuild", "post", "200"},
+        {"/v1/admin/projections/rebuild", "post", "202"},
+        {"/v1/admin/requests/{}", "get", "200"},
+        {"/v1/admin/requests/{}", "get", "404"},
     };
     for (const auto& [path, method, code] : documented)
         EXPECT_TRUE(has_response(path, method, code)) << method << " " << path << " " << code;

@@ -4,6 +4,7 @@
 // A port that grows a method then changes this file, not every fake.
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,6 +59,69 @@ class EmptyReadStore : public ReadStore {
         return std::optional<std::string>{};
     }
     Expected<void, StoreError> check_ready() override { return {}; }
+    // Admin requests and the process registry, kept in memory as a store would keep them, so
+    // that an AdminDesk and AdminWorker over a fake behave as over a real store.
+    Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& requested_by) override {
+        std::lock_guard lock(admin_mu_);
+        for (const auto& r : requests_) {
+            if (kind == "rebuild" && r.kind == kind && (r.state == "queued" || r.state == "running"))
+                return std::pair{r, false};
+        }
+        AdminRequest a;
+        a.id = static_cast<std::int64_t>(requests_.size()) + 1;
+        a.kind = kind;
+        a.target = target;
+        a.state = "queued";
+        a.requested_by = requested_by;
+        requests_.push_back(a);
+        return std::pair{a, true};
+    }
+    Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(const std::string& owner,
+                                                                          std::int64_t) override {
+        std::lock_guard lock(admin_mu_);
+        for (auto& r : requests_) {
+            if (r.state != "queued") continue;
+            r.state = "running";
+            r.owner = owner;
+            ++r.attempts;
+            return std::optional<AdminRequest>{r};
+        }
+        return std::optional<AdminRequest>{};
+    }
+    Expected<bool, StoreError> report_admin_progress(std::int64_t id, const std::string& owner,
+                                                    const std::string& progress) override {
+        std::lock_guard lock(admin_mu_);
+        AdminRequest* r = held(id, owner);
+        if (r) r->progress = progress;
+        return r != nullptr;
+    }
+    Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) override {
+        std::lock_guard lock(admin_mu_);
+        AdminRequest* r = held(outcome.id, outcome.owner);
+        if (r) *r = outcome;
+        return r != nullptr;
+    }
+    Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
+        std::lock_guard lock(admin_mu_);
+        if (id < 1 || id > static_cast<std::int64_t>(requests_.size()))
+            return std::optional<AdminRequest>{};
+        return std::optional<AdminRequest>{requests_[static_cast<std::size_t>(id - 1)]};
+    }
+    Expected<void, StoreError> heartbeat(const ProcessRecord&) override { return {}; }
+    Expected<std::vector<ProcessRecord>, StoreError> list_processes() override {
+        return std::vector<ProcessRecord>{};
+    }
+
+  private:
+    AdminRequest* held(std::int64_t id, const std::string& owner) {
+        if (id < 1 || id > static_cast<std::int64_t>(requests_.size())) return nullptr;
+        AdminRequest& r = requests_[static_cast<std::size_t>(id - 1)];
+        return r.state == "running" && r.owner == owner ? &r : nullptr;
+    }
+    std::mutex admin_mu_;
+    std::vector<AdminRequest> requests_;
 };
 
 // A write store with no records and no events; what submit() answers is the fake's own.

@@ -29,6 +29,7 @@
 #include "domain/base64url.h"
 #include "domain/consistency_token.h"
 #include "support/fake_stores.h"
+#include "support/local_admin.h"
 
 namespace ordinal {
 namespace {
@@ -122,7 +123,7 @@ class Handler {
         api.ids = &ids_;
         api.admin_token = "s3cret";
         api.status = [] { return StatusReport{}; };
-        api.rebuild = []() -> Expected<RebuildReport, StoreError> { return RebuildReport{}; };
+        api.admin = &admin_.desk();
         handler_ = std::make_unique<RequestHandler>(
             api, [](std::function<void()> job) { job(); }, R"({"openapi":"3.0.3"})");
     }
@@ -149,6 +150,8 @@ class Handler {
     ReachedReadStore reads_;
     ConsistencyGate gate_{reads_, 0ms};
     FixedIds ids_;
+    test_support::LocalAdmin admin_{
+        reads_, metrics_, [] { return Expected<RebuildReport, StoreError>(RebuildReport{}); }};
     std::unique_ptr<RequestHandler> handler_;
 };
 

@@ -16,6 +16,7 @@
 #include "domain/consistency_token.h"
 #include "support/internals.h"
 #include "support/fake_stores.h"
+#include "support/local_admin.h"
 
 namespace ordinal {
 namespace {
@@ -216,10 +217,9 @@ class HttpRouting : public ::testing::Test {
             r.version = "test";
             return r;
         };
-        api.rebuild = rebuild;
-        api.retry_dead_letters = [this](std::optional<std::int64_t> id) {
-            return reads.retry_dead_letters(id);
-        };
+        admin.reset();  // the worker of the last handler first
+        admin = std::make_unique<test_support::LocalAdmin>(reads, metrics, rebuild);
+        api.admin = &admin->desk();
         handler = std::make_unique<RequestHandler>(
             api, [](std::function<void()> job) { job(); }, openapi);
     }
@@ -277,7 +277,10 @@ class HttpRouting : public ::testing::Test {
     FixedIds ids;
     std::string admin_token;
     std::function<std::vector<ComponentHealth>()> readiness;
-    std::function<Expected<RebuildReport, StoreError>()> rebuild;
+    // Set: a projector runs (the admin worker); unset: requests stay queued.
+    std::function<Expected<RebuildReport, StoreError>()> rebuild =
+        [] { return Expected<RebuildReport, StoreError>(RebuildReport{}); };
+    std::unique_ptr<test_support::LocalAdmin> admin;
     std::unique_ptr<RequestHandler> handler;
 };
 
@@ -584,6 +587,7 @@ TEST_F(HttpRouting, AdminTokenGuardsAdminEndpointsOnly) {
             .status,
         202u);
     EXPECT_EQ(get("/v1/admin/status").status, 401u);
+    EXPECT_EQ(get("/v1/admin/requests/1").status, 401u);
     EXPECT_EQ(
         command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status,
         401u);
@@ -607,15 +611,39 @@ TEST_F(HttpRouting, AdminTokenGuardsAdminEndpointsOnly) {
 }
 
 TEST_F(HttpRouting, Rebuild) {
-    auto unavailable =
-        command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt);
-    EXPECT_EQ(unavailable.status, 409u);
-    EXPECT_EQ(body(unavailable)["error"], "rebuild_unavailable");
+    // No projector anywhere: the request is recorded and stays queued; asked not to wait, the
+    // answer is 202 and where to follow it.
+    rebuild = nullptr;
+    rebuild_handler();
+    auto queued =
+        command("POST", "/v1/admin/projections/rebuild?wait=0", "", std::nullopt, std::nullopt);
+    EXPECT_EQ(queued.status, 202u) << queued.body;
+    EXPECT_EQ(body(queued)["state"], "queued");
+    EXPECT_EQ(body(queued)["kind"], "rebuild");
+    EXPECT_EQ(header(queued, "Location"), "/v1/admin/requests/1");
+    auto again =
+        command("POST", "/v1/admin/projections/rebuild?wait=0", "", std::nullopt, std::nullopt);
+    EXPECT_EQ(body(again)["id"], 1) << "one rebuild at a time: the queued one answers";
+    EXPECT_EQ(body(get("/v1/admin/requests/1"))["state"], "queued");
+    EXPECT_EQ(get("/v1/admin/requests/2").status, 404u);
+    EXPECT_EQ(get("/v1/admin/requests/abc").status, 404u);
+    for (const char* bad : {"-1", "301", "x"}) {
+        auto a = command("POST", std::string("/v1/admin/projections/rebuild?wait=") + bad, "",
+                         std::nullopt, std::nullopt);
+        EXPECT_EQ(a.status, 400u) << bad;
+        EXPECT_EQ(body(a)["details"][0]["field"], "wait") << bad;
+    }
+
+    // A projector takes the queued one, and the next.
     rebuild = [] { return Expected<RebuildReport, StoreError>(RebuildReport{7, 3}); };
     rebuild_handler();
     auto ok = command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt);
-    EXPECT_EQ(ok.status, 200u);
+    EXPECT_EQ(ok.status, 200u) << ok.body;
     EXPECT_EQ(body(ok)["eventsReplayed"], 7);
+    const json first = body(get("/v1/admin/requests/1"));
+    EXPECT_EQ(first["state"], "done") << first;
+    EXPECT_EQ(first["owner"], "test-process");
+    EXPECT_EQ(first["result"]["eventsReplayed"], 7);
     rebuild = [] {
         return Expected<RebuildReport, StoreError>(
             unexpected(StoreError{StoreError::Kind::Unavailable, "x"}));

@@ -1,9 +1,12 @@
-// GET /readyz, /metrics, /openapi.json, /v1/admin/status, /v1/admin/dead-letters;
-// POST /v1/admin/projections/rebuild, /v1/admin/dead-letters/retry,
-// /v1/admin/dead-letters/{id}/retry.
+// GET /readyz, /metrics, /openapi.json, /v1/admin/status, /v1/admin/dead-letters,
+// /v1/admin/requests/{id}; POST /v1/admin/projections/rebuild, /v1/admin/dead-letters/retry,
+// /v1/admin/dead-letters/{id}/retry (admin requests: core/admin_requests.h).
 // (GET /healthz answers inline in request_handler.cpp: it only says the process is alive.)
+#include <atomic>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "adapters/http/error_mapping.h"
 #include "adapters/http/request_handler.h"
@@ -14,6 +17,42 @@ namespace {
 
 constexpr std::uint64_t kDefaultDeadLetters = 100;
 constexpr std::uint64_t kMaxDeadLetters = 1000;
+// Set while an admin call of this process waits for its request's outcome (submit_admin).
+std::atomic<bool> admin_waiting{false};
+
+constexpr std::uint64_t kDefaultAdminWaitS = 30;
+constexpr std::uint64_t kMaxAdminWaitS = 300;
+
+std::string admin_request_location(std::int64_t id) {
+    return "/v1/admin/requests/" + std::to_string(id);
+}
+
+std::optional<std::uint64_t> parse_bounded(std::string_view text, std::uint64_t max) {
+    if (text == "0") return 0;
+    return parse_positive(text, max);
+}
+
+// A finished request answers as the action did when it ran in the process asked: its result
+// (200), or its error. One still queued or running is 202 with the request itself.
+HttpAnswer admin_request_answer(const AdminRequest& r) {
+    HttpAnswer a;
+    if (r.state == "done") {
+        a = json_answer(200, r.result.empty() ? std::string("{}") : r.result);
+    } else if (r.state == "failed") {
+        if (r.error_code == "not_found") {
+            a = not_found(r.error);
+        } else if (r.error_code == "unavailable") {
+            a = error_answer(503, "unavailable", r.error);
+        } else {
+            a = error_answer(500, "admin_request_failed", r.error);
+        }
+    } else {
+        a = json_answer(202, write_admin_request_json(r));
+    }
+    a.headers.emplace_back("Location", admin_request_location(r.id));
+    a.headers.emplace_back("Ordinal-Admin-Request", std::to_string(r.id));
+    return a;
+}
 
 HttpAnswer no_read_store() {
     return store_unavailable(StoreError{StoreError::Kind::Unavailable, "no read store"});
@@ -54,26 +93,8 @@ void RequestHandler::handle_admin_status(const Respond& respond) {
     });
 }
 
-void RequestHandler::handle_rebuild(const Respond& respond) {
-    if (!api_.rebuild) {
-        return respond(
-            error_answer(409, "rebuild_unavailable",
-                         "the projector does not run in this process; rebuild where it runs"));
-    }
-    if (rebuild_running_.exchange(true)) {
-        return respond(
-            error_answer(409, "rebuild_in_progress", "a projection rebuild is already running"));
-    }
-    // One rebuild at a time; it holds a blocking thread for its whole duration.
-    blocking(respond, [this] {
-        struct Release {
-            std::atomic<bool>& flag;
-            ~Release() { flag.store(false); }
-        } release{rebuild_running_};
-        auto report = api_.rebuild();
-        if (!report) return store_unavailable(report.error());
-        return json_answer(200, write_rebuild_json(*report));
-    });
+void RequestHandler::handle_rebuild(std::string_view query, const Respond& respond) {
+    submit_admin(kRebuildRequest, std::nullopt, query, respond);
 }
 
 void RequestHandler::handle_dead_letters(std::string_view query, const Respond& respond) {
@@ -88,27 +109,74 @@ void RequestHandler::handle_dead_letters(std::string_view query, const Respond& 
         }
         limit = *n;
     }
-    if (!api_.reads) return respond(no_read_store());
-    blocking(respond, [this, limit] {
-        auto letters = api_.reads->list_dead_letters(limit);
+    // Any process may list them: the admin desk holds the read store where no api role runs.
+    ReadStore* store = api_.reads ? api_.reads : api_.admin ? &api_.admin->store() : nullptr;
+    if (!store) return respond(no_read_store());
+    blocking(respond, [store, limit] {
+        auto letters = store->list_dead_letters(limit);
         if (!letters) return store_unavailable(letters.error());
         return json_answer(200, write_dead_letters_json(*letters));
     });
 }
 
-void RequestHandler::handle_dead_letter_retry(const RouteMatch& route, const Respond& respond) {
+void RequestHandler::handle_dead_letter_retry(const RouteMatch& route, std::string_view query,
+                                              const Respond& respond) {
     std::optional<std::int64_t> id;
     if (route.id == RouteId::AdminRetryDeadLetter) {
         const auto n = parse_positive(route.param, std::numeric_limits<std::int64_t>::max());
         if (!n) return respond(not_found("no such dead letter"));
         id = static_cast<std::int64_t>(*n);
     }
-    if (!api_.retry_dead_letters) return respond(no_read_store());
-    blocking(respond, [this, id] {
-        auto retry = api_.retry_dead_letters(id);
-        if (!retry) return store_unavailable(retry.error());
-        if (id && retry->retried == 0) return not_found("no such dead letter");
-        return json_answer(200, write_dead_letter_retry_json(*retry));
+    submit_admin(kRetryRequest, id, query, respond);
+}
+
+// Records the request in the read store (a projector process carries it out, whichever process
+// took it) and waits up to ?wait= seconds for its outcome: the outcome when it comes in time,
+// else 202 and the request to follow at its Location.
+void RequestHandler::submit_admin(const char* kind, std::optional<std::int64_t> target,
+                                  std::string_view query, const Respond& respond) {
+    std::uint64_t wait_s = kDefaultAdminWaitS;
+    bool malformed = false;
+    if (auto text = query_param(query, "wait", malformed); text || malformed) {
+        const auto n = malformed ? std::nullopt : parse_bounded(*text, kMaxAdminWaitS);
+        if (!n) {
+            return respond(validation_failed(
+                "invalid query parameters",
+                {{"wait", "must be an integer from 0 to " + std::to_string(kMaxAdminWaitS)}}));
+        }
+        wait_s = *n;
+    }
+    if (!api_.admin) return respond(no_read_store());
+    // The wait holds a thread of the blocking pool, which queries and commands share: one admin
+    // call at a time waits in a process; the others answer at once (202 unless already done).
+    const bool waits = wait_s > 0 && !admin_waiting.exchange(true);
+    if (!waits) wait_s = 0;
+    blocking(respond, [this, kind, target, wait_s, waits] {
+        struct Release {
+            std::atomic<bool>* flag;
+            ~Release() {
+                if (flag) flag->store(false);
+            }
+        } release{waits ? &admin_waiting : nullptr};
+        auto submitted = api_.admin->submit(kind, target);
+        if (!submitted) return store_unavailable(submitted.error());
+        auto outcome = api_.admin->wait(submitted->first, std::chrono::seconds(wait_s));
+        if (!outcome) return store_unavailable(outcome.error());
+        return admin_request_answer(*outcome);
+    });
+}
+
+void RequestHandler::handle_admin_request(const RouteMatch& route, const Respond& respond) {
+    const auto n = parse_positive(route.param, std::numeric_limits<std::int64_t>::max());
+    if (!n) return respond(not_found("no such admin request"));
+    if (!api_.admin) return respond(no_read_store());
+    blocking(respond, [this, id = static_cast<std::int64_t>(*n)] {
+        auto request = api_.admin->get(id);
+        if (!request) return store_unavailable(request.error());
+        if (!*request) return not_found("no such admin request");
+        auto a = json_answer(200, write_admin_request_json(**request));
+        a.headers.emplace_back("Location", admin_request_location(id));
+        return a;
     });
 }
 

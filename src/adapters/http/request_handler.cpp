@@ -119,12 +119,14 @@ void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, H
         case RouteId::AdminStatus:
             return handle_admin_status(respond);
         case RouteId::AdminRebuild:
-            return handle_rebuild(respond);
+            return handle_rebuild(query, respond);
         case RouteId::AdminDeadLetters:
             return handle_dead_letters(query, respond);
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
-            return handle_dead_letter_retry(route, respond);
+            return handle_dead_letter_retry(route, query, respond);
+        case RouteId::AdminRequest:
+            return handle_admin_request(route, respond);
         case RouteId::AdminStream:
             return handle_admin_stream(route, respond);
         case RouteId::AdminTokenCheck:

@@ -63,9 +63,13 @@ class RequestHandler {
     void handle_metrics(const Respond& respond);
     void handle_openapi(const Respond& respond);
     void handle_admin_status(const Respond& respond);
-    void handle_rebuild(const Respond& respond);
+    void handle_rebuild(std::string_view query, const Respond& respond);
     void handle_dead_letters(std::string_view query, const Respond& respond);
-    void handle_dead_letter_retry(const RouteMatch& route, const Respond& respond);
+    void handle_dead_letter_retry(const RouteMatch& route, std::string_view query,
+                                  const Respond& respond);
+    void handle_admin_request(const RouteMatch& route, const Respond& respond);
+    void submit_admin(const char* kind, std::optional<std::int64_t> target,
+                      std::string_view query, const Respond& respond);
 
     // console_endpoints.cpp
     void handle_console(const RouteMatch& route, const Respond& respond);
@@ -75,7 +79,6 @@ class RequestHandler {
     ServiceApi api_;
     BlockingRunner run_blocking_;
     std::string_view openapi_document_;
-    std::atomic<bool> rebuild_running_{false};
     Counter* consistency_timeouts_ = nullptr;  // null without metrics
 };
 

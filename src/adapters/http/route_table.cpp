@@ -119,6 +119,8 @@ std::optional<RouteMatch> match_route(std::string_view path) {
         return RouteMatch{RouteId::AdminTokenCheck, {}};
     if (n == 5 && is(1, "admin") && is(2, "streams") && param_ok(3) && param_ok(4))
         return RouteMatch{RouteId::AdminStream, param_of(seg[3]) + "/" + param_of(seg[4])};
+    if (n == 4 && is(1, "admin") && is(2, "requests") && param_ok(3))
+        return RouteMatch{RouteId::AdminRequest, param_of(seg[3])};
     if (n >= 3 && is(1, "admin") && is(2, "dead-letters")) {
         if (n == 3) return RouteMatch{RouteId::AdminDeadLetters, {}};
         if (n == 4 && is(3, "retry")) return RouteMatch{RouteId::AdminRetryAll, {}};
@@ -174,6 +176,7 @@ bool is_admin(RouteId id, std::string_view method) {
         case RouteId::AdminRetryDeadLetter:
         case RouteId::AdminStream:
         case RouteId::AdminTokenCheck:
+        case RouteId::AdminRequest:
             return true;
         case RouteId::Product:
             return method == "PUT";
@@ -208,6 +211,8 @@ std::string_view route_label(RouteId id) {
             return "/v1/admin/consistency";
         case RouteId::Console:
             return "/console";
+        case RouteId::AdminRequest:
+            return "/v1/admin/requests/{id}";
         case RouteId::Product:
             return "/v1/products/{sku}";
         case RouteId::Orders:

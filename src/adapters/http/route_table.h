@@ -22,6 +22,7 @@ enum class RouteId {
     AdminStream,           // /v1/admin/streams/{type}/{id}         GET  (param "type/id")
     AdminTokenCheck,       // /v1/admin/consistency?token=...       GET
     Console,               // /console, /console/{file}             GET  (param: the file, decoded)
+    AdminRequest,          // /v1/admin/requests/{id}               GET
     Product,               // /v1/products/{sku}           GET, PUT (admin)
     Orders,                // /v1/orders                   POST
     Order,                 // /v1/orders/{id}              GET

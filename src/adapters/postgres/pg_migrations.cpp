@@ -152,6 +152,37 @@ CREATE TABLE rebuild_state (
         DEFAULT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 );
 )sql"},
+    // Operators' requests, taken by any process and carried out by a projector; and the
+    // processes of the deployment with their heartbeats. Times in Unix ms by the server's clock.
+    {4, "admin requests and process registry", R"sql(
+CREATE TABLE admin_requests (
+    id           bigserial PRIMARY KEY,
+    kind         text NOT NULL,
+    target       bigint,
+    state        text NOT NULL DEFAULT 'queued',
+    requested_by text NOT NULL,
+    owner        text NOT NULL DEFAULT '',
+    attempts     bigint NOT NULL DEFAULT 0,
+    requested_ms bigint NOT NULL,
+    started_ms   bigint NOT NULL DEFAULT 0,
+    finished_ms  bigint NOT NULL DEFAULT 0,
+    progress     text NOT NULL DEFAULT '',
+    result       text NOT NULL DEFAULT '',
+    error_code   text NOT NULL DEFAULT '',
+    error        text NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX admin_requests_one_rebuild ON admin_requests (kind)
+    WHERE kind = 'rebuild' AND state IN ('queued', 'running');
+CREATE INDEX admin_requests_open ON admin_requests (id) WHERE state IN ('queued', 'running');
+CREATE TABLE processes (
+    id           text PRIMARY KEY,
+    roles        text NOT NULL,
+    version      text NOT NULL,
+    started_ms   bigint NOT NULL,
+    last_seen_ms bigint NOT NULL,
+    detail       text NOT NULL DEFAULT '{}'
+);
+)sql"},
 };
 
 const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};

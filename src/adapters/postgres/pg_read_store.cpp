@@ -7,6 +7,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "adapters/postgres/pg_admin_rows.h"
 #include "adapters/postgres/pg_array_literal.h"
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_notifier.h"
@@ -504,7 +505,46 @@ class PgReadStore final : public ReadStore {
         });
     }
 
+    Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& requested_by) override {
+        return pooled([&](Connection& c) {
+            return pg::submit_admin_request(c, kind, target, requested_by);
+        });
+    }
+    Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
+        const std::string& owner, std::int64_t stale_after_ms) override {
+        return pooled(
+            [&](Connection& c) { return pg::claim_admin_request(c, owner, stale_after_ms); });
+    }
+    Expected<bool, StoreError> report_admin_progress(std::int64_t id, const std::string& owner,
+                                                    const std::string& progress) override {
+        return pooled(
+            [&](Connection& c) { return pg::report_admin_progress(c, id, owner, progress); });
+    }
+    Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) override {
+        return pooled([&](Connection& c) { return pg::finish_admin_request(c, outcome); });
+    }
+    Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
+        return pooled([&](Connection& c) { return pg::select_admin_request(c, id); });
+    }
+    Expected<void, StoreError> heartbeat(const ProcessRecord& self) override {
+        return pooled([&](Connection& c) { pg::upsert_process(c, self); });
+    }
+    Expected<std::vector<ProcessRecord>, StoreError> list_processes() override {
+        return pooled([&](Connection& c) { return pg::select_processes(c); });
+    }
+
   private:
+    // Runs `body` on a pooled connection (not the projector's writer).
+    template <class F>
+    Expected<std::invoke_result_t<F, Connection&>, StoreError> pooled(F&& body) {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            return body(*conn);
+        });
+    }
+
     template <class T>
     T announced(T result) {
         if (result) projection_notifier_.signal();

@@ -120,6 +120,38 @@ CREATE TABLE rebuild_state (
     started_at TEXT NOT NULL
 );
 )sql"},
+    // Operators' requests, taken by any process and carried out by a projector; and the
+    // processes of the deployment with their heartbeats. Times in Unix ms. AUTOINCREMENT: a
+    // request id is never reused, so GET on an old id never finds a later request.
+    {4, "admin requests and process registry", R"sql(
+CREATE TABLE admin_requests (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind         TEXT NOT NULL,
+    target       INTEGER,
+    state        TEXT NOT NULL DEFAULT 'queued',
+    requested_by TEXT NOT NULL,
+    owner        TEXT NOT NULL DEFAULT '',
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    requested_ms INTEGER NOT NULL,
+    started_ms   INTEGER NOT NULL DEFAULT 0,
+    finished_ms  INTEGER NOT NULL DEFAULT 0,
+    progress     TEXT NOT NULL DEFAULT '',
+    result       TEXT NOT NULL DEFAULT '',
+    error_code   TEXT NOT NULL DEFAULT '',
+    error        TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX admin_requests_one_rebuild ON admin_requests (kind)
+    WHERE kind = 'rebuild' AND state IN ('queued', 'running');
+CREATE INDEX admin_requests_open ON admin_requests (id) WHERE state IN ('queued', 'running');
+CREATE TABLE processes (
+    id           TEXT PRIMARY KEY,
+    roles        TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    started_ms   INTEGER NOT NULL,
+    last_seen_ms INTEGER NOT NULL,
+    detail       TEXT NOT NULL DEFAULT '{}'
+);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

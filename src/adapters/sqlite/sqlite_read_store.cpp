@@ -4,6 +4,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "adapters/sqlite/sqlite_admin_rows.h"
 #include "adapters/sqlite/sqlite_connection_pool.h"
 #include "adapters/sqlite/sqlite_migrations.h"
 #include "adapters/sqlite/sqlite_port_guard.h"
@@ -184,6 +185,38 @@ class SqliteReadStore final : public ReadStore {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();
             sqlite::check_migrations_applied(*conn, sqlite::read_store_migrations());
+        });
+    }
+
+    Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& requested_by) override {
+        return write([&] { return sqlite::submit_admin_request(writer_, kind, target, requested_by); });
+    }
+    Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
+        const std::string& owner, std::int64_t stale_after_ms) override {
+        return write([&] { return sqlite::claim_admin_request(writer_, owner, stale_after_ms); });
+    }
+    Expected<bool, StoreError> report_admin_progress(std::int64_t id, const std::string& owner,
+                                                    const std::string& progress) override {
+        return write([&] { return sqlite::report_admin_progress(writer_, id, owner, progress); });
+    }
+    Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) override {
+        return write([&] { return sqlite::finish_admin_request(writer_, outcome); });
+    }
+    Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_admin_request(*conn, id);
+        });
+    }
+    Expected<void, StoreError> heartbeat(const ProcessRecord& self) override {
+        return write([&] { sqlite::upsert_process(writer_, self); });
+    }
+    Expected<std::vector<ProcessRecord>, StoreError> list_processes() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_processes(*conn);
         });
     }
 

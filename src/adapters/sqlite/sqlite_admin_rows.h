@@ -1,0 +1,28 @@
+#pragma once
+// The read store's admin requests and process registry (read-store migration 4): the statements
+// behind ReadStore's admin and heartbeat methods. Writers run inside the store's IMMEDIATE
+// transaction, which serializes them across processes. All throw StoreFailure.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adapters/sqlite/sqlite_connection.h"
+#include "ports/read_store.h"
+
+namespace ordinal::sqlite {
+
+std::pair<AdminRequest, bool> submit_admin_request(Connection& conn, const std::string& kind,
+                                                   std::optional<std::int64_t> target,
+                                                   const std::string& requested_by);
+std::optional<AdminRequest> claim_admin_request(Connection& conn, const std::string& owner,
+                                                std::int64_t stale_after_ms);
+bool report_admin_progress(Connection& conn, std::int64_t id, const std::string& owner,
+                           const std::string& progress);
+bool finish_admin_request(Connection& conn, const AdminRequest& outcome);
+std::optional<AdminRequest> select_admin_request(Connection& conn, std::int64_t id);
+
+void upsert_process(Connection& conn, const ProcessRecord& self);
+std::vector<ProcessRecord> select_processes(Connection& conn);
+
+}  // namespace ordinal::sqlite

@@ -1,0 +1,33 @@
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace ordinal {
+
+// Runs `body` on a thread of its own: at once, then every `interval`, or sooner when woken.
+// The destructor stops it, waiting for a running `body` to return.
+class PeriodicTask {
+  public:
+    PeriodicTask(std::chrono::milliseconds interval, std::function<void()> body);
+    ~PeriodicTask();
+    PeriodicTask(const PeriodicTask&) = delete;
+    PeriodicTask& operator=(const PeriodicTask&) = delete;
+
+    void wake();
+
+  private:
+    void run();
+
+    std::chrono::milliseconds interval_;
+    std::function<void()> body_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stopping_ = false;  // guarded by mu_
+    bool woken_ = false;     // guarded by mu_
+    std::thread thread_;
+};
+
+}  // namespace ordinal
