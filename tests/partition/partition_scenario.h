@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,18 @@ class PartitionScenario : public FaultScenario {
             static_cast<std::int64_t>(pg::kPartitionLockSpace));
         std::map<std::string, int> out;
         for (int i = 0; i < r.rows(); ++i) out[r.text(i, 0)] = static_cast<int>(r.int64(i, 1));
+        return out;
+    }
+    // The server processes (sessions) holding outbox partitions for the relay on `host`.
+    std::set<std::int64_t> lease_sessions(const std::string& host) {
+        if (!monitor_.healthy()) monitor_ = pg::Connection::open(write_db_);
+        pg::Result r = monitor_.exec(
+            "SELECT DISTINCT l.pid::bigint FROM pg_locks l JOIN pg_stat_activity a "
+            "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+            "AND l.classid::bigint = $1 AND host(a.client_addr) = $2",
+            static_cast<std::int64_t>(pg::kPartitionLockSpace), hosts_.address(host));
+        std::set<std::int64_t> out;
+        for (int i = 0; i < r.rows(); ++i) out.insert(r.int64(i, 0));
         return out;
     }
     int partitions_on(const std::string& host) {

@@ -57,6 +57,13 @@ class RelayPartition : public PartitionScenario {
         }
         return {*dropped, *taken};
     }
+
+    // The relay that came back holds partitions only through a session it opened since: the old
+    // one, and the lease it carried, are gone for good.
+    void expect_new_session(const std::set<std::int64_t>& old_sessions) {
+        for (const std::int64_t pid : lease_sessions("r1"))
+            EXPECT_EQ(old_sessions.count(pid), 0u) << "server process " << pid << " came back";
+    }
 };
 
 TEST_F(RelayPartition, CutOffRelayLosesItsPartitionsWithinTheBoundAndPublishesNothingStale) {
@@ -64,6 +71,8 @@ TEST_F(RelayPartition, CutOffRelayLosesItsPartitionsWithinTheBoundAndPublishesNo
         1,
         [&](int) {
             pause(2000);
+            const auto before = lease_sessions("r1");
+            ASSERT_FALSE(before.empty());
             const auto cut = Clock::now();
             hosts_.cut("r1");
             const auto [dropped, taken] = wait_takeover(cut, kCutBound);
@@ -81,6 +90,7 @@ TEST_F(RelayPartition, CutOffRelayLosesItsPartitionsWithinTheBoundAndPublishesNo
                 << "the healed relay never rejoined";
             measured("relay healed: it held partitions again (a new session) after",
                      Clock::now() - healed);
+            expect_new_session(before);
             ASSERT_TRUE(processes_["relay-1"]->child()->running());
         },
         store_args_, 50);
@@ -92,6 +102,8 @@ TEST_F(RelayPartition, StoppedRelayPastTheBoundThenContinuedBreaksNoOrder) {
         [&](int) {
             pause(2000);
             ChildProcess& r1 = *processes_["relay-1"]->child();
+            const auto before = lease_sessions("r1");
+            ASSERT_FALSE(before.empty());
             const auto stopped = Clock::now();
             ::kill(r1.pid(), SIGSTOP);
             const auto [dropped, taken] = wait_takeover(stopped, kStopBound);
@@ -107,6 +119,7 @@ TEST_F(RelayPartition, StoppedRelayPastTheBoundThenContinuedBreaksNoOrder) {
                 << "the continued relay never rejoined";
             measured("relay continued: it held partitions again after",
                      Clock::now() - continued);
+            expect_new_session(before);
         },
         store_args_, 50);
 }
