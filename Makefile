@@ -9,7 +9,7 @@ RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlo
                 libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev
 # chromium: the console's browser test (console/e2e), driven by playwright-core from npm.
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql redis-server prometheus chromium
+                postgresql redis-server prometheus chromium iproute2
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
 
@@ -80,12 +80,15 @@ run: deps
 test: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
-	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE 'kafka|faults'
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE 'kafka|faults|partition'
 	# The Kafka tier mostly waits (process starts, consumer-group joins), so it runs wider; one
 	# Apache Kafka broker (the CTest fixture `kafka`) serves all of it, a topic per test.
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 6 --timeout 900 -L kafka
 	# The fault campaign loads the machine itself: on its own, two scenarios at a time.
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -L faults
+	# Partitions (tests/partition): test hosts in network namespaces, links cut under load; as
+	# root (CI is), one scenario at a time.
+	ctest --test-dir $(BUILD_DIR) --output-on-failure --timeout 900 -L partition
 	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15
 
 test-unit: deps-test

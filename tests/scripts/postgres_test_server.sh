@@ -12,7 +12,10 @@
 # caller. Binaries come from PG_BIN, or the newest /usr/lib/postgresql/*/bin, or PATH.
 # PG_SERVER_SETTINGS replaces the server settings (default: the tests' non-durable ones, fsync=off
 # etc.); bench/run_postgres.sh passes durable ones. Settings given here win over postgresql.conf.
+# TEST_NETNS and TEST_HOST put the server in a network namespace of the partition tests
+# (netns_hosts.sh), listening on TEST_HOST (its address there) and its own loopback.
 set -euo pipefail
+host=${TEST_HOST:-127.0.0.1}
 
 cmd=${1:-}
 dir=${2:-}
@@ -31,10 +34,12 @@ if [[ ! -x "$PG_BIN/initdb" ]]; then
 fi
 
 as_owner() {
+  local ns=()
+  if [[ -n "${TEST_NETNS:-}" ]]; then ns=(ip netns exec "$TEST_NETNS"); fi
   if [[ "$(id -u)" == 0 ]]; then
-    runuser -u postgres -- "$@"
+    "${ns[@]}" runuser -u postgres -- "$@"
   else
-    "$@"
+    "${ns[@]}" "$@"
   fi
 }
 
@@ -42,14 +47,14 @@ dir=$(realpath -m "$dir")  # the socket directory must be absolute
 data="$dir/data"
 
 port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  ! (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
 }
 
 server_start() {
   local port=$1
   local settings=${PG_SERVER_SETTINGS:-"-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"}
   as_owner "$PG_BIN/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -k $data -c listen_addresses=127.0.0.1 $settings" \
+    -o "-p $port -k $data -c listen_addresses=127.0.0.1${TEST_HOST:+,$TEST_HOST} $settings" \
     start >/dev/null 2>&1
 }
 
@@ -63,6 +68,10 @@ case "$cmd" in
     if [[ "$(id -u)" == 0 ]]; then chown postgres "$dir"; fi
     as_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
+    # On a test host, the other hosts of its private /24 connect over the switch.
+    if [[ -n "${TEST_HOST:-}" ]]; then
+      echo "host all all ${TEST_HOST%.*}.0/24 trust" >>"$data/pg_hba.conf"
+    fi
     # Another test run on this machine may take a port at the same moment: try a few.
     started=
     base=$((55432 + RANDOM % 2000))
@@ -79,8 +88,8 @@ case "$cmd" in
       exit 1
     fi
     echo "$started" >"$dir/port"
-    "$PG_BIN/psql" -h 127.0.0.1 -p "$started" -U postgres -d postgres -qAt -c "CREATE DATABASE ordinal_test" >/dev/null
-    echo "postgresql://postgres@127.0.0.1:$started/ordinal_test" >"$dir/url"
+    "$PG_BIN/psql" -h "$host" -p "$started" -U postgres -d postgres -qAt -c "CREATE DATABASE ordinal_test" >/dev/null
+    echo "postgresql://postgres@$host:$started/ordinal_test" >"$dir/url"
     echo "postgres_test_server: $(cat "$dir/url") (data in $data)"
     ;;
   down)

@@ -4,7 +4,13 @@
 #   redis_test_server.sh stop DIR    stop the server and remove DIR
 #   redis_test_server.sh down DIR    stop the server, keep DIR (fault tests)
 #   redis_test_server.sh up DIR      start it again on the same port
+# TEST_NETNS and TEST_HOST put the server in a network namespace of the partition tests
+# (netns_hosts.sh), listening on TEST_HOST (its address there).
 set -euo pipefail
+host=${TEST_HOST:-127.0.0.1}
+in_ns() {
+  if [[ -n "${TEST_NETNS:-}" ]]; then ip netns exec "$TEST_NETNS" "$@"; else "$@"; fi
+}
 
 cmd=${1:-}
 dir=${2:-}
@@ -20,12 +26,12 @@ fi
 dir=$(realpath -m "$dir")
 
 port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  ! (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
 }
 
 answers() {
   local port=$1
-  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  exec 3<>"/dev/tcp/$host/$port" || return 1
   printf 'PING\r\n' >&3
   local line
   read -r -t 1 line <&3 || { exec 3<&-; return 1; }
@@ -36,7 +42,11 @@ answers() {
 server_start() {
   local port=$1
   rm -f "$dir/pid"
-  "$REDIS_SERVER" --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+  # On a test host, the other hosts of the private switch connect (protected mode would refuse
+  # anything but loopback).
+  local open=()
+  if [[ -n "${TEST_NETNS:-}" ]]; then open=(--protected-mode no); fi
+  in_ns "$REDIS_SERVER" --port "$port" --bind "$host" "${open[@]}" --save '' --appendonly no --daemonize yes \
     --pidfile "$dir/pid" --dir "$dir" --logfile "$dir/server.log" >/dev/null 2>&1 || return 1
   for _ in $(seq 1 200); do
     answers "$port" 2>/dev/null && return 0
@@ -77,7 +87,7 @@ case "$cmd" in
       exit 1
     fi
     echo "$started" >"$dir/port"
-    echo "redis://127.0.0.1:$started/0" >"$dir/url"
+    echo "redis://$host:$started/0" >"$dir/url"
     echo "redis_test_server: $(cat "$dir/url")"
     ;;
   down)

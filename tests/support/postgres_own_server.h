@@ -16,8 +16,12 @@ namespace ordinal::test_support {
 class OwnPostgresServer {
   public:
     // `settings` replaces the script's server settings (PG_SERVER_SETTINGS) when not empty.
-    explicit OwnPostgresServer(std::string settings = {})
-        : dir_(std::string(dir_root_.file("server"))), settings_(std::move(settings)) {
+    // `netns` and `host` put the server on a test host of the partition tests (netns_hosts.sh).
+    explicit OwnPostgresServer(std::string settings = {}, std::string netns = {},
+                               std::string host = {})
+        : dir_(std::string(dir_root_.file("server"))), settings_(std::move(settings)),
+          place_(netns.empty() ? std::string()
+                               : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ") {
         // The server runs as another OS user when we are root: it must reach its directory.
         std::filesystem::permissions(dir_root_.path(), std::filesystem::perms::owner_all |
                                                            std::filesystem::perms::group_read |
@@ -50,13 +54,14 @@ class OwnPostgresServer {
         const std::string env =
             settings_.empty() ? std::string() : "PG_SERVER_SETTINGS='" + settings_ + "' ";
         const std::string line =
-            env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command + " '" + dir_ + "' >/dev/null";
+            place_ + env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command + " '" + dir_ + "' >/dev/null";
         return std::system(line.c_str());
     }
 
     TempDir dir_root_{"ordinal-pg-own"};
     std::string dir_;
     std::string settings_;
+    std::string place_;
     std::string url_;
 };
 

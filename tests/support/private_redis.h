@@ -14,7 +14,13 @@ namespace ordinal::test {
 // A redis-server of the test's own (so stopping or flushing it disturbs no other test).
 class PrivateRedis {
   public:
-    PrivateRedis() : dir_("ordinal-redis") { run("start"); }
+    // `netns` and `host` put the server on a test host of the partition tests (netns_hosts.sh).
+    explicit PrivateRedis(std::string netns = {}, std::string host = {})
+        : dir_("ordinal-redis"),
+          place_(netns.empty() ? std::string()
+                               : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ") {
+        run("start");
+    }
     ~PrivateRedis() {
         std::system(("bash " ORDINAL_REDIS_SCRIPT " stop " + dir_.path() + "/srv").c_str());
     }
@@ -32,12 +38,13 @@ class PrivateRedis {
 
   private:
     void run(const char* cmd) {
-        const std::string c = std::string("bash " ORDINAL_REDIS_SCRIPT " ") + cmd + " " +
+        const std::string c = place_ + "bash " ORDINAL_REDIS_SCRIPT " " + cmd + " " +
                               dir_.path() + "/srv >/dev/null";
         if (std::system(c.c_str()) != 0)
             throw std::runtime_error(std::string("redis_test_server.sh ") + cmd + " failed");
     }
     ScratchDir dir_;
+    std::string place_;
 };
 
 }  // namespace ordinal::test

@@ -167,24 +167,36 @@ public:
         : binary_(std::move(binary)), data_dir_(std::move(data_dir)), log_dir_(std::move(log_dir)),
           extra_args_(std::move(extra_args)), env_(std::move(env)) {}
 
+    // Runs the server through `launcher` (e.g. `ip netns exec NS`: a test host of its own) and
+    // reaches it at `host`, where it listens. Call before start().
+    void place(std::vector<std::string> launcher, std::string host) {
+        launcher_ = std::move(launcher);
+        host_ = std::move(host);
+    }
+
     // Starts the server and waits until GET /healthz answers 200 (retrying on another port if
     // the picked one was taken meanwhile).
     void start(std::chrono::milliseconds within = std::chrono::seconds(20)) {
         const auto deadline = std::chrono::steady_clock::now() + within;
         for (int attempt = 0; attempt < 3; ++attempt) {
             port_ = pick_free_port();
-            std::vector<std::string> args{"serve", "--listen", "127.0.0.1:" + std::to_string(port_)};
+            std::vector<std::string> args{"serve", "--listen", host_ + ":" + std::to_string(port_)};
             if (!data_dir_.empty()) {
                 args.push_back("--data-dir");
                 args.push_back(data_dir_);
             }
             args.insert(args.end(), extra_args_.begin(), extra_args_.end());
             const std::string log = log_dir_ + "/server-" + std::to_string(++starts_) + ".log";
-            child_ = std::make_unique<ChildProcess>(binary_, args, log, env_);
+            if (!launcher_.empty()) {
+                args.insert(args.begin(), binary_);
+                args.insert(args.begin(), launcher_.begin() + 1, launcher_.end());
+            }
+            child_ = std::make_unique<ChildProcess>(launcher_.empty() ? binary_ : launcher_.front(),
+                                                    args, log, env_);
             while (std::chrono::steady_clock::now() < deadline) {
                 if (!child_->running()) break;  // e.g. the port was taken: try another one
                 try {
-                    HttpClient c(port_, "127.0.0.1", std::chrono::milliseconds(500));
+                    HttpClient c(port_, host_, std::chrono::milliseconds(500));
                     if (c.get("/healthz").status == 200) return;
                 } catch (const HttpError&) {
                 }
@@ -212,6 +224,7 @@ public:
     }
 
     std::uint16_t port() const { return port_; }
+    const std::string& host() const { return host_; }
     ChildProcess* child() { return child_.get(); }
     std::string log() const { return child_ ? child_->log() : std::string(); }
 
@@ -221,6 +234,8 @@ private:
     std::string log_dir_;
     std::vector<std::string> extra_args_;
     ChildProcess::Env env_;
+    std::vector<std::string> launcher_;
+    std::string host_ = "127.0.0.1";
     std::unique_ptr<ChildProcess> child_;
     std::uint16_t port_ = 0;
     int starts_ = 0;

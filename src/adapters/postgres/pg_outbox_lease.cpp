@@ -49,6 +49,11 @@ void OutboxLease::refresh() {
         connected_ = true;
         owned_.clear();
         member_ = false;
+        if (options_.idle_timeout.count() > 0) {
+            const std::string ms = std::to_string(options_.idle_timeout.count());
+            conn_.exec_script("SET idle_session_timeout = " + ms +
+                              "; SET idle_in_transaction_session_timeout = " + ms);
+        }
     }
     const std::int64_t n = options_.partitions;
     if (!member_) {

@@ -28,6 +28,13 @@ struct OutboxLeaseOptions {
     std::string conninfo;
     std::int64_t partitions = 16;
     std::chrono::milliseconds refresh_interval{1000};
+    // The server ends the lease session when it sits idle this long (in a transaction or not).
+    // TCP keepalives cannot see a relay that is stopped (SIGSTOP, a frozen VM, a hung thread):
+    // its kernel still answers them, and its locks would stay held for as long as it stays
+    // stopped. A live relay touches the session every round (at most `refresh_interval` plus one
+    // publish apart), so only a relay stuck longer than this loses its lease, which costs it a
+    // failed round and a re-take. Zero leaves the server's setting.
+    std::chrono::milliseconds idle_timeout{30000};
 };
 
 class OutboxLease {

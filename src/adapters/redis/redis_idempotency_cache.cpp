@@ -190,7 +190,11 @@ private:
     redisContext* connect() {
         redisContext* c = redisConnectWithTimeout(addr_.host.c_str(), addr_.port, to_timeval(opts_.connect_timeout));
         if (!c) return nullptr;
-        if (c->err || redisSetTimeout(c, to_timeval(opts_.timeout)) != REDIS_OK) {
+        // The command timeout bounds every call; TCP keepalive (hiredis: probes after 15 s idle)
+        // also lets the kernel close an idle pooled connection whose host went away, instead
+        // of the pool keeping a half-open socket until its next use.
+        if (c->err || redisSetTimeout(c, to_timeval(opts_.timeout)) != REDIS_OK ||
+            redisEnableKeepAlive(c) != REDIS_OK) {
             redisFree(c);
             return nullptr;
         }
