@@ -373,3 +373,44 @@ TEST(KafkaColdStart, TheFirstOrderPlacedOnceEveryProcessIsReadyReadsBackWithinTh
 
 }  // namespace
 }  // namespace ordinal::test
+
+namespace ordinal::test {
+namespace {
+
+// The topic missing at start: Ordinal never creates its topic (partitions and replication are the
+// operator's choice), so a relay or projector pointed at one the broker does not know exits at
+// once with an error naming it, rather than retrying or waiting for an assignment forever. Once
+// the operator has created it, the same command starts.
+TEST(KafkaTopicMissing, ARelayOrProjectorExitsNamingTheTopicAndStartsOnceItIsCreated) {
+    ScratchDir dir("ordinal-topic-missing");
+    const std::string bootstrap = kafka_fixture_bootstrap();
+    const std::string topic = random_kafka_name("ordinal-missing-");
+    // A group of its own: the fixture's broker serves the whole tier.
+    const std::string bus = "kafka://" + bootstrap + "/" + topic + "?group.id=" + topic + "-g";
+    for (const std::string role : {"relay", "projector"}) {
+        const auto [code, out] = ChildProcess::run(
+            ORDINAL_BINARY,
+            {"serve", "--listen", "127.0.0.1:" + std::to_string(pick_free_port()), "--data-dir",
+             dir.path() + "/" + role, "--roles", role, "--bus", bus},
+            dir.path() + "/" + role + ".log", {}, std::chrono::seconds(30));
+        EXPECT_NE(code, 0) << role << ":\n" << out;
+        EXPECT_NE(out.find("kafka topic '" + topic + "' does not exist"), std::string::npos)
+            << role << ":\n" << out;
+    }
+    KafkaAdminClient admin(bootstrap);
+    admin.create_topic(topic, 6, 1);
+    for (const std::string role : {"relay", "projector"}) {
+        ServerProcess p(ORDINAL_BINARY, dir.path() + "/" + role, dir.path(),
+                        {"--roles", role, "--bus", bus});
+        ASSERT_NO_THROW(p.start()) << role;
+        int status = -1;
+        for (int i = 0; i < 300 && (status = KafkaTopology::readiness(p)) != 200; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        EXPECT_EQ(status, 200) << role << ":\n" << p.log();
+        EXPECT_EQ(p.terminate(), 0) << role;
+    }
+    admin.delete_topic(topic);
+}
+
+}  // namespace
+}  // namespace ordinal::test
