@@ -11,7 +11,18 @@ namespace ordinal::test {
 namespace {
 
 using KafkaRoleFaults = KafkaFaultScenario;
-using KafkaBrokerFaults = KafkaFaultScenario;
+class KafkaBrokerFaults : public KafkaFaultScenario {
+  protected:
+    // The projector's ordinal_kafka_rebalances_total (assignments and revocations it has seen).
+    double projector_rebalances() {
+        HttpClient c(topo_->projector(0).port(), "127.0.0.1", std::chrono::milliseconds(5000));
+        const std::string text = c.get("/metrics").body;
+        const std::string name = "\nordinal_kafka_rebalances_total ";
+        const auto at = text.find(name);
+        if (at == std::string::npos) throw std::runtime_error("no rebalance count in /metrics");
+        return std::stod(text.substr(at + name.size()));
+    }
+};
 using KafkaRebalanceFaults = KafkaFaultScenario;
 using KafkaClusterFaults = KafkaClusterFaultScenario;
 using KafkaRequestFaultsOnMock = KafkaMockFaultScenario;
@@ -82,10 +93,14 @@ TEST_F(KafkaBrokerFaults, TheBrokerStoppedLongerThanTheSessionTimeoutMidLoad) {
         2,
         [this](int) {
             pause_about(1500);
+            const double rebalances = projector_rebalances();
             ASSERT_NO_THROW(kafka_.freeze());
             pause(5500);  // session.timeout.ms is 4000 (kFastKafkaTimeouts)
             ASSERT_NO_THROW(kafka_.thaw());
             ASSERT_NO_THROW(topo_->wait_partitions_held(6));
+            // The session was lost and the group joined anew (a revocation and an assignment),
+            // or the scenario did not test what it says.
+            EXPECT_GE(projector_rebalances(), rebalances + 2);
         },
         store_args_, 50);
 }
