@@ -1,13 +1,31 @@
-// Fault campaign, production shape (api, relay and projector processes on PostgreSQL and Kafka):
-// each role SIGKILLed and restarted mid-load, and Kafka misbehaving (brokers down and up, leader
-// changes, request errors, slow brokers); then both judges (see support/fault_campaign.h).
+// Fault campaign, production shape (api, relay and projector processes on PostgreSQL and Apache
+// Kafka, a broker or 3-node cluster of each scenario's own): each role SIGKILLed and restarted
+// mid-load, the broker SIGKILLed and restarted on its log dir, a partition leader of the cluster
+// SIGKILLed, the broker SIGSTOPped past the consumers' session timeout, projectors joining and
+// leaving; then both judges (see support/fault_campaign.h). (The topic missing at start:
+// KafkaTopicMissing.*, in the kafka tier.) Request-level errors, which a real
+// broker cannot be made to return, run on librdkafka's mock cluster.
 #include "faults/scenarios.h"
 
 namespace ordinal::test {
 namespace {
 
 using KafkaRoleFaults = KafkaFaultScenario;
-using KafkaBrokerFaults = KafkaFaultScenario;
+class KafkaBrokerFaults : public KafkaFaultScenario {
+  protected:
+    // The projector's ordinal_kafka_rebalances_total (assignments and revocations it has seen).
+    double projector_rebalances() {
+        HttpClient c(topo_->projector(0).port(), "127.0.0.1", std::chrono::milliseconds(5000));
+        const std::string text = c.get("/metrics").body;
+        const std::string name = "\nordinal_kafka_rebalances_total ";
+        const auto at = text.find(name);
+        if (at == std::string::npos) throw std::runtime_error("no rebalance count in /metrics");
+        return std::stod(text.substr(at + name.size()));
+    }
+};
+using KafkaRebalanceFaults = KafkaFaultScenario;
+using KafkaClusterFaults = KafkaClusterFaultScenario;
+using KafkaRequestFaultsOnMock = KafkaMockFaultScenario;
 
 // Commands in flight when the api dies may have committed: their retries must answer duplicate.
 TEST_F(KafkaRoleFaults, ApiKilledAndRestartedMidLoad) {
@@ -49,7 +67,94 @@ TEST_F(KafkaRoleFaults, ProjectorKilledAndRestartedMidLoad) {
         store_args_, 50);
 }
 
-TEST_F(KafkaBrokerFaults, BrokersDownAndUpLeaderChangesAndRequestErrorsMidLoad) {
+// The only broker SIGKILLed and started again on the same log dir: deliveries in flight fail
+// and are published again (the idempotent producer's sequence or the projector's version check
+// drops the copies), the group coordinator comes back from __consumer_offsets, and the projector
+// re-seeks to the read store's positions on its next assignment.
+TEST_F(KafkaBrokerFaults, TheBrokerKilledAndRestartedOnItsLogDirMidLoad) {
+    run_rounds(
+        1,  // the broker's JVM start makes a cycle long; soak mode repeats rounds
+        [this](int) {
+            pause_about(1500);
+            ASSERT_NO_THROW(kafka_.kill());
+            pause_about(1000);
+            ASSERT_NO_THROW(kafka_.up());
+            ASSERT_NO_THROW(topo_->wait_partitions_held(6));
+        },
+        store_args_, 50);
+}
+
+// The broker SIGSTOPped (a long GC pause, a hung host) for longer than the consumers' session
+// timeout, then SIGCONT: the projector's session is lost on both sides (its partitions revoked
+// as lost, the coordinator expiring the member once it runs again), it joins anew and seeks to
+// the stored positions; the relay's deliveries time out and go out again.
+TEST_F(KafkaBrokerFaults, TheBrokerStoppedLongerThanTheSessionTimeoutMidLoad) {
+    run_rounds(
+        2,
+        [this](int) {
+            pause_about(1500);
+            const double rebalances = projector_rebalances();
+            ASSERT_NO_THROW(kafka_.freeze());
+            pause(5500);  // session.timeout.ms is 4000 (kFastKafkaTimeouts)
+            ASSERT_NO_THROW(kafka_.thaw());
+            ASSERT_NO_THROW(topo_->wait_partitions_held(6));
+            // The session was lost and the group joined anew (a revocation and an assignment),
+            // or the scenario did not test what it says.
+            EXPECT_GE(projector_rebalances(), rebalances + 2);
+        },
+        store_args_, 50);
+}
+
+// A second projector joins the group mid-load and takes half the partitions; then one leaves
+// (SIGTERM: a clean exit, LeaveGroup) and the other takes them all back; twice, so both the first
+// and the joining projector leave once. A partition handed over mid-batch must be neither skipped
+// nor applied twice: the new owner starts at the position its predecessor stored.
+TEST_F(KafkaRebalanceFaults, ProjectorsJoiningAndLeavingMidLoad) {
+    run_rounds(
+        4,
+        [this](int cycle) {
+            pause_about(1000);
+            switch (cycle) {
+                case 0:
+                    ASSERT_NO_THROW(topo_->add_projector());
+                    break;
+                case 2:
+                    ASSERT_NO_THROW(topo_->projector(0).start());
+                    break;
+                default:
+                    EXPECT_EQ(topo_->projector(cycle == 1 ? 0 : 1).terminate(), 0);
+                    ASSERT_NO_THROW(topo_->wait_partitions_held(6));
+                    return;
+            }
+            ASSERT_NO_THROW(topo_->wait_partitions_held(6, /*each=*/true));
+        },
+        store_args_, 50);
+}
+
+// Three brokers, replication factor 3, min.insync.replicas=2 (what docs/profiles.md asks of a
+// production topic): the leader of a partition SIGKILLed mid-load and started again. With
+// acks=all every acknowledged event is on two brokers before the relay marks it published, so
+// nothing is lost; the relay's retries after the leader change are skipped as duplicates, so
+// nothing is doubled.
+TEST_F(KafkaClusterFaults, APartitionLeaderKilledAndRestartedMidLoad) {
+    auto& rng = test_rng();
+    run_rounds(
+        1,  // the node's JVM start makes a cycle long; soak mode repeats rounds
+        [&](int) {
+            pause_about(1500);
+            const int leader = topic_->leader(static_cast<int>(rng() % 6));
+            ASSERT_GE(leader, 1);
+            ASSERT_NO_THROW(kafka_.kill(leader));
+            pause_about(2000);
+            ASSERT_NO_THROW(kafka_.up(leader));
+        },
+        store_args_, 50);
+}
+
+// On the mock, because a real broker cannot be made to do this on demand: answer requests with
+// chosen errors (NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT), move a partition's leader to a
+// named broker, or answer slowly.
+TEST_F(KafkaRequestFaultsOnMock, RequestErrorsLeaderMovesAndSlowBrokersMidLoad) {
     auto& rng = test_rng();
     auto broker = [&rng] { return std::to_string(1 + rng() % 3); };
     run_rounds(
@@ -65,16 +170,8 @@ TEST_F(KafkaBrokerFaults, BrokersDownAndUpLeaderChangesAndRequestErrorsMidLoad) 
             pause_about(600);
             const std::string slow = broker();
             kafka_.command("rtt " + slow + " 300");
-            const std::string away = broker();
-            kafka_.command("broker-down " + away);  // one broker away: the others lead
             pause_about(800);
-            kafka_.command("broker-up " + away);
             kafka_.command("rtt " + slow + " 0");
-            pause_about(600);
-            // Every broker away: the outbox grows (commands still succeed), then drains by itself.
-            for (int b = 1; b <= 3; ++b) kafka_.command("broker-down " + std::to_string(b));
-            pause_about(2000);
-            for (int b = 1; b <= 3; ++b) kafka_.command("broker-up " + std::to_string(b));
         },
         store_args_, 50);
 }

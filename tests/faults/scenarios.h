@@ -1,13 +1,14 @@
 #pragma once
 // Bases of the fault scenarios on PostgreSQL: the write and read stores in two databases of a
 // cluster of the scenario's own (so it may be restarted), and on top of that the production shape:
-// api, relay and projector as separate processes on a mock Kafka cluster (`ordinal dev-kafka`,
-// fault commands on its stdin).
+// api, relay and projector as separate processes on Apache Kafka (a broker or a 3-node cluster of
+// the scenario's own), or on librdkafka's mock cluster for request-level faults.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "support/fault_campaign.h"
+#include "support/kafka_broker.h"
 #include "support/kafka_topology.h"
 #include "support/mock_kafka.h"
 #include "support/postgres_own_server.h"
@@ -40,18 +41,23 @@ class PostgresScenario : public FaultScenario {
     const std::vector<std::string> store_args_{"--write-db", write_db_, "--read-db", read_db_};
 };
 
-class KafkaFaultScenario : public PostgresScenario {
+// The production shape on top of that: api, relay and projector processes on a Kafka topic.
+class KafkaTopologyScenario : public PostgresScenario {
   protected:
-    void SetUp() override {
+    void TearDown() override {
+        PostgresScenario::TearDown();
+        if (topo_) topo_->stop_all();  // before the broker goes: a clean leave, no hang on close
+    }
+
+    // The processes on `bus`, `projectors` of them, ready (holding every partition).
+    void start_topology(const std::string& bus, int projectors = 1) {
         TopologyConfig c;
         c.write_db = write_db_;
         c.read_db = read_db_;
-        // Short timeouts so failover takes seconds: a dead projector's partitions move after 6 s,
-        // a delivery that cannot complete fails after 3 s and is published again.
-        c.bus = kafka_.url("session.timeout.ms=6000&message.timeout.ms=3000");
+        c.bus = bus;
         topo_ = std::make_unique<KafkaTopology>(logs_.path(), c);
-        process_logs_ = [this] { return topo_->logs(); };
-        ASSERT_NO_THROW(topo_->start_all(1));
+        process_logs_ = [this] { return topo_->logs() + broker_logs(); };
+        ASSERT_NO_THROW(topo_->start_all(projectors)) << topo_->logs() << broker_logs();
         api_port_ = topo_->api().port();
     }
 
@@ -60,8 +66,44 @@ class KafkaFaultScenario : public PostgresScenario {
         api_port_ = topo_->api().port();
     }
 
-    MockKafka kafka_;
+    virtual std::string broker_logs() { return {}; }
+
     std::unique_ptr<KafkaTopology> topo_;
+};
+
+// Short timeouts, through the product's own settings (the --bus URL), so failover takes seconds:
+// a projector that stops heartbeating loses its partitions after 4 s, a delivery that cannot
+// complete fails after 3 s and is published again.
+inline const std::string kFastKafkaTimeouts =
+    "session.timeout.ms=4000&heartbeat.interval.ms=500&message.timeout.ms=3000";
+
+// On Apache Kafka (tests/scripts/kafka_test_server.sh): a broker, or a cluster of `Brokers` nodes
+// (replication factor 3, min.insync.replicas=2), of the scenario's own, which it may kill, stop
+// and start again; a topic of 6 partitions on it.
+template <int Brokers>
+class RealKafkaScenario : public KafkaTopologyScenario {
+  protected:
+    void SetUp() override {
+        ASSERT_NO_THROW(topic_ = std::make_unique<KafkaTopic>(6, kafka_.bootstrap(),
+                                                               Brokers >= 3 ? 3 : 1));
+        start_topology(topic_->url(kFastKafkaTimeouts));
+    }
+    std::string broker_logs() override { return kafka_.logs(); }
+
+    PrivateKafka kafka_{Brokers};
+    std::unique_ptr<KafkaTopic> topic_;
+};
+
+using KafkaFaultScenario = RealKafkaScenario<1>;
+using KafkaClusterFaultScenario = RealKafkaScenario<3>;
+
+// On librdkafka's mock cluster (`ordinal dev-kafka`, fault commands on its stdin): only for what a
+// real broker cannot be made to do on demand (see each test).
+class KafkaMockFaultScenario : public KafkaTopologyScenario {
+  protected:
+    void SetUp() override { start_topology(kafka_.url(kFastKafkaTimeouts)); }
+
+    MockKafka kafka_;
 };
 
 }  // namespace ordinal::test

@@ -168,6 +168,28 @@ TEST_F(KafkaBusOutageTest, TheBrokerKilledFailsThePublishAndTheBacklogGoesOutWhe
     EXPECT_GE(metric("ordinal_kafka_delivery_failures_total"), 1);
 }
 
+// Ordinal never creates its topic: a relay or projector bus on a topic the broker does not know
+// fails to open, naming the topic, and asking for it does not create it (even on a broker that
+// would auto-create topics, the check asks with auto-creation off).
+TEST(KafkaTopicCheck, ABusOnATopicTheBrokerDoesNotKnowFailsToOpenNamingIt) {
+    const std::string missing = random_kafka_name("ordinal-missing-");
+    for (const bool produce : {true, false}) {
+        KafkaBusOptions o;
+        o.url = "kafka://" + kafka_fixture_bootstrap() + "/" + missing;
+        o.produce = produce;
+        o.consume = !produce;
+        auto bus = make_kafka_bus(std::move(o));
+        ASSERT_FALSE(bus) << (produce ? "relay" : "projector");
+        EXPECT_NE(bus.error().find("kafka topic '" + missing + "' does not exist"),
+                  std::string::npos)
+            << bus.error();
+    }
+    // An api-only process has no bus side and opens without asking.
+    KafkaBusOptions api;
+    api.url = "kafka://" + kafka_fixture_bootstrap() + "/" + missing;
+    EXPECT_TRUE(make_kafka_bus(std::move(api)));
+}
+
 // On the mock: a real broker cannot be told to fail requests or to move a leader on demand.
 TEST_F(KafkaBusOnMockTest, ProduceAndFetchErrorsAndLeaderChangesAreRiddenOut) {
     auto bus = open_bus(true, true);

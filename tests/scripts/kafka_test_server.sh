@@ -11,6 +11,9 @@
 #   kafka_test_server.sh stop DIR     kill every node and remove DIR (also after a failed start)
 #   kafka_test_server.sh kill DIR ID  SIGKILL node ID (1..N), keep its data (fault tests)
 #   kafka_test_server.sh up DIR ID    start node ID again on its ports and data
+#   kafka_test_server.sh freeze DIR ID    SIGSTOP node ID: it holds its connections and answers
+#                                     nothing, like a broker in a long GC pause or a hung host
+#   kafka_test_server.sh thaw DIR ID  SIGCONT node ID
 # Topics are never created on their own (auto.create.topics.enable=false): Ordinal never creates
 # one, and a test that forgot to should fail as a deployment would.
 # JAVA (default: java on PATH), KAFKA_HEAP_OPTS (default: small, for 2-core test machines) and
@@ -20,7 +23,7 @@ set -euo pipefail
 cmd=${1:-}
 dir=${2:-}
 usage() {
-  echo "usage: $0 start DIR [--brokers N] | stop DIR | kill DIR ID | up DIR ID" >&2
+  echo "usage: $0 start DIR [--brokers N] | stop DIR | kill|up|freeze|thaw DIR ID" >&2
   exit 2
 }
 [[ -n "$cmd" && -n "$dir" ]] || usage
@@ -125,6 +128,9 @@ transaction.state.log.replication.factor=$rf
 transaction.state.log.min.isr=$isr
 # A test's group should start consuming at once, not after the production default of 3 s.
 group.initial.rebalance.delay.ms=0
+# Fault tests give their consumers short sessions (session.timeout.ms in the --bus URL) so that a
+# dead member's partitions move within seconds; the broker's default floor is 6 s.
+group.min.session.timeout.ms=1000
 # A SIGKILLed node may register again only once the controller's session of its previous life
 # expired (9 s by default): fault tests restart nodes, so keep that short.
 broker.session.timeout.ms=4000
@@ -275,6 +281,11 @@ case "$cmd" in
       fi
       sleep 0.1
     done
+    ;;
+  freeze | thaw)
+    [[ -n "${3:-}" ]] || usage
+    pid=$(node_pid "$3") || { echo "kafka_test_server: node $3 is not running" >&2; exit 1; }
+    kill "-$([[ "$cmd" == freeze ]] && echo STOP || echo CONT)" "$pid"
     ;;
   stop)
     stop_all

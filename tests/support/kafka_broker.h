@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -233,7 +234,7 @@ class KafkaTopic {
 // fixture's broker serves every other test of the tier. Costs a JVM start, a few seconds.
 class PrivateKafka {
   public:
-    explicit PrivateKafka(int brokers = 1) : dir_("ordinal-kafka") {
+    explicit PrivateKafka(int brokers = 1) : dir_("ordinal-kafka"), brokers_(brokers) {
         run("start", "--brokers " + std::to_string(brokers));
         std::ifstream in(dir_.path() + "/srv/bootstrap");
         std::getline(in, bootstrap_);
@@ -248,6 +249,23 @@ class PrivateKafka {
     void kill(int node = 1) { run("kill", "", node); }
     // Returns once the node answers metadata again.
     void up(int node = 1) { run("up", "", node); }
+    // SIGSTOP / SIGCONT: the node keeps its connections open and answers nothing meanwhile.
+    void freeze(int node = 1) { run("freeze", "", node); }
+    void thaw(int node = 1) { run("thaw", "", node); }
+    int brokers() const { return brokers_; }
+
+    // The end of each node's server log, for a failing test's output.
+    std::string logs() const {
+        std::string out;
+        for (int node = 1; node <= brokers_; ++node) {
+            const std::string path = dir_.path() + "/srv/node-" + std::to_string(node) + "/server.log";
+            std::ifstream in(path);
+            const std::string text{std::istreambuf_iterator<char>(in), {}};
+            out += "---- kafka node " + std::to_string(node) + " (end of " + path + ") ----\n" +
+                   text.substr(text.size() > 6000 ? text.size() - 6000 : 0) + "\n";
+        }
+        return out;
+    }
 
   private:
     void run(const char* cmd, const std::string& options, int node = 0) {
@@ -259,6 +277,7 @@ class PrivateKafka {
             throw std::runtime_error(std::string("kafka_test_server.sh ") + cmd + " failed");
     }
     ScratchDir dir_;
+    int brokers_;
     std::string bootstrap_;
 };
 

@@ -2,6 +2,7 @@
 
 #include "adapters/kafka/kafka_consumer.h"
 #include "adapters/kafka/kafka_producer.h"
+#include "adapters/kafka/kafka_topic_check.h"
 
 namespace ordinal {
 namespace {
@@ -16,6 +17,10 @@ class KafkaBusImpl final : public KafkaBus {
     Expected<void, std::string> open() {
         auto address = parse_kafka_url(options_.url);
         if (!address) return unexpected(address.error());
+        if (options_.produce || options_.consume) {
+            if (auto ok = kafka::check_topic_exists(*address, std::chrono::seconds(5)); !ok)
+                return unexpected(ok.error());
+        }
         if (options_.produce) {
             auto p = kafka::Producer::create(*address, &producer_context_, options_.metrics);
             if (!p) return unexpected(p.error());

@@ -47,7 +47,8 @@ class KafkaBus : public Bus {
 };
 
 // Connects lazily: a broker that is down at start makes publish() fail (and be retried) rather
-// than the process exit. Fails only on a bad URL or property.
+// than the process exit. Fails on a bad URL or property, and when a broker answers within 5 s
+// that the topic does not exist (a relay or projector process then exits naming it).
 Expected<std::unique_ptr<KafkaBus>, std::string> make_kafka_bus(KafkaBusOptions options);
 
 // The name under which the read store keeps a partition's position: "topic/partition".
