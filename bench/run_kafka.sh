@@ -214,7 +214,12 @@ publish_snapshot() {  # port
     /^ordinal_kafka_publish_duration_seconds_sum/ { sum = $2 }
     /^ordinal_kafka_publish_duration_seconds_count/ { count = $2 }
     /^ordinal_kafka_messages_delivered_total/ { events = $2 }
-    END { printf "{\"count\":%d,\"sum\":%s,\"events\":%d,\"buckets\":[%s]}\n", count, sum + 0, events, buckets }' ||
+    /^ordinal_relay_fetch_duration_seconds_sum/ { fsum = $2 }
+    /^ordinal_relay_fetch_duration_seconds_count/ { fcount = $2 }
+    /^ordinal_relay_mark_duration_seconds_sum/ { msum = $2 }
+    /^ordinal_relay_mark_duration_seconds_count/ { mcount = $2 }
+    /^ordinal_relay_send_duration_seconds_sum/ { ssum = $2 }
+    END { printf "{\"count\":%d,\"sum\":%s,\"events\":%d,\"fetch_n\":%d,\"fetch_s\":%s,\"mark_n\":%d,\"mark_s\":%s,\"send_s\":%s,\"buckets\":[%s]}\n", count, sum + 0, events, fcount, fsum + 0, mcount, msum + 0, ssum + 0, buckets }' ||
     echo '{}'
 }
 
@@ -229,7 +234,8 @@ publish_text() {  # after before seconds
         | [$a.buckets[$i][0], $a.buckets[$i][1] - (($b.buckets // [])[$i][1] // 0)]] as $h
       | def q(f): first($h[] | select(.[1] >= f * $n) | .[0]) | if . == "+Inf" then "∞" else (tonumber * 1000 | tostring) end;
       def r(x): x * 100 | round / 100;
-      "\($n) batches (one per \(r($secs * 1000 / $n)) ms), \(r(($a.events - ($b.events // 0)) / $n)) events each, publish mean \(r(($a.sum - ($b.sum // 0)) * 1000 / $n)) ms, p50 ≤ \(q(0.5)) ms, p99 ≤ \(q(0.99)) ms"
+      ($a.fetch_n - ($b.fetch_n // 0)) as $fn | ($a.mark_n - ($b.mark_n // 0)) as $mn
+      | "\($n) batches (one per \(r($secs * 1000 / $n)) ms), \(r(($a.events - ($b.events // 0)) / $n)) events each, publish mean \(r(($a.sum - ($b.sum // 0)) * 1000 / $n)) ms, p50 ≤ \(q(0.5)) ms, p99 ≤ \(q(0.99)) ms; relay thread: \($fn) fetches, mean \(if $fn > 0 then r(($a.fetch_s - ($b.fetch_s // 0)) * 1000 / $fn) else "n/a" end) ms; produce mean \(r(($a.send_s - ($b.send_s // 0)) * 1000 / $n)) ms; \($mn) marks, mean \(if $mn > 0 then r(($a.mark_s - ($b.mark_s // 0)) * 1000 / $mn) else "n/a" end) ms"
       end'
 }
 

@@ -3,9 +3,13 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
+#include <vector>
 
 #include "core/metrics.h"
 #include "ports/bus.h"
@@ -21,12 +25,26 @@ struct RelayOptions {
     // a marking commit and a projection commit, and without a pause a busy store is relayed in
     // many small rounds whose commits compete with the writers' for the WAL.
     std::chrono::milliseconds linger{5};
+    // Batches handed to the bus whose delivery is not confirmed yet. While they are out the relay
+    // fetches and sends the next ones, so a bus that confirms late (Kafka, acks=all) does not
+    // hold the outbox up; batches are still marked one by one, in the order they were sent.
+    std::size_t max_in_flight = 4;
+    // How long stop() waits for the batches in flight to be confirmed, so they are marked and
+    // not sent again by the next relay.
+    std::chrono::milliseconds stop_wait{15000};
 };
 
 // Publishes committed outbox events to the bus in outbox order and marks them published only
 // after the bus accepted them. Never drops an event; may publish one twice after a crash. Several
 // relays may share one outbox: each publishes what its store's fetch_pending hands it (the
 // partitions it owns), so the relay itself needs no coordination.
+//
+// Pipelined: up to `max_in_flight` batches are out on the bus at once. The batches marked are
+// always a prefix of those sent (a batch is marked only after its own confirmation and after
+// every batch sent before it), so a crash re-sends at most the unmarked tail. When a batch fails,
+// the ones sent after it are forgotten unmarked and everything from the failed batch on is
+// fetched and sent again, in order: the bus may then carry a stream's later version before the
+// copy of an earlier one, which the projector skips (its complete copy follows).
 class Relay {
 public:
     Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions options);
@@ -40,8 +58,24 @@ public:
     std::int64_t published_seq() const { return published_seq_.load(); }
 
 private:
+    struct InFlight {
+        std::vector<StoredEvent> events;
+        std::unique_ptr<Publication> publication;
+    };
+    enum class Step {
+        Failed,  // a fetch, delivery or marking failed: back off
+        More,    // sent a full batch with room for another: go on at once
+        Full,    // max_in_flight batches are out: wait for a confirmation
+        Idle,    // took everything pending: wait for a commit or a confirmation
+    };
     void loop();
-    bool run_once();  // true if more may be pending already (it published a full batch)
+    Step run_once(bool may_send);
+    // Marks the confirmed batches at the head of the pipeline, in order; false on a failure
+    // (then nothing in flight is kept).
+    bool settle();
+    void abandon_in_flight();
+    void drain_on_stop();
+    void on_settled();
 
     WriteStore& store_;
     Bus& bus_;
@@ -49,15 +83,24 @@ private:
     Counter& published_;
     Counter& errors_;
     Gauge& position_gauge_;
+    Gauge& in_flight_gauge_;
+    Histogram& fetch_seconds_;
+    Histogram& mark_seconds_;
+    Histogram& send_seconds_;
 
     std::mutex mu_;
     std::condition_variable cv_;
     bool woken_ = false;     // guarded by mu_
     bool stopping_ = false;  // guarded by mu_
     int paused_ = 0;         // guarded by mu_
-    bool in_round_ = false;  // guarded by mu_
+    bool in_round_ = false;  // guarded by mu_; also true while batches are in flight
+    bool settled_ = false;   // guarded by mu_: a batch in flight got its outcome
     std::condition_variable idle_cv_;
     std::atomic<std::int64_t> published_seq_{0};
+    // The relay thread's own: batches sent and not yet marked, oldest first, and their seqs
+    // (a fetch returns them again until they are marked; they are not sent twice).
+    std::deque<InFlight> in_flight_;
+    std::unordered_set<std::int64_t> sent_;
     std::thread thread_;
 };
 
