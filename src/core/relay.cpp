@@ -29,7 +29,10 @@ void Relay::start() {
     std::lock_guard lock(mu_);
     if (thread_.joinable()) return;
     stopping_ = false;
+    marker_stopping_ = false;
+    restart_after_failure();  // a previous run may have ended with batches dropped
     thread_ = std::thread([this] { loop(); });
+    marker_ = std::thread([this] { mark_loop(); });
 }
 
 void Relay::stop() {
@@ -39,6 +42,15 @@ void Relay::stop() {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    {
+        // Batches already sent are confirmed and marked if the bus answers in time, so the next
+        // relay does not send them again; what is not confirmed by then stays unmarked.
+        std::lock_guard lock(mu_);
+        marker_stopping_ = true;
+        marker_deadline_ = std::chrono::steady_clock::now() + options_.stop_wait;
+    }
+    cv_.notify_all();
+    if (marker_.joinable()) marker_.join();
 }
 
 void Relay::wake() {
@@ -46,13 +58,13 @@ void Relay::wake() {
         std::lock_guard lock(mu_);
         woken_ = true;
     }
-    cv_.notify_one();
+    cv_.notify_all();
 }
 
 void Relay::pause() {
     std::unique_lock lock(mu_);
     ++paused_;
-    idle_cv_.wait(lock, [this] { return !in_round_; });
+    idle_cv_.wait(lock, [this] { return !in_round_ && in_flight_.empty(); });
 }
 
 void Relay::resume() {
@@ -79,57 +91,93 @@ void Relay::on_settled() {
     cv_.notify_all();
 }
 
-void Relay::abandon_in_flight() {
-    // Destroying a publication detaches its callback; its messages may still land, before the
-    // copies sent after the next fetch (the bus keeps the order batches were sent in).
-    in_flight_.clear();
-    sent_.clear();
-    in_flight_gauge_.set(0);
-}
-
-bool Relay::settle() {
-    while (!in_flight_.empty()) {
+void Relay::mark_loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+        if (in_flight_.empty()) {
+            idle_cv_.notify_all();
+            if (marker_stopping_) return;
+            cv_.wait(lock, [this] { return marker_stopping_ || !in_flight_.empty(); });
+            continue;
+        }
+        settled_ = false;
+        // The head stays where it is while the relay thread appends; only this thread removes.
         InFlight& head = in_flight_.front();
+        lock.unlock();
         auto outcome = head.publication->outcome();
-        if (!outcome) return true;  // still out; later batches wait behind it
-        if (!*outcome) {
+        bool failed = false;
+        if (outcome && *outcome) {
+            const auto started = std::chrono::steady_clock::now();
+            auto marked = store_.mark_published(head.events);
+            mark_seconds_.observe(seconds_since(started));
+            // Published but not marked: the events go out again later; consumers skip them.
+            failed = !marked;
+        } else if (outcome) {
+            failed = true;
+        }
+        lock.lock();
+        if (!outcome) {
+            if (marker_stopping_ && std::chrono::steady_clock::now() >= marker_deadline_) {
+                failed = true;  // not confirmed in time: stays unmarked for the next relay
+            } else {
+                auto until = std::chrono::steady_clock::now() + options_.idle_poll;
+                if (marker_stopping_) until = std::min(until, marker_deadline_);
+                cv_.wait_until(lock, until, [this] { return settled_ || marker_stopping_; });
+                continue;
+            }
+        }
+        if (failed) {
             // Batches sent after it are not marked either: marking them would leave the failed
             // batch behind a marked one, and on SQLite (a published watermark) skip it for good.
-            errors_.inc();
-            abandon_in_flight();
-            return false;
-        }
-        const auto started = std::chrono::steady_clock::now();
-        auto marked = store_.mark_published(head.events);
-        mark_seconds_.observe(seconds_since(started));
-        if (!marked) {
-            // Published but not marked: the events go out again later; consumers skip them.
-            errors_.inc();
-            abandon_in_flight();
-            return false;
+            // Dropping a publication detaches its callback; its messages may still land, before
+            // the copies sent after the next fetch (the bus keeps the order batches were sent in).
+            if (!marker_stopping_) errors_.inc();
+            broken_ = true;
+            std::deque<InFlight> dropped;
+            dropped.swap(in_flight_);
+            in_flight_gauge_.set(0);
+            lock.unlock();
+            dropped.clear();
+            cv_.notify_all();
+            lock.lock();
+            continue;
         }
         published_.inc(head.events.size());
         published_seq_.store(head.events.back().seq);
         position_gauge_.set(static_cast<double>(head.events.back().seq));
-        for (const StoredEvent& e : head.events) sent_.erase(e.seq);
+        for (const StoredEvent& e : head.events) marked_.push_back(e.seq);
         in_flight_.pop_front();
         in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
+        cv_.notify_all();  // room for the relay thread
     }
-    return true;
 }
 
-Relay::Step Relay::run_once(bool may_send) {
-    if (!settle()) return Step::Failed;
-    if (!may_send) return in_flight_.empty() ? Step::Idle : Step::Full;
-    if (in_flight_.size() >= options_.max_in_flight) return Step::Full;
+void Relay::restart_after_failure() {
+    // Everything not marked is fetched (and sent) again, from the first unmarked event on.
+    broken_ = false;
+    marked_.clear();
+    sent_.clear();
+}
 
-    // The events in flight are still pending in the store: fetch past them.
+Relay::Step Relay::run_once() {
+    {
+        std::lock_guard lock(mu_);
+        if (broken_) {
+            restart_after_failure();
+            return Step::Failed;
+        }
+        if (in_flight_.size() >= options_.max_in_flight) return Step::Full;
+        // Marked before this fetch begins: the fetch cannot return them.
+        for (std::int64_t seq : marked_) sent_.erase(seq);
+        marked_.clear();
+    }
+    // The events out are still pending in the store: fetch past them.
     const std::size_t limit = options_.batch_size + sent_.size();
     auto started = std::chrono::steady_clock::now();
     auto fetched = store_.fetch_pending(limit);
     fetch_seconds_.observe(seconds_since(started));
     if (!fetched) {
-        errors_.inc();  // what is in flight stays; it is settled after the back-off
+        errors_.inc();  // what is out stays out and is marked meanwhile
         return Step::Failed;
     }
     // A batch short of the limit took everything committed before the fetch; a commit after it
@@ -148,44 +196,37 @@ Relay::Step Relay::run_once(bool may_send) {
     auto publication = bus_.publish_async(batch, [this] { on_settled(); });
     send_seconds_.observe(seconds_since(started));
     for (const StoredEvent& e : batch) sent_.insert(e.seq);
-    in_flight_.push_back(InFlight{std::move(batch), std::move(publication)});
-    in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
-    if (!settle()) return Step::Failed;  // a bus that confirms in place (in-process) is marked now
-    if (!more) return Step::Idle;
-    return in_flight_.size() >= options_.max_in_flight ? Step::Full : Step::More;
-}
-
-void Relay::drain_on_stop() {
-    // Batches already sent are confirmed and marked if the bus answers in time, so the next
-    // relay does not send them again; what is not confirmed by then stays unmarked.
-    const auto deadline = std::chrono::steady_clock::now() + options_.stop_wait;
-    while (!in_flight_.empty()) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0 || !in_flight_.front().publication->wait(left)) break;
-        if (!settle()) break;
+    {
+        std::unique_lock lock(mu_);
+        if (broken_) {
+            // An earlier batch failed meanwhile: this one is sent again after the next fetch.
+            restart_after_failure();
+            lock.unlock();
+            publication.reset();
+            return Step::Failed;
+        }
+        in_flight_.push_back(InFlight{std::move(batch), std::move(publication)});
+        in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
     }
-    abandon_in_flight();
+    cv_.notify_all();  // the marker
+    return more ? Step::More : Step::Idle;
 }
 
 void Relay::loop() {
     auto backoff = std::chrono::milliseconds(10);
     std::unique_lock lock(mu_);
     while (!stopping_) {
-        const bool hold = paused_ > 0;
-        if (hold && in_flight_.empty()) {
+        if (paused_ > 0) {
             cv_.wait(lock, [this] { return stopping_ || paused_ == 0; });
             continue;
         }
         in_round_ = true;
         woken_ = false;
-        settled_ = false;
         lock.unlock();
-        const Step step = run_once(!hold);
-        const bool out = !in_flight_.empty();
+        const Step step = run_once();
         lock.lock();
-        in_round_ = out;
-        if (!out) idle_cv_.notify_all();
+        in_round_ = false;
+        idle_cv_.notify_all();
         if (step == Step::Failed) {
             cv_.wait_for(lock, backoff, [this] { return stopping_; });
             backoff = std::min(backoff * 2, options_.max_backoff);
@@ -194,19 +235,16 @@ void Relay::loop() {
         backoff = std::chrono::milliseconds(10);
         if (step == Step::More) continue;
         if (step == Step::Full) {
-            cv_.wait_for(lock, options_.idle_poll, [this] { return stopping_ || settled_; });
+            cv_.wait_for(lock, options_.idle_poll, [this] {
+                return stopping_ || broken_ || in_flight_.size() < options_.max_in_flight;
+            });
             continue;
         }
         if (options_.linger.count() > 0)
             cv_.wait_for(lock, options_.linger, [this] { return stopping_ || paused_ > 0; });
         cv_.wait_for(lock, options_.idle_poll,
-                     [this] { return stopping_ || woken_ || settled_ || paused_ > 0; });
+                     [this] { return stopping_ || woken_ || broken_ || paused_ > 0; });
     }
-    lock.unlock();
-    drain_on_stop();
-    lock.lock();
-    in_round_ = false;
-    idle_cv_.notify_all();
 }
 
 }  // namespace ordinal

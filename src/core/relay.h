@@ -39,7 +39,9 @@ struct RelayOptions {
 // relays may share one outbox: each publishes what its store's fetch_pending hands it (the
 // partitions it owns), so the relay itself needs no coordination.
 //
-// Pipelined: up to `max_in_flight` batches are out on the bus at once. The batches marked are
+// Pipelined: up to `max_in_flight` batches are out on the bus at once. The relay thread fetches
+// and sends; a marker thread of its own waits for each batch's outcome and marks it, so neither
+// the bus's confirmation nor the marking commit holds up the next fetch. The batches marked are
 // always a prefix of those sent (a batch is marked only after its own confirmation and after
 // every batch sent before it), so a crash re-sends at most the unmarked tail. When a batch fails,
 // the ones sent after it are forgotten unmarked and everything from the failed batch on is
@@ -63,18 +65,17 @@ private:
         std::unique_ptr<Publication> publication;
     };
     enum class Step {
-        Failed,  // a fetch, delivery or marking failed: back off
+        Failed,  // a fetch failed, or a batch out failed (then nothing out is kept): back off
         More,    // sent a full batch with room for another: go on at once
-        Full,    // max_in_flight batches are out: wait for a confirmation
-        Idle,    // took everything pending: wait for a commit or a confirmation
+        Full,    // max_in_flight batches are out: wait for the marker to make room
+        Idle,    // took everything pending: wait for a commit
     };
     void loop();
-    Step run_once(bool may_send);
-    // Marks the confirmed batches at the head of the pipeline, in order; false on a failure
-    // (then nothing in flight is kept).
-    bool settle();
-    void abandon_in_flight();
-    void drain_on_stop();
+    Step run_once();
+    // Throws away the pipeline after a failure seen by the marker; the relay thread's part.
+    void restart_after_failure();
+    // The marker thread: waits for the head batch's outcome, marks it, and so on, in send order.
+    void mark_loop();
     void on_settled();
 
     WriteStore& store_;
@@ -90,18 +91,26 @@ private:
 
     std::mutex mu_;
     std::condition_variable cv_;
-    bool woken_ = false;     // guarded by mu_
-    bool stopping_ = false;  // guarded by mu_
-    int paused_ = 0;         // guarded by mu_
-    bool in_round_ = false;  // guarded by mu_; also true while batches are in flight
-    bool settled_ = false;   // guarded by mu_: a batch in flight got its outcome
+    bool woken_ = false;          // guarded by mu_
+    bool stopping_ = false;       // guarded by mu_
+    bool marker_stopping_ = false;  // guarded by mu_: the relay thread is gone, drain and end
+    std::chrono::steady_clock::time_point marker_deadline_;  // guarded by mu_
+    int paused_ = 0;              // guarded by mu_
+    bool in_round_ = false;       // guarded by mu_: the relay thread is fetching or sending
+    bool settled_ = false;        // guarded by mu_: a batch out got its outcome (for the marker)
+    bool broken_ = false;         // guarded by mu_: a batch out failed; the pipeline was dropped
     std::condition_variable idle_cv_;
     std::atomic<std::int64_t> published_seq_{0};
-    // The relay thread's own: batches sent and not yet marked, oldest first, and their seqs
-    // (a fetch returns them again until they are marked; they are not sent twice).
+    // Batches sent and not yet marked, oldest first (guarded by mu_; the relay thread appends,
+    // the marker removes the head once marked; elements do not move while others are added).
     std::deque<InFlight> in_flight_;
+    // Seqs the marker marked since the relay thread's last fetch began (guarded by mu_).
+    std::vector<std::int64_t> marked_;
+    // The relay thread's own: seqs sent and maybe not yet marked when its last fetch began. A
+    // fetch returns them again until they are marked; they are left out, not sent twice.
     std::unordered_set<std::int64_t> sent_;
     std::thread thread_;
+    std::thread marker_;
 };
 
 }  // namespace ordinal

@@ -25,6 +25,10 @@ const Properties kProducerDefaults = {
     // After a broker comes back, reconnect within a second rather than librdkafka's backoff of up
     // to 10 s: until then the outbox waits (relay) or nothing is projected (projector).
     {"reconnect.backoff.max.ms", "1000"},
+    // TCP_NODELAY, as the Java clients always set: with Nagle's algorithm a produce request
+    // written while an earlier one awaits its acks=all response waits for that response, which
+    // serializes the in-flight requests the relay's pipeline relies on.
+    {"socket.nagle.disable", "true"},
 };
 
 // One batch's outstanding deliveries. Shared with the delivery callbacks (on the producer's
