@@ -17,6 +17,7 @@
 #include "core/relay.h"
 #include "core/system_clock.h"
 #include "domain/uuid.h"
+#include "support/slot_publication.h"
 
 namespace ordinal {
 namespace {
@@ -70,7 +71,7 @@ class LateReportingBus final : public Bus {
     }
     std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
                                                std::function<void()> settled) override {
-        auto slot = std::make_shared<Slot>();
+        auto slot = std::make_shared<test_support::PublicationSlot>();
         slot->settled = std::move(settled);
         {
             std::lock_guard lock(mu_);
@@ -78,7 +79,7 @@ class LateReportingBus final : public Bus {
             ++sent_batches;
         }
         cv_.notify_all();
-        return std::make_unique<SlotPublication>(slot);
+        return std::make_unique<test_support::SlotPublication>(slot);
     }
     void subscribe(EventConsumer* c) override { consumer_ = c; }
     Expected<void, StoreError> check_ready() override { return {}; }
@@ -86,43 +87,10 @@ class LateReportingBus final : public Bus {
     std::atomic<int> lost{0}, duplicated{0}, reordered{0}, sent_batches{0};
 
   private:
-    struct Slot {
-        std::mutex mu;
-        std::condition_variable cv;
-        std::optional<Expected<void, StoreError>> outcome;
-        std::function<void()> settled;
-    };
-    class SlotPublication final : public Publication {
-      public:
-        explicit SlotPublication(std::shared_ptr<Slot> slot) : slot_(std::move(slot)) {}
-        ~SlotPublication() override {
-            std::lock_guard lock(slot_->mu);
-            slot_->settled = nullptr;
-        }
-        std::optional<Expected<void, StoreError>> outcome() override {
-            std::lock_guard lock(slot_->mu);
-            return slot_->outcome;
-        }
-        std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds timeout) override {
-            std::unique_lock lock(slot_->mu);
-            slot_->cv.wait_for(lock, timeout, [this] { return slot_->outcome.has_value(); });
-            return slot_->outcome;
-        }
-
-      private:
-        std::shared_ptr<Slot> slot_;
-    };
     struct Job {
         std::vector<StoredEvent> events;
-        std::shared_ptr<Slot> slot;
+        std::shared_ptr<test_support::PublicationSlot> slot;
     };
-
-    static void settle(Slot& slot, Expected<void, StoreError> outcome) {
-        std::lock_guard lock(slot.mu);
-        slot.outcome = std::move(outcome);
-        slot.cv.notify_all();
-        if (slot.settled) slot.settled();
-    }
 
     // Delivers one batch, as Kafka would hand its messages over: fresh offsets in one partition.
     Expected<void, StoreError> deliver(const std::vector<StoredEvent>& events) {
@@ -135,7 +103,8 @@ class LateReportingBus final : public Bus {
     }
 
     void work() {
-        std::vector<std::pair<std::shared_ptr<Slot>, Expected<void, StoreError>>> unreported;
+        std::vector<std::pair<std::shared_ptr<test_support::PublicationSlot>, Expected<void, StoreError>>>
+            unreported;
         std::unique_lock lock(mu_);
         while (true) {
             cv_.wait_for(lock, std::chrono::milliseconds(2),
@@ -146,7 +115,7 @@ class LateReportingBus final : public Bus {
                 lock.unlock();
                 if (unreported.size() > 1) ++reordered;
                 for (auto it = unreported.rbegin(); it != unreported.rend(); ++it)
-                    settle(*it->first, std::move(it->second));
+                    it->first->settle(std::move(it->second));
                 unreported.clear();
                 lock.lock();
                 continue;

@@ -10,11 +10,14 @@
 #include "core/metrics.h"
 #include "core/relay.h"
 #include "support/memory_outbox.h"
+#include "support/slot_publication.h"
 
 namespace ordinal {
 namespace {
 
 using test_support::MemoryOutbox;
+using test_support::PublicationSlot;
+using test_support::SlotPublication;
 using namespace std::chrono_literals;
 
 // A bus whose batches are confirmed (or failed) when the test says, in any order; or at once
@@ -22,40 +25,12 @@ using namespace std::chrono_literals;
 // order the batches were sent (Kafka keeps a partition in the order messages were produced).
 class ManualBus final : public Bus {
   public:
-    struct Slot {
-        std::mutex mu;
-        std::condition_variable cv;
-        std::optional<Expected<void, StoreError>> outcome;
-        std::function<void()> settled;
-    };
-
-    class ManualPublication final : public Publication {
-      public:
-        explicit ManualPublication(std::shared_ptr<Slot> slot) : slot_(std::move(slot)) {}
-        ~ManualPublication() override {
-            std::lock_guard lock(slot_->mu);
-            slot_->settled = nullptr;
-        }
-        std::optional<Expected<void, StoreError>> outcome() override {
-            std::lock_guard lock(slot_->mu);
-            return slot_->outcome;
-        }
-        std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds timeout) override {
-            std::unique_lock lock(slot_->mu);
-            slot_->cv.wait_for(lock, timeout, [this] { return slot_->outcome.has_value(); });
-            return slot_->outcome;
-        }
-
-      private:
-        std::shared_ptr<Slot> slot_;
-    };
-
     Expected<void, StoreError> publish(std::span<const StoredEvent>) override {
         return unexpected(StoreError{StoreError::Kind::Internal, "the relay sends asynchronously"});
     }
     std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
                                                std::function<void()> settled) override {
-        auto slot = std::make_shared<Slot>();
+        auto slot = std::make_shared<PublicationSlot>();
         slot->settled = std::move(settled);
         bool confirm_now = false;
         std::size_t index = 0;
@@ -66,7 +41,7 @@ class ManualBus final : public Bus {
             confirm_now = auto_confirm_;
             cv_.notify_all();
         }
-        auto publication = std::make_unique<ManualPublication>(slot);
+        auto publication = std::make_unique<SlotPublication>(slot);
         if (confirm_now) settle(index, {});
         return publication;
     }
@@ -74,15 +49,12 @@ class ManualBus final : public Bus {
     Expected<void, StoreError> check_ready() override { return {}; }
 
     void settle(std::size_t index, Expected<void, StoreError> outcome) {
-        std::shared_ptr<Slot> slot;
+        std::shared_ptr<PublicationSlot> slot;
         {
             std::lock_guard lock(mu_);
             slot = sent_.at(index).slot;
         }
-        std::lock_guard lock(slot->mu);
-        slot->outcome = std::move(outcome);
-        slot->cv.notify_all();
-        if (slot->settled) slot->settled();
+        slot->settle(std::move(outcome));
     }
     void fail(std::size_t index) {
         settle(index, unexpected(StoreError{StoreError::Kind::Unavailable, "planted: not delivered"}));
@@ -132,7 +104,7 @@ class ManualBus final : public Bus {
   private:
     struct Sent {
         std::vector<StoredEvent> events;
-        std::shared_ptr<Slot> slot;
+        std::shared_ptr<PublicationSlot> slot;
     };
     std::mutex mu_;
     std::condition_variable cv_;
