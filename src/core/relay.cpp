@@ -1,6 +1,7 @@
 #include "core/relay.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ordinal {
 
@@ -157,6 +158,7 @@ void Relay::restart_after_failure() {
     broken_ = false;
     marked_.clear();
     sent_.clear();
+    unsent_.clear();
 }
 
 Relay::Step Relay::run_once() {
@@ -171,28 +173,37 @@ Relay::Step Relay::run_once() {
         for (std::int64_t seq : marked_) sent_.erase(seq);
         marked_.clear();
     }
-    // The events out are still pending in the store: fetch past them.
-    const std::size_t limit = options_.batch_size + sent_.size();
-    auto started = std::chrono::steady_clock::now();
-    auto fetched = store_.fetch_pending(limit);
-    fetch_seconds_.observe(seconds_since(started));
-    if (!fetched) {
-        errors_.inc();  // what is out stays out and is marked meanwhile
-        return Step::Failed;
+    if (unsent_.empty()) {
+        // The events out are still pending in the store: fetch past them. One fetch takes up to
+        // max_in_flight batches, so the events out are read again once per that many batches,
+        // not once per batch.
+        const std::size_t chunk = options_.batch_size * options_.max_in_flight;
+        const std::size_t limit = chunk + sent_.size();
+        const auto started = std::chrono::steady_clock::now();
+        auto fetched = store_.fetch_pending(limit);
+        fetch_seconds_.observe(seconds_since(started));
+        if (!fetched) {
+            errors_.inc();  // what is out stays out and is marked meanwhile
+            return Step::Failed;
+        }
+        // A fetch short of the limit took everything committed before it; a commit after it has
+        // woken the relay (woken_ was cleared before the fetch), so no round is needed to look
+        // again. An event committed out of seq order (PostgreSQL) is simply in a later fetch;
+        // the next fetch comes only once these are sent, so a stream's later version, which
+        // commits after its earlier one, never goes out before it.
+        fetched_all_ = fetched->size() < limit;
+        for (StoredEvent& e : *fetched) {
+            if (!sent_.contains(e.seq)) unsent_.push_back(std::move(e));
+        }
     }
-    // A batch short of the limit took everything committed before the fetch; a commit after it
-    // has woken the relay (woken_ was cleared before the fetch), so no round is needed to look
-    // again. An event committed out of seq order (PostgreSQL) is simply in a later fetch.
-    const bool more = fetched->size() >= limit;
-    std::vector<StoredEvent> batch;
-    batch.reserve(std::min(fetched->size(), options_.batch_size));
-    for (StoredEvent& e : *fetched) {
-        if (batch.size() >= options_.batch_size) break;
-        if (!sent_.contains(e.seq)) batch.push_back(std::move(e));
-    }
-    if (batch.empty()) return Step::Idle;  // all pending is out already: wait for more
+    if (unsent_.empty()) return Step::Idle;  // all pending is out already: wait for more
+    const std::size_t n = std::min(unsent_.size(), options_.batch_size);
+    std::vector<StoredEvent> batch(std::make_move_iterator(unsent_.begin()),
+                                   std::make_move_iterator(unsent_.begin() + static_cast<std::ptrdiff_t>(n)));
+    unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(n));
+    const bool more = !unsent_.empty() || !fetched_all_;
 
-    started = std::chrono::steady_clock::now();
+    const auto started = std::chrono::steady_clock::now();
     auto publication = bus_.publish_async(batch, [this] { on_settled(); });
     send_seconds_.observe(seconds_since(started));
     for (const StoredEvent& e : batch) sent_.insert(e.seq);

@@ -109,6 +109,10 @@ private:
     // The relay thread's own: seqs sent and maybe not yet marked when its last fetch began. A
     // fetch returns them again until they are marked; they are left out, not sent twice.
     std::unordered_set<std::int64_t> sent_;
+    // The relay thread's own: fetched, not sent yet, in seq order; the next fetch waits for
+    // them all to be sent. fetched_all_: the fetch that filled it found nothing more pending.
+    std::deque<StoredEvent> unsent_;
+    bool fetched_all_ = true;
     std::thread thread_;
     std::thread marker_;
 };
