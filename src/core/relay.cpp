@@ -123,7 +123,11 @@ void Relay::mark_loop() {
             } else {
                 auto until = std::chrono::steady_clock::now() + options_.idle_poll;
                 if (marker_stopping_) until = std::min(until, marker_deadline_);
-                cv_.wait_until(lock, until, [this] { return settled_ || marker_stopping_; });
+                // Once stopping, only an outcome or the deadline ends the wait (no spinning).
+                const bool was_stopping = marker_stopping_;
+                cv_.wait_until(lock, until, [this, was_stopping] {
+                    return settled_ || (marker_stopping_ && !was_stopping);
+                });
                 continue;
             }
         }

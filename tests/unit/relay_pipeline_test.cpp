@@ -266,6 +266,23 @@ TEST(RelayPipeline, AStoppedRelayLeavesOnlyTheUnconfirmedTailToTheNextOne) {
     expect_marked_in_seq_order(outbox, 24);
 }
 
+TEST(RelayPipeline, StopMarksTheBatchesOutThatAreConfirmedWhileItWaits) {
+    MemoryOutbox outbox;
+    fill(outbox, 2, 4);  // 8 events
+    ManualBus bus;
+    MetricsRegistry metrics;
+    RelayOptions o = pipelined(4, 2);
+    o.stop_wait = 10s;
+    Relay relay(outbox, bus, metrics, o);
+    relay.start();
+    ASSERT_TRUE(bus.wait_sent(2));
+    std::thread stopper([&] { relay.stop(); });
+    bus.settle(0, {});
+    bus.settle(1, {});
+    stopper.join();
+    EXPECT_EQ(outbox.marks(), (std::vector<std::vector<std::int64_t>>{range(1, 4), range(5, 8)}));
+}
+
 TEST(RelayPipeline, PauseReturnsOnlyOnceTheBatchesInFlightAreMarked) {
     MemoryOutbox outbox;
     fill(outbox, 4, 4);  // 16 events
