@@ -425,7 +425,7 @@ cat <<EOF
 
 $(machine_table "$WORK")
 | PostgreSQL | $(psql_db postgres -c "SHOW server_version"), same machine, durable (fsync, synchronous_commit, full_page_writes on); $(psql_db postgres -c "SHOW shared_buffers") shared_buffers |
-| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1, socket.nagle.disable; relay: up to 4 batches of ≤ 512 events in flight (\`--relay-in-flight\`) |
+| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1, socket.nagle.disable; relay: \`--relay-in-flight\` batches of ≤ 512 events out at once (default 1; \`SERVE_ARGS\` may set it) |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
 | loadgen | same machine, $(field "${R[a-closed]}" .threads) threads; ${WARMUP} s warm-up + ${DURATION} s per run |
 
