@@ -214,7 +214,13 @@ publish_snapshot() {  # port
     /^ordinal_kafka_publish_duration_seconds_sum/ { sum = $2 }
     /^ordinal_kafka_publish_duration_seconds_count/ { count = $2 }
     /^ordinal_kafka_messages_delivered_total/ { events = $2 }
-    END { printf "{\"count\":%d,\"sum\":%s,\"events\":%d,\"buckets\":[%s]}\n", count, sum + 0, events, buckets }' ||
+    /^ordinal_relay_fetch_duration_seconds_sum/ { fsum = $2 }
+    /^ordinal_relay_fetch_duration_seconds_count/ { fcount = $2 }
+    /^ordinal_relay_mark_duration_seconds_sum/ { msum = $2 }
+    /^ordinal_relay_mark_duration_seconds_count/ { mcount = $2 }
+    /^ordinal_relay_send_duration_seconds_sum/ { ssum = $2 }
+    /^ordinal_relay_events_published_total/ { relayed = $2 }
+    END { printf "{\"count\":%d,\"sum\":%s,\"events\":%d,\"relayed\":%d,\"fetch_n\":%d,\"fetch_s\":%s,\"mark_n\":%d,\"mark_s\":%s,\"send_s\":%s,\"buckets\":[%s]}\n", count, sum + 0, events, relayed, fcount, fsum + 0, mcount, msum + 0, ssum + 0, buckets }' ||
     echo '{}'
 }
 
@@ -229,8 +235,21 @@ publish_text() {  # after before seconds
         | [$a.buckets[$i][0], $a.buckets[$i][1] - (($b.buckets // [])[$i][1] // 0)]] as $h
       | def q(f): first($h[] | select(.[1] >= f * $n) | .[0]) | if . == "+Inf" then "∞" else (tonumber * 1000 | tostring) end;
       def r(x): x * 100 | round / 100;
-      "\($n) batches (one per \(r($secs * 1000 / $n)) ms), \(r(($a.events - ($b.events // 0)) / $n)) events each, publish mean \(r(($a.sum - ($b.sum // 0)) * 1000 / $n)) ms, p50 ≤ \(q(0.5)) ms, p99 ≤ \(q(0.99)) ms"
+      ($a.fetch_n - ($b.fetch_n // 0)) as $fn | ($a.mark_n - ($b.mark_n // 0)) as $mn
+      | "\($n) batches (one per \(r($secs * 1000 / $n)) ms), \(r(($a.events - ($b.events // 0)) / $n)) events each, publish mean \(r(($a.sum - ($b.sum // 0)) * 1000 / $n)) ms, p50 ≤ \(q(0.5)) ms, p99 ≤ \(q(0.99)) ms; relay thread: \($fn) fetches, mean \(if $fn > 0 then r(($a.fetch_s - ($b.fetch_s // 0)) * 1000 / $fn) else "n/a" end) ms; produce mean \(r(($a.send_s - ($b.send_s // 0)) * 1000 / $n)) ms; \($mn) marks, mean \(if $mn > 0 then r(($a.mark_s - ($b.mark_s // 0)) * 1000 / $mn) else "n/a" end) ms"
       end'
+}
+
+# The in-process relay's account of a drain from one snapshot (its /metrics): batches (one mark
+# each), events per batch, and its thread's time per fetch, per publish (on the in-process bus:
+# projecting the batch) and per mark.
+relay_text() {  # snapshot seconds
+  [[ -n $1 && $1 != '{}' ]] || { echo "n/a"; return; }
+  jq -rn --argjson a "$1" --argjson secs "$2" '
+    def r(x): x * 100 | round / 100;
+    if $a.mark_n <= 0 then "no batches" else
+      "\($a.mark_n) batches (one per \(r($secs * 1000 / $a.mark_n)) ms), \(r($a.relayed / $a.mark_n)) events each; \($a.fetch_n) fetches, mean \(r($a.fetch_s * 1000 / $a.fetch_n)) ms; publish (projecting the batch) mean \(r($a.send_s * 1000 / $a.mark_n)) ms; marks mean \(r($a.mark_s * 1000 / $a.mark_n)) ms"
+    end'
 }
 
 # Runs loadgen with ARGS, its result going to R[SETUP-KEY]; on Kafka, what the relay did meanwhile
@@ -327,6 +346,8 @@ run_setup() {  # setup bus
   R[$setup-drain]=$res
   if [[ $bus != local ]]; then
     R[$setup-drain-publish]=$(publish_text "$(publish_snapshot "${PORTS[$relay_name]}")" '{}' "$(jq .drained_s <<<"$res")")
+  else
+    R[$setup-drain-relay]=$(relay_text "$(publish_snapshot "${PORTS[$relay_name]}")" "$(jq .drained_s <<<"$res")")
   fi
   log "$setup: $(jq -c . <<<"$res")"
   echo "$res" >>"$WORK/results.jsonl"
@@ -404,7 +425,7 @@ cat <<EOF
 
 $(machine_table "$WORK")
 | PostgreSQL | $(psql_db postgres -c "SHOW server_version"), same machine, durable (fsync, synchronous_commit, full_page_writes on); $(psql_db postgres -c "SHOW shared_buffers") shared_buffers |
-| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1 |
+| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1, socket.nagle.disable; relay: \`--relay-in-flight\` batches of ≤ 512 events out at once (default 1; \`SERVE_ARGS\` may set it) |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
 | loadgen | same machine, $(field "${R[a-closed]}" .threads) threads; ${WARMUP} s warm-up + ${DURATION} s per run |
 
@@ -436,5 +457,6 @@ $(machine_table "$WORK")
 
 - Kafka ÷ in-process, one run: max rate **$(ratio "$(num .ok_per_s "${R[b-closed]}")" "$(num .ok_per_s "${R[a-closed]}")")**, relay events/s **$(ratio "$(num .relay_eps "${R[b-drain]}")" "$(num .relay_eps "${R[a-drain]}")")**, ack → visible p99 **$(ratio "$(num .visible_us.p99 "${R[b-ryw]}")" "$(num .visible_us.p99 "${R[a-ryw]}")")**.
 - Kafka relay batches (its /metrics, \`ordinal_kafka_publish_duration_seconds\`: produce → last delivery report): during read-your-writes at half the max rate ${R[b-ryw-publish]:-n/a}; at $LOW_RATE/s ${R[b-low-publish]:-n/a}; draining the backlog (time from the relay's start) ${R[b-drain-publish]:-n/a}.
+- In-process relay (A) draining the backlog (its /metrics): ${R[a-drain-relay]:-n/a}.
 - For the relay step A runs \`--roles api\` + \`--roles relay,projector\` (the in-process bus needs relay and projector together), so its relay figure includes projecting each batch; B's relay only publishes, its projector consumes in parallel.
 EOF

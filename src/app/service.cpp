@@ -269,6 +269,7 @@ class RunningService final : public Service {
         if (relay) {
             RelayOptions relay_options;
             relay_options.idle_poll = std::chrono::milliseconds(s.relay_idle_poll_ms);
+            relay_options.max_in_flight = static_cast<std::size_t>(s.relay_in_flight);
             relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, relay_options);
             write_->set_commit_listener([this] { relay_->wake(); });
             // Commands may be taken by api processes elsewhere: on PostgreSQL their commits

@@ -129,6 +129,10 @@ std::vector<SettingSpec> setting_specs() {
          "a process not heard from for this many ms is shown stale, and an admin request it was "
          "running is taken over by another projector (default 5000)",
          int_setting(&Settings::process_stale_ms, 20, 86400000)},
+        {"relay-in-flight",
+         "batches a relay sends ahead while earlier ones await the bus's confirmation; they are "
+         "still marked published in order (default 1: one batch at a time)",
+         int_setting(&Settings::relay_in_flight, 1, 64)},
         {"gate-fallback-poll-ms",
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
          "polls this often as a fallback (default 1000)",

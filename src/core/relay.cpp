@@ -1,6 +1,7 @@
 #include "core/relay.h"
 
 #include <algorithm>
+#include <iterator>
 
 namespace ordinal {
 
@@ -10,7 +11,18 @@ Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions
       options_(options),
       published_(metrics.counter("ordinal_relay_events_published_total", "Outbox events published to the bus")),
       errors_(metrics.counter("ordinal_relay_errors_total", "Relay rounds that failed and will be retried")),
-      position_gauge_(metrics.gauge("ordinal_relay_position", "Outbox sequence published up to")) {}
+      position_gauge_(metrics.gauge("ordinal_relay_position", "Outbox sequence published up to")),
+      in_flight_gauge_(metrics.gauge("ordinal_relay_batches_in_flight",
+                                     "Batches handed to the bus and not yet marked published")),
+      fetch_seconds_(metrics.histogram("ordinal_relay_fetch_duration_seconds",
+                                       "Time to fetch one batch of pending events from the outbox")),
+      mark_seconds_(metrics.histogram("ordinal_relay_mark_duration_seconds",
+                                      "Time to mark one confirmed batch published in the outbox")),
+      send_seconds_(metrics.histogram(
+          "ordinal_relay_send_duration_seconds",
+          "Time to hand one batch to the bus (Kafka: produce, not waiting for delivery reports)")) {
+    if (options_.max_in_flight == 0) options_.max_in_flight = 1;
+}
 
 Relay::~Relay() { stop(); }
 
@@ -18,7 +30,10 @@ void Relay::start() {
     std::lock_guard lock(mu_);
     if (thread_.joinable()) return;
     stopping_ = false;
+    marker_stopping_ = false;
+    restart_after_failure();  // a previous run may have ended with batches dropped
     thread_ = std::thread([this] { loop(); });
+    marker_ = std::thread([this] { mark_loop(); });
 }
 
 void Relay::stop() {
@@ -28,6 +43,15 @@ void Relay::stop() {
     }
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
+    {
+        // Batches already sent are confirmed and marked if the bus answers in time, so the next
+        // relay does not send them again; what is not confirmed by then stays unmarked.
+        std::lock_guard lock(mu_);
+        marker_stopping_ = true;
+        marker_deadline_ = std::chrono::steady_clock::now() + options_.stop_wait;
+    }
+    cv_.notify_all();
+    if (marker_.joinable()) marker_.join();
 }
 
 void Relay::wake() {
@@ -35,13 +59,13 @@ void Relay::wake() {
         std::lock_guard lock(mu_);
         woken_ = true;
     }
-    cv_.notify_one();
+    cv_.notify_all();
 }
 
 void Relay::pause() {
     std::unique_lock lock(mu_);
     ++paused_;
-    idle_cv_.wait(lock, [this] { return !in_round_; });
+    idle_cv_.wait(lock, [this] { return !in_round_ && in_flight_.empty(); });
 }
 
 void Relay::resume() {
@@ -52,32 +76,155 @@ void Relay::resume() {
     cv_.notify_all();
 }
 
-bool Relay::run_once() {
-    auto batch = store_.fetch_pending(options_.batch_size);
-    if (!batch) {
-        errors_.inc();
-        return false;
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point started) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+}  // namespace
+
+void Relay::on_settled() {
+    {
+        std::lock_guard lock(mu_);
+        settled_ = true;
     }
-    if (!batch->empty()) {
-        auto sent = bus_.publish(*batch);
-        if (!sent) {
-            errors_.inc();
-            return false;
+    cv_.notify_all();
+}
+
+void Relay::mark_loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+        if (in_flight_.empty()) {
+            idle_cv_.notify_all();
+            if (marker_stopping_) return;
+            cv_.wait(lock, [this] { return marker_stopping_ || !in_flight_.empty(); });
+            continue;
         }
-        auto marked = store_.mark_published(*batch);
-        if (!marked) {
+        settled_ = false;
+        // The head stays where it is while the relay thread appends; only this thread removes.
+        InFlight& head = in_flight_.front();
+        lock.unlock();
+        auto outcome = head.publication->outcome();
+        bool failed = false;
+        if (outcome && *outcome) {
+            const auto started = std::chrono::steady_clock::now();
+            auto marked = store_.mark_published(head.events);
+            mark_seconds_.observe(seconds_since(started));
             // Published but not marked: the events go out again later; consumers skip them.
-            errors_.inc();
-            return false;
+            failed = !marked;
+        } else if (outcome) {
+            failed = true;
         }
-        published_.inc(batch->size());
-        published_seq_.store(batch->back().seq);
-        position_gauge_.set(static_cast<double>(batch->back().seq));
+        lock.lock();
+        if (!outcome) {
+            if (marker_stopping_ && std::chrono::steady_clock::now() >= marker_deadline_) {
+                failed = true;  // not confirmed in time: stays unmarked for the next relay
+            } else {
+                auto until = std::chrono::steady_clock::now() + options_.idle_poll;
+                if (marker_stopping_) until = std::min(until, marker_deadline_);
+                // Once stopping, only an outcome or the deadline ends the wait (no spinning).
+                const bool was_stopping = marker_stopping_;
+                cv_.wait_until(lock, until, [this, was_stopping] {
+                    return settled_ || (marker_stopping_ && !was_stopping);
+                });
+                continue;
+            }
+        }
+        if (failed) {
+            // Batches sent after it are not marked either: marking them would leave the failed
+            // batch behind a marked one, and on SQLite (a published watermark) skip it for good.
+            // Dropping a publication detaches its callback; its messages may still land, before
+            // the copies sent after the next fetch (the bus keeps the order batches were sent in).
+            if (!marker_stopping_) errors_.inc();
+            broken_ = true;
+            std::deque<InFlight> dropped;
+            dropped.swap(in_flight_);
+            in_flight_gauge_.set(0);
+            lock.unlock();
+            dropped.clear();
+            cv_.notify_all();
+            lock.lock();
+            continue;
+        }
+        published_.inc(head.events.size());
+        published_seq_.store(head.events.back().seq);
+        position_gauge_.set(static_cast<double>(head.events.back().seq));
+        for (const StoredEvent& e : head.events) marked_.push_back(e.seq);
+        in_flight_.pop_front();
+        in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
+        cv_.notify_all();  // room for the relay thread
     }
-    // A batch short of the limit took everything committed before the fetch; a commit after it
-    // has woken the relay (woken_ was cleared before the fetch), so no round is needed to look
-    // again.
-    return batch->size() >= options_.batch_size;
+}
+
+void Relay::restart_after_failure() {
+    // Everything not marked is fetched (and sent) again, from the first unmarked event on.
+    broken_ = false;
+    marked_.clear();
+    sent_.clear();
+    unsent_.clear();
+}
+
+Relay::Step Relay::run_once() {
+    {
+        std::lock_guard lock(mu_);
+        if (broken_) {
+            restart_after_failure();
+            return Step::Failed;
+        }
+        if (in_flight_.size() >= options_.max_in_flight) return Step::Full;
+        // Marked before this fetch begins: the fetch cannot return them.
+        for (std::int64_t seq : marked_) sent_.erase(seq);
+        marked_.clear();
+    }
+    if (unsent_.empty()) {
+        // The events out are still pending in the store: fetch past them. One fetch takes up to
+        // max_in_flight batches, so the events out are read again once per that many batches,
+        // not once per batch.
+        const std::size_t chunk = options_.batch_size * options_.max_in_flight;
+        const std::size_t limit = chunk + sent_.size();
+        const auto started = std::chrono::steady_clock::now();
+        auto fetched = store_.fetch_pending(limit);
+        fetch_seconds_.observe(seconds_since(started));
+        if (!fetched) {
+            errors_.inc();  // what is out stays out and is marked meanwhile
+            return Step::Failed;
+        }
+        // A fetch short of the limit took everything committed before it; a commit after it has
+        // woken the relay (woken_ was cleared before the fetch), so no round is needed to look
+        // again. An event committed out of seq order (PostgreSQL) is simply in a later fetch;
+        // the next fetch comes only once these are sent, so a stream's later version, which
+        // commits after its earlier one, never goes out before it.
+        fetched_all_ = fetched->size() < limit;
+        for (StoredEvent& e : *fetched) {
+            if (!sent_.contains(e.seq)) unsent_.push_back(std::move(e));
+        }
+    }
+    if (unsent_.empty()) return Step::Idle;  // all pending is out already: wait for more
+    const std::size_t n = std::min(unsent_.size(), options_.batch_size);
+    std::vector<StoredEvent> batch(std::make_move_iterator(unsent_.begin()),
+                                   std::make_move_iterator(unsent_.begin() + static_cast<std::ptrdiff_t>(n)));
+    unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(n));
+    const bool more = !unsent_.empty() || !fetched_all_;
+
+    const auto started = std::chrono::steady_clock::now();
+    auto publication = bus_.publish_async(batch, [this] { on_settled(); });
+    send_seconds_.observe(seconds_since(started));
+    for (const StoredEvent& e : batch) sent_.insert(e.seq);
+    {
+        std::unique_lock lock(mu_);
+        if (broken_) {
+            // An earlier batch failed meanwhile: this one is sent again after the next fetch.
+            restart_after_failure();
+            lock.unlock();
+            publication.reset();
+            return Step::Failed;
+        }
+        in_flight_.push_back(InFlight{std::move(batch), std::move(publication)});
+        in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
+    }
+    cv_.notify_all();  // the marker
+    return more ? Step::More : Step::Idle;
 }
 
 void Relay::loop() {
@@ -91,22 +238,27 @@ void Relay::loop() {
         in_round_ = true;
         woken_ = false;
         lock.unlock();
-        auto errors_before = errors_.value();
-        const bool busy = run_once();
-        const bool failed = errors_.value() != errors_before;
+        const Step step = run_once();
         lock.lock();
         in_round_ = false;
         idle_cv_.notify_all();
-        if (failed) {
+        if (step == Step::Failed) {
             cv_.wait_for(lock, backoff, [this] { return stopping_; });
             backoff = std::min(backoff * 2, options_.max_backoff);
             continue;
         }
         backoff = std::chrono::milliseconds(10);
-        if (busy) continue;
+        if (step == Step::More) continue;
+        if (step == Step::Full) {
+            cv_.wait_for(lock, options_.idle_poll, [this] {
+                return stopping_ || broken_ || in_flight_.size() < options_.max_in_flight;
+            });
+            continue;
+        }
         if (options_.linger.count() > 0)
             cv_.wait_for(lock, options_.linger, [this] { return stopping_ || paused_ > 0; });
-        cv_.wait_for(lock, options_.idle_poll, [this] { return stopping_ || woken_ || paused_ > 0; });
+        cv_.wait_for(lock, options_.idle_poll,
+                     [this] { return stopping_ || woken_ || broken_ || paused_ > 0; });
     }
 }
 

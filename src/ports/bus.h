@@ -1,5 +1,8 @@
 #pragma once
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <span>
 
 #include "domain/expected.h"
@@ -28,6 +31,18 @@ class EventConsumer {
     virtual Expected<std::int64_t, StoreError> stored_position(const std::string& partition) = 0;
 };
 
+// A batch handed to the bus whose outcome may not be known yet (Kafka: delivery reports still
+// outstanding). Destroying it forgets the batch, not the messages: they may still land.
+class Publication {
+  public:
+    virtual ~Publication() = default;
+    // Empty while the outcome is outstanding; then success once the bus holds every event of the
+    // batch durably, or the first error (part of the batch may have landed all the same).
+    virtual std::optional<Expected<void, StoreError>> outcome() = 0;
+    // Blocks until outcome() is known, or `timeout` passed (then returns the empty outcome).
+    virtual std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds timeout) = 0;
+};
+
 // Carries outbox events from the relay to consumers. publish() returns once the bus has
 // accepted the batch durably (or, for the in-process bus, once the consumer applied it); only
 // then may the relay mark the events published. Delivery is at least once.
@@ -35,9 +50,36 @@ class Bus {
   public:
     virtual ~Bus() = default;
     virtual Expected<void, StoreError> publish(std::span<const StoredEvent> events) = 0;
+    // Hands the batch over and returns without waiting for the bus to confirm it, so the relay
+    // can fetch and send the next batch meanwhile. Batches sent one after another keep their
+    // order per stream on the bus. `settled` is called once the outcome is known, from any thread
+    // and possibly before this returns; never after the Publication is destroyed. The default
+    // publishes synchronously (a bus that applies in place, like the in-process one).
+    virtual std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
+                                                       std::function<void()> settled);
     // Starts delivering to `consumer` (set once, before the first publish).
     virtual void subscribe(EventConsumer* consumer) = 0;
     virtual Expected<void, StoreError> check_ready() = 0;
 };
+
+// A publication whose outcome was known when it was made.
+class SettledPublication final : public Publication {
+  public:
+    explicit SettledPublication(Expected<void, StoreError> outcome) : outcome_(std::move(outcome)) {}
+    std::optional<Expected<void, StoreError>> outcome() override { return outcome_; }
+    std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds) override {
+        return outcome_;
+    }
+
+  private:
+    Expected<void, StoreError> outcome_;
+};
+
+inline std::unique_ptr<Publication> Bus::publish_async(std::span<const StoredEvent> events,
+                                                       std::function<void()> settled) {
+    auto done = std::make_unique<SettledPublication>(publish(events));
+    if (settled) settled();
+    return done;
+}
 
 }  // namespace ordinal

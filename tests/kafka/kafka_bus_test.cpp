@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "core/metrics.h"
@@ -112,6 +113,29 @@ TEST_F(KafkaBusTest, EveryPublishedEventReachesTheProjectorInStreamOrder) {
     EXPECT_TRUE(bus->check_ready());
 }
 
+// What the relay does now: the next batches are produced while earlier ones await their delivery
+// reports. Every batch gets its outcome (and its callback), and each stream arrives in order.
+TEST_F(KafkaBusTest, BatchesSentWithoutWaitingSettleEachAndKeepStreamOrder) {
+    auto bus = open_bus(true, true);
+    bus->subscribe(&projector_);
+    const auto events = outbox(30, 8);  // a stream's versions spread over every batch
+    std::atomic<int> settled{0};
+    std::vector<std::unique_ptr<Publication>> out;
+    for (std::size_t i = 0; i < events.size(); i += 30)
+        out.push_back(bus->publish_async(std::span(events).subspan(i, 30), [&] { ++settled; }));
+    ASSERT_EQ(out.size(), 8u);
+    for (auto& p : out) {
+        const auto outcome = p->wait(std::chrono::seconds(30));
+        ASSERT_TRUE(outcome) << "no outcome in time";
+        ASSERT_TRUE(*outcome) << outcome->error().message;
+    }
+    EXPECT_EQ(settled.load(), 8);
+    ASSERT_TRUE(projector_.wait_applied(events.size())) << projector_.applied();
+    expect_each_stream_complete_and_in_order(projector_, 30, 8);
+    EXPECT_EQ(projector_.duplicates(), 0u);
+    EXPECT_EQ(metric("ordinal_kafka_messages_delivered_total"), 240);
+}
+
 TEST_F(KafkaBusTest, ARestartedProjectorResumesAtTheStoredPositionsNotAtKafkasOffsets) {
     const auto first = outbox(10, 5);
     {
@@ -155,6 +179,18 @@ TEST_F(KafkaBusOutageTest, TheBrokerKilledFailsThePublishAndTheBacklogGoesOutWhe
     ASSERT_FALSE(failed) << "a publish with the broker down must not report success";
     EXPECT_TRUE(failed.error().retryable());
     EXPECT_FALSE(bus->check_ready());
+    // Batches sent one after another (the relay's pipeline) all fail, and each gets its outcome.
+    std::atomic<int> settled{0};
+    std::vector<std::unique_ptr<Publication>> out;
+    for (std::size_t i = 0; i < during.size(); i += 4)
+        out.push_back(bus->publish_async(std::span(during).subspan(i, std::min<std::size_t>(4, during.size() - i)),
+                                         [&] { ++settled; }));
+    for (auto& p : out) {
+        const auto outcome = p->wait(std::chrono::seconds(30));
+        ASSERT_TRUE(outcome) << "no outcome in time";
+        EXPECT_FALSE(*outcome) << "a batch with the broker down must not report success";
+    }
+    EXPECT_EQ(settled.load(), static_cast<int>(out.size()));
 
     kafka_.broker().up();
     // The relay publishes the same batch again until it succeeds.

@@ -47,6 +47,15 @@ class KafkaBusImpl final : public KafkaBus {
         return producer_->publish(events);
     }
 
+    std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
+                                               std::function<void()> settled) override {
+        if (!producer_) return Bus::publish_async(events, std::move(settled));  // fails as above
+        auto publication = producer_->publish_async(events, settled);
+        if (publication) return std::move(*publication);
+        if (settled) settled();
+        return std::make_unique<SettledPublication>(unexpected(publication.error()));
+    }
+
     void subscribe(EventConsumer* consumer) override {
         if (consumer_) consumer_->start(consumer);
     }

@@ -22,6 +22,9 @@ const Properties kConsumerDefaults = {
     // After a broker comes back, reconnect within a second rather than librdkafka's backoff of up
     // to 10 s: until then the outbox waits (relay) or nothing is projected (projector).
     {"reconnect.backoff.max.ms", "1000"},
+    // TCP_NODELAY, as the Java clients always set: a small fetch request must not wait for the
+    // acknowledgement of the previous one.
+    {"socket.nagle.disable", "true"},
 };
 
 std::string header(const rd_kafka_message_t* m, const char* name) {

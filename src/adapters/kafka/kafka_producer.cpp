@@ -1,7 +1,9 @@
 #include "adapters/kafka/kafka_producer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <thread>
 
 #include "codec/event_json.h"
@@ -23,29 +25,104 @@ const Properties kProducerDefaults = {
     // After a broker comes back, reconnect within a second rather than librdkafka's backoff of up
     // to 10 s: until then the outbox waits (relay) or nothing is projected (projector).
     {"reconnect.backoff.max.ms", "1000"},
+    // TCP_NODELAY, as the Java clients always set: with Nagle's algorithm a produce request
+    // written while an earlier one awaits its acks=all response waits for that response, which
+    // serializes the in-flight requests the relay's pipeline relies on.
+    {"socket.nagle.disable", "true"},
 };
 
-// One publish() call's outstanding deliveries. Shared with the delivery callbacks, which may run
-// after publish() gave up waiting.
+// One batch's outstanding deliveries. Shared with the delivery callbacks (on the producer's
+// poller thread) and the batch's Publication; either may outlive the other.
 struct BatchState {
     std::atomic<std::size_t> remaining{0};
     std::atomic<bool> failed{false};
+    std::chrono::steady_clock::time_point started;
     std::mutex mu;
-    std::string first_error;  // guarded by mu
+    std::condition_variable done;  // remaining reached 0
+    std::string first_error;        // guarded by mu
+    std::function<void()> settled;  // guarded by mu; cleared when the Publication goes
+    Counter* delivered = nullptr;
+    Histogram* publish_seconds = nullptr;
+    std::size_t size = 0;
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
     auto* state = static_cast<std::shared_ptr<BatchState>*>(msg->_private);
     if (!state) return;
+    BatchState& batch = **state;
     const bool persisted = msg->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
                            rd_kafka_message_status(msg) == RD_KAFKA_MSG_STATUS_PERSISTED;
     if (!persisted) {
-        std::lock_guard lock((*state)->mu);
-        if (!(*state)->failed.exchange(true)) (*state)->first_error = rd_kafka_err2str(msg->err);
+        std::lock_guard lock(batch.mu);
+        if (!batch.failed.exchange(true)) batch.first_error = rd_kafka_err2str(msg->err);
     }
-    (*state)->remaining.fetch_sub(1);
+    if (batch.remaining.fetch_sub(1) == 1) {
+        // The last report: the batch's outcome is known.
+        std::lock_guard lock(batch.mu);
+        if (!batch.failed.load()) {
+            if (batch.delivered) batch.delivered->inc(batch.size);
+            if (batch.publish_seconds) {
+                batch.publish_seconds->observe(std::chrono::duration<double>(
+                                                   std::chrono::steady_clock::now() - batch.started)
+                                                   .count());
+            }
+        }
+        batch.done.notify_all();
+        if (batch.settled) batch.settled();
+    }
     delete state;
 }
+
+// A produced batch: its outcome is known once every message has a delivery report, or when the
+// deadline (message.timeout.ms + 5 s) passes without them.
+class KafkaPublication final : public Publication {
+  public:
+    KafkaPublication(std::shared_ptr<BatchState> state,
+                     std::chrono::steady_clock::time_point deadline, Counter* failed)
+        : state_(std::move(state)), deadline_(deadline), failed_(failed) {}
+
+    ~KafkaPublication() override {
+        std::lock_guard lock(state_->mu);
+        state_->settled = nullptr;
+    }
+
+    std::optional<Expected<void, StoreError>> outcome() override {
+        if (state_->remaining.load() > 0) {
+            if (std::chrono::steady_clock::now() < deadline_) return std::nullopt;
+            count_failure();
+            return Expected<void, StoreError>(unexpected(
+                StoreError{StoreError::Kind::Timeout, "kafka: no delivery report in time"}));
+        }
+        if (state_->failed.load()) {
+            count_failure();
+            std::lock_guard lock(state_->mu);
+            return Expected<void, StoreError>(unexpected(StoreError{
+                StoreError::Kind::Unavailable, "kafka delivery failed: " + state_->first_error}));
+        }
+        return Expected<void, StoreError>{};
+    }
+
+    std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds timeout) override {
+        {
+            std::unique_lock lock(state_->mu);
+            state_->done.wait_until(lock,
+                                    std::min(deadline_, std::chrono::steady_clock::now() + timeout),
+                                    [this] { return state_->remaining.load() == 0; });
+        }
+        return outcome();
+    }
+
+  private:
+    void count_failure() {
+        if (failed_ && !counted_) failed_->inc();
+        counted_ = true;
+    }
+
+    std::shared_ptr<BatchState> state_;
+    std::chrono::steady_clock::time_point deadline_;
+    Counter* failed_;
+    bool counted_ = false;
+};
 
 std::string header_version(const Event& e) {
     return std::to_string(e.version);
@@ -87,7 +164,23 @@ Producer::Producer(KafkaAddress address, Context* context, MetricsRegistry* metr
 }
 
 Producer::~Producer() {
+    stop_poller();
     if (handle_) rd_kafka_flush(handle_.get(), 2000);
+}
+
+void Producer::start_poller() {
+    polling_ = true;
+    rd_kafka_t* rk = handle_.get();
+    poller_ = std::thread([this, rk] {
+        // Serves delivery reports as they come, so a batch's outcome is known without anyone
+        // waiting on it (the relay fetches the next batch meanwhile).
+        while (polling_.load()) rd_kafka_poll(rk, 50);
+    });
+}
+
+void Producer::stop_poller() {
+    polling_ = false;
+    if (poller_.joinable()) poller_.join();
 }
 
 Expected<std::unique_ptr<Producer>, std::string> Producer::create(const KafkaAddress& address,
@@ -106,14 +199,27 @@ Expected<void, std::string> Producer::connect() {
     if (handle_) {
         // A fatal producer cannot deliver what it holds; those events are still unpublished in
         // the outbox and go out again through the new producer.
+        stop_poller();
         rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_poll(handle_.get(), 0);
     }
     handle_ = std::move(*handle);
+    start_poller();
     return {};
 }
 
 Expected<void, StoreError> Producer::publish(std::span<const StoredEvent> events) {
+    auto publication = publish_async(events, {});
+    if (!publication) return unexpected(publication.error());
+    // The publication's own deadline bounds this wait.
+    auto outcome = (*publication)->wait(std::chrono::milliseconds(delivery_timeout_ms_ + 5000));
+    if (!outcome)
+        return unexpected(StoreError{StoreError::Kind::Timeout, "kafka: no delivery report in time"});
+    return *outcome;
+}
+
+Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
+    std::span<const StoredEvent> events, std::function<void()> settled) {
     std::lock_guard lock(mu_);
     char fatal[256];
     if (rd_kafka_fatal_error(handle_.get(), fatal, sizeof fatal) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -123,11 +229,23 @@ Expected<void, StoreError> Producer::publish(std::span<const StoredEvent> events
             return unexpected(StoreError{StoreError::Kind::Unavailable, ok.error()});
         if (recreated_) recreated_->inc();
     }
-    if (events.empty()) return {};
-    const auto started = std::chrono::steady_clock::now();
-    const auto deadline = started + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
     auto batch = std::make_shared<BatchState>();
+    batch->started = std::chrono::steady_clock::now();
     batch->remaining = events.size();
+    batch->size = events.size();
+    batch->delivered = delivered_;
+    batch->publish_seconds = publish_seconds_;
+    const auto deadline = batch->started + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
+    auto publication = std::make_unique<KafkaPublication>(batch, deadline, failed_);
+    if (events.empty()) {
+        if (settled) settled();
+        return std::unique_ptr<Publication>(std::move(publication));
+    }
+    {
+        // Before the first message is produced: its report may come at once.
+        std::lock_guard state_lock(batch->mu);
+        batch->settled = std::move(settled);
+    }
     rd_kafka_t* rk = handle_.get();
     for (std::size_t i = 0; i < events.size(); ++i) {
         const Event& e = events[i].event;
@@ -157,7 +275,8 @@ Expected<void, StoreError> Producer::publish(std::span<const StoredEvent> events
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
                 std::chrono::steady_clock::now() >= deadline)
                 break;
-            rd_kafka_poll(rk, 10);  // serve delivery reports to make room
+            // The poller serves delivery reports meanwhile, making room.
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
             delete opaque;
@@ -170,29 +289,7 @@ Expected<void, StoreError> Producer::publish(std::span<const StoredEvent> events
                 StoreError{kind, std::string("kafka produce: ") + rd_kafka_err2str(err)});
         }
     }
-    while (batch->remaining.load() > 0) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
-        if (left.count() <= 0) break;
-        rd_kafka_flush(rk, static_cast<int>(std::min<std::int64_t>(left.count(), 100)));
-    }
-    if (batch->remaining.load() > 0) {
-        if (failed_) failed_->inc();
-        return unexpected(
-            StoreError{StoreError::Kind::Timeout, "kafka: no delivery report in time"});
-    }
-    if (batch->failed.load()) {
-        if (failed_) failed_->inc();
-        std::lock_guard state_lock(batch->mu);
-        return unexpected(StoreError{StoreError::Kind::Unavailable,
-                                     "kafka delivery failed: " + batch->first_error});
-    }
-    if (delivered_) delivered_->inc(events.size());
-    if (publish_seconds_) {
-        publish_seconds_->observe(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    }
-    return {};
+    return std::unique_ptr<Publication>(std::move(publication));
 }
 
 Expected<void, StoreError> Producer::check_ready() {

@@ -1,11 +1,15 @@
 #pragma once
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <span>
 #include <string>
 
 #include "adapters/kafka/kafka_config.h"
 #include "core/metrics.h"
+#include "ports/bus.h"
 #include "ports/store_error.h"
 #include "ports/write_store.h"
 
@@ -24,17 +28,26 @@ class Producer {
     // in-sync replicas), or fails with the first delivery error. A failed batch may still be
     // partly in Kafka; the relay then publishes it again and consumers skip what they have.
     Expected<void, StoreError> publish(std::span<const StoredEvent> events);
+    // Produces every message of `events` and returns without waiting for the reports (see
+    // Bus::publish_async); fails at once only if a message cannot be queued.
+    Expected<std::unique_ptr<Publication>, StoreError> publish_async(
+        std::span<const StoredEvent> events, std::function<void()> settled);
 
     Expected<void, StoreError> check_ready();
 
   private:
     Producer(KafkaAddress address, Context* context, MetricsRegistry* metrics);
     Expected<void, std::string> connect();
+    void start_poller();
+    void stop_poller();
 
     KafkaAddress address_;
     Context* context_;
-    std::mutex mu_;  // one publish at a time: the handle is replaced after a fatal error
+    std::mutex mu_;  // one produce at a time: the handle is replaced after a fatal error
     Handle handle_;
+    // Serves the handle's delivery reports; stopped before the handle is replaced or destroyed.
+    std::thread poller_;
+    std::atomic<bool> polling_{false};
     int delivery_timeout_ms_ = 10000;
     Counter* delivered_ = nullptr;
     Counter* failed_ = nullptr;

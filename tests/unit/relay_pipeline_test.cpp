@@ -1,0 +1,330 @@
+// The relay with several batches out on the bus at once: batches are confirmed late, out of
+// order or not at all, and still the marked events are a prefix of what was sent (marking in
+// order), a failed batch goes out again with everything after it, an event committed out of seq
+// order is not skipped, and a stopped relay leaves only the unconfirmed tail to its successor.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <thread>
+
+#include "core/metrics.h"
+#include "core/relay.h"
+#include "support/memory_outbox.h"
+#include "support/slot_publication.h"
+
+namespace ordinal {
+namespace {
+
+using test_support::MemoryOutbox;
+using test_support::PublicationSlot;
+using test_support::SlotPublication;
+using namespace std::chrono_literals;
+
+// A bus whose batches are confirmed (or failed) when the test says, in any order; or at once
+// once auto_confirm() is on. What "landed" is the messages of every batch confirmed good, in the
+// order the batches were sent (Kafka keeps a partition in the order messages were produced).
+class ManualBus final : public Bus {
+  public:
+    Expected<void, StoreError> publish(std::span<const StoredEvent>) override {
+        return unexpected(StoreError{StoreError::Kind::Internal, "the relay sends asynchronously"});
+    }
+    std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
+                                               std::function<void()> settled) override {
+        auto slot = std::make_shared<PublicationSlot>();
+        slot->settled = std::move(settled);
+        bool confirm_now = false;
+        std::size_t index = 0;
+        {
+            std::lock_guard lock(mu_);
+            sent_.push_back(Sent{std::vector<StoredEvent>(events.begin(), events.end()), slot});
+            index = sent_.size() - 1;
+            confirm_now = auto_confirm_;
+            cv_.notify_all();
+        }
+        auto publication = std::make_unique<SlotPublication>(slot);
+        if (confirm_now) settle(index, {});
+        return publication;
+    }
+    void subscribe(EventConsumer*) override {}
+    Expected<void, StoreError> check_ready() override { return {}; }
+
+    void settle(std::size_t index, Expected<void, StoreError> outcome) {
+        std::shared_ptr<PublicationSlot> slot;
+        {
+            std::lock_guard lock(mu_);
+            slot = sent_.at(index).slot;
+        }
+        slot->settle(std::move(outcome));
+    }
+    void fail(std::size_t index) {
+        settle(index, unexpected(StoreError{StoreError::Kind::Unavailable, "planted: not delivered"}));
+    }
+    void auto_confirm() {
+        std::lock_guard lock(mu_);
+        auto_confirm_ = true;
+    }
+    bool wait_sent(std::size_t n, std::chrono::milliseconds timeout = 10s) {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, timeout, [&] { return sent_.size() >= n; });
+    }
+    std::size_t batches_sent() {
+        std::lock_guard lock(mu_);
+        return sent_.size();
+    }
+    std::vector<std::int64_t> seqs_of(std::size_t index) {
+        std::lock_guard lock(mu_);
+        std::vector<std::int64_t> out;
+        for (const StoredEvent& e : sent_.at(index).events) out.push_back(e.seq);
+        return out;
+    }
+    // How many times each seq was sent.
+    std::map<std::int64_t, int> send_counts() {
+        std::lock_guard lock(mu_);
+        std::map<std::int64_t, int> out;
+        for (const Sent& s : sent_)
+            for (const StoredEvent& e : s.events) ++out[e.seq];
+        return out;
+    }
+    // What a projector applies from the landed messages: a stream's next version is applied,
+    // anything else (an earlier copy, a gap) skipped. Its last version per stream.
+    std::map<std::string, std::int64_t> projected() {
+        std::lock_guard lock(mu_);
+        std::map<std::string, std::int64_t> last;
+        for (const Sent& s : sent_) {
+            std::lock_guard slot_lock(s.slot->mu);
+            if (!s.slot->outcome || !*s.slot->outcome) continue;
+            for (const StoredEvent& e : s.events) {
+                auto& have = last[e.event.stream.id];
+                if (e.event.version == have + 1) have = e.event.version;
+            }
+        }
+        return last;
+    }
+
+  private:
+    struct Sent {
+        std::vector<StoredEvent> events;
+        std::shared_ptr<PublicationSlot> slot;
+    };
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<Sent> sent_;
+    bool auto_confirm_ = false;
+};
+
+Event event_of(const std::string& stream, std::int64_t version) {
+    Event e;
+    e.event_id = stream + "-" + std::to_string(version);
+    e.stream = StreamKey{StreamType::Order, stream};
+    e.version = version;
+    e.data = OrderPaid{"pay", 100};
+    return e;
+}
+
+// `streams` streams of `versions` events each, interleaved as concurrent commands leave them.
+void fill(MemoryOutbox& outbox, int streams, int versions) {
+    for (int v = 1; v <= versions; ++v)
+        for (int s = 0; s < streams; ++s) outbox.append(event_of("s" + std::to_string(s), v));
+}
+
+std::vector<std::int64_t> range(std::int64_t first, std::int64_t last) {
+    std::vector<std::int64_t> out;
+    for (auto s = first; s <= last; ++s) out.push_back(s);
+    return out;
+}
+
+RelayOptions pipelined(std::size_t batch, std::size_t in_flight) {
+    RelayOptions o;
+    o.batch_size = batch;
+    o.idle_poll = 5ms;
+    o.max_backoff = 20ms;
+    o.linger = 0ms;
+    o.max_in_flight = in_flight;
+    return o;
+}
+
+void expect_marked_in_seq_order(MemoryOutbox& outbox, std::int64_t last) {
+    std::vector<std::int64_t> all;
+    for (const auto& m : outbox.marks()) all.insert(all.end(), m.begin(), m.end());
+    EXPECT_EQ(all, range(1, last)) << "marks must follow the send order, each event once";
+}
+
+void expect_projected_completely(ManualBus& bus, int streams, int versions) {
+    const auto last = bus.projected();
+    ASSERT_EQ(last.size(), static_cast<std::size_t>(streams));
+    for (const auto& [stream, version] : last) EXPECT_EQ(version, versions) << stream;
+}
+
+TEST(RelayPipeline, SendsTheNextBatchesWhileEarlierOnesAwaitConfirmationAndMarksInOrder) {
+    MemoryOutbox outbox;
+    fill(outbox, 10, 4);  // 40 events
+    ManualBus bus;
+    MetricsRegistry metrics;
+    Relay relay(outbox, bus, metrics, pipelined(8, 3));
+    relay.start();
+
+    ASSERT_TRUE(bus.wait_sent(3)) << "three batches out without a single confirmation";
+    EXPECT_EQ(bus.batches_sent(), 3u) << "no more than max_in_flight";
+    EXPECT_EQ(bus.seqs_of(0), range(1, 8));
+    EXPECT_EQ(bus.seqs_of(1), range(9, 16));
+    EXPECT_EQ(bus.seqs_of(2), range(17, 24));
+
+    // Confirmed out of order: nothing is marked while the first batch is still out.
+    bus.settle(2, {});
+    bus.settle(1, {});
+    EXPECT_TRUE(outbox.marks().empty());
+    EXPECT_EQ(bus.batches_sent(), 3u);
+
+    bus.auto_confirm();
+    bus.settle(0, {});
+    ASSERT_TRUE(outbox.wait_all_marked());
+    relay.stop();
+    expect_marked_in_seq_order(outbox, 40);
+    for (const auto& [seq, times] : bus.send_counts()) EXPECT_EQ(times, 1) << seq;
+    expect_projected_completely(bus, 10, 4);
+    EXPECT_EQ(relay.published_seq(), 40);
+    EXPECT_EQ(metrics.counter("ordinal_relay_events_published_total", "").value(), 40u);
+}
+
+TEST(RelayPipeline, AFailedBatchGoesOutAgainWithEverythingAfterItAndNothingLaterIsMarkedFirst) {
+    MemoryOutbox outbox;
+    fill(outbox, 6, 4);  // 24 events: seqs 1-6 are version 1, 7-12 version 2, ...
+    ManualBus bus;
+    MetricsRegistry metrics;
+    Relay relay(outbox, bus, metrics, pipelined(8, 3));
+    relay.start();
+    ASSERT_TRUE(bus.wait_sent(3));
+
+    bus.settle(0, {});
+    bus.settle(2, {});  // lands: versions 3 and 4 of some streams, ahead of their version 2 and 3
+    ASSERT_TRUE(outbox.wait_marks(1));
+    bus.auto_confirm();
+    bus.fail(1);
+
+    ASSERT_TRUE(outbox.wait_all_marked());
+    relay.stop();
+    expect_marked_in_seq_order(outbox, 24);
+    EXPECT_EQ(bus.batches_sent(), 5u) << "batches 2 and 3 went out once more";
+    EXPECT_EQ(bus.seqs_of(3), range(9, 16));
+    EXPECT_EQ(bus.seqs_of(4), range(17, 24));
+    expect_projected_completely(bus, 6, 4);
+    EXPECT_GE(metrics.counter("ordinal_relay_errors_total", "").value(), 1u);
+}
+
+TEST(RelayPipeline, AnEventCommittedOutOfSeqOrderIsSentAfterTheLaterOnesNotSkipped) {
+    MemoryOutbox outbox;
+    for (int i = 1; i <= 10; ++i) outbox.append(event_of("s" + std::to_string(i), 1), i != 3);
+    ManualBus bus;
+    bus.auto_confirm();
+    MetricsRegistry metrics;
+    Relay relay(outbox, bus, metrics, pipelined(4, 2));
+    relay.start();
+    ASSERT_TRUE(outbox.wait_published(10));
+    EXPECT_FALSE(outbox.published(3));
+
+    outbox.commit(3);
+    relay.wake();
+    ASSERT_TRUE(outbox.wait_published(3));
+    relay.stop();
+    const auto counts = bus.send_counts();
+    EXPECT_EQ(counts.size(), 10u);
+    for (const auto& [seq, times] : counts) EXPECT_EQ(times, 1) << seq;
+    EXPECT_EQ(bus.seqs_of(bus.batches_sent() - 1), std::vector<std::int64_t>{3});
+}
+
+TEST(RelayPipeline, AStoppedRelayLeavesOnlyTheUnconfirmedTailToTheNextOne) {
+    MemoryOutbox outbox;
+    fill(outbox, 4, 6);  // 24 events
+    {
+        ManualBus bus;
+        MetricsRegistry metrics;
+        RelayOptions o = pipelined(8, 3);
+        o.stop_wait = 0ms;  // as if killed: batches out are neither confirmed nor marked
+        Relay relay(outbox, bus, metrics, o);
+        relay.start();
+        ASSERT_TRUE(bus.wait_sent(3));
+        bus.settle(0, {});
+        bus.settle(2, {});  // confirmed, but behind an unconfirmed batch: stays unmarked
+        ASSERT_TRUE(outbox.wait_marks(1));
+        relay.stop();
+    }
+    EXPECT_EQ(outbox.marks(), std::vector<std::vector<std::int64_t>>{range(1, 8)});
+
+    ManualBus next;
+    next.auto_confirm();
+    MetricsRegistry metrics;
+    Relay relay(outbox, next, metrics, pipelined(8, 3));
+    relay.start();
+    ASSERT_TRUE(outbox.wait_all_marked());
+    relay.stop();
+    std::vector<std::int64_t> resent;
+    for (const auto& [seq, times] : next.send_counts()) {
+        resent.push_back(seq);
+        EXPECT_EQ(times, 1) << seq;
+    }
+    EXPECT_EQ(resent, range(9, 24)) << "exactly the unmarked tail goes out again";
+    expect_marked_in_seq_order(outbox, 24);
+}
+
+TEST(RelayPipeline, StopMarksTheBatchesOutThatAreConfirmedWhileItWaits) {
+    MemoryOutbox outbox;
+    fill(outbox, 2, 4);  // 8 events
+    ManualBus bus;
+    MetricsRegistry metrics;
+    RelayOptions o = pipelined(4, 2);
+    o.stop_wait = 10s;
+    Relay relay(outbox, bus, metrics, o);
+    relay.start();
+    ASSERT_TRUE(bus.wait_sent(2));
+    std::thread stopper([&] { relay.stop(); });
+    bus.settle(0, {});
+    bus.settle(1, {});
+    stopper.join();
+    EXPECT_EQ(outbox.marks(), (std::vector<std::vector<std::int64_t>>{range(1, 4), range(5, 8)}));
+}
+
+TEST(RelayPipeline, PauseReturnsOnlyOnceTheBatchesInFlightAreMarked) {
+    MemoryOutbox outbox;
+    fill(outbox, 4, 4);  // 16 events
+    ManualBus bus;
+    MetricsRegistry metrics;
+    Relay relay(outbox, bus, metrics, pipelined(8, 2));
+    relay.start();
+    ASSERT_TRUE(bus.wait_sent(2));
+    std::atomic<bool> paused{false};
+    std::thread pauser([&] {
+        relay.pause();
+        paused = true;
+    });
+    bus.settle(1, {});
+    bus.settle(0, {});
+    pauser.join();
+    EXPECT_TRUE(paused.load());
+    EXPECT_EQ(outbox.marks().size(), 2u) << "pause returned before the batches out were marked";
+    relay.resume();
+    relay.stop();
+}
+
+TEST(RelayPipeline, AFailedFetchKeepsTheBatchesAlreadyOut) {
+    MemoryOutbox outbox;
+    fill(outbox, 4, 4);  // 16 events
+    ManualBus bus;
+    MetricsRegistry metrics;
+    Relay relay(outbox, bus, metrics, pipelined(8, 3));
+    relay.start();
+    ASSERT_TRUE(bus.wait_sent(2));
+    outbox.fail_next_fetches(2);
+    // The third fetch from here comes after both failures were counted (one thread does both).
+    ASSERT_TRUE(outbox.wait_fetches(outbox.fetches() + 3));
+    EXPECT_EQ(metrics.counter("ordinal_relay_errors_total", "").value(), 2u);
+    bus.auto_confirm();
+    bus.settle(0, {});
+    bus.settle(1, {});
+    ASSERT_TRUE(outbox.wait_all_marked());
+    relay.stop();
+    EXPECT_EQ(bus.batches_sent(), 2u) << "nothing sent twice";
+    expect_marked_in_seq_order(outbox, 16);
+}
+
+}  // namespace
+}  // namespace ordinal
