@@ -53,7 +53,10 @@ class Snapshot {
 
     Expected<void, StoreError> begin() {
         return pg::guard_port([&] {
-            conn_.exec_script("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+            // The snapshot waits while the other store's rows are walked: no idle bound here.
+            conn_.exec_script(
+                "SET idle_in_transaction_session_timeout = 0; "
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             // Every cursor is read to its end: plan for the whole result, not its first rows.
             conn_.exec_script("SET LOCAL cursor_tuple_fraction = 1");
             conn_.exec("SELECT 1");  // the snapshot is taken by the first statement

@@ -153,7 +153,12 @@ void Connection::reconnect() {
     // or 15 s of unacknowledged data (tcp_user_timeout); the server, told the same through
     // `options`, drops the session as fast, releasing its advisory locks, so an isolated relay's
     // outbox partitions pass to another within about 20 s (docs/operations.md, "Timeouts and
-    // failover").
+    // failover"). A process stopped (SIGSTOP, a frozen VM) inside a transaction would hold its
+    // row locks for as long as it stays stopped, and every other writer or projector touching
+    // those rows would wait behind it (a stopped relay+projector froze the surviving one's
+    // projection, and with it its relay, in RelayPartition.StoppedRelay…): the server ends a
+    // session idle inside a transaction for 30 s. No transaction of Ordinal's waits on its
+    // client that long; `ordinal verify`'s snapshot, which can, lifts it for its own session.
     const char* keys[] = {"connect_timeout",   "application_name", "keepalives",
                           "keepalives_idle",   "keepalives_interval", "keepalives_count",
                           "tcp_user_timeout",  "options",          "dbname",
@@ -166,7 +171,8 @@ void Connection::reconnect() {
                             "3",
                             "15000",
                             "-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=3 "
-                            "-c tcp_keepalives_count=3 -c tcp_user_timeout=15000",
+                            "-c tcp_keepalives_count=3 -c tcp_user_timeout=15000 "
+                            "-c idle_in_transaction_session_timeout=30000",
                             conninfo_.c_str(),
                             nullptr};
     conn_ = PQconnectdbParams(keys, values, 1);
