@@ -68,6 +68,7 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
         opts.conninfo = url->target;
         opts.max_queue = s.writer_queue;
         opts.max_batch = s.writer_batch;
+        opts.connections = s.writer_connections;
         opts.outbox_partitions = s.outbox_partitions;
         opts.idempotency_retention = std::chrono::hours(s.idempotency_retention_hours);
         auto store = make_postgres_write_store(opts, clock, ids);

@@ -97,6 +97,10 @@ std::vector<SettingSpec> setting_specs() {
          int_setting(&Settings::writer_queue, 1, 10000000)},
         {"writer-batch", "commands per write transaction at most (default 256)",
          int_setting(&Settings::writer_batch, 1, 100000)},
+        {"writer-connections",
+         "PostgreSQL: writer threads, each with its connection and one transaction at a time "
+         "(default 4)",
+         int_setting(&Settings::writer_connections, 1, 64)},
         {"max-outbox-pending", "unpublished events past which commands are shed (default 200000)",
          int_setting(&Settings::max_outbox_pending, 1, 1000000000000LL)},
         {"outbox-stall-ms",
