@@ -4,8 +4,10 @@
 # and then every binary's `ordinal serve` in turn (order reversed every other round), each on its
 # own pair of databases (binaries of different schema versions cannot share one), under the
 # issue-15 closed-loop workload (bench/run_postgres.sh's). Prints one Markdown row per round and
-# binary: orders/s, p50/p99, WAL bytes and commits per order (load and drain of outbox and read
-# model), and `ordinal verify` of every pair at the end. Everything is stopped on exit.
+# binary: orders/s, p50/p99, WAL bytes, commits and CPU ms (cluster, server) per order (load and
+# drain of outbox and read model; CPU time is what a noisy machine disturbs least), pgbench's
+# cluster CPU per transaction, and `ordinal verify` of every pair at the end. Everything is
+# stopped on exit.
 #
 #   bench/ab_postgres.sh BIN_A BIN_B [BIN_C ...]      paths of `ordinal` binaries
 #
@@ -101,13 +103,17 @@ counters() { # index -> "orders wal_lsn commits"
 $(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database")"
 }
 
-echo "| round | load avg | pgbench single tx/s | binary | orders/s | p50 / p99 ms | WAL bytes / order | commits / order |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| round | load avg | pgbench single tx/s (cluster CPU / tx) | binary | orders/s | p50 / p99 ms | WAL bytes / order | commits / order | PostgreSQL CPU ms / order | ordinal CPU ms / order |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for round in $(seq "$ROUNDS"); do
   log "round $round: pgbench single statement, ${PGBENCH_SECONDS} s"
-  pgb=$("$PG_BIN/pgbench" -n -M prepared -D products=$PGB_PRODUCTS -f "$HERE/pgbench_order_items_single.sql" \
-    -c "$CONNECTIONS" -j 2 -T "$PGBENCH_SECONDS" --max-tries 20 "$PG_BASE/pgb" 2>&1 \
-    | sed -n 's/^tps = \([0-9.]*\).*/\1/p' | head -n 1)
+  pgc0=$(pg_cpu_ticks "$WORK/pg/data")
+  pgb_out=$("$PG_BIN/pgbench" -n -M prepared -D products=$PGB_PRODUCTS -f "$HERE/pgbench_order_items_single.sql" \
+    -c "$CONNECTIONS" -j 2 -T "$PGBENCH_SECONDS" --max-tries 20 "$PG_BASE/pgb" 2>&1 || true)
+  pgc1=$(pg_cpu_ticks "$WORK/pg/data")
+  pgb=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$pgb_out" | head -n 1)
+  pgb_tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$pgb_out" | head -n 1)
+  pgb_cpu=$(jq -n "($pgc1 - $pgc0) * 1000 / $CLK_TCK / ${pgb_tx:-1} * 1000 | round / 1000")
   order=("${!BINS[@]}")
   if (( round % 2 == 0 )); then
     order=(); for (( j = ${#BINS[@]} - 1; j >= 0; j-- )); do order+=("$j"); done
@@ -115,6 +121,8 @@ for round in $(seq "$ROUNDS"); do
   for i in "${order[@]}"; do
     serve "$i"
     read -r o0 l0 c0 <<<"$(counters "$i")"
+    pg0=$(pg_cpu_ticks "$WORK/pg/data")
+    sv0=$(pid_cpu_ticks "$SERVER_PID")
     log "round $round: ${BINS[$i]}"
     res=$("$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" --threads "$LOADGEN_THREADS" \
       --skip-setup --scenario create-order --duration "$DURATION" --warmup "$WARMUP" "${WORKLOAD[@]}" \
@@ -122,10 +130,12 @@ for round in $(seq "$ROUNDS"); do
     wait_drained "$i"
     sleep 1.2  # backends report commit counts at most once a second
     read -r o1 l1 c1 <<<"$(counters "$i")"
+    pg1=$(pg_cpu_ticks "$WORK/pg/data")
+    sv1=$(pid_cpu_ticks "$SERVER_PID")
     stop_server
     wal=$(psql_db postgres -c "SELECT pg_wal_lsn_diff('$l1', '$l0')::bigint")
     n=$(( o1 - o0 )); (( n > 0 )) || n=1
-    echo "| $round | $(cut -d' ' -f1 /proc/loadavg) | ${pgb%.*} | ${BINS[$i]} | $(rate "$res" .ok_per_s) | $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | $(( wal / n )) | $(jq -n "($c1 - $c0) / $n * 100 | round / 100") |"
+    echo "| $round | $(cut -d' ' -f1 /proc/loadavg) | ${pgb%.*} (${pgb_cpu} ms CPU / tx) | ${BINS[$i]} | $(rate "$res" .ok_per_s) | $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | $(( wal / n )) | $(jq -n "($c1 - $c0) / $n * 100 | round / 100") | $(jq -n "($pg1 - $pg0) * 1000 / $CLK_TCK / $n * 1000 | round / 1000") | $(jq -n "($sv1 - $sv0) * 1000 / $CLK_TCK / $n * 1000 | round / 1000") |"
   done
 done
 for i in "${!BINS[@]}"; do

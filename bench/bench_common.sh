@@ -69,6 +69,21 @@ start_postgres() {  # dir
   local bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
   PSQL=${bin:+$bin/}psql
 }
+# CPU time in clock ticks of a PostgreSQL cluster (its data dir): the postmaster, its live
+# children, and the children it has reaped (cutime/cstime: pgbench's backends are gone when its
+# run ends); and of one process. Ticks to ms: * 1000 / CLK_TCK.
+CLK_TCK=$(getconf CLK_TCK)
+pg_cpu_ticks() { # data-dir
+  local pm
+  pm=$(head -n 1 "$1/postmaster.pid")
+  { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
+    for c in $(pgrep -P "$pm"); do awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true; done
+  } | awk '{ s += $1 } END { print s + 0 }'
+}
+pid_cpu_ticks() { # pid (0 when it is gone)
+  if [[ -n ${1:-} && -r /proc/$1/stat ]]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
+}
+
 psql_db() { local db=$1; shift; "$PSQL" "$PG_BASE/$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 # The first rows of a report's machine table; DIR is where the data lives.

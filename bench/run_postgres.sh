@@ -22,7 +22,7 @@
 # `ordinal verify` runs on the stores at the end. Everything is stopped on exit. Progress goes to
 # stderr, the Markdown report to stdout (`bench/run_postgres.sh > result.md`).
 #
-# Knobs (environment): DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
+# Knobs (environment): H2H_ROUNDS=3 H2H_SECONDS=10 (the alternating head-to-head) DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
 # closed-loop uniform rate) OPEN_CONNECTIONS=64 PGBENCH_SECONDS=20 PGBENCH_CLIENTS="32"
 # PGBENCH_THREADS=2 PG_SETTINGS (server settings a production user would set; bench_common.sh)
 # SERVE_ARGS (extra `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives)
@@ -46,6 +46,8 @@ OPEN_CONNECTIONS=${OPEN_CONNECTIONS:-64}
 PGBENCH_SECONDS=${PGBENCH_SECONDS:-20}
 PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-32}
 PGBENCH_THREADS=${PGBENCH_THREADS:-2}
+H2H_ROUNDS=${H2H_ROUNDS:-3}
+H2H_SECONDS=${H2H_SECONDS:-10}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 # bench_common.sh's durable defaults (start_postgres), plus the statement statistics: the same
 # small overhead for pgbench and the service, who run on the same cluster.
@@ -140,26 +142,16 @@ STATS_SQL_PIPELINED="(d.datname NOT LIKE 'ordinal_pgbench%' AND (s.query ~* 'FRO
 STATS_SQL_FROM="FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
   WHERE d.datname <> 'postgres' AND s.query NOT LIKE '%bench-probe%' AND s.query NOT LIKE '%pg_stat_statements%'"
 
-# CPU time (clock ticks) of the whole cluster: the postmaster, its live children, and the children
-# it has reaped (cutime/cstime: pgbench's backends are gone when its run ends); and of the server.
-CLK_TCK=$(getconf CLK_TCK)
-pg_cpu_ticks() {
-  local pm
-  pm=$(head -n 1 "$WORK/pg/data/postmaster.pid")
-  { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
-    for c in $(pgrep -P "$pm"); do awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true; done
-  } | awk '{ s += $1 } END { print s + 0 }'
-}
-server_cpu_ticks() {
-  if [[ -n ${SERVER_PID:-} ]]; then awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; else echo 0; fi
-}
+# CPU time of the whole cluster and of the server (bench_common.sh).
+pg_cpu_ticks_here() { pg_cpu_ticks "$WORK/pg/data"; }
+server_cpu_ticks() { pid_cpu_ticks "${SERVER_PID:-}"; }
 
 stats_begin() { # orders-db
   psql_db postgres -c "SELECT pg_stat_statements_reset() /* bench-probe */" >/dev/null
   S_LSN=$(psql_db postgres -c "SELECT pg_current_wal_lsn() /* bench-probe */")
   S_COMMITS=$(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */")
   S_ORDERS=$(psql_db "$1" -c "SELECT count(*) FROM orders /* bench-probe */")
-  S_PG_CPU=$(pg_cpu_ticks)
+  S_PG_CPU=$(pg_cpu_ticks_here)
   S_SERVER_CPU=$(server_cpu_ticks)
 }
 
@@ -169,7 +161,7 @@ stats_end() { # label orders-db
   local label=$1 orders commits wal summary calls ms blocks trips started pg_cpu server_cpu
   sleep 1.2  # backends report their commit counts at most once a second
   orders=$(( $(psql_db "$2" -c "SELECT count(*) FROM orders /* bench-probe */") - S_ORDERS ))
-  pg_cpu=$(( ($(pg_cpu_ticks) - S_PG_CPU) * 1000 / CLK_TCK ))
+  pg_cpu=$(( ($(pg_cpu_ticks_here) - S_PG_CPU) * 1000 / CLK_TCK ))
   server_cpu=$(( ($(server_cpu_ticks) - S_SERVER_CPU) * 1000 / CLK_TCK ))
   commits=$(( $(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */") - S_COMMITS ))
   wal=$(psql_db postgres -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$S_LSN')::bigint /* bench-probe */")
@@ -256,6 +248,7 @@ pgbench_series single uniform "$HERE/pgbench_order_items_single.sql" 1000
 pgbench_series multi hot "$HERE/pgbench_order_items.sql" 1
 pgbench_series single hot "$HERE/pgbench_order_items_single.sql" 1
 pgbench_series multi old "$HERE/pgbench_create_order.sql" 100
+PGBENCH_CLIENTS_BEST=$(jq -r '.clients // 32' <<<"${PGB_BEST[single-uniform]}")
 pgbench_series single old "$HERE/pgbench_create_order_single.sql" 100
 
 # ---------------------------------------------------------------------------------------------
@@ -299,6 +292,22 @@ http_run() { # name loadgen-args...
   wait_drained
   HTTP_BUDGET[$name]=$(stats_end "ordinal-$name" ordinal_write)
 }
+# Head to head: pgbench's single statement and the service's uniform closed loop take turns,
+# H2H_ROUNDS times H2H_SECONDS each, so load from outside this benchmark (the machines are shared)
+# falls on both alike; each round gives a ratio and the median of the rounds is the headline.
+H2H_RATIOS=""
+for round in $(seq "$H2H_ROUNDS"); do
+  log "head to head, round $round of $H2H_ROUNDS: pgbench single uniform, then ordinal uniform, ${H2H_SECONDS} s each"
+  h2h_pgb=$(PGBENCH_SECONDS=$H2H_SECONDS run_pgbench "$HERE/pgbench_order_items_single.sql" 1000 "$PGBENCH_CLIENTS_BEST")
+  h2h_http=$(loadgen --skip-setup --scenario create-order --duration "$H2H_SECONDS" --warmup 2 \
+    "${WORKLOAD[@]}" --connections "$CONNECTIONS" --rate 0)
+  server_alive
+  wait_drained
+  H2H_RATIOS+="$(jq -nc --argjson p "$h2h_pgb" --argjson h "$h2h_http" --argjson round "$round" \
+    '{round: $round, pgbench_tps: ($p.tps // 0), ordinal_ok_per_s: ($h.ok_per_s // 0),
+      ratio: (if ($p.tps // 0) > 0 then ($h.ok_per_s // 0) / $p.tps else 0 end),
+      load: ("'"$(cut -d' ' -f1 /proc/loadavg)"'")}' | tee -a "$WORK/results.jsonl")"$'\n'
+done
 http_run uniform "${WORKLOAD[@]}" --connections "$CONNECTIONS" --rate 0
 http_run hot "${WORKLOAD[@]}" --hot-product --connections "$CONNECTIONS" --rate 0
 [[ -n $OPEN_RATE ]] || OPEN_RATE=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"${HTTP[uniform]}")
@@ -353,6 +362,7 @@ uniform_ratio=$(ratio "${HTTP[uniform]}" .ok_per_s "${PGB_BEST[single-uniform]}"
 hot_ratio=$(ratio "${HTTP[hot]}" .ok_per_s "$PGB_HOT_BEST" .tps)
 old_ratio=$(ratio "${HTTP[old]}" .ok_per_s "${PGB_BEST[single-old]}" .tps)
 verdict() { jq -rn --arg r "$1" --argjson min "$2" 'if $r == "n/a" then "n/a" elif ($r | tonumber) >= $min then "PASS" else "FAIL" end'; }
+h2h_median=$(jq -rs 'map(.ratio) | sort | if length == 0 then "n/a" else .[(length - 1) / 2 | floor] * 100 | round / 100 | tostring end' <<<"$H2H_RATIOS")
 open_p99_ms=$(ms "${HTTP[open]}" .latency_us.p99)
 open_verdict=$(jq -rn --arg p "$open_p99_ms" --argjson missed "$(jq '.missed // 0' <<<"${HTTP[open]}")" \
   'if $p == "n/a" then "n/a" elif ($p | tonumber) <= 25 and $missed == 0 then "PASS" else "FAIL" end')
@@ -413,6 +423,7 @@ $(latency_row "HTTP create-order, closed loop, hot product" "${HTTP[hot]}" "ok o
 $(latency_row "HTTP create-order, open loop $OPEN_RATE/s (half the closed uniform), uniform" "${HTTP[open]}" "missed $(field "${HTTP[open]}" .missed); latency from intended send")
 $(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok orders/s; status $(jq -c '.status // {}' <<<"${HTTP[old]}")")
 
+- uniform, head to head (pgbench single statement and the service alternating, $H2H_ROUNDS rounds of $H2H_SECONDS s): $(jq -rs 'map("\(.ordinal_ok_per_s | round)/\(.pgbench_tps | round) = \(.ratio * 100 | round / 100) (load \(.load))") | join("; ")' <<<"$H2H_RATIOS"); median **$h2h_median** (target ≥ 1.0: **$(verdict "$h2h_median" 1.0)**)
 - uniform: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-uniform]}" .tps) tx/s at -c $(best_c single-uniform)) = **$uniform_ratio** (target ≥ 1.0: **$(verdict "$uniform_ratio" 1.0)**)
 - uniform open loop at $OPEN_RATE/s: p99 **$open_p99_ms ms** (target ≤ 25 ms, nothing missed: **$open_verdict**)
 - hot product: HTTP ÷ better pgbench hot form ($(field "$PGB_HOT_BEST" .form), $(rate "$PGB_HOT_BEST" .tps) tx/s at -c $(field "$PGB_HOT_BEST" .clients)) = **$hot_ratio** (target ≥ 3: **$(verdict "$hot_ratio" 3)**)
