@@ -151,9 +151,17 @@ void Relay::mark_loop() {
         published_seq_.store(head.events.back().seq);
         position_gauge_.set(static_cast<double>(head.events.back().seq));
         for (const StoredEvent& e : head.events) marked_.push_back(e.seq);
+        InFlight done = std::move(in_flight_.front());
         in_flight_.pop_front();
         in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
         cv_.notify_all();  // room for the relay thread
+        // Destroyed unlocked, as the dropped ones above: a bus may call `settled` (on_settled,
+        // which takes mu_) while holding a lock of the publication's that its destructor takes
+        // too, and its outcome may be known before that call is over (Kafka: the last delivery
+        // report). Destroying it under mu_ deadlocked the marker and the producer's poller.
+        lock.unlock();
+        done = InFlight{};
+        lock.lock();
     }
 }
 
