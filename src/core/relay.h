@@ -88,6 +88,7 @@ private:
     Histogram& fetch_seconds_;
     Histogram& mark_seconds_;
     Histogram& send_seconds_;
+    Histogram& event_age_;
 
     std::mutex mu_;
     std::condition_variable cv_;
