@@ -252,16 +252,66 @@ relay_text() {  # snapshot seconds
     end'
 }
 
+# One histogram of a process's /metrics as {count, buckets: [[le, cumulative], ...]} (a series
+# without labels).
+hist_snapshot() {  # port name
+  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v name="$2" '
+    index($0, name "_bucket{le=") == 1 {
+      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+      buckets = buckets (buckets == "" ? "" : ",") "[\"" le "\"," $2 "]" }
+    index($0, name "_count ") == 1 { count = $2 }
+    END { printf "{\"count\":%d,\"buckets\":[%s]}\n", count, buckets }' || echo '{}'
+}
+
+# p50 / p99 (upper bounds of the buckets, ms) of what a histogram saw between two snapshots.
+hist_text() {  # after before
+  [[ -n $1 && $1 != '{}' ]] || { echo "n/a"; return; }
+  jq -rn --argjson a "$1" --argjson b "${2:-{\}}" '
+    ($a.count - ($b.count // 0)) as $n
+    | if $n <= 0 then "n/a" else
+      [range(0; $a.buckets | length) as $i
+        | [$a.buckets[$i][0], $a.buckets[$i][1] - (($b.buckets // [])[$i][1] // 0)]] as $h
+      | def q(f): first($h[] | select(.[1] >= f * $n) | .[0]) | if . == "+Inf" then "∞" else (tonumber * 1000 | tostring) end;
+      "\(q(0.5)) / \(q(0.99))" end'
+}
+
+# Where an event's time goes, per stage, from the processes' histograms (names: see stage_text).
+STAGES=(ordinal_relay_event_age_seconds ordinal_kafka_publish_duration_seconds
+  ordinal_projection_lag_seconds ordinal_projection_batch_duration_seconds)
+stage_snapshots() {  # relay-port projector-port
+  local name port
+  for name in "${STAGES[@]}"; do
+    port=$1; [[ $name == ordinal_projection* ]] && port=$2
+    printf '%s\t%s\n' "$name" "$(hist_snapshot "$port" "$name")"
+  done
+}
+stage_text() {  # after-file before-file
+  local name out=''
+  for name in "${STAGES[@]}"; do
+    out+="${name#ordinal_} p50 / p99 ≤ $(hist_text "$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$1")" \
+      "$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$2")") ms; "
+  done
+  echo "${out%; }"
+}
+
 # Runs loadgen with ARGS, its result going to R[SETUP-KEY]; on Kafka, what the relay did meanwhile
-# to R[SETUP-KEY-publish].
+# to R[SETUP-KEY-publish]; the stage histograms' p50 / p99 over the run to R[SETUP-KEY-stages].
 load_run() {  # setup bus key loadgen-args...
-  local setup=$1 bus=$2 key=$3 before='' t0=${EPOCHREALTIME/./}
+  local setup=$1 bus=$2 key=$3 before='' t0=${EPOCHREALTIME/./} relay_port projector_port
   shift 3
-  [[ $bus == local ]] || before=$(publish_snapshot "${PORTS[$setup-relay]}")
+  if [[ $bus == local ]]; then
+    relay_port=${PORTS[$setup-all]}; projector_port=$relay_port
+  else
+    relay_port=${PORTS[$setup-relay]}; projector_port=${PORTS[$setup-projector]}
+  fi
+  [[ $bus == local ]] || before=$(publish_snapshot "$relay_port")
+  stage_snapshots "$relay_port" "$projector_port" >"$WORK/stages-$setup-$key-before"
   R[$setup-$key]=$(loadgen "$@")
   alive_all
+  stage_snapshots "$relay_port" "$projector_port" >"$WORK/stages-$setup-$key-after"
+  R[$setup-$key-stages]=$(stage_text "$WORK/stages-$setup-$key-after" "$WORK/stages-$setup-$key-before")
   if [[ $bus != local ]]; then
-    R[$setup-$key-publish]=$(publish_text "$(publish_snapshot "${PORTS[$setup-relay]}")" "$before" \
+    R[$setup-$key-publish]=$(publish_text "$(publish_snapshot "$relay_port")" "$before" \
       "$(( (${EPOCHREALTIME/./} - t0) / 1000 ))e-3")
   fi
 }
@@ -425,7 +475,7 @@ cat <<EOF
 
 $(machine_table "$WORK")
 | PostgreSQL | $(psql_db postgres -c "SHOW server_version"), same machine, durable (fsync, synchronous_commit, full_page_writes on); $(psql_db postgres -c "SHOW shared_buffers") shared_buffers |
-| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1, socket.nagle.disable; relay: \`--relay-in-flight\` batches of ≤ 512 events out at once (default 1; \`SERVE_ARGS\` may set it) |
+| Kafka | Apache Kafka 3.7.2 (\`tests/scripts/kafka_test_server.sh start DIR --brokers $BROKERS\`, KRaft, each node broker + controller, one JVM each on this machine, data on local disk); topic $TOPIC: $PARTITIONS partitions, replication factor $REPLICATION, min.insync.replicas $(( REPLICATION >= 3 ? 2 : 1 )); Ordinal's producer: librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null || echo "n/a"), acks=all, idempotence, linger.ms=1, socket.nagle.disable; relay: \`--relay-in-flight\` batches of ≤ 512 events out at once (default 4; \`SERVE_ARGS\` may set it); SERVE_ARGS: \`${SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\` |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
 | loadgen | same machine, $(field "${R[a-closed]}" .threads) threads; ${WARMUP} s warm-up + ${DURATION} s per run |
 
@@ -458,5 +508,6 @@ $(machine_table "$WORK")
 - Kafka ÷ in-process, one run: max rate **$(ratio "$(num .ok_per_s "${R[b-closed]}")" "$(num .ok_per_s "${R[a-closed]}")")**, relay events/s **$(ratio "$(num .relay_eps "${R[b-drain]}")" "$(num .relay_eps "${R[a-drain]}")")**, ack → visible p99 **$(ratio "$(num .visible_us.p99 "${R[b-ryw]}")" "$(num .visible_us.p99 "${R[a-ryw]}")")**.
 - Kafka relay batches (its /metrics, \`ordinal_kafka_publish_duration_seconds\`: produce → last delivery report): during read-your-writes at half the max rate ${R[b-ryw-publish]:-n/a}; at $LOW_RATE/s ${R[b-low-publish]:-n/a}; draining the backlog (time from the relay's start) ${R[b-drain-publish]:-n/a}.
 - In-process relay (A) draining the backlog (its /metrics): ${R[a-drain-relay]:-n/a}.
+- Where the time goes (histograms of the processes, over each load; \`relay_event_age\`: command → hand-over to the bus, \`kafka_publish_duration\`: produce → last delivery report, \`projection_lag\`: command → projection commit, \`projection_batch_duration\`: one read-store transaction; bucket upper bounds): B at half the max rate: ${R[b-ryw-stages]:-n/a}; B at $LOW_RATE/s: ${R[b-low-stages]:-n/a}; B at $MID_RATE/s: ${R[b-mid-stages]:-n/a}; A at half its max rate: ${R[a-ryw-stages]:-n/a}.
 - For the relay step A runs \`--roles api\` + \`--roles relay,projector\` (the in-process bus needs relay and projector together), so its relay figure includes projecting each batch; B's relay only publishes, its projector consumes in parallel.
 EOF

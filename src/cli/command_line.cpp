@@ -135,7 +135,7 @@ std::vector<SettingSpec> setting_specs() {
          int_setting(&Settings::process_stale_ms, 20, 86400000)},
         {"relay-in-flight",
          "batches a relay sends ahead while earlier ones await the bus's confirmation; they are "
-         "still marked published in order (default 1: one batch at a time)",
+         "still marked published in order (default 4; 1: one batch at a time)",
          int_setting(&Settings::relay_in_flight, 1, 64)},
         {"gate-fallback-poll-ms",
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "

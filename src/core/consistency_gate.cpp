@@ -148,12 +148,14 @@ void ConsistencyGate::poll_once() {
         std::lock_guard lock(mu_);
         for (const auto& [key, _] : by_stream_) keys.push_back(key);
     }
+    // One read for every waited-on stream: with hundreds of readers waiting, a read each would
+    // make every wake-up (one per projection commit) cost hundreds of round trips.
+    auto versions = store_.stream_versions(keys);
+    if (!versions || versions->size() != keys.size()) return;  // the next poll looks again
     std::vector<std::pair<StreamKey, std::int64_t>> seen;
-    for (auto& key : keys) {
-        auto v = store_.stream_version(key);
-        if (v) seen.emplace_back(std::move(key), *v);
-    }
-    if (!seen.empty()) notify(seen);
+    seen.reserve(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) seen.emplace_back(std::move(keys[i]), (*versions)[i]);
+    notify(seen);
 }
 
 void ConsistencyGate::timer_loop() {

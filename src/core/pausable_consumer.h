@@ -25,6 +25,10 @@ class PausableConsumer final : public EventConsumer {
         std::shared_lock lock(mu_);
         return inner_.consume_delivery(delivery, offsets);
     }
+    Expected<void, StoreError> consume_deliveries(std::span<const DeliveryPart> parts) override {
+        std::shared_lock lock(mu_);
+        return inner_.consume_deliveries(parts);
+    }
     Expected<std::int64_t, StoreError> stored_position(const std::string& partition) override {
         std::shared_lock lock(mu_);
         return inner_.stored_position(partition);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/event_age.h"
+
 namespace ordinal {
 namespace {
 
@@ -40,6 +42,9 @@ Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& m
       dead_failed_(dead_letters_counter(metrics, "failed")),
       batch_latency_(metrics.histogram("ordinal_projection_batch_duration_seconds",
                                        "Read-store transaction time per batch")),
+      lag_(metrics.histogram("ordinal_projection_lag_seconds",
+                             "Time from an event's command (its occurred_at) to the commit that "
+                             "projected it")),
       position_(metrics.gauge("ordinal_projection_position",
                               "Bus position the projector has applied up to")) {}
 
@@ -54,6 +59,7 @@ Expected<void, StoreError> Projector::consume(std::span<const Event> events,
     batch_latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     record(*result, {});
+    observe_lag(events);
     position_.set(static_cast<double>(position.offset));
     return {};
 }
@@ -74,7 +80,31 @@ Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
     batch_latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     record(*result, delivery.dead);
+    observe_lag(delivery.events);
     if (delivery.in_order) position_.set(static_cast<double>(delivery.position.offset));
+    return {};
+}
+
+Expected<void, StoreError> Projector::consume_deliveries(std::span<const DeliveryPart> parts) {
+    if (parts.size() == 1) return consume_delivery(*parts[0].delivery, parts[0].offsets);
+    const auto started = std::chrono::steady_clock::now();
+    auto results = store_.apply_deliveries(parts);
+    if (!results && !results.error().retryable()) {
+        for (const DeliveryPart& part : parts) {
+            if (auto ok = consume_delivery(*part.delivery, part.offsets); !ok) return ok;
+        }
+        return {};
+    }
+    if (!results) {
+        failures_.inc();
+        return unexpected(results.error());
+    }
+    batch_latency_.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        record((*results)[i], parts[i].delivery->dead);
+        observe_lag(parts[i].delivery->events);
+    }
     return {};
 }
 
@@ -135,6 +165,10 @@ void Projector::record(const ProjectionResult& result, std::span<const DeadLette
     for (const DeadLetter& d : given) warn_parked(d);
     dead_blocked_.inc(result.dead_lettered);
     if (gate_ && !result.advanced.empty()) gate_->notify(result.advanced);
+}
+
+void Projector::observe_lag(std::span<const Event> events) {
+    observe_event_ages(lag_, events, [](const Event& e) -> const std::string& { return e.occurred_at; });
 }
 
 void Projector::warn_parked(const DeadLetter& d) {

@@ -27,6 +27,9 @@ class Projector : public EventConsumer {
                                        const BusPosition& position) override;
     Expected<void, StoreError> consume_delivery(const Delivery& delivery,
                                                 std::span<const std::int64_t> offsets) override;
+    // One read-store transaction for the whole poll; if it fails for good, each partition is
+    // applied alone as by consume_delivery() (so poison is taken apart there).
+    Expected<void, StoreError> consume_deliveries(std::span<const DeliveryPart> parts) override;
     Expected<std::int64_t, StoreError> stored_position(const std::string& partition) override {
         return store_.bus_position(partition);
     }
@@ -38,6 +41,8 @@ class Projector : public EventConsumer {
     // gave (`given`), which that delivery stored.
     void record(const ProjectionResult& result, std::span<const DeadLetter> given);
     void warn_parked(const DeadLetter& letter);
+    // Each event's age once its batch is committed: the projection lag readers feel.
+    void observe_lag(std::span<const Event> events);
 
     ReadStore& store_;
     ConsistencyGate* gate_;
@@ -50,6 +55,7 @@ class Projector : public EventConsumer {
     Counter& dead_blocked_;   // waiting behind an earlier dead letter of their stream
     Counter& dead_failed_;    // failed to apply
     Histogram& batch_latency_;
+    Histogram& lag_;
     Gauge& position_;
 };
 

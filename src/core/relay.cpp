@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "core/event_age.h"
+
 namespace ordinal {
 
 Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions options)
@@ -20,7 +22,10 @@ Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions
                                       "Time to mark one confirmed batch published in the outbox")),
       send_seconds_(metrics.histogram(
           "ordinal_relay_send_duration_seconds",
-          "Time to hand one batch to the bus (Kafka: produce, not waiting for delivery reports)")) {
+          "Time to hand one batch to the bus (Kafka: produce, not waiting for delivery reports)")),
+      event_age_(metrics.histogram(
+          "ordinal_relay_event_age_seconds",
+          "Time from an event's command (its occurred_at) to its hand-over to the bus")) {
     if (options_.max_in_flight == 0) options_.max_in_flight = 1;
 }
 
@@ -151,9 +156,17 @@ void Relay::mark_loop() {
         published_seq_.store(head.events.back().seq);
         position_gauge_.set(static_cast<double>(head.events.back().seq));
         for (const StoredEvent& e : head.events) marked_.push_back(e.seq);
+        InFlight done = std::move(in_flight_.front());
         in_flight_.pop_front();
         in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
         cv_.notify_all();  // room for the relay thread
+        // Destroyed unlocked, as the dropped ones above: a bus may call `settled` (on_settled,
+        // which takes mu_) while holding a lock of the publication's that its destructor takes
+        // too, and its outcome may be known before that call is over (Kafka: the last delivery
+        // report). Destroying it under mu_ deadlocked the marker and the producer's poller.
+        lock.unlock();
+        done = InFlight{};
+        lock.lock();
     }
 }
 
@@ -207,6 +220,8 @@ Relay::Step Relay::run_once() {
     unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(n));
     const bool more = !unsent_.empty() || !fetched_all_;
 
+    observe_event_ages(event_age_, batch,
+                       [](const StoredEvent& e) -> const std::string& { return e.event.occurred_at; });
     const auto started = std::chrono::steady_clock::now();
     auto publication = bus_.publish_async(batch, [this] { on_settled(); });
     send_seconds_.observe(seconds_since(started));

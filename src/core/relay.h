@@ -28,7 +28,7 @@ struct RelayOptions {
     // Batches handed to the bus whose delivery is not confirmed yet. While they are out the relay
     // fetches and sends the next ones, so a bus that confirms late (Kafka, acks=all) does not
     // hold the outbox up; batches are still marked one by one, in the order they were sent.
-    std::size_t max_in_flight = 1;
+    std::size_t max_in_flight = 4;
     // How long stop() waits for the batches in flight to be confirmed, so they are marked and
     // not sent again by the next relay.
     std::chrono::milliseconds stop_wait{15000};
@@ -88,6 +88,7 @@ private:
     Histogram& fetch_seconds_;
     Histogram& mark_seconds_;
     Histogram& send_seconds_;
+    Histogram& event_age_;
 
     std::mutex mu_;
     std::condition_variable cv_;

@@ -26,6 +26,16 @@ class EventConsumer {
     // the read store holds for the partition (ReadStore::bus_position).
     virtual Expected<void, StoreError> consume_delivery(const Delivery& delivery,
                                                         std::span<const std::int64_t> offsets) = 0;
+    // Several partitions' deliveries of one poll (see ReadStore::apply_deliveries), so that they
+    // can be applied together. On an error, part of them may have been applied: deliver each
+    // again from the position the read store holds for its partition. The default hands them
+    // to consume_delivery() one by one and stops at the first error.
+    virtual Expected<void, StoreError> consume_deliveries(std::span<const DeliveryPart> parts) {
+        for (const DeliveryPart& part : parts) {
+            if (auto ok = consume_delivery(*part.delivery, part.offsets); !ok) return ok;
+        }
+        return {};
+    }
     // Where the consumer has got to in `partition` (the next offset to read; 0 if nothing yet):
     // a bus that can replay (Kafka) starts each partition it is given there.
     virtual Expected<std::int64_t, StoreError> stored_position(const std::string& partition) = 0;

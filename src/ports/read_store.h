@@ -80,6 +80,12 @@ struct Delivery {
     bool in_order = false;
 };
 
+// One partition's share of a poll of a partitioned bus, as apply_delivery() takes it.
+struct DeliveryPart {
+    const Delivery* delivery = nullptr;
+    std::span<const std::int64_t> offsets;
+};
+
 struct DeadLetterRetry {
     std::int64_t retried = 0;    // dead letters looked at (0 for an id that does not exist)
     std::int64_t applied = 0;    // applied now, or found already applied: both removed
@@ -140,6 +146,23 @@ class ReadStore {
     virtual Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) = 0;
 
+    // Several partitions' deliveries, each by the rule of apply_delivery(), in one transaction:
+    // a poll of a partitioned bus then costs one commit, not one per partition it touched.
+    // Results in the order given. On an error nothing is written by a store that overrides this;
+    // the default applies each part in a transaction of its own and stops at the first error,
+    // so in general: on an error, deliver each part again from the position the store holds.
+    virtual Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
+        std::span<const DeliveryPart> parts) {
+        std::vector<ProjectionResult> out;
+        out.reserve(parts.size());
+        for (const DeliveryPart& part : parts) {
+            auto r = apply_delivery(*part.delivery, part.offsets);
+            if (!r) return unexpected(r.error());
+            out.push_back(std::move(*r));
+        }
+        return out;
+    }
+
     // How many dead letters there are: cheap enough for every /readyz and /metrics scrape.
     virtual Expected<std::int64_t, StoreError> dead_letter_count() = 0;
 
@@ -163,6 +186,20 @@ class ReadStore {
 
     // The last applied version of a stream (0 if none).
     virtual Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) = 0;
+    // The same for many streams, in the order given: for the consistency gate, which looks at
+    // every stream waited on each time the projection moves. The default asks one by one; a
+    // store across the network does it in one round trip.
+    virtual Expected<std::vector<std::int64_t>, StoreError> stream_versions(
+        std::span<const StreamKey> streams) {
+        std::vector<std::int64_t> out;
+        out.reserve(streams.size());
+        for (const StreamKey& s : streams) {
+            auto v = stream_version(s);
+            if (!v) return unexpected(v.error());
+            out.push_back(*v);
+        }
+        return out;
+    }
 
     // Stored bus position of `partition` (0 if none).
     virtual Expected<std::int64_t, StoreError> bus_position(const std::string& partition) = 0;

@@ -66,6 +66,11 @@ TEST_P(ReadStoreContract, ProjectsAnOrderAndItsProducts) {
     EXPECT_EQ(*store_->stream_version(StreamKey{StreamType::Order, kOrder}), 2);
     EXPECT_EQ(*store_->stream_version(StreamKey{StreamType::Product, "SKU-1"}), 1);
     EXPECT_EQ(*store_->stream_version(StreamKey{StreamType::Order, "unknown"}), 0);
+    const std::vector<StreamKey> keys = {{StreamType::Product, "SKU-1"},
+                                         {StreamType::Order, "unknown"},
+                                         {StreamType::Order, kOrder},
+                                         {StreamType::Product, kOrder}};
+    EXPECT_EQ(*store_->stream_versions(keys), (std::vector<std::int64_t>{1, 0, 2, 0}));
     EXPECT_EQ(*store_->bus_position("local"), 3);
     EXPECT_EQ(*store_->bus_position("elsewhere"), 0);
 
@@ -432,6 +437,47 @@ TEST_P(ReadStoreContract, DeliveryIsStoredWhollyOrNotAtAll) {
     EXPECT_FALSE(store_->get_order(kOrder)->has_value());
     EXPECT_EQ(dead_letters().size(), 1u);
     EXPECT_EQ(*store_->bus_position("orders-0"), 1);
+}
+
+// One poll of a partitioned bus, several partitions, one transaction: each part by the rule of
+// apply_delivery, its own position; a part that cannot be applied takes the others with it.
+TEST_P(ReadStoreContract, DeliveriesOfSeveralPartitionsAreStoredTogetherWhollyOrNotAtAll) {
+    const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000002";
+    const Delivery first{{order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})},
+                         {},
+                         BusPosition{"orders-0", 5}};
+    const Delivery second{{order_placed(other, kUser, {{"SKU-1", 1, 1}}, {}),
+                           order_event(other, 3, OrderShipped{})},  // a gap: skipped
+                          {bus_dead_letter(9, "", 0, "?", "orders-1")},
+                          BusPosition{"orders-1", 10}};
+    const std::vector<std::int64_t> first_at{4}, second_at{7, 8};
+    const std::vector<DeliveryPart> parts{{&first, first_at}, {&second, second_at}};
+    auto results = store_->apply_deliveries(parts);
+    ASSERT_TRUE(results) << results.error().message;
+    ASSERT_EQ(results->size(), 2u);
+    EXPECT_EQ((*results)[0].applied, 1u);
+    EXPECT_EQ((*results)[1].applied, 1u);
+    EXPECT_EQ((*results)[1].skipped, 1u);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 5);
+    EXPECT_EQ(*store_->bus_position("orders-1"), 10);
+    EXPECT_TRUE(store_->get_order(other)->has_value());
+    EXPECT_EQ(dead_letters().size(), 1u);
+
+    const std::string third = "0190a1b2-c3d4-7e5f-8a9b-000000000003";
+    const Delivery fine{{order_placed(third, kUser, {{"SKU-1", 1, 1}}, {})},
+                        {},
+                        BusPosition{"orders-0", 6}};
+    const Delivery poison{{order_event(kOrder + "-x", 1, OrderPaid{"ref", 1})},
+                          {},
+                          BusPosition{"orders-1", 11}};
+    const std::vector<std::int64_t> fine_at{5}, poison_at{10};
+    const std::vector<DeliveryPart> bad{{&fine, fine_at}, {&poison, poison_at}};
+    auto refused = store_->apply_deliveries(bad);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, StoreError::Kind::Internal);
+    EXPECT_FALSE(store_->get_order(third)->has_value());
+    EXPECT_EQ(*store_->bus_position("orders-0"), 5);
+    EXPECT_EQ(*store_->bus_position("orders-1"), 10);
 }
 
 TEST_P(ReadStoreContract, DeliveryPositionOnlyMovesForward) {

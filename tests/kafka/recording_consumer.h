@@ -74,6 +74,10 @@ class RecordingConsumer final : public EventConsumer {
         std::lock_guard lock(mu_);
         return duplicates_;
     }
+    std::size_t gaps() {
+        std::lock_guard lock(mu_);
+        return gaps_;
+    }
     std::size_t deliveries() {
         std::lock_guard lock(mu_);
         return deliveries_;

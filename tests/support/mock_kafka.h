@@ -75,9 +75,18 @@ class MockKafka {
     const std::string& bootstrap() const { return bootstrap_; }
     const std::string& topic() const { return topic_; }
     // The --bus URL, with extra librdkafka properties (e.g. "message.timeout.ms=2000").
+    //
+    // One produce request in flight per connection: the mock cluster does not check an
+    // idempotent producer's sequence numbers (librdkafka 2.0's mock checks them only for
+    // transactional producers). A request that fails with an injected error while the next one
+    // for its partition is in flight leaves a hole: the mock writes the next one, and librdkafka,
+    // seeing it acknowledged, takes the failed one as written too — a real broker would have
+    // refused the next one as out of sequence — and reports its messages delivered. With the
+    // relay's batches pipelined, that lost events on the mock only
+    // (KafkaBusOnMockTest.AProduceRequestFailingWhileTheNextIsInFlightLosesNothing).
     std::string url(const std::string& properties = {}) const {
-        return "kafka://" + bootstrap_ + "/" + topic_ +
-               (properties.empty() ? "" : "?" + properties);
+        return "kafka://" + bootstrap_ + "/" + topic_ + "?max.in.flight.requests.per.connection=1" +
+               (properties.empty() ? "" : "&" + properties);
     }
 
     // Runs a fault-injection command (see `ordinal dev-kafka`, then `help`); throws if refused.

@@ -86,6 +86,12 @@ TEST(Money, CheckedArithmetic) {
 TEST(TimeFormat, Rfc3339Milliseconds) {
     EXPECT_EQ(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(format_rfc3339_ms(1709251199999), "2024-02-29T23:59:59.999Z");
+    for (std::int64_t ms : {0LL, 1709251199999LL, 1796540190669LL, 951782400000LL})
+        EXPECT_EQ(parse_rfc3339_ms(format_rfc3339_ms(ms)), ms) << ms;
+    EXPECT_FALSE(parse_rfc3339_ms("2024-02-29T23:59:59Z"));
+    EXPECT_FALSE(parse_rfc3339_ms("2024-13-01T00:00:00.000Z"));
+    EXPECT_FALSE(parse_rfc3339_ms("2024-02-29 23:59:59.999Z"));
+    EXPECT_FALSE(parse_rfc3339_ms("2024-02-29T23:59:5x.999Z"));
 }
 
 TEST(ConsistencyToken, RoundTripAndMerge) {

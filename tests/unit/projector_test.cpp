@@ -57,8 +57,26 @@ class ScriptedReadStore final : public test_support::EmptyReadStore {
         return result;
     }
 
+    // All or nothing across the parts, like the real stores' one transaction.
+    Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
+        std::span<const DeliveryPart> parts) override {
+        ++multi_calls;
+        for (const DeliveryPart& part : parts) {
+            for (const Event& e : part.delivery->events) {
+                if (poison.count(e.event_id))
+                    return unexpected(StoreError{StoreError::Kind::Internal, "cannot apply"});
+                if (unavailable.count(e.event_id))
+                    return unexpected(StoreError{StoreError::Kind::Unavailable, "store down"});
+            }
+        }
+        std::vector<ProjectionResult> out;
+        for (const DeliveryPart& part : parts) out.push_back(*apply_delivery(*part.delivery, part.offsets));
+        return out;
+    }
+
     std::set<std::string> poison;
     std::set<std::string> unavailable;
+    int multi_calls = 0;
     bool refuse_dead_letters = false;
     std::vector<Call> calls;
     std::vector<std::string> applied;
@@ -154,6 +172,41 @@ TEST_F(ProjectorDelivery, TakesAFailingDeliveryApartAndDeadLettersOnlyWhatFails)
     EXPECT_EQ(dead_letters("bus"), 1u);
     EXPECT_EQ(counter("ordinal_projection_events_applied_total"), 2u);
     EXPECT_EQ(counter("ordinal_projection_failures_total"), 0u);
+}
+
+// A poll of several partitions is applied in one call (one transaction); if it fails for good,
+// each partition is applied alone, the poison one taken apart as above.
+TEST_F(ProjectorDelivery, AppliesSeveralPartitionsTogetherAndAloneWhenOneHasPoison) {
+    const Delivery d3{{event("a", 1)}, {}, BusPosition{"orders-3", 11}};
+    const Delivery d4{{event("b", 1)}, {}, BusPosition{"orders-4", 21}};
+    const std::vector<std::int64_t> at3{10}, at4{20};
+    ASSERT_TRUE(projector.consume_deliveries(
+        std::vector<DeliveryPart>{{&d3, at3}, {&d4, at4}}));
+    EXPECT_EQ(store.multi_calls, 1);
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"a@1", "b@1"}));
+    EXPECT_EQ(counter("ordinal_projection_events_applied_total"), 2u);
+
+    store.poison = {"d@1"};
+    const Delivery e3{{event("c", 1)}, {}, BusPosition{"orders-3", 12}};
+    const Delivery e4{{event("d", 1), event("e", 1)}, {}, BusPosition{"orders-4", 23}};
+    const std::vector<std::int64_t> at3b{11}, at4b{21, 22};
+    ASSERT_TRUE(projector.consume_deliveries(
+        std::vector<DeliveryPart>{{&e3, at3b}, {&e4, at4b}}));
+    EXPECT_EQ(store.multi_calls, 2);
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"a@1", "b@1", "c@1", "e@1"}));
+    ASSERT_EQ(store.dead.size(), 1u);
+    EXPECT_EQ(store.dead[0].reason, "cannot apply d@1");
+    EXPECT_EQ(dead_letters("failed"), 1u);
+
+    store.poison.clear();
+    store.unavailable = {"f@1"};
+    const Delivery f3{{event("f", 1)}, {}, BusPosition{"orders-3", 13}};
+    const std::vector<std::int64_t> at3c{12};
+    const auto down = projector.consume_deliveries(
+        std::vector<DeliveryPart>{{&f3, at3c}, {&d4, at4}});
+    ASSERT_FALSE(down);
+    EXPECT_TRUE(down.error().retryable());
+    EXPECT_EQ(store.applied.size(), 4u) << "nothing of a poll the store could not take";
 }
 
 TEST_F(ProjectorDelivery, ARetryableFailureGoesBackToTheBus) {

@@ -326,5 +326,91 @@ TEST(RelayPipeline, AFailedFetchKeepsTheBatchesAlreadyOut) {
     expect_marked_in_seq_order(outbox, 16);
 }
 
+// As librdkafka's delivery reports do: the outcome is known (the last report counted) before the
+// callback that says so is over, and that callback runs under a lock of the publication's which
+// its destructor takes too. The marker once destroyed a marked batch's publication while holding
+// the relay's lock, which the callback needs: the marker and the bus's thread waited on each
+// other for good, and the relay stopped (the Kafka lag benchmark's closed loop, --relay-in-flight 4).
+struct LateCallback {
+    std::timed_mutex callback_mu;  // held while `settled` runs, and by the destructor
+    std::atomic<bool> delivered{false};
+    std::function<void()> settled;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool destroying = false;      // guarded by mu
+    bool destroy_waited = false;  // the destructor gave up on callback_mu: it would have hung
+};
+
+class LateCallbackPublication final : public Publication {
+  public:
+    explicit LateCallbackPublication(std::shared_ptr<LateCallback> state) : s_(std::move(state)) {}
+    ~LateCallbackPublication() override {
+        {
+            std::lock_guard lock(s_->mu);
+            s_->destroying = true;
+        }
+        s_->cv.notify_all();
+        if (!s_->callback_mu.try_lock_for(3s)) {
+            s_->destroy_waited = true;
+            return;
+        }
+        s_->settled = nullptr;
+        s_->callback_mu.unlock();
+    }
+    std::optional<Expected<void, StoreError>> outcome() override {
+        if (s_->delivered.load()) return Expected<void, StoreError>{};
+        return std::nullopt;
+    }
+    std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds) override {
+        return outcome();
+    }
+
+  private:
+    std::shared_ptr<LateCallback> s_;
+};
+
+class LateCallbackBus final : public Bus {
+  public:
+    Expected<void, StoreError> publish(std::span<const StoredEvent>) override {
+        return unexpected(StoreError{StoreError::Kind::Internal, "the relay sends asynchronously"});
+    }
+    std::unique_ptr<Publication> publish_async(std::span<const StoredEvent>,
+                                               std::function<void()> settled) override {
+        state->settled = std::move(settled);
+        return std::make_unique<LateCallbackPublication>(state);
+    }
+    void subscribe(EventConsumer*) override {}
+    Expected<void, StoreError> check_ready() override { return {}; }
+
+    std::shared_ptr<LateCallback> state = std::make_shared<LateCallback>();
+};
+
+TEST(RelayPipeline, APublicationIsNotDestroyedUnderTheRelaysLockWhileItsCallbackRuns) {
+    MemoryOutbox outbox;
+    fill(outbox, 2, 1);  // one batch
+    LateCallbackBus bus;
+    MetricsRegistry metrics;
+    Relay relay(outbox, bus, metrics, pipelined(8, 4));
+    relay.start();
+    ASSERT_TRUE(outbox.wait_fetches(1));
+    // The bus's thread: the last report counted, then its callback, under the publication's lock.
+    std::thread reports([&] {
+        std::lock_guard callback(bus.state->callback_mu);
+        bus.state->delivered = true;
+        // The marker sees the outcome, marks the batch and lets its publication go; once that is
+        // under way, the callback runs.
+        {
+            std::unique_lock lock(bus.state->mu);
+            bus.state->cv.wait_for(lock, 5s, [&] { return bus.state->destroying; });
+        }
+        if (bus.state->settled) bus.state->settled();
+    });
+    reports.join();
+    ASSERT_TRUE(outbox.wait_all_marked());
+    relay.stop();
+    EXPECT_FALSE(bus.state->destroy_waited)
+        << "the publication was destroyed while the relay held the lock its callback needs";
+}
+
 }  // namespace
 }  // namespace ordinal

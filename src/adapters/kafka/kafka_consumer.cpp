@@ -183,38 +183,54 @@ void Consumer::seek(std::int32_t partition, std::int64_t offset) {
     }
 }
 
-bool Consumer::deliver(std::int32_t partition, const std::vector<rd_kafka_message_t*>& messages) {
-    const std::string name = kafka_partition_name(address_.topic, partition);
-    Delivery delivery;
-    std::vector<std::int64_t> offsets;
-    for (const rd_kafka_message_t* m : messages) {
-        const std::string_view value(m->payload ? static_cast<const char*>(m->payload) : "",
-                                     m->len);
-        auto event = decode_event_envelope(value);
-        if (event) {
-            delivery.events.push_back(std::move(*event));
-            offsets.push_back(m->offset);
-        } else {
-            delivery.dead.push_back(undecodable(m, name, "undecodable: " + event.error()));
+bool Consumer::deliver(const std::map<std::int32_t, std::vector<rd_kafka_message_t*>>& by_partition) {
+    std::vector<Delivery> deliveries;
+    std::vector<std::vector<std::int64_t>> offsets;
+    deliveries.reserve(by_partition.size());
+    offsets.reserve(by_partition.size());
+    std::size_t count = 0;
+    for (const auto& [partition, messages] : by_partition) {
+        const std::string name = kafka_partition_name(address_.topic, partition);
+        Delivery& delivery = deliveries.emplace_back();
+        std::vector<std::int64_t>& at = offsets.emplace_back();
+        for (const rd_kafka_message_t* m : messages) {
+            const std::string_view value(m->payload ? static_cast<const char*>(m->payload) : "",
+                                         m->len);
+            auto event = decode_event_envelope(value);
+            if (event) {
+                delivery.events.push_back(std::move(*event));
+                at.push_back(m->offset);
+            } else {
+                delivery.dead.push_back(undecodable(m, name, "undecodable: " + event.error()));
+            }
         }
+        delivery.position = BusPosition{name, messages.back()->offset + 1};
+        count += messages.size();
     }
-    delivery.position = BusPosition{name, messages.back()->offset + 1};
-    auto ok = sink_->consume_delivery(delivery, offsets);
+    std::vector<DeliveryPart> parts;
+    parts.reserve(deliveries.size());
+    for (std::size_t i = 0; i < deliveries.size(); ++i)
+        parts.push_back(DeliveryPart{&deliveries[i], offsets[i]});
+    // One read-store transaction for every partition of the poll: one commit, not one each.
+    auto ok = sink_->consume_deliveries(parts);
     if (!ok) {
         if (redelivered_) redelivered_->inc();
         if (context_->log)
-            context_->log(
-                4, "projection of " + name + " failed, reading it again: " + ok.error().message);
-        // Part of the run may be stored already (with any dead letters it made): go on from the
-        // stored position, or from the run's start when even that cannot be read.
-        auto stored = sink_->stored_position(name);
-        seek(partition, stored && *stored > 0 ? *stored : messages.front()->offset);
+            context_->log(4, "projection of " + std::to_string(by_partition.size()) +
+                                 " partition(s) failed, reading them again: " + ok.error().message);
+        // Part of the poll may be stored already (with any dead letters it made): each partition
+        // goes on from its stored position, or from its run's start when even that cannot be read.
+        for (const auto& [partition, messages] : by_partition) {
+            auto stored = sink_->stored_position(kafka_partition_name(address_.topic, partition));
+            seek(partition, stored && *stored > 0 ? *stored : messages.front()->offset);
+        }
         return false;
     }
-    if (consumed_) consumed_->inc(messages.size());
-    PartitionList commit(rd_kafka_topic_partition_list_new(1));
-    rd_kafka_topic_partition_list_add(commit.get(), address_.topic.c_str(), partition)->offset =
-        delivery.position.offset;
+    if (consumed_) consumed_->inc(count);
+    PartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(deliveries.size())));
+    for (const auto& [partition, messages] : by_partition)
+        rd_kafka_topic_partition_list_add(commit.get(), address_.topic.c_str(), partition)->offset =
+            messages.back()->offset + 1;
     rd_kafka_commit(handle_.get(), commit.get(), 1);
     return true;
 }
@@ -249,10 +265,7 @@ void Consumer::loop() {
                 if (assigned_.count(msg->partition)) by_partition[msg->partition].push_back(msg);
             }
         }
-        bool failed = false;
-        for (const auto& [partition, messages] : by_partition) {
-            if (!deliver(partition, messages)) failed = true;
-        }
+        const bool failed = !by_partition.empty() && !deliver(by_partition);
         for (auto* msg : batch) rd_kafka_message_destroy(msg);
         backoff = failed ? std::min(std::max(backoff * 2, std::chrono::milliseconds(50)),
                                     std::chrono::milliseconds(2000))

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -41,8 +42,9 @@ class Consumer {
                                    rd_kafka_topic_partition_list_t* parts, void* opaque);
     void on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts);
     void loop();
-    // Hands one partition's run of messages to the projector; false if it must be read again.
-    bool deliver(std::int32_t partition, const std::vector<rd_kafka_message_t*>& messages);
+    // Hands one poll's runs of messages, per partition, to the projector at once; false if they
+    // must be read again.
+    bool deliver(const std::map<std::int32_t, std::vector<rd_kafka_message_t*>>& by_partition);
     void seek(std::int32_t partition, std::int64_t offset);
 
     KafkaAddress address_;

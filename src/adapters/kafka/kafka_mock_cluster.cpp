@@ -37,6 +37,9 @@ const char* kHelp =
     "                                          leave-group sync-group init-producer-id;\n"
     "                                          ERROR: a Kafka error name, e.g. "
     "NOT_LEADER_FOR_PARTITION)\n"
+    "  request-error BROKER API ERROR MS      the next request of API to BROKER fails with ERROR,\n"
+    "                                         answered MS later\n"
+    "  await-request BROKER API               wait (up to 30 s) until that request has arrived\n"
     "  rtt BROKER MS                          delay a broker's responses\n"
     "  produce KEY HEADERS VALUE...           write a raw message (HEADERS: - or name=value,...)\n"
     "  quit";
@@ -168,6 +171,40 @@ class MockCluster {
             std::vector<rd_kafka_resp_err_t> errors(count, err);
             rd_kafka_mock_push_request_errors_array(cluster_, key->second, count, errors.data());
             return {};
+        }
+        if (cmd == "request-error") {
+            std::int32_t broker = 0;
+            std::string api, name;
+            int ms = 0;
+            if (!(in >> broker >> api >> name >> ms))
+                return "usage: request-error BROKER API ERROR MS";
+            const auto key = kApiKeys.find(api);
+            if (key == kApiKeys.end()) return "unknown API " + api;
+            rd_kafka_resp_err_t err;
+            if (!parse_error_name(name, &err)) return "unknown error " + name;
+            return check(rd_kafka_mock_broker_push_request_error_rtts(cluster_, broker, key->second,
+                                                                      1, err, ms));
+        }
+        if (cmd == "await-request") {
+            // Lets a test act while a request is known to be at the broker (its answer delayed
+            // by request-error), without guessing with sleeps.
+            std::int32_t broker = 0;
+            std::string api;
+            if (!(in >> broker >> api)) return "usage: await-request BROKER API";
+            const auto key = kApiKeys.find(api);
+            if (key == kApiKeys.end()) return "unknown API " + api;
+            const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+            while (true) {
+                std::size_t left = 0;
+                if (auto err = rd_kafka_mock_broker_error_stack_cnt(cluster_, broker, key->second,
+                                                                    &left);
+                    err != RD_KAFKA_RESP_ERR_NO_ERROR)
+                    return check(err);
+                if (left == 0) return {};
+                if (std::chrono::steady_clock::now() >= deadline)
+                    return "no " + api + " request reached broker " + std::to_string(broker);
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            }
         }
         if (cmd == "rtt") {
             std::int32_t broker = 0;

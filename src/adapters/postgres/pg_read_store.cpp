@@ -348,6 +348,17 @@ class PgReadStore final : public ReadStore {
             write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); }));
     }
 
+    Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
+        std::span<const DeliveryPart> parts) override {
+        return announced(write([&](Connection& conn) {
+            std::vector<ProjectionResult> results;
+            results.reserve(parts.size());
+            for (const DeliveryPart& part : parts)
+                results.push_back(project_delivery(conn, *part.delivery, part.offsets));
+            return results;
+        }));
+    }
+
     Expected<std::int64_t, StoreError> dead_letter_count() override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
@@ -438,6 +449,29 @@ class PgReadStore final : public ReadStore {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
             return select_stream_version(*conn, stream);
+        });
+    }
+
+    Expected<std::vector<std::int64_t>, StoreError> stream_versions(
+        std::span<const StreamKey> streams) override {
+        return pg::guard_port([&] {
+            std::vector<std::string> types, ids;
+            for (const StreamKey& k : streams) {
+                types.emplace_back(stream_type_name(k.type));
+                ids.push_back(k.id);
+            }
+            auto conn = readers_->acquire();
+            // One round trip for every stream the gate waits on, not one each.
+            Result r = conn->exec(
+                "SELECT COALESCE(CASE WHEN k.t = 'order' "
+                "THEN (SELECT version FROM orders_view WHERE order_id = k.id) "
+                "ELSE (SELECT version FROM products_view WHERE sku = k.id) END, 0) "
+                "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(t, id, i) ORDER BY k.i",
+                types, ids);
+            std::vector<std::int64_t> out;
+            out.reserve(static_cast<std::size_t>(r.rows()));
+            for (int i = 0; i < r.rows(); ++i) out.push_back(r.int64(i, 0));
+            return out;
         });
     }
 

@@ -42,6 +42,17 @@ class SqliteReadStore final : public ReadStore {
         return write([&] { return sqlite::project_delivery(writer_, delivery, offsets); });
     }
 
+    Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
+        std::span<const DeliveryPart> parts) override {
+        return write([&] {
+            std::vector<ProjectionResult> results;
+            results.reserve(parts.size());
+            for (const DeliveryPart& part : parts)
+                results.push_back(sqlite::project_delivery(writer_, *part.delivery, part.offsets));
+            return results;
+        });
+    }
+
     Expected<std::int64_t, StoreError> dead_letter_count() override {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();
