@@ -8,7 +8,7 @@
 // stale batch — rows and positions of partitions it no longer owns — and joins the group anew.
 // Its late work must change nothing: no row or position moves back, and the judges find every
 // acknowledged order exactly once, in stream order.
-#include <optional>
+#include <map>
 
 #include "partition/partition_scenario.h"
 #include "support/kafka_broker.h"
@@ -20,8 +20,12 @@ namespace {
 constexpr int kPartitions = 6;
 // session.timeout.ms is 4 s here (kFastKafkaTimeouts): the coordinator drops the silent member
 // then, and projector 2 joins the new generation at its next heartbeat (0.5 s) and seeks to the
-// stored positions. The rest is slack for a loaded machine.
-constexpr auto kTakeoverBound = std::chrono::seconds(12);
+// stored positions (measured 3.6-5.8 s). Unless projector 1 was cut off inside a projection
+// transaction holding read-model rows that projector 2 writes too (a product's stock row, touched
+// by orders of every partition): then projector 2 waits on those rows, serving no rebalance
+// meanwhile, until the database drops projector 1's session, within about 20 s (server-side
+// keepalive and tcp_user_timeout; measured 16 s). The rest is slack for a loaded machine.
+constexpr auto kTakeoverBound = std::chrono::seconds(25);
 
 class KafkaProjectorPartition : public PartitionScenario {
   protected:
@@ -104,14 +108,15 @@ TEST_F(KafkaProjectorPartition, CutOffProjectorLosesItsPartitionsAndItsLateWorkC
             // former ones included, while projector 1 is still cut off. Healed soon after, before
             // projector 1's read-store connection gives up on its unacknowledged batch
             // (tcp_user_timeout, 15 s), so that the batch can still land, late.
+            // (A partition without a position yet has had no event projected: any will do.)
             const auto at_takeover = positions();
-            EXPECT_EQ(at_takeover.size(), static_cast<std::size_t>(kPartitions));
             EXPECT_TRUE(eventually(
                 [&] {
                     const auto now = positions();
-                    for (const auto& [partition, offset] : at_takeover) {
-                        const auto it = now.find(partition);
-                        if (it == now.end() || it->second <= offset) return false;
+                    if (now.size() < static_cast<std::size_t>(kPartitions)) return false;
+                    for (const auto& [partition, offset] : now) {
+                        const auto it = at_takeover.find(partition);
+                        if (it != at_takeover.end() && offset <= it->second) return false;
                     }
                     return true;
                 },
