@@ -2,9 +2,10 @@
 // Kafka, a broker or 3-node cluster of each scenario's own): each role SIGKILLed and restarted
 // mid-load, the broker SIGKILLed and restarted on its log dir, a partition leader of the cluster
 // SIGKILLed, the broker SIGSTOPped past the consumers' session timeout, projectors joining and
-// leaving; then both judges (see support/fault_campaign.h). (The topic missing at start:
-// KafkaTopicMissing.*, in the kafka tier.) Request-level errors, which a real
-// broker cannot be made to return, run on librdkafka's mock cluster.
+// leaving, a projector SIGSTOPped past its session timeout; then both judges (see
+// support/fault_campaign.h). (The topic missing at start: KafkaTopicMissing.*, in the kafka
+// tier.) Request-level errors, which a real broker cannot be made to return, run on librdkafka's
+// mock cluster.
 #include "faults/scenarios.h"
 
 namespace ordinal::test {
@@ -15,12 +16,7 @@ class KafkaBrokerFaults : public KafkaFaultScenario {
   protected:
     // The projector's ordinal_kafka_rebalances_total (assignments and revocations it has seen).
     double projector_rebalances() {
-        HttpClient c(topo_->projector(0).port(), "127.0.0.1", std::chrono::milliseconds(5000));
-        const std::string text = c.get("/metrics").body;
-        const std::string name = "\nordinal_kafka_rebalances_total ";
-        const auto at = text.find(name);
-        if (at == std::string::npos) throw std::runtime_error("no rebalance count in /metrics");
-        return std::stod(text.substr(at + name.size()));
+        return KafkaTopology::metric(topo_->projector(0), "ordinal_kafka_rebalances_total");
     }
 };
 using KafkaRebalanceFaults = KafkaFaultScenario;
@@ -127,6 +123,43 @@ TEST_F(KafkaRebalanceFaults, ProjectorsJoiningAndLeavingMidLoad) {
                     return;
             }
             ASSERT_NO_THROW(topo_->wait_partitions_held(6, /*each=*/true));
+        },
+        store_args_, 50);
+}
+
+// A projector stopped (SIGSTOP: a long GC pause, a frozen VM) past its session timeout while a
+// second one runs, then continued; each of the two once. The coordinator drops the silent member
+// and the other projector takes every partition, seeking to the stored positions. The stopped one
+// wakes up with whatever batch it had in hand and an assignment it no longer has: what it still
+// applies or stores for those partitions must change nothing (rows and positions only move
+// forward), and it joins the group anew.
+TEST_F(KafkaRebalanceFaults, AProjectorStoppedPastItsSessionTimeoutThenContinued) {
+    ASSERT_NO_THROW(topo_->add_projector());
+    ASSERT_NO_THROW(topo_->wait_partitions_held(6, /*each=*/true));
+    run_rounds(
+        2,
+        [this](int cycle) {
+            pause_about(1500);
+            ServerProcess& stopped = topo_->projector(cycle);
+            ServerProcess& other = topo_->projector(1 - cycle);
+            const double rebalances =
+                KafkaTopology::metric(stopped, "ordinal_kafka_rebalances_total");
+            stopped.child()->signal(SIGSTOP);
+            const auto at = Clock::now();
+            const bool taken = eventually([&] { return KafkaTopology::held_partitions(other) == 6; },
+                                          std::chrono::seconds(40), std::chrono::milliseconds(50));
+            const auto took = Clock::now() - at;
+            pause(1000);  // the other projector projects every partition for a while
+            stopped.child()->signal(SIGCONT);
+            ASSERT_TRUE(taken) << "the other projector never took the stopped one's partitions";
+            std::cout << "  projector stopped: the other held every partition after "
+                      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                      << " ms" << std::endl;
+            ASSERT_NO_THROW(topo_->wait_partitions_held(6, /*each=*/true));
+            // Its session was lost (a revocation) and it was given partitions anew (an
+            // assignment), or the scenario did not test what it says.
+            EXPECT_GE(KafkaTopology::metric(stopped, "ordinal_kafka_rebalances_total"),
+                      rebalances + 2);
         },
         store_args_, 50);
 }

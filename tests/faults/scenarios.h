@@ -71,12 +71,6 @@ class KafkaTopologyScenario : public PostgresScenario {
     std::unique_ptr<KafkaTopology> topo_;
 };
 
-// Short timeouts, through the product's own settings (the --bus URL), so failover takes seconds:
-// a projector that stops heartbeating loses its partitions after 4 s, a delivery that cannot
-// complete fails after 3 s and is published again.
-inline const std::string kFastKafkaTimeouts =
-    "session.timeout.ms=4000&heartbeat.interval.ms=500&message.timeout.ms=3000";
-
 // On Apache Kafka (tests/scripts/kafka_test_server.sh): a broker, or a cluster of `Brokers` nodes
 // (replication factor 3, min.insync.replicas=2), of the scenario's own, which it may kill, stop
 // and start again; a topic of 6 partitions on it.

@@ -1,13 +1,16 @@
 // Several relays at once on one PostgreSQL outbox: two write stores (two processes' worth of
 // connections and leases), each with its own core Relay, publish into one recording bus. Every
 // event is published, each stream in version order, no partition is served by both relays at
-// once, and when one relay's session dies the other takes its partitions within seconds.
+// once, and when one relay's session dies the other takes its partitions within seconds, or,
+// when it is stuck sending to a relay that stopped reading, once it has been stuck that long.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <chrono>
 #include <future>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -322,6 +325,74 @@ TEST(PgRelayPartitions, RelaysWithAnotherPartitionCountRefuseToOwnAnything) {
     EXPECT_NE(refused.error().message.find("partition count"), std::string::npos) << refused.error().message;
     pg::Connection probe = pg::Connection::open(db.url());
     EXPECT_EQ(partition_holders(probe).size(), 1u);
+}
+
+// A relay stopped (SIGSTOP, a frozen VM) while its lease session sends it a fetched batch: the
+// session is blocked in that send, active rather than idle, so the server's idle timeouts never
+// end it, and without tcp_user_timeout (a Unix socket, or a kernel that probes a closed window
+// forever) nothing else would: the stopped relay would keep its partitions for as long as it stays
+// stopped. The other relays end such a session once it has been stuck for the lease's idle
+// timeout and take its partitions; a live relay's session is never ended.
+TEST(PgRelayPartitions, ALeaseSessionStuckSendingToAStoppedRelayIsEndedByTheOthers) {
+    test_support::PgTestDatabase db;
+    pg::Connection probe = pg::Connection::open(db.url());
+    // The stopped relay's lease session, in plain libpq and without tcp_user_timeout: it holds the
+    // member lock and every partition, as a lone relay's lease does, then asks for a result far
+    // larger than the socket buffers and reads none of it.
+    std::unique_ptr<PGconn, void (*)(PGconn*)> stuck(PQconnectdb(db.url().c_str()), PQfinish);
+    ASSERT_EQ(PQstatus(stuck.get()), CONNECTION_OK) << PQerrorMessage(stuck.get());
+    const std::string take =
+        "SELECT pg_advisory_lock_shared(" + std::to_string(pg::kMemberLockSpace) + ", " +
+        std::to_string(kPartitions) + "), pg_try_advisory_lock(" +
+        std::to_string(pg::kPartitionLockSpace) + ", p) FROM generate_series(0, " +
+        std::to_string(kPartitions - 1) + ") p";
+    PGresult* taken = PQexec(stuck.get(), take.c_str());
+    ASSERT_EQ(PQresultStatus(taken), PGRES_TUPLES_OK);
+    PQclear(taken);
+    const std::int64_t stuck_pid = PQbackendPID(stuck.get());
+    ASSERT_EQ(partition_holders(probe)[stuck_pid].size(), static_cast<std::size_t>(kPartitions));
+    ASSERT_EQ(PQsendQuery(stuck.get(), "SELECT repeat('x', 1000) FROM generate_series(1, 100000)"),
+              1);
+    ASSERT_TRUE(wait_until(
+        [&] {
+            return probe.exec("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND "
+                              "wait_event = 'ClientWrite'",
+                              stuck_pid)
+                       .int64(0, 0) == 1;
+        },
+        5s))
+        << "the session never blocked sending";
+
+    // Two live relays; theirs is the bound under test (the server's tcp_user_timeout, where
+    // there is one, is 15 s).
+    const pg::OutboxLeaseOptions options{db.url(), kPartitions, 100ms, 1500ms};
+    pg::OutboxLease a(options), b(options);
+    ASSERT_NO_THROW(a.owned());
+    ASSERT_NO_THROW(b.owned());
+    const std::int64_t pid_a = a.connection().exec("SELECT pg_backend_pid()").int64(0, 0);
+    const std::int64_t pid_b = b.connection().exec("SELECT pg_backend_pid()").int64(0, 0);
+    const auto start = Clock_::now();
+    ASSERT_TRUE(wait_until(
+        [&] { return a.owned().size() + b.owned().size() == kPartitions; }, 8s))
+        << "the stuck session kept its partitions";
+    std::cout << "measured: a lease session stuck sending to its relay ended, its partitions "
+                 "taken after "
+              << std::chrono::duration_cast<std::chrono::milliseconds>(Clock_::now() - start).count()
+              << " ms (lease idle timeout 1500 ms)" << std::endl;
+    const auto holders = partition_holders(probe);
+    EXPECT_EQ(holders.count(stuck_pid), 0u);
+    EXPECT_EQ(holders.size(), 2u);
+    // The live relays kept their sessions: only the stuck one was ended.
+    EXPECT_EQ(a.connection().exec("SELECT pg_backend_pid()").int64(0, 0), pid_a);
+    EXPECT_EQ(b.connection().exec("SELECT pg_backend_pid()").int64(0, 0), pid_b);
+    // What the stopped relay finds when it reads again: its session is gone.
+    PGresult* r = nullptr;
+    bool failed = false;
+    while ((r = PQgetResult(stuck.get())) != nullptr) {
+        failed = failed || PQresultStatus(r) == PGRES_FATAL_ERROR;
+        PQclear(r);
+    }
+    EXPECT_TRUE(failed || PQstatus(stuck.get()) == CONNECTION_BAD);
 }
 
 }  // namespace

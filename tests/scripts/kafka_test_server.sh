@@ -3,7 +3,7 @@
 # jars tools/kafka-broker/pom.xml pins (Maven resolves them into ~/.m2 once).
 #   kafka_test_server.sh start DIR [--brokers N]
 #                                     N nodes (default 1), each broker and controller at once, on
-#                                     free private ports of 127.0.0.1, data in DIR; waits until
+#                                     free private ports of 127.0.0.1 (or TEST_HOST), data in DIR; waits until
 #                                     every broker answers metadata, then writes their addresses
 #                                     to DIR/bootstrap (host:port,host:port,...). With 3 or more
 #                                     nodes topics default to replication factor 3 and
@@ -16,9 +16,13 @@
 #   kafka_test_server.sh thaw DIR ID  SIGCONT node ID
 # Topics are never created on their own (auto.create.topics.enable=false): Ordinal never creates
 # one, and a test that forgot to should fail as a deployment would.
+# TEST_NETNS and TEST_HOST put the nodes in a network namespace of the partition tests
+# (netns_hosts.sh), listening on and advertising TEST_HOST (their address there), for every
+# command alike.
 # JAVA (default: java on PATH), KAFKA_HEAP_OPTS (default: small, for 2-core test machines) and
 # KAFKA_CLASSPATH_FILE (default: build/kafka-broker/classpath of the repository) may be set.
 set -euo pipefail
+host=${TEST_HOST:-127.0.0.1}
 
 cmd=${1:-}
 dir=${2:-}
@@ -54,15 +58,17 @@ classpath() {
   echo "$cp"
 }
 
+# Ports are probed, and metadata asked, from the caller's namespace: a test host's address is
+# reached over its switch.
 port_free() {
-  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  ! (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
 }
 
 # How many brokers the node on `port` lists in a Metadata (v0, all topics) answer, or nothing.
 # Spoken over bash's /dev/tcp so that waiting costs no JVM start.
 metadata_brokers() {
   local port=$1
-  exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+  exec 3<>"/dev/tcp/$host/$port" || return 1
   # size 18 | api_key 3 | version 0 | correlation id 1 | client id "wait" | topics: empty array
   printf '\x00\x00\x00\x12\x00\x03\x00\x00\x00\x00\x00\x01\x00\x04wait\x00\x00\x00\x00' >&3
   local head
@@ -100,7 +106,7 @@ node_kill() {
 write_config() {
   local id=$1 n=$2 voters= rf=1 isr=1 i b c mybp= mycp=
   while read -r i b c; do
-    voters+="${voters:+,}$i@127.0.0.1:$c"
+    voters+="${voters:+,}$i@$host:$c"
     [[ "$i" == "$id" ]] && { mybp=$b; mycp=$c; }
   done <"$dir/ports"
   if ((n >= 3)); then rf=3; isr=2; fi
@@ -110,8 +116,8 @@ write_config() {
 process.roles=broker,controller
 node.id=$id
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$mybp,CONTROLLER://127.0.0.1:$mycp
-advertised.listeners=PLAINTEXT://127.0.0.1:$mybp
+listeners=PLAINTEXT://$host:$mybp,CONTROLLER://$host:$mycp
+advertised.listeners=PLAINTEXT://$host:$mybp
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -156,8 +162,11 @@ EOF
 node_start() {
   local id=$1 node="$dir/node-$1" cp
   cp=$(classpath)
+  local ns=()
+  # `ip netns exec` execs the JVM in place, so the pid recorded is the JVM's.
+  if [[ -n "${TEST_NETNS:-}" ]]; then ns=(ip netns exec "$TEST_NETNS"); fi
   # shellcheck disable=SC2086
-  setsid "$JAVA" $KAFKA_HEAP_OPTS -Djava.awt.headless=true \
+  setsid "${ns[@]}" "$JAVA" $KAFKA_HEAP_OPTS -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$node/log4j.properties" -cp "$cp" \
     kafka.Kafka "$node/server.properties" </dev/null >>"$node/stdout.log" 2>&1 &
   echo $! >"$node/pid"
@@ -259,7 +268,8 @@ case "$cmd" in
       stop_all
       exit 1
     fi
-    awk '{printf "%s127.0.0.1:%s", (NR > 1 ? "," : ""), $2} END {print ""}' "$dir/ports" >"$dir/bootstrap"
+    awk -v host="$host" '{printf "%s%s:%s", (NR > 1 ? "," : ""), host, $2} END {print ""}' \
+      "$dir/ports" >"$dir/bootstrap"
     echo "kafka_test_server: $(cat "$dir/bootstrap") ($n node(s), data in $dir)"
     ;;
   kill)

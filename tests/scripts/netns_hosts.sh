@@ -12,6 +12,13 @@
 #                                            nowhere, silently (a cable pulled past the switch:
 #                                            both ends keep their link up and learn nothing)
 #   netns_hosts.sh heal DIR NAME             puts the port back on the bridge
+#   netns_hosts.sh isolate DIR NAME...       cuts the links between the named hosts only: their
+#                                            ports become isolated bridge ports, which forward
+#                                            nothing to each other (silently, as `cut` does) and
+#                                            everything to the ports not isolated. The isolated
+#                                            ports are one group: isolating more hosts later cuts
+#                                            them from every host isolated before, too
+#   netns_hosts.sh unisolate DIR NAME...     takes the named hosts out of the isolated group
 #   netns_hosts.sh down DIR                  kills every process left in the run's namespaces and
 #                                            removes them (the caller's veth end goes with them)
 #   netns_hosts.sh clean-stale               only the leftovers' removal
@@ -149,6 +156,16 @@ case "$cmd" in
     dir=${2:?DIR}
     ip -n "ordpt-$(run_id "$dir")-sw" link set "$(switch_port "$dir" "${3:?NAME}")" master br0
     ;;
+  isolate | unisolate)
+    dir=${2:?DIR}
+    shift 2
+    [[ $# -ge 1 ]] || die "$cmd: name at least one host"
+    flag=$([[ "$cmd" == isolate ]] && echo on || echo off)
+    for name in "$@"; do
+      ip -n "ordpt-$(run_id "$dir")-sw" link set "$(switch_port "$dir" "$name")" \
+        type bridge_slave isolated "$flag"
+    done
+    ;;
   down)
     dir=${2:?DIR}
     id=$(run_id "$dir" 2>/dev/null || true)
@@ -159,7 +176,8 @@ case "$cmd" in
     clean_stale
     ;;
   *)
-    echo "usage: $0 up DIR OWNER_PID NAME... | cut DIR NAME | heal DIR NAME | down DIR | clean-stale" >&2
+    echo "usage: $0 up DIR OWNER_PID NAME... | cut|heal DIR NAME | isolate|unisolate DIR NAME... |" \
+      "down DIR | clean-stale" >&2
     exit 2
     ;;
 esac

@@ -37,7 +37,9 @@ class FaultScenario : public ::testing::Test {
 
     void TearDown() override {
         if (load_) load_->stop();
-        if (HasFailure() && process_logs_) std::cerr << process_logs_();
+        // ORDINAL_SHOW_LOGS=1 shows them after a passing scenario too (its timings).
+        if ((HasFailure() || std::getenv("ORDINAL_SHOW_LOGS")) && process_logs_)
+            std::cerr << process_logs_();
     }
 
     void pause(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }

@@ -187,6 +187,13 @@ inline std::string random_kafka_name(const std::string& prefix) {
     return out;
 }
 
+// Short timeouts for a topic's --bus URL, through the product's own settings, so that failover
+// takes seconds: a projector that stops heartbeating loses its partitions after 4 s, a delivery
+// that cannot complete fails after 3 s and is published again. (The test brokers allow sessions
+// this short: group.min.session.timeout.ms.)
+inline const std::string kFastKafkaTimeouts =
+    "session.timeout.ms=4000&heartbeat.interval.ms=500&message.timeout.ms=3000";
+
 // A topic of one test's own on a real broker, deleted afterwards. Its --bus URL names a consumer
 // group of its own too: tests that share a broker must not share a group, or each one's
 // rebalances would stall the others.
@@ -234,13 +241,21 @@ class KafkaTopic {
 // fixture's broker serves every other test of the tier. Costs a JVM start, a few seconds.
 class PrivateKafka {
   public:
-    explicit PrivateKafka(int brokers = 1) : dir_("ordinal-kafka"), brokers_(brokers) {
+    // `netns` and `host` put the nodes on a test host of the partition tests (netns_hosts.sh),
+    // listening on and advertising `host`.
+    explicit PrivateKafka(int brokers = 1, const std::string& netns = {},
+                          const std::string& host = {})
+        : dir_("ordinal-kafka"),
+          brokers_(brokers),
+          place_(netns.empty() ? std::string()
+                               : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ") {
         run("start", "--brokers " + std::to_string(brokers));
         std::ifstream in(dir_.path() + "/srv/bootstrap");
         std::getline(in, bootstrap_);
     }
     ~PrivateKafka() {
-        (void)std::system(("bash " ORDINAL_KAFKA_SCRIPT " stop " + dir_.path() + "/srv").c_str());
+        (void)std::system(
+            (place_ + "bash " ORDINAL_KAFKA_SCRIPT " stop " + dir_.path() + "/srv").c_str());
     }
     PrivateKafka(const PrivateKafka&) = delete;
     PrivateKafka& operator=(const PrivateKafka&) = delete;
@@ -269,8 +284,7 @@ class PrivateKafka {
 
   private:
     void run(const char* cmd, const std::string& options, int node = 0) {
-        std::string c = std::string("bash " ORDINAL_KAFKA_SCRIPT " ") + cmd + " " + dir_.path() +
-                        "/srv";
+        std::string c = place_ + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
         if (node > 0) c += " " + std::to_string(node);
         c += " " + options + " >/dev/null";
         if (std::system(c.c_str()) != 0)
@@ -278,6 +292,7 @@ class PrivateKafka {
     }
     ScratchDir dir_;
     int brokers_;
+    std::string place_;
     std::string bootstrap_;
 };
 

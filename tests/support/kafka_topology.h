@@ -59,7 +59,7 @@ class KafkaTopology {
     // Partitions a projector process holds now (per its /readyz), or -1 if it does not answer.
     static int held_partitions(ServerProcess& p) {
         try {
-            HttpClient c(p.port(), "127.0.0.1", std::chrono::milliseconds(2000));
+            HttpClient c(p.port(), p.host(), std::chrono::milliseconds(2000));
             const auto r = c.get("/readyz");
             const auto body = nlohmann::json::parse(r.body);
             for (const auto& comp : body["components"]) {
@@ -76,11 +76,21 @@ class KafkaTopology {
     // The status of the process's GET /readyz, or -1 if it does not answer.
     static int readiness(ServerProcess& p) {
         try {
-            HttpClient c(p.port(), "127.0.0.1", std::chrono::milliseconds(2000));
+            HttpClient c(p.port(), p.host(), std::chrono::milliseconds(2000));
             return c.get("/readyz").status;
         } catch (...) {
             return -1;
         }
+    }
+
+    // The value of an unlabelled metric in the process's /metrics; throws if it is missing.
+    static double metric(ServerProcess& p, const std::string& name) {
+        HttpClient c(p.port(), p.host(), std::chrono::milliseconds(5000));
+        const std::string text = c.get("/metrics").body;
+        const std::string line = "\n" + name + " ";
+        const auto at = text.find(line);
+        if (at == std::string::npos) throw std::runtime_error("no " + name + " in /metrics");
+        return std::stod(text.substr(at + line.size()));
     }
 
     // Waits until every running process answers /readyz with 200.

@@ -8,6 +8,7 @@
 // by the next run. Needs ORDINAL_NETNS_SCRIPT.
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -59,6 +60,25 @@ class TestHosts {
     // links it again.
     void cut(const std::string& name) { must("cut '" + dir_.path() + "' " + at(name).name); }
     void heal(const std::string& name) { must("heal '" + dir_.path() + "' " + at(name).name); }
+    // Cuts only the links between the named hosts (each keeps reaching every other host), and
+    // links them again. The isolated hosts are one group: isolating more later cuts those from
+    // every host isolated before, too (bridge port isolation).
+    void isolate(const std::vector<std::string>& names) { must(group("isolate", names)); }
+    void unisolate(const std::vector<std::string>& names) { must(group("unisolate", names)); }
+
+    // Bytes `from` has sent to `to` over established TCP connections that `to` has not
+    // acknowledged yet (the Send-Q of `ss`, run on `from`): a request in flight over a cut link.
+    long long unacknowledged_bytes(const std::string& from, const std::string& to) const {
+        const std::string cmd = (from == "root" ? std::string() : "ip netns exec " + netns(from) + " ") +
+                                "ss -Htn state established dst " + address(to);
+        FILE* out = ::popen(cmd.c_str(), "r");
+        if (!out) throw std::runtime_error("cannot run ss");
+        long long total = 0, recv_q = 0, send_q = 0;
+        char rest[512];
+        while (std::fscanf(out, "%lld %lld%511[^\n]", &recv_q, &send_q, rest) == 3) total += send_q;
+        if (::pclose(out) != 0) throw std::runtime_error("ss failed: " + cmd);
+        return total;
+    }
 
   private:
     struct Host {
@@ -68,6 +88,11 @@ class TestHosts {
         const auto it = hosts_.find(name);
         if (it == hosts_.end()) throw std::runtime_error("no test host " + name);
         return it->second;
+    }
+    std::string group(const std::string& cmd, const std::vector<std::string>& names) const {
+        std::string args = cmd + " '" + dir_.path() + "'";
+        for (const auto& n : names) args += " " + at(n).name;
+        return args;
     }
     static int run(const std::string& args) {
         return std::system(("bash '" ORDINAL_NETNS_SCRIPT "' " + args + " >/dev/null").c_str());

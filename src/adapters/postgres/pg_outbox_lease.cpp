@@ -55,6 +55,7 @@ void OutboxLease::refresh() {
                               "; SET idle_in_transaction_session_timeout = " + ms);
         }
     }
+    if (options_.idle_timeout.count() > 0) end_sessions_stuck_on_their_client();
     const std::int64_t n = options_.partitions;
     if (!member_) {
         conn_.exec("SELECT pg_advisory_lock_shared($1::int, $2::int)", kMemberLockSpace, n);
@@ -99,6 +100,26 @@ void OutboxLease::refresh() {
         for (int i = 0; i < taken.rows(); ++i) owned_.push_back(taken.int64(i, 0));
         std::sort(owned_.begin(), owned_.end());
     }
+}
+
+// The server ends a lease session idle too long, but only one waiting for its relay's next
+// command: a session blocked sending to a relay that stopped reading (SIGSTOP, a frozen VM, with
+// a fetched batch still on its way) is active, never idle, and sits in that send until TCP gives
+// up. Over TCP on Linux 5.11 or later the server's tcp_user_timeout ends it (a closed receive
+// window counts), but over a Unix socket, or from a server whose kernel keeps probing a closed
+// window forever, nothing would, and the stopped relay would keep its partitions for as long as
+// it stays stopped. So every relay ends such sessions of its own role itself, by the same rule
+// as the idle timeout: blocked on its client for longer than that.
+void OutboxLease::end_sessions_stuck_on_their_client() {
+    conn_.exec(
+        "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a "
+        "WHERE a.pid <> pg_backend_pid() AND a.datname = current_database() "
+        "AND a.usename = current_user AND a.wait_event = 'ClientWrite' "
+        "AND a.state_change < now() - $3::float8 * interval '1 millisecond' "
+        "AND a.pid IN (SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+        "AND l.objsubid = 2 AND l.classid::bigint IN ($1, $2))",
+        static_cast<std::int64_t>(kPartitionLockSpace), static_cast<std::int64_t>(kMemberLockSpace),
+        static_cast<std::int64_t>(options_.idle_timeout.count()));
 }
 
 }  // namespace ordinal::pg

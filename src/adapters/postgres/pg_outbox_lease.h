@@ -33,7 +33,9 @@ struct OutboxLeaseOptions {
     // its kernel still answers them, and its locks would stay held for as long as it stays
     // stopped. A live relay touches the session every round (at most `refresh_interval` plus one
     // publish apart), so only a relay stuck longer than this loses its lease, which costs it a
-    // failed round and a re-take. Zero leaves the server's setting.
+    // failed round and a re-take. Zero leaves the server's setting. A lease session blocked that
+    // long sending to its relay (one that stopped reading) is ended by the other relays
+    // (pg_terminate_backend), since the server's idle timeouts never apply to it.
     std::chrono::milliseconds idle_timeout{30000};
 };
 
@@ -57,6 +59,7 @@ class OutboxLease {
 
   private:
     void refresh();
+    void end_sessions_stuck_on_their_client();
 
     OutboxLeaseOptions options_;
     Connection conn_;
