@@ -62,8 +62,9 @@ class Checker:
         self.templates = list(spec["paths"].keys())
         schemas = spec["components"]["schemas"]
         self.error_validator = OAS30Validator(schemas["Error"])
-        # ProtocolError refers to Error; resolved here by hand, since it is the only reference.
-        protocol = json.loads(json.dumps(schemas["ProtocolError"]).replace(
+        # ProtocolError refers to Error; resolved here by hand, since it is the only reference. A
+        # document without it admits no answer from below the operations.
+        protocol = json.loads(json.dumps(schemas.get("ProtocolError", {"not": {}})).replace(
             '{"$ref": "#/components/schemas/Error"}', json.dumps(schemas["Error"])))
         self.protocol_validator = OAS30Validator(protocol)
 
@@ -119,12 +120,16 @@ class Checker:
             parts, want = path.split("/"), t.split("/")
             if len(parts) == len(want) and all(w.startswith("{") or w == p for p, w in zip(parts, want)):
                 return t
-        return path if record["method"] else "(no request)"
+        if not record["method"]:
+            return "(no request)"
+        return path if len(path) <= 60 else path[:60] + "..."
 
 
 def describe(e):
-    """openapi-core's exception with the schema errors it carries (the first few)."""
-    text = f"{type(e).__name__}: {e}"
+    """openapi-core's verdict without the answer's values (so that answers failing for one reason
+    group together): the exception's kind and, for a body or header that does not match, where
+    and why, from the schema errors it carries."""
+    reasons = []
     seen = set()
     queue = [e]
     while queue:
@@ -134,15 +139,16 @@ def describe(e):
         seen.add(id(x))
         for attr in ("schema_errors", "errors"):
             for sub in getattr(x, attr, None) or []:
-                msg = getattr(sub, "message", None)
-                if msg:
+                if getattr(sub, "message", None) and getattr(sub, "validator", None):
                     path = "/".join(str(p) for p in getattr(sub, "absolute_path", []))
-                    text += f"\n      at /{path}: {msg}"
+                    message = sub.message.replace(repr(sub.instance), "the value")
+                    reasons.append(f"at /{path}: {message} ({sub.validator})")
                 queue.append(sub)
         if x.__cause__ is not None:
             queue.append(x.__cause__)
-            text += f"\n      caused by {type(x.__cause__).__name__}: {x.__cause__}"
-    return text
+    if not reasons:
+        return f"{type(e).__name__}: {e}"
+    return f"{type(e).__name__}:\n      " + "\n      ".join(sorted(set(reasons)))
 
 
 def main():
@@ -184,7 +190,8 @@ def main():
         r = records[0]
         body = r["body"] if len(r["body"]) <= 600 else r["body"][:600] + "..."
         print(f"- {method} {op} -> {status} (x{len(records)}): {why}")
-        print(f"    e.g. {r['method']} {r['target']}\n    headers {r['headers']}\n    body {body}")
+        target = r["target"] if len(r["target"]) <= 200 else r["target"][:200] + "..."
+        print(f"    e.g. {r['method']} {target}\n    headers {r['headers']}\n    body {body}")
     return 1
 
 
