@@ -7,9 +7,10 @@ describes for its operation: a documented status, a documented content type, the
 headers, and a body that validates against the schema (a `oneOf` matching exactly one branch),
 checked by openapi-core. Requests outside the document get the answers its description gives
 them: an unknown path `404 not_found`, a known path with another method `405 method_not_allowed`
-with `Allow`; a request that is not valid HTTP/1.1 `400 bad_request` and headers over the limit
-`431 request_header_fields_too_large`, on any path, with a `ProtocolError` body and the connection
-closed; bytes that were no request at all get a 4xx.
+with `Allow`; a request that is not valid HTTP/1.1 `400 bad_request`, headers over the limit
+`431 request_header_fields_too_large` and a connection past the limit `503 overloaded`, on any
+path, with a `ProtocolError` body and the connection closed; bytes that were no request at all get
+a 4xx.
 
 Usage: check_answers.py OPENAPI_JSON DIR [--min-answers N]
 Exit status 1 when any answer does not match, or when fewer than N answers were recorded.
@@ -52,7 +53,7 @@ def error_body_problem(record, validator, code):
 
 
 # The HTTP layer's answers below every operation (the document's description and ProtocolError).
-PROTOCOL_ERRORS = {400: "bad_request", 431: "request_header_fields_too_large"}
+PROTOCOL_ERRORS = {400: "bad_request", 431: "request_header_fields_too_large", 503: "overloaded"}
 
 
 class Checker:
