@@ -180,7 +180,8 @@ def main():
     for (method, op, status), n in sorted(seen.items(), key=lambda kv: (kv[0][1], kv[0][0], kv[0][2])):
         print(f"  {method or '-':7} {op:45} {status}  x{n}")
     if total < args.min_answers:
-        print(f"FAIL: fewer than {args.min_answers} answers were recorded (did the HTTP suite run?)")
+        print(f"FAIL: {total} answers recorded, fewer than {args.min_answers} (did the HTTP suite run, with"
+              " support/answer_log.h recording?)")
         return 1
     if not failures:
         print(f"all {total} answers match {args.openapi}")
