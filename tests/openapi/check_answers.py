@@ -9,8 +9,8 @@ checked by openapi-core. Requests outside the document get the answers its descr
 them: an unknown path `404 not_found`, a known path with another method `405 method_not_allowed`
 with `Allow`; a request that is not valid HTTP/1.1 `400 bad_request`, headers over the limit
 `431 request_header_fields_too_large` and a connection past the limit `503 overloaded`, on any
-path, with a `ProtocolError` body and the connection closed; bytes that were no request at all get
-a 4xx.
+path, with a `ProtocolError` body and the connection closed (bytes that were no request at all
+get the 400).
 
 Usage: check_answers.py OPENAPI_JSON DIR [--min-answers N]
 Exit status 1 when any answer does not match, or when fewer than N answers were recorded.
@@ -76,14 +76,13 @@ class Checker:
         return code is not None and closes and error_body_problem(record, self.protocol_validator, code) is None
 
     def problem(self, record):
-        """None if the answer is what the document (or DESIGN.md, outside it) says, else why not."""
+        """None if the answer is what the document says (for its operation, or in its description
+        for requests outside the operations), else why not."""
         status = record["status"]
         if self.protocol_error(record):
             return None
         if not record["method"]:
-            if 400 <= status < 500:
-                return None
-            return f"{status} to bytes that were no request (a 4xx was expected)"
+            return f"{status} to bytes that were no request (400 bad_request, a ProtocolError, was expected)"
         url = urllib.parse.urlsplit(record["target"])
         request = MockRequest(
             self.server,
