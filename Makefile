@@ -8,8 +8,9 @@ JOBS ?= $(shell nproc)
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
                 libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev
 # chromium: the console's browser test (console/e2e), driven by playwright-core from npm.
+# python3-venv: the OpenAPI tests' packages from PyPI (tests/openapi, OPENAPI_VENV below).
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql redis-server prometheus chromium iproute2
+                postgresql redis-server prometheus chromium iproute2 python3-venv
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
 
@@ -54,6 +55,18 @@ deps-test:
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  $(MAKE) --no-print-directory deps-java; fi
 	$(MAKE) --no-print-directory $(KAFKA_CLASSPATH)
+	$(MAKE) --no-print-directory $(OPENAPI_VENV_STAMP)
+
+# The OpenAPI tests (tests/openapi, CTest label openapi): schemathesis and openapi-core from PyPI,
+# pinned by tests/openapi/requirements.txt, in a venv of their own; reinstalled whenever the
+# requirements change. The CTest tests run build/openapi-venv/bin/python.
+OPENAPI_VENV := build/openapi-venv
+OPENAPI_VENV_STAMP := $(OPENAPI_VENV)/.requirements
+$(OPENAPI_VENV_STAMP): tests/openapi/requirements.txt
+	rm -rf $(OPENAPI_VENV)
+	python3 -m venv $(OPENAPI_VENV)
+	$(OPENAPI_VENV)/bin/pip install -q --disable-pip-version-check -r tests/openapi/requirements.txt
+	cp tests/openapi/requirements.txt $@
 
 # The Kafka tier runs Apache Kafka itself (tests/scripts/kafka_test_server.sh): a JRE and Maven
 # from Debian when there is no java or mvn yet, then the jars tools/kafka-broker/pom.xml pins,

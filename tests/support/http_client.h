@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <deque>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -26,6 +27,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "support/answer_log.h"
 
 namespace ordinal::test {
 
@@ -104,7 +107,8 @@ public:
     HttpClient& operator=(const HttpClient&) = delete;
     HttpClient(HttpClient&& o) noexcept
         : host_(std::move(o.host_)), port_(o.port_), timeout_(o.timeout_), fd_(std::exchange(o.fd_, -1)),
-          buf_(std::move(o.buf_)), connections_opened_(o.connections_opened_) {}
+          buf_(std::move(o.buf_)), connections_opened_(o.connections_opened_), sent_(std::move(o.sent_)),
+          body_left_(o.body_left_), sent_lost_(o.sent_lost_), unanswered_(std::move(o.unanswered_)) {}
 
     void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
     std::chrono::milliseconds timeout() const { return timeout_; }
@@ -165,6 +169,7 @@ public:
             }
             sent += static_cast<std::size_t>(n);
         }
+        note_sent(bytes);
     }
 
     // Reads the next response on the connection (1xx responses are skipped).
@@ -174,6 +179,7 @@ public:
         while (true) {
             HttpResponse r = read_one(head_request, deadline);
             if (r.status >= 100 && r.status < 200) continue;
+            record_answer(r);
             return r;
         }
     }
@@ -236,6 +242,10 @@ private:
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port_);
         if (::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) fail(HttpError::Phase::connect, "bad host " + host_);
+        sent_.clear();
+        body_left_ = 0;
+        sent_lost_ = false;
+        unanswered_.clear();
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
             if (errno != EINPROGRESS) fail(HttpError::Phase::connect, std::string("connect: ") + std::strerror(errno));
             wait_for(POLLOUT, Clock::now() + timeout_, HttpError::Phase::connect);
@@ -374,12 +384,74 @@ private:
         }
     }
 
+    // ---- which request an answer belongs to (for the answer log) ----
+
+    struct SentRequest {
+        std::string method;  // empty: the bytes did not parse as a request
+        std::string target;
+    };
+
+    // Finds the request heads in what was sent on this connection, so each answer can be
+    // recorded with its method and target. Bodies are skipped by Content-Length; after a chunked
+    // body or bytes that are no request, the rest of the connection's answers are unknown.
+    void note_sent(std::string_view bytes) {
+        if (!AnswerLog::instance().enabled()) return;
+        if (sent_lost_) return;
+        sent_.append(bytes);
+        while (true) {
+            if (body_left_ > 0) {
+                const std::size_t n = std::min(body_left_, sent_.size());
+                sent_.erase(0, n);
+                body_left_ -= n;
+                if (body_left_ > 0) return;
+            }
+            const auto head_end = sent_.find("\r\n\r\n");
+            if (head_end == std::string::npos) return;
+            const std::string head = sent_.substr(0, head_end + 2);
+            sent_.erase(0, head_end + 4);
+            std::size_t pos = 0;
+            const std::string line = take_line(head, pos);
+            const auto sp1 = line.find(' ');
+            const auto sp2 = sp1 == std::string::npos ? sp1 : line.find(' ', sp1 + 1);
+            if (sp2 == std::string::npos || line.compare(sp2 + 1, 5, "HTTP/") != 0) {
+                unanswered_.push_back({});
+                sent_lost_ = true;
+                return;
+            }
+            unanswered_.push_back({line.substr(0, sp1), line.substr(sp1 + 1, sp2 - sp1 - 1)});
+            while (pos < head.size()) {
+                const std::string h = take_line(head, pos);
+                const auto colon = h.find(':');
+                if (colon == std::string::npos) continue;
+                const std::string name = ascii_lower(h.substr(0, colon));
+                const std::string value = ascii_lower(h.substr(colon + 1));
+                if (name == "content-length") body_left_ = std::strtoull(value.c_str(), nullptr, 10);
+                if (name == "transfer-encoding" && value.find("chunked") != std::string::npos) sent_lost_ = true;
+            }
+            if (sent_lost_) return;
+        }
+    }
+
+    void record_answer(const HttpResponse& r) {
+        if (!AnswerLog::instance().enabled()) return;
+        SentRequest req;
+        if (!unanswered_.empty()) {
+            req = std::move(unanswered_.front());
+            unanswered_.pop_front();
+        }
+        AnswerLog::instance().record(req.method, req.target, r.status, r.headers, r.body);
+    }
+
     std::string host_;
     std::uint16_t port_;
     std::chrono::milliseconds timeout_;
     int fd_ = -1;
     std::string buf_;  // bytes received and not yet consumed
     int connections_opened_ = 0;
+    std::string sent_;                    // sent bytes not yet parsed into requests
+    std::size_t body_left_ = 0;           // of the last request's body, still to skip in sent_
+    bool sent_lost_ = false;              // the connection's requests no longer parse
+    std::deque<SentRequest> unanswered_;  // requests sent, in order, awaiting their answers
 };
 
 // Percent-encodes everything outside the unreserved set (for path segments and query values).
