@@ -23,11 +23,13 @@ struct Message {
 }  // namespace
 
 Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
-                     EventEncoder encode_event, std::function<void(const std::string&)> warn)
+                     EventEncoder encode_event, std::function<void(const std::string&)> warn,
+                     LogSink applied)
     : store_(store),
       gate_(gate),
       encode_event_(std::move(encode_event)),
       warn_(std::move(warn)),
+      applied_log_(std::move(applied)),
       applied_(metrics.counter("ordinal_projection_events_applied_total",
                                "Events applied to the read model")),
       skipped_(metrics.counter("ordinal_projection_events_skipped_total",
@@ -74,6 +76,7 @@ Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
     batch_latency_.observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     record(*result, delivery.dead);
+    log_applied(delivery, offsets);
     if (delivery.in_order) position_.set(static_cast<double>(delivery.position.offset));
     return {};
 }
@@ -97,6 +100,8 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
         std::span<const std::int64_t> one_offset;
         if (m.event) {
             one.events.push_back(*m.event);
+            const auto index = static_cast<std::size_t>(m.event - delivery.events.data());
+            if (index < delivery.traces.size()) one.traces.push_back(delivery.traces[index]);
             one_offset = offset;
         } else {
             one.dead.push_back(*m.dead);
@@ -113,6 +118,7 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
             }
         } else if (result) {
             record(*result, one.dead);
+            log_applied(one, one_offset);
         }
         if (!result) {
             failures_.inc();
@@ -135,6 +141,23 @@ void Projector::record(const ProjectionResult& result, std::span<const DeadLette
     for (const DeadLetter& d : given) warn_parked(d);
     dead_blocked_.inc(result.dead_lettered);
     if (gate_ && !result.advanced.empty()) gate_->notify(result.advanced);
+}
+
+void Projector::log_applied(const Delivery& delivery, std::span<const std::int64_t> offsets) {
+    if (!applied_log_) return;
+    for (std::size_t i = 0; i < delivery.events.size(); ++i) {
+        const Event& e = delivery.events[i];
+        LogRecord line;
+        line.message = "projected " + std::string(event_type_name(e.data)) + " " +
+                       std::string(stream_type_name(e.stream.type)) + "/" + e.stream.id +
+                       " version " + std::to_string(e.version) + " (" +
+                       delivery.position.partition +
+                       (i < offsets.size() ? "@" + std::to_string(offsets[i]) : std::string()) +
+                       ")";
+        if (i < delivery.traces.size()) line.trace_id = delivery.traces[i].trace_id();
+        if (e.stream.type == StreamType::Order) line.order_id = e.stream.id;
+        applied_log_(line);
+    }
 }
 
 void Projector::warn_parked(const DeadLetter& d) {

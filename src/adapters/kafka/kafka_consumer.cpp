@@ -4,6 +4,7 @@
 #include <map>
 
 #include "codec/event_json.h"
+#include "codec/trace_context.h"
 
 namespace ordinal::kafka {
 namespace {
@@ -36,6 +37,17 @@ std::string header(const rd_kafka_message_t* m, const char* name) {
         !value)
         return {};
     return std::string(static_cast<const char*>(value), size);
+}
+
+// The message's W3C trace context headers; none when its traceparent is absent or invalid (any
+// producer may write to the topic), and then its tracestate is ignored too, as the spec says.
+TraceContext trace_of(const rd_kafka_message_t* m) {
+    TraceContext out;
+    std::string traceparent = header(m, "traceparent");
+    if (traceparent.empty() || !parse_traceparent(traceparent)) return out;
+    out.traceparent = std::move(traceparent);
+    if (auto state = parse_tracestate(header(m, "tracestate"))) out.tracestate = std::move(*state);
+    return out;
 }
 
 std::string payload_of(const rd_kafka_message_t* m) {
@@ -193,6 +205,7 @@ bool Consumer::deliver(std::int32_t partition, const std::vector<rd_kafka_messag
         auto event = decode_event_envelope(value);
         if (event) {
             delivery.events.push_back(std::move(*event));
+            delivery.traces.push_back(trace_of(m));
             offsets.push_back(m->offset);
         } else {
             delivery.dead.push_back(undecodable(m, name, "undecodable: " + event.error()));
