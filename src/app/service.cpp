@@ -14,6 +14,7 @@
 #include "adapters/redis/redis_idempotency_cache.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/console_dir.h"
+#include "app/process_log.h"
 #include "app/store_url.h"
 #include "codec/event_json.h"
 #include "codec/response_json.h"
@@ -246,7 +247,8 @@ class RunningService final : public Service {
         if (projector) {
             projector_ =
                 std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope,
-                                            [](const std::string& line) { spdlog::warn("{}", line); });
+                                            [](const std::string& line) { spdlog::warn("{}", line); },
+                                            process_log_sink());
             consumer_ = std::make_unique<PausableConsumer>(*projector_);
             bus_->subscribe(consumer_.get());
         }
@@ -318,6 +320,7 @@ class RunningService final : public Service {
         if (api_role) {
             api.commands = commands_.get();
             api.reads = read_.get();
+            api.command_log = process_log_sink();
         }
         api.gate = gate_.get();
         api.metrics = &metrics_;
@@ -619,6 +622,8 @@ class RunningService final : public Service {
 }  // namespace
 
 Expected<std::unique_ptr<Service>, std::string> Service::start(const Settings& settings) {
+    if (auto ok = configure_process_log(settings.log_format, settings.log_level); !ok)
+        return unexpected(ok.error());
     auto svc = std::make_unique<RunningService>();
     if (auto ok = svc->build(settings); !ok) return unexpected(ok.error());
     return std::unique_ptr<Service>(std::move(svc));

@@ -51,6 +51,11 @@ struct Settings {
     int cache_ttl_s = 24 * 3600;  // --cache redis://: how long a completed command's answer is cached
     int cache_timeout_ms = 5;     // --cache redis://: per command; past it the database answers
     bool durable = true;    // synchronous=FULL for SQLite
+    // The process log (app/process_log.h): "text" or "json" (one object per line); and the
+    // lowest level written ("debug", "info", "warn", "error"; the command and projection lines
+    // with their trace ids are "info").
+    std::string log_format = "text";
+    std::string log_level = "info";
 
     // `ordinal verify` only (see verify/store_verifier.h for the rules they bound).
     bool verify_json = false;               // --json: the report as one JSON object

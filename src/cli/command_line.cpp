@@ -61,6 +61,19 @@ std::function<bool(Settings&, const std::string&)> string_setting(std::string Se
     };
 }
 
+std::function<bool(Settings&, const std::string&)> choice_setting(
+    std::string Settings::*field, std::vector<std::string> choices) {
+    return [field, choices = std::move(choices)](Settings& s, const std::string& v) {
+        for (const auto& c : choices) {
+            if (v == c) {
+                s.*field = v;
+                return true;
+            }
+        }
+        return false;
+    };
+}
+
 std::vector<SettingSpec> setting_specs() {
     return {
         {"listen", "HOST:PORT to serve HTTP on (default 127.0.0.1:8080)",
@@ -141,6 +154,14 @@ std::vector<SettingSpec> setting_specs() {
          "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
          "polls this often as a fallback (default 1000)",
          int_setting(&Settings::gate_fallback_poll_ms, 1, 600000)},
+        {"log-format",
+         "process log: text (default) or json, one object per line with timestamp, level, "
+         "message, and trace_id and order_id where known",
+         choice_setting(&Settings::log_format, {"text", "json"})},
+        {"log-level",
+         "lowest level logged: debug, info (default: one line per command and per projected "
+         "event), warn or error",
+         choice_setting(&Settings::log_level, {"debug", "info", "warn", "error"})},
         {"durable", "1: fsync every commit (default); 0: faster, may lose the last commits on power loss",
          bool_setting(&Settings::durable)},
     };

@@ -8,6 +8,8 @@
 #include <type_traits>
 #include <utility>
 
+#include "codec/trace_context.h"
+
 namespace ordinal {
 namespace {
 
@@ -295,6 +297,8 @@ StoredEvent decode_outbox_row(const OutboxRow& row) {
     e.occurred_at = row.occurred_at;
     e.causation_id = row.causation_id;
     e.schema_version = static_cast<int>(row.schema_version);
+    // Stored by this service, but a damaged value must not go out as a header.
+    if (parse_traceparent(row.traceparent)) out.trace = TraceContext{row.traceparent, row.tracestate};
     std::string reason;
     const auto stream_type = parse_stream_type(row.stream_type);
     if (!stream_type) {

@@ -30,7 +30,7 @@ Acknowledgement record_event(Context& ctx, StreamKey stream, std::int64_t versio
     ev.occurred_at = ctx.now;
     ev.causation_id = ctx.request.idempotency_key;
     ev.data = std::move(data);
-    ctx.tx.append_event(ev);
+    ctx.tx.append_event(ev, ctx.request.trace);
 
     Acknowledgement ack;
     ack.event_id = ev.event_id;

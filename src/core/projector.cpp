@@ -25,11 +25,13 @@ struct Message {
 }  // namespace
 
 Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
-                     EventEncoder encode_event, std::function<void(const std::string&)> warn)
+                     EventEncoder encode_event, std::function<void(const std::string&)> warn,
+                     LogSink applied)
     : store_(store),
       gate_(gate),
       encode_event_(std::move(encode_event)),
       warn_(std::move(warn)),
+      applied_log_(std::move(applied)),
       applied_(metrics.counter("ordinal_projection_events_applied_total",
                                "Events applied to the read model")),
       skipped_(metrics.counter("ordinal_projection_events_skipped_total",
@@ -81,6 +83,7 @@ Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     record(*result, delivery.dead);
     observe_lag(delivery.events);
+    log_applied(delivery, offsets);
     if (delivery.in_order) position_.set(static_cast<double>(delivery.position.offset));
     return {};
 }
@@ -104,6 +107,7 @@ Expected<void, StoreError> Projector::consume_deliveries(std::span<const Deliver
     for (std::size_t i = 0; i < parts.size(); ++i) {
         record((*results)[i], parts[i].delivery->dead);
         observe_lag(parts[i].delivery->events);
+        log_applied(*parts[i].delivery, parts[i].offsets);
     }
     return {};
 }
@@ -127,6 +131,8 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
         std::span<const std::int64_t> one_offset;
         if (m.event) {
             one.events.push_back(*m.event);
+            const auto index = static_cast<std::size_t>(m.event - delivery.events.data());
+            if (index < delivery.traces.size()) one.traces.push_back(delivery.traces[index]);
             one_offset = offset;
         } else {
             one.dead.push_back(*m.dead);
@@ -143,6 +149,7 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
             }
         } else if (result) {
             record(*result, one.dead);
+            log_applied(one, one_offset);
         }
         if (!result) {
             failures_.inc();
@@ -169,6 +176,22 @@ void Projector::record(const ProjectionResult& result, std::span<const DeadLette
 
 void Projector::observe_lag(std::span<const Event> events) {
     observe_event_ages(lag_, events, [](const Event& e) -> const std::string& { return e.occurred_at; });
+}
+
+void Projector::log_applied(const Delivery& delivery, std::span<const std::int64_t> offsets) {
+    if (!applied_log_) return;
+    for (std::size_t i = 0; i < delivery.events.size(); ++i) {
+        const Event& e = delivery.events[i];
+        std::string where = delivery.position.partition;
+        if (i < offsets.size()) where.append("@").append(std::to_string(offsets[i]));
+        LogRecord line;
+        line.message = "projected " + std::string(event_type_name(e.data)) + " " +
+                       std::string(stream_type_name(e.stream.type)) + "/" + e.stream.id +
+                       " version " + std::to_string(e.version) + " (" + where + ")";
+        if (i < delivery.traces.size()) line.trace_id = delivery.traces[i].trace_id();
+        if (e.stream.type == StreamType::Order) line.order_id = e.stream.id;
+        applied_log_(line);
+    }
 }
 
 void Projector::warn_parked(const DeadLetter& d) {

@@ -6,6 +6,7 @@
 #include "core/metrics.h"
 #include "core/projection_sequencer.h"
 #include "ports/bus.h"
+#include "ports/log_record.h"
 #include "ports/read_store.h"
 
 namespace ordinal {
@@ -21,8 +22,13 @@ class Projector : public EventConsumer {
   public:
     // `warn` gets one line per message the projector parks (its stream, version and why), so an
     // operator learns of a parked stream from the log as well as from status and metrics.
+    // `applied` gets one line per event of each delivery stored (applied, or found applied
+    // already: a redelivery; its stream, version, position
+    // and the trace context it came with), so one order can be followed from the api's command
+    // line through the bus to here.
     Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& metrics,
-              EventEncoder encode_event, std::function<void(const std::string&)> warn = {});
+              EventEncoder encode_event, std::function<void(const std::string&)> warn = {},
+              LogSink applied = {});
     Expected<void, StoreError> consume(std::span<const Event> events,
                                        const BusPosition& position) override;
     Expected<void, StoreError> consume_delivery(const Delivery& delivery,
@@ -43,11 +49,14 @@ class Projector : public EventConsumer {
     void warn_parked(const DeadLetter& letter);
     // Each event's age once its batch is committed: the projection lag readers feel.
     void observe_lag(std::span<const Event> events);
+    // The `applied` lines of a delivery stored whole (`offsets` as given to consume_delivery).
+    void log_applied(const Delivery& delivery, std::span<const std::int64_t> offsets);
 
     ReadStore& store_;
     ConsistencyGate* gate_;
     EventEncoder encode_event_;
     std::function<void(const std::string&)> warn_;
+    LogSink applied_log_;
     Counter& applied_;
     Counter& skipped_;
     Counter& failures_;

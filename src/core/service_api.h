@@ -14,6 +14,7 @@
 #include "core/stream_view.h"
 #include "domain/expected.h"
 #include "ports/clock.h"
+#include "ports/log_record.h"
 #include "ports/read_store.h"
 #include "ports/write_store.h"
 
@@ -78,6 +79,9 @@ struct ServiceApi {
         stream_log;
     // The folder of the console's static files (GET /console/...); empty: no console.
     std::string console_dir;
+    // One line per command answered (its name, status, outcome, stream and trace id); empty:
+    // none.
+    LogSink command_log;
 };
 
 }  // namespace ordinal

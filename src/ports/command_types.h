@@ -9,6 +9,7 @@
 #include "domain/domain_error.h"
 #include "domain/stream.h"
 #include "ports/store_error.h"
+#include "ports/trace_context.h"
 
 namespace ordinal {
 
@@ -16,6 +17,9 @@ struct CommandRequest {
     std::string idempotency_key;  // canonical (lower-case) UUID
     std::string fingerprint;      // identifies the payload: type, target and body fields but the key
     Command command;
+    // Stored with the command's event (outbox metadata, not business data): never part of the
+    // fingerprint, so a retry from another trace is still the same command.
+    TraceContext trace{};
 };
 
 // The acknowledgement of an accepted command (never read-model data).

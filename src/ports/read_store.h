@@ -10,6 +10,7 @@
 #include "domain/expected.h"
 #include "domain/order.h"
 #include "ports/store_error.h"
+#include "ports/trace_context.h"
 
 namespace ordinal {
 
@@ -78,6 +79,9 @@ struct Delivery {
     // there a gap no dead letter explains is a bug, and fails the delivery as in apply(),
     // instead of being skipped for a later copy that would never come.
     bool in_order = false;
+    // The trace context each of `events` came with (same size, an entry empty when the message
+    // had none), or empty altogether: only logged, never applied.
+    std::vector<TraceContext> traces{};
 };
 
 // One partition's share of a poll of a partitioned bus, as apply_delivery() takes it.

@@ -10,6 +10,7 @@
 #include "domain/expected.h"
 #include "ports/command_types.h"
 #include "ports/store_error.h"
+#include "ports/trace_context.h"
 
 namespace ordinal {
 
@@ -29,6 +30,9 @@ struct StoredEvent {
         std::string reason;
     };
     std::optional<Undecoded> undecoded;
+    // The command's trace context, carried to the bus (empty for events stored before there
+    // was one).
+    TraceContext trace{};
 };
 
 // An outbox row as its columns hold it: what a store reads before decoding (codec/event_json.h,
@@ -44,6 +48,8 @@ struct OutboxRow {
     std::string causation_id;
     std::int64_t schema_version = 0;
     std::string data;
+    std::string traceparent{};  // empty: none (NULL in the store)
+    std::string tracestate{};
 };
 
 // One event of a stream as the outbox holds it, for the operations console: its columns, not its

@@ -32,7 +32,8 @@ public:
     virtual void save_product(const Product& product) = 0;  // insert or update
     virtual std::optional<Order> load_order(const std::string& order_id) = 0;
     virtual void save_order(const Order& order) = 0;  // insert or update
-    virtual void append_event(const Event& event) = 0;
+    // `trace` is kept beside the event in the outbox and sent on with it (empty: none).
+    virtual void append_event(const Event& event, const TraceContext& trace) = 0;
 };
 
 }  // namespace ordinal

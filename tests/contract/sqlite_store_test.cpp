@@ -14,6 +14,7 @@
 #include "adapters/sqlite/sqlite_connection.h"
 #include "adapters/sqlite/sqlite_migrations.h"
 #include "adapters/sqlite/sqlite_stores.h"
+#include "codec/event_json.h"
 #include "contract/store_contract.h"
 #include "support/temp_dir.h"
 
@@ -51,6 +52,42 @@ TEST_F(SqliteStoreTest, UsesWalAndRecordsSchemaVersions) {
     EXPECT_EQ(raw_query_text(dir_.file("write.db"), "PRAGMA journal_mode"), "wal");
     EXPECT_EQ(raw_query_text(dir_.file("write.db"), "SELECT MAX(version) FROM schema_migrations"),
               std::to_string(sqlite::write_store_migrations().back().version));
+}
+
+// Schema version 1 to 2 (the trace context columns): an event stored before has none and reads
+// as before.
+TEST_F(SqliteStoreTest, EventsStoredBeforeTheTraceColumnsStayReadableWithoutATraceContext) {
+    const auto all = sqlite::write_store_migrations();
+    ASSERT_GE(all.size(), 2u);
+    ASSERT_EQ(all[1].version, 2);
+    Event e = product_upserted("SKU-OLD", 1, 5, 1);
+    e.event_id = ids_.new_uuid_v7();
+    {
+        sqlite::ConnectionOptions options;
+        options.path = dir_.file("write.db");
+        sqlite::Connection conn = sqlite::Connection::open(options);
+        sqlite::apply_migrations(conn, all.first(1));
+        conn.exec(
+            "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
+            "causation_id, schema_version, data, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            e.event_id, stream_type_name(e.stream.type), e.stream.id, e.version,
+            event_type_name(e.data), e.occurred_at, e.causation_id, e.schema_version,
+            encode_event_data(e.data), kT0);
+    }
+    auto store = open_write();  // migrates to the latest
+    ASSERT_TRUE(store);
+    CommandRequest traced = upsert_request(ids_.new_uuid_v7(), "SKU-NEW", 1);
+    traced.trace = TraceContext{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", ""};
+    std::promise<CommandOutcome> outcome;
+    store->submit(traced, [&outcome](CommandOutcome o) { outcome.set_value(std::move(o)); });
+    ASSERT_TRUE(std::holds_alternative<Acknowledgement>(outcome.get_future().get()));
+    auto pending = store->fetch_pending(10);
+    ASSERT_TRUE(pending) << pending.error().message;
+    ASSERT_EQ(pending->size(), 2u);
+    EXPECT_EQ((*pending)[0].event.event_id, e.event_id);
+    EXPECT_FALSE((*pending)[0].undecoded);
+    EXPECT_TRUE((*pending)[0].trace.empty());
+    EXPECT_EQ((*pending)[1].trace.traceparent, traced.trace.traceparent);
 }
 
 TEST_F(SqliteStoreTest, MigrateCreatesFilesAndIsIdempotent) {

@@ -74,6 +74,31 @@ TEST_P(WriteStoreContract, AcceptedCommandAppendsOneEventAndRecordsItsKey) {
     EXPECT_FALSE(missing->has_value());
 }
 
+// The command's W3C trace context is outbox metadata: stored beside its event and handed to the
+// relay with it, and none (NULL) for a command without one.
+TEST_P(WriteStoreContract, TheTraceContextOfACommandComesBackWithItsEvent) {
+    const std::string with_state = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const std::string alone = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
+    CommandRequest a = upsert_request(new_key(), "SKU-1", 1);
+    a.trace = TraceContext{with_state, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"};
+    CommandRequest b = upsert_request(new_key(), "SKU-2", 1);
+    b.trace = TraceContext{alone, ""};
+    CommandRequest c = upsert_request(new_key(), "SKU-3", 1);
+    accept(a);
+    accept(b);
+    accept(c);
+
+    auto pending = store_->fetch_pending(10);
+    ASSERT_TRUE(pending) << pending.error().message;
+    ASSERT_EQ(pending->size(), 3u);
+    EXPECT_EQ((*pending)[0].trace.traceparent, with_state);
+    EXPECT_EQ((*pending)[0].trace.tracestate, "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE");
+    EXPECT_EQ((*pending)[1].trace.traceparent, alone);
+    EXPECT_EQ((*pending)[1].trace.tracestate, "");
+    EXPECT_TRUE((*pending)[2].trace.empty());
+    EXPECT_EQ((*pending)[2].event.stream.id, "SKU-3");
+}
+
 TEST_P(WriteStoreContract, RepeatWithSameFingerprintAnswersTheOriginalEvenAfterTheStreamMovedOn) {
     const std::string key = new_key();
     const Acknowledgement first = accept(upsert_request(key, "SKU-1", 5));

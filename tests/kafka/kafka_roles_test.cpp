@@ -5,6 +5,8 @@
 // doubled. Request-level errors and leader moves run on the mock cluster (`ordinal dev-kafka`).
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include "support/http_expect.h"
@@ -25,14 +27,15 @@ using test_support::PgTestDatabase;
 template <typename Kafka>
 class KafkaRolesFixture : public ::testing::Test {
   protected:
-    void SetUp() override {
+    void SetUp() override { topo_ = std::make_unique<KafkaTopology>(logs_.path(), config()); }
+    TopologyConfig config() {
         TopologyConfig c;
         c.write_db = write_.url();
         c.read_db = read_.url();
         // Short timeouts so the tests see failover in seconds: a dead projector's partitions move
         // after 6 s, a delivery that cannot complete fails after 3 s and is published again.
         c.bus = kafka_.url("session.timeout.ms=6000&message.timeout.ms=3000");
-        topo_ = std::make_unique<KafkaTopology>(logs_.path(), c);
+        return c;
     }
     void TearDown() override {
         if (HasFailure()) std::cerr << topo_->logs();
@@ -328,6 +331,95 @@ TEST_F(KafkaRoles, PoisonIsDeadLetteredWithoutStoppingAnyStreamAndListedThroughT
     EXPECT_EQ(retry.json_body()["remaining"], 2) << retry;
     EXPECT_EQ(dead_letters(a).size(), 2u);
     EXPECT_EQ(a.must_read("/v1/orders/" + held.order_id)["status"], "PAID");
+}
+
+// The JSON log line of `process` whose message starts with `prefix` and that names `trace_id`,
+// waited for up to `within` (a line is written just after what the test saw happen).
+std::optional<json> wait_log_line(ServerProcess& process, const std::string& prefix,
+                                  const std::string& trace_id, std::chrono::milliseconds within) {
+    const auto deadline = std::chrono::steady_clock::now() + within;
+    do {
+        std::istringstream lines(process.log());
+        std::string line;
+        while (std::getline(lines, line)) {
+            const json j = json::parse(line, nullptr, false);
+            if (j.is_discarded() || !j.is_object() || !j.contains("message")) continue;
+            if (j["message"].get<std::string>().rfind(prefix, 0) == 0 &&
+                j.value("trace_id", "") == trace_id)
+                return j;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    } while (std::chrono::steady_clock::now() < deadline);
+    return std::nullopt;
+}
+
+// Issue #13: one order followed across processes by its W3C trace id. A command sent with a
+// traceparent shows the same trace id in the api's command log line, in the Kafka message the
+// relay published (its traceparent and tracestate headers, read back by a consumer of the test's
+// own), and in the projector's apply log line; every process logs JSON (--log-format json).
+TEST_F(KafkaRoles, ATraceparentIsFollowedFromTheApiThroughKafkaToTheProjector) {
+    TopologyConfig c = config();
+    c.extra_args = {"--log-format", "json"};
+    topo_ = std::make_unique<KafkaTopology>(logs_.path(), c);
+    ASSERT_NO_THROW(topo_->start_all(1));
+    OrdinalApi a(api_port());
+    const auto sku = unique_sku();
+    a.create_product(sku, 250, 10);
+
+    const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const std::string caller_span = "00f067aa0ba902b7";
+    const auto placed =
+        a.place_order(order_body(random_uuid(), "EUR", {{sku, 2}}), random_uuid(),
+                      {{"traceparent", "00-" + trace_id + "-" + caller_span + "-01"},
+                       {"tracestate", "rojo=00f067aa0ba902b7"}});
+    ASSERT_EQ(placed.status, 202) << placed;
+    const auto order = to_ack(placed);
+    const std::string echoed = placed.header("traceparent").value_or("");
+    EXPECT_EQ(echoed.substr(0, 36), "00-" + trace_id + "-") << echoed;
+    ASSERT_EQ(a.get("/v1/orders/" + order.stream_id, order.token, 10000).status, 200);
+
+    // The api's command line.
+    const auto api_line = wait_log_line(topo_->api(), "command place_order answered 202",
+                                        trace_id, std::chrono::seconds(5));
+    ASSERT_TRUE(api_line) << topo_->api().log();
+    EXPECT_EQ((*api_line)["order_id"], order.stream_id) << *api_line;
+    EXPECT_EQ((*api_line)["level"], "info");
+    EXPECT_TRUE(api_line->contains("timestamp"));
+
+    // The message on the topic: the trace id, Ordinal's span as the parent (the one the api
+    // answered with), the caller's sampled flag and tracestate.
+    KafkaTopicReader reader(kafka_.bootstrap(), kafka_.topic(), 6);
+    const auto message = reader.find(
+        [&](const KafkaRecord& r) {
+            return r.key == order.stream_id && r.header("type") == std::string("OrderPlaced");
+        },
+        std::chrono::seconds(20));
+    ASSERT_TRUE(message) << "the relay's OrderPlaced message never showed on the topic";
+    EXPECT_EQ(message->header("traceparent"), echoed);
+    EXPECT_NE(echoed.find("-" + trace_id + "-"), std::string::npos);
+    EXPECT_EQ(echoed.find(caller_span), std::string::npos);
+    EXPECT_EQ(echoed.substr(echoed.size() - 3), "-01");
+    EXPECT_EQ(message->header("tracestate"), std::string("rojo=00f067aa0ba902b7"));
+
+    // The projector's apply line.
+    const auto projector_line =
+        wait_log_line(topo_->projector(0), "projected OrderPlaced order/" + order.stream_id,
+                      trace_id, std::chrono::seconds(10));
+    ASSERT_TRUE(projector_line) << topo_->projector(0).log();
+    EXPECT_EQ((*projector_line)["order_id"], order.stream_id) << *projector_line;
+
+    // A command without a traceparent gets a trace of its own, carried the same way.
+    const auto plain = a.create_order(random_uuid(), {{sku, 1}});
+    const auto plain_message = reader.find(
+        [&](const KafkaRecord& r) { return r.key == plain.stream_id; }, std::chrono::seconds(20));
+    ASSERT_TRUE(plain_message);
+    const std::string minted = plain_message->header("traceparent").value_or("");
+    ASSERT_EQ(minted.size(), 55u) << minted;
+    EXPECT_EQ(minted.find(trace_id), std::string::npos);
+    EXPECT_FALSE(plain_message->header("tracestate"));
+    EXPECT_TRUE(wait_log_line(topo_->projector(0), "projected OrderPlaced order/" + plain.stream_id,
+                              minted.substr(3, 32), std::chrono::seconds(10)))
+        << topo_->projector(0).log();
 }
 
 }  // namespace

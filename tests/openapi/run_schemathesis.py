@@ -87,7 +87,9 @@ def main():
     parser.add_argument("openapi")
     parser.add_argument("--max-time", type=int, default=40)
     parser.add_argument("--max-examples", type=int, default=30)
-    parser.add_argument("--seed", type=int, default=None)
+    # A fixed seed: the same examples every run, so a failure in `make test` is a finding to fix,
+    # never one that comes and goes. Pass another seed to explore further.
+    parser.add_argument("--seed", type=int, default=20261206)
     args = parser.parse_args()
     args.openapi = str(pathlib.Path(args.openapi).resolve())  # schemathesis runs in the scratch dir
 
@@ -106,8 +108,7 @@ def main():
             "--request-timeout", "15",
             "--suppress-health-check", "all",
         ]
-        if args.seed is not None:
-            command += ["--seed", str(args.seed)]
+        command += ["--seed", str(args.seed)]
         print("$", " ".join(command), flush=True)
         # In the scratch directory: schemathesis and hypothesis keep their databases in the
         # working directory, and nothing of a run belongs in the source tree.

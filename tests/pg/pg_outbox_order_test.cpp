@@ -35,9 +35,9 @@ TEST(PgOutboxOrder, AnEventThatCommitsAfterALaterSequenceIsStillRelayed) {
     pg::Connection a = pg::Connection::open(db.url());
     pg::Connection b = pg::Connection::open(db.url());
     a.exec_script("BEGIN");
-    pg::insert_event(a, upserted(ids, "SKU-A", 1), kT0);  // takes seq N
+    pg::insert_event(a, upserted(ids, "SKU-A", 1), {}, kT0);  // takes seq N
     b.exec_script("BEGIN");
-    pg::insert_event(b, upserted(ids, "SKU-B", 1), kT0);  // takes seq N+1
+    pg::insert_event(b, upserted(ids, "SKU-B", 1), {}, kT0);  // takes seq N+1
     b.exec_script("COMMIT");                              // ...and commits first
 
     // The relay runs while A is still open: it sees B only, and publishes it.

@@ -27,7 +27,7 @@ void commit_events(const std::string& url, IdGenerator& ids, int first, int coun
     for (int i = first; i < first + count; ++i) {
         Event e = contract::product_upserted("SKU-" + std::to_string(i), 1, 5, 1);
         e.event_id = ids.new_uuid_v7();
-        pg::insert_event(conn, e, kT0);
+        pg::insert_event(conn, e, {}, kT0);
     }
     conn.exec_script("COMMIT");
 }

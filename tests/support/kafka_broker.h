@@ -8,10 +8,12 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -193,6 +195,98 @@ inline std::string random_kafka_name(const std::string& prefix) {
 // this short: group.min.session.timeout.ms.)
 inline const std::string kFastKafkaTimeouts =
     "session.timeout.ms=4000&heartbeat.interval.ms=500&message.timeout.ms=3000";
+
+// One message as a test reads it back from a topic, headers included.
+struct KafkaRecord {
+    int partition = 0;
+    std::int64_t offset = 0;
+    std::string key;
+    std::string value;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    std::optional<std::string> header(const std::string& name) const {
+        for (const auto& [k, v] : headers) {
+            if (k == name) return v;
+        }
+        return std::nullopt;
+    }
+};
+
+// Reads every partition of a topic from its start, outside any consumer group (it commits
+// nothing and moves no projector's partitions): what the relay wrote, as any consumer sees it.
+class KafkaTopicReader {
+  public:
+    KafkaTopicReader(const std::string& bootstrap, const std::string& topic, int partitions) {
+        rd_kafka_conf_t* conf = rd_kafka_conf_new();
+        char err[512];
+        if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err) !=
+                RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "group.id", (topic + "-test-reader").c_str(), err,
+                              sizeof err) != RD_KAFKA_CONF_OK ||
+            rd_kafka_conf_set(conf, "enable.auto.commit", "false", err, sizeof err) !=
+                RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(conf);
+            throw std::runtime_error(std::string("kafka reader: ") + err);
+        }
+        rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+        if (!rk_) {
+            rd_kafka_conf_destroy(conf);
+            throw std::runtime_error(std::string("kafka reader: ") + err);
+        }
+        rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(partitions);
+        for (int p = 0; p < partitions; ++p)
+            rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset =
+                RD_KAFKA_OFFSET_BEGINNING;
+        const auto assigned = rd_kafka_assign(rk_, list);  // no group membership: assign()
+        rd_kafka_topic_partition_list_destroy(list);
+        if (assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            rd_kafka_destroy(rk_);
+            throw std::runtime_error(std::string("kafka reader: ") + rd_kafka_err2str(assigned));
+        }
+    }
+    ~KafkaTopicReader() {
+        rd_kafka_consumer_close(rk_);
+        rd_kafka_destroy(rk_);
+    }
+    KafkaTopicReader(const KafkaTopicReader&) = delete;
+    KafkaTopicReader& operator=(const KafkaTopicReader&) = delete;
+
+    // Reads until `wanted` says a message is the one looked for (returned), or `within` passed
+    // (nullopt).
+    template <typename Wanted>
+    std::optional<KafkaRecord> find(Wanted wanted, std::chrono::milliseconds within) {
+        const auto deadline = std::chrono::steady_clock::now() + within;
+        while (std::chrono::steady_clock::now() < deadline) {
+            rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 100);
+            if (!m) continue;
+            std::optional<KafkaRecord> record;
+            if (!m->err) {
+                record.emplace();
+                record->partition = m->partition;
+                record->offset = m->offset;
+                if (m->key) record->key.assign(static_cast<const char*>(m->key), m->key_len);
+                if (m->payload)
+                    record->value.assign(static_cast<const char*>(m->payload), m->len);
+                rd_kafka_headers_t* hs = nullptr;
+                if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                    const char* name = nullptr;
+                    const void* value = nullptr;
+                    std::size_t size = 0;
+                    for (std::size_t i = 0; !rd_kafka_header_get_all(hs, i, &name, &value, &size); ++i)
+                        record->headers.emplace_back(
+                            name, value ? std::string(static_cast<const char*>(value), size)
+                                        : std::string());
+                }
+            }
+            rd_kafka_message_destroy(m);
+            if (record && wanted(*record)) return record;
+        }
+        return std::nullopt;
+    }
+
+  private:
+    rd_kafka_t* rk_ = nullptr;
+};
 
 // A topic of one test's own on a real broker, deleted afterwards. Its --bus URL names a consumer
 // group of its own too: tests that share a broker must not share a group, or each one's

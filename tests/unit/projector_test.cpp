@@ -256,3 +256,37 @@ TEST_F(ProjectorDelivery, OffsetsThatDoNotMatchTheEventsAreRefused) {
 
 }  // namespace
 }  // namespace ordinal
+
+namespace ordinal {
+namespace {
+
+// The projector's apply line: one per event stored, with the trace context it came with, also
+// when the delivery had to be taken apart (the poisoned event is parked, not logged as applied).
+TEST_F(ProjectorDelivery, LogsEachAppliedEventWithItsTraceIdAndOrderId) {
+    std::vector<LogRecord> lines;
+    Projector logging{store, &gate, metrics, [](const Event& e) { return e.event_id; }, {},
+                      [&](const LogRecord& r) { lines.push_back(r); }};
+    const std::string ta = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const std::string tc = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
+    Delivery whole{{event("a", 1), event("b", 1)}, {}, BusPosition{"orders-3", 12}};
+    whole.traces = {TraceContext{ta, ""}, TraceContext{}};
+    ASSERT_TRUE(logging.consume_delivery(whole, std::vector<std::int64_t>{10, 11}));
+    ASSERT_EQ(lines.size(), 2u);
+    EXPECT_EQ(lines[0].trace_id, "0af7651916cd43dd8448eb211c80319c");
+    EXPECT_EQ(lines[0].order_id, "a");
+    EXPECT_EQ(lines[0].message, "projected OrderShipped order/a version 1 (orders-3@10)");
+    EXPECT_EQ(lines[1].trace_id, "");  // a message without a traceparent
+    EXPECT_EQ(lines[1].order_id, "b");
+
+    lines.clear();
+    store.poison = {"d@1"};
+    Delivery apart{{event("c", 1), event("d", 1)}, {}, BusPosition{"orders-3", 22}};
+    apart.traces = {TraceContext{tc, ""}, TraceContext{ta, ""}};
+    ASSERT_TRUE(logging.consume_delivery(apart, std::vector<std::int64_t>{20, 21}));
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0].trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(lines[0].order_id, "c");
+}
+
+}  // namespace
+}  // namespace ordinal

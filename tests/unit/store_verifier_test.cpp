@@ -110,7 +110,7 @@ class World {
             return it == w_.orders.end() ? std::nullopt : std::optional(it->second);
         }
         void save_order(const Order& o) override { w_.orders[o.id] = o; }
-        void append_event(const Event& e) override {
+        void append_event(const Event& e, const TraceContext&) override {
             w_.log.push_back(AuditedEvent{static_cast<std::int64_t>(w_.log.size()) + 1,
                                           w_.clock.unix_ms(), e, std::nullopt});
         }

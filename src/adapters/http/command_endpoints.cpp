@@ -5,6 +5,7 @@
 #include "adapters/http/error_mapping.h"
 #include "adapters/http/header_values.h"
 #include "adapters/http/request_handler.h"
+#include "codec/trace_context.h"
 #include "domain/uuid.h"
 
 namespace ordinal {
@@ -17,12 +18,38 @@ bool all_whitespace(std::string_view s) {
     return true;
 }
 
+// What the command's log line says, filled in as the request goes.
+struct CommandLine {
+    const char* command = "";
+    std::string order_id;  // the target of an order command, or the id place_order assigned
+    std::string outcome;   // outcome_label() once the command service answered
+};
+
 }  // namespace
 
 void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRequest& request,
-                                    const Respond& respond) {
+                                    const Respond& respond_untraced) {
     const bool on_order = kind == CommandKind::PayOrder || kind == CommandKind::ShipOrder ||
                           kind == CommandKind::CancelOrder;
+    // Every answer names the trace this command is part of (the caller's, or the one minted
+    // here), so a client that sent none can still find the command in the logs.
+    const TraceContext trace = continue_trace(request.traceparent, request.tracestate);
+    auto line = std::make_shared<CommandLine>();
+    line->command = command_kind_name(kind);
+    if (on_order) line->order_id = target;
+    const Respond respond = [this, respond_untraced, trace, line](HttpAnswer answer) {
+        answer.headers.emplace_back("traceparent", trace.traceparent);
+        if (api_.command_log) {
+            LogRecord record;
+            record.message = std::string("command ") + line->command + " answered " +
+                             std::to_string(answer.status) +
+                             (line->outcome.empty() ? std::string() : " " + line->outcome);
+            record.trace_id = std::string(trace.trace_id());
+            record.order_id = line->order_id;
+            api_.command_log(record);
+        }
+        respond_untraced(std::move(answer));
+    };
     // An order id that is not a UUID cannot name an order: 404, like any unknown resource.
     if (on_order && !canonical_uuid(target)) return respond(not_found("no such order"));
     if (!api_.commands || !api_.ids) {
@@ -48,8 +75,18 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     if (!read) return answer_rejection(std::move(read.error()), place_order, respond);
 
     auto command = std::make_shared<CommandRequest>(std::move(*read));
-    if (place_order) std::get<PlaceOrder>(command->command).order_id = api_.ids->new_uuid_v7();
-    WriteStore::Done answer = [respond, place_order](CommandOutcome outcome) {
+    command->trace = trace;
+    if (place_order) {
+        auto& order_id = std::get<PlaceOrder>(command->command).order_id;
+        order_id = api_.ids->new_uuid_v7();
+        line->order_id = order_id;
+    }
+    WriteStore::Done answer = [respond, place_order, line](CommandOutcome outcome) {
+        line->outcome = outcome_label(outcome);
+        // A repeated place_order answers with the order its key made, not the id drawn now.
+        if (const auto* ack = std::get_if<Acknowledgement>(&outcome);
+            ack && ack->stream.type == StreamType::Order)
+            line->order_id = ack->stream.id;
         try {
             respond(answer_for_outcome(outcome, place_order));
         } catch (const std::exception&) {

@@ -176,6 +176,8 @@ void HttpSession::run_request() {
     request.idempotency_key = joined(req, "Idempotency-Key");
     request.consistency_token = joined(req, "X-Consistency-Token");
     request.consistency_wait_ms = joined(req, "X-Consistency-Wait-Ms");
+    request.traceparent = joined(req, "traceparent");
+    request.tracestate = joined(req, "tracestate");
     parser_.reset();
 
     if (!tracker_.try_begin_request()) {

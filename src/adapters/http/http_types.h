@@ -20,6 +20,8 @@ struct HttpRequest {
     std::optional<std::string> authorization;
     std::optional<std::string> consistency_token;
     std::optional<std::string> consistency_wait_ms;
+    std::optional<std::string> traceparent;  // W3C Trace Context (codec/trace_context.h)
+    std::optional<std::string> tracestate;
 };
 
 struct HttpAnswer {

@@ -25,6 +25,11 @@ struct PartitionListDeleter {
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
 
+struct HeadersDeleter {
+    void operator()(rd_kafka_headers_t* h) const { rd_kafka_headers_destroy(h); }
+};
+using MessageHeaders = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
+
 using Properties = std::vector<std::pair<std::string, std::string>>;
 using LogSink = std::function<void(int level, const std::string& line)>;
 

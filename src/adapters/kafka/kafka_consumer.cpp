@@ -1,9 +1,11 @@
 #include "adapters/kafka/kafka_consumer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
 #include "codec/event_json.h"
+#include "codec/trace_context.h"
 
 namespace ordinal::kafka {
 namespace {
@@ -38,6 +40,17 @@ std::string header(const rd_kafka_message_t* m, const char* name) {
     return std::string(static_cast<const char*>(value), size);
 }
 
+// The message's W3C trace context headers; none when its traceparent is absent or invalid (any
+// producer may write to the topic), and then its tracestate is ignored too, as the spec says.
+TraceContext trace_of(const rd_kafka_message_t* m) {
+    TraceContext out;
+    std::string traceparent = header(m, "traceparent");
+    if (traceparent.empty() || !parse_traceparent(traceparent)) return out;
+    out.traceparent = std::move(traceparent);
+    if (auto state = parse_tracestate(header(m, "tracestate"))) out.tracestate = std::move(*state);
+    return out;
+}
+
 std::string payload_of(const rd_kafka_message_t* m) {
     return m->payload ? std::string(static_cast<const char*>(m->payload), m->len) : std::string();
 }
@@ -66,7 +79,10 @@ DeadLetter undecodable(const rd_kafka_message_t* m, const std::string& partition
 
 Consumer::Consumer(KafkaAddress address, Context* context, MetricsRegistry* metrics,
                    std::size_t max_batch)
-    : address_(std::move(address)), context_(context), max_batch_(max_batch == 0 ? 1 : max_batch) {
+    : address_(std::move(address)),
+      context_(context),
+      max_batch_(max_batch == 0 ? 1 : max_batch),
+      metrics_(metrics) {
     if (metrics) {
         consumed_ = &metrics->counter("ordinal_kafka_messages_consumed_total",
                                       "Messages handed to the projector");
@@ -138,8 +154,12 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
         rd_kafka_assign(rk, nullptr);
         std::lock_guard lock(assigned_mu_);
         assigned_.clear();
+        applied_.clear();
         holds_assignment_ = false;
         if (partitions_) partitions_->set(0);
+        // The new owner reports these partitions now; 0 here lets `max by (partition)` across
+        // projector processes show the owner's figure.
+        for (auto& [partition, gauge] : lag_) gauge->set(0);
         return;
     }
     // Start each partition where the read store says the projection got to. Without that
@@ -165,7 +185,11 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     rd_kafka_assign(rk, parts);
     std::lock_guard lock(assigned_mu_);
     assigned_.clear();
-    for (int i = 0; i < parts->cnt; ++i) assigned_.insert(parts->elems[i].partition);
+    applied_.clear();
+    for (int i = 0; i < parts->cnt; ++i) {
+        assigned_.insert(parts->elems[i].partition);
+        applied_[parts->elems[i].partition] = std::max<std::int64_t>(parts->elems[i].offset, 0);
+    }
     holds_assignment_ = true;
     if (partitions_) partitions_->set(static_cast<double>(assigned_.size()));
     if (context_->log)
@@ -199,6 +223,7 @@ bool Consumer::deliver(const std::map<std::int32_t, std::vector<rd_kafka_message
             auto event = decode_event_envelope(value);
             if (event) {
                 delivery.events.push_back(std::move(*event));
+                delivery.traces.push_back(trace_of(m));
                 at.push_back(m->offset);
             } else {
                 delivery.dead.push_back(undecodable(m, name, "undecodable: " + event.error()));
@@ -227,6 +252,11 @@ bool Consumer::deliver(const std::map<std::int32_t, std::vector<rd_kafka_message
         return false;
     }
     if (consumed_) consumed_->inc(count);
+    {
+        std::lock_guard lock(assigned_mu_);
+        for (const auto& [partition, messages] : by_partition)
+            if (assigned_.count(partition)) applied_[partition] = messages.back()->offset + 1;
+    }
     PartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(deliveries.size())));
     for (const auto& [partition, messages] : by_partition)
         rd_kafka_topic_partition_list_add(commit.get(), address_.topic.c_str(), partition)->offset =
@@ -270,6 +300,43 @@ void Consumer::loop() {
         backoff = failed ? std::min(std::max(backoff * 2, std::chrono::milliseconds(50)),
                                     std::chrono::milliseconds(2000))
                          : std::chrono::milliseconds(0);
+        update_lag();
+    }
+}
+
+Gauge& Consumer::lag_gauge(std::int32_t partition) {
+    auto it = lag_.find(partition);
+    if (it == lag_.end()) {
+        Gauge& g = metrics_->gauge(
+            "ordinal_kafka_consumer_lag",
+            "Messages of a partition this projector holds not yet applied: the partition's end "
+            "minus the position applied (0 for a partition it does not hold)",
+            {{"partition", std::to_string(partition)}});
+        it = lag_.emplace(partition, &g).first;
+    }
+    return *it->second;
+}
+
+void Consumer::update_lag() {
+    if (!metrics_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - lag_updated_ < std::chrono::seconds(1)) return;
+    lag_updated_ = now;
+    std::map<std::int32_t, std::int64_t> applied;
+    {
+        std::lock_guard lock(assigned_mu_);
+        applied = applied_;
+    }
+    for (const auto& [partition, position] : applied) {
+        std::int64_t low = 0, high = 0;
+        // Cached from fetch responses; unknown (-1) until the first one.
+        if (rd_kafka_get_watermark_offsets(handle_.get(), address_.topic.c_str(), partition, &low,
+                                           &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            high < 0)
+            continue;
+        // A stored position of 0 means "from the start": the retained log begins at `low`.
+        const std::int64_t from = std::max(position, low);
+        lag_gauge(partition).set(static_cast<double>(std::max<std::int64_t>(high - from, 0)));
     }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -46,6 +47,11 @@ class Consumer {
     // must be read again.
     bool deliver(const std::map<std::int32_t, std::vector<rd_kafka_message_t*>>& by_partition);
     void seek(std::int32_t partition, std::int64_t offset);
+    // ordinal_kafka_consumer_lag per held partition: the partition's end (the high watermark of
+    // the last fetch response, no request of its own) minus the position applied. At most once a
+    // second, from the loop: a projector that keeps failing shows a growing lag, not a stale one.
+    void update_lag();
+    Gauge& lag_gauge(std::int32_t partition);
 
     KafkaAddress address_;
     Context* context_;
@@ -62,6 +68,12 @@ class Consumer {
     Counter* rebalances_ = nullptr;
     Counter* errors_ = nullptr;
     Gauge* partitions_ = nullptr;
+    MetricsRegistry* metrics_ = nullptr;
+    // The next offset to apply per held partition (the stored position at assignment, then each
+    // delivery's end); guarded by assigned_mu_.
+    std::map<std::int32_t, std::int64_t> applied_;
+    std::map<std::int32_t, Gauge*> lag_;  // the loop thread's (rebalances run on it too)
+    std::chrono::steady_clock::time_point lag_updated_{};
 };
 
 }  // namespace ordinal::kafka

@@ -257,6 +257,22 @@ Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
         const std::string stream_type = raw ? raw->stream.substr(0, raw->stream.find('/'))
                                             : std::string(stream_type_name(e.stream.type));
         const std::string version = header_version(e);
+        // The message takes the headers when produced; until then (a failure) they are ours.
+        MessageHeaders headers(rd_kafka_headers_new(6));
+        const auto add = [&](const char* name, const std::string& value) {
+            rd_kafka_header_add(headers.get(), name, -1, value.data(),
+                                static_cast<ssize_t>(value.size()));
+        };
+        add("eventId", e.event_id);
+        add("type", type);
+        add("streamType", stream_type);
+        add("version", version);
+        // W3C Trace Context over Kafka headers, under the HTTP header names, as OpenTelemetry's
+        // Kafka instrumentation carries it.
+        if (!events[i].trace.empty()) {
+            add("traceparent", events[i].trace.traceparent);
+            if (!events[i].trace.tracestate.empty()) add("tracestate", events[i].trace.tracestate);
+        }
         auto* opaque = new std::shared_ptr<BatchState>(batch);
         rd_kafka_resp_err_t err;
         while (true) {
@@ -264,14 +280,9 @@ Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
                 rk, RD_KAFKA_V_TOPIC(address_.topic.c_str()),
                 RD_KAFKA_V_KEY(e.stream.id.data(), e.stream.id.size()),
                 RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                RD_KAFKA_V_HEADER("eventId", e.event_id.data(),
-                                  static_cast<ssize_t>(e.event_id.size())),
-                RD_KAFKA_V_HEADER("type", type.data(), static_cast<ssize_t>(type.size())),
-                RD_KAFKA_V_HEADER("streamType", stream_type.data(),
-                                  static_cast<ssize_t>(stream_type.size())),
-                RD_KAFKA_V_HEADER("version", version.data(), static_cast<ssize_t>(version.size())),
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+            if (err == RD_KAFKA_RESP_ERR_NO_ERROR) headers.release();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
                 std::chrono::steady_clock::now() >= deadline)
                 break;

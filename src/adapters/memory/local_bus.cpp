@@ -41,6 +41,7 @@ Delivery local_delivery(std::span<const StoredEvent> events, std::vector<std::in
             out.dead.push_back(std::move(letter));
         } else {
             out.events.push_back(e.event);
+            out.traces.push_back(e.trace);
             offsets.push_back(offset);
         }
     }

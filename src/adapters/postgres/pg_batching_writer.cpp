@@ -59,8 +59,8 @@ class PgWriteTransaction final : public WriteTransaction {
         return select_order(conn_, id, true);
     }
     void save_order(const Order& order) override { upsert_order(conn_, order); }
-    void append_event(const Event& event) override {
-        insert_event(conn_, event, clock_.unix_ms());
+    void append_event(const Event& event, const TraceContext& trace) override {
+        insert_event(conn_, event, trace, clock_.unix_ms());
         ++events_appended_;
     }
     std::int64_t events_appended() const { return events_appended_; }
@@ -120,8 +120,8 @@ class BatchCommandTransaction final : public WriteTransaction {
         return it->second;
     }
     void save_order(const Order& order) override { orders_[order.id] = order; }
-    void append_event(const Event& event) override {
-        events_.push_back(PendingEvent{event, clock_.unix_ms()});
+    void append_event(const Event& event, const TraceContext& trace) override {
+        events_.push_back(PendingEvent{event, clock_.unix_ms(), trace});
     }
 
     std::int64_t events_appended() const { return static_cast<std::int64_t>(events_.size()); }

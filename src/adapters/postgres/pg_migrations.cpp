@@ -96,6 +96,12 @@ INSERT INTO outbox_pending (seq, stream_hash, created_ms)
 DROP INDEX events_pending;
 ALTER TABLE events DROP COLUMN published;
 )sql"},
+    // W3C trace context of the command, kept beside the event and sent on by the relay as bus
+    // message headers. NULL for events stored before (they stay readable, with none); nullable
+    // columns without a default, so adding them rewrites nothing.
+    {4, "trace context of each event", R"sql(
+ALTER TABLE events ADD COLUMN traceparent text, ADD COLUMN tracestate text;
+)sql"},
 };
 
 constexpr Migration kRead[] = {

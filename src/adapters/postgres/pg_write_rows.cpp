@@ -8,22 +8,35 @@ namespace {
 
 const std::string kSelectEvents =
     "SELECT seq, event_id::text, stream_type, stream_id, version, type, occurred_at, causation_id, "
-    "schema_version, data FROM events ";
+    "schema_version, data, traceparent, tracestate FROM events ";
 
 // The pending events: the outbox rows, in seq order, joined to their events by primary key.
 const std::string kSelectPending =
     "SELECT e.seq, e.event_id::text, e.stream_type, e.stream_id, e.version, e.type, "
-    "e.occurred_at, e.causation_id, e.schema_version, e.data FROM outbox_pending p "
+    "e.occurred_at, e.causation_id, e.schema_version, e.data, e.traceparent, e.tracestate "
+    "FROM outbox_pending p "
     "JOIN events e ON e.seq = p.seq ";
 
 [[noreturn]] void corrupt(const std::string& what) {
     throw_internal("corrupt row: " + what);
 }
 
+OutboxRow outbox_row(const Result& r, int i) {
+    return OutboxRow{r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.int64(i, 4),
+                     r.text(i, 5), r.text(i, 6), r.text(i, 7), r.int64(i, 8), r.text(i, 9)};
+}
+
+// kSelectEvents and kSelectPending: the row, then its trace context (NULL, read as empty, for
+// events stored before there was one).
 std::vector<StoredEvent> read_events(const Result& r) {
     std::vector<StoredEvent> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) out.push_back(read_event(r, i));
+    for (int i = 0; i < r.rows(); ++i) {
+        OutboxRow row = outbox_row(r, i);
+        row.traceparent = r.text(i, 10);
+        row.tracestate = r.text(i, 11);
+        out.push_back(decode_outbox_row(row));
+    }
     return out;
 }
 
@@ -48,9 +61,7 @@ const char* const kLockProducts =
 }  // namespace
 
 StoredEvent read_event(const Result& r, int i) {
-    return decode_outbox_row(OutboxRow{r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),
-                                       r.int64(i, 4), r.text(i, 5), r.text(i, 6), r.text(i, 7),
-                                       r.int64(i, 8), r.text(i, 9)});
+    return decode_outbox_row(outbox_row(r, i));
 }
 
 Product read_product(const Result& r, int i) {
@@ -278,7 +289,8 @@ Statement write_batch_statement(const std::vector<Product>& products,
         o_created.add(o.created_at);
         o_updated.add(o.updated_at);
     }
-    ArrayLiteral e_id, e_stype, e_sid, e_version, e_type, e_at, e_cause, e_schema, e_data, e_ms;
+    ArrayLiteral e_id, e_stype, e_sid, e_version, e_type, e_at, e_cause, e_schema, e_data, e_ms,
+        e_parent, e_state;
     for (const PendingEvent& pe : events) {
         const Event& e = pe.event;
         e_id.add(e.event_id);
@@ -291,6 +303,8 @@ Statement write_batch_statement(const std::vector<Product>& products,
         e_schema.add(static_cast<std::int64_t>(e.schema_version));
         e_data.add(encode_event_data(e.data));
         e_ms.add(pe.created_ms);
+        e_parent.add(pe.trace.traceparent);
+        e_state.add(pe.trace.tracestate);
     }
     ArrayLiteral i_key, i_fp, i_type, i_event, i_stype, i_sid, i_version, i_token, i_ms;
     for (const IdempotencyRecord& rec : records) {
@@ -324,10 +338,11 @@ Statement write_batch_statement(const std::vector<Product>& products,
         "EXCLUDED.total_minor, version = EXCLUDED.version, created_at = EXCLUDED.created_at, "
         "updated_at = EXCLUDED.updated_at), "
         "e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
-        "causation_id, schema_version, data, created_ms) "
-        "SELECT a, b, c, d, e, f, g, h, i, j FROM unnest($18::uuid[], $19::text[], $20::text[], "
-        "$21::bigint[], $22::text[], $23::text[], $24::text[], $25::int[], $26::text[], "
-        "$27::bigint[]) WITH ORDINALITY AS x(a, b, c, d, e, f, g, h, i, j, n) ORDER BY n "
+        "causation_id, schema_version, data, created_ms, traceparent, tracestate) "
+        "SELECT a, b, c, d, e, f, g, h, i, j, NULLIF(k, ''), NULLIF(l, '') FROM unnest("
+        "$18::uuid[], $19::text[], $20::text[], $21::bigint[], $22::text[], $23::text[], "
+        "$24::text[], $25::int[], $26::text[], $27::bigint[], $37::text[], $38::text[]) "
+        "WITH ORDINALITY AS x(a, b, c, d, e, f, g, h, i, j, k, l, n) ORDER BY n "
         "RETURNING seq, stream_hash, created_ms), "
         "q AS (INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e) "
         "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
@@ -339,18 +354,21 @@ Statement write_batch_statement(const std::vector<Product>& products,
         o_lines.str(), o_total.str(), o_version.str(), o_created.str(), o_updated.str(), e_id.str(),
         e_stype.str(), e_sid.str(), e_version.str(), e_type.str(), e_at.str(), e_cause.str(),
         e_schema.str(), e_data.str(), e_ms.str(), i_key.str(), i_fp.str(), i_type.str(),
-        i_event.str(), i_stype.str(), i_sid.str(), i_version.str(), i_token.str(), i_ms.str());
+        i_event.str(), i_stype.str(), i_sid.str(), i_version.str(), i_token.str(), i_ms.str(),
+        e_parent.str(), e_state.str());
 }
 
-void insert_event(Connection& conn, const Event& e, std::int64_t created_ms) {
+void insert_event(Connection& conn, const Event& e, const TraceContext& trace,
+                  std::int64_t created_ms) {
     conn.exec(
         "WITH e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, "
-        "occurred_at, causation_id, schema_version, data, created_ms) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq, stream_hash, created_ms) "
+        "occurred_at, causation_id, schema_version, data, created_ms, traceparent, tracestate) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11::text, ''), NULLIF($12::text, '')) "
+        "RETURNING seq, stream_hash, created_ms) "
         "INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e",
         e.event_id, std::string(stream_type_name(e.stream.type)), e.stream.id, e.version,
         std::string(event_type_name(e.data)), e.occurred_at, e.causation_id, e.schema_version,
-        encode_event_data(e.data), created_ms);
+        encode_event_data(e.data), created_ms, trace.traceparent, trace.tracestate);
 }
 
 std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,

@@ -48,7 +48,9 @@ void lock_rows(Connection& conn, const std::vector<std::string>& order_ids,
                const std::vector<std::string>& skus);
 
 // Appends an event and its outbox row (the relay finds it there once this transaction commits).
-void insert_event(Connection& conn, const Event& event, std::int64_t created_ms);
+// `trace` goes in the row's trace columns (empty: NULL).
+void insert_event(Connection& conn, const Event& event, const TraceContext& trace,
+                  std::int64_t created_ms);
 
 // ---- Whole-batch statements (the writers' fast path: two round trips per batch) -------------
 // Built here, sent by the writer in pipelines; each read_* reads its statement's result.
@@ -66,6 +68,7 @@ std::vector<IdempotencyRecord> read_idempotency_records(const Result& r);
 struct PendingEvent {
     Event event;
     std::int64_t created_ms = 0;
+    TraceContext trace{};
 };
 // A batch's effects in ONE statement: upserts the final state of each product and order,
 // inserts the events (seq in vector order) with their outbox rows, and the idempotency records.

@@ -76,8 +76,8 @@ class Connection {
     ~Connection();
 
     // Prepares (or reuses) `sql` and binds `args` to ?1, ?2, ... in order. Supported argument
-    // types: integers, std::string / std::string_view / const char*, std::optional<std::int64_t>
-    // and std::nullopt (NULL).
+    // types: integers, std::string / std::string_view / const char*, std::optional<std::int64_t>,
+    // std::optional<std::string_view> and std::nullopt (NULL).
     template <class... Args>
     Query query(std::string_view sql, const Args&... args) {
         Query q = prepare(sql);
@@ -122,6 +122,11 @@ class Connection {
         } else if constexpr (std::is_same_v<T, std::optional<std::int64_t>>) {
             if (v)
                 bind_int64(q, index, *v);
+            else
+                bind_null(q, index);
+        } else if constexpr (std::is_same_v<T, std::optional<std::string_view>>) {
+            if (v)
+                bind_text(q, index, *v);
             else
                 bind_null(q, index);
         } else if constexpr (std::is_integral_v<T>) {

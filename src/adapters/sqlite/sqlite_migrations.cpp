@@ -64,6 +64,12 @@ CREATE TABLE relay_state (
 );
 INSERT INTO relay_state (id, published_seq) VALUES (1, 0);
 )sql"},
+    // W3C trace context of the command, kept beside the event and sent on by the relay as bus
+    // message headers. NULL for events stored before (they stay readable, with none).
+    {2, "trace context of each event", R"sql(
+ALTER TABLE events ADD COLUMN traceparent TEXT;
+ALTER TABLE events ADD COLUMN tracestate TEXT;
+)sql"},
 };
 
 // products_view.version 0 marks a placeholder row: its stock was seen (from an order's stock

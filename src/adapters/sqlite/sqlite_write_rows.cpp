@@ -7,16 +7,27 @@ namespace {
 
 constexpr const char* kSelectEventColumns =
     "SELECT seq, event_id, stream_type, stream_id, version, type, occurred_at, causation_id, "
-    "schema_version, "
-    "data FROM events ";
+    "schema_version, data, traceparent, tracestate FROM events ";
 
 [[noreturn]] void corrupt(const std::string& what) {
     throw StoreFailure(internal_error("sqlite: corrupt row: " + what));
 }
 
+OutboxRow outbox_row(const Query& q) {
+    return OutboxRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4),
+                     q.text(5), q.text(6), q.text(7), q.int64(8), q.text(9)};
+}
+
+// kSelectEventColumns: the row, then its trace context (NULL, read as empty, for events stored
+// before there was one).
 std::vector<StoredEvent> read_events(Query& q) {
     std::vector<StoredEvent> out;
-    while (q.next()) out.push_back(read_event_row(q));
+    while (q.next()) {
+        OutboxRow row = outbox_row(q);
+        row.traceparent = q.text(10);
+        row.tracestate = q.text(11);
+        out.push_back(decode_outbox_row(row));
+    }
     return out;
 }
 
@@ -28,8 +39,7 @@ StreamType parse_stored_stream_type(const std::string& text) {
 }
 
 StoredEvent read_event_row(const Query& q) {
-    return decode_outbox_row(OutboxRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4),
-                                       q.text(5), q.text(6), q.text(7), q.int64(8), q.text(9)});
+    return decode_outbox_row(outbox_row(q));
 }
 
 Product read_product_row(const Query& q) {
@@ -135,14 +145,21 @@ void upsert_order(Connection& conn, const Order& o) {
         o.total_minor, o.version, o.created_at, o.updated_at);
 }
 
-void insert_event(Connection& conn, const Event& e, std::int64_t created_ms) {
+void insert_event(Connection& conn, const Event& e, const TraceContext& trace,
+                  std::int64_t created_ms) {
+    // NULL, not '', when there is none: an event stored before trace context existed reads the
+    // same.
+    const auto or_null = [](const std::string& s) {
+        return s.empty() ? std::nullopt : std::optional<std::string_view>(s);
+    };
     conn.exec(
         "INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, "
-        "causation_id, "
-        "schema_version, data, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "causation_id, schema_version, data, created_ms, traceparent, tracestate) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         e.event_id, stream_type_name(e.stream.type), e.stream.id, e.version,
         event_type_name(e.data), e.occurred_at, e.causation_id, e.schema_version,
-        encode_event_data(e.data), created_ms);
+        encode_event_data(e.data), created_ms, or_null(trace.traceparent),
+        or_null(trace.tracestate));
 }
 
 std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,

@@ -18,7 +18,8 @@ namespace ordinal::sqlite {
 
 // The current row of `q` decoded, its columns in table order from the first:
 //   events:   seq, event_id, stream_type, stream_id, version, type, occurred_at, causation_id,
-//             schema_version, data
+//             schema_version, data (then, where the event log is read whole, traceparent and
+//             tracestate)
 //   products: sku, name, currency, price_minor, stock, reserved, stock_seq, version
 //   orders (and the read model's orders_view): order_id, user_id, status, currency, lines
 //             (items), total_minor, version, created_at, updated_at
@@ -36,7 +37,9 @@ std::optional<Order> select_order(Connection& conn, const std::string& order_id)
 void upsert_order(Connection& conn, const Order& order);
 
 // Appends to the outbox; `created_ms` is the wall clock at commit time, for the outbox age.
-void insert_event(Connection& conn, const Event& event, std::int64_t created_ms);
+// The event and its trace context (empty: NULL columns).
+void insert_event(Connection& conn, const Event& event, const TraceContext& trace,
+                  std::int64_t created_ms);
 
 // Up to `limit` events with seq > after_seq, in seq order (the event log).
 std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,

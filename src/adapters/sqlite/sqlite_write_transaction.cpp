@@ -28,8 +28,8 @@ void SqliteWriteTransaction::save_order(const Order& order) {
     upsert_order(conn_, order);
 }
 
-void SqliteWriteTransaction::append_event(const Event& event) {
-    insert_event(conn_, event, clock_.unix_ms());
+void SqliteWriteTransaction::append_event(const Event& event, const TraceContext& trace) {
+    insert_event(conn_, event, trace, clock_.unix_ms());
     ++events_appended_;
 }
 

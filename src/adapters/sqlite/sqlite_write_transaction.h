@@ -19,7 +19,7 @@ class SqliteWriteTransaction final : public WriteTransaction {
     void save_product(const Product& product) override;
     std::optional<Order> load_order(const std::string& order_id) override;
     void save_order(const Order& order) override;
-    void append_event(const Event& event) override;
+    void append_event(const Event& event, const TraceContext& trace) override;
 
     std::int64_t events_appended() const { return events_appended_; }
 

@@ -1,0 +1,20 @@
+#pragma once
+// The process log: spdlog's default logger, as text (the default) or as one JSON object per line
+// (--log-format json, codec/log_json.h). Lines with a trace or order id come through
+// process_log_sink(): in text they end in " trace_id=... order_id=...", in JSON those are keys.
+#include <string>
+
+#include "domain/expected.h"
+#include "ports/log_record.h"
+
+namespace ordinal {
+
+// `format`: "text" or "json"; `level`: "debug", "info", "warn" or "error". Call once, before
+// any thread logs.
+Expected<void, std::string> configure_process_log(const std::string& format,
+                                                  const std::string& level);
+
+// Writes a LogRecord to the process log, at its level.
+LogSink process_log_sink();
+
+}  // namespace ordinal
