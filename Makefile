@@ -10,7 +10,7 @@ RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlo
 # chromium: the console's browser test (console/e2e), driven by playwright-core from npm.
 # python3-venv: the OpenAPI tests' packages from PyPI (tests/openapi, OPENAPI_VENV below).
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql redis-server prometheus chromium iproute2 python3-venv
+                postgresql redis-server prometheus chromium iproute2 python3-venv clang-format
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
 
@@ -90,7 +90,7 @@ run: deps
 	cmake --build --preset release -j $(JOBS) --target ordinal console
 	./build/release/ordinal serve $(ARGS)
 
-test: deps-test
+test: deps-test format-check
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
 	cmake --build --preset $(PRESET) -j $(JOBS)
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -LE 'kafka|faults|partition'
@@ -173,6 +173,8 @@ soak: deps-test
 format:
 	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format -i
 
+# Every C++ file as .clang-format has it (clang-format from Debian, in TEST_PACKAGES); `make test`
+# runs it first.
 format-check:
 	find src tests bench -name '*.cpp' -o -name '*.h' | xargs clang-format --dry-run --Werror
 

@@ -370,13 +370,16 @@ class Worker {
             options_.hot_product
                 ? 1
                 : 1 + ids_.next() % std::min<std::size_t>(
-                          static_cast<std::size_t>(options_.max_items), skus_.size());
+                                        static_cast<std::size_t>(options_.max_items), skus_.size());
         while (out.size() < n) {
             const std::string* sku =
                 options_.hot_product ? &skus_.front() : &skus_[ids_.next() % skus_.size()];
-            if (std::any_of(out.begin(), out.end(), [&](const OrderLine& l) { return l.sku == sku; }))
+            if (std::any_of(out.begin(), out.end(),
+                            [&](const OrderLine& l) { return l.sku == sku; }))
                 continue;
-            out.push_back(OrderLine{sku, 1 + static_cast<int>(ids_.next() % static_cast<std::uint64_t>(options_.max_qty))});
+            out.push_back(OrderLine{
+                sku,
+                1 + static_cast<int>(ids_.next() % static_cast<std::uint64_t>(options_.max_qty))});
         }
         return out;
     }
@@ -719,11 +722,12 @@ std::string json_report(const Options& o, const Stats& s) {
     out << R"({"tool":"loadgen","scenario":")" << o.scenario_name << R"(","mode":")"
         << (o.rate > 0 ? "open" : "closed") << R"(","target_rate":)" << o.rate
         << R"(,"connections":)" << o.connections << R"(,"threads":)" << o.threads
-        << R"(,"products":)" << o.products << R"(,"max_items":)" << (o.hot_product ? 1 : o.max_items)
-        << R"(,"max_qty":)" << o.max_qty << R"(,"key_in_body":)" << (o.key_in_body ? "true" : "false")
-        << R"(,"users":)" << o.users << R"(,"hot_product":)" << (o.hot_product ? "true" : "false")
-        << R"(,"warmup_s":)" << o.warmup_s << R"(,"duration_s":)" << o.duration_s << R"(,"sent":)"
-        << s.sent << R"(,"completed":)" << s.completed << R"(,"ok":)" << s.ops_ok << R"(,"missed":)"
+        << R"(,"products":)" << o.products << R"(,"max_items":)"
+        << (o.hot_product ? 1 : o.max_items) << R"(,"max_qty":)" << o.max_qty
+        << R"(,"key_in_body":)" << (o.key_in_body ? "true" : "false") << R"(,"users":)" << o.users
+        << R"(,"hot_product":)" << (o.hot_product ? "true" : "false") << R"(,"warmup_s":)"
+        << o.warmup_s << R"(,"duration_s":)" << o.duration_s << R"(,"sent":)" << s.sent
+        << R"(,"completed":)" << s.completed << R"(,"ok":)" << s.ops_ok << R"(,"missed":)"
         << s.missed << R"(,"errors":)" << s.errors() << R"(,"non_2xx":)" << s.non_2xx
         << R"(,"overloaded_503":)" << s.overloaded << R"(,"consistency_timeout_503":)"
         << s.consistency_timeouts << R"(,"connect_errors":)" << s.connect_errors

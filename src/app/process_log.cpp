@@ -21,9 +21,9 @@ class JsonFormatter final : public spdlog::formatter {
   public:
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
         LogLineFields line;
-        line.unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                           msg.time.time_since_epoch())
-                           .count();
+        line.unix_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch())
+                .count();
         const auto level = spdlog::level::to_string_view(msg.level);
         line.level = std::string_view(level.data(), level.size());
         line.message = std::string_view(msg.payload.data(), msg.payload.size());
@@ -42,10 +42,14 @@ class JsonFormatter final : public spdlog::formatter {
 
 spdlog::level::level_enum spdlog_level(LogLevel level) {
     switch (level) {
-        case LogLevel::Debug: return spdlog::level::debug;
-        case LogLevel::Info: return spdlog::level::info;
-        case LogLevel::Warn: return spdlog::level::warn;
-        case LogLevel::Error: return spdlog::level::err;
+        case LogLevel::Debug:
+            return spdlog::level::debug;
+        case LogLevel::Info:
+            return spdlog::level::info;
+        case LogLevel::Warn:
+            return spdlog::level::warn;
+        case LogLevel::Error:
+            return spdlog::level::err;
     }
     return spdlog::level::info;
 }
@@ -56,9 +60,9 @@ Expected<void, std::string> configure_process_log(const std::string& format,
                                                   const std::string& level) {
     if (format != "text" && format != "json")
         return unexpected("--log-format must be text or json, not '" + format + "'");
-    const auto parsed = level == "debug"  ? spdlog::level::debug
-                        : level == "info" ? spdlog::level::info
-                        : level == "warn" ? spdlog::level::warn
+    const auto parsed = level == "debug"   ? spdlog::level::debug
+                        : level == "info"  ? spdlog::level::info
+                        : level == "warn"  ? spdlog::level::warn
                         : level == "error" ? spdlog::level::err
                                            : spdlog::level::off;
     if (parsed == spdlog::level::off)

@@ -245,10 +245,9 @@ class RunningService final : public Service {
         commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
                                                      CommandServiceOptions{s.max_outbox_pending});
         if (projector) {
-            projector_ =
-                std::make_unique<Projector>(*read_, gate_.get(), metrics_, encode_event_envelope,
-                                            [](const std::string& line) { spdlog::warn("{}", line); },
-                                            process_log_sink());
+            projector_ = std::make_unique<Projector>(
+                *read_, gate_.get(), metrics_, encode_event_envelope,
+                [](const std::string& line) { spdlog::warn("{}", line); }, process_log_sink());
             consumer_ = std::make_unique<PausableConsumer>(*projector_);
             bus_->subscribe(consumer_.get());
         }
@@ -379,7 +378,7 @@ class RunningService final : public Service {
             const bool assigned = kafka_->holds_assignment();
             bus_detail = "kafka; this projector holds " +
                          std::to_string(kafka_->assigned_partitions().size()) + " partition(s)" +
-                         (!bus_ok      ? ", kafka unreachable"
+                         (!bus_ok     ? ", kafka unreachable"
                           : !assigned ? ", waiting for its group assignment"
                                       : "");
             bus_ok = bus_ok && assigned;
@@ -522,8 +521,9 @@ class RunningService final : public Service {
 
     void beat(const std::string& roles) {
         ProcessDetail d;
-        if (http_) d.listen = settings_.listen.substr(0, settings_.listen.rfind(':') + 1) +
-                              std::to_string(http_->port());
+        if (http_)
+            d.listen = settings_.listen.substr(0, settings_.listen.rfind(':') + 1) +
+                       std::to_string(http_->port());
         if (projector_) {
             // Its own partitions' positions: what this projector has applied, from the store.
             std::vector<std::string> partitions{"local"};
@@ -533,15 +533,17 @@ class RunningService final : public Service {
             }
         }
         d.relay_published_seq = relay_ ? relay_->published_seq() : 0;
-        ProcessRecord self{process_id_, roles, ORDINAL_VERSION, started_ms_, 0, 0,
-                           write_process_detail_json(d)};
+        ProcessRecord self{
+            process_id_, roles, ORDINAL_VERSION, started_ms_, 0, 0, write_process_detail_json(d)};
         if (auto ok = read_->heartbeat(self); !ok)
             spdlog::warn("heartbeat not recorded: {}", ok.error().message);
     }
 
     static AdminOutcome store_failed(const char* what, const StoreError& e) {
         spdlog::warn("{} failed: {}", what, e.message);
-        return AdminOutcome{false, {}, "unavailable",
+        return AdminOutcome{false,
+                            {},
+                            "unavailable",
                             std::string(what) + " failed: a store is unavailable; try again"};
     }
 
@@ -603,7 +605,8 @@ class RunningService final : public Service {
     KafkaBus* kafka_ = nullptr;  // bus_, when it is Kafka
     std::unique_ptr<ConsistencyGate> gate_;
     std::unique_ptr<ProjectionListener> listener_;  // wakes gate_; PostgreSQL read store only
-    std::unique_ptr<ProjectionListener> outbox_listener_;  // wakes relay_; PostgreSQL write store only
+    std::unique_ptr<ProjectionListener>
+        outbox_listener_;  // wakes relay_; PostgreSQL write store only
     std::unique_ptr<CommandService> commands_;
     std::unique_ptr<Projector> projector_;
     std::unique_ptr<PausableConsumer> consumer_;  // projector_, as the bus calls it

@@ -11,7 +11,7 @@ namespace ordinal {
 // The composition root: builds the adapters named by the settings, wires them into the core
 // and starts the roles this process runs. The one place that knows every concrete type.
 class Service {
-public:
+  public:
     // Opens and migrates the stores, starts the relay/projector/HTTP server as the roles say.
     // Errors are human-readable and safe to print.
     static Expected<std::unique_ptr<Service>, std::string> start(const Settings& settings);

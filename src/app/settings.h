@@ -48,9 +48,10 @@ struct Settings {
     // one database must agree), and idempotency records are kept this long (0: forever).
     int outbox_partitions = 16;
     int idempotency_retention_hours = 24 * 7;
-    int cache_ttl_s = 24 * 3600;  // --cache redis://: how long a completed command's answer is cached
-    int cache_timeout_ms = 5;     // --cache redis://: per command; past it the database answers
-    bool durable = true;    // synchronous=FULL for SQLite
+    int cache_ttl_s =
+        24 * 3600;             // --cache redis://: how long a completed command's answer is cached
+    int cache_timeout_ms = 5;  // --cache redis://: per command; past it the database answers
+    bool durable = true;       // synchronous=FULL for SQLite
     // The process log (app/process_log.h): "text" or "json" (one object per line); and the
     // lowest level written ("debug", "info", "warn", "error"; the command and projection lines
     // with their trace ids are "info").

@@ -5,7 +5,8 @@ namespace ordinal {
 Expected<StoreUrl, std::string> parse_store_url(const std::string& url) {
     if (url == "local" || url == "memory") return StoreUrl{url, url};
     const auto sep = url.find("://");
-    if (sep == std::string::npos) return unexpected("not a store URL (expected scheme://...): " + url);
+    if (sep == std::string::npos)
+        return unexpected("not a store URL (expected scheme://...): " + url);
     std::string scheme = url.substr(0, sep);
     std::string rest = url.substr(sep + 3);
     if (scheme == "postgres") scheme = "postgresql";
@@ -13,7 +14,8 @@ Expected<StoreUrl, std::string> parse_store_url(const std::string& url) {
         if (rest.empty()) return unexpected(std::string("sqlite URL without a path"));
         return StoreUrl{scheme, rest};  // sqlite:///abs -> "/abs"; sqlite://rel -> "rel"
     }
-    if (scheme == "postgresql" || scheme == "kafka" || scheme == "redis") return StoreUrl{scheme, url};
+    if (scheme == "postgresql" || scheme == "kafka" || scheme == "redis")
+        return StoreUrl{scheme, url};
     return unexpected("unsupported scheme '" + scheme + "' in " + url);
 }
 

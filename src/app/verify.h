@@ -4,8 +4,8 @@
 #include <string>
 
 #include "app/settings.h"
-#include "verify/store_verifier.h"
 #include "domain/expected.h"
+#include "verify/store_verifier.h"
 
 namespace ordinal {
 

@@ -139,8 +139,7 @@ std::vector<SettingSpec> setting_specs() {
          "a relay with nothing to publish looks again after this many ms, unless a commit wakes it "
          "first (default 50)",
          int_setting(&Settings::relay_idle_poll_ms, 1, 600000)},
-        {"heartbeat-ms",
-         "every process records itself in the read store this often (default 1000)",
+        {"heartbeat-ms", "every process records itself in the read store this often (default 1000)",
          int_setting(&Settings::heartbeat_ms, 10, 600000)},
         {"process-stale-ms",
          "a process not heard from for this many ms is shown stale, and an admin request it was "
@@ -162,7 +161,8 @@ std::vector<SettingSpec> setting_specs() {
          "lowest level logged: debug, info (default: one line per command and per projected "
          "event), warn or error",
          choice_setting(&Settings::log_level, {"debug", "info", "warn", "error"})},
-        {"durable", "1: fsync every commit (default); 0: faster, may lose the last commits on power loss",
+        {"durable",
+         "1: fsync every commit (default); 0: faster, may lose the last commits on power loss",
          bool_setting(&Settings::durable)},
     };
 }
@@ -242,7 +242,8 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
     };
     auto add_store_flags = [&](CLI::App* sub) {
         add_flags(sub, specs);
-        sub->add_option("--config", config_path, "config file of key = value lines (env ORDINAL_CONFIG)");
+        sub->add_option("--config", config_path,
+                        "config file of key = value lines (env ORDINAL_CONFIG)");
     };
     CLI::App* serve = app.add_subcommand("serve", "run the service (roles api, relay, projector)");
     add_store_flags(serve);

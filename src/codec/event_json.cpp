@@ -298,7 +298,8 @@ StoredEvent decode_outbox_row(const OutboxRow& row) {
     e.causation_id = row.causation_id;
     e.schema_version = static_cast<int>(row.schema_version);
     // Stored by this service, but a damaged value must not go out as a header.
-    if (parse_traceparent(row.traceparent)) out.trace = TraceContext{row.traceparent, row.tracestate};
+    if (parse_traceparent(row.traceparent))
+        out.trace = TraceContext{row.traceparent, row.tracestate};
     std::string reason;
     const auto stream_type = parse_stream_type(row.stream_type);
     if (!stream_type) {
@@ -313,8 +314,8 @@ StoredEvent decode_outbox_row(const OutboxRow& row) {
         if (!data) {
             reason = data.error();
         } else if (stream_type_of(*data) != *stream_type) {
-            reason = "event type " + row.type + " does not belong to a " + row.stream_type +
-                     " stream";
+            reason =
+                "event type " + row.type + " does not belong to a " + row.stream_type + " stream";
         } else {
             e.data = std::move(*data);
             return out;
@@ -324,14 +325,18 @@ StoredEvent decode_outbox_row(const OutboxRow& row) {
     // build that knows the type decodes exactly what was written.
     json data = json::parse(row.data.begin(), row.data.end(), nullptr, false);
     if (data.is_discarded()) data = row.data;
-    const json envelope{{"eventId", row.event_id},         {"type", row.type},
-                        {"streamType", row.stream_type},   {"streamId", row.stream_id},
-                        {"version", row.version},          {"occurredAt", row.occurred_at},
-                        {"causationId", row.causation_id}, {"schemaVersion", row.schema_version},
+    const json envelope{{"eventId", row.event_id},
+                        {"type", row.type},
+                        {"streamType", row.stream_type},
+                        {"streamId", row.stream_id},
+                        {"version", row.version},
+                        {"occurredAt", row.occurred_at},
+                        {"causationId", row.causation_id},
+                        {"schemaVersion", row.schema_version},
                         {"data", data}};
-    out.undecoded = StoredEvent::Undecoded{row.stream_type + "/" + row.stream_id, row.type,
-                                           dump(envelope), "event seq " + std::to_string(row.seq) +
-                                                               " cannot be decoded: " + reason};
+    out.undecoded = StoredEvent::Undecoded{
+        row.stream_type + "/" + row.stream_id, row.type, dump(envelope),
+        "event seq " + std::to_string(row.seq) + " cannot be decoded: " + reason};
     return out;
 }
 

@@ -134,7 +134,9 @@ std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>&
             }
         }
     }
-    ojson j{{"status", !ready ? "not_ready" : degraded ? "degraded" : "ready"},
+    ojson j{{"status", !ready     ? "not_ready"
+                       : degraded ? "degraded"
+                                  : "ready"},
             {"roles", roles},
             {"components", components_to_json(components)}};
     return dump_json(j);
@@ -199,7 +201,9 @@ std::string write_process_detail_json(const ProcessDetail& d) {
 }
 
 std::string write_admin_request_json(const AdminRequest& r) {
-    auto at = [](std::int64_t ms) { return ms > 0 ? ojson(format_rfc3339_ms(ms)) : ojson(nullptr); };
+    auto at = [](std::int64_t ms) {
+        return ms > 0 ? ojson(format_rfc3339_ms(ms)) : ojson(nullptr);
+    };
     ojson j{{"id", r.id},
             {"kind", r.kind},
             {"target", r.target ? ojson(*r.target) : ojson(nullptr)},
@@ -212,8 +216,8 @@ std::string write_admin_request_json(const AdminRequest& r) {
             {"finishedAt", at(r.finished_ms)},
             {"progress", r.progress.empty() ? ojson(nullptr) : embedded_object(r.progress)},
             {"result", r.result.empty() ? ojson(nullptr) : embedded_object(r.result)}};
-    j["error"] = r.error_code.empty() ? ojson(nullptr)
-                                      : ojson{{"code", r.error_code}, {"message", r.error}};
+    j["error"] =
+        r.error_code.empty() ? ojson(nullptr) : ojson{{"code", r.error_code}, {"message", r.error}};
     return dump_json(j);
 }
 

@@ -15,15 +15,21 @@ constexpr std::size_t kMaxTracestateMembers = 32;
 constexpr std::size_t kTracestateKeepChars = 512;
 constexpr std::size_t kTracestateLongMember = 128;
 
-bool lower_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+bool lower_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
 
-bool all_lower_hex(std::string_view s) { return std::all_of(s.begin(), s.end(), lower_hex); }
+bool all_lower_hex(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), lower_hex);
+}
 
 bool all_zero(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c == '0'; });
 }
 
-int hex_value(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
+int hex_value(char c) {
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
 
 std::string_view trim_ows(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -44,11 +50,13 @@ std::string to_hex(const std::uint8_t* bytes, std::size_t n) {
 
 // lcalpha / DIGIT / "_" / "-" / "*" / "/"
 bool key_char(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-           c == '*' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '*' ||
+           c == '/';
 }
 
-bool all_key_chars(std::string_view s) { return std::all_of(s.begin(), s.end(), key_char); }
+bool all_key_chars(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), key_char);
+}
 
 // simple-key = lcalpha 0*255(keychar)
 // multi-tenant-key = (lcalpha / DIGIT) 0*240(keychar) "@" lcalpha 0*13(keychar)
@@ -60,18 +68,17 @@ bool valid_key(std::string_view key) {
     }
     const std::string_view tenant = key.substr(0, at);
     const std::string_view system = key.substr(at + 1);
-    const bool tenant_first =
-        !tenant.empty() && ((tenant[0] >= 'a' && tenant[0] <= 'z') || (tenant[0] >= '0' && tenant[0] <= '9'));
-    return tenant_first && tenant.size() <= 241 && all_key_chars(tenant) && !system.empty() && system.size() <= 14 && system[0] >= 'a' && system[0] <= 'z' &&
-           all_key_chars(system);
+    const bool tenant_first = !tenant.empty() && ((tenant[0] >= 'a' && tenant[0] <= 'z') ||
+                                                  (tenant[0] >= '0' && tenant[0] <= '9'));
+    return tenant_first && tenant.size() <= 241 && all_key_chars(tenant) && !system.empty() &&
+           system.size() <= 14 && system[0] >= 'a' && system[0] <= 'z' && all_key_chars(system);
 }
 
 // value = 0*255(chr) nblk-chr; chr = %x20 / nblk-chr; nblk-chr = %x21-2B / %x2D-3C / %x3E-7E
 bool valid_value(std::string_view value) {
     if (value.empty() || value.size() > 256 || value.back() == ' ') return false;
-    return std::all_of(value.begin(), value.end(), [](char c) {
-        return c >= 0x20 && c <= 0x7e && c != ',' && c != '=';
-    });
+    return std::all_of(value.begin(), value.end(),
+                       [](char c) { return c >= 0x20 && c <= 0x7e && c != ',' && c != '='; });
 }
 
 std::string join(const std::vector<std::string_view>& members) {
@@ -131,8 +138,7 @@ std::optional<std::string> parse_tracestate(std::string_view header) {
         rest.remove_prefix(comma + 1);
     }
     if (joined_size(members) > kTracestateKeepChars) {
-        std::erase_if(members,
-                      [](std::string_view m) { return m.size() > kTracestateLongMember; });
+        std::erase_if(members, [](std::string_view m) { return m.size() > kTracestateLongMember; });
         while (joined_size(members) > kTracestateKeepChars) members.pop_back();
     }
     return join(members);
@@ -159,9 +165,8 @@ TraceContext continue_trace(const std::optional<std::string>& traceparent,
     if (traceparent) caller = parse_traceparent(*traceparent);
     if (caller) {
         // Only the sampled flag (bit 0) is defined in version 00; other bits are not passed on.
-        out.traceparent =
-            format_traceparent(Traceparent{caller->trace_id, span_id,
-                                           static_cast<std::uint8_t>(caller->flags & 0x01)});
+        out.traceparent = format_traceparent(Traceparent{
+            caller->trace_id, span_id, static_cast<std::uint8_t>(caller->flags & 0x01)});
         if (tracestate) {
             if (auto state = parse_tracestate(*tracestate)) out.tracestate = std::move(*state);
         }

@@ -9,7 +9,7 @@ namespace ordinal {
 // then the domain rules, then the write-model rows, the outbox event and the idempotency record.
 // Shared by every write-store adapter so the rules live in one place. A rejection writes
 // nothing. Throws StoreFailure (from `tx`) when the store fails; the caller rolls back.
-CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request, const Clock& clock,
-                               IdGenerator& ids);
+CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request,
+                               const Clock& clock, IdGenerator& ids);
 
 }  // namespace ordinal

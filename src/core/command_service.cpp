@@ -8,14 +8,22 @@ namespace {
 
 const char* domain_code_label(DomainError::Code c) {
     switch (c) {
-        case DomainError::Code::NotFound: return "not_found";
-        case DomainError::Code::VersionConflict: return "version_conflict";
-        case DomainError::Code::UnknownSku: return "unknown_sku";
-        case DomainError::Code::InsufficientStock: return "insufficient_stock";
-        case DomainError::Code::CurrencyMismatch: return "currency_mismatch";
-        case DomainError::Code::AmountMismatch: return "amount_mismatch";
-        case DomainError::Code::InvalidTransition: return "invalid_transition";
-        case DomainError::Code::TotalOverflow: return "validation_failed";
+        case DomainError::Code::NotFound:
+            return "not_found";
+        case DomainError::Code::VersionConflict:
+            return "version_conflict";
+        case DomainError::Code::UnknownSku:
+            return "unknown_sku";
+        case DomainError::Code::InsufficientStock:
+            return "insufficient_stock";
+        case DomainError::Code::CurrencyMismatch:
+            return "currency_mismatch";
+        case DomainError::Code::AmountMismatch:
+            return "amount_mismatch";
+        case DomainError::Code::InvalidTransition:
+            return "invalid_transition";
+        case DomainError::Code::TotalOverflow:
+            return "validation_failed";
     }
     return "rejected";
 }
@@ -29,7 +37,8 @@ Acknowledgement as_duplicate(const IdempotencyRecord& rec) {
 }  // namespace
 
 std::string outcome_label(const CommandOutcome& outcome) {
-    if (const auto* ack = std::get_if<Acknowledgement>(&outcome)) return ack->duplicate ? "duplicate" : "accepted";
+    if (const auto* ack = std::get_if<Acknowledgement>(&outcome))
+        return ack->duplicate ? "duplicate" : "accepted";
     if (const auto* err = std::get_if<DomainError>(&outcome)) return domain_code_label(err->code);
     if (std::holds_alternative<KeyReused>(outcome)) return "idempotency_key_reused";
     const auto& se = std::get<StoreError>(outcome);
@@ -45,8 +54,11 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
     const auto started = std::chrono::steady_clock::now();
     auto finish = [this, type, started, done = std::move(done)](CommandOutcome outcome) {
         const std::string result = outcome_label(outcome);
-        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        metrics_.counter("ordinal_commands_total", "Commands by type and result", {{"type", type}, {"result", result}})
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        metrics_
+            .counter("ordinal_commands_total", "Commands by type and result",
+                     {{"type", type}, {"result", result}})
             .inc();
         metrics_
             .histogram("ordinal_command_duration_seconds", "Command latency by type and result",
@@ -67,11 +79,13 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
     auto key = request.idempotency_key;
     auto fingerprint = request.fingerprint;
     auto command_type = type;
-    store_.submit(std::move(request), [this, key = std::move(key), fingerprint = std::move(fingerprint),
+    store_.submit(std::move(request), [this, key = std::move(key),
+                                       fingerprint = std::move(fingerprint),
                                        command_type = std::move(command_type),
                                        finish = std::move(finish)](CommandOutcome outcome) mutable {
         const auto* ack = std::get_if<Acknowledgement>(&outcome);
-        if (std::holds_alternative<KeyReused>(outcome) || (ack && ack->duplicate)) count_repeat("write_store");
+        if (std::holds_alternative<KeyReused>(outcome) || (ack && ack->duplicate))
+            count_repeat("write_store");
         if (ack) {  // a duplicate too, so the next repeat of this key is answered from the cache
             IdempotencyRecord rec;
             rec.key = std::move(key);
@@ -87,10 +101,11 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
 
 void CommandService::count_repeat(const char* answered_by) {
     metrics_
-        .counter("ordinal_idempotency_repeats_total",
-                 "Commands whose key was already used (duplicate or reused), by what answered them: "
-                 "the idempotency cache or a write-store transaction",
-                 {{"answered_by", answered_by}})
+        .counter(
+            "ordinal_idempotency_repeats_total",
+            "Commands whose key was already used (duplicate or reused), by what answered them: "
+            "the idempotency cache or a write-store transaction",
+            {{"answered_by", answered_by}})
         .inc();
 }
 
@@ -103,7 +118,8 @@ Expected<std::optional<CommandOutcome>, StoreError> CommandService::answer_for_u
         rec = std::move(*stored);
     }
     if (!rec) return std::optional<CommandOutcome>{};
-    if (rec->fingerprint != fingerprint) return std::optional<CommandOutcome>{CommandOutcome{KeyReused{}}};
+    if (rec->fingerprint != fingerprint)
+        return std::optional<CommandOutcome>{CommandOutcome{KeyReused{}}};
     return std::optional<CommandOutcome>{CommandOutcome{as_duplicate(*rec)}};
 }
 

@@ -19,7 +19,7 @@ struct CommandServiceOptions {
 // The command side's front door: the idempotency cache, backpressure on outbox lag, metrics,
 // then the write store. Thread-safe.
 class CommandService {
-public:
+  public:
     CommandService(WriteStore& store, IdempotencyCache& cache, MetricsRegistry& metrics,
                    CommandServiceOptions options);
 
@@ -28,13 +28,15 @@ public:
 
     // For a request whose fields failed validation: the answer its key already determines (a
     // duplicate Acknowledgement or KeyReused), or nullopt when the key has not been used.
-    Expected<std::optional<CommandOutcome>, StoreError> answer_for_used_key(const std::string& key,
-                                                                           const std::string& fingerprint);
+    Expected<std::optional<CommandOutcome>, StoreError> answer_for_used_key(
+        const std::string& key, const std::string& fingerprint);
 
     // Fed by the relay (or a poll of outbox_stats) for backpressure.
-    void set_outbox_pending(std::int64_t pending) { outbox_pending_.store(pending, std::memory_order_relaxed); }
+    void set_outbox_pending(std::int64_t pending) {
+        outbox_pending_.store(pending, std::memory_order_relaxed);
+    }
 
-private:
+  private:
     void count_repeat(const char* answered_by);  // "cache" or "write_store"
 
     WriteStore& store_;

@@ -53,7 +53,8 @@ void ConsistencyGate::unregister(const WaiterPtr& w) {
     }
 }
 
-void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::milliseconds max_wait, Done done) {
+void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::milliseconds max_wait,
+                           Done done) {
     // Look first: a query whose versions are already projected is answered Reached whatever its
     // wait, before any deadline exists that the timer thread could expire.
     VersionVector remaining;
@@ -154,7 +155,8 @@ void ConsistencyGate::poll_once() {
     if (!versions || versions->size() != keys.size()) return;  // the next poll looks again
     std::vector<std::pair<StreamKey, std::int64_t>> seen;
     seen.reserve(keys.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) seen.emplace_back(std::move(keys[i]), (*versions)[i]);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        seen.emplace_back(std::move(keys[i]), (*versions)[i]);
     notify(seen);
 }
 
@@ -162,9 +164,11 @@ void ConsistencyGate::timer_loop() {
     std::unique_lock lock(mu_);
     auto next_poll = std::chrono::steady_clock::now() + poll_interval_;
     while (!stopping_) {
-        auto wake_at = by_deadline_.empty() ? std::chrono::steady_clock::now() + std::chrono::seconds(1)
-                                            : by_deadline_.begin()->first;
-        if (poll_interval_.count() > 0 && !by_stream_.empty() && next_poll < wake_at) wake_at = next_poll;
+        auto wake_at = by_deadline_.empty()
+                           ? std::chrono::steady_clock::now() + std::chrono::seconds(1)
+                           : by_deadline_.begin()->first;
+        if (poll_interval_.count() > 0 && !by_stream_.empty() && next_poll < wake_at)
+            wake_at = next_poll;
         if (!poll_requested_) cv_.wait_until(lock, wake_at);
         if (stopping_) break;
         const auto now = std::chrono::steady_clock::now();

@@ -24,7 +24,7 @@ enum class GateResult { Reached, TimedOut, StoreFailed };
 // PostgreSQL LISTEN) and a bounded poll of the read store (poll_interval > 0) stand in for it.
 // Thread-safe. Callbacks run on the notifying thread or the gate's timer thread: keep them short.
 class ConsistencyGate {
-public:
+  public:
     using Done = std::function<void(GateResult)>;
 
     ConsistencyGate(ReadStore& store, std::chrono::milliseconds poll_interval);
@@ -41,7 +41,7 @@ public:
 
     std::size_t waiting() const;
 
-private:
+  private:
     struct Waiter {
         VersionVector remaining;
         std::chrono::steady_clock::time_point deadline;
@@ -59,10 +59,10 @@ private:
     const std::chrono::milliseconds poll_interval_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
-    std::map<StreamKey, std::list<WaiterPtr>> by_stream_;                       // guarded by mu_
+    std::map<StreamKey, std::list<WaiterPtr>> by_stream_;                          // guarded by mu_
     std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_;  // guarded by mu_
-    bool stopping_ = false;                                                     // guarded by mu_
-    bool poll_requested_ = false;                                               // guarded by mu_
+    bool stopping_ = false;                                                        // guarded by mu_
+    bool poll_requested_ = false;                                                  // guarded by mu_
     std::thread timer_;
 };
 

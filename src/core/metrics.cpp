@@ -1,7 +1,7 @@
 #include "core/metrics.h"
 
-#include <cmath>
 #include <charconv>
+#include <cmath>
 
 namespace ordinal {
 namespace {
@@ -48,7 +48,8 @@ void Histogram::observe(double seconds) {
     std::size_t i = 0;
     while (i < bounds_.size() && seconds > bounds_[i]) ++i;
     counts_[i].fetch_add(1, std::memory_order_relaxed);
-    sum_ns_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9), std::memory_order_relaxed);
+    sum_ns_.fetch_add(static_cast<std::uint64_t>(std::max(0.0, seconds) * 1e9),
+                      std::memory_order_relaxed);
     count_.fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -74,7 +75,8 @@ double Histogram::quantile(double q) const {
 }
 
 std::vector<double> latency_buckets() {
-    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+            0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& type,
@@ -87,22 +89,24 @@ MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const 
     return f;
 }
 
-Counter& MetricsRegistry::counter(const std::string& name, const std::string& help, const Labels& labels) {
+Counter& MetricsRegistry::counter(const std::string& name, const std::string& help,
+                                  const Labels& labels) {
     std::lock_guard lock(mu_);
     auto& slot = family(name, "counter", help).counters[render_labels(labels)];
     if (!slot) slot = std::make_unique<Counter>();
     return *slot;
 }
 
-Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help, const Labels& labels) {
+Gauge& MetricsRegistry::gauge(const std::string& name, const std::string& help,
+                              const Labels& labels) {
     std::lock_guard lock(mu_);
     auto& slot = family(name, "gauge", help).gauges[render_labels(labels)];
     if (!slot) slot = std::make_unique<Gauge>();
     return *slot;
 }
 
-Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help, const Labels& labels,
-                                      std::vector<double> bounds) {
+Histogram& MetricsRegistry::histogram(const std::string& name, const std::string& help,
+                                      const Labels& labels, std::vector<double> bounds) {
     std::lock_guard lock(mu_);
     auto& slot = family(name, "histogram", help).histograms[render_labels(labels)];
     if (!slot) slot = std::make_unique<Histogram>(std::move(bounds));
@@ -125,15 +129,18 @@ std::string MetricsRegistry::render_prometheus() {
     std::string out;
     for (const auto& [name, f] : families_) {
         out += "# HELP " + name + " " + f.help + "\n# TYPE " + name + " " + f.type + "\n";
-        for (const auto& [labels, c] : f.counters) out += name + labels + " " + std::to_string(c->value()) + "\n";
-        for (const auto& [labels, g] : f.gauges) out += name + labels + " " + number(g->value()) + "\n";
+        for (const auto& [labels, c] : f.counters)
+            out += name + labels + " " + std::to_string(c->value()) + "\n";
+        for (const auto& [labels, g] : f.gauges)
+            out += name + labels + " " + number(g->value()) + "\n";
         for (const auto& [labels, h] : f.histograms) {
             // Re-split the rendered labels so "le" can be appended inside the braces.
             const std::string inner = labels.empty() ? "" : labels.substr(1, labels.size() - 2);
             const auto cum = h->cumulative_counts();
             for (std::size_t i = 0; i <= h->bounds().size(); ++i) {
                 const std::string le =
-                    "le=\"" + (i < h->bounds().size() ? number(h->bounds()[i]) : std::string("+Inf")) + "\"";
+                    "le=\"" +
+                    (i < h->bounds().size() ? number(h->bounds()[i]) : std::string("+Inf")) + "\"";
                 out += name + "_bucket{" + (inner.empty() ? le : inner + "," + le) + "} " +
                        std::to_string(cum[i]) + "\n";
             }

@@ -16,35 +16,37 @@ namespace ordinal {
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
 class Counter {
-public:
+  public:
     void inc(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
     std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<std::uint64_t> value_{0};
 };
 
 class Gauge {
-public:
+  public:
     void set(double v) { value_.store(v, std::memory_order_relaxed); }
     double value() const { return value_.load(std::memory_order_relaxed); }
 
-private:
+  private:
     std::atomic<double> value_{0};
 };
 
 // Buckets are upper bounds in seconds.
 class Histogram {
-public:
+  public:
     explicit Histogram(std::vector<double> bounds);
     void observe(double seconds);
     std::vector<std::uint64_t> cumulative_counts() const;  // one per bound, then +Inf
-    double sum() const { return static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9; }
+    double sum() const {
+        return static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9;
+    }
     std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
     const std::vector<double>& bounds() const { return bounds_; }
     double quantile(double q) const;  // estimated from the buckets (upper bound of the bucket)
 
-private:
+  private:
     std::vector<double> bounds_;
     std::unique_ptr<std::atomic<std::uint64_t>[]> counts_;
     std::atomic<std::uint64_t> sum_ns_{0};
@@ -54,16 +56,16 @@ private:
 std::vector<double> latency_buckets();  // 100 µs .. 10 s
 
 class MetricsRegistry {
-public:
+  public:
     Counter& counter(const std::string& name, const std::string& help, const Labels& labels = {});
     Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
-    Histogram& histogram(const std::string& name, const std::string& help, const Labels& labels = {},
-                         std::vector<double> bounds = latency_buckets());
+    Histogram& histogram(const std::string& name, const std::string& help,
+                         const Labels& labels = {}, std::vector<double> bounds = latency_buckets());
     // Runs before every render, to refresh gauges computed on demand (e.g. outbox depth).
     void on_collect(std::function<void()> hook);
     std::string render_prometheus();
 
-private:
+  private:
     struct Family {
         std::string type;
         std::string help;
@@ -74,7 +76,7 @@ private:
     Family& family(const std::string& name, const std::string& type, const std::string& help);
 
     std::mutex mu_;
-    std::map<std::string, Family> families_;  // guarded by mu_
+    std::map<std::string, Family> families_;    // guarded by mu_
     std::vector<std::function<void()>> hooks_;  // guarded by mu_
 };
 

@@ -6,7 +6,8 @@ OutboxMonitor::OutboxMonitor(MetricsRegistry& metrics, std::function<void(std::i
                              std::chrono::milliseconds stall_after,
                              std::function<void(const std::string&)> log)
     : pending_(metrics.gauge("ordinal_outbox_pending", "Committed events not yet published")),
-      oldest_age_(metrics.gauge("ordinal_outbox_oldest_pending_age_seconds", "Age of the oldest unpublished event")),
+      oldest_age_(metrics.gauge("ordinal_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest unpublished event")),
       stalled_gauge_(metrics.gauge("ordinal_outbox_stalled",
                                    "1 while the oldest unpublished event is older than "
                                    "--outbox-stall-ms: nothing is publishing")),

@@ -22,7 +22,7 @@ namespace ordinal {
 // publishes (no relay, a relay failing every round, a bus that is away). The monitor says so in
 // a gauge and in stalled(), and logs one line when a stall starts and one when it ends.
 class OutboxMonitor {
-public:
+  public:
     OutboxMonitor(MetricsRegistry& metrics, std::function<void(std::int64_t pending)> on_pending,
                   std::chrono::milliseconds stall_after = std::chrono::seconds(30),
                   std::function<void(const std::string&)> log = {});
@@ -34,7 +34,7 @@ public:
     bool stalled() const { return stalled_.load(); }
     std::int64_t oldest_pending_age_ms() const { return oldest_age_ms_.load(); }
 
-private:
+  private:
     Gauge& pending_;
     Gauge& oldest_age_;
     Gauge& stalled_gauge_;

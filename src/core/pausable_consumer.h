@@ -34,9 +34,7 @@ class PausableConsumer final : public EventConsumer {
         return inner_.stored_position(partition);
     }
 
-    [[nodiscard]] std::unique_lock<std::shared_mutex> pause() {
-        return std::unique_lock(mu_);
-    }
+    [[nodiscard]] std::unique_lock<std::shared_mutex> pause() { return std::unique_lock(mu_); }
 
   private:
     EventConsumer& inner_;

@@ -129,7 +129,8 @@ ProjectionResult sequence_delivery(const Delivery& delivery, std::span<const std
     }
     for (const DeadLetter& d : delivery.dead) tx.insert_dead_letter(d);
     return sequence(
-        delivery.events, delivery.in_order ? Mode::OrderedDelivery : Mode::Delivery, tx, [&](std::size_t i, const std::string& reason) {
+        delivery.events, delivery.in_order ? Mode::OrderedDelivery : Mode::Delivery, tx,
+        [&](std::size_t i, const std::string& reason) {
             const Event& e = delivery.events[i];
             tx.insert_dead_letter(dead_letter_of(
                 e, BusPosition{delivery.position.partition, offsets[i]}, encode(e), reason));

@@ -27,7 +27,6 @@
 
 namespace ordinal {
 
-
 // What the rule needs of a read store, inside the one transaction the store opened. Every
 // method throws StoreFailure on failure; the store rolls the transaction back.
 class ProjectionTransaction {

@@ -175,7 +175,8 @@ void Projector::record(const ProjectionResult& result, std::span<const DeadLette
 }
 
 void Projector::observe_lag(std::span<const Event> events) {
-    observe_event_ages(lag_, events, [](const Event& e) -> const std::string& { return e.occurred_at; });
+    observe_event_ages(lag_, events,
+                       [](const Event& e) -> const std::string& { return e.occurred_at; });
 }
 
 void Projector::log_applied(const Delivery& delivery, std::span<const std::int64_t> offsets) {
@@ -196,10 +197,10 @@ void Projector::log_applied(const Delivery& delivery, std::span<const std::int64
 
 void Projector::warn_parked(const DeadLetter& d) {
     if (!warn_) return;
-    warn_("projection parked " + (d.stream.empty() ? std::string("an unreadable message") : d.stream) +
+    warn_("projection parked " +
+          (d.stream.empty() ? std::string("an unreadable message") : d.stream) +
           (d.version > 0 ? " at version " + std::to_string(d.version) : std::string()) + " (" +
-          d.position.partition + "@" + std::to_string(d.position.offset) +
-          "): " + d.reason +
+          d.position.partition + "@" + std::to_string(d.position.offset) + "): " + d.reason +
           "; later events of the stream wait behind it until POST /v1/admin/dead-letters/retry");
 }
 

@@ -11,13 +11,16 @@ Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions
     : store_(store),
       bus_(bus),
       options_(options),
-      published_(metrics.counter("ordinal_relay_events_published_total", "Outbox events published to the bus")),
-      errors_(metrics.counter("ordinal_relay_errors_total", "Relay rounds that failed and will be retried")),
+      published_(metrics.counter("ordinal_relay_events_published_total",
+                                 "Outbox events published to the bus")),
+      errors_(metrics.counter("ordinal_relay_errors_total",
+                              "Relay rounds that failed and will be retried")),
       position_gauge_(metrics.gauge("ordinal_relay_position", "Outbox sequence published up to")),
       in_flight_gauge_(metrics.gauge("ordinal_relay_batches_in_flight",
                                      "Batches handed to the bus and not yet marked published")),
-      fetch_seconds_(metrics.histogram("ordinal_relay_fetch_duration_seconds",
-                                       "Time to fetch one batch of pending events from the outbox")),
+      fetch_seconds_(
+          metrics.histogram("ordinal_relay_fetch_duration_seconds",
+                            "Time to fetch one batch of pending events from the outbox")),
       mark_seconds_(metrics.histogram("ordinal_relay_mark_duration_seconds",
                                       "Time to mark one confirmed batch published in the outbox")),
       send_seconds_(metrics.histogram(
@@ -29,7 +32,9 @@ Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions
     if (options_.max_in_flight == 0) options_.max_in_flight = 1;
 }
 
-Relay::~Relay() { stop(); }
+Relay::~Relay() {
+    stop();
+}
 
 void Relay::start() {
     std::lock_guard lock(mu_);
@@ -215,13 +220,15 @@ Relay::Step Relay::run_once() {
     }
     if (unsent_.empty()) return Step::Idle;  // all pending is out already: wait for more
     const std::size_t n = std::min(unsent_.size(), options_.batch_size);
-    std::vector<StoredEvent> batch(std::make_move_iterator(unsent_.begin()),
-                                   std::make_move_iterator(unsent_.begin() + static_cast<std::ptrdiff_t>(n)));
+    std::vector<StoredEvent> batch(
+        std::make_move_iterator(unsent_.begin()),
+        std::make_move_iterator(unsent_.begin() + static_cast<std::ptrdiff_t>(n)));
     unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(n));
     const bool more = !unsent_.empty() || !fetched_all_;
 
-    observe_event_ages(event_age_, batch,
-                       [](const StoredEvent& e) -> const std::string& { return e.event.occurred_at; });
+    observe_event_ages(event_age_, batch, [](const StoredEvent& e) -> const std::string& {
+        return e.event.occurred_at;
+    });
     const auto started = std::chrono::steady_clock::now();
     auto publication = bus_.publish_async(batch, [this] { on_settled(); });
     send_seconds_.observe(seconds_since(started));

@@ -19,8 +19,8 @@ namespace ordinal {
 
 struct RelayOptions {
     std::size_t batch_size = 512;
-    std::chrono::milliseconds idle_poll{50};        // when no commit notification arrives
-    std::chrono::milliseconds max_backoff{2000};    // transient bus/store errors are retried forever
+    std::chrono::milliseconds idle_poll{50};      // when no commit notification arrives
+    std::chrono::milliseconds max_backoff{2000};  // transient bus/store errors are retried forever
     // After a round short of a full batch, the next starts no sooner than this: every round is
     // a marking commit and a projection commit, and without a pause a busy store is relayed in
     // many small rounds whose commits compete with the writers' for the WAL.
@@ -48,7 +48,7 @@ struct RelayOptions {
 // fetched and sent again, in order: the bus may then carry a stream's later version before the
 // copy of an earlier one, which the projector skips (its complete copy follows).
 class Relay {
-public:
+  public:
     Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions options);
     ~Relay();
     void start();
@@ -59,7 +59,7 @@ public:
     void resume();
     std::int64_t published_seq() const { return published_seq_.load(); }
 
-private:
+  private:
     struct InFlight {
         std::vector<StoredEvent> events;
         std::unique_ptr<Publication> publication;
@@ -92,14 +92,14 @@ private:
 
     std::mutex mu_;
     std::condition_variable cv_;
-    bool woken_ = false;          // guarded by mu_
-    bool stopping_ = false;       // guarded by mu_
+    bool woken_ = false;            // guarded by mu_
+    bool stopping_ = false;         // guarded by mu_
     bool marker_stopping_ = false;  // guarded by mu_: the relay thread is gone, drain and end
     std::chrono::steady_clock::time_point marker_deadline_;  // guarded by mu_
-    int paused_ = 0;              // guarded by mu_
-    bool in_round_ = false;       // guarded by mu_: the relay thread is fetching or sending
-    bool settled_ = false;        // guarded by mu_: a batch out got its outcome (for the marker)
-    bool broken_ = false;         // guarded by mu_: a batch out failed; the pipeline was dropped
+    int paused_ = 0;                                         // guarded by mu_
+    bool in_round_ = false;  // guarded by mu_: the relay thread is fetching or sending
+    bool settled_ = false;   // guarded by mu_: a batch out got its outcome (for the marker)
+    bool broken_ = false;    // guarded by mu_: a batch out failed; the pipeline was dropped
     std::condition_variable idle_cv_;
     std::atomic<std::int64_t> published_seq_{0};
     // Batches sent and not yet marked, oldest first (guarded by mu_; the relay thread appends,

@@ -23,7 +23,7 @@ namespace ordinal {
 struct ComponentHealth {
     std::string name;  // "write_store", "read_store", "bus", ...
     bool ok = false;
-    std::string detail;  // safe for clients: no SQL, no paths
+    std::string detail;              // safe for clients: no SQL, no paths
     std::vector<std::string> roles;  // the roles of this process that need it
     // Still serving (ok), but stalled in part and waiting for an operator: a parked stream, an
     // outbox that is not draining. /readyz stays 200, so traffic keeps flowing to what works,
@@ -51,10 +51,10 @@ struct StatusReport {
 
 // What a process reports of its work in its heartbeat (ProcessRecord::detail).
 struct ProcessDetail {
-    std::string listen;                        // host:port of its HTTP server; empty if none
+    std::string listen;  // host:port of its HTTP server; empty if none
     std::optional<std::vector<std::string>> assignment;  // a Kafka projector's partitions
-    std::int64_t relay_published_seq = 0;      // a relay's last published outbox seq
-    std::vector<BusPosition> positions;        // a projector's stored position, per partition
+    std::int64_t relay_published_seq = 0;                // a relay's last published outbox seq
+    std::vector<BusPosition> positions;  // a projector's stored position, per partition
 };
 
 struct RebuildReport {

@@ -12,8 +12,8 @@ namespace ordinal {
 
 struct StreamView {
     StreamKey stream;
-    std::int64_t write_version = 0;  // the last committed version (0: no such stream)
-    std::int64_t read_version = 0;   // the last version the read model applied
+    std::int64_t write_version = 0;      // the last committed version (0: no such stream)
+    std::int64_t read_version = 0;       // the last version the read model applied
     std::vector<StreamLogEntry> events;  // version order; the newest when cut
 };
 

@@ -7,17 +7,17 @@
 namespace ordinal {
 
 class SystemClock final : public Clock {
-public:
+  public:
     std::int64_t unix_ms() const override;
 };
 
 // UUIDv7 from the wall clock and a per-generator random engine seeded from std::random_device.
 class RandomIdGenerator final : public IdGenerator {
-public:
+  public:
     explicit RandomIdGenerator(const Clock& clock);
     std::string new_uuid_v7() override;
 
-private:
+  private:
     const Clock& clock_;
     std::mutex mu_;
     std::mt19937_64 rng_;  // guarded by mu_

@@ -40,7 +40,8 @@ bool parse_entry(std::string_view entry, VersionVector& out) {
     }
     std::int64_t version = 0;
     const auto [ptr, ec] = std::from_chars(ver.data(), ver.data() + ver.size(), version);
-    if (ec != std::errc() || ptr != ver.data() + ver.size() || version < 1 || ver[0] == '0') return false;
+    if (ec != std::errc() || ptr != ver.data() + ver.size() || version < 1 || ver[0] == '0')
+        return false;
     auto& slot = out[key];
     if (version > slot) slot = version;
     return true;

@@ -14,7 +14,8 @@ Unexpected<DomainError> reject(DomainError::Code code, std::string message) {
     return unexpected(std::move(e));
 }
 
-Unexpected<DomainError> reject_sku(DomainError::Code code, std::string message, const std::string& sku) {
+Unexpected<DomainError> reject_sku(DomainError::Code code, std::string message,
+                                   const std::string& sku) {
     auto u = reject(code, std::move(message));
     u.error.sku = sku;
     return u;
@@ -27,7 +28,8 @@ std::optional<Unexpected<DomainError>> check_order_transition(const std::optiona
                                                               OrderStatus to) {
     if (!order) return reject(DomainError::Code::NotFound, "order not found");
     if (expected && *expected != order->version) {
-        auto u = reject(DomainError::Code::VersionConflict, "the order has moved on since the expected version");
+        auto u = reject(DomainError::Code::VersionConflict,
+                        "the order has moved on since the expected version");
         u.error.current_version = order->version;
         return u;
     }
@@ -60,8 +62,8 @@ bool order_transition_allowed(OrderStatus from, OrderStatus to) {
             to == OrderStatus::Cancelled);
 }
 
-Expected<ProductDecision, DomainError> decide_upsert_product(const UpsertProduct& cmd,
-                                                             const std::optional<Product>& current) {
+Expected<ProductDecision, DomainError> decide_upsert_product(
+    const UpsertProduct& cmd, const std::optional<Product>& current) {
     Product next = current.value_or(Product{});
     next.sku = cmd.sku;
     next.name = cmd.name;
@@ -70,13 +72,14 @@ Expected<ProductDecision, DomainError> decide_upsert_product(const UpsertProduct
     next.stock = cmd.stock;
     next.stock_seq += 1;
     next.version += 1;
-    ProductUpserted ev{next.sku, next.name, next.currency, next.price_minor, next.stock, next.stock_seq};
+    ProductUpserted ev{next.sku,         next.name,  next.currency,
+                       next.price_minor, next.stock, next.stock_seq};
     return ProductDecision{std::move(next), std::move(ev)};
 }
 
-Expected<OrderDecision, DomainError> decide_place_order(const PlaceOrder& cmd,
-                                                        std::span<const std::optional<Product>> products,
-                                                        const std::string& now) {
+Expected<OrderDecision, DomainError> decide_place_order(
+    const PlaceOrder& cmd, std::span<const std::optional<Product>> products,
+    const std::string& now) {
     OrderPlaced ev;
     ev.user_id = cmd.user_id;
     ev.currency = cmd.currency;
@@ -85,15 +88,19 @@ Expected<OrderDecision, DomainError> decide_place_order(const PlaceOrder& cmd,
     for (std::size_t i = 0; i < cmd.items.size(); ++i) {
         const OrderItem& item = cmd.items[i];
         const std::optional<Product>& p = i < products.size() ? products[i] : std::nullopt;
-        if (!p) return reject_sku(DomainError::Code::UnknownSku, "unknown sku " + item.sku, item.sku);
+        if (!p)
+            return reject_sku(DomainError::Code::UnknownSku, "unknown sku " + item.sku, item.sku);
         if (p->currency != cmd.currency) {
-            return reject_sku(DomainError::Code::CurrencyMismatch,
-                              "sku " + item.sku + " is priced in " + p->currency + ", not " + cmd.currency,
-                              item.sku);
+            return reject_sku(
+                DomainError::Code::CurrencyMismatch,
+                "sku " + item.sku + " is priced in " + p->currency + ", not " + cmd.currency,
+                item.sku);
         }
         const auto line_total = checked_mul(p->price_minor, item.qty);
         const auto new_total = line_total ? checked_add(total, *line_total) : std::nullopt;
-        if (!new_total) return reject(DomainError::Code::TotalOverflow, "order total does not fit a signed 64-bit integer");
+        if (!new_total)
+            return reject(DomainError::Code::TotalOverflow,
+                          "order total does not fit a signed 64-bit integer");
         total = *new_total;
         Product next = *p;
         if (next.stock) {
@@ -123,29 +130,35 @@ Expected<OrderDecision, DomainError> decide_place_order(const PlaceOrder& cmd,
     return OrderDecision{std::move(order), std::move(next_products), EventData{std::move(ev)}};
 }
 
-Expected<OrderDecision, DomainError> decide_pay_order(const PayOrder& cmd, const std::optional<Order>& order,
+Expected<OrderDecision, DomainError> decide_pay_order(const PayOrder& cmd,
+                                                      const std::optional<Order>& order,
                                                       const std::string& now) {
-    if (auto bad = check_order_transition(order, cmd.expected_version, OrderStatus::Paid)) return *bad;
+    if (auto bad = check_order_transition(order, cmd.expected_version, OrderStatus::Paid))
+        return *bad;
     if (cmd.amount_minor != order->total_minor) {
         return reject(DomainError::Code::AmountMismatch,
-                      "amountMinor " + std::to_string(cmd.amount_minor) + " does not equal the order total " +
-                          std::to_string(order->total_minor));
+                      "amountMinor " + std::to_string(cmd.amount_minor) +
+                          " does not equal the order total " + std::to_string(order->total_minor));
     }
-    return OrderDecision{advanced(*order, OrderStatus::Paid, now), {},
+    return OrderDecision{advanced(*order, OrderStatus::Paid, now),
+                         {},
                          EventData{OrderPaid{cmd.payment_ref, cmd.amount_minor}}};
 }
 
-Expected<OrderDecision, DomainError> decide_ship_order(const ShipOrder& cmd, const std::optional<Order>& order,
+Expected<OrderDecision, DomainError> decide_ship_order(const ShipOrder& cmd,
+                                                       const std::optional<Order>& order,
                                                        const std::string& now) {
-    if (auto bad = check_order_transition(order, cmd.expected_version, OrderStatus::Shipped)) return *bad;
-    return OrderDecision{advanced(*order, OrderStatus::Shipped, now), {}, EventData{OrderShipped{}}};
+    if (auto bad = check_order_transition(order, cmd.expected_version, OrderStatus::Shipped))
+        return *bad;
+    return OrderDecision{
+        advanced(*order, OrderStatus::Shipped, now), {}, EventData{OrderShipped{}}};
 }
 
-Expected<OrderDecision, DomainError> decide_cancel_order(const CancelOrder& cmd,
-                                                         const std::optional<Order>& order,
-                                                         std::span<const std::optional<Product>> products,
-                                                         const std::string& now) {
-    if (auto bad = check_order_transition(order, cmd.expected_version, OrderStatus::Cancelled)) return *bad;
+Expected<OrderDecision, DomainError> decide_cancel_order(
+    const CancelOrder& cmd, const std::optional<Order>& order,
+    std::span<const std::optional<Product>> products, const std::string& now) {
+    if (auto bad = check_order_transition(order, cmd.expected_version, OrderStatus::Cancelled))
+        return *bad;
     OrderCancelled ev;
     ev.reason = cmd.reason;
     std::vector<Product> next_products;
@@ -163,8 +176,8 @@ Expected<OrderDecision, DomainError> decide_cancel_order(const CancelOrder& cmd,
 }
 
 const char* command_name(const Command& c) {
-    static constexpr const char* kNames[] = {"upsert_product", "place_order", "pay_order", "ship_order",
-                                             "cancel_order"};
+    static constexpr const char* kNames[] = {"upsert_product", "place_order", "pay_order",
+                                             "ship_order", "cancel_order"};
     return kNames[c.index()];
 }
 
@@ -173,8 +186,8 @@ StreamType stream_type_of(const EventData& d) {
 }
 
 std::string_view event_type_name(const EventData& d) {
-    static constexpr std::string_view kNames[] = {"ProductUpserted", "OrderPlaced", "OrderPaid", "OrderShipped",
-                                                  "OrderCancelled"};
+    static constexpr std::string_view kNames[] = {"ProductUpserted", "OrderPlaced", "OrderPaid",
+                                                  "OrderShipped", "OrderCancelled"};
     return kNames[d.index()];
 }
 

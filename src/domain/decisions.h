@@ -33,9 +33,9 @@ Expected<ProductDecision, DomainError> decide_upsert_product(const UpsertProduct
                                                              const std::optional<Product>& current);
 
 // `products[i]` is the current state of `cmd.items[i].sku` (nullopt if unknown).
-Expected<OrderDecision, DomainError> decide_place_order(const PlaceOrder& cmd,
-                                                        std::span<const std::optional<Product>> products,
-                                                        const std::string& now);
+Expected<OrderDecision, DomainError> decide_place_order(
+    const PlaceOrder& cmd, std::span<const std::optional<Product>> products,
+    const std::string& now);
 
 Expected<OrderDecision, DomainError> decide_pay_order(const PayOrder& cmd,
                                                       const std::optional<Order>& order,
@@ -46,9 +46,8 @@ Expected<OrderDecision, DomainError> decide_ship_order(const ShipOrder& cmd,
                                                        const std::string& now);
 
 // `products[i]` is the current state of `order->lines[i].sku`.
-Expected<OrderDecision, DomainError> decide_cancel_order(const CancelOrder& cmd,
-                                                         const std::optional<Order>& order,
-                                                         std::span<const std::optional<Product>> products,
-                                                         const std::string& now);
+Expected<OrderDecision, DomainError> decide_cancel_order(
+    const CancelOrder& cmd, const std::optional<Order>& order,
+    std::span<const std::optional<Product>> products, const std::string& now);
 
 }  // namespace ordinal

@@ -48,7 +48,8 @@ struct OrderCancelled {
     std::vector<StockChange> stock_changes;
 };
 
-using EventData = std::variant<ProductUpserted, OrderPlaced, OrderPaid, OrderShipped, OrderCancelled>;
+using EventData =
+    std::variant<ProductUpserted, OrderPlaced, OrderPaid, OrderShipped, OrderCancelled>;
 
 std::string_view event_type_name(const EventData& d);
 

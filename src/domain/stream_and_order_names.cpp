@@ -19,17 +19,21 @@ std::string describe_stream(const StreamKey& stream) {
 
 std::string_view order_status_name(OrderStatus s) {
     switch (s) {
-        case OrderStatus::Placed: return "PLACED";
-        case OrderStatus::Paid: return "PAID";
-        case OrderStatus::Shipped: return "SHIPPED";
-        case OrderStatus::Cancelled: return "CANCELLED";
+        case OrderStatus::Placed:
+            return "PLACED";
+        case OrderStatus::Paid:
+            return "PAID";
+        case OrderStatus::Shipped:
+            return "SHIPPED";
+        case OrderStatus::Cancelled:
+            return "CANCELLED";
     }
     return "PLACED";
 }
 
 std::optional<OrderStatus> parse_order_status(std::string_view s) {
-    for (auto st : {OrderStatus::Placed, OrderStatus::Paid, OrderStatus::Shipped,
-                    OrderStatus::Cancelled}) {
+    for (auto st :
+         {OrderStatus::Placed, OrderStatus::Paid, OrderStatus::Shipped, OrderStatus::Cancelled}) {
         if (order_status_name(st) == s) return st;
     }
     return std::nullopt;

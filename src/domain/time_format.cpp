@@ -29,10 +29,10 @@ std::string format_rfc3339_ms(std::int64_t unix_ms) {
     const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
     if (m <= 2) y += 1;
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
-                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                  static_cast<long long>(rem % 3600 / 60), static_cast<long long>(rem % 60),
-                  static_cast<long long>(ms));
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+                  static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                  static_cast<long long>(rem / 3600), static_cast<long long>(rem % 3600 / 60),
+                  static_cast<long long>(rem % 60), static_cast<long long>(ms));
     return buf;
 }
 

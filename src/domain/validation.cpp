@@ -34,16 +34,22 @@ std::optional<std::string> check_text(std::string_view s, std::size_t max) {
 std::optional<std::string> check_sku(std::string_view sku) {
     if (sku.empty() || sku.size() > 64) return "must be 1 to 64 characters of [A-Za-z0-9._-]";
     for (char c : sku) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '_' || c == '-';
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
         if (!ok) return "must be 1 to 64 characters of [A-Za-z0-9._-]";
     }
     return std::nullopt;
 }
 
-std::optional<std::string> check_name(std::string_view name) { return check_text(name, 200); }
-std::optional<std::string> check_payment_ref(std::string_view ref) { return check_text(ref, 200); }
-std::optional<std::string> check_reason(std::string_view reason) { return check_text(reason, 500); }
+std::optional<std::string> check_name(std::string_view name) {
+    return check_text(name, 200);
+}
+std::optional<std::string> check_payment_ref(std::string_view ref) {
+    return check_text(ref, 200);
+}
+std::optional<std::string> check_reason(std::string_view reason) {
+    return check_text(reason, 500);
+}
 
 std::optional<std::string> check_currency(std::string_view code) {
     if (!is_currency_code(code)) return "must be an ISO-4217 code of three upper-case letters";

@@ -75,7 +75,8 @@ class Bus {
 // A publication whose outcome was known when it was made.
 class SettledPublication final : public Publication {
   public:
-    explicit SettledPublication(Expected<void, StoreError> outcome) : outcome_(std::move(outcome)) {}
+    explicit SettledPublication(Expected<void, StoreError> outcome)
+        : outcome_(std::move(outcome)) {}
     std::optional<Expected<void, StoreError>> outcome() override { return outcome_; }
     std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds) override {
         return outcome_;

@@ -15,7 +15,7 @@ namespace ordinal {
 
 struct CommandRequest {
     std::string idempotency_key;  // canonical (lower-case) UUID
-    std::string fingerprint;      // identifies the payload: type, target and body fields but the key
+    std::string fingerprint;  // identifies the payload: type, target and body fields but the key
     Command command;
     // Stored with the command's event (outbox metadata, not business data): never part of the
     // fingerprint, so a retry from another trace is still the same command.

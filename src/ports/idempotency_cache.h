@@ -10,7 +10,7 @@ namespace ordinal {
 // store's unique key stays authoritative, so a miss is always safe. Implementations never
 // throw and treat their own failures as misses. Thread-safe.
 class IdempotencyCache {
-public:
+  public:
     virtual ~IdempotencyCache() = default;
     virtual std::optional<IdempotencyRecord> get(const std::string& key) = 0;
     virtual void put(const IdempotencyRecord& record) = 0;

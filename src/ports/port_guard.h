@@ -14,7 +14,8 @@
 namespace ordinal {
 
 template <class F>
-auto guard_port(const char* origin, F&& body) noexcept -> Expected<std::invoke_result_t<F>, StoreError> {
+auto guard_port(const char* origin, F&& body) noexcept
+    -> Expected<std::invoke_result_t<F>, StoreError> {
     using T = std::invoke_result_t<F>;
     try {
         if constexpr (std::is_void_v<T>) {
@@ -26,11 +27,14 @@ auto guard_port(const char* origin, F&& body) noexcept -> Expected<std::invoke_r
     } catch (const StoreFailure& f) {
         return unexpected(f.error);
     } catch (const std::bad_alloc&) {
-        return unexpected(StoreError{StoreError::Kind::Unavailable, std::string(origin) + ": out of memory"});
+        return unexpected(
+            StoreError{StoreError::Kind::Unavailable, std::string(origin) + ": out of memory"});
     } catch (const std::exception& e) {
-        return unexpected(StoreError{StoreError::Kind::Internal, std::string(origin) + ": " + e.what()});
+        return unexpected(
+            StoreError{StoreError::Kind::Internal, std::string(origin) + ": " + e.what()});
     } catch (...) {
-        return unexpected(StoreError{StoreError::Kind::Internal, std::string(origin) + ": unknown exception"});
+        return unexpected(
+            StoreError{StoreError::Kind::Internal, std::string(origin) + ": unknown exception"});
     }
 }
 

@@ -231,15 +231,15 @@ class ReadStore {
     // Atomically hands the oldest claimable request to `owner` (state running, attempts + 1):
     // a queued one, or a running one whose owner's heartbeat is older than `stale_after_ms`
     // (it died mid-way: the work is done again) or whose owner is `owner` itself (its outcome
-    // could not be recorded: a process runs one request at a time, so it is not running now). Nullopt if there is none. Exactly one caller
-    // gets each claim, in any number of processes.
+    // could not be recorded: a process runs one request at a time, so it is not running now).
+    // Nullopt if there is none. Exactly one caller gets each claim, in any number of processes.
     virtual Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
         const std::string& owner, std::int64_t stale_after_ms) = 0;
     // Progress and outcome, written only while `owner` still holds the request (a process taken
     // for dead and replaced cannot overwrite its successor). False if it no longer does.
     virtual Expected<bool, StoreError> report_admin_progress(std::int64_t id,
-                                                            const std::string& owner,
-                                                            const std::string& progress) = 0;
+                                                             const std::string& owner,
+                                                             const std::string& progress) = 0;
     virtual Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) = 0;
     virtual Expected<std::optional<AdminRequest>, StoreError> get_admin_request(
         std::int64_t id) = 0;

@@ -19,7 +19,7 @@ struct TraceContext {
     // The 32 hex digits of the trace id, or empty.
     std::string_view trace_id() const {
         return traceparent.size() >= 35 ? std::string_view(traceparent).substr(3, 32)
-                                         : std::string_view();
+                                        : std::string_view();
     }
 };
 

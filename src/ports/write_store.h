@@ -59,7 +59,7 @@ struct StreamLogEntry {
     std::string event_id;
     std::int64_t version = 0;
     std::string type;
-    std::string occurred_at;     // as the command recorded it (RFC 3339)
+    std::string occurred_at;      // as the command recorded it (RFC 3339)
     std::int64_t created_ms = 0;  // the writer's wall clock at commit
     bool published = false;       // the relay has handed it to the bus
 };
@@ -75,7 +75,7 @@ struct OutboxStats {
 //
 // Thread-safety: every method may be called concurrently from any thread.
 class WriteStore {
-public:
+  public:
     using Done = std::function<void(CommandOutcome)>;
     virtual ~WriteStore() = default;
 
@@ -87,7 +87,8 @@ public:
     virtual void submit(CommandRequest request, Done done) = 0;
 
     // The record kept under `key`, if a command with that key was accepted.
-    virtual Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(const std::string& key) = 0;
+    virtual Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
+        const std::string& key) = 0;
 
     // Up to `limit` committed, unpublished events, in outbox order (per-stream version order).
     // A store whose outbox is shared by several relays (PostgreSQL) returns only the events of
@@ -99,18 +100,19 @@ public:
     virtual Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) = 0;
 
     // The event log in outbox order, from just after `after_seq` (used to rebuild projections).
-    virtual Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq, std::size_t limit) = 0;
+    virtual Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq,
+                                                                    std::size_t limit) = 0;
 
     virtual Expected<OutboxStats, StoreError> outbox_stats() = 0;
 
     // Reachable and migrated.
     virtual Expected<void, StoreError> check_ready() = 0;
 
-    // The events of one stream in version order, at most `limit` (the newest of them when cut). Not on the
-    // command path: only the admin stream view reads it. The default (test doubles) is
+    // The events of one stream in version order, at most `limit` (the newest of them when cut). Not
+    // on the command path: only the admin stream view reads it. The default (test doubles) is
     // Unavailable, so only the real stores need it.
     virtual Expected<std::vector<StreamLogEntry>, StoreError> stream_log(const StreamKey& stream,
-                                                                          std::size_t limit) {
+                                                                         std::size_t limit) {
         (void)stream;
         (void)limit;
         return unexpected(StoreError{StoreError::Kind::Unavailable, "no stream log in this store"});

@@ -16,7 +16,7 @@ namespace ordinal {
 // through the shared command executor, back into the same adapter, which turns it into a
 // StoreError value. It never escapes a port.
 class StoreFailure : public std::runtime_error {
-public:
+  public:
     explicit StoreFailure(StoreError e) : std::runtime_error(e.message), error(std::move(e)) {}
     StoreError error;
 };
@@ -24,7 +24,7 @@ public:
 // The operations the command executor needs inside one write transaction (or savepoint).
 // Implemented by each write-store adapter; not thread-safe: one transaction, one thread.
 class WriteTransaction {
-public:
+  public:
     virtual ~WriteTransaction() = default;
     virtual std::optional<IdempotencyRecord> find_idempotency(const std::string& key) = 0;
     virtual void insert_idempotency(const IdempotencyRecord& record) = 0;

@@ -14,8 +14,8 @@ bool ReadModelCheck::judge_missing(const StreamWalk& w) {
         return false;
     }
     findings_.add(FindingKind::MissingInRead, w.name,
-                  "read model version " + std::to_string(w.read_version) +
-                      ", event log version " + std::to_string(w.log_version) + ": version " +
+                  "read model version " + std::to_string(w.read_version) + ", event log version " +
+                      std::to_string(w.log_version) + ": version " +
                       std::to_string(w.read_version + 1) + " was committed " +
                       seconds_text(times_.taken_ms - created) + " before the read snapshot");
     return true;

@@ -14,7 +14,7 @@ struct ReadVerdict {
 };
 
 struct ReadSnapshotTimes {
-    std::int64_t taken_ms = 0;                 // when the read snapshot was taken
+    std::int64_t taken_ms = 0;                  // when the read snapshot was taken
     std::int64_t oldest_pending_before_ms = 0;  // oldest unpublished event just before it
     std::int64_t projection_grace_ms = 0;
 };

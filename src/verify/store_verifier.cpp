@@ -116,8 +116,7 @@ class Verifier {
                           "write-model row, but the event log has no such stream");
         } else if (!row && state) {
             findings_.add(FindingKind::WriteMismatch, w.name,
-                          "no write-model row; event log version " +
-                              std::to_string(w.log_version));
+                          "no write-model row; event log version " + std::to_string(w.log_version));
         } else if (state) {
             const std::string diff = differences(*row, *state);
             if (!diff.empty()) {

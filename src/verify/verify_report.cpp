@@ -1,9 +1,9 @@
 // The names and the human form of `ordinal verify`'s report (the JSON form is in codec/).
+#include "verify/verify_report.h"
+
 #include <cstdio>
 #include <numeric>
 #include <string>
-
-#include "verify/verify_report.h"
 
 namespace ordinal {
 

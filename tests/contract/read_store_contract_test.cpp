@@ -443,9 +443,8 @@ TEST_P(ReadStoreContract, DeliveryIsStoredWhollyOrNotAtAll) {
 // apply_delivery, its own position; a part that cannot be applied takes the others with it.
 TEST_P(ReadStoreContract, DeliveriesOfSeveralPartitionsAreStoredTogetherWhollyOrNotAtAll) {
     const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000002";
-    const Delivery first{{order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})},
-                         {},
-                         BusPosition{"orders-0", 5}};
+    const Delivery first{
+        {order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})}, {}, BusPosition{"orders-0", 5}};
     const Delivery second{{order_placed(other, kUser, {{"SKU-1", 1, 1}}, {}),
                            order_event(other, 3, OrderShipped{})},  // a gap: skipped
                           {bus_dead_letter(9, "", 0, "?", "orders-1")},
@@ -464,12 +463,10 @@ TEST_P(ReadStoreContract, DeliveriesOfSeveralPartitionsAreStoredTogetherWhollyOr
     EXPECT_EQ(dead_letters().size(), 1u);
 
     const std::string third = "0190a1b2-c3d4-7e5f-8a9b-000000000003";
-    const Delivery fine{{order_placed(third, kUser, {{"SKU-1", 1, 1}}, {})},
-                        {},
-                        BusPosition{"orders-0", 6}};
-    const Delivery poison{{order_event(kOrder + "-x", 1, OrderPaid{"ref", 1})},
-                          {},
-                          BusPosition{"orders-1", 11}};
+    const Delivery fine{
+        {order_placed(third, kUser, {{"SKU-1", 1, 1}}, {})}, {}, BusPosition{"orders-0", 6}};
+    const Delivery poison{
+        {order_event(kOrder + "-x", 1, OrderPaid{"ref", 1})}, {}, BusPosition{"orders-1", 11}};
     const std::vector<std::int64_t> fine_at{5}, poison_at{10};
     const std::vector<DeliveryPart> bad{{&fine, fine_at}, {&poison, poison_at}};
     auto refused = store_->apply_deliveries(bad);

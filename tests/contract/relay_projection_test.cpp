@@ -2,8 +2,8 @@
 // the read model exactly once in effect, in per-stream order.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <random>
 #include <thread>
@@ -103,7 +103,8 @@ class LateReportingBus final : public Bus {
     }
 
     void work() {
-        std::vector<std::pair<std::shared_ptr<test_support::PublicationSlot>, Expected<void, StoreError>>>
+        std::vector<
+            std::pair<std::shared_ptr<test_support::PublicationSlot>, Expected<void, StoreError>>>
             unreported;
         std::unique_lock lock(mu_);
         while (true) {

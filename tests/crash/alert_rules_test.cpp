@@ -22,16 +22,16 @@ const std::string kRules = std::string(ORDINAL_SOURCE_DIR) + "/ops/prometheus/or
 std::set<std::string> metric_names_in(const std::string& text) {
     std::set<std::string> out;
     const std::regex name("ordinal_[a-z_]+");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), name); it != std::sregex_iterator();
-         ++it)
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), name);
+         it != std::sregex_iterator(); ++it)
         out.insert(it->str());
     return out;
 }
 
 TEST(AlertRules, PromtoolAcceptsThem) {
     ScratchDir logs{"ordinal-alert-rules"};
-    const auto [code, out] =
-        ChildProcess::run("/usr/bin/promtool", {"check", "rules", kRules}, logs.path() + "/promtool.log");
+    const auto [code, out] = ChildProcess::run("/usr/bin/promtool", {"check", "rules", kRules},
+                                               logs.path() + "/promtool.log");
     EXPECT_EQ(code, 0) << out;
     EXPECT_NE(out.find("SUCCESS"), std::string::npos) << out;
 }

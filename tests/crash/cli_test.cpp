@@ -14,7 +14,7 @@ namespace ordinal::test {
 namespace {
 
 class Cli : public ::testing::Test {
-protected:
+  protected:
     std::string log(const std::string& name) { return logs_.path() + "/" + name + ".log"; }
     ScratchDir logs_{"ordinal-cli-logs"};
     ScratchDir data_{"ordinal-cli-data"};
@@ -24,7 +24,9 @@ int put_status(std::uint16_t port, const std::string& bearer) {
     HttpClient c(port);
     Headers h{{"Idempotency-Key", random_uuid()}};
     if (!bearer.empty()) h.emplace_back("Authorization", "Bearer " + bearer);
-    return c.request("PUT", "/v1/products/" + unique_sku(), product_body("n", "EUR", 1, 1).dump(), h).status;
+    return c
+        .request("PUT", "/v1/products/" + unique_sku(), product_body("n", "EUR", 1, 1).dump(), h)
+        .status;
 }
 
 TEST_F(Cli, VersionPrintsAndExitsZero) {
@@ -34,8 +36,11 @@ TEST_F(Cli, VersionPrintsAndExitsZero) {
 }
 
 TEST_F(Cli, UnknownFlagOrRoleFails) {
-    EXPECT_NE(ChildProcess::run(ORDINAL_BINARY, {"serve", "--no-such-flag"}, log("bad-flag")).first, 0);
-    EXPECT_NE(ChildProcess::run(ORDINAL_BINARY, {"serve", "--listen", "127.0.0.1:0", "--data-dir", data_.path(), "--roles", "chef"},
+    EXPECT_NE(ChildProcess::run(ORDINAL_BINARY, {"serve", "--no-such-flag"}, log("bad-flag")).first,
+              0);
+    EXPECT_NE(ChildProcess::run(ORDINAL_BINARY,
+                                {"serve", "--listen", "127.0.0.1:0", "--data-dir", data_.path(),
+                                 "--roles", "chef"},
                                 log("bad-role"))
                   .first,
               0);
@@ -43,11 +48,15 @@ TEST_F(Cli, UnknownFlagOrRoleFails) {
 }
 
 TEST_F(Cli, MigrateThenServe) {
-    const auto [code, out] = ChildProcess::run(ORDINAL_BINARY, {"migrate", "--data-dir", data_.path()}, log("migrate"));
+    const auto [code, out] =
+        ChildProcess::run(ORDINAL_BINARY, {"migrate", "--data-dir", data_.path()}, log("migrate"));
     ASSERT_EQ(code, 0) << out;
     EXPECT_FALSE(std::filesystem::is_empty(data_.path()));
     // Migrating twice is harmless.
-    EXPECT_EQ(ChildProcess::run(ORDINAL_BINARY, {"migrate", "--data-dir", data_.path()}, log("migrate2")).first, 0);
+    EXPECT_EQ(
+        ChildProcess::run(ORDINAL_BINARY, {"migrate", "--data-dir", data_.path()}, log("migrate2"))
+            .first,
+        0);
     ServerProcess server(ORDINAL_BINARY, data_.path(), logs_.path());
     ASSERT_NO_THROW(server.start());
     HttpClient c(server.port());
@@ -68,11 +77,13 @@ TEST_F(Cli, ServeStopsGracefullyOnSigterm) {
     ASSERT_NO_THROW(server.start());
     OrdinalApi b(server.port());
     EXPECT_EQ(b.must_read("/v1/orders/" + order.order_id, order.token)["version"], 1);
-    EXPECT_EQ(b.must_read("/v1/products/" + sku, join_tokens({put.token, order.token}))["stock"], 1);
+    EXPECT_EQ(b.must_read("/v1/products/" + sku, join_tokens({put.token, order.token}))["stock"],
+              1);
 }
 
 TEST_F(Cli, AdminTokenFromEnvironment) {
-    ServerProcess server(ORDINAL_BINARY, data_.path(), logs_.path(), {}, {{"ORDINAL_ADMIN_TOKEN", "from-env"}});
+    ServerProcess server(ORDINAL_BINARY, data_.path(), logs_.path(), {},
+                         {{"ORDINAL_ADMIN_TOKEN", "from-env"}});
     ASSERT_NO_THROW(server.start());
     EXPECT_EQ(put_status(server.port(), ""), 401);
     EXPECT_EQ(put_status(server.port(), "wrong"), 401);
@@ -93,7 +104,8 @@ TEST_F(Cli, ConfigFileIsTheLastResort) {
         std::ofstream out(config);
         out << "# a comment\nadmin_token = \"from-config\"\nwriter-batch = 8\n";
     }
-    ServerProcess from_config(ORDINAL_BINARY, data_.path() + "/a", logs_.path(), {"--config", config});
+    ServerProcess from_config(ORDINAL_BINARY, data_.path() + "/a", logs_.path(),
+                              {"--config", config});
     ASSERT_NO_THROW(from_config.start());
     EXPECT_EQ(put_status(from_config.port(), "from-config"), 202);
     EXPECT_EQ(put_status(from_config.port(), ""), 401);

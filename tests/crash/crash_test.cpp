@@ -23,7 +23,8 @@
 namespace ordinal::test {
 namespace {
 
-constexpr int kSkus = 5;  // the last one has unlimited stock, so orders keep coming after the rest sell out
+constexpr int kSkus =
+    5;  // the last one has unlimited stock, so orders keep coming after the rest sell out
 constexpr std::int64_t kInitialStock = 1500;
 constexpr int kUsers = 6;
 constexpr int kThreads = 8;
@@ -43,8 +44,8 @@ struct Order {
     std::string cancel_event_id;
 };
 
-Order make_order(std::string key, std::string body, std::string user, Items items, std::string order_id,
-                 std::string event_id, std::string token) {
+Order make_order(std::string key, std::string body, std::string user, Items items,
+                 std::string order_id, std::string event_id, std::string token) {
     Order o;
     o.key = std::move(key);
     o.body = std::move(body);
@@ -71,7 +72,7 @@ struct LostCancel {
 
 // What the clients know: acknowledged orders, and commands whose answer was lost.
 class Model {
-public:
+  public:
     void acked_place(Order o) {
         std::lock_guard lock(mu_);
         index_[o.order_id] = orders_.size();
@@ -85,8 +86,8 @@ public:
         orders_.push_back(std::move(o));
         return true;
     }
-    void acked_cancel(const std::string& order_id, const std::string& key, const std::string& body, const std::string& token,
-                      const std::string& event_id) {
+    void acked_cancel(const std::string& order_id, const std::string& key, const std::string& body,
+                      const std::string& token, const std::string& event_id) {
         std::lock_guard lock(mu_);
         auto& o = orders_.at(index_.at(order_id));
         o.cancelled = true;
@@ -129,7 +130,7 @@ public:
         return anomaly_count_;
     }
 
-private:
+  private:
     std::mutex mu_;
     std::vector<Order> orders_;
     std::map<std::string, std::size_t> index_;
@@ -154,7 +155,7 @@ void parallel_for(std::uint16_t port, std::size_t n, int threads, Fn fn) {
 }
 
 class CrashRecovery : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         data_ = std::make_unique<ScratchDir>("ordinal-crash-data");
         logs_ = std::make_unique<ScratchDir>("ordinal-crash-logs");
@@ -163,7 +164,8 @@ protected:
         for (int i = 0; i < kSkus; ++i) skus_.push_back(unique_sku("CRASH" + std::to_string(i)));
     }
     void TearDown() override {
-        if (HasFailure() && server_) std::cerr << "---- last server log ----\n" << server_->log() << "\n";
+        if (HasFailure() && server_)
+            std::cerr << "---- last server log ----\n" << server_->log() << "\n";
         server_.reset();
     }
 
@@ -187,15 +189,19 @@ protected:
                     if (e.phase() != HttpError::Phase::connect) model_.lost_cancel({key, body, id});
                     if (killed.load()) break;
                     if (e.phase() == HttpError::Phase::connect) {
-                        model_.anomaly(std::string("connect failed while the server should be up: ") + e.what());
+                        model_.anomaly(
+                            std::string("connect failed while the server should be up: ") +
+                            e.what());
                         break;
                     }
                     continue;
                 }
                 if (r.status == 202 && r.is_json()) {
                     const auto b = r.json_body();
-                    if (b.value("version", 0) != 2) model_.anomaly("cancel acknowledged with version != 2: " + r.describe());
-                    model_.acked_cancel(id, key, body, b.value("consistencyToken", ""), b.value("eventId", ""));
+                    if (b.value("version", 0) != 2)
+                        model_.anomaly("cancel acknowledged with version != 2: " + r.describe());
+                    model_.acked_cancel(id, key, body, b.value("consistencyToken", ""),
+                                        b.value("eventId", ""));
                 } else if (r.status == 503) {
                     model_.lost_cancel({key, body, id});
                 } else {
@@ -208,29 +214,34 @@ protected:
             const std::size_t n = 1 + rng() % 2;
             const std::size_t first = rng() % skus_.size();
             for (std::size_t k = 0; k < n; ++k) {
-                items.emplace_back(skus_[(first + k) % skus_.size()], static_cast<std::int64_t>(1 + rng() % 3));
+                items.emplace_back(skus_[(first + k) % skus_.size()],
+                                   static_cast<std::int64_t>(1 + rng() % 3));
             }
             const std::string body = order_body(user, "EUR", items).dump();
             HttpResponse r;
             try {
                 r = a.command("POST", "/v1/orders", body, key);
             } catch (const HttpError& e) {
-                if (e.phase() != HttpError::Phase::connect) model_.lost_place({key, body, user, items});
+                if (e.phase() != HttpError::Phase::connect)
+                    model_.lost_place({key, body, user, items});
                 if (killed.load()) break;
                 if (e.phase() == HttpError::Phase::connect) {
-                    model_.anomaly(std::string("connect failed while the server should be up: ") + e.what());
+                    model_.anomaly(std::string("connect failed while the server should be up: ") +
+                                   e.what());
                     break;
                 }
                 continue;
             }
             if (r.status == 202 && r.is_json()) {
                 const auto b = r.json_body();
-                Order o = make_order(key, body, user, items, b.value("orderId", ""), b.value("eventId", ""),
-                                     b.value("consistencyToken", ""));
-                if (o.order_id.empty() || b.value("version", 0) != 1) model_.anomaly("odd order ack: " + r.describe());
+                Order o = make_order(key, body, user, items, b.value("orderId", ""),
+                                     b.value("eventId", ""), b.value("consistencyToken", ""));
+                if (o.order_id.empty() || b.value("version", 0) != 1)
+                    model_.anomaly("odd order ack: " + r.describe());
                 mine.push_back(o.order_id);
                 model_.acked_place(std::move(o));
-            } else if (r.status == 422 && r.is_json() && r.json_body().value("error", "") == "insufficient_stock") {
+            } else if (r.status == 422 && r.is_json() &&
+                       r.json_body().value("error", "") == "insufficient_stock") {
                 // Rejected: no effect, nothing to remember.
             } else if (r.status == 503) {
                 model_.lost_place({key, body, user, items});  // shed: may be retried
@@ -262,9 +273,12 @@ protected:
                 const auto b = r.json_body();
                 EXPECT_EQ(b.value("version", 0), 1) << r;
                 const bool fresh = model_.acked_place_checked(
-                    make_order(p.key, p.body, p.user, p.items, b["orderId"], b["eventId"], b["consistencyToken"]));
-                EXPECT_TRUE(fresh) << "a lost key resolved to an order that is already known: " << r;
-                ++resolved_[r.status == 202 ? "place retried: accepted" : "place retried: duplicate"];
+                    make_order(p.key, p.body, p.user, p.items, b["orderId"], b["eventId"],
+                               b["consistencyToken"]));
+                EXPECT_TRUE(fresh)
+                    << "a lost key resolved to an order that is already known: " << r;
+                ++resolved_[r.status == 202 ? "place retried: accepted"
+                                            : "place retried: duplicate"];
             } else {
                 EXPECT_TRUE(IsError(r, 422, "insufficient_stock")) << "retrying lost key " << p.key;
                 ++resolved_["place retried: insufficient_stock"];
@@ -272,7 +286,8 @@ protected:
         }
         for (const auto& c : model_.take_lost_cancels()) {
             const auto r = a.command("POST", "/v1/orders/" + c.order_id + "/cancel", c.body, c.key);
-            ASSERT_TRUE(r.status == 202 ? IsAccepted(r) : IsDuplicate(r)) << "retrying lost cancel " << c.key;
+            ASSERT_TRUE(r.status == 202 ? IsAccepted(r) : IsDuplicate(r))
+                << "retrying lost cancel " << c.key;
             const auto b = r.json_body();
             EXPECT_EQ(b.value("version", 0), 2) << r;
             model_.acked_cancel(c.order_id, c.key, c.body, b["consistencyToken"], b["eventId"]);
@@ -300,13 +315,17 @@ protected:
                     fail("re-sent key " + o.key + ": " + d.describe());
                 } else {
                     const auto b = d.json_body();
-                    if (b["orderId"] != o.order_id || b["eventId"] != o.event_id || b["version"] != 1) {
-                        fail("duplicate of " + o.key + " differs from the acknowledgement: " + d.describe());
+                    if (b["orderId"] != o.order_id || b["eventId"] != o.event_id ||
+                        b["version"] != 1) {
+                        fail("duplicate of " + o.key +
+                             " differs from the acknowledgement: " + d.describe());
                     }
                 }
                 if (o.cancelled) {
-                    const auto dc = a.command("POST", "/v1/orders/" + o.order_id + "/cancel", o.cancel_body, o.cancel_key);
-                    if (!IsDuplicate(dc) || dc.json_body()["eventId"] != o.cancel_event_id || dc.json_body()["version"] != 2) {
+                    const auto dc = a.command("POST", "/v1/orders/" + o.order_id + "/cancel",
+                                              o.cancel_body, o.cancel_key);
+                    if (!IsDuplicate(dc) || dc.json_body()["eventId"] != o.cancel_event_id ||
+                        dc.json_body()["version"] != 2) {
                         fail("re-sent cancel key " + o.cancel_key + ": " + dc.describe());
                     }
                 }
@@ -319,9 +338,10 @@ protected:
                 const auto b = v.json_body();
                 const int want_version = o.cancelled ? 2 : 1;
                 const std::string want_status = o.cancelled ? "CANCELLED" : "PLACED";
-                if (b["version"] != want_version || b["status"] != want_status || b["userId"] != o.user) {
-                    fail("order " + o.order_id + " reads " + v.body + ", expected version " + std::to_string(want_version) +
-                         " " + want_status);
+                if (b["version"] != want_version || b["status"] != want_status ||
+                    b["userId"] != o.user) {
+                    fail("order " + o.order_id + " reads " + v.body + ", expected version " +
+                         std::to_string(want_version) + " " + want_status);
                 }
                 std::map<std::string, std::int64_t> want, got;
                 for (const auto& [sku, qty] : o.items) want[sku] = qty;
@@ -353,8 +373,10 @@ protected:
                 cursor = b["nextCursor"];
             }
             const std::set<std::string> unique(listed.begin(), listed.end());
-            EXPECT_EQ(unique.size(), listed.size()) << "cycle " << cycle << ": user " << user << " has an order listed twice";
-            EXPECT_EQ(unique, expected_by_user[user]) << "cycle " << cycle << ": user " << user << " listing differs";
+            EXPECT_EQ(unique.size(), listed.size())
+                << "cycle " << cycle << ": user " << user << " has an order listed twice";
+            EXPECT_EQ(unique, expected_by_user[user])
+                << "cycle " << cycle << ": user " << user << " listing differs";
         }
 
         // Reserved stock equals the sum over non-cancelled orders; never below zero.
@@ -367,13 +389,15 @@ protected:
             const auto view = a.must_read("/v1/products/" + skus_[i], product_tokens_[i]);
             EXPECT_EQ(view["version"], 1) << "orders must not bump the product's version";
             if (i + 1 == skus_.size()) {
-                EXPECT_TRUE(view["stock"].is_null()) << "unlimited stays unlimited: " << view.dump();
+                EXPECT_TRUE(view["stock"].is_null())
+                    << "unlimited stays unlimited: " << view.dump();
                 continue;
             }
             ASSERT_TRUE(view["stock"].is_number_integer()) << view.dump();
             const auto stock = view["stock"].get<std::int64_t>();
             EXPECT_GE(stock, 0) << skus_[i];
-            EXPECT_EQ(kInitialStock - stock, reserved[skus_[i]]) << "cycle " << cycle << ": sku " << skus_[i];
+            EXPECT_EQ(kInitialStock - stock, reserved[skus_[i]])
+                << "cycle " << cycle << ": sku " << skus_[i];
         }
     }
 
@@ -399,14 +423,16 @@ TEST_F(CrashRecovery, KillNineMidLoadThreeTimes) {
         const int run_ms = 800 + static_cast<int>(test_rng()() % 500);
         load_and_kill(run_ms);
         const auto acked_now = model_.orders().size();
-        EXPECT_GT(acked_now, acked_before) << "cycle " << cycle << ": no order was acknowledged in " << run_ms << " ms";
+        EXPECT_GT(acked_now, acked_before)
+            << "cycle " << cycle << ": no order was acknowledged in " << run_ms << " ms";
         acked_before = acked_now;
         ASSERT_NO_THROW(server_->start()) << "restart after SIGKILL, cycle " << cycle;
         resolve_lost();
         if (HasFatalFailure()) return;
         verify(cycle);
         if (HasFatalFailure()) return;
-        std::cout << "cycle " << cycle << ": ran " << run_ms << " ms, " << model_.orders().size() << " orders acknowledged so far\n";
+        std::cout << "cycle " << cycle << ": ran " << run_ms << " ms, " << model_.orders().size()
+                  << " orders acknowledged so far\n";
     }
     for (const auto& a : model_.anomalies()) ADD_FAILURE() << "during load: " << a;
     EXPECT_EQ(model_.anomaly_count(), 0);

@@ -26,12 +26,14 @@ class Poison : public ::testing::Test {
   protected:
     void start(std::vector<std::string> extra = {}) {
         extra.insert(extra.end(), {"--admin-token", kAdmin});
-        server_ = std::make_unique<ServerProcess>(ORDINAL_BINARY, data_.path(), logs_.path(), extra);
+        server_ =
+            std::make_unique<ServerProcess>(ORDINAL_BINARY, data_.path(), logs_.path(), extra);
         server_->start();
         api_ = std::make_unique<OrdinalApi>(server_->port(), kAdmin);
     }
     void TearDown() override {
-        if (HasFailure() && server_) std::cerr << "---- server log ----\n" << server_->log() << "\n";
+        if (HasFailure() && server_)
+            std::cerr << "---- server log ----\n" << server_->log() << "\n";
         server_.reset();
     }
 
@@ -123,8 +125,8 @@ TEST_F(Poison, AnUnknownEventTypeParksItsStreamAndTheRestFlows) {
     EXPECT_TRUE((*projection)["degraded"].get<bool>()) << ready;
     EXPECT_EQ(metric("ordinal_projection_dead_letters"), 2);
     // The gauge is polled every 250 ms: it may still show the planted events as pending.
-    EXPECT_TRUE(eventually([&] { return metric("ordinal_outbox_pending") == 0; },
-                           std::chrono::seconds(5)))
+    EXPECT_TRUE(
+        eventually([&] { return metric("ordinal_outbox_pending") == 0; }, std::chrono::seconds(5)))
         << "a parked event is published, not pending";
     EXPECT_NE(server_->log().find("projection parked order/" + parked.order_id + " at version 2"),
               std::string::npos);
@@ -223,7 +225,8 @@ TEST_F(Poison, ARelayThatCannotPublishIsSeenAndShedsLoad) {
                            std::chrono::seconds(5), std::chrono::milliseconds(50)));
     bool shed = false;
     for (int i = 0; i < 40 && !shed; ++i) {
-        const auto r = api_->place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
+        const auto r =
+            api_->place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
         shed = IsError(r, 503, "overloaded");
         if (!shed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }

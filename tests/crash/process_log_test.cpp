@@ -92,7 +92,8 @@ TEST(ProcessLog, JsonIsOneObjectPerLineWithTraceIdAndOrderIdKeys) {
         ++count;
         const auto j = nlohmann::json::parse(line, nullptr, false);
         ASSERT_FALSE(j.is_discarded()) << "not JSON: " << line;
-        EXPECT_TRUE(j.contains("timestamp") && j.contains("level") && j.contains("message")) << line;
+        EXPECT_TRUE(j.contains("timestamp") && j.contains("level") && j.contains("message"))
+            << line;
     }
     EXPECT_GE(count, 4);
 }

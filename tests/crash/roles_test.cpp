@@ -18,9 +18,12 @@ namespace ordinal::test {
 namespace {
 
 class SeparateRoles : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        api_ = std::make_unique<ServerProcess>(ORDINAL_BINARY, data_.path(), logs_.path(), std::vector<std::string>{"--roles", "api", "--heartbeat-ms", "100", "--process-stale-ms", "1000"});
+        api_ = std::make_unique<ServerProcess>(
+            ORDINAL_BINARY, data_.path(), logs_.path(),
+            std::vector<std::string>{"--roles", "api", "--heartbeat-ms", "100",
+                                     "--process-stale-ms", "1000"});
     }
     void TearDown() override {
         if (HasFailure()) {
@@ -33,9 +36,10 @@ protected:
     void start_worker() {
         worker_ = std::make_unique<ChildProcess>(
             ORDINAL_BINARY,
-            std::vector<std::string>{"serve", "--roles", "relay,projector", "--data-dir", data_.path(), "--listen",
-                                     "127.0.0.1:" + std::to_string(pick_free_port()), "--heartbeat-ms", "100",
-                                     "--process-stale-ms", "1000"},
+            std::vector<std::string>{"serve", "--roles", "relay,projector", "--data-dir",
+                                     data_.path(), "--listen",
+                                     "127.0.0.1:" + std::to_string(pick_free_port()),
+                                     "--heartbeat-ms", "100", "--process-stale-ms", "1000"},
             logs_.path() + "/worker-" + std::to_string(++worker_starts_) + ".log");
     }
     void kill_worker() {
@@ -65,7 +69,8 @@ TEST_F(SeparateRoles, GateFollowsAProjectorInAnotherProcess) {
     const auto r = a.get("/v1/orders/" + order.order_id, order.token, 10000);
     ASSERT_EQ(r.status, 200) << r;
     EXPECT_EQ(r.json_body()["status"], "PLACED");
-    EXPECT_EQ(a.must_read("/v1/products/" + sku, join_tokens({put.token, order.token}))["stock"], 8);
+    EXPECT_EQ(a.must_read("/v1/products/" + sku, join_tokens({put.token, order.token}))["stock"],
+              8);
 
     // Read-your-writes across processes, command after command.
     for (int i = 0; i < 20; ++i) {

@@ -25,7 +25,8 @@ class UnfinishedRebuild : public ::testing::Test {
         options.create = false;
         sqlite::Connection conn = sqlite::Connection::open(options);
         conn.exec("DELETE FROM orders_view");
-        conn.exec("INSERT INTO rebuild_state (id, started_at) VALUES (1, '2026-12-06T00:00:00.000Z')");
+        conn.exec(
+            "INSERT INTO rebuild_state (id, started_at) VALUES (1, '2026-12-06T00:00:00.000Z')");
     }
     static const json* component(const json& ready, const std::string& name) {
         for (const auto& c : ready["components"]) {
@@ -65,7 +66,8 @@ TEST_F(UnfinishedRebuild, IsAnnouncedAndFinishedByTheNextStart) {
         const json* model = component(body, "read_model");
         ASSERT_NE(model, nullptr) << ready;
         EXPECT_TRUE((*model)["degraded"].get<bool>()) << ready;
-        EXPECT_NE((*model)["detail"].get<std::string>().find("has not finished"), std::string::npos);
+        EXPECT_NE((*model)["detail"].get<std::string>().find("has not finished"),
+                  std::string::npos);
         EXPECT_EQ(api.get("/v1/orders/" + order_id).status, 404) << "the cut-short model";
         api_only.terminate();
     }

@@ -146,8 +146,9 @@ TEST_F(KafkaRebalanceFaults, AProjectorStoppedPastItsSessionTimeoutThenContinued
                 KafkaTopology::metric(stopped, "ordinal_kafka_rebalances_total");
             stopped.child()->signal(SIGSTOP);
             const auto at = Clock::now();
-            const bool taken = eventually([&] { return KafkaTopology::held_partitions(other) == 6; },
-                                          std::chrono::seconds(40), std::chrono::milliseconds(50));
+            const bool taken =
+                eventually([&] { return KafkaTopology::held_partitions(other) == 6; },
+                           std::chrono::seconds(40), std::chrono::milliseconds(50));
             const auto took = Clock::now() - at;
             pause(1000);  // the other projector projects every partition for a while
             stopped.child()->signal(SIGCONT);

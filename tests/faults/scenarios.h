@@ -78,8 +78,8 @@ template <int Brokers>
 class RealKafkaScenario : public KafkaTopologyScenario {
   protected:
     void SetUp() override {
-        ASSERT_NO_THROW(topic_ = std::make_unique<KafkaTopic>(6, kafka_.bootstrap(),
-                                                               Brokers >= 3 ? 3 : 1));
+        ASSERT_NO_THROW(
+            topic_ = std::make_unique<KafkaTopic>(6, kafka_.bootstrap(), Brokers >= 3 ? 3 : 1));
         start_topology(topic_->url(kFastKafkaTimeouts));
     }
     std::string broker_logs() override { return kafka_.logs(); }

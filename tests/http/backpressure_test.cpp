@@ -36,7 +36,8 @@ TEST(Backpressure, FullWriterQueueAnswers503OverloadedWithRetryAfter) {
             api.http().get("/healthz");
             go.arrive_and_wait();
             for (int i = 0; i < kPerThread; ++i) {
-                const auto r = api.place_order(order_body(random_uuid(), "EUR", {{"bp-1", 1}}), random_uuid());
+                const auto r =
+                    api.place_order(order_body(random_uuid(), "EUR", {{"bp-1", 1}}), random_uuid());
                 if (r.status == 202) {
                     ++accepted;
                     std::lock_guard lock(mu);
@@ -51,7 +52,8 @@ TEST(Backpressure, FullWriterQueueAnswers503OverloadedWithRetryAfter) {
         });
     }
     for (auto& t : threads) t.join();
-    EXPECT_GT(overloaded.load(), 0) << "a queue bound of 1 under 32 concurrent clients must shed load";
+    EXPECT_GT(overloaded.load(), 0)
+        << "a queue bound of 1 under 32 concurrent clients must shed load";
     EXPECT_GT(accepted.load(), 0);
     EXPECT_EQ(other.load(), 0);
     // Every accepted order is kept and projected.

@@ -8,9 +8,13 @@ namespace ordinal::test {
 namespace {
 
 class Commands : public ServiceTest {
-protected:
-    json product(const std::string& sku, const std::string& token) { return api().must_read("/v1/products/" + sku, token); }
-    json order(const std::string& id, const std::string& token) { return api().must_read("/v1/orders/" + id, token); }
+  protected:
+    json product(const std::string& sku, const std::string& token) {
+        return api().must_read("/v1/products/" + sku, token);
+    }
+    json order(const std::string& id, const std::string& token) {
+        return api().must_read("/v1/orders/" + id, token);
+    }
 };
 
 TEST_F(Commands, PutProductIsAcknowledgedWithSkuStreamAndCountingVersion) {
@@ -22,7 +26,8 @@ TEST_F(Commands, PutProductIsAcknowledgedWithSkuStreamAndCountingVersion) {
     EXPECT_EQ(a1.stream_id, sku);
     EXPECT_EQ(a1.version, 1);
 
-    const auto r2 = api().put_product(sku, product_body("Widget v2", "EUR", 1300, 7), random_uuid());
+    const auto r2 =
+        api().put_product(sku, product_body("Widget v2", "EUR", 1300, 7), random_uuid());
     ASSERT_TRUE(IsAccepted(r2));
     const auto a2 = to_ack(r2);
     EXPECT_EQ(a2.stream_id, sku);
@@ -59,9 +64,9 @@ TEST_F(Commands, PlaceOrderAnswers202WithLocationTokenAndNoReadModelData) {
 TEST_F(Commands, ContentTypeWithCharsetParameterIsJson) {
     const auto sku = unique_sku();
     api().create_product(sku, 100, nullptr);
-    const auto r = api().http().request("POST", "/v1/orders", order_body(random_uuid(), "EUR", {{sku, 1}}).dump(),
-                                        {{"Content-Type", "application/json; charset=utf-8"},
-                                         {"Idempotency-Key", random_uuid()}});
+    const auto r = api().http().request(
+        "POST", "/v1/orders", order_body(random_uuid(), "EUR", {{sku, 1}}).dump(),
+        {{"Content-Type", "application/json; charset=utf-8"}, {"Idempotency-Key", random_uuid()}});
     EXPECT_TRUE(IsAccepted(r));
 }
 
@@ -71,8 +76,10 @@ TEST_F(Commands, OrderGoesPlacedPaidShippedWithVersionsAndViews) {
     const auto placed = api().create_order(random_uuid(), {{sku, 4}});
     EXPECT_EQ(order(placed.order_id, placed.token)["status"], "PLACED");
 
-    const auto pay = api().pay(placed.order_id, json{{"expectedVersion", 1}, {"paymentRef", "pay-1"}, {"amountMinor", 1000}},
-                               random_uuid());
+    const auto pay =
+        api().pay(placed.order_id,
+                  json{{"expectedVersion", 1}, {"paymentRef", "pay-1"}, {"amountMinor", 1000}},
+                  random_uuid());
     ASSERT_TRUE(IsAccepted(pay));
     const auto paid = to_ack(pay);
     EXPECT_EQ(paid.version, 2);
@@ -97,7 +104,8 @@ TEST_F(Commands, PayAndShipWithoutExpectedVersion) {
     const auto sku = unique_sku();
     api().create_product(sku, 300, nullptr);
     const auto placed = api().create_order(random_uuid(), {{sku, 3}});
-    ASSERT_TRUE(IsAccepted(api().pay(placed.order_id, json{{"paymentRef", "r"}, {"amountMinor", 900}}, random_uuid())));
+    ASSERT_TRUE(IsAccepted(api().pay(
+        placed.order_id, json{{"paymentRef", "r"}, {"amountMinor", 900}}, random_uuid())));
     const auto ship = api().ship(placed.order_id, json::object(), random_uuid());
     ASSERT_TRUE(IsAccepted(ship));
     EXPECT_EQ(order(placed.order_id, to_ack(ship).token)["status"], "SHIPPED");
@@ -130,7 +138,8 @@ TEST_F(Commands, MultiItemOrderIsAllOrNothing) {
     const auto a = unique_sku("A"), b = unique_sku("B");
     api().create_product(a, 100, 5);
     const auto put_b = api().create_product(b, 100, 1);
-    const auto r = api().place_order(order_body(random_uuid(), "EUR", {{a, 2}, {b, 2}}), random_uuid());
+    const auto r =
+        api().place_order(order_body(random_uuid(), "EUR", {{a, 2}, {b, 2}}), random_uuid());
     ASSERT_TRUE(IsError(r, 422, "insufficient_stock"));
     EXPECT_EQ(r.json_body().value("sku", ""), b) << r;
     // Nothing of `a` was reserved: a later order sees all 5.
@@ -146,7 +155,8 @@ TEST_F(Commands, CancelFromPlacedReleasesStock) {
     api().create_product(sku, 100, 10);
     const auto o = api().create_order(random_uuid(), {{sku, 4}});
     EXPECT_EQ(product(sku, o.token)["stock"], 6);
-    const auto r = api().cancel(o.order_id, json{{"expectedVersion", 1}, {"reason", "changed mind"}}, random_uuid());
+    const auto r = api().cancel(
+        o.order_id, json{{"expectedVersion", 1}, {"reason", "changed mind"}}, random_uuid());
     ASSERT_TRUE(IsAccepted(r));
     const auto c = to_ack(r);
     EXPECT_EQ(c.version, 2);
@@ -173,8 +183,9 @@ TEST_F(Commands, ReleasedStockCanBeOrderedAgain) {
     const auto sku = unique_sku();
     api().create_product(sku, 100, 3);
     const auto o = api().create_order(random_uuid(), {{sku, 3}});
-    ASSERT_TRUE(IsError(api().place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid()), 422,
-                        "insufficient_stock"));
+    ASSERT_TRUE(
+        IsError(api().place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid()), 422,
+                "insufficient_stock"));
     api().must_command("cancel", o.order_id, json{{"reason", "r"}});
     const auto again = api().create_order(random_uuid(), {{sku, 3}});
     EXPECT_EQ(product(sku, again.token)["stock"], 0);
@@ -190,8 +201,9 @@ TEST_F(Commands, PutSetsAvailableStockToTheFigure) {
     const auto o2 = api().create_order(random_uuid(), {{sku, 5}});
     EXPECT_EQ(product(sku, o2.token)["stock"], 15);
     // The available figure is exact: 15 more fit, 16 do not.
-    ASSERT_TRUE(IsError(api().place_order(order_body(random_uuid(), "EUR", {{sku, 16}}), random_uuid()), 422,
-                        "insufficient_stock"));
+    ASSERT_TRUE(
+        IsError(api().place_order(order_body(random_uuid(), "EUR", {{sku, 16}}), random_uuid()),
+                422, "insufficient_stock"));
     api().create_order(random_uuid(), {{sku, 15}});
 }
 
@@ -223,9 +235,11 @@ TEST_F(Commands, OrderLocksInUnitPricesAtPlacement) {
     EXPECT_EQ(view["items"][0]["unitPriceMinor"], 199);
     EXPECT_EQ(view["totalMinor"], 398);
     // Paying asks for the locked-in total, not today's price.
-    EXPECT_TRUE(IsError(api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 1998}}, random_uuid()), 422,
-                        "amount_mismatch"));
-    EXPECT_TRUE(IsAccepted(api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 398}}, random_uuid())));
+    EXPECT_TRUE(IsError(
+        api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 1998}}, random_uuid()), 422,
+        "amount_mismatch"));
+    EXPECT_TRUE(IsAccepted(
+        api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 398}}, random_uuid())));
 }
 
 TEST_F(Commands, HundredItemsAndMaxQtyAreAccepted) {
@@ -252,13 +266,14 @@ TEST_F(Commands, ZeroPriceAndTotalAtInt64MaxAreAccepted) {
     const auto o = api().create_order(random_uuid(), {{max_sku, 1}, {free_sku, 3}});
     const auto view = order(o.order_id, o.token);
     EXPECT_EQ(view["totalMinor"].get<std::int64_t>(), kMax);
-    EXPECT_TRUE(IsAccepted(api().pay(o.order_id, json{{"paymentRef", "big"}, {"amountMinor", kMax}}, random_uuid())));
+    EXPECT_TRUE(IsAccepted(
+        api().pay(o.order_id, json{{"paymentRef", "big"}, {"amountMinor", kMax}}, random_uuid())));
 }
 
 // ---- the state machine's forbidden transitions: 422 invalid_transition with from/to ----
 
 class Transitions : public Commands {
-protected:
+  protected:
     void SetUp() override {
         Commands::SetUp();
         sku_ = unique_sku();
@@ -293,7 +308,8 @@ TEST_F(Transitions, CancelAfterShipped) {
     const auto o = placed();
     api().must_command("pay", o.order_id, pay_body());
     const auto shipped = api().must_command("ship", o.order_id, json::object());
-    expect_invalid(api().cancel(o.order_id, json{{"reason", "late"}}, random_uuid()), "SHIPPED", "CANCELLED");
+    expect_invalid(api().cancel(o.order_id, json{{"reason", "late"}}, random_uuid()), "SHIPPED",
+                   "CANCELLED");
     // And stock stays reserved.
     EXPECT_EQ(product(sku_, join_tokens({product_token_, shipped.token}))["stock"], 99);
 }
@@ -303,7 +319,8 @@ TEST_F(Transitions, NothingAfterCancelled) {
     api().must_command("cancel", o.order_id, json{{"reason", "r"}});
     expect_invalid(api().pay(o.order_id, pay_body(), random_uuid()), "CANCELLED", "PAID");
     expect_invalid(api().ship(o.order_id, json::object(), random_uuid()), "CANCELLED", "SHIPPED");
-    expect_invalid(api().cancel(o.order_id, json{{"reason", "again"}}, random_uuid()), "CANCELLED", "CANCELLED");
+    expect_invalid(api().cancel(o.order_id, json{{"reason", "again"}}, random_uuid()), "CANCELLED",
+                   "CANCELLED");
 }
 
 TEST_F(Transitions, ShipTwice) {
@@ -328,11 +345,14 @@ TEST_F(Commands, StaleExpectedVersionIsVersionConflictWithCurrentVersion) {
     const auto sku = unique_sku();
     api().create_product(sku, 100, nullptr);
     const auto o = api().create_order(random_uuid(), {{sku, 1}});
-    auto r = api().pay(o.order_id, json{{"expectedVersion", 5}, {"paymentRef", "p"}, {"amountMinor", 100}}, random_uuid());
+    auto r = api().pay(o.order_id,
+                       json{{"expectedVersion", 5}, {"paymentRef", "p"}, {"amountMinor", 100}},
+                       random_uuid());
     ASSERT_TRUE(IsError(r, 409, "version_conflict"));
     EXPECT_EQ(r.json_body().value("currentVersion", -1), 1) << r;
 
-    api().must_command("pay", o.order_id, json{{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}});
+    api().must_command("pay", o.order_id,
+                       json{{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}});
     r = api().ship(o.order_id, json{{"expectedVersion", 1}}, random_uuid());
     ASSERT_TRUE(IsError(r, 409, "version_conflict"));
     EXPECT_EQ(r.json_body().value("currentVersion", -1), 2) << r;

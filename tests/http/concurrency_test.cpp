@@ -33,9 +33,11 @@ Outcome outcome_of(const HttpResponse& r) {
     if (b.contains("error") && b["error"].is_string()) o.error = b["error"];
     if (b.contains("orderId") && b["orderId"].is_string()) o.order_id = b["orderId"];
     if (b.contains("eventId") && b["eventId"].is_string()) o.event_id = b["eventId"];
-    if (b.contains("consistencyToken") && b["consistencyToken"].is_string()) o.token = b["consistencyToken"];
+    if (b.contains("consistencyToken") && b["consistencyToken"].is_string())
+        o.token = b["consistencyToken"];
     if (b.contains("sku") && b["sku"].is_string()) o.sku = b["sku"];
-    if (b.contains("currentVersion") && b["currentVersion"].is_number_integer()) o.current_version = b["currentVersion"];
+    if (b.contains("currentVersion") && b["currentVersion"].is_number_integer())
+        o.current_version = b["currentVersion"];
     return o;
 }
 
@@ -85,7 +87,9 @@ TEST_F(Concurrency, FiftyParallelRepeatsOfOneKeyMakeOneOrder) {
         const auto user = random_uuid();
         const auto key = random_uuid();
         const auto body = order_body(user, "EUR", {{sku, 3}}).dump();
-        const auto res = run_parallel(port(), 50, 50, [&](int, OrdinalApi& a) { return a.command("POST", "/v1/orders", body, key); });
+        const auto res = run_parallel(port(), 50, 50, [&](int, OrdinalApi& a) {
+            return a.command("POST", "/v1/orders", body, key);
+        });
         const auto counts = count_statuses(res);
         EXPECT_EQ(counts.count(202) ? counts.at(202) : 0, 1) << describe(counts);
         EXPECT_EQ(counts.count(200) ? counts.at(200) : 0, 49) << describe(counts);
@@ -102,7 +106,9 @@ TEST_F(Concurrency, FiftyParallelRepeatsOfOneKeyMakeOneOrder) {
         EXPECT_EQ(list["orders"].size(), 1u) << list.dump();
         // Reserved once: read behind a later order's token.
         const auto later = api().create_order(random_uuid(), {{sku, 1}});
-        EXPECT_EQ(api().must_read("/v1/products/" + sku, join_tokens({token, later.token}))["stock"], 1000 - (round + 1) * 4);
+        EXPECT_EQ(
+            api().must_read("/v1/products/" + sku, join_tokens({token, later.token}))["stock"],
+            1000 - (round + 1) * 4);
     }
 }
 
@@ -147,7 +153,9 @@ TEST_F(Concurrency, ThreeHundredOrdersForStockOfHundred) {
     std::vector<std::string> users;
     for (int i = 0; i < 10; ++i) users.push_back(random_uuid());
     const auto res = run_parallel(port(), 300, 32, [&](int i, OrdinalApi& a) {
-        return a.place_order(order_body(users[static_cast<std::size_t>(i) % users.size()], "EUR", {{sku, 1}}), random_uuid());
+        return a.place_order(
+            order_body(users[static_cast<std::size_t>(i) % users.size()], "EUR", {{sku, 1}}),
+            random_uuid());
     });
     const auto counts = count_statuses(res);
     EXPECT_EQ(counts.count(202) ? counts.at(202) : 0, 100) << describe(counts);
@@ -167,8 +175,9 @@ TEST_F(Concurrency, ThreeHundredOrdersForStockOfHundred) {
     EXPECT_EQ(accepted_ids.size(), tokens.size());
     // Wait for every accepted order through its token, in batches.
     for (std::size_t i = 0; i < tokens.size(); i += 20) {
-        std::vector<std::string> batch(tokens.begin() + static_cast<long>(i),
-                                       tokens.begin() + static_cast<long>(std::min(tokens.size(), i + 20)));
+        std::vector<std::string> batch(
+            tokens.begin() + static_cast<long>(i),
+            tokens.begin() + static_cast<long>(std::min(tokens.size(), i + 20)));
         ASSERT_EQ(api().get("/v1/products/" + sku, join_tokens(batch)).status, 200);
     }
     const auto view = api().must_read("/v1/products/" + sku, put.token);
@@ -176,7 +185,8 @@ TEST_F(Concurrency, ThreeHundredOrdersForStockOfHundred) {
     std::set<std::string> listed;
     for (const auto& u : users) {
         const auto page = api().must_read("/v1/users/" + u + "/orders?limit=100");
-        for (const auto& o : page["orders"]) EXPECT_TRUE(listed.insert(o["orderId"]).second) << "listed twice";
+        for (const auto& o : page["orders"])
+            EXPECT_TRUE(listed.insert(o["orderId"]).second) << "listed twice";
     }
     EXPECT_EQ(listed, accepted_ids);
 }
@@ -186,7 +196,8 @@ TEST_F(Concurrency, RacingPaysWithExpectedVersionHaveOneWinner) {
     api().create_product(sku, 100, nullptr);
     const auto o = api().create_order(random_uuid(), {{sku, 1}});
     const json pay = {{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}};
-    const auto res = run_parallel(port(), 16, 16, [&](int, OrdinalApi& a) { return a.pay(o.order_id, pay, random_uuid()); });
+    const auto res = run_parallel(
+        port(), 16, 16, [&](int, OrdinalApi& a) { return a.pay(o.order_id, pay, random_uuid()); });
     const auto counts = count_statuses(res);
     EXPECT_EQ(counts.count(202) ? counts.at(202) : 0, 1) << describe(counts);
     EXPECT_EQ(counts.count(409) ? counts.at(409) : 0, 15) << describe(counts);
@@ -202,7 +213,8 @@ TEST_F(Concurrency, RacingPaysWithoutExpectedVersionHaveOneWinner) {
     api().create_product(sku, 100, nullptr);
     const auto o = api().create_order(random_uuid(), {{sku, 1}});
     const json pay = {{"paymentRef", "p"}, {"amountMinor", 100}};
-    const auto res = run_parallel(port(), 16, 16, [&](int, OrdinalApi& a) { return a.pay(o.order_id, pay, random_uuid()); });
+    const auto res = run_parallel(
+        port(), 16, 16, [&](int, OrdinalApi& a) { return a.pay(o.order_id, pay, random_uuid()); });
     const auto counts = count_statuses(res);
     EXPECT_EQ(counts.count(202) ? counts.at(202) : 0, 1) << describe(counts);
     EXPECT_EQ(counts.count(422) ? counts.at(422) : 0, 15) << describe(counts);
@@ -229,7 +241,8 @@ TEST_F(Concurrency, RacingCancelAndPayLeaveAConsistentOrder) {
     // For each order, a pay and a cancel race; both may win (pay then cancel), never neither.
     const auto res = run_parallel(port(), 40, 16, [&](int i, OrdinalApi& a) {
         const auto& o = orders[static_cast<std::size_t>(i / 2)];
-        return i % 2 ? a.pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 200}}, random_uuid())
+        return i % 2 ? a.pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 200}},
+                             random_uuid())
                      : a.cancel(o.order_id, json{{"reason", "race"}}, random_uuid());
     });
     std::vector<std::string> tokens{put.token};
@@ -238,17 +251,20 @@ TEST_F(Concurrency, RacingCancelAndPayLeaveAConsistentOrder) {
         const auto& cancel = res[static_cast<std::size_t>(2 * i)];
         const auto& pay = res[static_cast<std::size_t>(2 * i + 1)];
         EXPECT_EQ(cancel.status, 202) << "cancel is allowed from PLACED and PAID";
-        EXPECT_TRUE(pay.status == 202 || (pay.status == 422 && pay.error == "invalid_transition")) << pay.status;
+        EXPECT_TRUE(pay.status == 202 || (pay.status == 422 && pay.error == "invalid_transition"))
+            << pay.status;
         tokens.push_back(cancel.token);
         if (!pay.token.empty()) tokens.push_back(pay.token);
-        const auto v = api().must_read("/v1/orders/" + orders[static_cast<std::size_t>(i)].order_id, join_tokens({cancel.token, pay.token}));
+        const auto v = api().must_read("/v1/orders/" + orders[static_cast<std::size_t>(i)].order_id,
+                                       join_tokens({cancel.token, pay.token}));
         EXPECT_EQ(v["status"], "CANCELLED");
         EXPECT_EQ(v["version"], pay.status == 202 ? 3 : 2);
         if (v["status"] != "CANCELLED") ++still_reserved;
     }
     for (std::size_t i = 0; i < tokens.size(); i += 20) {
-        std::vector<std::string> batch(tokens.begin() + static_cast<long>(i),
-                                       tokens.begin() + static_cast<long>(std::min(tokens.size(), i + 20)));
+        std::vector<std::string> batch(
+            tokens.begin() + static_cast<long>(i),
+            tokens.begin() + static_cast<long>(std::min(tokens.size(), i + 20)));
         ASSERT_EQ(api().get("/v1/products/" + sku, join_tokens(batch)).status, 200);
     }
     EXPECT_EQ(api().must_read("/v1/products/" + sku)["stock"], 200 - 2 * still_reserved);
@@ -276,27 +292,33 @@ TEST_F(Concurrency, ReadYourWritesUnderLoad) {
             const auto user = random_uuid();
             try {
                 for (int i = 0; i < kPerThread; ++i) {
-                    const auto placed = a.place_order(order_body(user, "EUR", {{sku, 1}}), random_uuid());
+                    const auto placed =
+                        a.place_order(order_body(user, "EUR", {{sku, 1}}), random_uuid());
                     if (placed.status != 202) {
                         fail("place: " + placed.describe());
                         continue;
                     }
                     const auto ack = to_ack(placed);
                     const auto v1 = a.get("/v1/orders/" + ack.order_id, ack.token);
-                    if (v1.status != 200 || v1.json_body()["version"] != 1) fail("read after place: " + v1.describe());
-                    const auto paid = a.pay(ack.order_id, json{{"paymentRef", "p"}, {"amountMinor", 7}}, random_uuid());
+                    if (v1.status != 200 || v1.json_body()["version"] != 1)
+                        fail("read after place: " + v1.describe());
+                    const auto paid = a.pay(
+                        ack.order_id, json{{"paymentRef", "p"}, {"amountMinor", 7}}, random_uuid());
                     if (paid.status != 202) {
                         fail("pay: " + paid.describe());
                         continue;
                     }
                     const auto v2 = a.get("/v1/orders/" + ack.order_id, to_ack(paid).token);
-                    if (v2.status != 200 || v2.json_body()["status"] != "PAID") fail("read after pay: " + v2.describe());
-                    const auto list = a.get("/v1/users/" + user + "/orders?limit=100", to_ack(paid).token);
+                    if (v2.status != 200 || v2.json_body()["status"] != "PAID")
+                        fail("read after pay: " + v2.describe());
+                    const auto list =
+                        a.get("/v1/users/" + user + "/orders?limit=100", to_ack(paid).token);
                     bool listed_paid = false;
                     if (list.status == 200) {
                         const json listed = list.json_body();
                         for (const auto& o : listed["orders"]) {
-                            if (o["orderId"] == ack.order_id && o["status"] == "PAID") listed_paid = true;
+                            if (o["orderId"] == ack.order_id && o["status"] == "PAID")
+                                listed_paid = true;
                         }
                     }
                     if (!listed_paid) {

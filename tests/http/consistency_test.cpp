@@ -14,7 +14,7 @@ long long elapsed_ms(std::chrono::steady_clock::time_point since) {
 }
 
 class Consistency : public ServiceTest {
-protected:
+  protected:
     void SetUp() override {
         ServiceTest::SetUp();
         sku_ = unique_sku();
@@ -50,7 +50,8 @@ protected:
         const auto retry = r.header("Retry-After");
         ASSERT_TRUE(retry.has_value()) << r;
         EXPECT_FALSE(retry->empty()) << r;
-        EXPECT_TRUE(std::all_of(retry->begin(), retry->end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        EXPECT_TRUE(std::all_of(retry->begin(), retry->end(),
+                                [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
             << "Retry-After should be delta-seconds: " << r;
     }
 
@@ -64,7 +65,8 @@ TEST_F(Consistency, ReadYourWritesForEveryCommand) {
         const auto r = api().get("/v1/orders/" + o.order_id, o.token);
         ASSERT_EQ(r.status, 200) << "iteration " << i << ": " << r;
         EXPECT_EQ(r.json_body()["version"], 1);
-        const auto paid = api().must_command("pay", o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}});
+        const auto paid =
+            api().must_command("pay", o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}});
         const auto v = api().must_read("/v1/orders/" + o.order_id, paid.token);
         EXPECT_EQ(v["status"], "PAID") << "iteration " << i;
         EXPECT_EQ(v["version"], 2);
@@ -89,7 +91,8 @@ TEST_F(Consistency, TokensMergeCommaSeparated) {
     const auto a = api().create_order(random_uuid(), {{sku_, 1}});
     const auto b = api().create_order(random_uuid(), {{sku_, 2}});
     const auto p = api().create_product(sku_, 100, nullptr, "EUR", "renamed");
-    for (const auto& header : {a.token + "," + b.token + "," + p.token, a.token + ", " + b.token + " , " + p.token}) {
+    for (const auto& header :
+         {a.token + "," + b.token + "," + p.token, a.token + ", " + b.token + " , " + p.token}) {
         const auto r = api().get("/v1/orders/" + b.order_id, header);
         ASSERT_EQ(r.status, 200) << r;
         const auto pr = api().get("/v1/products/" + sku_, header);
@@ -97,7 +100,8 @@ TEST_F(Consistency, TokensMergeCommaSeparated) {
         EXPECT_EQ(pr.json_body()["name"], "renamed");
     }
     // An older token of the same stream merges with a newer one (the highest version wins).
-    const auto paid = api().must_command("pay", a.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}});
+    const auto paid =
+        api().must_command("pay", a.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}});
     const auto v = api().must_read("/v1/orders/" + a.order_id, a.token + "," + paid.token);
     EXPECT_EQ(v["version"], 2);
 }
@@ -116,7 +120,8 @@ TEST_F(Consistency, SameHeaderRepeatedOrManyTokens) {
 
 TEST_F(Consistency, MalformedTokenIs400) {
     const auto o = api().create_order(random_uuid(), {{sku_, 1}});
-    for (const std::string& bad : std::vector<std::string>{"garbage", "!!!", "ct1.", "ct1.!!!!", o.token + ",garbage",
+    for (const std::string& bad :
+         std::vector<std::string>{"garbage", "!!!", "ct1.", "ct1.!!!!", o.token + ",garbage",
                                   o.token.substr(0, o.token.size() / 2) + "%%%"}) {
         const auto r = api().get("/v1/orders/" + o.order_id, bad);
         EXPECT_TRUE(IsErrorStatus(r, 400)) << "token: " << bad;
@@ -128,10 +133,12 @@ TEST_F(Consistency, MalformedTokenIs400) {
 TEST_F(Consistency, MalformedWaitMsIs400) {
     const auto o = api().create_order(random_uuid(), {{sku_, 1}});
     for (const std::string bad : {"abc", "-1", "1.5", "10ms", "0x10", "1 2"}) {
-        const auto r = api().http().get("/v1/orders/" + o.order_id,
-                                        {{"X-Consistency-Token", o.token}, {"X-Consistency-Wait-Ms", bad}});
+        const auto r =
+            api().http().get("/v1/orders/" + o.order_id,
+                             {{"X-Consistency-Token", o.token}, {"X-Consistency-Wait-Ms", bad}});
         EXPECT_TRUE(IsErrorStatus(r, 400)) << "wait: " << bad;
-        const auto no_token = api().http().get("/v1/orders/" + o.order_id, {{"X-Consistency-Wait-Ms", bad}});
+        const auto no_token =
+            api().http().get("/v1/orders/" + o.order_id, {{"X-Consistency-Wait-Ms", bad}});
         EXPECT_TRUE(IsErrorStatus(no_token, 400)) << "wait without token: " << bad;
     }
 }
@@ -154,12 +161,14 @@ TEST_F(Consistency, UnreachableTokenTimesOutWithinTheAskedWait) {
         EXPECT_LT(took, 1500) << "the asked wait of 200 ms was not honoured";
     }
     // Merged with a reachable token it still times out: every stream version must be there.
-    const auto r = api().get("/v1/orders/" + known.order_id, known.token + "," + f.ahead_token, 200);
+    const auto r =
+        api().get("/v1/orders/" + known.order_id, known.token + "," + f.ahead_token, 200);
     expect_timeout(r);
     // Several header lines are one comma-separated list (RFC 9110): the unreachable one counts.
-    expect_timeout(api().http().get("/v1/orders/" + known.order_id, {{"X-Consistency-Token", known.token},
-                                                                     {"X-Consistency-Token", f.ahead_token},
-                                                                     {"X-Consistency-Wait-Ms", "200"}}));
+    expect_timeout(
+        api().http().get("/v1/orders/" + known.order_id, {{"X-Consistency-Token", known.token},
+                                                          {"X-Consistency-Token", f.ahead_token},
+                                                          {"X-Consistency-Wait-Ms", "200"}}));
     // The product and list endpoints are gated the same way.
     expect_timeout(api().get("/v1/products/" + sku_, f.ahead_token, 100));
     expect_timeout(api().get("/v1/users/" + random_uuid() + "/orders", f.order_token, 100));
@@ -188,7 +197,7 @@ TEST_F(Consistency, DefaultWaitIsAboutTwoSeconds) {
 TEST_F(Consistency, WaiterIsReleasedWhenTheVersionArrives) {
     // Two services cannot share a stream, so use our own: a waiter for version N+1 of a product,
     // released by the PUT that makes it.
-    const auto f = foreign_tokens();  // ahead_token: sku_ at version 3
+    const auto f = foreign_tokens();           // ahead_token: sku_ at version 3
     api().create_product(sku_, 100, nullptr);  // version 2
     auto reader = new_api();
     HttpResponse waited;
@@ -204,7 +213,8 @@ TEST_F(Consistency, WaiterIsReleasedWhenTheVersionArrives) {
     ASSERT_EQ(waited.status, 200) << waited;
     EXPECT_EQ(waited.json_body()["version"], 3);
     EXPECT_EQ(waited.json_body()["priceMinor"], 333);
-    EXPECT_LT(std::chrono::duration_cast<Ms>(done - put_at).count(), 1500) << "the gate should wake on progress";
+    EXPECT_LT(std::chrono::duration_cast<Ms>(done - put_at).count(), 1500)
+        << "the gate should wake on progress";
 }
 
 TEST_F(Consistency, WithoutTokenUnknownIs404AtOnce) {

@@ -310,7 +310,8 @@ TEST_F(HostileClients, ThousandIdleConnectionsDoNotStarveOthersAndAreClosedAfter
     EXPECT_LT(slowest, kServedFast);
     // An idle connection holds one small read buffer and the session itself.
     const auto per_connection_kib = grown_kib(rss_before) / n;
-    EXPECT_LE(per_connection_kib, 16u * kRssFactor) << "RSS " << rss_before << " KiB -> " << rss_kib() << " KiB";
+    EXPECT_LE(per_connection_kib, 16u * kRssFactor)
+        << "RSS " << rss_before << " KiB -> " << rss_kib() << " KiB";
     // A connection that never sends gets no more than the request timeout for its first byte.
     EXPECT_EQ(closed_by_server(idle, kRequestTimeout + 2s), n);
     for (auto& c : idle) EXPECT_EQ(c->received(), "");

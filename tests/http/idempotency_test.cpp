@@ -5,7 +5,7 @@ namespace ordinal::test {
 namespace {
 
 class Idempotency : public ServiceTest {
-protected:
+  protected:
     void SetUp() override {
         ServiceTest::SetUp();
         sku_ = unique_sku();
@@ -13,7 +13,9 @@ protected:
         user_ = random_uuid();
     }
     json body(std::int64_t qty = 1) { return order_body(user_, "EUR", {{sku_, qty}}); }
-    json stock_now(const std::string& token) { return api().must_read("/v1/products/" + sku_, token)["stock"]; }
+    json stock_now(const std::string& token) {
+        return api().must_read("/v1/products/" + sku_, token)["stock"];
+    }
 
     std::string sku_;
     std::string user_;
@@ -37,7 +39,8 @@ TEST_F(Idempotency, RepeatAnswersTheOriginalResultAsDuplicate) {
     // One effect: 2 units reserved once, one order listed.
     const auto later = api().create_order(user_, {{sku_, 1}});
     EXPECT_EQ(stock_now(join_tokens({a.token, later.token})), 47);
-    const auto list = api().must_read("/v1/users/" + user_ + "/orders", join_tokens({a.token, later.token}));
+    const auto list =
+        api().must_read("/v1/users/" + user_ + "/orders", join_tokens({a.token, later.token}));
     EXPECT_EQ(list["orders"].size(), 2u) << list.dump();
 }
 
@@ -59,7 +62,8 @@ TEST_F(Idempotency, RepeatAnswersTheOriginalEvenAfterTheStreamMovedOn) {
     EXPECT_EQ(to_ack(d_place).version, 1);
     EXPECT_EQ(to_ack(d_place).order_id, placed.order_id);
 
-    const auto d_pay = api().pay(placed.order_id, pay, k_pay);  // would be invalid_transition if re-run
+    const auto d_pay =
+        api().pay(placed.order_id, pay, k_pay);  // would be invalid_transition if re-run
     ASSERT_TRUE(IsDuplicate(d_pay));
     EXPECT_EQ(to_ack(d_pay).event_id, paid.event_id);
     EXPECT_EQ(to_ack(d_pay).version, 2);
@@ -83,7 +87,8 @@ TEST_F(Idempotency, ProductPutRepeatAnswersOriginalVersion) {
     EXPECT_EQ(to_ack(d).version, 1);
     EXPECT_EQ(to_ack(d).event_id, to_ack(r1).event_id);
     // The duplicate did not re-apply: the product is still "Two".
-    const auto view = api().must_read("/v1/products/" + sku, join_tokens({to_ack(r2).token, to_ack(d).token}));
+    const auto view =
+        api().must_read("/v1/products/" + sku, join_tokens({to_ack(r2).token, to_ack(d).token}));
     EXPECT_EQ(view["name"], "Two");
     EXPECT_EQ(view["version"], 2);
 }
@@ -132,8 +137,12 @@ TEST_F(Idempotency, KeyInBodyForOrderCommands) {
     ASSERT_TRUE(IsDuplicate(again));
     EXPECT_EQ(to_ack(again).event_id, to_ack(first).event_id);
     EXPECT_TRUE(IsAccepted(api().ship(o.order_id, json{{"idempotencyKey", random_uuid()}}, "")));
-    EXPECT_TRUE(IsAccepted(api().put_product(unique_sku(), json{{"idempotencyKey", random_uuid()}, {"name", "n"}, {"currency", "EUR"},
-                                                               {"priceMinor", 1}, {"stock", 1}},
+    EXPECT_TRUE(IsAccepted(api().put_product(unique_sku(),
+                                             json{{"idempotencyKey", random_uuid()},
+                                                  {"name", "n"},
+                                                  {"currency", "EUR"},
+                                                  {"priceMinor", 1},
+                                                  {"stock", 1}},
                                              "")));
 }
 
@@ -160,16 +169,19 @@ TEST_F(Idempotency, KeyInHeaderAndBodyDifferentIs400) {
 
 TEST_F(Idempotency, MissingKeyIs400) {
     EXPECT_TRUE(IsValidationError(api().place_order(body(), "")));
-    EXPECT_TRUE(IsValidationError(api().put_product(unique_sku(), product_body("n", "EUR", 1, 1), "")));
+    EXPECT_TRUE(
+        IsValidationError(api().put_product(unique_sku(), product_body("n", "EUR", 1, 1), "")));
     const auto o = api().create_order(user_, {{sku_, 1}});
-    EXPECT_TRUE(IsValidationError(api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}}, "")));
+    EXPECT_TRUE(IsValidationError(
+        api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}}, "")));
     EXPECT_TRUE(IsValidationError(api().ship(o.order_id, json::object(), "")));
     EXPECT_TRUE(IsValidationError(api().cancel(o.order_id, json{{"reason", "r"}}, "")));
 }
 
 TEST_F(Idempotency, NonUuidKeyIs400) {
-    for (const std::string bad : {"abc", "12345678-1234-1234-1234-12345678901", "12345678-1234-1234-1234-1234567890123",
-                                  "g2345678-1234-1234-1234-123456789012", "123456781234123412341234567890ab"}) {
+    for (const std::string bad :
+         {"abc", "12345678-1234-1234-1234-12345678901", "12345678-1234-1234-1234-1234567890123",
+          "g2345678-1234-1234-1234-123456789012", "123456781234123412341234567890ab"}) {
         EXPECT_TRUE(IsValidationError(api().place_order(body(), bad))) << bad;
         json b = body();
         b["idempotencyKey"] = bad;
@@ -193,8 +205,9 @@ TEST_F(Idempotency, SameKeyOtherBodyIsKeyReused) {
 TEST_F(Idempotency, FieldOrderAndWhitespaceDoNotMakeAnotherPayload) {
     const auto key = random_uuid();
     ASSERT_TRUE(IsAccepted(api().place_order(body(3), key)));
-    const std::string reordered = "{ \"items\" : [ { \"qty\" : 3 , \"sku\" : \"" + sku_ + "\" } ] ,\n \"currency\":\"EUR\", \"userId\": \"" +
-                                  user_ + "\" }";
+    const std::string reordered = "{ \"items\" : [ { \"qty\" : 3 , \"sku\" : \"" + sku_ +
+                                  "\" } ] ,\n \"currency\":\"EUR\", \"userId\": \"" + user_ +
+                                  "\" }";
     EXPECT_TRUE(IsDuplicate(api().command("POST", "/v1/orders", reordered, key)));
 }
 
@@ -202,9 +215,12 @@ TEST_F(Idempotency, SameKeyOtherCommandTypeIsKeyReused) {
     const auto key = random_uuid();
     const auto placed = to_ack(api().place_order(body(1), key));
     ASSERT_EQ(placed.status, 202);
-    EXPECT_TRUE(IsError(api().cancel(placed.order_id, json{{"reason", "r"}}, key), 409, "idempotency_key_reused"));
-    EXPECT_TRUE(IsError(api().ship(placed.order_id, json::object(), key), 409, "idempotency_key_reused"));
-    EXPECT_TRUE(IsError(api().put_product(sku_, product_body("x", "EUR", 1, 1), key), 409, "idempotency_key_reused"));
+    EXPECT_TRUE(IsError(api().cancel(placed.order_id, json{{"reason", "r"}}, key), 409,
+                        "idempotency_key_reused"));
+    EXPECT_TRUE(
+        IsError(api().ship(placed.order_id, json::object(), key), 409, "idempotency_key_reused"));
+    EXPECT_TRUE(IsError(api().put_product(sku_, product_body("x", "EUR", 1, 1), key), 409,
+                        "idempotency_key_reused"));
 }
 
 TEST_F(Idempotency, SameKeyOtherTargetIsKeyReused) {
@@ -220,15 +236,17 @@ TEST_F(Idempotency, SameKeyOtherTargetIsKeyReused) {
     const auto pkey = random_uuid();
     const auto pb = product_body("Same", "EUR", 10, 1);
     ASSERT_TRUE(IsAccepted(api().put_product(unique_sku("P1"), pb, pkey)));
-    EXPECT_TRUE(IsError(api().put_product(unique_sku("P2"), pb, pkey), 409, "idempotency_key_reused"));
+    EXPECT_TRUE(
+        IsError(api().put_product(unique_sku("P2"), pb, pkey), 409, "idempotency_key_reused"));
 }
 
 TEST_F(Idempotency, ExpectedVersionIsPartOfThePayload) {
     const auto o = api().create_order(user_, {{sku_, 1}});
     const auto key = random_uuid();
-    ASSERT_TRUE(IsAccepted(api().pay(o.order_id, json{{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}}, key)));
-    EXPECT_TRUE(IsError(api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}}, key), 409,
-                        "idempotency_key_reused"));
+    ASSERT_TRUE(IsAccepted(api().pay(
+        o.order_id, json{{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}}, key)));
+    EXPECT_TRUE(IsError(api().pay(o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 100}}, key),
+                        409, "idempotency_key_reused"));
 }
 
 // ---- order of checks ----
@@ -247,7 +265,8 @@ TEST_F(Idempotency, UsedKeyBeatsFieldValidation) {
     json unknown_field = body();
     unknown_field["coupon"] = "FREE";
     EXPECT_TRUE(IsError(api().place_order(unknown_field, key), 409, "idempotency_key_reused"));
-    EXPECT_TRUE(IsError(api().place_order(json{{"userId", "nope"}}, key), 409, "idempotency_key_reused"));
+    EXPECT_TRUE(
+        IsError(api().place_order(json{{"userId", "nope"}}, key), 409, "idempotency_key_reused"));
     EXPECT_TRUE(IsError(api().place_order(json::object(), key), 409, "idempotency_key_reused"));
 }
 
@@ -269,7 +288,8 @@ TEST_F(Idempotency, RejectedByStockLeavesNoRecordAndSucceedsAfterRestock) {
     const auto key = random_uuid();
     const auto b = order_body(user_, "EUR", {{sku, 2}});
     ASSERT_TRUE(IsError(api().place_order(b, key), 422, "insufficient_stock"));
-    ASSERT_TRUE(IsError(api().place_order(b, key), 422, "insufficient_stock")) << "a rejection is not replayed as such";
+    ASSERT_TRUE(IsError(api().place_order(b, key), 422, "insufficient_stock"))
+        << "a rejection is not replayed as such";
     api().create_product(sku, 100, 5);
     const auto r = api().place_order(b, key);
     ASSERT_TRUE(IsAccepted(r));
@@ -279,7 +299,8 @@ TEST_F(Idempotency, RejectedByStockLeavesNoRecordAndSucceedsAfterRestock) {
 
 TEST_F(Idempotency, RejectedCommandKeyIsFreeForAnotherPayload) {
     const auto key = random_uuid();
-    ASSERT_TRUE(IsError(api().place_order(order_body(user_, "EUR", {{unique_sku("NOPE"), 1}}), key), 422, "unknown_sku"));
+    ASSERT_TRUE(IsError(api().place_order(order_body(user_, "EUR", {{unique_sku("NOPE"), 1}}), key),
+                        422, "unknown_sku"));
     EXPECT_TRUE(IsAccepted(api().place_order(body(1), key)));
 }
 
@@ -293,9 +314,12 @@ TEST_F(Idempotency, InvalidCommandKeyIsFreeAfterwards) {
 TEST_F(Idempotency, VersionConflictAndNotFoundLeaveNoRecord) {
     const auto o = api().create_order(user_, {{sku_, 1}});
     const auto key = random_uuid();
-    ASSERT_TRUE(IsError(api().pay(o.order_id, json{{"expectedVersion", 9}, {"paymentRef", "p"}, {"amountMinor", 100}}, key),
-                        409, "version_conflict"));
-    EXPECT_TRUE(IsAccepted(api().pay(o.order_id, json{{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}}, key)));
+    ASSERT_TRUE(IsError(
+        api().pay(o.order_id,
+                  json{{"expectedVersion", 9}, {"paymentRef", "p"}, {"amountMinor", 100}}, key),
+        409, "version_conflict"));
+    EXPECT_TRUE(IsAccepted(api().pay(
+        o.order_id, json{{"expectedVersion", 1}, {"paymentRef", "p"}, {"amountMinor", 100}}, key)));
 
     const auto key2 = random_uuid();
     ASSERT_TRUE(IsError(api().ship(random_uuid(), json::object(), key2), 404, "not_found"));

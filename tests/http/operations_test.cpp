@@ -447,15 +447,18 @@ TEST_F(Admin, AdminEndpointsNeedTheBearerToken) {
             .status,
         200);
     EXPECT_TRUE(IsErrorStatus(c.request("POST", "/v1/admin/projections/rebuild", "{}"), 401));
-    EXPECT_TRUE(IsErrorStatus(c.request("POST", "/v1/admin/projections/rebuild", "{}", {{"Authorization", "Bearer nope"}}), 401));
+    EXPECT_TRUE(IsErrorStatus(c.request("POST", "/v1/admin/projections/rebuild", "{}",
+                                        {{"Authorization", "Bearer nope"}}),
+                              401));
     // Near misses, and a right token smuggled next to a wrong one in a repeated header.
     const std::string token = kTestAdminToken;
-    for (const Headers& near : std::vector<Headers>{{{"Authorization", "Bearer " + token.substr(0, token.size() - 1)}},
-                                                    {{"Authorization", "Bearer " + upper(token)}},
-                                                    {{"Authorization", "Bearer " + token + "x"}},
-                                                    {{"Authorization", token}},
-                                                    {{"Authorization", "Bearer nope"}, {"Authorization", "Bearer " + token}},
-                                                    {{"Authorization", "Bearer " + token}, {"Authorization", "Bearer nope"}}}) {
+    for (const Headers& near : std::vector<Headers>{
+             {{"Authorization", "Bearer " + token.substr(0, token.size() - 1)}},
+             {{"Authorization", "Bearer " + upper(token)}},
+             {{"Authorization", "Bearer " + token + "x"}},
+             {{"Authorization", token}},
+             {{"Authorization", "Bearer nope"}, {"Authorization", "Bearer " + token}},
+             {{"Authorization", "Bearer " + token}, {"Authorization", "Bearer nope"}}}) {
         EXPECT_TRUE(IsErrorStatus(c.get("/v1/admin/status", near), 401)) << near.front().second;
     }
     const auto r = c.request("POST", "/v1/admin/projections/rebuild", "{}",

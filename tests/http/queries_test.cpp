@@ -11,7 +11,7 @@ namespace ordinal::test {
 namespace {
 
 class Queries : public ServiceTest {
-protected:
+  protected:
     void SetUp() override {
         ServiceTest::SetUp();
         sku_a_ = unique_sku("A");
@@ -67,7 +67,8 @@ TEST_F(Queries, OrderViewHasTheContractFields) {
             EXPECT_EQ(item["lineTotalMinor"], 1000);
         }
     }
-    for (const char* f : {"orderId", "userId", "status", "currency", "items", "totalMinor", "version", "createdAt", "updatedAt"}) {
+    for (const char* f : {"orderId", "userId", "status", "currency", "items", "totalMinor",
+                          "version", "createdAt", "updatedAt"}) {
         EXPECT_TRUE(v.contains(f)) << f;
     }
 }
@@ -77,7 +78,8 @@ TEST_F(Queries, UpdatedAtMovesCreatedAtStays) {
     const auto v1 = api().must_read("/v1/orders/" + o.order_id, o.token);
     EXPECT_EQ(v1["createdAt"], v1["updatedAt"]);
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    const auto paid = api().must_command("pay", o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 250}});
+    const auto paid =
+        api().must_command("pay", o.order_id, json{{"paymentRef", "p"}, {"amountMinor", 250}});
     const auto v2 = api().must_read("/v1/orders/" + o.order_id, paid.token);
     EXPECT_EQ(v2["createdAt"], v1["createdAt"]);
     EXPECT_GT(v2["updatedAt"].get<std::string>(), v1["updatedAt"].get<std::string>());
@@ -102,7 +104,8 @@ TEST_F(Queries, UserOrdersAreNewestFirst) {
     const auto page = api().must_read("/v1/users/" + user + "/orders", tokens_of(acks));
     ASSERT_TRUE(page["orders"].is_array()) << page.dump();
     ASSERT_EQ(page["orders"].size(), 4u) << page.dump();
-    for (int i = 0; i < 4; ++i) EXPECT_EQ(page["orders"][i]["orderId"], acks[3 - i].order_id) << page.dump();
+    for (int i = 0; i < 4; ++i)
+        EXPECT_EQ(page["orders"][i]["orderId"], acks[3 - i].order_id) << page.dump();
     for (const auto& o : page["orders"]) {
         EXPECT_EQ(o["userId"], user);
         EXPECT_EQ(o["status"], "PLACED");
@@ -168,7 +171,8 @@ TEST_F(Queries, DefaultLimitIsTwenty) {
 TEST_F(Queries, LimitOutsideOneToHundredIs400) {
     const auto user = random_uuid();
     for (const std::string bad : {"0", "101", "-1", "abc", "1.5", "99999999999999999999"}) {
-        EXPECT_TRUE(IsValidationError(api().get("/v1/users/" + user + "/orders?limit=" + bad))) << "limit=" << bad;
+        EXPECT_TRUE(IsValidationError(api().get("/v1/users/" + user + "/orders?limit=" + bad)))
+            << "limit=" << bad;
     }
     EXPECT_EQ(api().get("/v1/users/" + user + "/orders?limit=1").status, 200);
     EXPECT_EQ(api().get("/v1/users/" + user + "/orders?limit=100").status, 200);
@@ -227,7 +231,8 @@ TEST_F(Queries, PagingThroughOrdersPlacedInTheSameMillisecond) {
         const std::set<std::string> unique(seen.begin(), seen.end());
         EXPECT_EQ(seen.size(), 48u) << "limit " << limit;
         EXPECT_EQ(unique, ids) << "limit " << limit;
-        EXPECT_TRUE(std::is_sorted(created.begin(), created.end(), std::greater<>())) << "limit " << limit << ": not newest first";
+        EXPECT_TRUE(std::is_sorted(created.begin(), created.end(), std::greater<>()))
+            << "limit " << limit << ": not newest first";
     }
 }
 
@@ -276,7 +281,8 @@ TEST_F(Queries, ListFollowsStatusChanges) {
 TEST_F(Queries, ProductStockFollowsOrdersAndCancellations) {
     const auto o1 = api().create_order(random_uuid(), {{sku_a_, 2}});
     const auto o2 = api().create_order(random_uuid(), {{sku_a_, 3}});
-    EXPECT_EQ(api().must_read("/v1/products/" + sku_a_, join_tokens({o1.token, o2.token}))["stock"], 5);
+    EXPECT_EQ(api().must_read("/v1/products/" + sku_a_, join_tokens({o1.token, o2.token}))["stock"],
+              5);
     const auto c = api().must_command("cancel", o1.order_id, json{{"reason", "r"}});
     EXPECT_EQ(api().must_read("/v1/products/" + sku_a_, c.token)["stock"], 7);
 }

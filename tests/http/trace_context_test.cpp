@@ -35,7 +35,8 @@ TEST_F(TraceContextHeaders, ACommandJoinsTheCallersTraceWithASpanOfItsOwn) {
     api().create_product(sku, 100, 10);
     const Headers caller = {{"traceparent", "00-" + kTrace + "-" + kParent + "-01"},
                             {"tracestate", "rojo=00f067aa0ba902b7"}};
-    const auto r = api().place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid(), caller);
+    const auto r =
+        api().place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid(), caller);
     ASSERT_TRUE(IsAccepted(r)) << r;
     const auto tp = answered_traceparent(r);
     EXPECT_EQ(tp.trace_id, kTrace);
@@ -56,13 +57,14 @@ TEST_F(TraceContextHeaders, WithoutOneOrWithAnInvalidOneANewTraceIsStartedPerCom
     std::set<std::string> traces;
     const std::vector<Headers> sent = {
         {},
-        {{"traceparent", "00-" + kTrace + "-" + kParent + "-01-extra"}},   // too long for 00
-        {{"traceparent", "ff-" + kTrace + "-" + kParent + "-01"}},         // version ff
+        {{"traceparent", "00-" + kTrace + "-" + kParent + "-01-extra"}},          // too long for 00
+        {{"traceparent", "ff-" + kTrace + "-" + kParent + "-01"}},                // version ff
         {{"traceparent", "00-" + std::string(32, '0') + "-" + kParent + "-01"}},  // zero trace id
         {{"traceparent", "00-0AF7651916CD43DD8448EB211C80319C-" + kParent + "-01"}},  // upper case
     };
     for (const auto& headers : sent) {
-        const auto r = api().put_product(sku, product_body("W", "EUR", 100, 5), random_uuid(), headers);
+        const auto r =
+            api().put_product(sku, product_body("W", "EUR", 100, 5), random_uuid(), headers);
         ASSERT_TRUE(IsAccepted(r)) << r;
         const auto tp = answered_traceparent(r);
         EXPECT_NE(tp.trace_id, kTrace);

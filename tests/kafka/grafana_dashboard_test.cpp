@@ -21,7 +21,8 @@
 namespace ordinal::test {
 namespace {
 
-const std::string kDashboard = std::string(ORDINAL_SOURCE_DIR) + "/ops/grafana/ordinal-dashboard.json";
+const std::string kDashboard =
+    std::string(ORDINAL_SOURCE_DIR) + "/ops/grafana/ordinal-dashboard.json";
 
 json read_dashboard() {
     std::ifstream in(kDashboard);
@@ -70,10 +71,9 @@ TEST(GrafanaDashboard, IsADashboardWithTheIssuesPanelsEachQueryingPrometheus) {
         for (const auto& t : panel["targets"]) EXPECT_FALSE(t["expr"].get<std::string>().empty());
         for (const char* key : {"x", "y", "w", "h"}) EXPECT_TRUE(panel["gridPos"].contains(key));
     }
-    for (const char* wanted :
-         {"Command rate by result", "Command latency p99", "Outbox depth",
-          "Outbox oldest pending age", "Projection lag per partition (Kafka)", "Dead letters",
-          "Consistency timeouts", "Backpressure rejections"})
+    for (const char* wanted : {"Command rate by result", "Command latency p99", "Outbox depth",
+                               "Outbox oldest pending age", "Projection lag per partition (Kafka)",
+                               "Dead letters", "Consistency timeouts", "Backpressure rejections"})
         EXPECT_TRUE(titles.count(wanted)) << "no panel '" << wanted << "'";
 }
 
@@ -120,7 +120,8 @@ TEST(GrafanaDashboard, EveryMetricItQueriesIsExportedByTheDeployment) {
     while (!caught_up && std::chrono::steady_clock::now() < deadline + std::chrono::seconds(10)) {
         caught_up = true;
         int partitions = 0;
-        for (auto it = std::sregex_iterator(projector_metrics.begin(), projector_metrics.end(), lag_line);
+        for (auto it =
+                 std::sregex_iterator(projector_metrics.begin(), projector_metrics.end(), lag_line);
              it != std::sregex_iterator(); ++it, ++partitions)
             caught_up = caught_up && std::stod((*it)[1]) == 0;
         caught_up = caught_up && partitions == 6;
@@ -131,7 +132,8 @@ TEST(GrafanaDashboard, EveryMetricItQueriesIsExportedByTheDeployment) {
     }
     EXPECT_TRUE(caught_up) << projector_metrics;
 
-    const std::string all = api.get("/metrics").body + OrdinalApi(topo.relay().port()).get("/metrics").body +
+    const std::string all = api.get("/metrics").body +
+                            OrdinalApi(topo.relay().port()).get("/metrics").body +
                             projector_metrics;
     for (const std::string& metric : queried)
         EXPECT_TRUE(exported(all, metric)) << metric << " is queried by " << kDashboard

@@ -46,7 +46,8 @@ std::vector<StoredEvent> outbox(int streams, int versions, std::int64_t first_se
     std::vector<StoredEvent> out;
     std::int64_t seq = first_seq;
     for (int v = 1; v <= versions; ++v) {
-        for (const auto& id : ids) out.push_back(StoredEvent{seq++, placed_event(id, v), std::nullopt});
+        for (const auto& id : ids)
+            out.push_back(StoredEvent{seq++, placed_event(id, v), std::nullopt});
     }
     return out;
 }
@@ -183,8 +184,9 @@ TEST_F(KafkaBusOutageTest, TheBrokerKilledFailsThePublishAndTheBacklogGoesOutWhe
     std::atomic<int> settled{0};
     std::vector<std::unique_ptr<Publication>> out;
     for (std::size_t i = 0; i < during.size(); i += 4)
-        out.push_back(bus->publish_async(std::span(during).subspan(i, std::min<std::size_t>(4, during.size() - i)),
-                                         [&] { ++settled; }));
+        out.push_back(bus->publish_async(
+            std::span(during).subspan(i, std::min<std::size_t>(4, during.size() - i)),
+            [&] { ++settled; }));
     for (auto& p : out) {
         const auto outcome = p->wait(std::chrono::seconds(30));
         ASSERT_TRUE(outcome) << "no outcome in time";

@@ -101,8 +101,8 @@ TEST_F(KafkaRoles, TheWholePathRunsAcrossThreeProcesses) {
     const auto rebuild = a.admin_post("/v1/admin/projections/rebuild");
     ASSERT_EQ(rebuild.status, 200) << rebuild;
     EXPECT_EQ(rebuild.json_body()["eventsReplayed"], 42);  // product, order, 20 orders cancelled
-    EXPECT_NE(projector.get("/metrics").body.find(
-                  "ordinal_admin_requests_total{kind=\"rebuild\",result=\"done\"} 1\n"),
+    EXPECT_NE(projector.get("/metrics")
+                  .body.find("ordinal_admin_requests_total{kind=\"rebuild\",result=\"done\"} 1\n"),
               std::string::npos);
     EXPECT_EQ(a.must_read("/v1/products/" + sku, join_tokens({put.token, order.token}))["stock"],
               7);
@@ -301,7 +301,8 @@ TEST_F(KafkaRoles, PoisonIsDeadLetteredWithoutStoppingAnyStreamAndListedThroughT
     ASSERT_EQ(a.get("/v1/orders/" + held.order_id, held.token, 10000).status, 200);
 
     kafka_.produce("anything", {}, "{this is not an event");
-    kafka_.produce(held.order_id, {{"streamType", "order"}, {"version", "2"}, {"type", "OrderPaid"}},
+    kafka_.produce(held.order_id,
+                   {{"streamType", "order"}, {"version", "2"}, {"type", "OrderPaid"}},
                    "{\"broken\":");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (dead_letters(a).size() < 2 && std::chrono::steady_clock::now() < deadline) pause(100);
@@ -318,7 +319,8 @@ TEST_F(KafkaRoles, PoisonIsDeadLetteredWithoutStoppingAnyStreamAndListedThroughT
 
     // A poisoned copy of the held stream's version 2 does not hold back the good copy the relay
     // publishes: it is applied in order.
-    const auto paid = a.must_command("pay", held.order_id, json{{"paymentRef", "p-1"}, {"amountMinor", 100}});
+    const auto paid =
+        a.must_command("pay", held.order_id, json{{"paymentRef", "p-1"}, {"amountMinor", 100}});
     const auto now_paid = a.get("/v1/orders/" + held.order_id, paid.token, 10000);
     ASSERT_EQ(now_paid.status, 200) << now_paid;
     EXPECT_EQ(now_paid.json_body()["status"], "PAID");
@@ -379,8 +381,8 @@ TEST_F(KafkaRoles, ATraceparentIsFollowedFromTheApiThroughKafkaToTheProjector) {
     ASSERT_EQ(a.get("/v1/orders/" + order.stream_id, order.token, 10000).status, 200);
 
     // The api's command line.
-    const auto api_line = wait_log_line(topo_->api(), "command place_order answered 202",
-                                        trace_id, std::chrono::seconds(5));
+    const auto api_line = wait_log_line(topo_->api(), "command place_order answered 202", trace_id,
+                                        std::chrono::seconds(5));
     ASSERT_TRUE(api_line) << topo_->api().log();
     EXPECT_EQ((*api_line)["order_id"], order.stream_id) << *api_line;
     EXPECT_EQ((*api_line)["level"], "info");
@@ -494,7 +496,8 @@ TEST(KafkaTopicMissing, ARelayOrProjectorExitsNamingTheTopicAndStartsOnceItIsCre
             dir.path() + "/" + role + ".log", {}, std::chrono::seconds(30));
         EXPECT_NE(code, 0) << role << ":\n" << out;
         EXPECT_NE(out.find("kafka topic '" + topic + "' does not exist"), std::string::npos)
-            << role << ":\n" << out;
+            << role << ":\n"
+            << out;
     }
     KafkaAdminClient admin(bootstrap);
     admin.create_topic(topic, 6, 1);

@@ -80,8 +80,8 @@ TEST_F(ApiPartition, CutOffApiAnswers503WithinTheBoundAndServesAgainAfterHealing
                 std::chrono::seconds(60), Ms(200)))
                 << "no command accepted within 60 s of healing; last " << status;
             measured("api healed: first command accepted after", Clock::now() - healed);
-            EXPECT_TRUE(eventually([&] { return readiness() == 200; }, std::chrono::seconds(30),
-                                   Ms(100)));
+            EXPECT_TRUE(
+                eventually([&] { return readiness() == 200; }, std::chrono::seconds(30), Ms(100)));
         },
         store_args_, 50);
     // Each probe answered 503 wrote nothing: retried with its key, it takes effect exactly once

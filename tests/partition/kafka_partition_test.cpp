@@ -140,7 +140,8 @@ TEST_F(KafkaProjectorPartition, CutOffProjectorLosesItsPartitionsAndItsLateWorkC
                 std::chrono::seconds(60), Ms(20)))
                 << "the healed projector never learnt that it lost its partitions";
             std::cout << "measured: projector 1 projected " << revoked.consumed - before.consumed
-                      << " messages from just before the cut until it learnt of its loss" << std::endl;
+                      << " messages from just before the cut until it learnt of its loss"
+                      << std::endl;
             // ... and is given partitions anew (an assignment).
             ASSERT_TRUE(eventually(
                 [&] { return counts("p1").rebalances >= before.rebalances + 2 && held("p1") > 0; },

@@ -35,8 +35,7 @@ class PartitionScenario : public FaultScenario {
     explicit PartitionScenario(std::vector<std::string> hosts) : hosts_(with_db(std::move(hosts))) {
         process_logs_ = [this] {
             std::string out;
-            for (auto& [name, p] : processes_)
-                out += "---- " + name + " ----\n" + p->log() + "\n";
+            for (auto& [name, p] : processes_) out += "---- " + name + " ----\n" + p->log() + "\n";
             return out;
         };
     }
@@ -90,8 +89,8 @@ class PartitionScenario : public FaultScenario {
     }
 
     static void measured(const std::string& what, Clock::duration d) {
-        std::cout << "measured: " << what << " "
-                  << std::chrono::duration_cast<Ms>(d).count() << " ms" << std::endl;
+        std::cout << "measured: " << what << " " << std::chrono::duration_cast<Ms>(d).count()
+                  << " ms" << std::endl;
     }
     static long long ms_since(Clock::time_point t) {
         return std::chrono::duration_cast<Ms>(Clock::now() - t).count();

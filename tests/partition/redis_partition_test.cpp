@@ -26,7 +26,8 @@ class RedisPartition : public PartitionScenario {
         int failed = 0;
         for (int i = 0; i < n; ++i) {
             const auto start = Clock::now();
-            const auto r = a.place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
+            const auto r =
+                a.place_order(order_body(random_uuid(), "EUR", {{sku, 1}}), random_uuid());
             ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
             failed += r.status == 202 ? 0 : 1;
         }

@@ -43,7 +43,8 @@ class RelayPartition : public PartitionScenario {
             const auto r1 = held.find(hosts_.address("r1"));
             const auto r2 = held.find(hosts_.address("r2"));
             if (!dropped && r1 == held.end()) dropped = Clock::now() - from;
-            if (!taken && r2 != held.end() && r2->second == kPartitions) taken = Clock::now() - from;
+            if (!taken && r2 != held.end() && r2->second == kPartitions)
+                taken = Clock::now() - from;
             // A partition is never held twice (two owners would publish one stream twice over).
             int total = 0;
             for (const auto& [addr, n] : held) total += n;
@@ -117,8 +118,7 @@ TEST_F(RelayPartition, StoppedRelayPastTheBoundThenContinuedBreaksNoOrder) {
             ASSERT_TRUE(eventually([&] { return partitions_on("r1") > 0; },
                                    std::chrono::seconds(60), Ms(100)))
                 << "the continued relay never rejoined";
-            measured("relay continued: it held partitions again after",
-                     Clock::now() - continued);
+            measured("relay continued: it held partitions again after", Clock::now() - continued);
             expect_new_session(before);
         },
         store_args_, 50);

@@ -4,7 +4,6 @@
 // and followed from either api process; a rebuild whose projector is SIGKILLed mid-way is taken
 // over by the next projector, and the read model is announced incomplete until then.
 #include <gtest/gtest.h>
-
 #include <signal.h>
 
 #include <chrono>
@@ -34,8 +33,8 @@ const std::vector<std::string> kFastRegistry{"--heartbeat-ms", "100", "--process
 class PgAdminAnywhere : public ::testing::Test {
   protected:
     test::ServerProcess& start(const std::string& name, const std::string& roles) {
-        std::vector<std::string> args{"--write-db", write_db_.url(), "--read-db", read_db_.url(),
-                                      "--roles", roles};
+        std::vector<std::string> args{"--write-db",   write_db_.url(), "--read-db",
+                                      read_db_.url(), "--roles",       roles};
         args.insert(args.end(), kFastRegistry.begin(), kFastRegistry.end());
         const std::string dir = logs_.path().string() + "/" + name;
         std::filesystem::create_directories(dir);

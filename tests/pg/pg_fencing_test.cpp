@@ -31,20 +31,23 @@ TEST(PgFencing, AZombiesLateWriteNeverMovesARowBack) {
     owner.exec("SELECT 1 FROM orders_view WHERE order_id = $1 FOR UPDATE", kOrder);
     Expected<ProjectionResult, StoreError> zombie_result = ProjectionResult{};
     std::thread zombie([&] {
-        const Event paid = contract::make_event(StreamType::Order, kOrder, 2, OrderPaid{"late", 100});
+        const Event paid =
+            contract::make_event(StreamType::Order, kOrder, 2, OrderPaid{"late", 100});
         zombie_result = (*store)->apply(std::vector<Event>{paid}, BusPosition{"p0", 2});
     });
     pg::Connection watcher = pg::Connection::open(db.url());
     bool waiting = false;
     for (int i = 0; i < 500 && !waiting; ++i) {
         waiting = watcher
-                      .exec("SELECT count(*) FROM pg_stat_activity WHERE datname = "
-                            "current_database() AND wait_event_type = 'Lock'")
+                      .exec(
+                          "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                          "current_database() AND wait_event_type = 'Lock'")
                       .int64(0, 0) > 0;
         if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     EXPECT_TRUE(waiting) << "the zombie's write never waited on the row";
-    owner.exec("UPDATE orders_view SET status = 'SHIPPED', version = 3 WHERE order_id = $1", kOrder);
+    owner.exec("UPDATE orders_view SET status = 'SHIPPED', version = 3 WHERE order_id = $1",
+               kOrder);
     owner.exec("COMMIT");
     zombie.join();
     EXPECT_TRUE(zombie_result) << zombie_result.error().message;

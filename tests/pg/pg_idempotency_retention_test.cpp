@@ -1,6 +1,8 @@
 // Idempotency retention on PostgreSQL: records older than the window are deleted in batches by
 // one leader, newer ones stay, the event log is untouched, and a command re-sent after its record
 // expired is a new command.
+#include "adapters/postgres/pg_idempotency_retention.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -8,7 +10,6 @@
 #include <thread>
 
 #include "adapters/postgres/pg_connection.h"
-#include "adapters/postgres/pg_idempotency_retention.h"
 #include "core/system_clock.h"
 #include "support/postgres_backend.h"
 
@@ -34,7 +35,8 @@ Acknowledgement accept(WriteStore& store, CommandRequest request) {
     return {};
 }
 
-std::unique_ptr<WriteStore> open_store(const std::string& url, const Clock& clock, IdGenerator& ids) {
+std::unique_ptr<WriteStore> open_store(const std::string& url, const Clock& clock,
+                                       IdGenerator& ids) {
     PostgresWriteStoreOptions options;
     options.conninfo = url;
     options.idempotency_retention = 7 * 24h;
@@ -62,10 +64,11 @@ TEST(PgIdempotencyRetention, OldRecordsGoNewOnesStayEventsAreKept) {
         accept(*store, contract::upsert_request(keys.back(), "SKU-" + std::to_string(i), 10));
     }
     // Three of them (and 2,500 more, so deleting takes several batches) are eight days old.
-    probe.exec("UPDATE idempotency SET created_ms = $1 WHERE key = ANY($2::text[])", kT0 - 8 * kDayMs,
-               std::vector<std::string>{keys[0], keys[1], keys[2]});
+    probe.exec("UPDATE idempotency SET created_ms = $1 WHERE key = ANY($2::text[])",
+               kT0 - 8 * kDayMs, std::vector<std::string>{keys[0], keys[1], keys[2]});
     probe.exec(
-        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, stream_id, "
+        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
+        "stream_id, "
         "version, token, created_ms) SELECT 'old-' || g, 'f', 'upsert', gen_random_uuid(), "
         "'product', 'SKU-X', 1, 't', $1::bigint - g FROM generate_series(1, 2500) g",
         kT0 - 9 * kDayMs);
@@ -75,7 +78,8 @@ TEST(PgIdempotencyRetention, OldRecordsGoNewOnesStayEventsAreKept) {
     ASSERT_EQ(events, 5);
 
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (count(probe, "SELECT COUNT(*) FROM idempotency") > 2 && std::chrono::steady_clock::now() < deadline) {
+    while (count(probe, "SELECT COUNT(*) FROM idempotency") > 2 &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(50ms);
     }
     EXPECT_EQ(count(probe, "SELECT COUNT(*) FROM idempotency"), 2);
@@ -105,15 +109,17 @@ TEST(PgIdempotencyRetention, OneLeaderAtATimeAndAnotherTakesOver) {
     pg::Connection probe = pg::Connection::open(db.url());
     auto leaders = [&] {
         return probe
-            .exec("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
-                  "objsubid = 2 AND classid::bigint = $1 AND database = (SELECT oid FROM "
-                  "pg_database WHERE datname = current_database())",
-                  static_cast<std::int64_t>(pg::kRetentionLockSpace))
+            .exec(
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                "objsubid = 2 AND classid::bigint = $1 AND database = (SELECT oid FROM "
+                "pg_database WHERE datname = current_database())",
+                static_cast<std::int64_t>(pg::kRetentionLockSpace))
             .int64(0, 0);
     };
     auto wait_for_leader = [&] {
         const auto deadline = std::chrono::steady_clock::now() + 5s;
-        while (leaders() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
+        while (leaders() == 0 && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(20ms);
     };
     wait_for_leader();
     std::this_thread::sleep_for(300ms);  // several sweeps of both
@@ -127,7 +133,8 @@ TEST(PgIdempotencyRetention, OneLeaderAtATimeAndAnotherTakesOver) {
     wait_for_leader();
     EXPECT_EQ(leaders(), 1);
     const auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (count(probe, "SELECT COUNT(*) FROM idempotency") > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (count(probe, "SELECT COUNT(*) FROM idempotency") > 0 &&
+           std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(20ms);
     }
     EXPECT_EQ(count(probe, "SELECT COUNT(*) FROM idempotency"), 0);

@@ -38,7 +38,7 @@ TEST(PgOutboxOrder, AnEventThatCommitsAfterALaterSequenceIsStillRelayed) {
     pg::insert_event(a, upserted(ids, "SKU-A", 1), {}, kT0);  // takes seq N
     b.exec_script("BEGIN");
     pg::insert_event(b, upserted(ids, "SKU-B", 1), {}, kT0);  // takes seq N+1
-    b.exec_script("COMMIT");                              // ...and commits first
+    b.exec_script("COMMIT");                                  // ...and commits first
 
     // The relay runs while A is still open: it sees B only, and publishes it.
     auto first = (*store)->fetch_pending(100);

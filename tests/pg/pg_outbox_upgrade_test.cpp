@@ -125,10 +125,9 @@ TEST(PgOutboxUpgrade, EventsStoredBeforeTheTraceColumnsStayReadableWithoutATrace
         pg::Connection conn = pg::Connection::open(db.url());
         Event e = contract::product_upserted("SKU-NEW", 1, 5, 1);
         e.event_id = ids.new_uuid_v7();
-        pg::insert_event(conn, e,
-                         TraceContext{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-                                      "rojo=1"},
-                         kT0);
+        pg::insert_event(
+            conn, e,
+            TraceContext{"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "rojo=1"}, kT0);
     }
     auto pending = (*store)->fetch_pending(10);
     ASSERT_TRUE(pending) << pending.error().message;

@@ -15,8 +15,9 @@ using contract::kT0;
 std::int64_t manual_vacuums_of_outbox(pg::Connection& conn) {
     // vacuum_count counts VACUUM commands only (autovacuum has its own column); the vacuuming
     // backend reports it when the command ends.
-    return conn.exec("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = $1",
-                     std::string("outbox_pending"))
+    return conn
+        .exec("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = $1",
+              std::string("outbox_pending"))
         .int64(0, 0);
 }
 

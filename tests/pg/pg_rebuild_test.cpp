@@ -59,11 +59,11 @@ TEST(PgRebuild, RebuildsUnderThreeWritingApiProcessesCompleteAndMatchTheLog) {
     for (auto& load : loads) load->stop();
     for (auto& load : loads) {
         const auto problems = load->check();
-        EXPECT_TRUE(problems.empty()) << load->summary() << "\n" << ::testing::PrintToString(problems);
+        EXPECT_TRUE(problems.empty()) << load->summary() << "\n"
+                                      << ::testing::PrintToString(problems);
         EXPECT_GT(load->acknowledged(), 0u) << load->summary();
     }
-    const test::VerifyRun run =
-        test::run_verify(stores, logs.path().string() + "/verify.log", {});
+    const test::VerifyRun run = test::run_verify(stores, logs.path().string() + "/verify.log", {});
     EXPECT_EQ(run.code, 0) << run;
 }
 

@@ -114,8 +114,8 @@ std::map<std::int64_t, std::set<std::int64_t>> partition_holders(pg::Connection&
 }
 
 std::map<StreamKey, std::int64_t> partition_of_streams(pg::Connection& conn) {
-    pg::Result r = conn.exec(
-        "SELECT DISTINCT stream_type, stream_id, stream_hash % $1 FROM events", kPartitions);
+    pg::Result r = conn.exec("SELECT DISTINCT stream_type, stream_id, stream_hash % $1 FROM events",
+                             kPartitions);
     std::map<StreamKey, std::int64_t> out;
     for (int i = 0; i < r.rows(); ++i) {
         out[StreamKey{pg::parse_stored_stream_type(r.text(i, 0)), r.text(i, 1)}] = r.int64(i, 2);
@@ -142,9 +142,10 @@ void write_upserts(WriteStore& store, IdGenerator& ids, int count, int round) {
         threads.emplace_back([&] {
             for (int i = next++; i < count; i = next++) {
                 std::promise<CommandOutcome> p;
-                store.submit(contract::upsert_request(ids.new_uuid_v7(), "SKU-" + std::to_string(i % 24),
-                                                      1, 100 + round * 10000 + i),
-                             [&p](CommandOutcome o) { p.set_value(std::move(o)); });
+                store.submit(
+                    contract::upsert_request(ids.new_uuid_v7(), "SKU-" + std::to_string(i % 24), 1,
+                                             100 + round * 10000 + i),
+                    [&p](CommandOutcome o) { p.set_value(std::move(o)); });
                 auto o = p.get_future().get();
                 EXPECT_TRUE(std::holds_alternative<Acknowledgement>(o));
             }
@@ -197,7 +198,8 @@ TEST(PgRelayPartitions, TwoRelaysShareTheOutboxAndOneTakesOverWhenTheOtherDies) 
 
     write_upserts(*store_a, ids, 300, 1);
     write_upserts(*store_b, ids, 300, 2);
-    ASSERT_TRUE(wait_until([&] { return pending(probe) == 0; }, 20s)) << pending(probe) << " pending";
+    ASSERT_TRUE(wait_until([&] { return pending(probe) == 0; }, 20s))
+        << pending(probe) << " pending";
 
     EXPECT_EQ(log.ids(), all_event_ids(probe));
     EXPECT_FALSE(log.out_of_order());
@@ -207,7 +209,8 @@ TEST(PgRelayPartitions, TwoRelaysShareTheOutboxAndOneTakesOverWhenTheOtherDies) 
     const auto partition_of = partition_of_streams(probe);
     std::map<std::int64_t, std::set<std::string>> relays_of_partition;
     for (const auto& b : log.batches()) {
-        for (const auto& e : b.events) relays_of_partition[partition_of.at(e.event.stream)].insert(b.relay);
+        for (const auto& e : b.events)
+            relays_of_partition[partition_of.at(e.event.stream)].insert(b.relay);
     }
     std::set<std::string> relays;
     for (const auto& [p, rs] : relays_of_partition) {
@@ -225,7 +228,8 @@ TEST(PgRelayPartitions, TwoRelaysShareTheOutboxAndOneTakesOverWhenTheOtherDies) 
     ASSERT_GE(b_partition, 0);
     relay_b.stop();
     std::int64_t b_pid = 0, a_pid = 0;
-    for (const auto& [pid, parts] : partition_holders(probe)) (parts.count(b_partition) ? b_pid : a_pid) = pid;
+    for (const auto& [pid, parts] : partition_holders(probe))
+        (parts.count(b_partition) ? b_pid : a_pid) = pid;
     ASSERT_NE(b_pid, 0);
     ASSERT_NE(a_pid, 0);
 
@@ -233,7 +237,8 @@ TEST(PgRelayPartitions, TwoRelaysShareTheOutboxAndOneTakesOverWhenTheOtherDies) 
     write_upserts(*store_a, ids, 200, 3);  // some land in B's partitions, which nobody serves now
     probe.exec("SELECT pg_terminate_backend($1::int)", b_pid);
     const auto killed = Clock_::now();
-    ASSERT_TRUE(wait_until([&] { return pending(probe) == 0; }, 10s)) << pending(probe) << " pending";
+    ASSERT_TRUE(wait_until([&] { return pending(probe) == 0; }, 10s))
+        << pending(probe) << " pending";
     const auto takeover = Clock_::now() - killed;
     EXPECT_LT(takeover, 5s);
     std::cout << "takeover after the session died: "
@@ -322,7 +327,8 @@ TEST(PgRelayPartitions, RelaysWithAnotherPartitionCountRefuseToOwnAnything) {
     ASSERT_TRUE(store_b);
     auto refused = (*store_b)->fetch_pending(10);
     ASSERT_FALSE(refused);
-    EXPECT_NE(refused.error().message.find("partition count"), std::string::npos) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("partition count"), std::string::npos)
+        << refused.error().message;
     pg::Connection probe = pg::Connection::open(db.url());
     EXPECT_EQ(partition_holders(probe).size(), 1u);
 }
@@ -355,9 +361,11 @@ TEST(PgRelayPartitions, ALeaseSessionStuckSendingToAStoppedRelayIsEndedByTheOthe
               1);
     ASSERT_TRUE(wait_until(
         [&] {
-            return probe.exec("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND "
-                              "wait_event = 'ClientWrite'",
-                              stuck_pid)
+            return probe
+                       .exec(
+                           "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 AND "
+                           "wait_event = 'ClientWrite'",
+                           stuck_pid)
                        .int64(0, 0) == 1;
         },
         5s))
@@ -372,13 +380,13 @@ TEST(PgRelayPartitions, ALeaseSessionStuckSendingToAStoppedRelayIsEndedByTheOthe
     const std::int64_t pid_a = a.connection().exec("SELECT pg_backend_pid()").int64(0, 0);
     const std::int64_t pid_b = b.connection().exec("SELECT pg_backend_pid()").int64(0, 0);
     const auto start = Clock_::now();
-    ASSERT_TRUE(wait_until(
-        [&] { return a.owned().size() + b.owned().size() == kPartitions; }, 8s))
+    ASSERT_TRUE(wait_until([&] { return a.owned().size() + b.owned().size() == kPartitions; }, 8s))
         << "the stuck session kept its partitions";
-    std::cout << "measured: a lease session stuck sending to its relay ended, its partitions "
-                 "taken after "
-              << std::chrono::duration_cast<std::chrono::milliseconds>(Clock_::now() - start).count()
-              << " ms (lease idle timeout 1500 ms)" << std::endl;
+    std::cout
+        << "measured: a lease session stuck sending to its relay ended, its partitions "
+           "taken after "
+        << std::chrono::duration_cast<std::chrono::milliseconds>(Clock_::now() - start).count()
+        << " ms (lease idle timeout 1500 ms)" << std::endl;
     const auto holders = partition_holders(probe);
     EXPECT_EQ(holders.count(stuck_pid), 0u);
     EXPECT_EQ(holders.size(), 2u);

@@ -24,10 +24,12 @@ IdempotencyRecord sample(const std::string& key) {
     return r;
 }
 
-std::uint64_t counter(MetricsRegistry& m, const char* name) { return m.counter(name, "").value(); }
+std::uint64_t counter(MetricsRegistry& m, const char* name) {
+    return m.counter(name, "").value();
+}
 
-std::unique_ptr<RedisIdempotencyCache> open_cache(const std::string& url, MetricsRegistry& m,
-                                                  std::chrono::seconds ttl = std::chrono::hours(24)) {
+std::unique_ptr<RedisIdempotencyCache> open_cache(
+    const std::string& url, MetricsRegistry& m, std::chrono::seconds ttl = std::chrono::hours(24)) {
     RedisCacheOptions o;
     o.url = url;
     o.ttl = ttl;
@@ -93,7 +95,8 @@ TEST(RedisCache, PutThenGetRoundTripsWithTtl) {
     const auto ttl = std::stoll(raw.command("TTL ordinal:idem:" + key));
     EXPECT_GT(ttl, 3500);
     EXPECT_LE(ttl, 3600);
-    EXPECT_NE(m.render_prometheus().find("ordinal_idempotency_cache_seconds_count{op=\"get\"} 2"), std::string::npos)
+    EXPECT_NE(m.render_prometheus().find("ordinal_idempotency_cache_seconds_count{op=\"get\"} 2"),
+              std::string::npos)
         << m.render_prometheus();
 }
 
@@ -105,7 +108,8 @@ TEST(RedisCache, GarbageUnderAKeyIsAMissAndAnError) {
     const auto k1 = random_uuid(), k2 = random_uuid(), k3 = random_uuid();
     raw.set_raw("ordinal:idem:" + k1, "not a record \x01\xff");
     raw.command("LPUSH ordinal:idem:" + k2 + " x");  // the wrong type: Redis answers an error
-    raw.set_raw("ordinal:idem:" + k3, encode_idempotency_record(sample(random_uuid())));  // another key's
+    raw.set_raw("ordinal:idem:" + k3,
+                encode_idempotency_record(sample(random_uuid())));  // another key's
     EXPECT_FALSE(cache->get(k1));
     EXPECT_FALSE(cache->get(k2));
     EXPECT_FALSE(cache->get(k3));

@@ -1,5 +1,6 @@
 // The whole service with `--cache redis://...` over real HTTP: duplicates answered, concurrent
-// repeats and a flushed or dead Redis never produce a second effect (the database is authoritative).
+// repeats and a flushed or dead Redis never produce a second effect (the database is
+// authoritative).
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -17,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 
 class RedisService : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         redis_ = std::make_unique<PrivateRedis>();
         Settings s;
@@ -148,13 +149,15 @@ TEST_F(RedisService, RedisDownKeepsServingAndStaysReady) {
     EXPECT_TRUE(seen) << j.dump();
 
     redis_->up();
-    EXPECT_TRUE(eventually([&] {
-        const auto r = api_->get("/readyz").json_body();
-        for (const auto& c : r["components"]) {
-            if (c["name"] == "idempotency_cache") return c["detail"] == "ok";
-        }
-        return false;
-    }, 5s));
+    EXPECT_TRUE(eventually(
+        [&] {
+            const auto r = api_->get("/readyz").json_body();
+            for (const auto& c : r["components"]) {
+                if (c["name"] == "idempotency_cache") return c["detail"] == "ok";
+            }
+            return false;
+        },
+        5s));
     EXPECT_EQ(orders_of_user({first.token, fresh.token}), 2u);
 }
 

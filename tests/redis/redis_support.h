@@ -27,7 +27,7 @@ inline std::string fixture_redis_url() {
 
 // A plain hiredis connection for the tests' own commands.
 class RawRedis {
-public:
+  public:
     explicit RawRedis(const std::string& url) {
         auto a = parse_redis_url(url);
         if (!a) throw std::runtime_error(a.error());
@@ -46,8 +46,10 @@ public:
         redisReply* r = static_cast<redisReply*>(redisCommand(c_, line.c_str()));
         if (!r) throw std::runtime_error("redis command failed: " + line);
         std::string out;
-        if (r->type == REDIS_REPLY_INTEGER) out = std::to_string(r->integer);
-        else if (r->str) out.assign(r->str, r->len);
+        if (r->type == REDIS_REPLY_INTEGER)
+            out = std::to_string(r->integer);
+        else if (r->str)
+            out.assign(r->str, r->len);
         freeReplyObject(r);
         return out;
     }
@@ -58,7 +60,7 @@ public:
         freeReplyObject(r);
     }
 
-private:
+  private:
     redisContext* c_ = nullptr;
 };
 

@@ -11,11 +11,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,7 +23,7 @@
 namespace ordinal::test {
 
 class AnswerLog {
-public:
+  public:
     // The process-wide log; disabled (record() does nothing) when no directory is configured.
     static AnswerLog& instance() {
         static AnswerLog log;
@@ -48,14 +47,17 @@ public:
     // `method` and `target` are empty when the request that drew the answer is unknown (bytes
     // sent raw that do not parse as a request). Thread-safe; one write(2) per line.
     void record(std::string_view method, std::string_view target, int status,
-                const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
+                const std::vector<std::pair<std::string, std::string>>& headers,
+                const std::string& body) {
         if (fd_ < 0) return;
-        nlohmann::json line{{"method", method}, {"target", target}, {"status", status}, {"body", body}};
+        nlohmann::json line{
+            {"method", method}, {"target", target}, {"status", status}, {"body", body}};
         auto& h = line["headers"] = nlohmann::json::array();
         for (const auto& [k, v] : headers) h.push_back({k, v});
         // Bodies are text (JSON, Prometheus, the console's files); anything else is replaced
         // rather than lost, since the line must stay valid JSON.
-        const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        const std::string text =
+            line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         std::lock_guard lock(mutex_);
         std::size_t done = 0;
         while (done < text.size()) {
@@ -68,7 +70,7 @@ public:
     AnswerLog(const AnswerLog&) = delete;
     AnswerLog& operator=(const AnswerLog&) = delete;
 
-private:
+  private:
     AnswerLog() {
         std::string dir;
 #ifdef ORDINAL_HTTP_ANSWER_DIR

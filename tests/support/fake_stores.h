@@ -66,7 +66,8 @@ class EmptyReadStore : public ReadStore {
         const std::string& requested_by) override {
         std::lock_guard lock(admin_mu_);
         for (const auto& r : requests_) {
-            if (kind == "rebuild" && r.kind == kind && (r.state == "queued" || r.state == "running"))
+            if (kind == "rebuild" && r.kind == kind &&
+                (r.state == "queued" || r.state == "running"))
                 return std::pair{r, false};
         }
         AdminRequest a;
@@ -91,7 +92,7 @@ class EmptyReadStore : public ReadStore {
         return std::optional<AdminRequest>{};
     }
     Expected<bool, StoreError> report_admin_progress(std::int64_t id, const std::string& owner,
-                                                    const std::string& progress) override {
+                                                     const std::string& progress) override {
         std::lock_guard lock(admin_mu_);
         AdminRequest* r = held(id, owner);
         if (r) r->progress = progress;

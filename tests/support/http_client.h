@@ -13,14 +13,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
-#include <deque>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <deque>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -38,12 +37,12 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // A network failure. `phase` tells whether the request may have reached the server: a connect
 // failure means it did not; a send or receive failure means it may have.
 class HttpError : public std::runtime_error {
-public:
+  public:
     enum class Phase { connect, send, receive };
     HttpError(Phase phase, const std::string& what) : std::runtime_error(what), phase_(phase) {}
     Phase phase() const { return phase_; }
 
-private:
+  private:
     Phase phase_;
 };
 
@@ -71,15 +70,16 @@ struct HttpResponse {
         return std::nullopt;
     }
     std::size_t header_count(std::string_view name) const {
-        return static_cast<std::size_t>(
-            std::count_if(headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); }));
+        return static_cast<std::size_t>(std::count_if(
+            headers.begin(), headers.end(), [&](const auto& h) { return iequals(h.first, name); }));
     }
     // Throws std::runtime_error (with the body in the message) if the body is not JSON.
     json json_body() const {
         try {
             return json::parse(body);
         } catch (const std::exception& e) {
-            throw std::runtime_error("response body is not JSON (" + std::string(e.what()) + "): " + describe());
+            throw std::runtime_error("response body is not JSON (" + std::string(e.what()) +
+                                     "): " + describe());
         }
     }
     bool is_json() const { return json::accept(body); }
@@ -87,16 +87,19 @@ struct HttpResponse {
     std::string describe() const {
         std::string out = std::to_string(status) + " " + reason;
         for (const auto& [k, v] : headers) out += "\n  " + k + ": " + v;
-        out += "\n  body: " + (body.size() > 2000 ? body.substr(0, 2000) + "...(" + std::to_string(body.size()) + " bytes)"
-                                                   : body);
+        out += "\n  body: " + (body.size() > 2000 ? body.substr(0, 2000) + "...(" +
+                                                        std::to_string(body.size()) + " bytes)"
+                                                  : body);
         return out;
     }
 };
 
-inline std::ostream& operator<<(std::ostream& os, const HttpResponse& r) { return os << r.describe(); }
+inline std::ostream& operator<<(std::ostream& os, const HttpResponse& r) {
+    return os << r.describe();
+}
 
 class HttpClient {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     explicit HttpClient(std::uint16_t port, std::string host = "127.0.0.1",
@@ -106,9 +109,16 @@ public:
     HttpClient(const HttpClient&) = delete;
     HttpClient& operator=(const HttpClient&) = delete;
     HttpClient(HttpClient&& o) noexcept
-        : host_(std::move(o.host_)), port_(o.port_), timeout_(o.timeout_), fd_(std::exchange(o.fd_, -1)),
-          buf_(std::move(o.buf_)), connections_opened_(o.connections_opened_), sent_(std::move(o.sent_)),
-          body_left_(o.body_left_), sent_lost_(o.sent_lost_), unanswered_(std::move(o.unanswered_)) {}
+        : host_(std::move(o.host_)),
+          port_(o.port_),
+          timeout_(o.timeout_),
+          fd_(std::exchange(o.fd_, -1)),
+          buf_(std::move(o.buf_)),
+          connections_opened_(o.connections_opened_),
+          sent_(std::move(o.sent_)),
+          body_left_(o.body_left_),
+          sent_lost_(o.sent_lost_),
+          unanswered_(std::move(o.unanswered_)) {}
 
     void set_timeout(std::chrono::milliseconds t) { timeout_ = t; }
     std::chrono::milliseconds timeout() const { return timeout_; }
@@ -119,8 +129,8 @@ public:
     // One request on the kept-alive connection (opened or re-opened as needed, before sending;
     // a request is never re-sent). A Content-Type of application/json is added when there is a
     // body and the caller gave none; give {"Content-Type", ""} to send no Content-Type at all.
-    HttpResponse request(std::string_view method, std::string_view target, std::string_view body = {},
-                         const Headers& headers = {}) {
+    HttpResponse request(std::string_view method, std::string_view target,
+                         std::string_view body = {}, const Headers& headers = {}) {
         std::string raw = build_request(method, target, body, headers);
         ensure_fresh_connection();
         send_raw(raw);
@@ -131,8 +141,8 @@ public:
         return request("GET", target, {}, headers);
     }
 
-    std::string build_request(std::string_view method, std::string_view target, std::string_view body,
-                              const Headers& headers) const {
+    std::string build_request(std::string_view method, std::string_view target,
+                              std::string_view body, const Headers& headers) const {
         std::string raw;
         raw.reserve(256 + body.size());
         raw.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
@@ -146,9 +156,15 @@ public:
             }
             raw.append(k).append(": ").append(v).append("\r\n");
         }
-        if (!has_host) raw.append("Host: ").append(host_).append(":").append(std::to_string(port_)).append("\r\n");
+        if (!has_host)
+            raw.append("Host: ")
+                .append(host_)
+                .append(":")
+                .append(std::to_string(port_))
+                .append("\r\n");
         if (!has_type && !body.empty()) raw.append("Content-Type: application/json\r\n");
-        if (!has_length && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
+        if (!has_length &&
+            (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")) {
             raw.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
         }
         raw.append("\r\n").append(body);
@@ -174,7 +190,8 @@ public:
 
     // Reads the next response on the connection (1xx responses are skipped).
     HttpResponse read_response(bool head_request = false) {
-        if (fd_ < 0 && buf_.empty()) fail(HttpError::Phase::receive, "read_response: not connected");
+        if (fd_ < 0 && buf_.empty())
+            fail(HttpError::Phase::receive, "read_response: not connected");
         const auto deadline = Clock::now() + timeout_;
         while (true) {
             HttpResponse r = read_one(head_request, deadline);
@@ -191,7 +208,9 @@ public:
         char tmp[4096];
         while (Clock::now() < deadline) {
             pollfd p{fd_, POLLIN, 0};
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+                    .count();
             const int rc = ::poll(&p, 1, static_cast<int>(std::max<long long>(left, 0)));
             if (rc < 0 && errno == EINTR) continue;
             if (rc <= 0) return false;
@@ -211,7 +230,7 @@ public:
         buf_.clear();
     }
 
-private:
+  private:
     [[noreturn]] void fail(HttpError::Phase phase, const std::string& what) {
         close();
         throw HttpError(phase, what + " (127.0.0.1:" + std::to_string(port_) + ")");
@@ -219,7 +238,9 @@ private:
 
     void wait_for(short events, Clock::time_point deadline, HttpError::Phase phase) {
         while (true) {
-            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            const auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+                    .count();
             if (left <= 0) fail(phase, "timed out");
             pollfd p{fd_, events, 0};
             const int rc = ::poll(&p, 1, static_cast<int>(left));
@@ -235,24 +256,28 @@ private:
     void connect_now() {
         close();
         fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd_ < 0) fail(HttpError::Phase::connect, std::string("socket: ") + std::strerror(errno));
+        if (fd_ < 0)
+            fail(HttpError::Phase::connect, std::string("socket: ") + std::strerror(errno));
         int one = 1;
         ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         sockaddr_in addr{};
         addr.sin_family = AF_INET;
         addr.sin_port = htons(port_);
-        if (::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1) fail(HttpError::Phase::connect, "bad host " + host_);
+        if (::inet_pton(AF_INET, host_.c_str(), &addr.sin_addr) != 1)
+            fail(HttpError::Phase::connect, "bad host " + host_);
         sent_.clear();
         body_left_ = 0;
         sent_lost_ = false;
         unanswered_.clear();
         if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-            if (errno != EINPROGRESS) fail(HttpError::Phase::connect, std::string("connect: ") + std::strerror(errno));
+            if (errno != EINPROGRESS)
+                fail(HttpError::Phase::connect, std::string("connect: ") + std::strerror(errno));
             wait_for(POLLOUT, Clock::now() + timeout_, HttpError::Phase::connect);
             int err = 0;
             socklen_t len = sizeof err;
             ::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
-            if (err != 0) fail(HttpError::Phase::connect, std::string("connect: ") + std::strerror(err));
+            if (err != 0)
+                fail(HttpError::Phase::connect, std::string("connect: ") + std::strerror(err));
         }
         ++connections_opened_;
     }
@@ -273,7 +298,8 @@ private:
 
     // Appends at least one byte to buf_, or fails.
     void fill(Clock::time_point deadline) {
-        if (fd_ < 0) fail(HttpError::Phase::receive, "connection closed before a complete response");
+        if (fd_ < 0)
+            fail(HttpError::Phase::receive, "connection closed before a complete response");
         char tmp[16384];
         while (true) {
             wait_for(POLLIN, deadline, HttpError::Phase::receive);
@@ -285,7 +311,8 @@ private:
             if (n == 0) {
                 ::close(fd_);
                 fd_ = -1;
-                throw HttpError(HttpError::Phase::receive, "connection closed by the server (" + std::to_string(port_) + ")");
+                throw HttpError(HttpError::Phase::receive,
+                                "connection closed by the server (" + std::to_string(port_) + ")");
             }
             if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
             fail(HttpError::Phase::receive, std::string("recv: ") + std::strerror(errno));
@@ -317,7 +344,8 @@ private:
         const std::string status_line = take_line(head, pos);
         {
             const auto sp1 = status_line.find(' ');
-            if (sp1 == std::string::npos) fail(HttpError::Phase::receive, "bad status line: " + status_line);
+            if (sp1 == std::string::npos)
+                fail(HttpError::Phase::receive, "bad status line: " + status_line);
             r.version = status_line.substr(0, sp1);
             const auto sp2 = status_line.find(' ', sp1 + 1);
             r.status = std::atoi(status_line.substr(sp1 + 1, sp2 - sp1 - 1).c_str());
@@ -334,7 +362,8 @@ private:
             value = b == std::string::npos ? std::string() : value.substr(b, e - b + 1);
             r.headers.emplace_back(line.substr(0, colon), value);
         }
-        const bool no_body = head_request || (r.status >= 100 && r.status < 200) || r.status == 204 || r.status == 304;
+        const bool no_body = head_request || (r.status >= 100 && r.status < 200) ||
+                             r.status == 204 || r.status == 304;
         const auto te = r.header("Transfer-Encoding");
         const auto cl = r.header("Content-Length");
         if (no_body) {
@@ -357,8 +386,10 @@ private:
             close();
         }
         const auto conn = r.header("Connection");
-        const bool close_now = (conn && ascii_lower(*conn).find("close") != std::string::npos) ||
-                               (r.version == "HTTP/1.0" && !(conn && ascii_lower(*conn).find("keep-alive") != std::string::npos));
+        const bool close_now =
+            (conn && ascii_lower(*conn).find("close") != std::string::npos) ||
+            (r.version == "HTTP/1.0" &&
+             !(conn && ascii_lower(*conn).find("keep-alive") != std::string::npos));
         if (close_now && buf_.empty()) close();
         return r;
     }
@@ -425,8 +456,10 @@ private:
                 if (colon == std::string::npos) continue;
                 const std::string name = ascii_lower(h.substr(0, colon));
                 const std::string value = ascii_lower(h.substr(colon + 1));
-                if (name == "content-length") body_left_ = std::strtoull(value.c_str(), nullptr, 10);
-                if (name == "transfer-encoding" && value.find("chunked") != std::string::npos) sent_lost_ = true;
+                if (name == "content-length")
+                    body_left_ = std::strtoull(value.c_str(), nullptr, 10);
+                if (name == "transfer-encoding" && value.find("chunked") != std::string::npos)
+                    sent_lost_ = true;
             }
             if (sent_lost_) return;
         }

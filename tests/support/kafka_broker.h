@@ -69,11 +69,12 @@ class KafkaAdminClient {
         rd_kafka_NewTopic_t* nt =
             rd_kafka_NewTopic_new(topic.c_str(), partitions, replication, err, sizeof err);
         if (!nt) throw std::runtime_error(std::string("kafka topic: ") + err);
-        const std::string failure = run_admin(RD_KAFKA_EVENT_CREATETOPICS_RESULT, [&](auto* q, auto* o) {
-            rd_kafka_CreateTopics(rk_, &nt, 1, o, q);
-        });
+        const std::string failure =
+            run_admin(RD_KAFKA_EVENT_CREATETOPICS_RESULT,
+                      [&](auto* q, auto* o) { rd_kafka_CreateTopics(rk_, &nt, 1, o, q); });
         rd_kafka_NewTopic_destroy(nt);
-        if (!failure.empty()) throw std::runtime_error("cannot create topic " + topic + ": " + failure);
+        if (!failure.empty())
+            throw std::runtime_error("cannot create topic " + topic + ": " + failure);
         wait_leaders(topic, partitions);
     }
 
@@ -143,11 +144,11 @@ class KafkaAdminClient {
             const rd_kafka_topic_result_t** results = nullptr;
             std::size_t n = 0;
             if (expected == RD_KAFKA_EVENT_CREATETOPICS_RESULT)
-                results = rd_kafka_CreateTopics_result_topics(
-                    rd_kafka_event_CreateTopics_result(ev), &n);
+                results =
+                    rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
             else
-                results = rd_kafka_DeleteTopics_result_topics(
-                    rd_kafka_event_DeleteTopics_result(ev), &n);
+                results =
+                    rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
             for (std::size_t i = 0; i < n && failure.empty(); ++i) {
                 if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR)
                     failure = rd_kafka_topic_result_error_string(results[i]);
@@ -265,14 +266,14 @@ class KafkaTopicReader {
                 record->partition = m->partition;
                 record->offset = m->offset;
                 if (m->key) record->key.assign(static_cast<const char*>(m->key), m->key_len);
-                if (m->payload)
-                    record->value.assign(static_cast<const char*>(m->payload), m->len);
+                if (m->payload) record->value.assign(static_cast<const char*>(m->payload), m->len);
                 rd_kafka_headers_t* hs = nullptr;
                 if (rd_kafka_message_headers(m, &hs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
                     const char* name = nullptr;
                     const void* value = nullptr;
                     std::size_t size = 0;
-                    for (std::size_t i = 0; !rd_kafka_header_get_all(hs, i, &name, &value, &size); ++i)
+                    for (std::size_t i = 0; !rd_kafka_header_get_all(hs, i, &name, &value, &size);
+                         ++i)
                         record->headers.emplace_back(
                             name, value ? std::string(static_cast<const char*>(value), size)
                                         : std::string());
@@ -367,7 +368,8 @@ class PrivateKafka {
     std::string logs() const {
         std::string out;
         for (int node = 1; node <= brokers_; ++node) {
-            const std::string path = dir_.path() + "/srv/node-" + std::to_string(node) + "/server.log";
+            const std::string path =
+                dir_.path() + "/srv/node-" + std::to_string(node) + "/server.log";
             std::ifstream in(path);
             const std::string text{std::istreambuf_iterator<char>(in), {}};
             out += "---- kafka node " + std::to_string(node) + " (end of " + path + ") ----\n" +
@@ -378,7 +380,8 @@ class PrivateKafka {
 
   private:
     void run(const char* cmd, const std::string& options, int node = 0) {
-        std::string c = place_ + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
+        std::string c =
+            place_ + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
         if (node > 0) c += " " + std::to_string(node);
         c += " " + options + " >/dev/null";
         if (std::system(c.c_str()) != 0)

@@ -92,9 +92,8 @@ class MemoryOutbox final : public EmptyWriteStore {
     bool wait_published(std::int64_t seq,
                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
         std::unique_lock lock(mu_);
-        return cv_.wait_for(lock, timeout, [&] {
-            return rows_.at(static_cast<std::size_t>(seq - 1)).published;
-        });
+        return cv_.wait_for(lock, timeout,
+                            [&] { return rows_.at(static_cast<std::size_t>(seq - 1)).published; });
     }
 
     // Waits (bounded) until at least `n` mark_published calls were made.

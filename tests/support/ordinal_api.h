@@ -17,12 +17,14 @@ namespace ordinal::test {
 
 using Items = std::vector<std::pair<std::string, std::int64_t>>;  // sku, qty
 
-inline json product_body(const std::string& name, const std::string& currency, std::int64_t price_minor,
-                         const json& stock) {
-    return json{{"name", name}, {"currency", currency}, {"priceMinor", price_minor}, {"stock", stock}};
+inline json product_body(const std::string& name, const std::string& currency,
+                         std::int64_t price_minor, const json& stock) {
+    return json{
+        {"name", name}, {"currency", currency}, {"priceMinor", price_minor}, {"stock", stock}};
 }
 
-inline json order_body(const std::string& user_id, const std::string& currency, const Items& items) {
+inline json order_body(const std::string& user_id, const std::string& currency,
+                       const Items& items) {
     json arr = json::array();
     for (const auto& [sku, qty] : items) arr.push_back(json{{"sku", sku}, {"qty", qty}});
     return json{{"userId", user_id}, {"currency", currency}, {"items", arr}};
@@ -49,16 +51,20 @@ inline Ack to_ack(const HttpResponse& r, const std::string& key = {}) {
     a.token = r.header("X-Consistency-Token").value_or("");
     a.location = r.header("Location").value_or("");
     if (a.body.is_object()) {
-        if (a.body.contains("eventId") && a.body["eventId"].is_string()) a.event_id = a.body["eventId"];
-        if (a.body.contains("streamId") && a.body["streamId"].is_string()) a.stream_id = a.body["streamId"];
-        if (a.body.contains("orderId") && a.body["orderId"].is_string()) a.order_id = a.body["orderId"];
-        if (a.body.contains("version") && a.body["version"].is_number_integer()) a.version = a.body["version"];
+        if (a.body.contains("eventId") && a.body["eventId"].is_string())
+            a.event_id = a.body["eventId"];
+        if (a.body.contains("streamId") && a.body["streamId"].is_string())
+            a.stream_id = a.body["streamId"];
+        if (a.body.contains("orderId") && a.body["orderId"].is_string())
+            a.order_id = a.body["orderId"];
+        if (a.body.contains("version") && a.body["version"].is_number_integer())
+            a.version = a.body["version"];
     }
     return a;
 }
 
 class OrdinalApi {
-public:
+  public:
     explicit OrdinalApi(std::uint16_t port, std::string admin_token = {},
                         std::chrono::milliseconds timeout = std::chrono::seconds(15))
         : http_(port, "127.0.0.1", timeout), admin_token_(std::move(admin_token)) {}
@@ -73,59 +79,74 @@ public:
     }
 
     // A command with the key in the Idempotency-Key header (none if `key` is empty).
-    HttpResponse command(const std::string& method, const std::string& target, const std::string& body,
-                         const std::string& key, Headers extra = {}) {
+    HttpResponse command(const std::string& method, const std::string& target,
+                         const std::string& body, const std::string& key, Headers extra = {}) {
         if (!key.empty()) extra.emplace_back("Idempotency-Key", key);
         return http_.request(method, target, body, extra);
     }
 
-    HttpResponse put_product(const std::string& sku, const json& body, const std::string& key, Headers extra = {}) {
-        return command("PUT", "/v1/products/" + url_encode(sku), body.dump(), key, admin_headers(std::move(extra)));
+    HttpResponse put_product(const std::string& sku, const json& body, const std::string& key,
+                             Headers extra = {}) {
+        return command("PUT", "/v1/products/" + url_encode(sku), body.dump(), key,
+                       admin_headers(std::move(extra)));
     }
     HttpResponse place_order(const json& body, const std::string& key, Headers extra = {}) {
         return command("POST", "/v1/orders", body.dump(), key, std::move(extra));
     }
-    HttpResponse pay(const std::string& order_id, const json& body, const std::string& key, Headers extra = {}) {
-        return command("POST", "/v1/orders/" + order_id + "/pay", body.dump(), key, std::move(extra));
+    HttpResponse pay(const std::string& order_id, const json& body, const std::string& key,
+                     Headers extra = {}) {
+        return command("POST", "/v1/orders/" + order_id + "/pay", body.dump(), key,
+                       std::move(extra));
     }
-    HttpResponse ship(const std::string& order_id, const json& body, const std::string& key, Headers extra = {}) {
-        return command("POST", "/v1/orders/" + order_id + "/ship", body.dump(), key, std::move(extra));
+    HttpResponse ship(const std::string& order_id, const json& body, const std::string& key,
+                      Headers extra = {}) {
+        return command("POST", "/v1/orders/" + order_id + "/ship", body.dump(), key,
+                       std::move(extra));
     }
-    HttpResponse cancel(const std::string& order_id, const json& body, const std::string& key, Headers extra = {}) {
-        return command("POST", "/v1/orders/" + order_id + "/cancel", body.dump(), key, std::move(extra));
+    HttpResponse cancel(const std::string& order_id, const json& body, const std::string& key,
+                        Headers extra = {}) {
+        return command("POST", "/v1/orders/" + order_id + "/cancel", body.dump(), key,
+                       std::move(extra));
     }
 
     // A query, optionally behind the consistency gate.
-    HttpResponse get(const std::string& target, const std::string& token = {}, std::optional<int> wait_ms = {},
-                     Headers extra = {}) {
+    HttpResponse get(const std::string& target, const std::string& token = {},
+                     std::optional<int> wait_ms = {}, Headers extra = {}) {
         if (!token.empty()) extra.emplace_back("X-Consistency-Token", token);
         if (wait_ms) extra.emplace_back("X-Consistency-Wait-Ms", std::to_string(*wait_ms));
         return http_.request("GET", target, {}, extra);
     }
-    HttpResponse admin_get(const std::string& target) { return http_.request("GET", target, {}, admin_headers()); }
+    HttpResponse admin_get(const std::string& target) {
+        return http_.request("GET", target, {}, admin_headers());
+    }
     HttpResponse admin_post(const std::string& target, const std::string& body = "{}") {
         return http_.request("POST", target, body, admin_headers());
     }
 
     // ---- throwing conveniences (preconditions of a test) ----
 
-    static Ack must(const HttpResponse& r, int status, const std::string& what, const std::string& key = {}) {
+    static Ack must(const HttpResponse& r, int status, const std::string& what,
+                    const std::string& key = {}) {
         if (r.status != status) {
-            throw std::runtime_error(what + ": expected " + std::to_string(status) + ", got " + r.describe());
+            throw std::runtime_error(what + ": expected " + std::to_string(status) + ", got " +
+                                     r.describe());
         }
         return to_ack(r, key);
     }
 
     Ack create_product(const std::string& sku, std::int64_t price_minor, const json& stock,
-                       const std::string& currency = "EUR", const std::string& name = "Test product") {
+                       const std::string& currency = "EUR",
+                       const std::string& name = "Test product") {
         const std::string key = random_uuid();
         return must(put_product(sku, product_body(name, currency, price_minor, stock), key), 202,
                     "PUT /v1/products/" + sku, key);
     }
 
-    Ack create_order(const std::string& user_id, const Items& items, const std::string& currency = "EUR") {
+    Ack create_order(const std::string& user_id, const Items& items,
+                     const std::string& currency = "EUR") {
         const std::string key = random_uuid();
-        return must(place_order(order_body(user_id, currency, items), key), 202, "POST /v1/orders", key);
+        return must(place_order(order_body(user_id, currency, items), key), 202, "POST /v1/orders",
+                    key);
     }
 
     Ack must_command(const std::string& verb, const std::string& order_id, const json& body) {
@@ -137,11 +158,12 @@ public:
     // GET behind the gate; must answer 200 with JSON.
     json must_read(const std::string& target, const std::string& token = {}) {
         const auto r = get(target, token);
-        if (r.status != 200) throw std::runtime_error("GET " + target + ": expected 200, got " + r.describe());
+        if (r.status != 200)
+            throw std::runtime_error("GET " + target + ": expected 200, got " + r.describe());
         return r.json_body();
     }
 
-private:
+  private:
     HttpClient http_;
     std::string admin_token_;
 };

@@ -19,7 +19,8 @@ class OwnPostgresServer {
     // `netns` and `host` put the server on a test host of the partition tests (netns_hosts.sh).
     explicit OwnPostgresServer(std::string settings = {}, std::string netns = {},
                                std::string host = {})
-        : dir_(std::string(dir_root_.file("server"))), settings_(std::move(settings)),
+        : dir_(std::string(dir_root_.file("server"))),
+          settings_(std::move(settings)),
           place_(netns.empty() ? std::string()
                                : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ") {
         // The server runs as another OS user when we are root: it must reach its directory.
@@ -53,8 +54,8 @@ class OwnPostgresServer {
     int script(const std::string& command) const {
         const std::string env =
             settings_.empty() ? std::string() : "PG_SERVER_SETTINGS='" + settings_ + "' ";
-        const std::string line =
-            place_ + env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command + " '" + dir_ + "' >/dev/null";
+        const std::string line = place_ + env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command +
+                                 " '" + dir_ + "' >/dev/null";
         return std::system(line.c_str());
     }
 

@@ -38,8 +38,8 @@ class PrivateRedis {
 
   private:
     void run(const char* cmd) {
-        const std::string c = place_ + "bash " ORDINAL_REDIS_SCRIPT " " + cmd + " " +
-                              dir_.path() + "/srv >/dev/null";
+        const std::string c =
+            place_ + "bash " ORDINAL_REDIS_SCRIPT " " + cmd + " " + dir_.path() + "/srv >/dev/null";
         if (std::system(c.c_str()) != 0)
             throw std::runtime_error(std::string("redis_test_server.sh ") + cmd + " failed");
     }

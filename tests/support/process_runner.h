@@ -54,13 +54,13 @@ inline std::uint16_t pick_free_port() {
 }
 
 class ChildProcess {
-public:
+  public:
     using Env = std::vector<std::pair<std::string, std::string>>;
 
     // Starts `binary args...` with stdout and stderr appended to `log_path`. The environment is
     // the test's own minus every ORDINAL_* variable, plus `env`.
-    ChildProcess(const std::string& binary, const std::vector<std::string>& args, const std::string& log_path,
-                 const Env& env = {})
+    ChildProcess(const std::string& binary, const std::vector<std::string>& args,
+                 const std::string& log_path, const Env& env = {})
         : log_path_(log_path) {
         std::vector<std::string> argv_s{binary};
         argv_s.insert(argv_s.end(), args.begin(), args.end());
@@ -75,7 +75,8 @@ public:
         for (auto& s : env_s) envp.push_back(s.data());
         envp.push_back(nullptr);
 
-        const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        const int log_fd =
+            ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) throw std::runtime_error("cannot open " + log_path);
         const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
         pid_ = ::fork();
@@ -138,9 +139,10 @@ public:
     }
 
     // Runs to completion (killed after `timeout`); returns {exit code or -signal, output}.
-    static std::pair<int, std::string> run(const std::string& binary, const std::vector<std::string>& args,
-                                           const std::string& log_path, const Env& env = {},
-                                           std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    static std::pair<int, std::string> run(
+        const std::string& binary, const std::vector<std::string>& args,
+        const std::string& log_path, const Env& env = {},
+        std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
         ChildProcess p(binary, args, log_path, env);
         auto st = p.wait_exit(timeout);
         if (!st) {
@@ -152,7 +154,7 @@ public:
         return {code, p.log()};
     }
 
-private:
+  private:
     pid_t pid_ = -1;
     std::optional<int> status_;
     std::string log_path_;
@@ -161,11 +163,14 @@ private:
 // `ordinal serve` on a data directory, listening on a free loopback port, healthy once start()
 // returns. Restartable on the same data directory.
 class ServerProcess {
-public:
-    ServerProcess(std::string binary, std::string data_dir, std::string log_dir, std::vector<std::string> extra_args = {},
-                  ChildProcess::Env env = {})
-        : binary_(std::move(binary)), data_dir_(std::move(data_dir)), log_dir_(std::move(log_dir)),
-          extra_args_(std::move(extra_args)), env_(std::move(env)) {}
+  public:
+    ServerProcess(std::string binary, std::string data_dir, std::string log_dir,
+                  std::vector<std::string> extra_args = {}, ChildProcess::Env env = {})
+        : binary_(std::move(binary)),
+          data_dir_(std::move(data_dir)),
+          log_dir_(std::move(log_dir)),
+          extra_args_(std::move(extra_args)),
+          env_(std::move(env)) {}
 
     // Runs the server through `launcher` (e.g. `ip netns exec NS`: a test host of its own) and
     // reaches it at `host`, where it listens. Call before start().
@@ -211,7 +216,8 @@ public:
     void kill9() {
         if (!child_) return;
         child_->signal(SIGKILL);
-        if (!child_->wait_exit(std::chrono::seconds(10))) throw std::runtime_error("SIGKILLed server did not exit");
+        if (!child_->wait_exit(std::chrono::seconds(10)))
+            throw std::runtime_error("SIGKILLed server did not exit");
     }
 
     // SIGTERM and wait: the exit code, or nullopt if it did not exit in time.
@@ -228,7 +234,7 @@ public:
     ChildProcess* child() { return child_.get(); }
     std::string log() const { return child_ ? child_->log() : std::string(); }
 
-private:
+  private:
     std::string binary_;
     std::string data_dir_;
     std::string log_dir_;

@@ -10,7 +10,7 @@ namespace ordinal::test {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
 class ScratchDir {
-public:
+  public:
     explicit ScratchDir(const std::string& prefix = "ordinal-test") {
         const char* base = std::getenv("TMPDIR");
         std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + prefix + "-XXXXXX";
@@ -25,7 +25,7 @@ public:
     ScratchDir& operator=(const ScratchDir&) = delete;
     const std::string& path() const { return path_; }
 
-private:
+  private:
     std::string path_;
 };
 

@@ -20,8 +20,8 @@
 #include "support/kafka_broker.h"
 #endif
 #include "support/http_client.h"
-#include "support/kafka_topology.h"
 #include "support/http_expect.h"
+#include "support/kafka_topology.h"
 #include "support/ordinal_api.h"
 #include "support/scratch_dir.h"
 #include "support/test_uuid.h"
@@ -106,7 +106,8 @@ class InProcessService {
         }
         const char* backend = std::getenv("ORDINAL_TEST_BACKEND");
         const char* topology = std::getenv("ORDINAL_TEST_TOPOLOGY");  // "kafka" implies PostgreSQL
-        const bool postgres = (backend && std::string(backend) == "postgres") || (topology && std::string(topology) == "kafka");
+        const bool postgres = (backend && std::string(backend) == "postgres") ||
+                              (topology && std::string(topology) == "kafka");
         if (!postgres) return;
 #ifdef ORDINAL_PG_URL_FILE
         if (!pg_write_) {
@@ -139,7 +140,8 @@ class InProcessService {
         topology_running_ = true;
 #else
         throw std::runtime_error(
-            "ORDINAL_TEST_TOPOLOGY=kafka, but this test binary was built without the Kafka fixture");
+            "ORDINAL_TEST_TOPOLOGY=kafka, but this test binary was built without the Kafka "
+            "fixture");
 #endif
     }
 

@@ -27,8 +27,9 @@ class TestHosts {
         std::string cmd = "up '" + dir_.path() + "' " + std::to_string(::getpid());
         for (const auto& n : names) cmd += " " + n;
         if (run(cmd) != 0)
-            throw std::runtime_error("cannot make the test hosts (netns_hosts.sh up failed; "
-                                     "network namespaces need root and iproute2)");
+            throw std::runtime_error(
+                "cannot make the test hosts (netns_hosts.sh up failed; "
+                "network namespaces need root and iproute2)");
         std::ifstream in(dir_.path() + "/hosts");
         std::string line;
         while (std::getline(in, line)) {
@@ -69,8 +70,9 @@ class TestHosts {
     // Bytes `from` has sent to `to` over established TCP connections that `to` has not
     // acknowledged yet (the Send-Q of `ss`, run on `from`): a request in flight over a cut link.
     long long unacknowledged_bytes(const std::string& from, const std::string& to) const {
-        const std::string cmd = (from == "root" ? std::string() : "ip netns exec " + netns(from) + " ") +
-                                "ss -Htn state established dst " + address(to);
+        const std::string cmd =
+            (from == "root" ? std::string() : "ip netns exec " + netns(from) + " ") +
+            "ss -Htn state established dst " + address(to);
         FILE* out = ::popen(cmd.c_str(), "r");
         if (!out) throw std::runtime_error("cannot run ss");
         long long total = 0, recv_q = 0, send_q = 0;

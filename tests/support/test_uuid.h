@@ -15,7 +15,8 @@ namespace ordinal::test {
 inline std::mt19937_64& test_rng() {
     thread_local std::mt19937_64 rng([] {
         std::random_device rd;
-        const std::uint64_t t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        const std::uint64_t t =
+            static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
         const std::uint64_t tid = std::hash<std::thread::id>{}(std::this_thread::get_id());
         return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ t ^ (tid * 0x9E3779B97F4A7C15ULL);
     }());
@@ -47,7 +48,8 @@ inline std::string upper(std::string s) {
 }
 
 inline bool is_uuid(std::string_view s) {
-    static const std::regex re("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+    static const std::regex re(
+        "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
     return std::regex_match(s.begin(), s.end(), re);
 }
 

@@ -1,11 +1,11 @@
 // The console's static files (names, types, no way out of the console folder) and the two admin
 // views it reads: the stream view and the token check.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <future>
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "adapters/http/request_handler.h"
 #include "adapters/http/static_files.h"
@@ -60,8 +60,8 @@ class ConsoleEndpoints : public ::testing::Test {
             return Expected<std::vector<StreamLogEntry>, StoreError>(
                 s.id == kOrder ? log : std::vector<StreamLogEntry>{});
         };
-        handler = std::make_unique<RequestHandler>(api, [](std::function<void()> job) { job(); },
-                                                   std::string_view{});
+        handler = std::make_unique<RequestHandler>(
+            api, [](std::function<void()> job) { job(); }, std::string_view{});
     }
 
     HttpAnswer call(const std::string& method, const std::string& target, bool admin = false) {
@@ -71,7 +71,8 @@ class ConsoleEndpoints : public ::testing::Test {
         if (admin) r.authorization = "Bearer s3cret";
         std::promise<HttpAnswer> promise;
         auto future = promise.get_future();
-        handler->handle(std::move(r), [&promise](HttpAnswer a) { promise.set_value(std::move(a)); });
+        handler->handle(std::move(r),
+                        [&promise](HttpAnswer a) { promise.set_value(std::move(a)); });
         if (future.wait_for(5s) != std::future_status::ready) {
             ADD_FAILURE() << "no answer";
             return {};
@@ -95,9 +96,9 @@ TEST(StaticFiles, NamesInsideTheConsoleFolderOnly) {
     EXPECT_EQ(console_file_name("assets/"), "assets/index.html");
     EXPECT_EQ(console_file_name("app.js"), "app.js");
     EXPECT_EQ(console_file_name("assets/logo.svg"), "assets/logo.svg");
-    for (const char* bad : {"..", "../write.db", "assets/../../write.db", ".", "./app.js", "a//b.js",
-                            "/etc/passwd", "a\\b.js", ".hidden.js", "app.js%00", "app js",
-                            "..%2fwrite.db", "assets/..", "~/x.js"}) {
+    for (const char* bad :
+         {"..", "../write.db", "assets/../../write.db", ".", "./app.js", "a//b.js", "/etc/passwd",
+          "a\\b.js", ".hidden.js", "app.js%00", "app js", "..%2fwrite.db", "assets/..", "~/x.js"}) {
         EXPECT_FALSE(console_file_name(bad)) << bad;
     }
     EXPECT_FALSE(console_file_name(std::string("app.js\0.html", 12)));
@@ -209,16 +210,18 @@ TEST_F(ConsoleEndpoints, TokenCheckSaysWhetherAReadWouldPassNow) {
     auto j = json::parse(call("GET", target, true).body);
     EXPECT_EQ(j["passes"], false);
     ASSERT_EQ(j["streams"].size(), 2u);
-    EXPECT_EQ(j["streams"][0],
-              (json{{"stream", "product/SKU-1"}, {"wanted", 1}, {"readVersion", 3}, {"passes", true}}));
+    EXPECT_EQ(
+        j["streams"][0],
+        (json{{"stream", "product/SKU-1"}, {"wanted", 1}, {"readVersion", 3}, {"passes", true}}));
     EXPECT_EQ(j["streams"][1], (json{{"stream", std::string("order/") + kOrder},
                                      {"wanted", 2},
                                      {"readVersion", 1},
                                      {"passes", false}}));
     reads.versions[order] = 2;
     EXPECT_EQ(json::parse(call("GET", target, true).body)["passes"], true);
-    for (const char* bad : {"/v1/admin/consistency", "/v1/admin/consistency?token=",
-                            "/v1/admin/consistency?token=ct1.%%%", "/v1/admin/consistency?token=x"}) {
+    for (const char* bad : {"/v1/admin/consistency",
+                            "/v1/admin/consistency?token=", "/v1/admin/consistency?token=ct1.%%%",
+                            "/v1/admin/consistency?token=x"}) {
         const auto a = call("GET", bad, true);
         EXPECT_EQ(a.status, 400u) << bad;
         EXPECT_EQ(json::parse(a.body)["details"][0]["field"], "token") << bad;

@@ -5,7 +5,8 @@
 namespace ordinal {
 namespace {
 
-Product product(std::string sku, std::int64_t price, std::optional<std::int64_t> stock, std::string currency = "EUR") {
+Product product(std::string sku, std::int64_t price, std::optional<std::int64_t> stock,
+                std::string currency = "EUR") {
     Product p;
     p.sku = std::move(sku);
     p.name = "n";
@@ -18,8 +19,8 @@ Product product(std::string sku, std::int64_t price, std::optional<std::int64_t>
 }
 
 PlaceOrder place(std::vector<OrderItem> items, std::string currency = "EUR") {
-    return PlaceOrder{"0190a1b2-0000-7000-8000-000000000001", "0190a1b2-0000-7000-8000-0000000000aa", currency,
-                      std::move(items)};
+    return PlaceOrder{"0190a1b2-0000-7000-8000-000000000001",
+                      "0190a1b2-0000-7000-8000-0000000000aa", currency, std::move(items)};
 }
 
 TEST(PlaceOrder, ReservesStockAndLocksPrices) {

@@ -54,8 +54,9 @@ TEST(Validation, FieldRules) {
     EXPECT_TRUE(check_sku("a b"));
     EXPECT_FALSE(check_name(std::string(200, 'x')));
     // Control characters: refused in every free-text field, whatever the length.
-    for (const std::string& bad : {std::string("a\0b", 3), std::string("a\x01"), std::string("\x1F"),
-                                  std::string("x\x7Fy"), std::string("\x1B[31m")}) {
+    for (const std::string& bad :
+         {std::string("a\0b", 3), std::string("a\x01"), std::string("\x1F"), std::string("x\x7Fy"),
+          std::string("\x1B[31m")}) {
         EXPECT_TRUE(check_name(bad)) << bad.size();
         EXPECT_TRUE(check_payment_ref(bad));
         EXPECT_TRUE(check_reason(bad));

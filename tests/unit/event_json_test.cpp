@@ -179,7 +179,8 @@ OutboxRow outbox_row(std::string type, std::int64_t schema, std::string data) {
 }
 
 TEST(EventJson, OutboxRowsDecode) {
-    const StoredEvent e = decode_outbox_row(outbox_row("OrderPaid", 1, R"({"paymentRef":"p","amountMinor":5})"));
+    const StoredEvent e =
+        decode_outbox_row(outbox_row("OrderPaid", 1, R"({"paymentRef":"p","amountMinor":5})"));
     ASSERT_FALSE(e.undecoded) << e.undecoded->reason;
     EXPECT_EQ(e.seq, 7);
     EXPECT_EQ(e.event.version, 2);

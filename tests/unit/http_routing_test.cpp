@@ -14,8 +14,8 @@
 #include "adapters/http/request_handler.h"
 #include "core/order_cursor.h"
 #include "domain/consistency_token.h"
-#include "support/internals.h"
 #include "support/fake_stores.h"
+#include "support/internals.h"
 #include "support/local_admin.h"
 
 namespace ordinal {
@@ -278,8 +278,9 @@ class HttpRouting : public ::testing::Test {
     std::string admin_token;
     std::function<std::vector<ComponentHealth>()> readiness;
     // Set: a projector runs (the admin worker); unset: requests stay queued.
-    std::function<Expected<RebuildReport, StoreError>()> rebuild =
-        [] { return Expected<RebuildReport, StoreError>(RebuildReport{}); };
+    std::function<Expected<RebuildReport, StoreError>()> rebuild = [] {
+        return Expected<RebuildReport, StoreError>(RebuildReport{});
+    };
     std::unique_ptr<test_support::LocalAdmin> admin;
     std::unique_ptr<RequestHandler> handler;
 };

@@ -70,7 +70,8 @@ class ScriptedReadStore final : public test_support::EmptyReadStore {
             }
         }
         std::vector<ProjectionResult> out;
-        for (const DeliveryPart& part : parts) out.push_back(*apply_delivery(*part.delivery, part.offsets));
+        for (const DeliveryPart& part : parts)
+            out.push_back(*apply_delivery(*part.delivery, part.offsets));
         return out;
     }
 
@@ -180,8 +181,7 @@ TEST_F(ProjectorDelivery, AppliesSeveralPartitionsTogetherAndAloneWhenOneHasPois
     const Delivery d3{{event("a", 1)}, {}, BusPosition{"orders-3", 11}};
     const Delivery d4{{event("b", 1)}, {}, BusPosition{"orders-4", 21}};
     const std::vector<std::int64_t> at3{10}, at4{20};
-    ASSERT_TRUE(projector.consume_deliveries(
-        std::vector<DeliveryPart>{{&d3, at3}, {&d4, at4}}));
+    ASSERT_TRUE(projector.consume_deliveries(std::vector<DeliveryPart>{{&d3, at3}, {&d4, at4}}));
     EXPECT_EQ(store.multi_calls, 1);
     EXPECT_EQ(store.applied, (std::vector<std::string>{"a@1", "b@1"}));
     EXPECT_EQ(counter("ordinal_projection_events_applied_total"), 2u);
@@ -190,8 +190,7 @@ TEST_F(ProjectorDelivery, AppliesSeveralPartitionsTogetherAndAloneWhenOneHasPois
     const Delivery e3{{event("c", 1)}, {}, BusPosition{"orders-3", 12}};
     const Delivery e4{{event("d", 1), event("e", 1)}, {}, BusPosition{"orders-4", 23}};
     const std::vector<std::int64_t> at3b{11}, at4b{21, 22};
-    ASSERT_TRUE(projector.consume_deliveries(
-        std::vector<DeliveryPart>{{&e3, at3b}, {&e4, at4b}}));
+    ASSERT_TRUE(projector.consume_deliveries(std::vector<DeliveryPart>{{&e3, at3b}, {&e4, at4b}}));
     EXPECT_EQ(store.multi_calls, 2);
     EXPECT_EQ(store.applied, (std::vector<std::string>{"a@1", "b@1", "c@1", "e@1"}));
     ASSERT_EQ(store.dead.size(), 1u);
@@ -202,8 +201,8 @@ TEST_F(ProjectorDelivery, AppliesSeveralPartitionsTogetherAndAloneWhenOneHasPois
     store.unavailable = {"f@1"};
     const Delivery f3{{event("f", 1)}, {}, BusPosition{"orders-3", 13}};
     const std::vector<std::int64_t> at3c{12};
-    const auto down = projector.consume_deliveries(
-        std::vector<DeliveryPart>{{&f3, at3c}, {&d4, at4}});
+    const auto down =
+        projector.consume_deliveries(std::vector<DeliveryPart>{{&f3, at3c}, {&d4, at4}});
     ASSERT_FALSE(down);
     EXPECT_TRUE(down.error().retryable());
     EXPECT_EQ(store.applied.size(), 4u) << "nothing of a poll the store could not take";
@@ -264,8 +263,9 @@ namespace {
 // when the delivery had to be taken apart (the poisoned event is parked, not logged as applied).
 TEST_F(ProjectorDelivery, LogsEachAppliedEventWithItsTraceIdAndOrderId) {
     std::vector<LogRecord> lines;
-    Projector logging{store, &gate, metrics, [](const Event& e) { return e.event_id; }, {},
-                      [&](const LogRecord& r) { lines.push_back(r); }};
+    Projector logging{store,   &gate,
+                      metrics, [](const Event& e) { return e.event_id; },
+                      {},      [&](const LogRecord& r) { lines.push_back(r); }};
     const std::string ta = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
     const std::string tc = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
     Delivery whole{{event("a", 1), event("b", 1)}, {}, BusPosition{"orders-3", 12}};

@@ -57,7 +57,8 @@ class ManualBus final : public Bus {
         slot->settle(std::move(outcome));
     }
     void fail(std::size_t index) {
-        settle(index, unexpected(StoreError{StoreError::Kind::Unavailable, "planted: not delivered"}));
+        settle(index,
+               unexpected(StoreError{StoreError::Kind::Unavailable, "planted: not delivered"}));
     }
     void auto_confirm() {
         std::lock_guard lock(mu_);
@@ -330,7 +331,8 @@ TEST(RelayPipeline, AFailedFetchKeepsTheBatchesAlreadyOut) {
 // callback that says so is over, and that callback runs under a lock of the publication's which
 // its destructor takes too. The marker once destroyed a marked batch's publication while holding
 // the relay's lock, which the callback needs: the marker and the bus's thread waited on each
-// other for good, and the relay stopped (the Kafka lag benchmark's closed loop, --relay-in-flight 4).
+// other for good, and the relay stopped (the Kafka lag benchmark's closed loop, --relay-in-flight
+// 4).
 struct LateCallback {
     std::timed_mutex callback_mu;  // held while `settled` runs, and by the destructor
     std::atomic<bool> delivered{false};

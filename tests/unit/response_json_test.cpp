@@ -130,19 +130,22 @@ TEST(ResponseJson, ErrorBodies) {
 TEST(ResponseJson, OperationalBodies) {
     EXPECT_EQ(json::parse(write_health_json()), json::parse(R"({"status":"ok"})"));
 
-    json ready = json::parse(write_readiness_json(
-        false, {{"write_store", true, "ok", {"api", "relay"}}, {"read_store", false, "unreachable", {"api"}}}));
+    json ready =
+        json::parse(write_readiness_json(false, {{"write_store", true, "ok", {"api", "relay"}},
+                                                 {"read_store", false, "unreachable", {"api"}}}));
     EXPECT_EQ(ready["status"], "not_ready");
-    EXPECT_EQ(ready["components"][1],
-              json::parse(R"({"name":"read_store","ok":false,"degraded":false,"detail":"unreachable","roles":["api"]})"));
+    EXPECT_EQ(
+        ready["components"][1],
+        json::parse(
+            R"({"name":"read_store","ok":false,"degraded":false,"detail":"unreachable","roles":["api"]})"));
     // A role is ready only when every component it needs is.
     EXPECT_EQ(ready["roles"], json::parse(R"({"api":"not_ready","relay":"ready"})"));
 
     // Degraded: still serving (ready), but a component waits for an operator; not_ready wins.
     ComponentHealth parked{"projection", true, "1 dead letter", {"projector"}};
     parked.degraded = true;
-    json degraded = json::parse(write_readiness_json(
-        true, {{"read_store", true, "ok", {"api", "projector"}}, parked}));
+    json degraded = json::parse(
+        write_readiness_json(true, {{"read_store", true, "ok", {"api", "projector"}}, parked}));
     EXPECT_EQ(degraded["status"], "degraded");
     EXPECT_EQ(degraded["roles"], json::parse(R"({"api":"ready","projector":"degraded"})"));
     EXPECT_EQ(degraded["components"][1]["degraded"], true);

@@ -49,11 +49,13 @@ const std::vector<Allowed>& allowed() {
          "as above"},
         {"sqlite/sqlite_audit.cpp", "sql",
          "cursor() runs the audit queries of this file, constant text without client data"},
-        {"postgres/pg_audit.cpp", "fetch_", "FETCH from a cursor name this file made up (a counter)"},
+        {"postgres/pg_audit.cpp", "fetch_",
+         "FETCH from a cursor name this file made up (a counter)"},
         {"postgres/pg_audit.cpp", "\"DECLARE \" + name + \" NO SCROLL CURSOR FOR \" + sql",
          "a counter-named cursor over an audit query, constant text of this file"},
         {"postgres/pg_outbox_lease.cpp",
-         "\"SET idle_session_timeout = \" + ms + \"; SET idle_in_transaction_session_timeout = \" + "
+         "\"SET idle_session_timeout = \" + ms + \"; SET idle_in_transaction_session_timeout = \" "
+         "+ "
          "ms",
          "ms is std::to_string of the lease's own chrono timeout (an integer); SET takes no "
          "parameters"},

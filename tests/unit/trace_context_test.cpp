@@ -36,20 +36,20 @@ TEST(Traceparent, TheSpecExampleParses) {
 TEST(Traceparent, EveryMalformedShapeIsInvalid) {
     const std::vector<std::string> invalid = {
         "",
-        kValid.substr(0, 54),                                     // one short
-        kValid + "-",                                             // version 00 has no more
-        kValid + "0",                                             //   nor anything else
-        "ff-" + kTrace + "-" + kParent + "-01",                   // version ff is forbidden
-        "0g-" + kTrace + "-" + kParent + "-01",                   // version not hex
-        "00-4BF92F3577B34DA6A3CE929D0E0E4736-" + kParent + "-01", // upper case
-        "00-00000000000000000000000000000000-" + kParent + "-01", // trace id all zero
-        "00-" + kTrace + "-0000000000000000-01",                  // parent id all zero
-        "00-" + kTrace + "-" + kParent + "-0x",                   // flags not hex
-        "00_" + kTrace + "-" + kParent + "-01",                   // wrong separators
+        kValid.substr(0, 54),                                      // one short
+        kValid + "-",                                              // version 00 has no more
+        kValid + "0",                                              //   nor anything else
+        "ff-" + kTrace + "-" + kParent + "-01",                    // version ff is forbidden
+        "0g-" + kTrace + "-" + kParent + "-01",                    // version not hex
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-" + kParent + "-01",  // upper case
+        "00-00000000000000000000000000000000-" + kParent + "-01",  // trace id all zero
+        "00-" + kTrace + "-0000000000000000-01",                   // parent id all zero
+        "00-" + kTrace + "-" + kParent + "-0x",                    // flags not hex
+        "00_" + kTrace + "-" + kParent + "-01",                    // wrong separators
         "00-" + kTrace + "_" + kParent + "-01",
         "00-" + kTrace + "-" + kParent + "_01",
-        kValid + ", " + kValid,                                   // two headers joined
-        "00-" + kTrace.substr(1) + "-" + kParent + "-010",        // a field one short
+        kValid + ", " + kValid,                             // two headers joined
+        "00-" + kTrace.substr(1) + "-" + kParent + "-010",  // a field one short
     };
     for (const auto& h : invalid) EXPECT_FALSE(parse_traceparent(h)) << "'" << h << "'";
 }
@@ -69,20 +69,21 @@ TEST(Tracestate, ValidListsAreKeptTrimmedAndInvalidOnesDropped) {
     EXPECT_EQ(parse_tracestate("tenant@vendor=v, 1tenant@sys=w"), "tenant@vendor=v,1tenant@sys=w");
     EXPECT_EQ(parse_tracestate(""), "");
     const std::vector<std::string> invalid = {
-        "rojo",                 // no '='
-        "Rojo=1",               // upper-case key
-        "1rojo=1",              // a simple key starts with a letter
-        "rojo=",                // empty value
-        "rojo=a,rojo=b",        // repeated key
-        "rojo=a=b",             // '=' in a value
+        "rojo",                  // no '='
+        "Rojo=1",                // upper-case key
+        "1rojo=1",               // a simple key starts with a letter
+        "rojo=",                 // empty value
+        "rojo=a,rojo=b",         // repeated key
+        "rojo=a=b",              // '=' in a value
         "rojo=caf\xc3\xa9",      // not printable ASCII
-        "tenant@=v",            // empty system id
-        "tenant@Vendor=v",      // system id not lower case
-        "t@verylongsystemid=v", // system id over 14 characters
+        "tenant@=v",             // empty system id
+        "tenant@Vendor=v",       // system id not lower case
+        "t@verylongsystemid=v",  // system id over 14 characters
     };
     for (const auto& h : invalid) EXPECT_FALSE(parse_tracestate(h)) << "'" << h << "'";
     std::string thirty_three;
-    for (int i = 0; i < 33; ++i) thirty_three += (i ? "," : "") + std::string("k") + std::to_string(i) + "=v";
+    for (int i = 0; i < 33; ++i)
+        thirty_three += (i ? "," : "") + std::string("k") + std::to_string(i) + "=v";
     EXPECT_FALSE(parse_tracestate(thirty_three));
 }
 
@@ -108,7 +109,8 @@ TEST(ContinueTrace, KeepsTheCallersTraceIdAndSampledFlagWithASpanIdOfOurs) {
     EXPECT_EQ(tp->flags, 1);
     EXPECT_EQ(ctx.tracestate, "rojo=00f067aa0ba902b7");
     // Flags beyond sampled are not passed on; version 00 defines no others.
-    const auto other = continue_trace("00-" + kTrace + "-" + kParent + "-ff", std::nullopt, bytes(1));
+    const auto other =
+        continue_trace("00-" + kTrace + "-" + kParent + "-ff", std::nullopt, bytes(1));
     EXPECT_EQ(parse_traceparent(other.traceparent)->flags, 1);
 }
 

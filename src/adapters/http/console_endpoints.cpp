@@ -54,7 +54,8 @@ void RequestHandler::handle_console(const RouteMatch& route, const Respond& resp
 void RequestHandler::handle_admin_stream(const RouteMatch& route, const Respond& respond) {
     const auto stream = parse_stream_param(route.param);
     if (!stream) return respond(not_found("no such stream"));
-    if (!api_.stream_log || !api_.reads) return respond(not_found("this process reads no stream log"));
+    if (!api_.stream_log || !api_.reads)
+        return respond(not_found("this process reads no stream log"));
     blocking(respond, [this, stream = *stream] {
         auto events = api_.stream_log(stream, kMaxStreamEvents);
         if (!events) return store_unavailable(events.error());

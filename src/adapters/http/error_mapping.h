@@ -38,8 +38,8 @@ HttpAnswer store_unavailable(const StoreError& error);  // 503 overloaded | unav
 // go to the operator, never to the client). Set once by the composition root before serving;
 // at most one line per second is written, with a count of those left out.
 void set_store_failure_log(std::function<void(const std::string&)> log);
-HttpAnswer consistency_timeout();                       // 503 consistency_timeout
-HttpAnswer internal_error();                            // 500 internal
+HttpAnswer consistency_timeout();  // 503 consistency_timeout
+HttpAnswer internal_error();       // 500 internal
 
 // `place_order`: the answer to POST /v1/orders, which carries a Location header.
 HttpAnswer answer_for_outcome(const CommandOutcome& outcome, bool place_order);

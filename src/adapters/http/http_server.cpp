@@ -1,7 +1,5 @@
 #include "adapters/http/http_server.h"
 
-#include "adapters/http/error_mapping.h"
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -12,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/http/error_mapping.h"
 #include "adapters/http/http_session.h"
 #include "adapters/http/openapi_document.h"
 #include "adapters/http/request_handler.h"

@@ -16,9 +16,9 @@
 // and closed. A connection holds at most one request and one answer at a time: pipelined requests
 // wait in the kernel's socket buffer until the answer before them was taken.
 #include <chrono>
-#include <functional>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 

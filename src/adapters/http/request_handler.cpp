@@ -101,11 +101,13 @@ void RequestHandler::handle(HttpRequest request, Respond respond) {
 void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request,
                               const Respond& respond) {
     // A relay- or projector-only process serves its operations endpoints and nothing else.
-    const bool business = route.id == RouteId::Product || route.id == RouteId::Orders || route.id == RouteId::Order ||
-                          route.id == RouteId::OrderPay || route.id == RouteId::OrderShip ||
-                          route.id == RouteId::OrderCancel || route.id == RouteId::UserOrders;
+    const bool business = route.id == RouteId::Product || route.id == RouteId::Orders ||
+                          route.id == RouteId::Order || route.id == RouteId::OrderPay ||
+                          route.id == RouteId::OrderShip || route.id == RouteId::OrderCancel ||
+                          route.id == RouteId::UserOrders;
     if (business && (!api_.commands || !api_.reads)) {
-        return respond(error_answer(404, "not_found", "this process runs no api role; it serves operations only"));
+        return respond(error_answer(404, "not_found",
+                                    "this process runs no api role; it serves operations only"));
     }
     switch (route.id) {
         case RouteId::Healthz:

@@ -97,7 +97,8 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
 std::optional<RouteMatch> match_route(std::string_view path) {
     // The console's files may sit in folders; static_files.cpp decides which names exist.
     if (path == "/console") return RouteMatch{RouteId::Console, {}};
-    if (path.starts_with("/console/")) return RouteMatch{RouteId::Console, param_of(path.substr(9))};
+    if (path.starts_with("/console/"))
+        return RouteMatch{RouteId::Console, param_of(path.substr(9))};
     const auto seg = split_path(path);
     const auto n = seg.size();
     auto is = [&](std::size_t i, std::string_view s) { return i < n && seg[i] == s; };

@@ -207,7 +207,8 @@ void Consumer::seek(std::int32_t partition, std::int64_t offset) {
     }
 }
 
-bool Consumer::deliver(const std::map<std::int32_t, std::vector<rd_kafka_message_t*>>& by_partition) {
+bool Consumer::deliver(
+    const std::map<std::int32_t, std::vector<rd_kafka_message_t*>>& by_partition) {
     std::vector<Delivery> deliveries;
     std::vector<std::vector<std::int64_t>> offsets;
     deliveries.reserve(by_partition.size());

@@ -196,8 +196,8 @@ class MockCluster {
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
             while (true) {
                 std::size_t left = 0;
-                if (auto err = rd_kafka_mock_broker_error_stack_cnt(cluster_, broker, key->second,
-                                                                    &left);
+                if (auto err =
+                        rd_kafka_mock_broker_error_stack_cnt(cluster_, broker, key->second, &left);
                     err != RD_KAFKA_RESP_ERR_NO_ERROR)
                     return check(err);
                 if (left == 0) return {};

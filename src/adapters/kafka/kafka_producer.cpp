@@ -38,7 +38,7 @@ struct BatchState {
     std::atomic<bool> failed{false};
     std::chrono::steady_clock::time_point started;
     std::mutex mu;
-    std::condition_variable done;  // remaining reached 0
+    std::condition_variable done;   // remaining reached 0
     std::string first_error;        // guarded by mu
     std::function<void()> settled;  // guarded by mu; cleared when the Publication goes
     Counter* delivered = nullptr;
@@ -62,9 +62,9 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
         if (!batch.failed.load()) {
             if (batch.delivered) batch.delivered->inc(batch.size);
             if (batch.publish_seconds) {
-                batch.publish_seconds->observe(std::chrono::duration<double>(
-                                                   std::chrono::steady_clock::now() - batch.started)
-                                                   .count());
+                batch.publish_seconds->observe(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - batch.started)
+                        .count());
             }
         }
         batch.done.notify_all();
@@ -214,7 +214,8 @@ Expected<void, StoreError> Producer::publish(std::span<const StoredEvent> events
     // The publication's own deadline bounds this wait.
     auto outcome = (*publication)->wait(std::chrono::milliseconds(delivery_timeout_ms_ + 5000));
     if (!outcome)
-        return unexpected(StoreError{StoreError::Kind::Timeout, "kafka: no delivery report in time"});
+        return unexpected(
+            StoreError{StoreError::Kind::Timeout, "kafka: no delivery report in time"});
     return *outcome;
 }
 
@@ -276,12 +277,12 @@ Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
         auto* opaque = new std::shared_ptr<BatchState>(batch);
         rd_kafka_resp_err_t err;
         while (true) {
-            err = rd_kafka_producev(
-                rk, RD_KAFKA_V_TOPIC(address_.topic.c_str()),
-                RD_KAFKA_V_KEY(e.stream.id.data(), e.stream.id.size()),
-                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers.get()),
-                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+            err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(address_.topic.c_str()),
+                                    RD_KAFKA_V_KEY(e.stream.id.data(), e.stream.id.size()),
+                                    RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(opaque),
+                                    RD_KAFKA_V_END);
             if (err == RD_KAFKA_RESP_ERR_NO_ERROR) headers.release();
             if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL ||
                 std::chrono::steady_clock::now() >= deadline)

@@ -3,9 +3,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <span>
 #include <string>
+#include <thread>
 
 #include "adapters/kafka/kafka_config.h"
 #include "core/metrics.h"

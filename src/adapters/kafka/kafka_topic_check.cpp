@@ -10,8 +10,8 @@ Expected<void, std::string> check_topic_exists(const KafkaAddress& address,
     // auto.create.topics.enable (Apache Kafka's default) would otherwise make it with its own
     // default partition count and replication.
     Context quiet;  // the URL's consumer-only properties would warn on a producer handle
-    auto handle = create_handle(RD_KAFKA_PRODUCER, {{"allow.auto.create.topics", "false"}},
-                                address, &quiet);
+    auto handle =
+        create_handle(RD_KAFKA_PRODUCER, {{"allow.auto.create.topics", "false"}}, address, &quiet);
     if (!handle) return unexpected(handle.error());
     rd_kafka_topic_t* topic = rd_kafka_topic_new(handle->get(), address.topic.c_str(), nullptr);
     const rd_kafka_metadata_t* md = nullptr;

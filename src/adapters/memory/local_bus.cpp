@@ -7,10 +7,12 @@ namespace ordinal {
 namespace {
 
 class LocalBus final : public Bus {
-public:
+  public:
     Expected<void, StoreError> publish(std::span<const StoredEvent> events) override {
         EventConsumer* consumer = consumer_.load();
-        if (!consumer) return unexpected(StoreError{StoreError::Kind::Unavailable, "no projector in this process"});
+        if (!consumer)
+            return unexpected(
+                StoreError{StoreError::Kind::Unavailable, "no projector in this process"});
         if (events.empty()) return {};
         std::vector<std::int64_t> offsets;
         const Delivery delivery = local_delivery(events, offsets);
@@ -19,7 +21,7 @@ public:
     void subscribe(EventConsumer* consumer) override { consumer_.store(consumer); }
     Expected<void, StoreError> check_ready() override { return {}; }
 
-private:
+  private:
     std::atomic<EventConsumer*> consumer_{nullptr};
 };
 
@@ -50,6 +52,8 @@ Delivery local_delivery(std::span<const StoredEvent> events, std::vector<std::in
     return out;
 }
 
-std::unique_ptr<Bus> make_local_bus() { return std::make_unique<LocalBus>(); }
+std::unique_ptr<Bus> make_local_bus() {
+    return std::make_unique<LocalBus>();
+}
 
 }  // namespace ordinal

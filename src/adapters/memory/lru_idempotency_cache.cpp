@@ -8,7 +8,7 @@ namespace ordinal {
 namespace {
 
 class LruIdempotencyCache final : public IdempotencyCache {
-public:
+  public:
     explicit LruIdempotencyCache(std::size_t capacity) : capacity_(capacity) {}
 
     std::optional<IdempotencyRecord> get(const std::string& key) override {
@@ -36,11 +36,12 @@ public:
         }
     }
 
-private:
+  private:
     const std::size_t capacity_;
     std::mutex mu_;
     std::list<IdempotencyRecord> order_;  // most recent first; guarded by mu_
-    std::unordered_map<std::string, std::list<IdempotencyRecord>::iterator> index_;  // guarded by mu_
+    std::unordered_map<std::string, std::list<IdempotencyRecord>::iterator>
+        index_;  // guarded by mu_
 };
 
 }  // namespace

@@ -54,7 +54,8 @@ std::pair<AdminRequest, bool> submit_admin_request(Connection& conn, const std::
     }
     auto created = read_request(
         conn.exec("INSERT INTO admin_requests (kind, target, requested_by, requested_ms) VALUES "
-                  "($1, $2, $3, " + kNowMs + ") RETURNING " + kColumns,
+                  "($1, $2, $3, " +
+                      kNowMs + ") RETURNING " + kColumns,
                   kind, target, requested_by),
         0);
     tx.commit();
@@ -67,11 +68,17 @@ std::optional<AdminRequest> claim_admin_request(Connection& conn, const std::str
     conn.exec("SELECT pg_advisory_xact_lock($1)", kAdminLock);
     auto claimed = first(conn.exec(
         "UPDATE admin_requests SET state = 'running', owner = $1, attempts = attempts + 1, "
-        "started_ms = " + kNowMs + ", progress = '' WHERE id = (SELECT r.id FROM admin_requests r "
-        "WHERE r.state = 'queued' OR (r.state = 'running' AND (r.owner = $1 OR NOT EXISTS (SELECT 1 "
-        "FROM processes p WHERE p.id = r.owner AND p.last_seen_ms >= " + kNowMs + " - $2))) "
-        "ORDER BY r.id LIMIT 1) "
-        "RETURNING " + kColumns,
+        "started_ms = " +
+            kNowMs +
+            ", progress = '' WHERE id = (SELECT r.id FROM admin_requests r "
+            "WHERE r.state = 'queued' OR (r.state = 'running' AND (r.owner = $1 OR NOT EXISTS "
+            "(SELECT 1 "
+            "FROM processes p WHERE p.id = r.owner AND p.last_seen_ms >= " +
+            kNowMs +
+            " - $2))) "
+            "ORDER BY r.id LIMIT 1) "
+            "RETURNING " +
+            kColumns,
         owner, stale_after_ms));
     tx.commit();
     return claimed;
@@ -79,19 +86,19 @@ std::optional<AdminRequest> claim_admin_request(Connection& conn, const std::str
 
 bool report_admin_progress(Connection& conn, std::int64_t id, const std::string& owner,
                            const std::string& progress) {
-    return conn
-               .exec("UPDATE admin_requests SET progress = $3 WHERE id = $1 AND owner = $2 AND "
-                     "state = 'running'",
-                     id, owner, progress)
+    return conn.exec(
+                   "UPDATE admin_requests SET progress = $3 WHERE id = $1 AND owner = $2 AND "
+                   "state = 'running'",
+                   id, owner, progress)
                .affected() == 1;
 }
 
 bool finish_admin_request(Connection& conn, const AdminRequest& o) {
-    return conn
-               .exec("UPDATE admin_requests SET state = $3, result = $4, error_code = $5, "
-                     "error = $6, progress = $7, finished_ms = " + kNowMs +
-                     " WHERE id = $1 AND owner = $2 AND state = 'running'",
-                     o.id, o.owner, o.state, o.result, o.error_code, o.error, o.progress)
+    return conn.exec(
+                   "UPDATE admin_requests SET state = $3, result = $4, error_code = $5, "
+                   "error = $6, progress = $7, finished_ms = " +
+                       kNowMs + " WHERE id = $1 AND owner = $2 AND state = 'running'",
+                   o.id, o.owner, o.state, o.result, o.error_code, o.error, o.progress)
                .affected() == 1;
 }
 
@@ -100,10 +107,13 @@ std::optional<AdminRequest> select_admin_request(Connection& conn, std::int64_t 
 }
 
 void upsert_process(Connection& conn, const ProcessRecord& self) {
-    conn.exec("INSERT INTO processes (id, roles, version, started_ms, last_seen_ms, detail) "
-              "VALUES ($1, $2, $3, $4, " + kNowMs + ", $5) ON CONFLICT (id) DO UPDATE SET "
-              "last_seen_ms = excluded.last_seen_ms, detail = excluded.detail",
-              self.id, self.roles, self.version, self.started_ms, self.detail);
+    conn.exec(
+        "INSERT INTO processes (id, roles, version, started_ms, last_seen_ms, detail) "
+        "VALUES ($1, $2, $3, $4, " +
+            kNowMs +
+            ", $5) ON CONFLICT (id) DO UPDATE SET "
+            "last_seen_ms = excluded.last_seen_ms, detail = excluded.detail",
+        self.id, self.roles, self.version, self.started_ms, self.detail);
     conn.exec("DELETE FROM processes WHERE last_seen_ms < " + kNowMs + " - 86400000");
 }
 

@@ -107,8 +107,8 @@ class PgWriteAudit final : public WriteAudit {
     Expected<OutboxAudit, StoreError> outbox() override {
         return pg::guard_port([&] {
             // The outbox table holds only the unpublished events: as cheap as the backlog is small.
-            Result r = snapshot_.conn().exec(
-                "SELECT count(*), min(created_ms) FROM outbox_pending");
+            Result r =
+                snapshot_.conn().exec("SELECT count(*), min(created_ms) FROM outbox_pending");
             return OutboxAudit{r.int64(0, 0), r.opt_int64(0, 1)};
         });
     }

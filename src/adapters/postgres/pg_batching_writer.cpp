@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <new>
 #include <map>
+#include <new>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -234,7 +234,8 @@ void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
         } else {
             try {
                 const std::size_t writer = route(request.command);
-                queues_[writer].push_back(Job{std::move(request), std::move(done), StoreError{}, 0});
+                queues_[writer].push_back(
+                    Job{std::move(request), std::move(done), StoreError{}, 0});
                 ++queued_;
             } catch (const std::bad_alloc&) {
                 refused =
@@ -399,7 +400,8 @@ void PgBatchingWriter::try_batch_fast(Connection& conn, std::vector<Job>& batch)
     reads.push_back(statement("BEGIN"));
     reads.push_back(idempotency_many_statement(keys));
     if (!order_ids.empty()) reads.push_back(lock_orders_statement(order_ids));
-    if (!skus.empty() || !order_ids.empty()) reads.push_back(lock_products_statement(skus, order_ids));
+    if (!skus.empty() || !order_ids.empty())
+        reads.push_back(lock_products_statement(skus, order_ids));
     std::vector<Result> read = conn.exec_pipeline(reads);
 
     BatchState state;

@@ -75,7 +75,7 @@ class PgBatchingWriter {
 
     void loop(std::size_t index);
     std::size_t route(const Command& command) const;  // the writer (queue) a command goes to
-    std::vector<Job> take_batch(std::size_t index);    // empty once stopping
+    std::vector<Job> take_batch(std::size_t index);   // empty once stopping
     void run_batch(Connection& conn, std::vector<Job>& batch);
     // One attempt at the whole batch; throws PgFailure (deadlock, lost connection...).
     void try_batch(Connection& conn, std::vector<Job>& batch);

@@ -163,9 +163,15 @@ void Connection::reconnect() {
     // so it runs on its generic plan: left to choose, the server planned the writers' row-lock
     // statement anew on every call (4,846 plans for 4,842 calls under issue 15's load, ~0.5 ms
     // each) and the idempotency read on one call in four.
-    const char* keys[] = {"connect_timeout",   "application_name", "keepalives",
-                          "keepalives_idle",   "keepalives_interval", "keepalives_count",
-                          "tcp_user_timeout",  "options",          "dbname",
+    const char* keys[] = {"connect_timeout",
+                          "application_name",
+                          "keepalives",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "options",
+                          "dbname",
                           nullptr};
     const char* values[] = {"5",
                             "ordinal",
@@ -285,7 +291,8 @@ std::vector<Result> Connection::exec_pipeline(const std::vector<Statement>& stat
     require_healthy();
     std::vector<const std::string*> names;  // prepared before the pipeline starts
     names.reserve(statements.size());
-    for (const Statement& st : statements) names.push_back(&prepared_name(st.sql, st.params.size()));
+    for (const Statement& st : statements)
+        names.push_back(&prepared_name(st.sql, st.params.size()));
     if (PQenterPipelineMode(conn_) != 1) abandon("pipeline");
     for (std::size_t i = 0; i < statements.size(); ++i) {
         const std::vector<const char*> values = param_values(statements[i].params);

@@ -31,7 +31,8 @@ void IdempotencyRetention::loop() {
                 conn = Connection::open(options_.conninfo);
             }
             if (!leader) {
-                Result r = conn.exec("SELECT pg_try_advisory_lock($1::int, 0)", kRetentionLockSpace);
+                Result r =
+                    conn.exec("SELECT pg_try_advisory_lock($1::int, 0)", kRetentionLockSpace);
                 leader = r.text(0, 0) == "t";
             }
             if (!leader) continue;

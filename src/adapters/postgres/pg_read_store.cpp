@@ -542,9 +542,8 @@ class PgReadStore final : public ReadStore {
     Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
         const std::string& kind, std::optional<std::int64_t> target,
         const std::string& requested_by) override {
-        return pooled([&](Connection& c) {
-            return pg::submit_admin_request(c, kind, target, requested_by);
-        });
+        return pooled(
+            [&](Connection& c) { return pg::submit_admin_request(c, kind, target, requested_by); });
     }
     Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
         const std::string& owner, std::int64_t stale_after_ms) override {
@@ -552,7 +551,7 @@ class PgReadStore final : public ReadStore {
             [&](Connection& c) { return pg::claim_admin_request(c, owner, stale_after_ms); });
     }
     Expected<bool, StoreError> report_admin_progress(std::int64_t id, const std::string& owner,
-                                                    const std::string& progress) override {
+                                                     const std::string& progress) override {
         return pooled(
             [&](Connection& c) { return pg::report_admin_progress(c, id, owner, progress); });
     }

@@ -22,8 +22,8 @@ const std::string kSelectPending =
 }
 
 OutboxRow outbox_row(const Result& r, int i) {
-    return OutboxRow{r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.int64(i, 4),
-                     r.text(i, 5), r.text(i, 6), r.text(i, 7), r.int64(i, 8), r.text(i, 9)};
+    return OutboxRow{r.int64(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3),  r.int64(i, 4),
+                     r.text(i, 5),  r.text(i, 6), r.text(i, 7), r.int64(i, 8), r.text(i, 9)};
 }
 
 // kSelectEvents and kSelectPending: the row, then its trace context (NULL, read as empty, for
@@ -363,7 +363,8 @@ void insert_event(Connection& conn, const Event& e, const TraceContext& trace,
     conn.exec(
         "WITH e AS (INSERT INTO events (event_id, stream_type, stream_id, version, type, "
         "occurred_at, causation_id, schema_version, data, created_ms, traceparent, tracestate) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11::text, ''), NULLIF($12::text, '')) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULLIF($11::text, ''), NULLIF($12::text, "
+        "'')) "
         "RETURNING seq, stream_hash, created_ms) "
         "INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e",
         e.event_id, std::string(stream_type_name(e.stream.type)), e.stream.id, e.version,

@@ -68,7 +68,8 @@ class ProjectionListener {
   public:
     virtual ~ProjectionListener() = default;
 };
-std::unique_ptr<ProjectionListener> start_postgres_listener(const std::string& conninfo, PgChannel channel,
+std::unique_ptr<ProjectionListener> start_postgres_listener(const std::string& conninfo,
+                                                            PgChannel channel,
                                                             std::function<void()> on_progress);
 
 // Apply pending migrations and disconnect (for `ordinal migrate`). Idempotent.

@@ -55,15 +55,16 @@ using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
 
 struct Metrics {
     explicit Metrics(MetricsRegistry& m)
-        : hits(m.counter("ordinal_idempotency_cache_hits_total", "Idempotency cache lookups answered from Redis")),
+        : hits(m.counter("ordinal_idempotency_cache_hits_total",
+                         "Idempotency cache lookups answered from Redis")),
           misses(m.counter("ordinal_idempotency_cache_misses_total",
                            "Idempotency cache lookups not answered (absent, or an error)")),
           errors(m.counter("ordinal_idempotency_cache_errors_total",
                            "Idempotency cache failures (Redis down, timeout, garbage reply)")),
-          get_latency(m.histogram("ordinal_idempotency_cache_seconds", "Idempotency cache call latency",
-                                  {{"op", "get"}})),
-          put_latency(m.histogram("ordinal_idempotency_cache_seconds", "Idempotency cache call latency",
-                                  {{"op", "put"}})) {}
+          get_latency(m.histogram("ordinal_idempotency_cache_seconds",
+                                  "Idempotency cache call latency", {{"op", "get"}})),
+          put_latency(m.histogram("ordinal_idempotency_cache_seconds",
+                                  "Idempotency cache call latency", {{"op", "put"}})) {}
     Counter& hits;
     Counter& misses;
     Counter& errors;
@@ -72,11 +73,13 @@ struct Metrics {
 };
 
 class RedisCache final : public RedisIdempotencyCache {
-public:
+  public:
     RedisCache(RedisCacheOptions o, RedisAddress a)
-        : opts_(std::move(o)), addr_(std::move(a)),
+        : opts_(std::move(o)),
+          addr_(std::move(a)),
           own_metrics_(opts_.metrics ? nullptr : std::make_unique<MetricsRegistry>()),
-          m_(opts_.metrics ? *opts_.metrics : *own_metrics_), backoff_(opts_.backoff) {}
+          m_(opts_.metrics ? *opts_.metrics : *own_metrics_),
+          backoff_(opts_.backoff) {}
 
     ~RedisCache() override {
         for (auto* c : idle_) redisFree(c);
@@ -97,8 +100,8 @@ public:
             const std::string value = encode_idempotency_record(record);
             const std::string ttl = std::to_string(opts_.ttl.count());
             Reply r = command([&](redisContext* c) {
-                return redisCommand(c, "SET %b %b EX %s", key.data(), key.size(), value.data(), value.size(),
-                                    ttl.c_str());
+                return redisCommand(c, "SET %b %b EX %s", key.data(), key.size(), value.data(),
+                                    value.size(), ttl.c_str());
             });
             if (r && !(r->type == REDIS_REPLY_STATUS)) m_.errors.inc();
         } catch (...) {
@@ -116,7 +119,7 @@ public:
         }
     }
 
-private:
+  private:
     static double seconds_since(Clock::time_point t0) {
         return std::chrono::duration<double>(Clock::now() - t0).count();
     }
@@ -124,7 +127,9 @@ private:
     std::optional<IdempotencyRecord> lookup(const std::string& key) {
         try {
             const std::string rkey = std::string(kKeyPrefix) + key;
-            Reply r = command([&](redisContext* c) { return redisCommand(c, "GET %b", rkey.data(), rkey.size()); });
+            Reply r = command([&](redisContext* c) {
+                return redisCommand(c, "GET %b", rkey.data(), rkey.size());
+            });
             if (!r) return std::nullopt;  // counted by command()
             if (r->type == REDIS_REPLY_NIL) return std::nullopt;
             if (r->type != REDIS_REPLY_STRING) {
@@ -188,7 +193,8 @@ private:
     }
 
     redisContext* connect() {
-        redisContext* c = redisConnectWithTimeout(addr_.host.c_str(), addr_.port, to_timeval(opts_.connect_timeout));
+        redisContext* c = redisConnectWithTimeout(addr_.host.c_str(), addr_.port,
+                                                  to_timeval(opts_.connect_timeout));
         if (!c) return nullptr;
         // The command timeout bounds every call; TCP keepalive (hiredis: probes after 15 s idle)
         // also lets the kernel close an idle pooled connection whose host went away, instead
@@ -238,10 +244,10 @@ private:
     Metrics m_;
 
     std::mutex mu_;
-    std::vector<redisContext*> idle_;  // guarded by mu_
-    bool up_ = true;                    // guarded by mu_; optimistic until the first failure
-    bool connecting_ = false;           // guarded by mu_
-    Clock::time_point retry_at_{};      // guarded by mu_
+    std::vector<redisContext*> idle_;    // guarded by mu_
+    bool up_ = true;                     // guarded by mu_; optimistic until the first failure
+    bool connecting_ = false;            // guarded by mu_
+    Clock::time_point retry_at_{};       // guarded by mu_
     std::chrono::milliseconds backoff_;  // guarded by mu_
 };
 
@@ -258,7 +264,8 @@ Expected<RedisAddress, std::string> parse_redis_url(const std::string& url) {
         std::string_view db = rest.substr(slash + 1);
         std::int64_t n = 0;
         if (!db.empty()) {
-            if (!parse_int(db, n) || n < 0 || n > 1000000) return unexpected("bad database number in '" + url + "'");
+            if (!parse_int(db, n) || n < 0 || n > 1000000)
+                return unexpected("bad database number in '" + url + "'");
             a.db = static_cast<int>(n);
         }
     }
@@ -294,7 +301,8 @@ std::string encode_idempotency_record(const IdempotencyRecord& r) {
     return out;
 }
 
-std::optional<IdempotencyRecord> decode_idempotency_record(const std::string& key, const std::string& value) {
+std::optional<IdempotencyRecord> decode_idempotency_record(const std::string& key,
+                                                           const std::string& value) {
     std::string_view in(value);
     if (in.substr(0, kFormat.size() + 1) != std::string(kFormat) + "|") return std::nullopt;
     in.remove_prefix(kFormat.size() + 1);
@@ -316,19 +324,22 @@ std::optional<IdempotencyRecord> decode_idempotency_record(const std::string& ke
     if (!parse_int(f[6], r.ack.version) || r.ack.version <= 0) return std::nullopt;
     r.ack.consistency_token = std::string(f[7]);
     if (!parse_int(f[8], r.created_unix_ms)) return std::nullopt;
-    if (r.fingerprint.empty() || r.command_type.empty() || r.ack.event_id.empty() || r.ack.stream.id.empty()) {
+    if (r.fingerprint.empty() || r.command_type.empty() || r.ack.event_id.empty() ||
+        r.ack.stream.id.empty()) {
         return std::nullopt;
     }
     return r;
 }
 
-Expected<std::unique_ptr<RedisIdempotencyCache>, std::string> make_redis_idempotency_cache(RedisCacheOptions options) {
+Expected<std::unique_ptr<RedisIdempotencyCache>, std::string> make_redis_idempotency_cache(
+    RedisCacheOptions options) {
     auto addr = parse_redis_url(options.url);
     if (!addr) return unexpected(addr.error());
     if (options.timeout.count() <= 0 || options.ttl.count() <= 0) {
         return unexpected(std::string("redis cache: timeout and ttl must be positive"));
     }
-    std::unique_ptr<RedisIdempotencyCache> cache = std::make_unique<RedisCache>(std::move(options), std::move(*addr));
+    std::unique_ptr<RedisIdempotencyCache> cache =
+        std::make_unique<RedisCache>(std::move(options), std::move(*addr));
     return cache;
 }
 

@@ -17,7 +17,7 @@ namespace ordinal {
 struct RedisCacheOptions {
     std::string url;  // redis://host[:port][/db]
     std::chrono::seconds ttl = std::chrono::hours(24);
-    std::chrono::milliseconds timeout{5};            // per command
+    std::chrono::milliseconds timeout{5};           // per command
     std::chrono::milliseconds connect_timeout{50};  // per connection attempt
     // After a failure no new connection is tried for this long (doubling up to max_backoff), so a
     // dead Redis costs a miss, not a connect timeout, per command.
@@ -28,7 +28,7 @@ struct RedisCacheOptions {
 };
 
 class RedisIdempotencyCache : public IdempotencyCache {
-public:
+  public:
     // Whether Redis answers a PING now (within the command timeout; respects the backoff).
     virtual bool reachable() = 0;
 };
@@ -42,9 +42,11 @@ Expected<RedisAddress, std::string> parse_redis_url(const std::string& url);
 
 // The value stored under "ordinal:idem:<key>" (exposed for tests).
 std::string encode_idempotency_record(const IdempotencyRecord& r);
-std::optional<IdempotencyRecord> decode_idempotency_record(const std::string& key, const std::string& value);
+std::optional<IdempotencyRecord> decode_idempotency_record(const std::string& key,
+                                                           const std::string& value);
 
 // Fails only on a malformed URL; never connects here (Redis may come up later).
-Expected<std::unique_ptr<RedisIdempotencyCache>, std::string> make_redis_idempotency_cache(RedisCacheOptions options);
+Expected<std::unique_ptr<RedisIdempotencyCache>, std::string> make_redis_idempotency_cache(
+    RedisCacheOptions options);
 
 }  // namespace ordinal

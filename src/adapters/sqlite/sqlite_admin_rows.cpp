@@ -41,7 +41,8 @@ std::pair<AdminRequest, bool> submit_admin_request(Connection& conn, const std::
         if (running) return {std::move(*running), false};
     }
     return {*first(conn.query("INSERT INTO admin_requests (kind, target, requested_by, "
-                              "requested_ms) VALUES (?, ?, ?, " + kNowMs + ") RETURNING " + kColumns,
+                              "requested_ms) VALUES (?, ?, ?, " +
+                                  kNowMs + ") RETURNING " + kColumns,
                               kind, target, requested_by)),
             true};
 }
@@ -53,29 +54,34 @@ std::optional<AdminRequest> claim_admin_request(Connection& conn, const std::str
         auto id = conn.query(
             "SELECT r.id FROM admin_requests r WHERE r.state = 'queued' OR (r.state = 'running' "
             "AND (r.owner = ?1 OR NOT EXISTS (SELECT 1 FROM processes p WHERE p.id = r.owner AND "
-            "p.last_seen_ms >= " + kNowMs + " - ?2))) ORDER BY r.id LIMIT 1",
+            "p.last_seen_ms >= " +
+                kNowMs + " - ?2))) ORDER BY r.id LIMIT 1",
             owner, stale_after_ms);
         if (!id.next()) return std::nullopt;
         claimed = id.int64(0);
     }
-    conn.exec("UPDATE admin_requests SET state = 'running', owner = ?, attempts = attempts + 1, "
-              "started_ms = " + kNowMs + ", progress = '' WHERE id = ?",
-              owner, claimed);
+    conn.exec(
+        "UPDATE admin_requests SET state = 'running', owner = ?, attempts = attempts + 1, "
+        "started_ms = " +
+            kNowMs + ", progress = '' WHERE id = ?",
+        owner, claimed);
     return select_admin_request(conn, claimed);
 }
 
 bool report_admin_progress(Connection& conn, std::int64_t id, const std::string& owner,
                            const std::string& progress) {
-    return conn.exec("UPDATE admin_requests SET progress = ? WHERE id = ? AND owner = ? AND state "
-                     "= 'running'",
-                     progress, id, owner) == 1;
+    return conn.exec(
+               "UPDATE admin_requests SET progress = ? WHERE id = ? AND owner = ? AND state "
+               "= 'running'",
+               progress, id, owner) == 1;
 }
 
 bool finish_admin_request(Connection& conn, const AdminRequest& o) {
-    return conn.exec("UPDATE admin_requests SET state = ?, result = ?, error_code = ?, error = ?, "
-                     "progress = ?, finished_ms = " + kNowMs +
-                         " WHERE id = ? AND owner = ? AND state = 'running'",
-                     o.state, o.result, o.error_code, o.error, o.progress, o.id, o.owner) == 1;
+    return conn.exec(
+               "UPDATE admin_requests SET state = ?, result = ?, error_code = ?, error = ?, "
+               "progress = ?, finished_ms = " +
+                   kNowMs + " WHERE id = ? AND owner = ? AND state = 'running'",
+               o.state, o.result, o.error_code, o.error, o.progress, o.id, o.owner) == 1;
 }
 
 std::optional<AdminRequest> select_admin_request(Connection& conn, std::int64_t id) {
@@ -83,10 +89,13 @@ std::optional<AdminRequest> select_admin_request(Connection& conn, std::int64_t 
 }
 
 void upsert_process(Connection& conn, const ProcessRecord& self) {
-    conn.exec("INSERT INTO processes (id, roles, version, started_ms, last_seen_ms, detail) VALUES "
-              "(?, ?, ?, ?, " + kNowMs + ", ?) ON CONFLICT (id) DO UPDATE SET last_seen_ms = "
-              "excluded.last_seen_ms, detail = excluded.detail",
-              self.id, self.roles, self.version, self.started_ms, self.detail);
+    conn.exec(
+        "INSERT INTO processes (id, roles, version, started_ms, last_seen_ms, detail) VALUES "
+        "(?, ?, ?, ?, " +
+            kNowMs +
+            ", ?) ON CONFLICT (id) DO UPDATE SET last_seen_ms = "
+            "excluded.last_seen_ms, detail = excluded.detail",
+        self.id, self.roles, self.version, self.started_ms, self.detail);
     conn.exec("DELETE FROM processes WHERE last_seen_ms < " + kNowMs + " - 86400000");
 }
 

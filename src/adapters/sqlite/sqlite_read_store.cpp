@@ -202,14 +202,15 @@ class SqliteReadStore final : public ReadStore {
     Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
         const std::string& kind, std::optional<std::int64_t> target,
         const std::string& requested_by) override {
-        return write([&] { return sqlite::submit_admin_request(writer_, kind, target, requested_by); });
+        return write(
+            [&] { return sqlite::submit_admin_request(writer_, kind, target, requested_by); });
     }
     Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
         const std::string& owner, std::int64_t stale_after_ms) override {
         return write([&] { return sqlite::claim_admin_request(writer_, owner, stale_after_ms); });
     }
     Expected<bool, StoreError> report_admin_progress(std::int64_t id, const std::string& owner,
-                                                    const std::string& progress) override {
+                                                     const std::string& progress) override {
         return write([&] { return sqlite::report_admin_progress(writer_, id, owner, progress); });
     }
     Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) override {

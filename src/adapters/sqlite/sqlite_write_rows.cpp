@@ -14,8 +14,8 @@ constexpr const char* kSelectEventColumns =
 }
 
 OutboxRow outbox_row(const Query& q) {
-    return OutboxRow{q.int64(0), q.text(1), q.text(2), q.text(3), q.int64(4),
-                     q.text(5), q.text(6), q.text(7), q.int64(8), q.text(9)};
+    return OutboxRow{q.int64(0), q.text(1), q.text(2), q.text(3),  q.int64(4),
+                     q.text(5),  q.text(6), q.text(7), q.int64(8), q.text(9)};
 }
 
 // kSelectEventColumns: the row, then its trace context (NULL, read as empty, for events stored
