@@ -73,7 +73,8 @@ Expected<void, std::string> configure_process_log(const std::string& format,
     return {};
 }
 
-LogSink process_log_sink() {
+LogSink process_log_sink(LogLevel level) {
+    if (!spdlog::should_log(spdlog_level(level))) return {};
     return [](const LogRecord& record) {
         const auto level = spdlog_level(record.level);
         if (!spdlog::should_log(level)) return;

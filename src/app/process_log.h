@@ -14,7 +14,9 @@ namespace ordinal {
 Expected<void, std::string> configure_process_log(const std::string& format,
                                                   const std::string& level);
 
-// Writes a LogRecord to the process log, at its level.
-LogSink process_log_sink();
+// Writes LogRecords of `level` to the process log. Empty when the process log drops that level
+// (fixed by configure_process_log), so callers, who check the sink first, build no line per
+// command or event that would only be thrown away.
+LogSink process_log_sink(LogLevel level);
 
 }  // namespace ordinal

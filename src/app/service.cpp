@@ -247,7 +247,8 @@ class RunningService final : public Service {
         if (projector) {
             projector_ = std::make_unique<Projector>(
                 *read_, gate_.get(), metrics_, encode_event_envelope,
-                [](const std::string& line) { spdlog::warn("{}", line); }, process_log_sink());
+                [](const std::string& line) { spdlog::warn("{}", line); },
+                process_log_sink(LogLevel::Info));
             consumer_ = std::make_unique<PausableConsumer>(*projector_);
             bus_->subscribe(consumer_.get());
         }
@@ -319,7 +320,7 @@ class RunningService final : public Service {
         if (api_role) {
             api.commands = commands_.get();
             api.reads = read_.get();
-            api.command_log = process_log_sink();
+            api.command_log = process_log_sink(LogLevel::Info);
         }
         api.gate = gate_.get();
         api.metrics = &metrics_;
