@@ -37,8 +37,12 @@ CONSOLE_STAMP := console/node_modules/.package-lock.json
 .PHONY: console-deps console-screenshots
 console-deps: $(CONSOLE_STAMP)
 $(CONSOLE_STAMP): console/package.json console/package-lock.json
+	$(call npm_ci,console)
+# `npm ci` in a folder, with Node.js and npm from Debian first when the machine has none.
+define npm_ci
 	@if ! command -v npm >/dev/null; then $(MAKE) --no-print-directory deps-node; fi
-	cd console && npm ci --no-audit --no-fund --loglevel=error
+	cd $(1) && npm ci --no-audit --no-fund --loglevel=error
+endef
 .PHONY: deps-node
 deps-node:
 	$(call apt_install,nodejs npm)
@@ -131,6 +135,20 @@ bench-postgres: deps-test
 	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
 	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
 	bash bench/run_postgres.sh build/release
+
+# Ordinal next to a plain Node.js implementation of the same pipeline (bench/node-reference, its
+# node-postgres pinned by package-lock.json) on one throwaway durable PostgreSQL, same run, same
+# workload (bench/run_node_reference.sh).
+NODE_REF_STAMP := bench/node-reference/node_modules/.package-lock.json
+$(NODE_REF_STAMP): bench/node-reference/package.json bench/node-reference/package-lock.json
+	$(call npm_ci,bench/node-reference)
+
+.PHONY: bench-node
+bench-node: deps-test $(NODE_REF_STAMP)
+	$(call apt_install,jq)
+	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
+	bash bench/run_node_reference.sh build/release
 
 # `ordinal verify` on 20k- and 100k-event stores, SQLite and PostgreSQL (bench/run_verify.sh).
 .PHONY: bench-verify

@@ -69,17 +69,17 @@ start_postgres() {  # dir
   local bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
   PSQL=${bin:+$bin/}psql
 }
-# CPU time in clock ticks of a PostgreSQL cluster (its data dir): the postmaster, its live
-# children, and the children it has reaped (cutime/cstime: pgbench's backends are gone when its
-# run ends); and of one process. Ticks to ms: * 1000 / CLK_TCK.
+# CPU time in clock ticks of a process tree: the process, its live children, and the children it
+# has reaped (cutime/cstime: pgbench's backends are gone when its run ends); of a PostgreSQL
+# cluster (its data dir: the postmaster's tree); and of one process. Ticks to ms: * 1000 / CLK_TCK.
 CLK_TCK=$(getconf CLK_TCK)
-pg_cpu_ticks() { # data-dir
-  local pm
-  pm=$(head -n 1 "$1/postmaster.pid")
-  { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$pm/stat"
-    for c in $(pgrep -P "$pm"); do awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true; done
+tree_cpu_ticks() { # pid (0 when it is gone)
+  [[ -n ${1:-} && -r /proc/$1/stat ]] || { echo 0; return; }
+  { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"
+    for c in $(pgrep -P "$1"); do awk '{ print $14 + $15 }' "/proc/$c/stat" 2>/dev/null || true; done
   } | awk '{ s += $1 } END { print s + 0 }'
 }
+pg_cpu_ticks() { tree_cpu_ticks "$(head -n 1 "$1/postmaster.pid")"; } # data-dir
 pid_cpu_ticks() { # pid (0 when it is gone)
   if [[ -n ${1:-} && -r /proc/$1/stat ]]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
 }
@@ -122,3 +122,45 @@ loadgen() { run_json "$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN
 field() { jq -r "($2) // \"n/a\"" <<<"$1"; }
 ms() { jq -r "(($2) // null) as \$v | if \$v == null then \"n/a\" else (\$v / 10 | round / 100 | tostring) end" <<<"$1"; }
 rate() { jq -r "(($2) // null) as \$v | if \$v == null then \"n/a\" else (\$v | round | tostring) end" <<<"$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# pgbench running the create-order transaction (bench/pgbench_*.sql) on the service's real schema:
+# PGBENCH_DB (default ordinal_pgbench, and ${PGBENCH_DB}_read for migrate) holds the loadgen's
+# products (bench-00000…, stock 10^9). Callers set PGBENCH (the binary), PGBENCH_THREADS,
+# PGBENCH_SECONDS, ORDINAL, WORK, and create both databases first.
+PGBENCH_DB=${PGBENCH_DB:-ordinal_pgbench}
+prepare_pgbench_db() {
+  log "migrating the pgbench database with ordinal migrate"
+  "$ORDINAL" migrate --write-db "$PG_BASE/$PGBENCH_DB" --read-db "$PG_BASE/${PGBENCH_DB}_read" >&2
+  psql_db "$PGBENCH_DB" -c "INSERT INTO products (sku, name, currency, price_minor, stock, reserved, stock_seq, version)
+    SELECT 'bench-' || lpad(g::text, 5, '0'), 'Bench product ' || g, 'EUR', 1000 + g, 1000000000, 0, 1, 1
+    FROM generate_series(0, 999) g" >/dev/null
+  psql_db "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
+}
+
+# Runs one pgbench; prints {"tps":…, "clients":…, "p50_us":…, "p99_us":…, "lat_avg_ms":…, "failed":…}.
+run_pgbench() { # script products clients
+  local script=$1 products=$2 clients=$3 name out prefix tps avg failed
+  name=$(basename "$script" .sql)-p$products-c$clients
+  prefix=$WORK/log-$name
+  if ! out=$("$PGBENCH" -n -M prepared -D products="$products" -f "$script" -c "$clients" \
+      -j "$PGBENCH_THREADS" -T "$PGBENCH_SECONDS" --max-tries 20 -l --log-prefix "$prefix" \
+      "$PG_BASE/$PGBENCH_DB" 2>&1); then
+    log "FAILED: pgbench $name"; printf '%s\n' "$out" | tail -n 5 >&2
+    echo '{}'; return
+  fi
+  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -n 1)
+  avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out" | head -n 1)
+  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
+  # Per-transaction log: field 3 is the latency in µs.
+  local pct
+  pct=$(cat "$prefix".* | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 } END {
+      if (NR == 0) { print "null null"; exit }
+      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
+      print a[i50], a[i99] }')
+  rm -f "$prefix".*
+  jq -nc --arg name "$name" --argjson tps "${tps:-null}" --argjson clients "$clients" \
+    --argjson avg "${avg:-null}" --argjson failed "${failed:-0}" \
+    --argjson p50 "${pct% *}" --argjson p99 "${pct#* }" \
+    '{name: $name, tps: $tps, clients: $clients, lat_avg_ms: $avg, failed: $failed, p50_us: $p50, p99_us: $p99}'
+}

@@ -108,13 +108,7 @@ PG_TUNED="shared_buffers=$(pg_setting shared_buffers), max_wal_size=$(pg_setting
 
 psql_db postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
 
-# pgbench runs on the service's real schema, with the loadgen's products (bench-00000…, stock 10^9).
-log "migrating the pgbench database with ordinal migrate"
-"$ORDINAL" migrate --write-db "$PG_BASE/ordinal_pgbench" --read-db "$PG_BASE/ordinal_pgbench_read" >&2
-psql_db ordinal_pgbench -c "INSERT INTO products (sku, name, currency, price_minor, stock, reserved, stock_seq, version)
-  SELECT 'bench-' || lpad(g::text, 5, '0'), 'Bench product ' || g, 'EUR', 1000 + g, 1000000000, 0, 1, 1
-  FROM generate_series(0, 999) g" >/dev/null
-psql_db ordinal_pgbench -c "VACUUM ANALYZE" >/dev/null
+prepare_pgbench_db
 
 # ---------------------------------------------------------------------------------------------
 # Where PostgreSQL spends the work: statement statistics, commits and WAL around each load.
@@ -195,33 +189,6 @@ stats_end() { # label orders-db
 
 # ---------------------------------------------------------------------------------------------
 # pgbench
-
-# Runs one pgbench; prints {"tps":…, "clients":…, "p50_us":…, "p99_us":…, "lat_avg_ms":…, "failed":…}.
-run_pgbench() { # script products clients
-  local script=$1 products=$2 clients=$3 name out prefix tps avg failed
-  name=$(basename "$script" .sql)-p$products-c$clients
-  prefix=$WORK/log-$name
-  if ! out=$("$PGBENCH" -n -M prepared -D products="$products" -f "$script" -c "$clients" \
-      -j "$PGBENCH_THREADS" -T "$PGBENCH_SECONDS" --max-tries 20 -l --log-prefix "$prefix" \
-      "$PG_BASE/ordinal_pgbench" 2>&1); then
-    log "FAILED: pgbench $name"; printf '%s\n' "$out" | tail -n 5 >&2
-    echo '{}'; return
-  fi
-  tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -n 1)
-  avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out" | head -n 1)
-  failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
-  # Per-transaction log: field 3 is the latency in µs.
-  local pct
-  pct=$(cat "$prefix".* | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 } END {
-      if (NR == 0) { print "null null"; exit }
-      i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-      print a[i50], a[i99] }')
-  rm -f "$prefix".*
-  jq -nc --arg name "$name" --argjson tps "${tps:-null}" --argjson clients "$clients" \
-    --argjson avg "${avg:-null}" --argjson failed "${failed:-0}" \
-    --argjson p50 "${pct% *}" --argjson p99 "${pct#* }" \
-    '{name: $name, tps: $tps, clients: $clients, lat_avg_ms: $avg, failed: $failed, p50_us: $p50, p99_us: $p99}'
-}
 
 declare -A PGB_BEST    # form-variant -> best JSON over the client counts
 declare -A PGB_BUDGET  # form-variant -> statistics of that best run
