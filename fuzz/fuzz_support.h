@@ -1,6 +1,6 @@
 #pragma once
 // Shared helpers of the fuzz targets: a failing property aborts (libFuzzer saves the input as a
-// crash), and the invariants every accepted command must satisfy (DESIGN.md "Domain" and
+// crash), and the invariants every accepted command must satisfy (docs/design.md "Domain" and
 // "HTTP API v1", codec/command_json.h).
 #include <cstdint>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the seed corpora under fuzz/corpus/<target>/ (checked in; rerun after changing this file).
 
-Seeds are valid requests from DESIGN.md plus edge cases around every documented limit. The input
+Seeds are valid requests from docs/design.md plus edge cases around every documented limit. The input
 layout of each target is described at the top of its .cpp file and in fuzz/README.md.
 """
 import base64

@@ -250,9 +250,9 @@ Expected<Invocation, std::string> parse_command_line(int argc, char** argv) {
     CLI::App* migrate =
         app.add_subcommand("migrate", "apply schema migrations to the stores and exit");
     add_store_flags(migrate);
-    CLI::App* verify = app.add_subcommand(
-        "verify",
-        "check the stores against DESIGN.md's invariants; exit 0 clean, 1 drift, 2 cannot run");
+    CLI::App* verify = app.add_subcommand("verify",
+                                          "check the stores against docs/design.md's invariants; "
+                                          "exit 0 clean, 1 drift, 2 cannot run");
     add_store_flags(verify);
     add_flags(verify, verify_only);
     app.add_subcommand("version", "print the version");

@@ -1,6 +1,6 @@
 #pragma once
 // Strict readers of command requests: HTTP path parameter + JSON body + Idempotency-Key header
-// in, a validated CommandRequest out. They implement the contract's order of checks (DESIGN.md
+// in, a validated CommandRequest out. They implement the contract's order of checks (docs/design.md
 // "Commands"):
 //
 //   1. the body must be a well-formed JSON object            -> rejection with malformed = true

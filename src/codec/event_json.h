@@ -1,7 +1,7 @@
 #pragma once
 // JSON form of events: the `data` object of each event type and the full envelope carried on the
-// bus (DESIGN.md "Events"). The JSON library stays inside codec/event_json.cpp; callers see only
-// strings.
+// bus (docs/design.md "Events"). The JSON library stays inside codec/event_json.cpp; callers see
+// only strings.
 //
 // Encoding never fails. Decoding is strict and never throws: it rejects malformed JSON, missing
 // or unknown fields, wrong JSON types (e.g. 1.0 where an integer is expected), integers outside

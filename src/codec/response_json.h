@@ -1,7 +1,7 @@
 #pragma once
-// JSON bodies of HTTP answers (DESIGN.md "HTTP API v1"). Members appear in the contract's order;
-// client-provided text is always emitted as valid UTF-8. Pure functions, thread-safe, never throw
-// (short of allocation failure).
+// JSON bodies of HTTP answers (docs/design.md "HTTP API v1"). Members appear in the contract's
+// order; client-provided text is always emitted as valid UTF-8. Pure functions, thread-safe, never
+// throw (short of allocation failure).
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// Field rules of DESIGN.md. Each returns nullopt when the value is valid, or a human message.
+// Field rules of docs/design.md. Each returns nullopt when the value is valid, or a human message.
 #include <cstdint>
 #include <optional>
 #include <string>

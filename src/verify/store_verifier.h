@@ -1,7 +1,7 @@
 #pragma once
 // `ordinal verify`: reads a snapshot of the write store and of the read store and reports every
-// broken invariant of DESIGN.md. Pure logic over the audit ports (ports/audit_source.h), so it is
-// tested with fakes; the adapters only stream rows.
+// broken invariant of docs/design.md. Pure logic over the audit ports (ports/audit_source.h), so it
+// is tested with fakes; the adapters only stream rows.
 //
 // What is checked, per stream (merged by stream id, so memory grows with the number of products,
 // never with the number of orders or events):

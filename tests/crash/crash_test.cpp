@@ -1,5 +1,5 @@
 // Crash safety of the real binary: SIGKILL `ordinal serve` in the middle of a write load,
-// restart it on the same data directory, and check what DESIGN.md promises — every
+// restart it on the same data directory, and check what docs/design.md promises — every
 // acknowledged command survives exactly once, keys stay bound to their first result, answers
 // that were lost resolve to exactly one effect, reserved stock equals the sum over
 // non-cancelled orders, and the read model agrees.

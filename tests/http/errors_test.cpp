@@ -1,4 +1,4 @@
-// Every error code and validation rule of DESIGN.md, and hostile input that must not hurt.
+// Every error code and validation rule of docs/design.md, and hostile input that must not hurt.
 #include <cstdint>
 #include <limits>
 #include <set>

@@ -179,7 +179,7 @@ TEST_F(Queries, LimitOutsideOneToHundredIs400) {
 }
 
 TEST_F(Queries, GarbageCursorIsA400) {
-    // Not spelled out in DESIGN.md, but a cursor the server never issued is client input that
+    // Not spelled out in docs/design.md, but a cursor the server never issued is client input that
     // must be refused, not a server error.
     const auto user = random_uuid();
     api().create_order(user, {{sku_b_, 1}});

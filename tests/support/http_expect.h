@@ -1,5 +1,5 @@
 #pragma once
-// gtest predicates for the response shapes DESIGN.md promises. Each returns an
+// gtest predicates for the response shapes docs/design.md promises. Each returns an
 // AssertionResult that carries the whole response on failure.
 #include <gtest/gtest.h>
 

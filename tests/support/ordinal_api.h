@@ -1,5 +1,5 @@
 #pragma once
-// Thin client of Ordinal's HTTP API v1 (DESIGN.md), for black-box tests: request builders that
+// Thin client of Ordinal's HTTP API v1 (docs/design.md), for black-box tests: request builders that
 // add the idempotency key and the admin bearer, and throwing conveniences for preconditions
 // ("this must be accepted"), whose exceptions gtest reports as failures with the response.
 #include <chrono>

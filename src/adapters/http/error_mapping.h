@@ -1,6 +1,6 @@
 #pragma once
 #include <functional>
-// The one place where outcomes become HTTP statuses and bodies (DESIGN.md "HTTP API v1"):
+// The one place where outcomes become HTTP statuses and bodies (docs/design.md "HTTP API v1"):
 //
 //   Acknowledgement          202 (accepted) / 200 (duplicate), X-Consistency-Token header;
 //                            for POST /v1/orders also Location: /v1/orders/{orderId}

@@ -1,5 +1,5 @@
 #pragma once
-// The HTTP/1.1 front end (DESIGN.md "HTTP API v1"). Boost.Beast stays inside this folder.
+// The HTTP/1.1 front end (docs/design.md "HTTP API v1"). Boost.Beast stays inside this folder.
 //
 // Model: `threads` I/O threads run one io_context; every connection has its own strand, so a
 // connection's handlers never run concurrently and no thread is tied to a connection. Blocking
