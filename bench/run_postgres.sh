@@ -18,7 +18,8 @@
 # service's loads are followed by a wait until the outbox is empty and the read model holds every
 # order, so the relay's and the projector's work for those orders is counted too. The report
 # gives per accepted order: statements by kind, round trips, execution time, shared blocks,
-# commits, WAL bytes, and the CPU time of the whole cluster and of the server.
+# commits, WAL bytes, and the CPU time of the whole cluster and of the server; and the
+# checkpoints, autovacuum runs and VACUUMs that fell inside each load (the cluster logs both).
 # `ordinal verify` runs on the stores at the end. Everything is stopped on exit. Progress goes to
 # stderr, the Markdown report to stdout (`bench/run_postgres.sh > result.md`).
 #
@@ -51,7 +52,7 @@ H2H_SECONDS=${H2H_SECONDS:-10}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 # bench_common.sh's durable defaults (start_postgres), plus the statement statistics: the same
 # small overhead for pgbench and the service, who run on the same cluster.
-PG_SETTINGS="$PG_SETTINGS -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000"
+PG_SETTINGS="$PG_SETTINGS -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000 -c log_checkpoints=on -c log_autovacuum_min_duration=0"
 # The issue-15 workload, and the earlier one (second row).
 WORKLOAD=(--products 1000 --max-items 3 --max-qty 3 --key-in-body --users 10000)
 OLD_WORKLOAD=(--products 100 --users 1000)
@@ -140,7 +141,22 @@ STATS_SQL_FROM="FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 pg_cpu_ticks_here() { pg_cpu_ticks "$WORK/pg/data"; }
 server_cpu_ticks() { pid_cpu_ticks "${SERVER_PID:-}"; }
 
+# Checkpoints, autovacuum/autoanalyze runs and plain VACUUMs (the relay's of outbox_pending) so
+# far, over the cluster: periodic work that falls inside a load shows in its tail.
+maintenance_counts() {
+  local checkpoints autovacuums=0 vacuums=0 db a v
+  checkpoints=$(psql_db postgres -c "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter /* bench-probe */")
+  for db in ordinal_pgbench ordinal_pgbench_read ordinal_write ordinal_read; do
+    read -r a v <<<"$(psql_db "$db" -F ' ' -c "SELECT COALESCE(sum(autovacuum_count + autoanalyze_count), 0),
+        COALESCE(sum(vacuum_count), 0) FROM pg_stat_user_tables /* bench-probe */")"
+    autovacuums=$((autovacuums + a))
+    vacuums=$((vacuums + v))
+  done
+  echo "$checkpoints $autovacuums $vacuums"
+}
+
 stats_begin() { # orders-db
+  read -r S_CHECKPOINTS S_AUTOVACUUMS S_VACUUMS <<<"$(maintenance_counts)"
   psql_db postgres -c "SELECT pg_stat_statements_reset() /* bench-probe */" >/dev/null
   S_LSN=$(psql_db postgres -c "SELECT pg_current_wal_lsn() /* bench-probe */")
   S_COMMITS=$(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database /* bench-probe */")
@@ -153,7 +169,9 @@ stats_begin() { # orders-db
 # the statements in $WORK/statements-LABEL.tsv and the budget by kind in $WORK/kinds-LABEL.md.
 stats_end() { # label orders-db
   local label=$1 orders commits wal summary calls ms blocks trips started pg_cpu server_cpu
+  local checkpoints autovacuums vacuums
   sleep 1.2  # backends report their commit counts at most once a second
+  read -r checkpoints autovacuums vacuums <<<"$(maintenance_counts)"
   orders=$(( $(psql_db "$2" -c "SELECT count(*) FROM orders /* bench-probe */") - S_ORDERS ))
   pg_cpu=$(( ($(pg_cpu_ticks_here) - S_PG_CPU) * 1000 / CLK_TCK ))
   server_cpu=$(( ($(server_cpu_ticks) - S_SERVER_CPU) * 1000 / CLK_TCK ))
@@ -183,7 +201,9 @@ stats_end() { # label orders-db
   jq -nc --arg name "$label" --argjson orders "$orders" --argjson commits "$commits" --argjson wal "$wal" \
     --argjson calls "$calls" --argjson ms "$ms" --argjson blocks "$blocks" --argjson trips "$trips" \
     --argjson pg_cpu "$pg_cpu" --argjson server_cpu "$server_cpu" \
-    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, round_trips: $trips, exec_ms: $ms, blocks: $blocks, pg_cpu_ms: $pg_cpu, server_cpu_ms: $server_cpu}' \
+    --argjson checkpoints "$((checkpoints - S_CHECKPOINTS))" --argjson autovacuums "$((autovacuums - S_AUTOVACUUMS))" \
+    --argjson vacuums "$((vacuums - S_VACUUMS))" \
+    '{label: $name, orders: $orders, commits: $commits, wal_bytes: $wal, statements: $calls, round_trips: $trips, exec_ms: $ms, blocks: $blocks, pg_cpu_ms: $pg_cpu, server_cpu_ms: $server_cpu, checkpoints: $checkpoints, autovacuums: $autovacuums, vacuums: $vacuums}' \
     | tee -a "$WORK/results.jsonl"
 }
 
@@ -351,10 +371,10 @@ latency_row() { # name json notes
     "$(ms "$2" .latency_us.p999)" "$(ms "$2" .latency_us.max)" "$(field "$2" .errors)" "$3"
 }
 # One row of the per-order budget: statements, round trips, execution ms, shared blocks, commits,
-# WAL bytes, CPU ms of the cluster and of the server.
+# WAL bytes, CPU ms of the cluster and of the server; the maintenance inside the load.
 budget_row() { # name stats-json
-  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | | | | |" else
-    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.round_trips / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) | \(.pg_cpu_ms / .orders * 1000 | round / 1000) | \(.server_cpu_ms / .orders * 1000 | round / 1000) |" end' <<<"$2"
+  jq -r --arg name "$1" 'if .orders == null then "| \($name) | n/a | | | | | | | | | |" else
+    "| \($name) | \(.orders) | \(.statements / .orders * 100 | round / 100) | \(.round_trips / .orders * 100 | round / 100) | \(.exec_ms / .orders * 1000 | round / 1000) | \(.blocks / .orders * 10 | round / 10) | \(.commits / .orders * 1000 | round / 1000) | \(.wal_bytes / .orders | round) | \(.pg_cpu_ms / .orders * 1000 | round / 1000) | \(.server_cpu_ms / .orders * 1000 | round / 1000) | \(.checkpoints) / \(.autovacuums) / \(.vacuums) |" end' <<<"$2"
 }
 kinds_table() { # label
   echo "| kind | statements / order | exec ms / order | shared blocks / order | WAL bytes / order |"
@@ -403,8 +423,8 @@ $(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok 
 
 ### Per accepted order (pg_stat_statements, pg_current_wal_lsn, pg_stat_database, /proc CPU times; the service's rows include the relay and the projector)
 
-| load | orders | statements | round trips | exec ms | shared blocks | commits | WAL bytes | PostgreSQL CPU ms | ordinal CPU ms |
-|---|---|---|---|---|---|---|---|---|---|
+| load | orders | statements | round trips | exec ms | shared blocks | commits | WAL bytes | PostgreSQL CPU ms | ordinal CPU ms | checkpoints / autovacuum runs / VACUUMs in the load |
+|---|---|---|---|---|---|---|---|---|---|---|
 $(budget_row "pgbench multi-statement, uniform" "${PGB_BUDGET[multi-uniform]}")
 $(budget_row "pgbench single statement, uniform" "${PGB_BUDGET[single-uniform]}")
 $(budget_row "HTTP closed loop, uniform" "${HTTP_BUDGET[uniform]}")

@@ -25,6 +25,9 @@ class CommandService {
 
     // Runs a validated command. `done` is called exactly once, possibly on another thread.
     void execute(CommandRequest request, WriteStore::Done done);
+    // Whether execute() may wait on I/O before it returns (the idempotency cache's look-up; the
+    // write store's submit only queues). When false, a front end may call it on an I/O thread.
+    bool execute_may_block() const { return cache_.may_block(); }
 
     // For a request whose fields failed validation: the answer its key already determines (a
     // duplicate Acknowledgement or KeyReused), or nullopt when the key has not been used.

@@ -14,6 +14,9 @@ class IdempotencyCache {
     virtual ~IdempotencyCache() = default;
     virtual std::optional<IdempotencyRecord> get(const std::string& key) = 0;
     virtual void put(const IdempotencyRecord& record) = 0;
+    // Whether get() and put() may wait on I/O (a network cache). When they cannot, a front end
+    // may run a command on the thread that parsed it instead of handing it to a blocking pool.
+    virtual bool may_block() const { return true; }
 };
 
 }  // namespace ordinal

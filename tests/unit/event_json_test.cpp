@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 namespace ordinal {
 namespace {
 
@@ -229,6 +231,36 @@ TEST(EventJson, OrderLinesRoundTrip) {
     EXPECT_EQ(encode_order_lines({}), "[]");
     EXPECT_FALSE(decode_order_lines("{}"));
     EXPECT_FALSE(decode_order_lines(R"([{"sku":"A","qty":1}])"));
+}
+
+// The order lines and the OrderPlaced data are written without a JSON tree, but must be the same
+// bytes as nlohmann's dump of one (rows stored before and after compare equal), escapes and
+// non-ASCII included.
+TEST(EventJson, CreateOrderJsonIsTheBytesOfTheTree) {
+    const std::vector<OrderLine> odd = {{"plain-1", 1, 1099},
+                                        {"q\"uo\\te", -2, 0},
+                                        {"tab\tnl\nctl\x01", 3, -7},
+                                        {"caf\u00e9 \u20ac", 9, 1}};
+    nlohmann::json tree = nlohmann::json::array();
+    for (const OrderLine& l : odd)
+        tree.push_back({{"sku", l.sku}, {"qty", l.qty}, {"unitPriceMinor", l.unit_price_minor}});
+    EXPECT_EQ(encode_order_lines(odd), tree.dump());
+    EXPECT_EQ(encode_order_lines({odd[0]}), R"([{"qty":1,"sku":"plain-1","unitPriceMinor":1099}])");
+    // The same for the order's event, written without a tree too.
+    const OrderPlaced placed{
+        "u\"ser\u00e9", "E\\R", odd, -5, {{"q\"s", 3, 1}, {"t\tu", std::nullopt, 2}}};
+    nlohmann::json changes = nlohmann::json::array();
+    for (const StockChange& c : placed.stock_changes) {
+        changes.push_back({{"sku", c.sku},
+                           {"stock", c.stock ? nlohmann::json(*c.stock) : nlohmann::json(nullptr)},
+                           {"stockSeq", c.stock_seq}});
+    }
+    const nlohmann::json data{{"userId", placed.user_id},
+                              {"currency", placed.currency},
+                              {"items", tree},
+                              {"totalMinor", placed.total_minor},
+                              {"stockChanges", changes}};
+    EXPECT_EQ(encode_event_data(placed), data.dump());
 }
 
 }  // namespace

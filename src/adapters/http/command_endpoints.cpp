@@ -93,14 +93,19 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
             respond(internal_error());
         }
     };
-    // Off the I/O thread: the idempotency cache may block (Redis: up to --cache-timeout-ms).
-    run_blocking_([this, command, answer = std::move(answer), respond] {
+    auto execute = [this, command, answer = std::move(answer), respond] {
         try {
             api_.commands->execute(std::move(*command), answer);
         } catch (const std::exception&) {
             respond(internal_error());  // a no-op if the outcome already answered
         }
-    });
+    };
+    // Off the I/O thread when the idempotency cache may block (Redis: up to --cache-timeout-ms).
+    // Otherwise right here: execute() only looks the key up in memory and queues the command for
+    // the write store, and a hand-off to the pool would cost a thread wake-up per command (and,
+    // on a busy machine, a wait for that thread to be scheduled).
+    if (api_.commands->execute_may_block()) return run_blocking_(std::move(execute));
+    execute();
 }
 
 void RequestHandler::answer_rejection(CommandRejection rejection, bool place_order,

@@ -3,9 +3,10 @@
 //
 // Model: `threads` I/O threads run one io_context; every connection has its own strand, so a
 // connection's handlers never run concurrently and no thread is tied to a connection. Blocking
-// calls (read store queries, idempotency look-ups, readiness, metrics, rebuild) run on a
-// separate pool of `blocking_threads`, never on the I/O threads. Requests on one connection are
-// handled one at a time, so pipelined requests are answered in order.
+// calls (read store queries, idempotency look-ups in Redis, readiness, metrics, rebuild) run on a
+// separate pool of `blocking_threads`, never on the I/O threads; a command with an in-memory
+// idempotency cache is queued for the write store from the I/O thread (no hand-off). Requests on
+// one connection are handled one at a time, so pipelined requests are answered in order.
 //
 // Protection against slow or hostile clients: a request (first byte to last body byte) must
 // arrive within `request_timeout`; an idle keep-alive connection is closed after `idle_timeout`

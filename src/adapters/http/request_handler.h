@@ -10,9 +10,10 @@
 // given, and only then read the read store.
 //
 // Thread-safety: handle() may be called concurrently. Blocking work (store reads, idempotency
-// look-ups, readiness, metrics rendering, rebuild, dead letters) goes to the injected
-// BlockingRunner. The handler must outlive every request it was given until that request was
-// answered.
+// look-ups in a cache that may block, readiness, metrics rendering, rebuild, dead letters) goes
+// to the injected BlockingRunner; a command whose cache never blocks is queued for the write
+// store from the calling thread. The handler must outlive every request it was given until that
+// request was answered.
 #include <atomic>
 #include <chrono>
 #include <functional>

@@ -11,6 +11,8 @@ class LruIdempotencyCache final : public IdempotencyCache {
   public:
     explicit LruIdempotencyCache(std::size_t capacity) : capacity_(capacity) {}
 
+    bool may_block() const override { return false; }  // a map under a mutex held briefly
+
     std::optional<IdempotencyRecord> get(const std::string& key) override {
         std::lock_guard lock(mu_);
         auto it = index_.find(key);

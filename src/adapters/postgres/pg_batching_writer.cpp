@@ -186,7 +186,8 @@ PgBatchingWriter::PgBatchingWriter(BatchingWriterOptions options, const Clock& c
       outbox_notifier_(options_.conninfo, "ordinal_outbox") {
     if (options_.max_batch == 0) options_.max_batch = 1;
     if (options_.connections == 0) options_.connections = 1;
-    queues_.resize(options_.connections);
+    for (std::size_t i = 0; i < options_.connections; ++i)
+        lanes_.push_back(std::make_unique<Lane>());
     for (std::size_t i = 0; i < options_.connections; ++i)
         threads_.emplace_back([this, i] { loop(i); });
 }
@@ -201,16 +202,16 @@ void PgBatchingWriter::stop() {
         std::lock_guard lock(mu_);
         stopping_ = true;
     }
-    cv_.notify_all();
+    for (auto& lane : lanes_) lane->cv.notify_all();
     for (auto& t : threads_) {
         if (t.joinable()) t.join();
     }
     std::deque<Job> rest;
     {
         std::lock_guard lock(mu_);
-        for (auto& q : queues_) {
-            for (Job& job : q) rest.push_back(std::move(job));
-            q.clear();
+        for (auto& lane : lanes_) {
+            for (Job& job : lane->queue) rest.push_back(std::move(job));
+            lane->queue.clear();
         }
         queued_ = 0;
     }
@@ -224,6 +225,7 @@ void PgBatchingWriter::stop() {
 
 void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
     std::optional<StoreError> refused;
+    Lane* wake = nullptr;
     {
         std::lock_guard lock(mu_);
         if (stopping_) {
@@ -233,10 +235,13 @@ void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
             refused = make_error(StoreError::Kind::Overloaded, "postgres write queue is full");
         } else {
             try {
-                const std::size_t writer = route(request.command);
-                queues_[writer].push_back(
-                    Job{std::move(request), std::move(done), StoreError{}, 0});
+                Lane& lane = *lanes_[route(request.command)];
+                lane.queue.push_back(Job{std::move(request), std::move(done), StoreError{}, 0});
                 ++queued_;
+                if (lane.waiting) {  // once: further commands before it runs need no wake-up
+                    lane.waiting = false;
+                    wake = &lane;
+                }
             } catch (const std::bad_alloc&) {
                 refused =
                     make_error(StoreError::Kind::Overloaded, "out of memory queueing a command");
@@ -247,7 +252,7 @@ void PgBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
         call_quietly([&] { done(*refused); });
         return;
     }
-    cv_.notify_all();  // a few writers; the one whose queue it is takes it
+    if (wake) wake->cv.notify_one();
 }
 
 void PgBatchingWriter::set_commit_listener(std::function<void()> listener) {
@@ -275,13 +280,16 @@ std::size_t PgBatchingWriter::route(const Command& command) const {
             }
         },
         command);
-    return key ? std::hash<std::string>{}(*key) % queues_.size() : 0;
+    return key ? std::hash<std::string>{}(*key) % lanes_.size() : 0;
 }
 
 std::vector<PgBatchingWriter::Job> PgBatchingWriter::take_batch(std::size_t index) {
     std::unique_lock lock(mu_);
-    auto& queue = queues_[index];
-    cv_.wait(lock, [&] { return stopping_ || !queue.empty(); });
+    Lane& lane = *lanes_[index];
+    auto& queue = lane.queue;
+    lane.waiting = true;
+    lane.cv.wait(lock, [&] { return stopping_ || !queue.empty(); });
+    lane.waiting = false;
     std::vector<Job> batch;
     if (stopping_) return batch;
     while (!queue.empty() && batch.size() < options_.max_batch) {

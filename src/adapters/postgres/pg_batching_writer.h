@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -89,14 +90,22 @@ class PgBatchingWriter {
     const Clock& clock_;
     IdGenerator& ids_;
 
+    // One per writer, each with its own condition variable: a command wakes only the writer
+    // whose queue it joins, and only when that writer waits (a busy writer finds it when its
+    // batch is done), instead of every writer on every command.
+    struct Lane {
+        std::deque<Job> queue;  // guarded by mu_
+        std::condition_variable cv;
+        bool waiting = false;  // guarded by mu_
+    };
+
     std::mutex mu_;
-    std::condition_variable cv_;
-    std::vector<std::deque<Job>> queues_;    // one per writer; guarded by mu_
-    std::size_t queued_ = 0;                 // over all queues; guarded by mu_
-    bool stopping_ = false;                  // guarded by mu_
-    std::function<void()> commit_listener_;  // guarded by mu_
-    std::mutex stop_mu_;                     // serializes stop() callers
-    Notifier outbox_notifier_;               // before threads_: they signal it
+    std::vector<std::unique_ptr<Lane>> lanes_;  // one per writer; the vector is fixed at start
+    std::size_t queued_ = 0;                    // over all queues; guarded by mu_
+    bool stopping_ = false;                     // guarded by mu_
+    std::function<void()> commit_listener_;     // guarded by mu_
+    std::mutex stop_mu_;                        // serializes stop() callers
+    Notifier outbox_notifier_;                  // before threads_: they signal it
     std::vector<std::thread> threads_;
 };
 
