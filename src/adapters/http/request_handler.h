@@ -10,9 +10,10 @@
 // given, and only then read the read store.
 //
 // Thread-safety: handle() may be called concurrently. Blocking work (store reads, idempotency
-// look-ups, readiness, metrics rendering, rebuild, dead letters) goes to the injected
-// BlockingRunner. The handler must outlive every request it was given until that request was
-// answered.
+// look-ups, rebuild, dead letters) goes to the injected BlockingRunner; readiness, metrics and
+// the admin status to a runner of their own (the ops runner), so that commands and queries stuck
+// on a store never hold up the answers that say so. The handler must outlive every request it was
+// given until that request was answered.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -32,8 +33,10 @@ using BlockingRunner = std::function<void(std::function<void()> job)>;
 
 class RequestHandler {
   public:
-    // `openapi_document`: the body of GET /openapi.json (empty: 404).
-    RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document);
+    // `openapi_document`: the body of GET /openapi.json (empty: 404). `run_ops`: the ops runner
+    // (none: the blocking runner).
+    RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document,
+                   BlockingRunner run_ops = {});
 
     // Calls `respond` exactly once, on this thread or another one.
     void handle(HttpRequest request, Respond respond);
@@ -44,6 +47,8 @@ class RequestHandler {
 
     // Runs `work` on the blocking runner and responds with its answer (500 if it throws).
     void blocking(const Respond& respond, std::function<HttpAnswer()> work);
+    // The same on the ops runner: for work bounded in time however the stores fare.
+    void ops(const Respond& respond, std::function<HttpAnswer()> work);
 
     // command_endpoints.cpp
     void handle_command(CommandKind kind, std::string target, HttpRequest& request,
@@ -78,6 +83,7 @@ class RequestHandler {
 
     ServiceApi api_;
     BlockingRunner run_blocking_;
+    BlockingRunner run_ops_;
     std::string_view openapi_document_;
     Counter* consistency_timeouts_ = nullptr;  // null without metrics
 };
