@@ -134,7 +134,10 @@ class BeastHttpServer final : public HttpServer {
               [this](std::function<void()> job) { net::post(pool_, std::move(job)); },
               embedded_openapi_document(),
               [this](std::function<void()> job) { net::post(ops_pool_, std::move(job)); }),
-          ioc_(std::max(1, options.threads)) {}
+          ioc_(std::max(1, options.threads)) {
+        // A command is answered within the request timeout, whatever its store does.
+        handler_.set_command_deadline(options.request_timeout);
+    }
 
     ~BeastHttpServer() override { stop(); }
 

@@ -49,6 +49,11 @@ RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking,
     }
 }
 
+void RequestHandler::set_command_deadline(std::chrono::milliseconds deadline) {
+    command_deadline_ = deadline;
+    deadlines_ = std::make_unique<AnswerDeadlines>();
+}
+
 void RequestHandler::handle(HttpRequest request, Respond respond) {
     const auto [path, query] = split_target(request.target);
     const auto route = match_route(path);

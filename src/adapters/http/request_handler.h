@@ -17,9 +17,11 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "adapters/http/answer_deadlines.h"
 #include "adapters/http/http_types.h"
 #include "adapters/http/route_table.h"
 #include "codec/command_json.h"
@@ -40,6 +42,10 @@ class RequestHandler {
 
     // Calls `respond` exactly once, on this thread or another one.
     void handle(HttpRequest request, Respond respond);
+
+    // From now on a command the write store has not settled within `deadline` is answered 503
+    // unavailable (answer_deadlines.h). Call before serving.
+    void set_command_deadline(std::chrono::milliseconds deadline);
 
   private:
     void dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request,
@@ -82,6 +88,8 @@ class RequestHandler {
     void handle_token_check(std::string_view query, const Respond& respond);
 
     ServiceApi api_;
+    std::unique_ptr<AnswerDeadlines> deadlines_;  // none: commands wait for their outcome
+    std::chrono::milliseconds command_deadline_{0};
     BlockingRunner run_blocking_;
     BlockingRunner run_ops_;
     std::string_view openapi_document_;
