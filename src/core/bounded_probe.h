@@ -77,13 +77,13 @@ class BoundedProbe {
     const std::chrono::milliseconds bound_;
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;                       // guarded by mu_
-    bool running_ = false;                        // guarded by mu_
-    std::uint64_t requested_ = 0;                 // runs asked for; guarded by mu_
-    std::uint64_t finished_ = 0;                  // the last run's number; guarded by mu_
+    bool stopping_ = false;                          // guarded by mu_
+    bool running_ = false;                           // guarded by mu_
+    std::uint64_t requested_ = 0;                    // runs asked for; guarded by mu_
+    std::uint64_t finished_ = 0;                     // the last run's number; guarded by mu_
     std::chrono::steady_clock::time_point started_;  // of the run under way; guarded by mu_
-    std::optional<T> answer_;                     // the last run's; guarded by mu_
-    std::thread thread_;                          // last: starts once the rest is built
+    std::optional<T> answer_;                        // the last run's; guarded by mu_
+    std::thread thread_;                             // last: starts once the rest is built
 };
 
 }  // namespace ordinal

@@ -41,8 +41,8 @@ class PostgresStall : public PostgresScenario {
         HttpResponse r;
         EXPECT_NO_THROW(r = get(path)) << path << " got no answer within 30 s";
         const auto took = Clock::now() - start;
-        EXPECT_LE(took, kAnswerBound) << path << " took "
-                                      << std::chrono::duration_cast<Ms>(took).count() << " ms";
+        EXPECT_LE(took, kAnswerBound)
+            << path << " took " << std::chrono::duration_cast<Ms>(took).count() << " ms";
         std::cout << path << " answered " << r.status << " after "
                   << std::chrono::duration_cast<Ms>(took).count() << " ms\n";
         return r;
@@ -55,10 +55,9 @@ class PostgresStall : public PostgresScenario {
         return n;
     }
 
-    ServerProcess node_{
-        ORDINAL_BINARY, "", logs_.path(),
-        std::vector<std::string>{"--roles", "relay,projector", "--write-db", write_db_,
-                                 "--read-db", read_db_}};
+    ServerProcess node_{ORDINAL_BINARY, "", logs_.path(),
+                        std::vector<std::string>{"--roles", "relay,projector", "--write-db",
+                                                 write_db_, "--read-db", read_db_}};
     bool frozen_ = false;
 };
 
@@ -91,14 +90,13 @@ TEST_F(PostgresStall, AProjectorAnswersReadinessMetricsAndStatusWithinABoundWhil
 
     ASSERT_TRUE(pg_.thaw());
     frozen_ = false;
-    EXPECT_TRUE(eventually([&] { return get("/readyz").status == 200; }, std::chrono::seconds(30),
-                           Ms(200)))
+    EXPECT_TRUE(
+        eventually([&] { return get("/readyz").status == 200; }, std::chrono::seconds(30), Ms(200)))
         << "not ready again after the server answers again";
     EXPECT_TRUE(eventually(
         [&] {
-            return std::regex_search(
-                get("/metrics").body,
-                std::regex(R"(ordinal_probe_stalled\{probe="metrics"\} 0\n)"));
+            return std::regex_search(get("/metrics").body,
+                                     std::regex(R"(ordinal_probe_stalled\{probe="metrics"\} 0\n)"));
         },
         std::chrono::seconds(30), Ms(200)));
     EXPECT_EQ(count_in_log("the readiness check of the stores answers again"), 1u);

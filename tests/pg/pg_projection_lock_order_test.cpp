@@ -145,9 +145,8 @@ TEST(PgProjectionLockOrder, ABatchAbortedByADeadlockIsAppliedExactlyOnceWhenRetr
         "FOR EACH ROW WHEN (NEW.partition = 'p0') EXECUTE FUNCTION deadlock_once();");
 
     const std::int64_t offsets[] = {0, 1};
-    const Delivery d{{order_of(1, "SKU-X", 99, 2), order_of(2, "SKU-Y", 99, 2)},
-                     {},
-                     BusPosition{"p0", 2}};
+    const Delivery d{
+        {order_of(1, "SKU-X", 99, 2), order_of(2, "SKU-Y", 99, 2)}, {}, BusPosition{"p0", 2}};
     auto first = store->apply_delivery(d, offsets);
     ASSERT_FALSE(first) << "the injected deadlock did not fire";
     EXPECT_TRUE(first.error().retryable()) << first.error().message;

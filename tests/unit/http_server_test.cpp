@@ -11,9 +11,9 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -397,9 +397,11 @@ TEST_F(HttpServerTest, ACommandTheStoreNeverSettlesIsAnswered503AtTheRequestTime
     RawClient c(port());
     const std::string body = R"({"name":"n","currency":"EUR","priceMinor":1,"stock":1})";
     const auto sent = std::chrono::steady_clock::now();
-    ASSERT_TRUE(c.send("PUT /v1/products/SKU-1 HTTP/1.1\r\nHost: t\r\nContent-Type: "
-                       "application/json\r\nIdempotency-Key: 0190a1b2-0000-7000-8000-000000000001\r\nContent-Length: " +
-                       std::to_string(body.size()) + "\r\n\r\n" + body));
+    ASSERT_TRUE(
+        c.send("PUT /v1/products/SKU-1 HTTP/1.1\r\nHost: t\r\nContent-Type: "
+               "application/json\r\nIdempotency-Key: "
+               "0190a1b2-0000-7000-8000-000000000001\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body));
     auto a = c.read_response();
     const auto took = std::chrono::steady_clock::now() - sent;
     ASSERT_TRUE(a) << "no answer: the command hangs with its store";

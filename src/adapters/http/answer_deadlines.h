@@ -53,7 +53,7 @@ class AnswerDeadlines {
 
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;                                                   // guarded by mu_
+    bool stopping_ = false;  // guarded by mu_
     std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> due_;  // mu_
     std::thread thread_;
 };

@@ -88,10 +88,9 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
         deadlines_->add(command_deadline_, [slot = std::weak_ptr<AnswerSlot>(slot),
                                             ms = command_deadline_.count()] {
             if (auto s = slot.lock()) {
-                s->answer(store_unavailable(
-                    StoreError{StoreError::Kind::Timeout,
-                               "the write store gave a command no outcome within " +
-                                   std::to_string(ms) + " ms"}));
+                s->answer(store_unavailable(StoreError{
+                    StoreError::Kind::Timeout, "the write store gave a command no outcome within " +
+                                                   std::to_string(ms) + " ms"}));
             }
         });
     }

@@ -426,8 +426,7 @@ class PgReadStore final : public ReadStore {
 
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
         std::span<const DeliveryPart> parts) override {
-        return announced(
-            write([&](Connection& conn) { return project_deliveries(conn, parts); }));
+        return announced(write([&](Connection& conn) { return project_deliveries(conn, parts); }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
