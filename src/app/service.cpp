@@ -16,6 +16,7 @@
 #include "app/console_dir.h"
 #include "app/process_log.h"
 #include "app/store_url.h"
+#include "app/watched_probe.h"
 #include "codec/event_json.h"
 #include "codec/response_json.h"
 #include "core/admin_requests.h"
@@ -41,6 +42,10 @@ bool has_role(const Settings& s, const std::string& role) {
 }
 
 namespace {
+
+// How long /readyz, /metrics and the admin status wait for the stores before answering without
+// them: within a load balancer's or Prometheus's own timeout, well past a healthy check's time.
+constexpr std::chrono::milliseconds kStoreCheckBound{3000};
 
 std::string default_sqlite(const Settings& s, const char* file) {
     return "sqlite://" + (std::filesystem::path(s.data_dir) / file).string();
@@ -141,6 +146,10 @@ class RunningService final : public Service {
         // Front to back: no new requests, no new relay rounds, then let the writer drain (its
         // commit listener may still wake the stopped relay, which is harmless).
         if (http_) http_->stop();
+        // Their runs under way (a stalled store's) finish before the stores go.
+        readiness_probe_.reset();
+        status_probe_.reset();
+        gauges_probe_.reset();
         // A request under way finishes first (a rebuild holds the relay and the consumer).
         admin_worker_.reset();
         heartbeat_.reset();
@@ -262,7 +271,7 @@ class RunningService final : public Service {
             Gauge& dead = metrics_.gauge("ordinal_projection_dead_letters",
                                          "Dead letters in the read store now: each parks its "
                                          "stream until retried");
-            metrics_.on_collect([this, &dead] {
+            store_gauges_.push_back([this, &dead] {
                 if (auto n = read_->dead_letter_count()) dead.set(static_cast<double>(*n));
             });
         }
@@ -299,6 +308,11 @@ class RunningService final : public Service {
         }
         // Every process serves /healthz, /readyz, /metrics and the admin status; only the api role
         // serves commands and queries. A relay or projector that cannot bind its port still runs.
+        // The checks behind them wait for the stores a bounded time: a stalled store shows.
+        readiness_probe_ = std::make_unique<WatchedProbe<std::vector<ComponentHealth>>>(
+            "readiness", [this] { return readiness(); }, kStoreCheckBound, metrics_);
+        status_probe_ = std::make_unique<WatchedProbe<StatusReport>>(
+            "status", [this] { return status(); }, kStoreCheckBound, metrics_);
         if (auto started = start_http(s, api); !started) {
             if (api) return started;
             spdlog::warn("{}; operations endpoints are off in this process", started.error());
@@ -326,8 +340,8 @@ class RunningService final : public Service {
         api.metrics = &metrics_;
         api.ids = &ids_;
         api.admin_token = s.admin_token;
-        api.readiness = [this] { return readiness(); };
-        api.status = [this] { return status(); };
+        api.readiness = [this] { return bounded_readiness(); };
+        api.status = [this] { return bounded_status(); };
         api.admin = desk_.get();
         if (write_) {
             api.stream_log = [this](const StreamKey& stream, std::size_t limit) {
@@ -349,6 +363,31 @@ class RunningService final : public Service {
         http_ = std::move(*server);
         spdlog::info("listening on {}:{}", listen->first, http_->port());
         return {};
+    }
+
+    // Readiness as the stores answer within the bound; else not ready, saying the stores stalled.
+    std::vector<ComponentHealth> bounded_readiness() {
+        if (auto answer = readiness_probe_->get()) return std::move(*answer);
+        return {stalled_stores(*readiness_probe_)};
+    }
+
+    // The admin status as the stores answer within the bound; else what this process knows.
+    StatusReport bounded_status() {
+        if (auto answer = status_probe_->get()) return std::move(*answer);
+        StatusReport r;
+        r.version = ORDINAL_VERSION;
+        r.roles = settings_.roles;
+        r.components = {stalled_stores(*status_probe_)};
+        r.relay_published_seq = relay_ ? relay_->published_seq() : 0;
+        r.gate_waiting = gate_ ? gate_->waiting() : 0;
+        r.process_id = process_id_;
+        r.process_stale_ms = settings_.process_stale_ms;
+        return r;
+    }
+
+    template <class T>
+    ComponentHealth stalled_stores(WatchedProbe<T>& probe) const {
+        return ComponentHealth{"stores", false, probe.stall_detail(), settings_.roles};
     }
 
     // Each component with the roles of this process that need it, so an orchestrator can tell a
@@ -478,7 +517,7 @@ class RunningService final : public Service {
                                           "Processes in the read store's registry, by whether "
                                           "their heartbeat is recent",
                                           {{"state", "stale"}});
-            metrics_.on_collect([this, &live, &stale] {
+            store_gauges_.push_back([this, &live, &stale] {
                 auto procs = read_->list_processes();
                 if (!procs) return;
                 double n_live = 0, n_stale = 0;
@@ -488,6 +527,18 @@ class RunningService final : public Service {
                 stale.set(n_stale);
             });
         }
+        // The gauges read from the stores, refreshed before a scrape as long as the stores answer
+        // within the bound; past it the scrape shows their last values and the stall gauge.
+        gauges_probe_ = std::make_unique<WatchedProbe<bool>>(
+            "metrics",
+            [this] {
+                for (const auto& refresh : store_gauges_) refresh();
+                return true;
+            },
+            kStoreCheckBound, metrics_);
+        metrics_.on_collect([this] {
+            if (gauges_probe_) (void)gauges_probe_->get();
+        });
         if (!projector_) return;
         std::map<std::string, AdminWorker::Handler> handlers;
         handlers[kRebuildRequest] = [this](const AdminRequest&, const AdminWorker::Progress& p) {
@@ -618,6 +669,11 @@ class RunningService final : public Service {
     std::unique_ptr<PeriodicTask> heartbeat_;
     std::unique_ptr<Relay> relay_;
     std::unique_ptr<OutboxMonitor> outbox_;
+    // Gauges whose values come from the stores: refreshed by gauges_probe_ before a scrape.
+    std::vector<std::function<void()>> store_gauges_;
+    std::unique_ptr<WatchedProbe<std::vector<ComponentHealth>>> readiness_probe_;
+    std::unique_ptr<WatchedProbe<StatusReport>> status_probe_;
+    std::unique_ptr<WatchedProbe<bool>> gauges_probe_;
     std::unique_ptr<HttpServer> http_;
     std::mutex rebuild_mu_;
     bool stopped_ = false;

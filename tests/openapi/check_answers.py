@@ -151,6 +151,23 @@ def describe(e):
     return f"{type(e).__name__}:\n      " + "\n      ".join(sorted(set(reasons)))
 
 
+def undocumented_retry_after(spec):
+    """The operations whose 503 the document describes without a required Retry-After: every 503
+    the service gives carries one (DESIGN.md, issue 12), so the document must say so everywhere."""
+    responses = spec["components"].get("responses", {})
+    missing = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            answer = op.get("responses", {}).get("503") if isinstance(op, dict) else None
+            if answer is None:
+                continue
+            if "$ref" in answer:
+                answer = responses[answer["$ref"].rsplit("/", 1)[-1]]
+            if not answer.get("headers", {}).get("Retry-After", {}).get("required"):
+                missing.append(f"{method.upper()} {path}")
+    return missing
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("openapi")
@@ -158,7 +175,11 @@ def main():
     parser.add_argument("--min-answers", type=int, default=1)
     args = parser.parse_args()
 
-    checker = Checker(json.loads(pathlib.Path(args.openapi).read_text()))
+    spec = json.loads(pathlib.Path(args.openapi).read_text())
+    if missing := undocumented_retry_after(spec):
+        print(f"FAIL: {args.openapi} documents a 503 without a required Retry-After: {', '.join(missing)}")
+        return 1
+    checker = Checker(spec)
     seen = collections.Counter()
     failures = collections.defaultdict(list)  # (operation, status, problem) -> records
     verdicts = {}  # an answer repeated byte for byte (health checks, say) is validated once

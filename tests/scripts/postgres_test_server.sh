@@ -8,6 +8,11 @@
 #   postgres_test_server.sh up DIR      start it again on the same port
 #   postgres_test_server.sh crash DIR   stop it the way a crash would (immediate: no checkpoint,
 #                                       sessions cut); the next `up` runs crash recovery
+#   postgres_test_server.sh freeze DIR  stop every process of the server with SIGSTOP (the
+#                                       postmaster and its backends): sockets stay open and the
+#                                       kernel still acknowledges, but nothing answers — a hung
+#                                       server, which no timeout of TCP's notices
+#   postgres_test_server.sh thaw DIR    SIGCONT to the same processes
 # Run as root, the server runs as the `postgres` OS user (initdb refuses root); otherwise as the
 # caller. Binaries come from PG_BIN, or the newest /usr/lib/postgresql/*/bin, or PATH.
 # PG_SERVER_SETTINGS replaces the server settings (default: the tests' non-durable ones, fsync=off
@@ -101,6 +106,14 @@ case "$cmd" in
   crash)
     as_owner "$PG_BIN/pg_ctl" -D "$data" -m immediate -w -t 60 stop >/dev/null
     ;;
+  freeze | thaw)
+    postmaster=$(head -n 1 "$data/postmaster.pid")
+    signal=$([[ "$cmd" == freeze ]] && echo STOP || echo CONT)
+    # The postmaster first on freeze (no new backend forks meanwhile), last on thaw.
+    pids="$postmaster $(ps -o pid= --ppid "$postmaster" | tr '\n' ' ')"
+    if [[ "$cmd" == thaw ]]; then pids="$(ps -o pid= --ppid "$postmaster" | tr '\n' ' ') $postmaster"; fi
+    for pid in $pids; do kill "-$signal" "$pid"; done
+    ;;
   stop)
     if [[ -f "$data/postmaster.pid" ]]; then
       as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
@@ -109,7 +122,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop|down|up|crash DIR" >&2
+    echo "usage: $0 start|stop|down|up|crash|freeze|thaw DIR" >&2
     exit 2
     ;;
 esac

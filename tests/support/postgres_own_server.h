@@ -39,9 +39,11 @@ class OwnPostgresServer {
     OwnPostgresServer& operator=(const OwnPostgresServer&) = delete;
 
     const std::string& url() const { return url_; }
-    bool down() { return script("down") == 0; }    // stopped, the cluster kept
-    bool up() { return script("up") == 0; }        // started again on the same port
-    bool crash() { return script("crash") == 0; }  // stopped as by a crash (immediate)
+    bool down() { return script("down") == 0; }      // stopped, the cluster kept
+    bool up() { return script("up") == 0; }          // started again on the same port
+    bool crash() { return script("crash") == 0; }    // stopped as by a crash (immediate)
+    bool freeze() { return script("freeze") == 0; }  // every server process SIGSTOPped: hung
+    bool thaw() { return script("thaw") == 0; }      // SIGCONT: answering again
 
     // Creates another database on this server; returns its URL.
     std::string create_database(const std::string& name) const {

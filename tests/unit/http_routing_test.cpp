@@ -650,9 +650,12 @@ TEST_F(HttpRouting, Rebuild) {
             unexpected(StoreError{StoreError::Kind::Unavailable, "x"}));
     };
     rebuild_handler();
-    EXPECT_EQ(
-        command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt).status,
-        503u);
+    // Issue 12: every 503 says when to come back, the admin ones too (an admin request that
+    // failed on a store, answered by whichever process asked).
+    auto failed = command("POST", "/v1/admin/projections/rebuild", "", std::nullopt, std::nullopt);
+    EXPECT_EQ(failed.status, 503u);
+    EXPECT_EQ(body(failed)["error"], "unavailable");
+    EXPECT_EQ(header(failed, "Retry-After"), "1");
 }
 
 TEST_F(HttpRouting, DeadLettersAreListedWithEveryField) {
@@ -838,6 +841,7 @@ TEST_F(HttpRouting, ReadinessMetricsAndOpenApi) {
     auto not_ready = get("/readyz");
     EXPECT_EQ(not_ready.status, 503u);
     EXPECT_EQ(body(not_ready)["status"], "not_ready");
+    EXPECT_EQ(header(not_ready, "Retry-After"), "1") << "every 503 carries Retry-After";
     readiness = [] { return std::vector<ComponentHealth>{{"write_store", true, "ok", {"api"}}}; };
     rebuild_handler();
     EXPECT_EQ(get("/readyz").status, 200u);

@@ -11,9 +11,15 @@
 
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include "core/command_service.h"
+#include "core/system_clock.h"
+#include "support/fake_stores.h"
 
 namespace ordinal {
 namespace {
@@ -107,9 +113,8 @@ class RawClient {
 
 class HttpServerTest : public ::testing::Test {
   protected:
-    void start(HttpServerOptions options = {}) {
+    void start(HttpServerOptions options = {}, ServiceApi api = {}) {
         options.port = 0;
-        ServiceApi api;
         api.metrics = &metrics_;
         auto started = start_http_server(options, api);
         ASSERT_TRUE(started) << started.error();
@@ -343,6 +348,74 @@ TEST_F(HttpServerTest, BindErrorsAreReported) {
     same.port = port();
     auto taken = start_http_server(same, ServiceApi{});
     EXPECT_FALSE(taken);
+}
+
+// A write store that takes commands and settles none until told to: a store that hangs.
+class HangingWriteStore final : public test_support::EmptyWriteStore {
+  public:
+    void submit(CommandRequest, Done done) override {
+        std::lock_guard lock(mu_);
+        held_.push_back(std::move(done));
+    }
+    // The outcomes the store would have given at last, late.
+    void settle_all() {
+        std::vector<Done> held;
+        {
+            std::lock_guard lock(mu_);
+            held.swap(held_);
+        }
+        for (auto& done : held) done(StoreError{StoreError::Kind::Unavailable, "late"});
+    }
+
+  private:
+    std::mutex mu_;
+    std::vector<Done> held_;
+};
+
+// A command whose store never answers is answered 503 unavailable with Retry-After once the
+// request timeout has passed, not left hanging; the store's late outcome changes nothing.
+TEST_F(HttpServerTest, ACommandTheStoreNeverSettlesIsAnswered503AtTheRequestTimeout) {
+    HangingWriteStore store;
+    test_support::NoCache cache;
+    CommandService commands(store, cache, metrics_, CommandServiceOptions{});
+    SystemClock clock;
+    RandomIdGenerator ids{clock};
+    test_support::EmptyReadStore reads;
+    ServiceApi api;
+    api.commands = &commands;
+    api.reads = &reads;
+    api.ids = &ids;
+    HttpServerOptions o;
+    o.request_timeout = 600ms;
+    start(o, api);
+    struct StopFirst {  // the server goes before the services it was given, even on failure
+        std::unique_ptr<HttpServer>& server;
+        ~StopFirst() {
+            if (server) server->stop();
+        }
+    } stop_first{server_};
+    RawClient c(port());
+    const std::string body = R"({"name":"n","currency":"EUR","priceMinor":1,"stock":1})";
+    const auto sent = std::chrono::steady_clock::now();
+    ASSERT_TRUE(
+        c.send("PUT /v1/products/SKU-1 HTTP/1.1\r\nHost: t\r\nContent-Type: "
+               "application/json\r\nIdempotency-Key: "
+               "0190a1b2-0000-7000-8000-000000000001\r\nContent-Length: " +
+               std::to_string(body.size()) + "\r\n\r\n" + body));
+    auto a = c.read_response();
+    const auto took = std::chrono::steady_clock::now() - sent;
+    ASSERT_TRUE(a) << "no answer: the command hangs with its store";
+    EXPECT_EQ(a->status, 503);
+    EXPECT_NE(a->body.find("\"unavailable\""), std::string::npos) << a->body;
+    EXPECT_NE(a->head.find("Retry-After: 1"), std::string::npos) << a->head;
+    EXPECT_GE(took, 550ms);
+    EXPECT_LT(took, 3s);
+    store.settle_all();
+    // The connection serves on; the late outcome wrote nothing to it.
+    ASSERT_TRUE(c.send(kGetHealth));
+    auto next = c.read_response();
+    ASSERT_TRUE(next);
+    EXPECT_EQ(next->status, 200);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <exception>
 #include <memory>
 
+#include "adapters/http/answer_deadlines.h"
 #include "adapters/http/error_mapping.h"
 #include "adapters/http/header_values.h"
 #include "adapters/http/request_handler.h"
@@ -81,7 +82,20 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
         order_id = api_.ids->new_uuid_v7();
         line->order_id = order_id;
     }
-    WriteStore::Done answer = [respond, place_order, line](CommandOutcome outcome) {
+    // Answered by the store's outcome or, if that takes longer, by the deadline.
+    auto slot = std::make_shared<AnswerSlot>(respond);
+    if (deadlines_) {
+        deadlines_->add(command_deadline_, [slot = std::weak_ptr<AnswerSlot>(slot),
+                                            ms = command_deadline_.count()] {
+            if (auto s = slot.lock()) {
+                s->answer(store_unavailable(StoreError{
+                    StoreError::Kind::Timeout, "the write store gave a command no outcome within " +
+                                                   std::to_string(ms) + " ms"}));
+            }
+        });
+    }
+    WriteStore::Done answer = [respond = [slot](HttpAnswer a) { slot->answer(std::move(a)); },
+                               place_order, line](CommandOutcome outcome) {
         line->outcome = outcome_label(outcome);
         // A repeated place_order answers with the order its key made, not the id drawn now.
         if (const auto* ack = std::get_if<Acknowledgement>(&outcome);

@@ -36,10 +36,13 @@ void set_store_failure_log(std::function<void(const std::string&)> log) {
     failure_log = std::move(log);
 }
 
+// Every 503 says when to come back (DESIGN.md; issue 12): built here, the one place every answer
+// with a body starts, rather than by each caller that happens to answer 503.
 HttpAnswer json_answer(unsigned status, std::string body) {
     HttpAnswer a;
     a.status = status;
     a.body = std::move(body);
+    if (status == 503) a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
     return a;
 }
 
@@ -68,13 +71,10 @@ HttpAnswer not_found(std::string message) {
 
 HttpAnswer store_unavailable(const StoreError& error) {
     log_store_failure(error);
-    HttpAnswer a =
-        error.kind == StoreError::Kind::Overloaded
-            ? error_answer(503, "overloaded", "the service is shedding load; retry later")
-            : error_answer(503, "unavailable",
-                           "the service is temporarily unavailable; retry later");
-    a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
-    return a;
+    return error.kind == StoreError::Kind::Overloaded
+               ? error_answer(503, "overloaded", "the service is shedding load; retry later")
+               : error_answer(503, "unavailable",
+                              "the service is temporarily unavailable; retry later");
 }
 
 HttpAnswer internal_error() {
@@ -82,11 +82,8 @@ HttpAnswer internal_error() {
 }
 
 HttpAnswer consistency_timeout() {
-    HttpAnswer a =
-        error_answer(503, "consistency_timeout",
-                     "the read model has not reached the consistency token yet; retry later");
-    a.headers.emplace_back("Retry-After", kRetryAfterSeconds);
-    return a;
+    return error_answer(503, "consistency_timeout",
+                        "the read model has not reached the consistency token yet; retry later");
 }
 
 HttpAnswer answer_for_domain_error(const DomainError& e) {

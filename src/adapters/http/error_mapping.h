@@ -14,6 +14,8 @@
 //   StoreError Overloaded    503 overloaded + Retry-After
 //   StoreError other         503 unavailable + Retry-After (the store's message is never shown)
 //   an exception             500 internal (its text is never shown)
+//   every 503 (these, consistency_timeout, /readyz not ready, an admin request that failed on a
+//   store, shutting down) carries Retry-After: json_answer adds it
 #include <string>
 #include <vector>
 

@@ -128,11 +128,16 @@ class BeastHttpServer final : public HttpServer {
     BeastHttpServer(const HttpServerOptions& options, ServiceApi api)
         : options_(options),
           pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))),
+          ops_pool_(kOpsThreads),
           handler_(
               std::move(api),
               [this](std::function<void()> job) { net::post(pool_, std::move(job)); },
-              embedded_openapi_document()),
-          ioc_(std::max(1, options.threads)) {}
+              embedded_openapi_document(),
+              [this](std::function<void()> job) { net::post(ops_pool_, std::move(job)); }),
+          ioc_(std::max(1, options.threads)) {
+        // A command is answered within the request timeout, whatever its store does.
+        handler_.set_command_deadline(options.request_timeout);
+    }
 
     ~BeastHttpServer() override { stop(); }
 
@@ -162,6 +167,7 @@ class BeastHttpServer final : public HttpServer {
         for (auto& t : threads_) t.join();
         threads_.clear();
         pool_.join();
+        ops_pool_.join();
     }
 
   private:
@@ -181,6 +187,10 @@ class BeastHttpServer final : public HttpServer {
     HttpServerOptions options_;
     RequestTracker tracker_;
     net::thread_pool pool_;
+    // /readyz, /metrics and the admin status: bounded work, never queued behind commands and
+    // queries that wait on a store.
+    static constexpr std::size_t kOpsThreads = 2;
+    net::thread_pool ops_pool_;
     RequestHandler handler_;
     net::io_context ioc_;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> work_{

@@ -60,8 +60,10 @@ HttpAnswer no_read_store() {
 
 }  // namespace
 
+// These three answer within a bound whatever the stores do: the service's checks behind them wait
+// for the stores a bounded time (app/watched_probe.h), and they run on the ops runner.
 void RequestHandler::handle_readyz(const Respond& respond) {
-    blocking(respond, [this] {
+    ops(respond, [this] {
         std::vector<ComponentHealth> components;
         if (api_.readiness) components = api_.readiness();
         bool ready = true;
@@ -72,7 +74,7 @@ void RequestHandler::handle_readyz(const Respond& respond) {
 
 void RequestHandler::handle_metrics(const Respond& respond) {
     // Rendering runs collection hooks that may query the stores: off the I/O threads.
-    blocking(respond, [this] {
+    ops(respond, [this] {
         HttpAnswer a;
         a.content_type = "text/plain; version=0.0.4; charset=utf-8";
         if (api_.metrics) a.body = api_.metrics->render_prometheus();
@@ -86,7 +88,7 @@ void RequestHandler::handle_openapi(const Respond& respond) {
 }
 
 void RequestHandler::handle_admin_status(const Respond& respond) {
-    blocking(respond, [this] {
+    ops(respond, [this] {
         StatusReport report;
         if (api_.status) report = api_.status();
         return json_answer(200, write_status_json(report));

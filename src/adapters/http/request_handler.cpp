@@ -35,9 +35,10 @@ std::string_view method_label(std::string_view method) {
 }  // namespace
 
 RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking,
-                               std::string_view openapi_document)
+                               std::string_view openapi_document, BlockingRunner run_ops)
     : api_(std::move(api)),
       run_blocking_(std::move(run_blocking)),
+      run_ops_(run_ops ? std::move(run_ops) : run_blocking_),
       openapi_document_(openapi_document) {
     // Registered up front, so alerts on it see 0 rather than no series.
     if (api_.metrics) {
@@ -46,6 +47,11 @@ RequestHandler::RequestHandler(ServiceApi api, BlockingRunner run_blocking,
             "Reads with a consistency token answered 503 consistency_timeout: the projection "
             "did not reach the token's versions within the wait");
     }
+}
+
+void RequestHandler::set_command_deadline(std::chrono::milliseconds deadline) {
+    command_deadline_ = deadline;
+    deadlines_ = std::make_unique<AnswerDeadlines>();
 }
 
 void RequestHandler::handle(HttpRequest request, Respond respond) {
@@ -154,14 +160,26 @@ void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, H
     respond(not_found());
 }
 
-void RequestHandler::blocking(const Respond& respond, std::function<HttpAnswer()> work) {
-    run_blocking_([respond, work = std::move(work)] {
+namespace {
+
+std::function<void()> answering(const Respond& respond, std::function<HttpAnswer()> work) {
+    return [respond, work = std::move(work)] {
         try {
             respond(work());
         } catch (const std::exception&) {
             respond(internal_error());
         }
-    });
+    };
+}
+
+}  // namespace
+
+void RequestHandler::blocking(const Respond& respond, std::function<HttpAnswer()> work) {
+    run_blocking_(answering(respond, std::move(work)));
+}
+
+void RequestHandler::ops(const Respond& respond, std::function<HttpAnswer()> work) {
+    run_ops_(answering(respond, std::move(work)));
 }
 
 }  // namespace ordinal

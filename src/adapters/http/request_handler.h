@@ -10,16 +10,19 @@
 // given, and only then read the read store.
 //
 // Thread-safety: handle() may be called concurrently. Blocking work (store reads, idempotency
-// look-ups in a cache that may block, readiness, metrics rendering, rebuild, dead letters) goes
-// to the injected BlockingRunner; a command whose cache never blocks is queued for the write
-// store from the calling thread. The handler must outlive every request it was given until that
-// request was answered.
+// look-ups in a cache that may block, rebuild, dead letters) goes to the injected BlockingRunner;
+// a command whose cache never blocks is queued for the write store from the calling thread.
+// Readiness, metrics and the admin status go to a runner of their own (the ops runner), so that
+// commands and queries stuck on a store never hold up the answers that say so. The handler must
+// outlive every request it was given until that request was answered.
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "adapters/http/answer_deadlines.h"
 #include "adapters/http/http_types.h"
 #include "adapters/http/route_table.h"
 #include "codec/command_json.h"
@@ -33,11 +36,17 @@ using BlockingRunner = std::function<void(std::function<void()> job)>;
 
 class RequestHandler {
   public:
-    // `openapi_document`: the body of GET /openapi.json (empty: 404).
-    RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document);
+    // `openapi_document`: the body of GET /openapi.json (empty: 404). `run_ops`: the ops runner
+    // (none: the blocking runner).
+    RequestHandler(ServiceApi api, BlockingRunner run_blocking, std::string_view openapi_document,
+                   BlockingRunner run_ops = {});
 
     // Calls `respond` exactly once, on this thread or another one.
     void handle(HttpRequest request, Respond respond);
+
+    // From now on a command the write store has not settled within `deadline` is answered 503
+    // unavailable (answer_deadlines.h). Call before serving.
+    void set_command_deadline(std::chrono::milliseconds deadline);
 
   private:
     void dispatch(const RouteMatch& route, std::string_view query, HttpRequest& request,
@@ -45,6 +54,8 @@ class RequestHandler {
 
     // Runs `work` on the blocking runner and responds with its answer (500 if it throws).
     void blocking(const Respond& respond, std::function<HttpAnswer()> work);
+    // The same on the ops runner: for work bounded in time however the stores fare.
+    void ops(const Respond& respond, std::function<HttpAnswer()> work);
 
     // command_endpoints.cpp
     void handle_command(CommandKind kind, std::string target, HttpRequest& request,
@@ -78,7 +89,10 @@ class RequestHandler {
     void handle_token_check(std::string_view query, const Respond& respond);
 
     ServiceApi api_;
+    std::unique_ptr<AnswerDeadlines> deadlines_;  // none: commands wait for their outcome
+    std::chrono::milliseconds command_deadline_{0};
     BlockingRunner run_blocking_;
+    BlockingRunner run_ops_;
     std::string_view openapi_document_;
     Counter* consistency_timeouts_ = nullptr;  // null without metrics
 };

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <type_traits>
 
 #include "adapters/postgres/pg_admin_rows.h"
@@ -283,6 +284,59 @@ class PgProjectionTransaction final : public ProjectionTransaction {
     std::map<std::string, std::pair<std::optional<std::int64_t>, std::int64_t>> stock_;
 };
 
+// Every products_view row a projection transaction writes, locked at its start, in one statement
+// and in one order (by sku). Stock changes from orders of every partition write product rows, and a
+// transaction writes them in several statements (a flush per delivery of a poll, one before each
+// non-order event): two projectors that met the same products in opposite orders each held one row
+// the other wanted, and PostgreSQL aborted one of them after deadlock_timeout (1 s). Taken here
+// first and in sku order, a projector waits for a row before it holds any other, and the later
+// statements find their rows already theirs. A product with no row yet gets a placeholder
+// (stock_seq -1: any write wins over it), so that inserting it later takes no lock out of order;
+// the placeholders nothing wrote are deleted before commit. A transaction that writes at most one
+// product row cannot close a cycle over them and skips the statement.
+class ProductRowLocks {
+  public:
+    void add(std::span<const Event> events) {
+        for (const Event& e : events) {
+            if (e.stream.type == StreamType::Product) skus_.insert(e.stream.id);
+            if (const auto* placed = std::get_if<OrderPlaced>(&e.data)) add(placed->stock_changes);
+            if (const auto* cancelled = std::get_if<OrderCancelled>(&e.data))
+                add(cancelled->stock_changes);
+        }
+    }
+
+    void lock(Connection& conn) {
+        if (skus_.size() < 2) return;
+        pg::ArrayLiteral skus;
+        for (const std::string& sku : skus_) skus.add(sku);
+        Result r = conn.exec(
+            "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
+            "version) SELECT s, '', '', 0, NULL, -1, 0 FROM unnest($1::text[]) WITH ORDINALITY "
+            "AS x(s, i) ORDER BY i "
+            "ON CONFLICT (sku) DO UPDATE SET version = products_view.version WHERE false "
+            "RETURNING sku",  // an existing row is locked, not updated, and not returned
+            skus.str());
+        for (int i = 0; i < r.rows(); ++i) placeholders_.add(r.text(i, 0));
+        placed_ = r.rows() > 0;
+    }
+
+    // Before commit: the placeholders no event wrote.
+    void drop_unused(Connection& conn) {
+        if (!placed_) return;
+        conn.exec("DELETE FROM products_view WHERE sku = ANY($1::text[]) AND stock_seq = -1",
+                  placeholders_.str());
+    }
+
+  private:
+    void add(const std::vector<StockChange>& changes) {
+        for (const StockChange& c : changes) skus_.insert(c.sku);
+    }
+
+    std::set<std::string> skus_;  // std::string's order: the same in every process
+    pg::ArrayLiteral placeholders_;
+    bool placed_ = false;
+};
+
 // Moves the partition's position forward (never back).
 void advance_position(Connection& conn, const BusPosition& position) {
     conn.exec(
@@ -294,23 +348,38 @@ void advance_position(Connection& conn, const BusPosition& position) {
 
 ProjectionResult project_events(Connection& conn, std::span<const Event> events,
                                 const BusPosition& position) {
+    ProductRowLocks locks;
+    locks.add(events);
+    locks.lock(conn);
     PgProjectionTransaction tx(conn);
     tx.prefetch(events);
     ProjectionResult result = sequence_events(events, tx);
     tx.flush();
     advance_position(conn, position);
+    locks.drop_unused(conn);
     return result;
 }
 
-ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
-                                  std::span<const std::int64_t> offsets) {
+// One transaction over the deliveries of a poll (one or more partitions). The dead-letter lock
+// comes before the row locks: a retry holds it exclusive and then writes rows.
+std::vector<ProjectionResult> project_deliveries(Connection& conn,
+                                                 std::span<const DeliveryPart> parts) {
     conn.exec("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace);
-    PgProjectionTransaction tx(conn);
-    tx.prefetch(delivery.events);
-    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
-    tx.flush();
-    advance_position(conn, delivery.position);
-    return result;
+    ProductRowLocks locks;
+    for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
+    locks.lock(conn);
+    std::vector<ProjectionResult> results;
+    results.reserve(parts.size());
+    for (const DeliveryPart& part : parts) {
+        const Delivery& delivery = *part.delivery;
+        PgProjectionTransaction tx(conn);
+        tx.prefetch(delivery.events);
+        results.push_back(sequence_delivery(delivery, part.offsets, tx, encode_event_envelope));
+        tx.flush();
+        advance_position(conn, delivery.position);
+    }
+    locks.drop_unused(conn);
+    return results;
 }
 
 DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
@@ -319,11 +388,16 @@ DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t>
         id ? conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1", *id)
            : conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters ORDER BY id");
     std::vector<RetryRow> rows;
-    for (int i = 0; i < r.rows(); ++i)
+    ProductRowLocks locks;
+    for (int i = 0; i < r.rows(); ++i) {
         rows.push_back(RetryRow{r.int64(i, 0), decode_event_envelope(from_hex(r.text(i, 1)))});
+        if (rows.back().event) locks.add(std::span<const Event>(&*rows.back().event, 1));
+    }
+    locks.lock(conn);
     PgProjectionTransaction tx(conn);
     DeadLetterRetry out = sequence_retry(std::move(rows), tx);
     tx.flush();
+    locks.drop_unused(conn);
     return out;
 }
 
@@ -344,19 +418,15 @@ class PgReadStore final : public ReadStore {
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
-        return announced(
-            write([&](Connection& conn) { return project_delivery(conn, delivery, offsets); }));
+        const DeliveryPart part{&delivery, offsets};
+        return announced(write([&](Connection& conn) {
+            return project_deliveries(conn, std::span<const DeliveryPart>(&part, 1)).front();
+        }));
     }
 
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
         std::span<const DeliveryPart> parts) override {
-        return announced(write([&](Connection& conn) {
-            std::vector<ProjectionResult> results;
-            results.reserve(parts.size());
-            for (const DeliveryPart& part : parts)
-                results.push_back(project_delivery(conn, *part.delivery, part.offsets));
-            return results;
-        }));
+        return announced(write([&](Connection& conn) { return project_deliveries(conn, parts); }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
