@@ -42,6 +42,8 @@ set -euo pipefail
 BENCH_NAME=run_kafka
 # shellcheck source=bench/bench_common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
+# shellcheck source=bench/bench_roles.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_roles.sh"
 
 BUILD_DIR=${1:-build/release}
 ORDINAL=$BUILD_DIR/ordinal
@@ -76,87 +78,21 @@ ensure_command curl
 ensure_command java
 [[ -s $KAFKA_CLASSPATH_FILE ]] || die "no Kafka classpath in $KAFKA_CLASSPATH_FILE (make deps-test)"
 
-WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-kafka.XXXXXX")
-chmod 755 "$WORK"  # the PostgreSQL server runs as `postgres` when we are root
-declare -A PIDS=() PORTS=()  # name -> pid, port of the ordinal processes of the current setup
-KAFKA_STARTED=""
-stop_role() { stop_process "${PIDS[$1]:-}"; unset "PIDS[$1]"; }
-stop_all() { local name; for name in "${!PIDS[@]}"; do stop_role "$name"; done; }
-cleanup() {
-  stop_all
-  # Every broker killed and its data directory removed, also after a failure.
-  if [[ -n $KAFKA_STARTED || -d $WORK/kafka ]]; then bash "$KAFKA_SCRIPT" stop "$WORK/kafka" >/dev/null 2>&1 || true; fi
-  bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work ordinal-kafka
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 start_postgres "$WORK/pg"
 
-log "starting Apache Kafka ($BROKERS node(s), tests/scripts/kafka_test_server.sh)"
-bash "$KAFKA_SCRIPT" start "$WORK/kafka" --brokers "$BROKERS" >&2 ||
-  die "the Kafka cluster did not start"
-KAFKA_STARTED=1
-BOOTSTRAP=$(cat "$WORK/kafka/bootstrap")
-# The broker's own tools, from the jars the broker runs (kafka-tools 3.7.2).
-kafka_tool() {  # class args...
-  local class=$1; shift
-  # shellcheck disable=SC2086
-  timeout 120 java $KAFKA_TOOL_OPTS -cp "$(cat "$KAFKA_CLASSPATH_FILE")" "$class" "$@"
-}
-# Topics are not created on their own: the bench's topic, and one of the same shape for the
-# producer baseline (its random bytes must not reach the projector).
-for topic in "$TOPIC" "$PERF_TOPIC"; do
-  kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create \
-    --topic "$topic" --partitions "$PARTITIONS" --replication-factor "$REPLICATION" \
-    >>"$WORK/kafka-tools.log" 2>&1 || die "cannot create $topic: $(tail -n 5 "$WORK/kafka-tools.log")"
-done
+start_kafka "$TOPIC" "$PERF_TOPIC"
 KAFKA_URL="kafka://$BOOTSTRAP/$TOPIC${KAFKA_PROPS:+?$KAFKA_PROPS}"
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 
 # ---------------------------------------------------------------------------------------------
 # Processes
 
-# Starts `ordinal serve` as NAME with ROLES on BUS against the databases w_SETUP / r_SETUP; its
-# port goes to PORTS[NAME] (an api's also to PORT, which loadgen and the status polls use).
-launch_role() {  # name roles bus setup
-  local name=$1 roles=$2 bus=$3 setup=$4
-  PORTS[$name]=$(free_port)
-  # shellcheck disable=SC2086
-  "$ORDINAL" serve --listen "127.0.0.1:${PORTS[$name]}" --data-dir "$WORK/data-$name" \
-    --admin-token "$ADMIN_TOKEN" --write-db "$PG_BASE/w_$setup" --read-db "$PG_BASE/r_$setup" \
-    --bus "$bus" --roles "$roles" ${SERVE_ARGS:-} >>"$WORK/$name.log" 2>&1 &
-  PIDS[$name]=$!
-  if [[ $roles == *api* ]]; then PORT=${PORTS[$name]}; fi
-}
-start_role() { launch_role "$@"; wait_ready "${PORTS[$1]}" "${PIDS[$1]}" "$WORK/$1.log"; }
-
-alive_all() {
-  local name
-  for name in "${!PIDS[@]}"; do
-    kill -0 "${PIDS[$name]}" 2>/dev/null || die "$name died; log tail: $(tail -n 20 "$WORK/$name.log")"
-  done
-}
-
-# A Kafka projector is only useful once the consumer group gave it the partitions.
-wait_partitions() {  # port
-  local held=
-  for _ in $(seq 600); do
-    held=$(curl -fsS "http://127.0.0.1:$1/readyz" 2>/dev/null | grep -oE 'holds [0-9]+ partition' | grep -oE '[0-9]+' || true)
-    [[ $held == "$PARTITIONS" ]] && return 0
-    sleep 0.1
-  done
-  die "the projector holds ${held:-no} partitions of $PARTITIONS after 60 s"
-}
-
 # ---------------------------------------------------------------------------------------------
 # Outbox and projection, seen from the api's admin status
 
-status() { curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/v1/admin/status"; }
-# Streams the write side has (orders + products): the read model is complete when it has as many.
-written_streams() { psql_db "w_$1" -c "SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM products)"; }
 
 # Samples "seconds pending projected" as fast as curl and jq allow (at least 20 ms apart), seconds
 # counted from START_US (a µs timestamp), until the outbox is empty and the read model holds
@@ -250,29 +186,6 @@ relay_text() {  # snapshot seconds
     if $a.mark_n <= 0 then "no batches" else
       "\($a.mark_n) batches (one per \(r($secs * 1000 / $a.mark_n)) ms), \(r($a.relayed / $a.mark_n)) events each; \($a.fetch_n) fetches, mean \(r($a.fetch_s * 1000 / $a.fetch_n)) ms; publish (projecting the batch) mean \(r($a.send_s * 1000 / $a.mark_n)) ms; marks mean \(r($a.mark_s * 1000 / $a.mark_n)) ms"
     end'
-}
-
-# One histogram of a process's /metrics as {count, buckets: [[le, cumulative], ...]} (a series
-# without labels).
-hist_snapshot() {  # port name
-  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v name="$2" '
-    index($0, name "_bucket{le=") == 1 {
-      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
-      buckets = buckets (buckets == "" ? "" : ",") "[\"" le "\"," $2 "]" }
-    index($0, name "_count ") == 1 { count = $2 }
-    END { printf "{\"count\":%d,\"buckets\":[%s]}\n", count, buckets }' || echo '{}'
-}
-
-# p50 / p99 (upper bounds of the buckets, ms) of what a histogram saw between two snapshots.
-hist_text() {  # after before
-  [[ -n $1 && $1 != '{}' ]] || { echo "n/a"; return; }
-  jq -rn --argjson a "$1" --argjson b "${2:-{\}}" '
-    ($a.count - ($b.count // 0)) as $n
-    | if $n <= 0 then "n/a" else
-      [range(0; $a.buckets | length) as $i
-        | [$a.buckets[$i][0], $a.buckets[$i][1] - (($b.buckets // [])[$i][1] // 0)]] as $h
-      | def q(f): first($h[] | select(.[1] >= f * $n) | .[0]) | if . == "+Inf" then "∞" else (tonumber * 1000 | tostring) end;
-      "\(q(0.5)) / \(q(0.99))" end'
 }
 
 # Where an event's time goes, per stage, from the processes' histograms (names: see stage_text).

@@ -247,9 +247,16 @@ class RunningService final : public Service {
         if (!projector)
             poll = std::chrono::milliseconds(listen ? s.gate_fallback_poll_ms : s.gate_poll_ms);
         gate_ = std::make_unique<ConsistencyGate>(*read_, poll);
+        gate_->observe_waits(metrics_.histogram(
+            "ordinal_consistency_wait_seconds",
+            "Time a query carrying a consistency token waited for the read model (reached only)",
+            {}, lag_buckets()));
         if (listen && api) {
+            // The listener's thread reads the waited-on streams itself: no hand-over to the
+            // gate's timer thread (one wake-up less between a projection commit and the reads
+            // it lets through).
             listener_ = start_postgres_listener(read_url->target, PgChannel::Projection,
-                                                [this] { gate_->poll_now(); });
+                                                [this] { gate_->poll(); });
         }
         commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
                                                      CommandServiceOptions{s.max_outbox_pending});

@@ -34,6 +34,9 @@ void ConsistencyGate::finish(const WaiterPtr& w, GateResult r) {
         w->finished = true;
         done = std::move(w->done);
     }
+    if (r == GateResult::Reached && waits_)
+        waits_->observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - w->started).count());
     done(r);
 }
 
@@ -55,24 +58,18 @@ void ConsistencyGate::unregister(const WaiterPtr& w) {
 
 void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::milliseconds max_wait,
                            Done done) {
-    // Look first: a query whose versions are already projected is answered Reached whatever its
-    // wait, before any deadline exists that the timer thread could expire.
-    VersionVector remaining;
-    for (const auto& [key, version] : wanted) {
-        auto have = store_.stream_version(key);
-        if (!have) return done(GateResult::StoreFailed);
-        if (*have < version) remaining.emplace(key, version);
-    }
-    if (remaining.empty()) return done(GateResult::Reached);
-
+    if (wanted.empty()) return done(GateResult::Reached);
+    const auto started = std::chrono::steady_clock::now();
     auto w = std::make_shared<Waiter>();
-    w->remaining = std::move(remaining);
-    w->deadline = std::chrono::steady_clock::now() + max_wait;
+    w->remaining = wanted;
+    w->started = started;
     w->done = std::move(done);
 
-    // Register, then look again: progress made between the first look and the registration
-    // reached no waiter, so it must be picked up here.
-    bool wake_timer = false;
+    // Register for notifications first, then look once: progress committed before the look is
+    // seen by it, progress after the registration reaches the waiter through notify(), so one
+    // read of the store is enough (it was two: a look, then another after registering). The
+    // deadline is set only after the look, so a short wait on versions already projected is
+    // answered Reached, never expired by the timer thread before it was looked at.
     {
         std::lock_guard lock(mu_);
         if (stopping_) {
@@ -82,30 +79,44 @@ void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::millisecond
             return;
         }
         for (const auto& [key, _] : w->remaining) by_stream_[key].push_back(w);
-        wake_timer = by_deadline_.empty() || w->deadline < by_deadline_.begin()->first;
-        by_deadline_.emplace(w->deadline, w);
     }
-    if (wake_timer) cv_.notify_all();
-
-    std::vector<std::pair<StreamKey, std::int64_t>> reached;
-    VersionVector still;
-    {
-        std::lock_guard lock(mu_);
-        still = w->remaining;
-    }
-    for (const auto& [key, version] : still) {
-        auto have = store_.stream_version(key);
-        if (!have) {
-            {
-                std::lock_guard lock(mu_);
-                unregister(w);
-            }
-            finish(w, GateResult::StoreFailed);
-            return;
+    std::vector<StreamKey> keys;
+    keys.reserve(wanted.size());
+    for (const auto& [key, _] : wanted) keys.push_back(key);
+    // One read for all of the query's streams.
+    auto have = store_.stream_versions(keys);
+    if (!have || have->size() != keys.size()) {
+        {
+            std::lock_guard lock(mu_);
+            unregister(w);
         }
-        if (*have >= version) reached.emplace_back(key, *have);
+        finish(w, GateResult::StoreFailed);
+        return;
+    }
+    std::vector<std::pair<StreamKey, std::int64_t>> reached;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if ((*have)[i] >= wanted.at(keys[i])) reached.emplace_back(keys[i], (*have)[i]);
     }
     if (!reached.empty()) notify(reached);
+
+    bool wake_timer = false;
+    bool stopped = false;
+    {
+        std::lock_guard lock(mu_);
+        // remaining empty: notify() reached it and is finishing it.
+        if (!w->finished && !w->remaining.empty()) {
+            if (stopping_) {
+                unregister(w);  // the destructor completes only what has a deadline
+                stopped = true;
+            } else {
+                w->deadline = started + max_wait;
+                wake_timer = by_deadline_.empty() || w->deadline < by_deadline_.begin()->first;
+                by_deadline_.emplace(w->deadline, w);
+            }
+        }
+    }
+    if (wake_timer) cv_.notify_all();
+    if (stopped) finish(w, GateResult::TimedOut);
 }
 
 void ConsistencyGate::notify(std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
@@ -141,6 +152,14 @@ void ConsistencyGate::poll_now() {
         poll_requested_ = true;
     }
     cv_.notify_all();
+}
+
+void ConsistencyGate::poll() {
+    {
+        std::lock_guard lock(mu_);
+        if (by_stream_.empty()) return;
+    }
+    poll_once();
 }
 
 void ConsistencyGate::poll_once() {

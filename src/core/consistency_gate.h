@@ -11,6 +11,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/metrics.h"
 #include "domain/consistency_token.h"
 #include "ports/read_store.h"
 
@@ -38,13 +39,20 @@ class ConsistencyGate {
     // streams of every waiter soon. Calls while a re-read is pending coalesce into it. Cheap and
     // non-blocking; any thread.
     void poll_now();
+    // The same, done now on the calling thread (a listener's, which may block on the store):
+    // saves waking the timer thread for each signal. Concurrent calls each read once.
+    void poll();
 
     std::size_t waiting() const;
+    // Each query the gate let through gets its time from wait() to Reached here (set once,
+    // before the first wait).
+    void observe_waits(Histogram& waits) { waits_ = &waits; }
 
   private:
     struct Waiter {
         VersionVector remaining;
-        std::chrono::steady_clock::time_point deadline;
+        std::chrono::steady_clock::time_point started;
+        std::chrono::steady_clock::time_point deadline;  // set once registered with the timer
         Done done;
         bool finished = false;
     };
@@ -63,6 +71,7 @@ class ConsistencyGate {
     std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_;  // guarded by mu_
     bool stopping_ = false;                                                        // guarded by mu_
     bool poll_requested_ = false;                                                  // guarded by mu_
+    Histogram* waits_ = nullptr;
     std::thread timer_;
 };
 

@@ -79,6 +79,11 @@ std::vector<double> latency_buckets() {
             0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
+std::vector<double> lag_buckets() {
+    return {0.001, 0.002, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075,
+            0.1,   0.15,  0.25,  0.5,  1,     2.5,  5,    10};
+}
+
 MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const std::string& type,
                                                  const std::string& help) {
     auto& f = families_[name];

@@ -46,7 +46,8 @@ Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& m
                                        "Read-store transaction time per batch")),
       lag_(metrics.histogram("ordinal_projection_lag_seconds",
                              "Time from an event's command (its occurred_at) to the commit that "
-                             "projected it")),
+                             "projected it",
+                             {}, lag_buckets())),
       position_(metrics.gauge("ordinal_projection_position",
                               "Bus position the projector has applied up to")) {}
 

@@ -28,7 +28,8 @@ Relay::Relay(WriteStore& store, Bus& bus, MetricsRegistry& metrics, RelayOptions
           "Time to hand one batch to the bus (Kafka: produce, not waiting for delivery reports)")),
       event_age_(metrics.histogram(
           "ordinal_relay_event_age_seconds",
-          "Time from an event's command (its occurred_at) to its hand-over to the bus")) {
+          "Time from an event's command (its occurred_at) to its hand-over to the bus", {},
+          lag_buckets())) {
     if (options_.max_in_flight == 0) options_.max_in_flight = 1;
 }
 
@@ -259,6 +260,7 @@ void Relay::loop() {
         }
         in_round_ = true;
         woken_ = false;
+        const auto round_started = std::chrono::steady_clock::now();
         lock.unlock();
         const Step step = run_once();
         lock.lock();
@@ -277,10 +279,13 @@ void Relay::loop() {
             });
             continue;
         }
-        if (options_.linger.count() > 0)
-            cv_.wait_for(lock, options_.linger, [this] { return stopping_ || paused_ > 0; });
         cv_.wait_for(lock, options_.idle_poll,
                      [this] { return stopping_ || woken_ || broken_ || paused_ > 0; });
+        // Rounds start at most once per linger: a commit that finds the relay idle is relayed at
+        // once (a fixed pause after every round delayed it by up to the whole linger), while a
+        // steady stream of commits is still taken in rounds at least `linger` apart.
+        cv_.wait_until(lock, round_started + options_.linger,
+                       [this] { return stopping_ || broken_ || paused_ > 0; });
     }
 }
 

@@ -21,9 +21,10 @@ struct RelayOptions {
     std::size_t batch_size = 512;
     std::chrono::milliseconds idle_poll{50};      // when no commit notification arrives
     std::chrono::milliseconds max_backoff{2000};  // transient bus/store errors are retried forever
-    // After a round short of a full batch, the next starts no sooner than this: every round is
-    // a marking commit and a projection commit, and without a pause a busy store is relayed in
-    // many small rounds whose commits compete with the writers' for the WAL.
+    // After a round short of a full batch, the next starts no sooner than this after it started:
+    // every round is a marking commit and a projection commit, and without a pause a busy store
+    // is relayed in many small rounds whose commits compete with the writers' for the WAL. A
+    // commit that finds the relay idle for longer than this is relayed at once.
     std::chrono::milliseconds linger{5};
     // Batches handed to the bus whose delivery is not confirmed yet. While they are out the relay
     // fetches and sends the next ones, so a bus that confirms late (Kafka, acks=all) does not

@@ -21,6 +21,7 @@ class VersionsOnlyReadStore final : public test_support::EmptyReadStore {
     }
     Expected<std::int64_t, StoreError> stream_version(const StreamKey& k) override {
         std::lock_guard lock(mu_);
+        ++reads_;
         if (fail_) return unexpected(StoreError{StoreError::Kind::Unavailable, "down"});
         auto it = versions_.find(k);
         return it == versions_.end() ? 0 : it->second;
@@ -29,11 +30,16 @@ class VersionsOnlyReadStore final : public test_support::EmptyReadStore {
         std::lock_guard lock(mu_);
         fail_ = f;
     }
+    int reads() {
+        std::lock_guard lock(mu_);
+        return reads_;
+    }
 
   private:
     std::mutex mu_;
     std::map<StreamKey, std::int64_t> versions_;
     bool fail_ = false;
+    int reads_ = 0;  // streams read
 };
 
 const StreamKey kOrder{StreamType::Order, "0190a1b2-0000-7000-8000-0000000000aa"};
@@ -54,6 +60,39 @@ TEST(ConsistencyGate, AnswersAtOnceWhenAlreadyProjected) {
     auto f = wait_async(gate, {{kOrder, 2}}, std::chrono::milliseconds(5000));
     ASSERT_EQ(f.wait_for(std::chrono::milliseconds(100)), std::future_status::ready);
     EXPECT_EQ(f.get(), GateResult::Reached);
+}
+
+TEST(ConsistencyGate, AShortWaitOnWhatIsProjectedIsReachedNotTimedOut) {
+    VersionsOnlyReadStore store;
+    store.set(kOrder, 3);
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    EXPECT_EQ(wait_async(gate, {{kOrder, 3}}, std::chrono::milliseconds(0)).get(),
+              GateResult::Reached);
+    EXPECT_EQ(gate.waiting(), 0u);
+}
+
+// Registered before it looks, a waiter needs one look at the store: each stream is read once,
+// whether it is projected already or woken later by notify().
+TEST(ConsistencyGate, ReadsEachStreamOnceAndObservesTheWait) {
+    VersionsOnlyReadStore store;
+    MetricsRegistry metrics;
+    Histogram& waits = metrics.histogram("waits", "test", {}, lag_buckets());
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    gate.observe_waits(waits);
+    auto f = wait_async(gate, {{kOrder, 2}, {kProduct, 1}}, std::chrono::milliseconds(5000));
+    EXPECT_EQ(store.reads(), 2);
+    store.set(kOrder, 2);
+    store.set(kProduct, 1);
+    std::vector<std::pair<StreamKey, std::int64_t>> adv{{kOrder, 2}, {kProduct, 1}};
+    gate.notify(adv);
+    ASSERT_EQ(f.wait_for(std::chrono::milliseconds(1000)), std::future_status::ready);
+    EXPECT_EQ(f.get(), GateResult::Reached);
+    EXPECT_EQ(store.reads(), 2);
+    EXPECT_EQ(waits.count(), 1u);
+    EXPECT_EQ(wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(5000)).get(),
+              GateResult::Reached);
+    EXPECT_EQ(store.reads(), 3);
+    EXPECT_EQ(waits.count(), 2u);
 }
 
 TEST(ConsistencyGate, WokenByNotifyOnlyWhenEveryStreamReached) {
@@ -96,6 +135,19 @@ TEST(ConsistencyGate, PollsTheStoreWhenProjectorIsElsewhere) {
     auto f = wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(5000));
     store.set(kOrder, 1);  // progress made by another process: no notify
     ASSERT_EQ(f.wait_for(std::chrono::milliseconds(1000)), std::future_status::ready);
+    EXPECT_EQ(f.get(), GateResult::Reached);
+}
+
+// A listener's thread polls itself: the waiter is answered before poll() returns.
+TEST(ConsistencyGate, PollReadsOnTheCallingThread) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    auto f = wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(5000));
+    gate.poll();
+    EXPECT_EQ(f.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+    store.set(kOrder, 1);
+    gate.poll();
+    ASSERT_EQ(f.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
     EXPECT_EQ(f.get(), GateResult::Reached);
 }
 

@@ -414,5 +414,68 @@ TEST(RelayPipeline, APublicationIsNotDestroyedUnderTheRelaysLockWhileItsCallback
         << "the publication was destroyed while the relay held the lock its callback needs";
 }
 
+// A bus that applies in place (as the in-process one does) and takes `first_takes` over its first
+// batch; it keeps when each publish began.
+class SlowFirstBus final : public Bus {
+  public:
+    explicit SlowFirstBus(std::chrono::milliseconds first_takes) : first_takes_(first_takes) {}
+    Expected<void, StoreError> publish(std::span<const StoredEvent>) override {
+        const auto began = std::chrono::steady_clock::now();
+        bool first = false;
+        {
+            std::lock_guard lock(mu_);
+            first = began_.empty();
+            began_.push_back(began);
+        }
+        if (first) std::this_thread::sleep_for(first_takes_);
+        {
+            std::lock_guard lock(mu_);
+            ++done_;
+        }
+        cv_.notify_all();
+        return {};
+    }
+    void subscribe(EventConsumer*) override {}
+    Expected<void, StoreError> check_ready() override { return {}; }
+    bool wait_done(std::size_t n) {
+        std::unique_lock lock(mu_);
+        return cv_.wait_for(lock, 10s, [&] { return done_ >= n; });
+    }
+    std::chrono::steady_clock::time_point began(std::size_t i) {
+        std::lock_guard lock(mu_);
+        return began_.at(i);
+    }
+
+  private:
+    const std::chrono::milliseconds first_takes_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::vector<std::chrono::steady_clock::time_point> began_;
+    std::size_t done_ = 0;
+};
+
+// The linger spaces the starts of rounds, it is no pause after each: a commit made after a long
+// round is relayed once `linger` has passed since that round began (before, only `linger` after
+// it ended: up to a whole linger later, on every commit that found the relay just done).
+TEST(RelayPipeline, TheLingerCountsFromTheStartOfTheLastRoundNotItsEnd) {
+    MemoryOutbox outbox;
+    outbox.append(event_of("a", 1));
+    SlowFirstBus bus(800ms);
+    MetricsRegistry metrics;
+    RelayOptions options = pipelined(8, 1);
+    options.linger = 1000ms;
+    options.idle_poll = 10s;  // only the wake-up below starts the second round
+    Relay relay(outbox, bus, metrics, options);
+    relay.start();
+    ASSERT_TRUE(bus.wait_done(1));
+    outbox.append(event_of("a", 2));
+    relay.wake();
+    ASSERT_TRUE(bus.wait_done(2));
+    relay.stop();
+    const auto gap = bus.began(1) - bus.began(0);
+    EXPECT_GE(gap, 900ms) << "rounds start at most once per linger";
+    EXPECT_LT(gap, 1400ms) << "the second round waited a linger after the first one ended (1.8 s)";
+}
+
 }  // namespace
 }  // namespace ordinal

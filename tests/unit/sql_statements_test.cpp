@@ -36,6 +36,8 @@ const std::vector<Allowed>& allowed() {
          "exec_params() prepares, exec_script() sends, the SQL their callers gave"},
         {"postgres/pg_connection.cpp", "begin",
          "Transaction's BEGIN statement, a string literal at every call site"},
+        {"postgres/pg_read_store.cpp", "nullptr",
+         "a Transaction whose caller sends BEGIN itself (in a pipeline): no SQL at all"},
         {"sqlite/sqlite_migrations.cpp", "m.sql", "a migration script, a constant of this file"},
         {"postgres/pg_migrations.cpp", "m.sql", "a migration script, a constant of this file"},
         {"postgres/pg_migrations.cpp", "std::string(\"SELECT version, name FROM \") + set.table",

@@ -353,7 +353,7 @@ void Connection::exec_script(const std::string& sql) {
 // ---- Transaction -----------------------------------------------------------------------------
 
 Transaction::Transaction(Connection& conn, const char* begin) : conn_(conn) {
-    conn_.exec_script(begin);
+    if (begin) conn_.exec_script(begin);
 }
 
 Transaction::~Transaction() {

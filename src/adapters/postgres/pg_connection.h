@@ -139,6 +139,8 @@ class Connection {
 // BEGIN ... COMMIT; rolls back in the destructor unless committed (if the connection is alive).
 class Transaction {
   public:
+    // `begin` null: the caller sends BEGIN itself (in a pipeline) and may end the transaction
+    // there too; whatever is still open when this goes without commit() is rolled back.
     explicit Transaction(Connection& conn, const char* begin = "BEGIN");
     ~Transaction();
     Transaction(const Transaction&) = delete;

@@ -2,6 +2,7 @@
 // queries use a pool of connections beside it. Semantics match the SQLite read store: a stream's
 // applied version is its row's version, the sequencing rule is core/projection_sequencer.h,
 // product stock follows stock_seq whatever order it arrives in, bus positions only move forward.
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -145,16 +146,22 @@ class PgProjectionTransaction final : public ProjectionTransaction {
   public:
     explicit PgProjectionTransaction(Connection& conn) : conn_(conn) {}
 
-    void prefetch(std::span<const Event> events) {
+    // `before` (BEGIN, a lock) goes in the same round trip, ahead of the read.
+    void prefetch(std::span<const Event> events, std::vector<pg::Statement> before = {}) {
         std::vector<std::string> orders, skus;
         for (const Event& e : events) {
             (e.stream.type == StreamType::Order ? orders : skus).push_back(e.stream.id);
         }
-        if (orders.empty() && skus.empty()) return;
-        Result r = conn_.exec(
+        if (orders.empty() && skus.empty()) {
+            if (!before.empty()) conn_.exec_pipeline(before);
+            return;
+        }
+        before.push_back(pg::statement(
             "SELECT 0, order_id, version FROM orders_view WHERE order_id = ANY($1::text[]) "
             "UNION ALL SELECT 1, sku, version FROM products_view WHERE sku = ANY($2::text[])",
-            orders, skus);
+            orders, skus));
+        std::vector<Result> results = conn_.exec_pipeline(before);
+        const Result& r = results.back();
         for (StreamKey& key : stream_keys(events)) prefetched_.emplace(std::move(key), 0);
         for (int i = 0; i < r.rows(); ++i) {
             const StreamType type = r.int64(i, 0) == 0 ? StreamType::Order : StreamType::Product;
@@ -182,36 +189,15 @@ class PgProjectionTransaction final : public ProjectionTransaction {
         std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
     }
 
-    // Writes what is buffered; the batch's owner calls it before its last statement.
-    void flush() {
-        if (!o_id.empty()) {
-            conn_.exec(
-                "INSERT INTO orders_view (order_id, user_id, status, currency, items, "
-                "total_minor, version, created_at, updated_at) "
-                "SELECT a, b, c, d, e, f, g, h, h FROM unnest($1::text[], $2::text[], $3::text[], "
-                "$4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]) "
-                "AS x(a, b, c, d, e, f, g, h) "
-                "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
-                o_id.str(), o_user.str(), o_status.str(), o_currency.str(), o_items.str(),
-                o_total.str(), o_version.str(), o_at.str());
-            o_id = o_user = o_status = o_currency = o_items = o_total = o_version = o_at = {};
-        }
-        if (!stock_.empty()) {
-            pg::ArrayLiteral sku, stock, seq;
-            for (const auto& [k, change] : stock_) {
-                sku.add(k);
-                stock.add(change.first);
-                seq.add(change.second);
-            }
-            conn_.exec(
-                "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
-                "version) SELECT a, '', '', 0, b, c, 0 FROM unnest($1::text[], $2::bigint[], "
-                "$3::bigint[]) AS x(a, b, c) "
-                "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
-                "excluded.stock_seq WHERE excluded.stock_seq > products_view.stock_seq",
-                sku.str(), stock.str(), seq.str());
-            stock_.clear();
-        }
+    // Writes what is buffered, in one round trip; the batch's owner calls finish() at its end.
+    void flush() { finish({}); }
+
+    // Writes what is buffered and then `after` (the position, COMMIT), in one round trip.
+    void finish(std::vector<pg::Statement> after) {
+        std::vector<pg::Statement> writes = take_buffered();
+        writes.insert(writes.end(), std::make_move_iterator(after.begin()),
+                      std::make_move_iterator(after.end()));
+        if (!writes.empty()) conn_.exec_pipeline(writes);
     }
 
     std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
@@ -255,6 +241,39 @@ class PgProjectionTransaction final : public ProjectionTransaction {
     }
 
   private:
+    std::vector<pg::Statement> take_buffered() {
+        std::vector<pg::Statement> out;
+        if (!o_id.empty()) {
+            out.push_back(pg::statement(
+                "INSERT INTO orders_view (order_id, user_id, status, currency, items, "
+                "total_minor, version, created_at, updated_at) "
+                "SELECT a, b, c, d, e, f, g, h, h FROM unnest($1::text[], $2::text[], $3::text[], "
+                "$4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]) "
+                "AS x(a, b, c, d, e, f, g, h) "
+                "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
+                o_id.str(), o_user.str(), o_status.str(), o_currency.str(), o_items.str(),
+                o_total.str(), o_version.str(), o_at.str()));
+            o_id = o_user = o_status = o_currency = o_items = o_total = o_version = o_at = {};
+        }
+        if (!stock_.empty()) {
+            pg::ArrayLiteral sku, stock, seq;
+            for (const auto& [k, change] : stock_) {
+                sku.add(k);
+                stock.add(change.first);
+                seq.add(change.second);
+            }
+            out.push_back(pg::statement(
+                "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
+                "version) SELECT a, '', '', 0, b, c, 0 FROM unnest($1::text[], $2::bigint[], "
+                "$3::bigint[]) AS x(a, b, c) "
+                "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
+                "excluded.stock_seq WHERE excluded.stock_seq > products_view.stock_seq",
+                sku.str(), stock.str(), seq.str()));
+            stock_.clear();
+        }
+        return out;
+    }
+
     static std::vector<StreamKey> stream_keys(std::span<const Event> events) {
         std::vector<StreamKey> out;
         out.reserve(events.size());
@@ -305,26 +324,33 @@ class ProductRowLocks {
         }
     }
 
-    void lock(Connection& conn) {
-        if (skus_.size() < 2) return;
-        pg::ArrayLiteral skus;
-        for (const std::string& sku : skus_) skus.add(sku);
-        Result r = conn.exec(
+    // The lock statement, to send before any other write of the transaction (alone, or in the
+    // pipeline that opens it); nothing when fewer than two product rows are written.
+    std::optional<pg::Statement> lock_statement() const {
+        if (skus_.size() < 2) return std::nullopt;
+        return pg::statement(
             "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
             "version) SELECT s, '', '', 0, NULL, -1, 0 FROM unnest($1::text[]) WITH ORDINALITY "
             "AS x(s, i) ORDER BY i "
             "ON CONFLICT (sku) DO UPDATE SET version = products_view.version WHERE false "
             "RETURNING sku",  // an existing row is locked, not updated, and not returned
-            skus.str());
-        for (int i = 0; i < r.rows(); ++i) placeholders_.add(r.text(i, 0));
-        placed_ = r.rows() > 0;
+            sku_list());
     }
 
-    // Before commit: the placeholders no event wrote.
+    // Before commit: the placeholders no event wrote (every locked row still at stock_seq -1;
+    // a row a projection wrote has a stock_seq of 0 or more).
+    std::optional<pg::Statement> drop_statement() const {
+        if (skus_.size() < 2) return std::nullopt;
+        return pg::statement(
+            "DELETE FROM products_view WHERE sku = ANY($1::text[]) AND stock_seq = -1", sku_list());
+    }
+
+    void lock(Connection& conn) {
+        if (auto lock = lock_statement()) placed_ = conn.exec_pipeline({*lock}).back().rows() > 0;
+    }
+
     void drop_unused(Connection& conn) {
-        if (!placed_) return;
-        conn.exec("DELETE FROM products_view WHERE sku = ANY($1::text[]) AND stock_seq = -1",
-                  placeholders_.str());
+        if (auto drop = drop_statement(); drop && placed_) conn.exec_pipeline({*drop});
     }
 
   private:
@@ -332,14 +358,15 @@ class ProductRowLocks {
         for (const StockChange& c : changes) skus_.insert(c.sku);
     }
 
+    std::vector<std::string> sku_list() const { return {skus_.begin(), skus_.end()}; }
+
     std::set<std::string> skus_;  // std::string's order: the same in every process
-    pg::ArrayLiteral placeholders_;
     bool placed_ = false;
 };
 
 // Moves the partition's position forward (never back).
-void advance_position(Connection& conn, const BusPosition& position) {
-    conn.exec(
+pg::Statement advance_position(const BusPosition& position) {
+    return pg::statement(
         "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
         "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "
         "excluded.\"offset\")",
@@ -354,31 +381,58 @@ ProjectionResult project_events(Connection& conn, std::span<const Event> events,
     PgProjectionTransaction tx(conn);
     tx.prefetch(events);
     ProjectionResult result = sequence_events(events, tx);
-    tx.flush();
-    advance_position(conn, position);
-    locks.drop_unused(conn);
+    std::vector<pg::Statement> after{advance_position(position)};
+    if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
+    tx.finish(std::move(after));
     return result;
 }
 
-// One transaction over the deliveries of a poll (one or more partitions). The dead-letter lock
-// comes before the row locks: a retry holds it exclusive and then writes rows.
+// Where a delivery stands in its transaction: the first sends BEGIN with its first statements,
+// the last COMMIT with its last ones (PgReadStore::project), so a batch of placements is two
+// round trips — BEGIN, locks and prefetch; the writes, the position and COMMIT — not seven: on a
+// busy machine each round trip is a wake-up of the projector and of its backend, and the
+// projection transaction is on the path of every read that waits for its token. The product row
+// locks of every delivery of the transaction (ProductRowLocks) go with the first, after the
+// dead-letter lock (a retry holds that one exclusive and then writes rows); the placeholders
+// nothing wrote are dropped with the last.
+struct InTransaction {
+    bool first = true;
+    bool last = true;
+};
+
+ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
+                                  std::span<const std::int64_t> offsets, InTransaction at,
+                                  const ProductRowLocks& locks) {
+    std::vector<pg::Statement> before;
+    if (at.first) {
+        before.push_back(pg::statement("BEGIN"));
+        before.push_back(
+            pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
+        if (auto lock = locks.lock_statement()) before.push_back(std::move(*lock));
+    }
+    PgProjectionTransaction tx(conn);
+    tx.prefetch(delivery.events, std::move(before));
+    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
+    std::vector<pg::Statement> after{advance_position(delivery.position)};
+    if (at.last) {
+        if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
+        after.push_back(pg::statement("COMMIT"));
+    }
+    tx.finish(std::move(after));
+    return result;
+}
+
+// One transaction over the deliveries of a poll (one or more partitions).
 std::vector<ProjectionResult> project_deliveries(Connection& conn,
                                                  std::span<const DeliveryPart> parts) {
-    conn.exec("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace);
     ProductRowLocks locks;
     for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
-    locks.lock(conn);
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
-    for (const DeliveryPart& part : parts) {
-        const Delivery& delivery = *part.delivery;
-        PgProjectionTransaction tx(conn);
-        tx.prefetch(delivery.events);
-        results.push_back(sequence_delivery(delivery, part.offsets, tx, encode_event_envelope));
-        tx.flush();
-        advance_position(conn, delivery.position);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        results.push_back(project_delivery(conn, *parts[i].delivery, parts[i].offsets,
+                                           InTransaction{i == 0, i + 1 == parts.size()}, locks));
     }
-    locks.drop_unused(conn);
     return results;
 }
 
@@ -419,14 +473,16 @@ class PgReadStore final : public ReadStore {
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
         const DeliveryPart part{&delivery, offsets};
-        return announced(write([&](Connection& conn) {
+        return announced(project([&](Connection& conn) {
             return project_deliveries(conn, std::span<const DeliveryPart>(&part, 1)).front();
         }));
     }
 
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
         std::span<const DeliveryPart> parts) override {
-        return announced(write([&](Connection& conn) { return project_deliveries(conn, parts); }));
+        if (parts.empty()) return std::vector<ProjectionResult>{};
+        return announced(
+            project([&](Connection& conn) { return project_deliveries(conn, parts); }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
@@ -652,6 +708,18 @@ class PgReadStore final : public ReadStore {
     T announced(T result) {
         if (result) projection_notifier_.signal();
         return result;
+    }
+
+    // Runs `body` on the writer connection; it begins and commits its transaction itself, in
+    // the pipelines of its first and last statements (project_delivery). Rolled back on any
+    // throw once begun.
+    template <class F>
+    Expected<std::invoke_result_t<F, Connection&>, StoreError> project(F&& body) {
+        return pg::guard_port([&] {
+            auto conn = writer_.acquire();
+            pg::Transaction tx(*conn, nullptr);
+            return body(*conn);
+        });
     }
 
     // Runs `body` in one transaction on the writer connection, rolled back on any throw.

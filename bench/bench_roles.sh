@@ -1,0 +1,123 @@
+# Processes and Kafka for the bench scripts that run Ordinal as several processes (run_kafka.sh,
+# run_lag.sh); sourced after bench_common.sh. Callers declare `declare -A PIDS=() PORTS=()` and
+# set WORK, ORDINAL, ADMIN_TOKEN, PG_BASE; for Kafka also BROKERS, PARTITIONS, REPLICATION,
+# KAFKA_SCRIPT, KAFKA_CLASSPATH_FILE, KAFKA_TOOL_OPTS.
+
+stop_role() { stop_process "${PIDS[$1]:-}"; unset "PIDS[$1]"; }
+stop_all() { local name; for name in "${!PIDS[@]}"; do stop_role "$name"; done; }
+
+# WORK, a fresh temp dir named after PREFIX, and an EXIT trap that stops every process started,
+# the brokers and PostgreSQL, and removes it (KEEP_WORK=1 keeps it), also after a failure.
+make_work() {  # prefix
+  WORK=$(mktemp -d "$BENCH_TMPDIR/$1.XXXXXX")
+  chmod 755 "$WORK"  # the PostgreSQL server runs as `postgres` when we are root
+  declare -gA PIDS=() PORTS=()  # name -> pid, port of the ordinal processes of the current setup
+  KAFKA_STARTED=""
+  trap cleanup_work EXIT
+  trap 'exit 130' INT TERM
+}
+cleanup_work() {
+  stop_all
+  # Every broker killed and its data directory removed, also after a failure.
+  if [[ -n $KAFKA_STARTED || -d $WORK/kafka ]]; then bash "$KAFKA_SCRIPT" stop "$WORK/kafka" >/dev/null 2>&1 || true; fi
+  bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+
+# The broker's own tools, from the jars the broker runs (kafka-tools 3.7.2).
+kafka_tool() {  # class args...
+  local class=$1; shift
+  # shellcheck disable=SC2086
+  timeout 120 java $KAFKA_TOOL_OPTS -cp "$(cat "$KAFKA_CLASSPATH_FILE")" "$class" "$@"
+}
+
+# Starts a throwaway Apache Kafka cluster of BROKERS nodes in $WORK/kafka (the caller's EXIT trap
+# stops it: `bash "$KAFKA_SCRIPT" stop "$WORK/kafka"`), sets BOOTSTRAP and creates TOPICS with
+# PARTITIONS partitions and REPLICATION replicas.
+start_kafka() {  # topics...
+  log "starting Apache Kafka ($BROKERS node(s), tests/scripts/kafka_test_server.sh)"
+  bash "$KAFKA_SCRIPT" start "$WORK/kafka" --brokers "$BROKERS" >&2 ||
+    die "the Kafka cluster did not start"
+  KAFKA_STARTED=1
+  BOOTSTRAP=$(cat "$WORK/kafka/bootstrap")
+  # Topics are not created on their own: the bench's topic, and one of the same shape for the
+  # producer baseline (its random bytes must not reach the projector).
+  for topic in "$@"; do
+    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create \
+      --topic "$topic" --partitions "$PARTITIONS" --replication-factor "$REPLICATION" \
+      >>"$WORK/kafka-tools.log" 2>&1 || die "cannot create $topic: $(tail -n 5 "$WORK/kafka-tools.log")"
+  done
+}
+
+# Starts `ordinal serve` as NAME with ROLES on BUS against the databases w_SETUP / r_SETUP; its
+# port goes to PORTS[NAME] (an api's also to PORT, which loadgen and the status polls use).
+launch_role() {  # name roles bus setup
+  local name=$1 roles=$2 bus=$3 setup=$4
+  PORTS[$name]=$(free_port)
+  # shellcheck disable=SC2086
+  "$ORDINAL" serve --listen "127.0.0.1:${PORTS[$name]}" --data-dir "$WORK/data-$name" \
+    --admin-token "$ADMIN_TOKEN" --write-db "$PG_BASE/w_$setup" --read-db "$PG_BASE/r_$setup" \
+    --bus "$bus" --roles "$roles" ${SERVE_ARGS:-} >>"$WORK/$name.log" 2>&1 &
+  PIDS[$name]=$!
+  if [[ $roles == *api* ]]; then PORT=${PORTS[$name]}; fi
+}
+start_role() { launch_role "$@"; wait_ready "${PORTS[$1]}" "${PIDS[$1]}" "$WORK/$1.log"; }
+
+alive_all() {
+  local name
+  for name in "${!PIDS[@]}"; do
+    kill -0 "${PIDS[$name]}" 2>/dev/null || die "$name died; log tail: $(tail -n 20 "$WORK/$name.log")"
+  done
+}
+
+status() { curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORT/v1/admin/status"; }
+# Streams the write side has (orders + products): the read model is complete when it has as many.
+written_streams() { psql_db "w_$1" -c "SELECT (SELECT COUNT(*) FROM orders) + (SELECT COUNT(*) FROM products)"; }
+# Waits (TIMEOUT seconds at most) until the outbox is empty and the read model holds every stream
+# of the write side: a load measured while an earlier one's backlog drains measures the drain.
+wait_settled() {  # setup timeout
+  local expected pending projected
+  expected=$(written_streams "$1")
+  for _ in $(seq $(( $2 * 10 ))); do
+    read -r pending projected < <(status 2>/dev/null | jq -r '"\(.outbox.pending // -1) \(.projection.streams // -1)"' || echo "-1 -1")
+    [[ $pending == 0 && $projected -ge $expected ]] && return 0
+    sleep 0.1
+  done
+  log "not settled after $2 s (pending $pending, projected $projected of $expected)"
+}
+
+# A Kafka projector is only useful once the consumer group gave it the partitions.
+wait_partitions() {  # port
+  local held=
+  for _ in $(seq 600); do
+    held=$(curl -fsS "http://127.0.0.1:$1/readyz" 2>/dev/null | grep -oE 'holds [0-9]+ partition' | grep -oE '[0-9]+' || true)
+    [[ $held == "$PARTITIONS" ]] && return 0
+    sleep 0.1
+  done
+  die "the projector holds ${held:-no} partitions of $PARTITIONS after 60 s"
+}
+
+# One histogram of a process's /metrics as {count, buckets: [[le, cumulative], ...]} (a series
+# without labels).
+hist_snapshot() {  # port name
+  curl -fsS "http://127.0.0.1:$1/metrics" 2>/dev/null | awk -v name="$2" '
+    index($0, name "_bucket{le=") == 1 {
+      match($0, /le="[^"]*"/); le = substr($0, RSTART + 4, RLENGTH - 5)
+      buckets = buckets (buckets == "" ? "" : ",") "[\"" le "\"," $2 "]" }
+    index($0, name "_count ") == 1 { count = $2 }
+    END { printf "{\"count\":%d,\"buckets\":[%s]}\n", count, buckets }' || echo '{}'
+}
+
+# Quantiles (upper bounds of the buckets, ms; default p50 / p99) of what a histogram saw between
+# two snapshots, joined by " / ".
+hist_text() {  # after before [quantiles, e.g. "0.5 0.99 0.999"]
+  [[ -n $1 && $1 != '{}' ]] || { echo "n/a"; return; }
+  jq -rn --argjson a "$1" --argjson b "${2:-{\}}" --arg qs "${3:-0.5 0.99}" '
+    ($a.count - ($b.count // 0)) as $n
+    | if $n <= 0 then "n/a" else
+      [range(0; $a.buckets | length) as $i
+        | [$a.buckets[$i][0], $a.buckets[$i][1] - (($b.buckets // [])[$i][1] // 0)]] as $h
+      | def q(f): first($h[] | select(.[1] >= f * $n) | .[0]) | if . == "+Inf" then "∞" else (tonumber * 1000 | tostring) end;
+      [$qs | split(" ")[] | tonumber as $f | q($f)] | join(" / ") end'
+}
+

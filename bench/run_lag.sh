@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Ack -> visible-with-token lag, stage by stage, for one or more builds in the same run: the short
+# loop for working on the lag (bench/run_kafka.sh is the full comparison with the broker's limit).
+# Prints a Markdown report.
+#
+#   bench/run_lag.sh BUILD_DIR [BUILD_DIR...]     e.g. a build of main and one of a branch
+#
+# Starts a throwaway durable PostgreSQL (the settings of bench/run_postgres.sh) and, with
+# BUS=kafka, a throwaway Apache Kafka cluster of BROKERS nodes (tests/scripts/kafka_test_server.sh,
+# topic of PARTITIONS partitions, replication 3 with 3+ nodes). Then ROUNDS times, for each build
+# in turn on fresh databases:
+#   BUS=local  one `ordinal serve --roles api,relay,projector --bus local`;
+#   BUS=kafka  `--roles api`, `--roles relay`, `--roles projector` (measuring starts once the
+#              projector holds every partition);
+#   1. create-order, closed loop, CONNECTIONS connections: the maximum rate (its half is the
+#      "half" rate; HALF_RATE=N fixes it instead, the same for every build; the first round's
+#      first build sets it otherwise, so all builds run the same rates);
+#   2. read-your-writes, open loop, at each of RATES (the word `half` for half the maximum), with
+#      16 connections up to 100/s and RYW_CONNECTIONS above.
+# For each load: loadgen's ack latency and ack -> visible (the 202 to the 2xx of the GET carrying
+# its X-Consistency-Token), p50 / p99 / p99.9; and from the processes' /metrics, what each stage
+# saw over the load (bucket upper bounds): relay_event_age (command -> hand-over to the bus),
+# kafka_publish_duration (produce -> last delivery report), projection_lag (command -> projection
+# commit), projection_batch_duration (one read-store transaction), consistency_wait (a GET with a
+# token: arrival -> read model reached).
+#
+# Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
+# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
+# LOADGEN_THREADS= KEEP_WORK=1. loadgen is each build's own bench/loadgen (the first build's if a
+# build has none).
+set -euo pipefail
+BENCH_NAME=run_lag
+# shellcheck source=bench/bench_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
+# shellcheck source=bench/bench_roles.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_roles.sh"
+
+(( $# >= 1 )) || die "usage: bench/run_lag.sh BUILD_DIR [BUILD_DIR...]"
+BUILDS=("$@")
+BUS=${BUS:-local}
+BROKERS=${BROKERS:-1}
+PARTITIONS=${PARTITIONS:-6}
+REPLICATION=${REPLICATION:-$(( BROKERS >= 3 ? 3 : 1 ))}
+RATES=${RATES:-"100 1000 half"}
+HALF_RATE=${HALF_RATE:-}
+ROUNDS=${ROUNDS:-1}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+RYW_CONNECTIONS=${RYW_CONNECTIONS:-256}
+TOPIC=ordinal-events
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KAFKA_SCRIPT=$REPO/tests/scripts/kafka_test_server.sh
+export KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$REPO/build/kafka-broker/classpath}
+KAFKA_TOOL_OPTS=${KAFKA_TOOL_OPTS:-"-Xms64m -Xmx512m -XX:+UseSerialGC -Dlog4j.configuration=file:/dev/null"}
+BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
+[[ $BUS == local || $BUS == kafka ]] || die "BUS must be local or kafka"
+
+for b in "${BUILDS[@]}"; do [[ -x $b/ordinal ]] || die "$b/ordinal not found (build first)"; done
+ensure_command jq
+ensure_command curl
+
+make_work ordinal-lag
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+start_postgres "$WORK/pg"
+BUS_URL=local
+if [[ $BUS == kafka ]]; then
+  ensure_command java
+  [[ -s $KAFKA_CLASSPATH_FILE ]] || die "no Kafka classpath in $KAFKA_CLASSPATH_FILE (make deps-test)"
+  start_kafka "$TOPIC"
+  BUS_URL="kafka://$BOOTSTRAP/$TOPIC${KAFKA_PROPS:+?$KAFKA_PROPS}"
+fi
+ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
+
+# The stage histograms: name, and which process has it (relay, projector or api).
+STAGES=(relay_event_age:relay kafka_publish_duration:relay projection_lag:projector
+  projection_batch_duration:projector consistency_wait:api)
+stage_snapshot() {  # file
+  local entry name role port
+  for entry in "${STAGES[@]}"; do
+    name=${entry%%:*} role=${entry##*:}
+    port=${PORTS[$role]:-${PORTS[all]:-}}
+    printf '%s\t%s\n' "$name" "$(hist_snapshot "$port" "ordinal_${name}_seconds")"
+  done >"$1"
+}
+stage_text() {  # after-file before-file
+  local entry name out=''
+  for entry in "${STAGES[@]}"; do
+    name=${entry%%:*}
+    [[ $BUS == kafka || $name != kafka_publish_duration ]] || continue
+    out+="$name $(hist_text "$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$1")" \
+      "$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$2")" "0.5 0.99 0.999"); "
+  done
+  echo "${out%; }"
+}
+
+ROWS=()
+row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
+run_build() {  # round index build-dir
+  local round=$1 i=$2 dir=$3 db="b$2r$1" half rate conns key res
+  ORDINAL=$dir/ordinal
+  LOADGEN=$dir/bench/loadgen
+  [[ -x $LOADGEN ]] || LOADGEN=${BUILDS[0]}/bench/loadgen
+  for d in "w_$db" "r_$db"; do psql_db postgres -c "CREATE DATABASE $d" >/dev/null; done
+  if [[ $BUS == local ]]; then
+    start_role all api,relay,projector local "$db"
+  else
+    start_role projector projector "$BUS_URL" "$db"
+    start_role relay relay "$BUS_URL" "$db"
+    start_role api api "$BUS_URL" "$db"
+    wait_partitions "${PORTS[projector]}"
+  fi
+  log "$dir: create-order, closed loop, $CONNECTIONS connections"
+  res=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")
+  alive_all
+  [[ -n $HALF_RATE ]] || HALF_RATE=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"$res")
+  row "| $round | \`$dir\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | |"
+  for rate in $RATES; do
+    [[ $rate == half ]] && rate=$HALF_RATE
+    conns=$(( rate <= 100 ? 16 : RYW_CONNECTIONS ))
+    wait_settled "$db" 120
+    stage_snapshot "$WORK/before"
+    log "$dir: read-your-writes, open loop at $rate/s, $conns connections"
+    res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP")
+    alive_all
+    stage_snapshot "$WORK/after"
+    row "| $round | \`$dir\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") |"
+  done
+  stop_all
+}
+
+for round in $(seq "$ROUNDS"); do
+  for i in "${!BUILDS[@]}"; do run_build "$round" "$i" "${BUILDS[$i]}"; done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+
+cat <<EOF
+## Ack → visible lag by stage, $BUS bus ($START)
+
+\`bench/run_lag.sh ${BUILDS[*]}\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs.
+
+| round | build | load | achieved ok/s | ack p50 / p99 ms | ack → visible p50 / p99 / p99.9 ms | stages p50 / p99 / p99.9 ms (bucket upper bounds) |
+|---|---|---|---|---|---|---|
+$(printf '%s\n' "${ROWS[@]}")
+EOF
