@@ -104,9 +104,11 @@ test: deps-test format-check
 	# The fault campaign loads the machine itself: on its own, two scenarios at a time.
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -L faults
 	# Partitions (tests/partition): test hosts in network namespaces, links cut under load; as
-	# root (CI is), one scenario at a time.
-	ctest --test-dir $(BUILD_DIR) --output-on-failure --timeout 900 -L partition
-	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15
+	# root (CI is). Two scenarios at a time: they mostly wait out timeouts and leases, and each
+	# has namespaces and a /24 of its own.
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -L partition
+	# Last, on cores nothing else uses any more: two fuzz targets at a time, each for 15 s.
+	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15 FUZZ_JOBS=2
 
 test-unit: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
@@ -210,6 +212,7 @@ FUZZ_BUILD_DIR := build/fuzz
 FUZZ_CXX ?= clang++-14
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 20
+FUZZ_JOBS ?= 1
 
 .PHONY: fuzz fuzz-build fuzz-smoke
 
@@ -222,4 +225,4 @@ fuzz: fuzz-build
 	bash fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
 
 fuzz-smoke: fuzz-build
-	bash fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)
+	FUZZ_JOBS=$(FUZZ_JOBS) bash fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SMOKE_SECONDS)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs each libFuzzer target for a bounded time, one after the other (never in parallel: the
-# machine is shared), and prints one summary line per target.
+# Runs each libFuzzer target for a bounded time and prints one summary line per target. By default
+# one after the other (the machine is shared); FUZZ_JOBS=N runs up to N targets side by side, each
+# still for SECONDS (make test runs 2 on its 2 cores once every other test is done).
 #
-#   fuzz/run_fuzzers.sh BUILD_DIR SECONDS [TARGET...]      (default: every target)
+#   [FUZZ_JOBS=N] fuzz/run_fuzzers.sh BUILD_DIR SECONDS [TARGET...]      (default: every target)
 #
 # The checked-in seeds (fuzz/corpus/<target>) are read, never written: new inputs go to
 # BUILD_DIR/corpus/<target>, which grows from run to run. A crash, leak, timeout or property
@@ -27,13 +28,12 @@ dict_of() {
   esac
 }
 
-failed=()
-for t in "${targets[@]}"; do
-  bin="$build/$t"
+# One target's run and its summary line; non-zero when it failed or is not built.
+run_one() {
+  local t=$1 bin="$build/$1" log rc runs secs cov per dict args
   if [ ! -x "$bin" ]; then
     echo "$t: not built ($bin)" >&2
-    failed+=("$t")
-    continue
+    return 1
   fi
   mkdir -p "$build/corpus/$t" "$build/artifacts/$t" "$build/logs"
   log="$build/logs/$t.log"
@@ -53,9 +53,27 @@ for t in "${targets[@]}"; do
   else
     echo "$t: FAILED (exit $rc) after ${runs:-?} runs; see $log and $build/artifacts/$t/" >&2
     grep -E 'ERROR|property violated|detail:|SUMMARY' "$log" | head -5 >&2
-    failed+=("$t")
+    return 1
   fi
+}
+
+jobs=${FUZZ_JOBS:-1}
+failed=()
+declare -A target_of
+running=0
+reap() {
+  local pid rc=0
+  wait -n -p pid || rc=$?
+  [ $rc -eq 0 ] || failed+=("${target_of[$pid]}")
+  running=$((running - 1))
+}
+for t in "${targets[@]}"; do
+  while [ $running -ge "$jobs" ]; do reap; done
+  run_one "$t" &
+  target_of[$!]=$t
+  running=$((running + 1))
 done
+while [ $running -gt 0 ]; do reap; done
 
 if [ ${#failed[@]} -ne 0 ]; then
   echo "fuzzing found problems in: ${failed[*]}" >&2

@@ -96,9 +96,15 @@ case "$cmd" in
     owner=${3:?OWNER_PID}
     shift 3
     [[ $# -ge 1 ]] || die "up: name at least one host"
+    # Runs may start side by side (ctest -j): each picks its ID and its /24 and takes its address
+    # on it under one lock, so two never pick the same.
+    mkdir -p "$state_root"
+    exec 9>"$state_root/lock"
+    flock 9
     clean_stale
     mkdir -p "$dir"
     id=$(printf '%05x' $((RANDOM * 32 + RANDOM % 32)) | tail -c 5)
+    while [[ -e "$state_root/$id" ]]; do id=$(printf '%05x' $((RANDOM * 32 + RANDOM % 32)) | tail -c 5); done
     # A /24 no interface here uses yet (another run's, or the machine's own).
     for _ in $(seq 1 50); do
       net=10.213.$((RANDOM % 250 + 1))
@@ -125,6 +131,7 @@ case "$cmd" in
       remove_run "$id"
       die "cannot link the caller to the switch"
     fi
+    flock -u 9
     i=0
     for name in "$@"; do
       i=$((i + 1))
