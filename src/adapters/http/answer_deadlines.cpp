@@ -16,11 +16,15 @@ AnswerDeadlines::~AnswerDeadlines() {
 }
 
 void AnswerDeadlines::add(std::chrono::milliseconds after, std::function<void()> expire) {
+    bool earliest = false;
     {
         std::lock_guard lock(mu_);
-        due_.emplace(std::chrono::steady_clock::now() + after, std::move(expire));
+        const auto at = due_.emplace(std::chrono::steady_clock::now() + after, std::move(expire));
+        earliest = at == due_.begin();
     }
-    cv_.notify_all();
+    // Every command adds one: wake the thread only when it must wait less than it does now (with
+    // one deadline for all commands, only when nothing was due), not once per command.
+    if (earliest) cv_.notify_one();
 }
 
 void AnswerDeadlines::run() {
