@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "adapters/http/http_server.h"
 #include "adapters/kafka/kafka_bus.h"
@@ -14,6 +17,7 @@
 #include "adapters/redis/redis_idempotency_cache.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/console_dir.h"
+#include "app/deployment_picture.h"
 #include "app/process_log.h"
 #include "app/store_url.h"
 #include "app/watched_probe.h"
@@ -26,6 +30,7 @@
 #include "core/outbox_monitor.h"
 #include "core/pausable_consumer.h"
 #include "core/periodic_task.h"
+#include "core/projection_watch.h"
 #include "core/projector.h"
 #include "core/relay.h"
 #include "core/service_api.h"
@@ -153,6 +158,7 @@ class RunningService final : public Service {
         // A request under way finishes first (a rebuild holds the relay and the consumer).
         admin_worker_.reset();
         heartbeat_.reset();
+        watch_task_.reset();
         outbox_listener_.reset();  // before the relay it wakes
         if (relay_) relay_->stop();
         outbox_.reset();  // its poller reads the write store
@@ -443,6 +449,10 @@ class RunningService final : public Service {
                            " dead letter(s) park their streams; later events of those streams "
                            "wait until retried (GET /v1/admin/dead-letters)";
             }
+            if (auto stalled = own_stalls(); !stalled.empty()) {
+                c.detail = c.degraded ? c.detail + "; " + stalled : stalled;
+                c.degraded = true;
+            }
             out.push_back(std::move(c));
         }
         if (has_role(s, "api") || has_role(s, "projector")) {
@@ -496,7 +506,49 @@ class RunningService final : public Service {
             r.processes = std::move(*procs);
             r.processes_known = true;
         }
+        if (r.projection_known && r.processes_known) {
+            const auto in =
+                picture_input(r.projection.positions, r.processes,
+                              r.outbox_known ? std::optional(r.outbox.last_seq) : std::nullopt,
+                              picture_settings());
+            r.partitions = picture_partitions(in);
+            r.outbox_partitions = picture_outbox_partitions(in, write_->outbox_share().partitions);
+        }
         return r;
+    }
+
+    PictureSettings picture_settings() const {
+        return PictureSettings{kafka_ != nullptr, settings_.process_stale_ms,
+                               settings_.projection_stall_ms};
+    }
+
+    // The deployment's projection per partition into this process's gauges and log.
+    void watch_projection() {
+        auto positions = read_->bus_positions();
+        auto procs = read_->list_processes();
+        if (!positions || !procs) return;  // the store being away is reported elsewhere
+        const std::optional<std::int64_t> end = outbox_ ? outbox_->last_seq() : std::nullopt;
+        watch_->observe(picture_partitions(
+            picture_input(std::move(*positions), *procs, end, picture_settings())));
+    }
+
+    // This projector's own partitions that wait with their position unmoved past the bound, as
+    // its last heartbeat saw them; empty if none.
+    std::string own_stalls() {
+        std::lock_guard lock(progress_mu_);
+        // As the others see it: what the heartbeat reported, plus its age.
+        const auto since = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::steady_clock::now() - own_progress_at_)
+                               .count();
+        std::string out;
+        for (const PartitionProgress& p : own_progress_) {
+            const std::int64_t waiting = p.waiting_ms > 0 ? p.waiting_ms + since : 0;
+            if (waiting <= settings_.projection_stall_ms) continue;
+            out += std::string(out.empty() ? "stalled: " : ", ") + p.partition +
+                   " has not moved for " + std::to_string(waiting) + " ms while " +
+                   std::to_string(p.end.value_or(p.position) - p.position) + " message(s) wait";
+        }
+        return out;
     }
 
     // The process registry (every process) and the admin worker (projector roles), and the
@@ -515,6 +567,12 @@ class RunningService final : public Service {
         beat(roles);
         heartbeat_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(s.heartbeat_ms),
                                                     [this, roles] { beat(roles); });
+        if (has_role(s, "api") || projector_) {
+            watch_ = std::make_unique<ProjectionWatch>(
+                metrics_, [](const std::string& line) { spdlog::warn("{}", line); });
+            watch_task_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(s.heartbeat_ms),
+                                                         [this] { watch_projection(); });
+        }
         if (has_role(s, "api")) {
             Gauge& live = metrics_.gauge("ordinal_deployment_processes",
                                          "Processes in the read store's registry, by whether "
@@ -584,12 +642,43 @@ class RunningService final : public Service {
             d.listen = settings_.listen.substr(0, settings_.listen.rfind(':') + 1) +
                        std::to_string(http_->port());
         if (projector_) {
-            // Its own partitions' positions: what this projector has applied, from the store.
+            // Its own partitions' positions (what this projector has applied, from the store)
+            // against the bus's end, and how long each has waited unmoved.
+            // A Kafka consumer goes on from its own position, which is ahead of the stored one
+            // after a rebuild emptied the stored positions.
+            // The stored positions first: an end read after them is at least as far.
+            auto stored = read_->bus_positions();
             std::vector<std::string> partitions{"local"};
-            if (kafka_) partitions = *(d.assignment = kafka_->assigned_partitions());
-            for (const auto& p : partitions) {
-                if (auto at = read_->bus_position(p)) d.positions.push_back(BusPosition{p, *at});
+            std::map<std::string, HeldPartition> consumed;
+            if (kafka_) {
+                partitions = *(d.assignment = kafka_->assigned_partitions());
+                consumed = kafka_->held_partitions();
+            } else {
+                consumed["local"] = HeldPartition{0, outbox_->last_seq()};
             }
+            if (stored) {
+                std::vector<ProgressTracker::Reading> held;
+                for (const auto& p : partitions) {
+                    ProgressTracker::Reading r{p, 0, std::nullopt};
+                    for (const BusPosition& b : *stored)
+                        if (b.partition == p) r.position = b.offset;
+                    if (const auto c = consumed.find(p); c != consumed.end()) {
+                        r.position = std::max(r.position, c->second.applied);
+                        r.end = c->second.end;
+                    }
+                    held.push_back(std::move(r));
+                }
+                const auto now = std::chrono::steady_clock::now();
+                d.positions = progress_.observe(held, now);
+                std::lock_guard lock(progress_mu_);
+                own_progress_ = d.positions;
+                own_progress_at_ = now;
+            }
+        }
+        if (relay_) d.outbox_partitions = write_->outbox_share().owned;
+        if (relay_ && kafka_) {
+            for (const auto& [partition, end] : kafka_->published_ends())
+                d.published_ends.push_back(BusPosition{partition, end});
         }
         d.relay_published_seq = relay_ ? relay_->published_seq() : 0;
         ProcessRecord self{
@@ -674,6 +763,12 @@ class RunningService final : public Service {
     std::unique_ptr<AdminDesk> desk_;
     std::unique_ptr<AdminWorker> admin_worker_;  // projector roles only
     std::unique_ptr<PeriodicTask> heartbeat_;
+    ProgressTracker progress_;  // the heartbeat's thread's
+    std::mutex progress_mu_;
+    std::vector<PartitionProgress> own_progress_;  // guarded by progress_mu_; the last heartbeat's
+    std::chrono::steady_clock::time_point own_progress_at_;  // guarded by progress_mu_
+    std::unique_ptr<ProjectionWatch> watch_;                 // api and projector processes
+    std::unique_ptr<PeriodicTask> watch_task_;               // runs watch_projection()
     std::unique_ptr<Relay> relay_;
     std::unique_ptr<OutboxMonitor> outbox_;
     // Gauges whose values come from the stores: refreshed by gauges_probe_ before a scrape.

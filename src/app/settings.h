@@ -29,6 +29,10 @@ struct Settings {
     // An outbox whose oldest unpublished event is older than this is stalled: /readyz says
     // degraded, ordinal_outbox_stalled is 1, and one warning is logged.
     int outbox_stall_ms = 30000;
+    // A bus partition whose live projector's position has not moved for this long while messages
+    // wait is stalled (as is one whose projector is stale): the status says so,
+    // ordinal_projection_stalled is 1, the owner's /readyz says degraded, one warning is logged.
+    int projection_stall_ms = 30000;
     std::size_t idempotency_cache_entries = 100000;
     int gate_poll_ms = 10;  // only when the projector runs in another process (SQLite read store)
     // PostgreSQL read store, projector in another process: the gate wakes on LISTEN and polls

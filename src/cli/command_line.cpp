@@ -120,6 +120,11 @@ std::vector<SettingSpec> setting_specs() {
          "an outbox whose oldest unpublished event is older than this many ms is reported "
          "stalled: /readyz degraded, ordinal_outbox_stalled 1, one warning (default 30000)",
          int_setting(&Settings::outbox_stall_ms, 1, 86400000)},
+        {"projection-stall-ms",
+         "a bus partition whose projector's position has not moved for this many ms while "
+         "messages wait (or whose projector is stale) is reported stalled: status, "
+         "ordinal_projection_stalled 1, the owner's /readyz degraded, one warning (default 30000)",
+         int_setting(&Settings::projection_stall_ms, 1, 86400000)},
         {"idempotency-cache-entries", "in-process idempotency cache size (default 100000)",
          int_setting(&Settings::idempotency_cache_entries, 0, 100000000)},
         {"outbox-partitions",

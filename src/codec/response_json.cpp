@@ -64,6 +64,36 @@ ojson components_to_json(const std::vector<ComponentHealth>& components) {
     return out;
 }
 
+template <class T>
+ojson or_null(const std::optional<T>& v) {
+    return v ? ojson(*v) : ojson(nullptr);
+}
+
+ojson partitions_to_json(const std::vector<PartitionPicture>& partitions) {
+    ojson out = ojson::array();
+    for (const PartitionPicture& p : partitions)
+        out.push_back(ojson{{"partition", p.partition},
+                            {"owner", or_null(p.owner)},
+                            {"ownerState", or_null(p.owner_state)},
+                            {"position", p.position},
+                            {"busEnd", or_null(p.bus_end)},
+                            {"behind", or_null(p.behind)},
+                            {"positionMovedAgoMs", or_null(p.moved_ago_ms)},
+                            {"stalled", p.stalled},
+                            {"stalledReason", or_null(p.stalled_reason)}});
+    return out;
+}
+
+ojson outbox_partitions_to_json(const std::vector<OutboxPartitionPicture>& partitions) {
+    ojson out = ojson::array();
+    for (const OutboxPartitionPicture& p : partitions)
+        out.push_back(ojson{{"partition", p.partition},
+                            {"owner", or_null(p.owner)},
+                            {"ownerState", or_null(p.owner_state)},
+                            {"stalled", p.stalled}});
+    return out;
+}
+
 }  // namespace
 
 std::string write_acknowledgement_json(const Acknowledgement& ack) {
@@ -151,7 +181,8 @@ std::string write_status_json(const StatusReport& r) {
         j["outbox"] = ojson{{"pending", r.outbox.pending},
                             {"oldestPendingAgeMs", r.outbox.oldest_pending_age_ms},
                             {"lastSeq", r.outbox.last_seq},
-                            {"publishedSeq", r.outbox.published_seq}};
+                            {"publishedSeq", r.outbox.published_seq},
+                            {"partitions", outbox_partitions_to_json(r.outbox_partitions)}};
     } else {
         j["outbox"] = nullptr;
     }
@@ -162,7 +193,8 @@ std::string write_status_json(const StatusReport& r) {
         }
         j["projection"] = ojson{{"streams", r.projection.streams},
                                 {"positions", std::move(positions)},
-                                {"deadLetters", r.projection.dead_letters}};
+                                {"deadLetters", r.projection.dead_letters},
+                                {"partitions", partitions_to_json(r.partitions)}};
     } else {
         j["projection"] = nullptr;
     }
@@ -191,13 +223,70 @@ std::string write_status_json(const StatusReport& r) {
 std::string write_process_detail_json(const ProcessDetail& d) {
     ojson j{{"listen", d.listen}, {"relayPublishedSeq", d.relay_published_seq}};
     if (d.assignment) j["assignment"] = *d.assignment;
+    if (d.outbox_partitions) j["outboxPartitions"] = *d.outbox_partitions;
+    if (!d.published_ends.empty()) {
+        ojson ends = ojson::array();
+        for (const BusPosition& e : d.published_ends)
+            ends.push_back(ojson{{"partition", e.partition}, {"end", e.offset}});
+        j["publishedEnds"] = std::move(ends);
+    }
     if (!d.positions.empty()) {
         ojson positions = ojson::array();
-        for (const auto& p : d.positions)
-            positions.push_back(ojson{{"partition", p.partition}, {"offset", p.offset}});
+        for (const PartitionProgress& p : d.positions) {
+            ojson entry{{"partition", p.partition}, {"offset", p.position}};
+            if (p.end) entry["end"] = *p.end;
+            entry["movedAgoMs"] = p.moved_ago_ms;
+            entry["waitingMs"] = p.waiting_ms;
+            positions.push_back(std::move(entry));
+        }
         j["positions"] = std::move(positions);
     }
     return dump_json(j);
+}
+
+ProcessDetail read_process_detail_json(const std::string& text) {
+    ProcessDetail d;
+    const auto j = ojson::parse(text, nullptr, false);
+    if (!j.is_object()) return d;
+    // Written by this service (or an older build of it): a field of another type is left out.
+    auto int_at = [](const ojson& o, const char* key) -> std::optional<std::int64_t> {
+        const auto it = o.find(key);
+        if (it == o.end() || !it->is_number_integer()) return std::nullopt;
+        return it->get<std::int64_t>();
+    };
+    if (const auto it = j.find("listen"); it != j.end() && it->is_string())
+        d.listen = it->get<std::string>();
+    d.relay_published_seq = int_at(j, "relayPublishedSeq").value_or(0);
+    if (const auto it = j.find("assignment"); it != j.end() && it->is_array()) {
+        d.assignment.emplace();
+        for (const auto& p : *it)
+            if (p.is_string()) d.assignment->push_back(p.get<std::string>());
+    }
+    if (const auto it = j.find("outboxPartitions"); it != j.end() && it->is_array()) {
+        d.outbox_partitions.emplace();
+        for (const auto& p : *it)
+            if (p.is_number_integer()) d.outbox_partitions->push_back(p.get<std::int64_t>());
+    }
+    if (const auto it = j.find("publishedEnds"); it != j.end() && it->is_array()) {
+        for (const auto& e : *it) {
+            const auto end = e.is_object() ? int_at(e, "end") : std::nullopt;
+            if (end && e.contains("partition") && e["partition"].is_string())
+                d.published_ends.push_back(BusPosition{e["partition"].get<std::string>(), *end});
+        }
+    }
+    if (const auto it = j.find("positions"); it != j.end() && it->is_array()) {
+        for (const auto& p : *it) {
+            if (!p.is_object() || !p.contains("partition") || !p["partition"].is_string()) continue;
+            PartitionProgress g;
+            g.partition = p["partition"].get<std::string>();
+            g.position = int_at(p, "offset").value_or(0);
+            g.end = int_at(p, "end");
+            g.moved_ago_ms = int_at(p, "movedAgoMs").value_or(0);
+            g.waiting_ms = int_at(p, "waitingMs").value_or(0);
+            d.positions.push_back(std::move(g));
+        }
+    }
+    return d;
 }
 
 std::string write_admin_request_json(const AdminRequest& r) {

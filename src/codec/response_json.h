@@ -51,16 +51,22 @@ std::string write_readiness_json(bool ready, const std::vector<ComponentHealth>&
 
 // GET /v1/admin/status:
 // {version, roles, components:[{name,ok,detail}],
-//  outbox: {pending, oldestPendingAgeMs, lastSeq, publishedSeq} | null,
-//  projection: {streams, positions:[{partition, offset}], deadLetters} | null,
+//  outbox: {pending, oldestPendingAgeMs, lastSeq, publishedSeq,
+//           partitions:[{partition, owner, ownerState, stalled}]} | null,
+//  projection: {streams, positions:[{partition, offset}], deadLetters,
+//               partitions:[{partition, owner, ownerState, position, busEnd, behind,
+//                            positionMovedAgoMs, stalled, stalledReason}]} | null,
 //  relayPublishedSeq, gateWaiting, processId,
 //  processes: [{id, roles, version, startedAt, lastSeenAt, lastSeenAgoMs, state:"live"|"stale",
 //               detail}] | null}
 std::string write_status_json(const StatusReport& report);
 
 // A heartbeat's detail: {listen, relayPublishedSeq, assignment?: [partition],
-// positions?: [{partition, offset}]}
+// outboxPartitions?: [int], publishedEnds?: [{partition, end}],
+// positions?: [{partition, offset, end?, movedAgoMs, waitingMs}]}
 std::string write_process_detail_json(const ProcessDetail& detail);
+// Back from the registry: what is missing or of another type stays at its default.
+ProcessDetail read_process_detail_json(const std::string& text);
 
 // GET /v1/admin/requests/{id}, and a 202 from POST rebuild or retry: {id, kind, target, state,
 // requestedBy, owner, attempts, requestedAt, startedAt, finishedAt, progress, result,

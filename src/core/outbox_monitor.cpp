@@ -28,6 +28,7 @@ void OutboxMonitor::report(const OutboxStats& stats) {
     pending_.set(static_cast<double>(stats.pending));
     oldest_age_.set(static_cast<double>(stats.oldest_pending_age_ms) / 1000.0);
     oldest_age_ms_.store(stats.oldest_pending_age_ms);
+    last_seq_.store(stats.last_seq);
     const bool stalled = stats.oldest_pending_age_ms > stall_after_.count();
     stalled_gauge_.set(stalled ? 1.0 : 0.0);
     if (stalled_.exchange(stalled) != stalled && log_) {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -33,6 +34,11 @@ class OutboxMonitor {
 
     bool stalled() const { return stalled_.load(); }
     std::int64_t oldest_pending_age_ms() const { return oldest_age_ms_.load(); }
+    // The outbox's last sequence at the last poll (the in-process bus's end); none before one.
+    std::optional<std::int64_t> last_seq() const {
+        const auto seq = last_seq_.load();
+        return seq < 0 ? std::nullopt : std::optional<std::int64_t>(seq);
+    }
 
   private:
     Gauge& pending_;
@@ -43,6 +49,7 @@ class OutboxMonitor {
     std::function<void(const std::string&)> log_;
     std::atomic<bool> stalled_{false};
     std::atomic<std::int64_t> oldest_age_ms_{0};
+    std::atomic<std::int64_t> last_seq_{-1};
     std::mutex mu_;
     std::condition_variable cv_;
     bool stopping_ = false;  // guarded by mu_

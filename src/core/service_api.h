@@ -11,6 +11,7 @@
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
 #include "core/metrics.h"
+#include "core/projection_picture.h"
 #include "core/stream_view.h"
 #include "domain/expected.h"
 #include "ports/clock.h"
@@ -47,6 +48,10 @@ struct StatusReport {
     std::vector<ProcessRecord> processes;
     bool processes_known = false;
     std::int64_t process_stale_ms = 0;
+    // Drawn from the stores and the heartbeats (core/projection_picture.h): each bus partition's
+    // projection against the bus's end, and who publishes each outbox partition.
+    std::vector<PartitionPicture> partitions;
+    std::vector<OutboxPartitionPicture> outbox_partitions;
 };
 
 // What a process reports of its work in its heartbeat (ProcessRecord::detail).
@@ -54,7 +59,13 @@ struct ProcessDetail {
     std::string listen;  // host:port of its HTTP server; empty if none
     std::optional<std::vector<std::string>> assignment;  // a Kafka projector's partitions
     std::int64_t relay_published_seq = 0;                // a relay's last published outbox seq
-    std::vector<BusPosition> positions;  // a projector's stored position, per partition
+    // A projector: per partition it holds, the stored position, the bus's end, and for how long
+    // the position has not moved.
+    std::vector<PartitionProgress> positions;
+    // A relay: the outbox partitions it publishes now (PostgreSQL: those its lease holds).
+    std::optional<std::vector<std::int64_t>> outbox_partitions;
+    // A relay on Kafka: each partition's end as its delivery reports tell (offset: the end).
+    std::vector<BusPosition> published_ends;
 };
 
 struct RebuildReport {

@@ -207,6 +207,13 @@ class ReadStore {
 
     // Stored bus position of `partition` (0 if none).
     virtual Expected<std::int64_t, StoreError> bus_position(const std::string& partition) = 0;
+    // Every stored position, in partition order: stats() without its counts, cheap enough to be
+    // read every second. The default (test doubles) takes them from stats().
+    virtual Expected<std::vector<BusPosition>, StoreError> bus_positions() {
+        auto s = stats();
+        if (!s) return unexpected(s.error());
+        return std::move(s->positions);
+    }
 
     virtual Expected<ProjectionStats, StoreError> stats() = 0;
 

@@ -71,6 +71,12 @@ struct OutboxStats {
     std::int64_t published_seq = 0;
 };
 
+// Which outbox partitions a store's fetch_pending() serves now, out of how many.
+struct OutboxShare {
+    std::int64_t partitions = 1;
+    std::vector<std::int64_t> owned{0};
+};
+
 // The write side: write model, idempotency records and the outbox, changed together.
 //
 // Thread-safety: every method may be called concurrently from any thread.
@@ -104,6 +110,11 @@ class WriteStore {
                                                                     std::size_t limit) = 0;
 
     virtual Expected<OutboxStats, StoreError> outbox_stats() = 0;
+
+    // A store shared by several relays (PostgreSQL): the partitions its lease held at the last
+    // fetch_pending (none before the first, or after a failed one). The default, a store with one
+    // writer: the whole outbox, as one partition. Cheap: no store access.
+    virtual OutboxShare outbox_share() { return {}; }
 
     // Reachable and migrated.
     virtual Expected<void, StoreError> check_ready() = 0;

@@ -164,12 +164,34 @@ TEST(ResponseJson, OperationalBodies) {
     r.projection_known = true;
     r.relay_published_seq = 35;
     r.gate_waiting = 2;
+    r.outbox_partitions = {{0, "p1", "live", false}};
+    PartitionPicture stalled;
+    stalled.partition = "local";
+    stalled.owner = "p1";
+    stalled.owner_state = "stale";
+    stalled.position = 35;
+    stalled.bus_end = 40;
+    stalled.behind = 5;
+    stalled.moved_ago_ms = 9000;
+    stalled.stalled = true;
+    stalled.stalled_reason = "its projector p1 has not heartbeated for 9000 ms";
+    PartitionPicture unknown;
+    unknown.partition = "orders/1";
+    r.partitions = {stalled, unknown};
     json s = json::parse(write_status_json(r));
+    // The shape the console and operators read: every field present, unknown ones null.
+    EXPECT_EQ(s["projection"]["partitions"], json::parse(R"([
+        {"partition":"local","owner":"p1","ownerState":"stale","position":35,"busEnd":40,
+         "behind":5,"positionMovedAgoMs":9000,"stalled":true,
+         "stalledReason":"its projector p1 has not heartbeated for 9000 ms"},
+        {"partition":"orders/1","owner":null,"ownerState":null,"position":0,"busEnd":null,
+         "behind":null,"positionMovedAgoMs":null,"stalled":false,"stalledReason":null}])"));
     EXPECT_EQ(s["version"], "0.1.0");
     EXPECT_EQ(s["roles"], json::parse(R"(["api","relay"])"));
-    EXPECT_EQ(
-        s["outbox"],
-        json::parse(R"({"pending":5,"oldestPendingAgeMs":120,"lastSeq":40,"publishedSeq":35})"));
+    EXPECT_EQ(s["outbox"],
+              json::parse(R"({"pending":5,"oldestPendingAgeMs":120,"lastSeq":40,"publishedSeq":35,
+                        "partitions":[{"partition":0,"owner":"p1","ownerState":"live",
+                                       "stalled":false}]})"));
     EXPECT_EQ(s["projection"]["positions"][0], json::parse(R"({"partition":"local","offset":35})"));
     EXPECT_EQ(s["relayPublishedSeq"], 35);
     EXPECT_EQ(s["gateWaiting"], 2);
@@ -178,6 +200,31 @@ TEST(ResponseJson, OperationalBodies) {
     s = json::parse(write_status_json(r));
     EXPECT_TRUE(s["outbox"].is_null());
     EXPECT_TRUE(s["projection"].is_null());
+
+    // A heartbeat's detail reads back as written; what an older build left out stays default.
+    ProcessDetail d;
+    d.listen = "127.0.0.1:8080";
+    d.assignment = std::vector<std::string>{"orders/0"};
+    d.outbox_partitions = std::vector<std::int64_t>{1, 3};
+    d.positions = {{"orders/0", 17, 20, 1500, 700}, {"orders/1", 4, std::nullopt, 0, 0}};
+    d.relay_published_seq = 12;
+    const ProcessDetail back = read_process_detail_json(write_process_detail_json(d));
+    EXPECT_EQ(back.listen, d.listen);
+    EXPECT_EQ(back.assignment, d.assignment);
+    EXPECT_EQ(back.outbox_partitions, d.outbox_partitions);
+    EXPECT_EQ(back.relay_published_seq, 12);
+    ASSERT_EQ(back.positions.size(), 2u);
+    EXPECT_EQ(back.positions[0].position, 17);
+    EXPECT_EQ(back.positions[0].end, 20);
+    EXPECT_EQ(back.positions[0].moved_ago_ms, 1500);
+    EXPECT_EQ(back.positions[0].waiting_ms, 700);
+    EXPECT_FALSE(back.positions[1].end);
+    const ProcessDetail old_build =
+        read_process_detail_json(R"({"positions":[{"partition":"local","offset":3}]})");
+    ASSERT_EQ(old_build.positions.size(), 1u);
+    EXPECT_EQ(old_build.positions[0].position, 3);
+    EXPECT_FALSE(old_build.outbox_partitions);
+    EXPECT_TRUE(read_process_detail_json("not json").positions.empty());
 
     json rebuilt = json::parse(write_rebuild_json(RebuildReport{120, 45}));
     EXPECT_EQ(rebuilt, json::parse(R"({"status":"rebuilt","eventsReplayed":120,"durationMs":45})"));

@@ -17,6 +17,7 @@ class KafkaBusImpl final : public KafkaBus {
     Expected<void, std::string> open() {
         auto address = parse_kafka_url(options_.url);
         if (!address) return unexpected(address.error());
+        topic_ = address->topic;
         if (options_.produce || options_.consume) {
             if (auto ok = kafka::check_topic_exists(*address, std::chrono::seconds(5)); !ok)
                 return unexpected(ok.error());
@@ -74,12 +75,25 @@ class KafkaBusImpl final : public KafkaBus {
 
     bool holds_assignment() override { return !consumer_ || consumer_->holds_assignment(); }
 
+    std::map<std::string, std::int64_t> published_ends() override {
+        std::map<std::string, std::int64_t> out;
+        if (!producer_) return out;
+        for (const auto& [partition, end] : producer_->published_ends())
+            out[kafka_partition_name(topic_, partition)] = end;
+        return out;
+    }
+
+    std::map<std::string, HeldPartition> held_partitions() override {
+        return consumer_ ? consumer_->held() : std::map<std::string, HeldPartition>{};
+    }
+
   private:
     KafkaBusOptions options_;
     kafka::Context producer_context_;
     kafka::Context consumer_context_;
     std::unique_ptr<kafka::Producer> producer_;
     std::unique_ptr<kafka::Consumer> consumer_;
+    std::string topic_;
 };
 
 }  // namespace

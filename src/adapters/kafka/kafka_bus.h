@@ -5,7 +5,9 @@
 // read store (in the projection's own transaction), never in Kafka.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,6 +39,11 @@ struct KafkaBusOptions {
     std::function<void(int level, const std::string& line)> log;
 };
 
+struct HeldPartition {
+    std::int64_t applied = 0;
+    std::optional<std::int64_t> end;
+};
+
 class KafkaBus : public Bus {
   public:
     // Partitions this process's consumer holds now, as "topic/partition" (empty without one).
@@ -44,6 +51,13 @@ class KafkaBus : public Bus {
     // True when this process's consumer holds its group assignment, sought to the read store's
     // positions (a projector is not ready before); true without a consumer.
     virtual bool holds_assignment() = 0;
+    // Each partition this process's consumer holds, by name: the next offset it will apply (it
+    // goes on from there after a rebuild emptied the stored positions) and the partition's end
+    // (high watermark) as the last fetch response gave it, none before the first.
+    virtual std::map<std::string, HeldPartition> held_partitions() = 0;
+    // Each partition's end as this process's producer's delivery reports tell it, by name (the
+    // relay's view: known also while no projector fetches); empty without a producer.
+    virtual std::map<std::string, std::int64_t> published_ends() = 0;
 };
 
 // Connects lazily: a broker that is down at start makes publish() fail (and be retried) rather

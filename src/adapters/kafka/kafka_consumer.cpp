@@ -137,6 +137,25 @@ std::vector<std::string> Consumer::assigned() {
     return out;
 }
 
+std::map<std::string, HeldPartition> Consumer::held() {
+    std::map<std::int32_t, std::int64_t> applied;
+    {
+        std::lock_guard lock(assigned_mu_);
+        applied = applied_;
+    }
+    std::map<std::string, HeldPartition> out;
+    for (const auto& [partition, next] : applied) {
+        HeldPartition& h = out[kafka_partition_name(address_.topic, partition)];
+        h.applied = next;
+        std::int64_t low = 0, high = 0;
+        if (rd_kafka_get_watermark_offsets(handle_.get(), address_.topic.c_str(), partition, &low,
+                                           &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+            high >= 0)
+            h.end = high;
+    }
+    return out;
+}
+
 bool Consumer::holds_assignment() {
     std::lock_guard lock(assigned_mu_);
     return holds_assignment_;

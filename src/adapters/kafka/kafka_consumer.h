@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "adapters/kafka/kafka_bus.h"
 #include "adapters/kafka/kafka_config.h"
 #include "core/metrics.h"
 #include "ports/bus.h"
@@ -30,6 +31,9 @@ class Consumer {
 
     void start(EventConsumer* sink);
     std::vector<std::string> assigned();
+    // Each held partition by name: the next offset to apply and its end as the last fetch
+    // response gave it; callable from any thread, also while the loop is stuck in a delivery.
+    std::map<std::string, HeldPartition> held();
     // True once the group has handed this member its partitions (perhaps none, in a group with
     // more members than partitions) and each was sought to its stored position; false again
     // from a revocation until the next assignment.

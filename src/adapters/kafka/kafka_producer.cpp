@@ -44,6 +44,7 @@ struct BatchState {
     Counter* delivered = nullptr;
     Histogram* publish_seconds = nullptr;
     std::size_t size = 0;
+    std::shared_ptr<PublishedEnds> ends;
 };
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
@@ -55,6 +56,10 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
     if (!persisted) {
         std::lock_guard lock(batch.mu);
         if (!batch.failed.exchange(true)) batch.first_error = rd_kafka_err2str(msg->err);
+    } else if (batch.ends && msg->offset >= 0) {
+        std::lock_guard lock(batch.ends->mu);
+        std::int64_t& end = batch.ends->next[msg->partition];
+        end = std::max<std::int64_t>(end, msg->offset + 1);
     }
     if (batch.remaining.fetch_sub(1) == 1) {
         // The last report: the batch's outcome is known.
@@ -236,6 +241,7 @@ Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
     batch->size = events.size();
     batch->delivered = delivered_;
     batch->publish_seconds = publish_seconds_;
+    batch->ends = ends_;
     const auto deadline = batch->started + std::chrono::milliseconds(delivery_timeout_ms_ + 5000);
     auto publication = std::make_unique<KafkaPublication>(batch, deadline, failed_);
     if (events.empty()) {
@@ -302,6 +308,11 @@ Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
         }
     }
     return std::unique_ptr<Publication>(std::move(publication));
+}
+
+std::map<std::int32_t, std::int64_t> Producer::published_ends() {
+    std::lock_guard lock(ends_->mu);
+    return ends_->next;
 }
 
 Expected<void, StoreError> Producer::check_ready() {

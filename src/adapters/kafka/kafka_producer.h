@@ -1,6 +1,7 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -14,6 +15,12 @@
 #include "ports/write_store.h"
 
 namespace ordinal::kafka {
+
+// The next offset after the last message this producer saw written, per partition.
+struct PublishedEnds {
+    std::mutex mu;
+    std::map<std::int32_t, std::int64_t> next;  // guarded by mu
+};
 
 // The relay's side of the bus: an idempotent producer (acks=all, ordered retries), message key =
 // stream id, so a stream's events keep their order in one partition.
@@ -34,6 +41,8 @@ class Producer {
         std::span<const StoredEvent> events, std::function<void()> settled);
 
     Expected<void, StoreError> check_ready();
+    // Each partition's end as far as this producer's delivery reports tell, by partition number.
+    std::map<std::int32_t, std::int64_t> published_ends();
 
   private:
     Producer(KafkaAddress address, Context* context, MetricsRegistry* metrics);
@@ -53,6 +62,7 @@ class Producer {
     Counter* failed_ = nullptr;
     Counter* recreated_ = nullptr;
     Histogram* publish_seconds_ = nullptr;
+    std::shared_ptr<PublishedEnds> ends_ = std::make_shared<PublishedEnds>();
 };
 
 }  // namespace ordinal::kafka

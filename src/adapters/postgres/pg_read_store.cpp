@@ -610,6 +610,18 @@ class PgReadStore final : public ReadStore {
         });
     }
 
+    Expected<std::vector<BusPosition>, StoreError> bus_positions() override {
+        return pg::guard_port([&] {
+            auto conn = readers_->acquire();
+            Result r =
+                conn->exec("SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
+            std::vector<BusPosition> out;
+            for (int i = 0; i < r.rows(); ++i)
+                out.push_back(BusPosition{r.text(i, 0), r.int64(i, 1)});
+            return out;
+        });
+    }
+
     Expected<ProjectionStats, StoreError> stats() override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();

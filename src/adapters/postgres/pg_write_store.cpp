@@ -56,11 +56,24 @@ class PgWriteStore final : public WriteStore {
         return pg::guard_port([&] {
             std::lock_guard lock(lease_mu_);
             if (!lease_) lease_ = std::make_unique<pg::OutboxLease>(lease_options_);
-            const std::vector<std::int64_t>& owned = lease_->owned();
+            const std::vector<std::int64_t>* held = nullptr;
+            try {
+                held = &lease_->owned();
+            } catch (...) {
+                share_owned({});  // the lease owns nothing after a failure
+                throw;
+            }
+            const std::vector<std::int64_t>& owned = *held;
+            share_owned(owned);
             if (owned.empty()) return std::vector<StoredEvent>{};
             return pg::select_pending_events_in(lease_->connection(), lease_->partitions(), owned,
                                                 limit);
         });
+    }
+
+    OutboxShare outbox_share() override {
+        std::lock_guard lock(share_mu_);
+        return OutboxShare{lease_options_.partitions, owned_copy_};
     }
 
     Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) override {
@@ -136,6 +149,11 @@ class PgWriteStore final : public WriteStore {
     }
 
   private:
+    void share_owned(const std::vector<std::int64_t>& owned) {
+        std::lock_guard lock(share_mu_);
+        owned_copy_ = owned;
+    }
+
     // The outbox is a queue table: every published event leaves a dead row at its head, and the
     // relay's next reads walk every dead row an index scan cannot yet mark as dead to all, until
     // a vacuum removes them. Autovacuum looks at a table at most once a minute
@@ -173,6 +191,10 @@ class PgWriteStore final : public WriteStore {
     const pg::OutboxLeaseOptions lease_options_;
     std::mutex lease_mu_;
     std::unique_ptr<pg::OutboxLease> lease_;  // guarded by lease_mu_; created by the first fetch
+    // What the lease owned at the last fetch, for outbox_share() (which must not wait behind a
+    // fetch holding lease_mu_).
+    std::mutex share_mu_;
+    std::vector<std::int64_t> owned_copy_;                 // guarded by share_mu_
     std::unique_ptr<pg::IdempotencyRetention> retention_;  // null when records are kept forever
     std::mutex vacuum_mu_;
     std::size_t marked_since_vacuum_ = 0;  // guarded by vacuum_mu_

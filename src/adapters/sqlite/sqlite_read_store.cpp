@@ -146,6 +146,17 @@ class SqliteReadStore final : public ReadStore {
         });
     }
 
+    Expected<std::vector<BusPosition>, StoreError> bus_positions() override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            Query q =
+                conn->query("SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
+            std::vector<BusPosition> out;
+            while (q.next()) out.push_back(BusPosition{q.text(0), q.int64(1)});
+            return out;
+        });
+    }
+
     Expected<ProjectionStats, StoreError> stats() override {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();
