@@ -73,7 +73,8 @@ TEST(GrafanaDashboard, IsADashboardWithTheIssuesPanelsEachQueryingPrometheus) {
     }
     for (const char* wanted : {"Command rate by result", "Command latency p99", "Outbox depth",
                                "Outbox oldest pending age", "Projection lag per partition (Kafka)",
-                               "Dead letters", "Consistency timeouts", "Backpressure rejections"})
+                               "Dead letters", "Consistency timeouts", "Backpressure rejections",
+                               "Projection behind and stalled per partition"})
         EXPECT_TRUE(titles.count(wanted)) << "no panel '" << wanted << "'";
 }
 
@@ -131,6 +132,25 @@ TEST(GrafanaDashboard, EveryMetricItQueriesIsExportedByTheDeployment) {
         }
     }
     EXPECT_TRUE(caught_up) << projector_metrics;
+
+    // The api process's gauges of the whole projection, from the stores: every partition, 0
+    // behind once its projector's heartbeat reported the end it applied up to.
+    const std::regex behind_line(
+        "ordinal_projection_behind\\{partition=\"[^\"]+/[0-9]+\"\\} ([0-9.e+]+)");
+    std::string api_metrics;
+    bool api_caught_up = false;
+    while (!api_caught_up &&
+           std::chrono::steady_clock::now() < deadline + std::chrono::seconds(20)) {
+        api_metrics = api.get("/metrics").body;
+        int partitions = 0;
+        api_caught_up = true;
+        for (auto it = std::sregex_iterator(api_metrics.begin(), api_metrics.end(), behind_line);
+             it != std::sregex_iterator(); ++it, ++partitions)
+            api_caught_up = api_caught_up && std::stod((*it)[1]) == 0;
+        api_caught_up = api_caught_up && partitions == 6;
+        if (!api_caught_up) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_TRUE(api_caught_up) << api_metrics;
 
     const std::string all = api.get("/metrics").body +
                             OrdinalApi(topo.relay().port()).get("/metrics").body +

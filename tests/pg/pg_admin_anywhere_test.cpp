@@ -69,6 +69,32 @@ class PgAdminAnywhere : public ::testing::Test {
         }
         return last;
     }
+    // Reads the status from `api` until `done(status)` or `within`; the last one read.
+    static json poll_status(test::OrdinalApi& api, const std::function<bool(const json&)>& done,
+                            std::chrono::milliseconds within = 30s) {
+        json last;
+        const auto deadline = std::chrono::steady_clock::now() + within;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const auto r = api.admin_get("/v1/admin/status");
+            if (r.status == 200) {
+                last = r.json_body();
+                if (done(last)) return last;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+        return last;
+    }
+    static json local_partition(const json& status) {
+        if (!status.is_object() || !status["projection"].is_object()) return json();
+        for (const auto& p : status["projection"]["partitions"])
+            if (p["partition"] == "local") return p;
+        return json();
+    }
+    static std::size_t occurrences(const std::string& text, const std::string& what) {
+        std::size_t n = 0;
+        for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+        return n;
+    }
     static const json* component(const json& ready, const std::string& name) {
         for (const auto& c : ready["components"])
             if (c["name"] == name) return &c;
@@ -190,6 +216,92 @@ TEST_F(PgAdminAnywhere, RebuildAndRetryTakenByApiProcessesRunOnceOnTheProjector)
     EXPECT_EQ(state, "stale");
     EXPECT_NE(a.get("/metrics").body.find("ordinal_deployment_processes{state=\"stale\"} 1\n"),
               std::string::npos);
+}
+
+// Issue 12's stalled assignment on the in-process bus: its one partition, `local`, shown from an
+// api-only process against the outbox's end, with its owner; the relay+projector process
+// SIGSTOPped while commands wait makes it stalled (owner stale) in the status and in the api's
+// gauge, with one log line, and SIGCONT clears it. Who publishes each outbox partition is shown
+// too (the PostgreSQL lease).
+TEST_F(PgAdminAnywhere, AStoppedProjectorsPartitionIsShownStalledByAnApiProcessUntilItRunsAgain) {
+    auto& api = start("api", "api");
+    auto& worker = start("worker", "relay,projector");
+    test::OrdinalApi a(api.port(), {}, 60s);
+    const std::string worker_id = process_id(worker);
+    const auto sku = test::unique_sku();
+    a.create_product(sku, 100, nullptr);
+    const auto order = a.create_order(test::random_uuid(), {{sku, 1}});
+    ASSERT_EQ(a.get("/v1/orders/" + order.order_id, order.token, 10000).status, 200);
+
+    // Caught up: owned by the worker, at the outbox's end; every outbox partition its relay's.
+    json status = poll_status(a, [&](const json& s) {
+        const json p = local_partition(s);
+        if (p.is_null() || p["owner"] != worker_id || p["behind"] != 0) return false;
+        for (const auto& o : s["outbox"]["partitions"])
+            if (o["owner"] != worker_id) return false;
+        return true;
+    });
+    json local = local_partition(status);
+    ASSERT_EQ(local["owner"], worker_id) << status.dump();
+    EXPECT_EQ(local["ownerState"], "live");
+    EXPECT_GE(local["position"].get<std::int64_t>(), 2);
+    EXPECT_EQ(local["busEnd"], local["position"]);
+    EXPECT_EQ(local["stalled"], false);
+    EXPECT_TRUE(local["stalledReason"].is_null());
+    EXPECT_GE(local["positionMovedAgoMs"].get<std::int64_t>(), 0);
+    ASSERT_EQ(status["outbox"]["partitions"].size(), 16u) << status.dump();
+    for (const auto& o : status["outbox"]["partitions"]) {
+        EXPECT_EQ(o["owner"], worker_id) << status.dump();
+        EXPECT_EQ(o["stalled"], false);
+    }
+
+    // Lines from here on (a heartbeat late on a loaded machine may have stalled it briefly
+    // before, with its own pair of lines).
+    const std::size_t log_before = api.log().size();
+    ASSERT_TRUE(worker.child()->stop());
+    const auto stopped = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) a.create_order(test::random_uuid(), {{sku, 1}});
+    status = poll_status(a, [](const json& s) { return local_partition(s)["stalled"] == true; });
+    const auto shown = std::chrono::steady_clock::now() - stopped;
+    local = local_partition(status);
+    bool gauge = false;  // the api process's own watch, from the stores
+    for (int i = 0; i < 200 && !gauge; ++i) {
+        gauge =
+            a.get("/metrics").body.find("ordinal_projection_stalled{partition=\"local\"} 1\n") !=
+            std::string::npos;
+        if (!gauge) std::this_thread::sleep_for(20ms);
+    }
+    worker.child()->signal(SIGCONT);
+    EXPECT_TRUE(gauge);
+    ASSERT_EQ(local["stalled"], true) << status.dump();
+    // The bound: --process-stale-ms (1000) plus a heartbeat and the status's own reads.
+    EXPECT_LT(shown, 5s);
+    EXPECT_EQ(local["ownerState"], "stale");
+    EXPECT_EQ(local["behind"], 3) << status.dump();
+    EXPECT_NE(local["stalledReason"].get<std::string>().find("has not heartbeated"),
+              std::string::npos);
+    EXPECT_EQ(status["outbox"]["partitions"][0]["stalled"], true) << status.dump();
+    EXPECT_EQ(status["outbox"]["partitions"][0]["ownerState"], "stale");
+
+    // Running again: it catches up and the stall is over, in the status, the gauge and the log.
+    status = poll_status(a, [](const json& s) {
+        const json p = local_partition(s);
+        return p["stalled"] == false && p["behind"] == 0;
+    });
+    ASSERT_EQ(local_partition(status)["stalled"], false) << status.dump();
+    EXPECT_EQ(local_partition(status)["position"], local["position"].get<std::int64_t>() + 3);
+    bool cleared = false;
+    for (int i = 0; i < 200 && !cleared; ++i) {
+        cleared =
+            a.get("/metrics").body.find("ordinal_projection_stalled{partition=\"local\"} 0\n") !=
+            std::string::npos;
+        if (!cleared) std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_TRUE(cleared) << a.get("/metrics").body;
+    const std::string log = api.log().substr(log_before);
+    EXPECT_EQ(occurrences(log, "projection of local stalled: its projector " + worker_id), 1u)
+        << log;
+    EXPECT_EQ(occurrences(log, "projection of local moving again"), 1u) << log;
 }
 
 TEST_F(PgAdminAnywhere, ARebuildWhoseProjectorIsKilledMidWayIsTakenOverAndAnnouncedMeanwhile) {

@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -125,6 +126,28 @@ class ChildProcess {
 
     void signal(int sig) {
         if (running()) ::kill(pid_, sig);
+    }
+
+    // SIGSTOP, and true once every thread of the child is stopped. The signal stops the other
+    // threads only when the one it woke gets a CPU; on a loaded machine they go on working for
+    // tens of milliseconds meanwhile (a relay publishing, a projector applying).
+    bool stop(std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        signal(SIGSTOP);
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            bool all = true;
+            std::error_code ec;
+            const std::string tasks = "/proc/" + std::to_string(pid_) + "/task";
+            for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+                const std::string stat = read_text_file(task.path().string() + "/stat");
+                const auto close = stat.rfind(')');
+                all = all && close != std::string::npos && close + 2 < stat.size() &&
+                      stat[close + 2] == 'T';
+            }
+            if (all && !ec) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        return false;
     }
 
     // The raw wait status once the child has exited, or nullopt if it is still running after
