@@ -1,11 +1,12 @@
 // The console's shell: the admin token form and one page at a time, chosen by the URL's hash
-// (#overview, #stream, #dead-letters, #rebuild), so each page has an address to link to.
+// (#overview, #stream, #dead-letters, #rebuild, #projections), so each page has an address to link to.
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { adminToken, setAdminToken } from './api';
 import { mountDeadLetters } from './deadletters';
 import { el } from './dom';
 import { mountOverview } from './overview';
+import { mountProjections } from './projections';
 import { mountRebuild } from './rebuild';
 import { mountStream } from './stream';
 
@@ -16,6 +17,7 @@ const PAGES: Record<string, { title: string; mount: Mount }> = {
   stream: { title: 'Order / stream', mount: mountStream },
   'dead-letters': { title: 'Dead letters', mount: mountDeadLetters },
   rebuild: { title: 'Rebuild', mount: mountRebuild },
+  projections: { title: 'Projections', mount: mountProjections },
 };
 
 let unmount: () => void = () => {};
