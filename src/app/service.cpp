@@ -13,6 +13,7 @@
 #include "adapters/postgres/postgres_stores.h"
 #include "adapters/redis/redis_idempotency_cache.h"
 #include "adapters/sqlite/sqlite_stores.h"
+#include "app/admin_handlers.h"
 #include "app/console_dir.h"
 #include "app/process_log.h"
 #include "app/store_url.h"
@@ -560,6 +561,12 @@ class RunningService final : public Service {
             if (r.target && retry->retried == 0)
                 return AdminOutcome{false, {}, "not_found", "no such dead letter"};
             return AdminOutcome{true, write_dead_letter_retry_json(*retry), {}, {}};
+        };
+        handlers[kDiscardRequest] = [this](const AdminRequest& r, const AdminWorker::Progress&) {
+            return discard_dead_letter(*read_, r);
+        };
+        handlers[kVerifyRequest] = [this](const AdminRequest&, const AdminWorker::Progress&) {
+            return verify_stores_now(settings_);
         };
         admin_worker_ = std::make_unique<AdminWorker>(
             *read_, process_id_, std::move(handlers), metrics_, std::chrono::milliseconds(250),

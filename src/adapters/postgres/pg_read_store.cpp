@@ -27,6 +27,10 @@ namespace {
 using pg::Connection;
 using pg::Result;
 
+// Discarded dead letters are tombstones (ReadStore::discard_dead_letter): never counted.
+const std::string kCountDeadLetters =
+    "SELECT COUNT(*) FROM dead_letters WHERE discarded_at IS NULL";
+
 const std::string kOrderColumns =
     "SELECT order_id, user_id, status, currency, items, total_minor, version, created_at, "
     "updated_at "
@@ -439,8 +443,13 @@ std::vector<ProjectionResult> project_deliveries(Connection& conn,
 DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
     conn.exec("SELECT pg_advisory_xact_lock($1::int, 0)", kDeadLetterLockSpace);
     Result r =
-        id ? conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1", *id)
-           : conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters ORDER BY id");
+        id ? conn.exec(
+                 "SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1 AND "
+                 "discarded_at IS NULL",
+                 *id)
+           : conn.exec(
+                 "SELECT id, encode(payload, 'hex') FROM dead_letters WHERE discarded_at IS NULL "
+                 "ORDER BY id");
     std::vector<RetryRow> rows;
     ProductRowLocks locks;
     for (int i = 0; i < r.rows(); ++i) {
@@ -488,17 +497,22 @@ class PgReadStore final : public ReadStore {
     Expected<std::int64_t, StoreError> dead_letter_count() override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
-            return conn->exec("SELECT COUNT(*) FROM dead_letters").int64(0, 0);
+            return conn->exec(kCountDeadLetters).int64(0, 0);
         });
     }
 
-    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery& q) override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
+            // One statement for every combination of filters: an empty parameter matches all.
             Result r = conn->exec(
                 "SELECT id, partition, \"offset\", stream, version, event_type, "
-                "encode(payload, 'hex'), reason, created_at FROM dead_letters ORDER BY id LIMIT $1",
-                limit);
+                "encode(payload, 'hex'), reason, created_at FROM dead_letters WHERE discarded_at "
+                "IS NULL AND ($1::text = '' OR event_type = $1::text) AND ($2::text = '' OR "
+                "strpos(reason, $2::text) > 0) AND ($3::text = '' OR created_at >= $3::text) AND "
+                "($4::text = '' OR created_at < $4::text) ORDER BY id LIMIT $5",
+                q.event_type, q.reason, q.since, q.until, q.limit);
             std::vector<DeadLetter> out;
             for (int i = 0; i < r.rows(); ++i) {
                 out.push_back(DeadLetter{r.int64(i, 0), BusPosition{r.text(i, 1), r.int64(i, 2)},
@@ -507,6 +521,11 @@ class PgReadStore final : public ReadStore {
             }
             return out;
         });
+    }
+
+    Expected<bool, StoreError> discard_dead_letter(std::int64_t id,
+                                                   const std::string& reason) override {
+        return pooled([&](Connection& c) { return pg::discard_dead_letter(c, id, reason); });
     }
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
@@ -628,7 +647,7 @@ class PgReadStore final : public ReadStore {
                 for (int i = 0; i < r.rows(); ++i)
                     stats.positions.push_back(BusPosition{r.text(i, 0), r.int64(i, 1)});
             }
-            stats.dead_letters = conn->exec("SELECT COUNT(*) FROM dead_letters").int64(0, 0);
+            stats.dead_letters = conn->exec(kCountDeadLetters).int64(0, 0);
             snapshot.commit();
             return stats;
         });
@@ -666,10 +685,11 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
-        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& kind, std::optional<std::int64_t> target, const std::string& reason,
         const std::string& requested_by) override {
-        return pooled(
-            [&](Connection& c) { return pg::submit_admin_request(c, kind, target, requested_by); });
+        return pooled([&](Connection& c) {
+            return pg::submit_admin_request(c, kind, target, reason, requested_by);
+        });
     }
     Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
         const std::string& owner, std::int64_t stale_after_ms) override {
@@ -686,6 +706,12 @@ class PgReadStore final : public ReadStore {
     }
     Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
         return pooled([&](Connection& c) { return pg::select_admin_request(c, id); });
+    }
+    Expected<void, StoreError> record_audit(const AuditEntry& entry) override {
+        return pooled([&](Connection& c) { pg::insert_audit(c, entry); });
+    }
+    Expected<std::vector<AuditEntry>, StoreError> list_audit(std::size_t limit) override {
+        return pooled([&](Connection& c) { return pg::select_audit(c, limit); });
     }
     Expected<void, StoreError> heartbeat(const ProcessRecord& self) override {
         return pooled([&](Connection& c) { pg::upsert_process(c, self); });
