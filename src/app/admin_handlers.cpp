@@ -25,8 +25,12 @@ AdminOutcome verify_stores_now(const Settings& settings) {
     auto report = run_verify(settings);
     if (!report) {
         spdlog::warn("verify failed: {}", report.error());
-        return AdminOutcome{
-            false, {}, "unavailable", "verify failed: the stores could not be read; try again"};
+        // The reason may name store internals: it goes to the log, the client gets its gist.
+        return AdminOutcome{false,
+                            {},
+                            "unavailable",
+                            "verify could not read the stores to the end (a store unavailable, or "
+                            "an event this build cannot decode); this process's log says which"};
     }
     spdlog::info("verify: {} findings over {} events", report->total_findings(),
                  report->events_checked);
