@@ -5,7 +5,7 @@ import { el, errorText, table } from './dom';
 
 function summary(e: AuditEntry): string {
   if (e.outcome === 'failed') return e.error ?? 'failed';
-  return e.result ? JSON.stringify(e.result).slice(0, 200) : '';
+  return e.result ? JSON.stringify(e.result).slice(0, 160) : '';
 }
 
 export function mountAudit(root: HTMLElement): () => void {
@@ -15,23 +15,22 @@ export function mountAudit(root: HTMLElement): () => void {
   const load = async (): Promise<void> => {
     try {
       const { entries } = await getJson<{ entries: AuditEntry[] }>('/v1/admin/audit?limit=200');
-      list.replaceChildren(
-        el('p', { 'data-testid': 'audit-count' }, `${entries.length} action(s), newest first`),
-        table(
-          ['at', 'action', 'target', 'reason', 'outcome', 'result', 'process', 'asked of'],
-          entries.map((e) => [
-            e.at,
-            e.action,
-            e.target ?? 'read model',
-            e.reason ?? '',
-            el('span', { class: e.outcome === 'done' ? 'ok' : 'error' }, e.outcome),
-            summary(e),
-            e.process.slice(0, 8),
-            e.requestedBy ? e.requestedBy.slice(0, 8) : '',
-          ]),
-          'audit-table',
-        ),
+      const rows = table(
+        ['at', 'action', 'target', 'reason', 'outcome', 'result', 'process', 'asked of'],
+        entries.map((e) => [
+          e.at,
+          e.action,
+          e.target ?? 'read model',
+          e.reason ?? '',
+          el('span', { class: e.outcome === 'done' ? 'ok' : 'error' }, e.outcome),
+          summary(e),
+          e.process.slice(0, 8),
+          e.requestedBy ? e.requestedBy.slice(0, 8) : '',
+        ]),
+        'audit-table',
       );
+      rows.classList.add('audit');
+      list.replaceChildren(el('p', { 'data-testid': 'audit-count' }, `${entries.length} action(s), newest first`), rows);
     } catch (e) {
       list.replaceChildren(el('p', { class: 'error' }, errorText(e)));
     }
