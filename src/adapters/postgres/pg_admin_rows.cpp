@@ -1,5 +1,7 @@
 #include "adapters/postgres/pg_admin_rows.h"
 
+#include "adapters/postgres/pg_projection.h"
+
 namespace ordinal::pg {
 namespace {
 
@@ -128,6 +130,28 @@ std::vector<AuditEntry> select_audit(Connection& conn, std::size_t limit) {
                                  r.text(i, 8), r.opt_int64(i, 9)});
     }
     return out;
+}
+
+std::vector<DeadLetter> select_dead_letters(Connection& conn, const DeadLetterQuery& q) {
+    // One statement for every combination of filters: an empty parameter matches everything.
+    Result r = conn.exec(
+        "SELECT id, partition, \"offset\", stream, version, event_type, encode(payload, 'hex'), "
+        "reason, created_at FROM dead_letters WHERE discarded_at IS NULL AND ($1::text = '' OR "
+        "event_type = $1::text) AND ($2::text = '' OR strpos(reason, $2::text) > 0) AND "
+        "($3::text = '' OR created_at >= $3::text) AND ($4::text = '' OR created_at < $4::text) "
+        "ORDER BY id LIMIT $5",
+        q.event_type, q.reason, q.since, q.until, q.limit);
+    std::vector<DeadLetter> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        out.push_back(DeadLetter{r.int64(i, 0), BusPosition{r.text(i, 1), r.int64(i, 2)},
+                                 r.text(i, 3), r.int64(i, 4), r.text(i, 5), from_hex(r.text(i, 6)),
+                                 r.text(i, 7), r.text(i, 8)});
+    }
+    return out;
+}
+
+std::int64_t count_dead_letters(Connection& conn) {
+    return conn.exec("SELECT COUNT(*) FROM dead_letters WHERE discarded_at IS NULL").int64(0, 0);
 }
 
 bool discard_dead_letter(Connection& conn, std::int64_t id, const std::string& reason) {

@@ -25,9 +25,14 @@ bool report_admin_progress(Connection& conn, std::int64_t id, const std::string&
 bool finish_admin_request(Connection& conn, const AdminRequest& outcome);
 std::optional<AdminRequest> select_admin_request(Connection& conn, std::int64_t id);
 
-// The audit log (migration 5), and ReadStore::discard_dead_letter.
+// The audit log (migration 5).
 void insert_audit(Connection& conn, const AuditEntry& entry);
 std::vector<AuditEntry> select_audit(Connection& conn, std::size_t limit);
+
+// Dead letters as operators see them: searched, counted and discarded; discarded ones are
+// tombstones (ReadStore::discard_dead_letter), never listed or counted.
+std::vector<DeadLetter> select_dead_letters(Connection& conn, const DeadLetterQuery& query);
+std::int64_t count_dead_letters(Connection& conn);
 bool discard_dead_letter(Connection& conn, std::int64_t id, const std::string& reason);
 
 void upsert_process(Connection& conn, const ProcessRecord& self);
