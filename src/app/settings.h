@@ -2,7 +2,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "app/store_url.h"
+#include "domain/expected.h"
 
 namespace ordinal {
 
@@ -24,7 +28,7 @@ struct Settings {
     int idle_timeout_ms = 60000;               // a kept-alive connection waiting for a request
     std::size_t writer_queue = 10000;          // commands waiting for the write store
     std::size_t writer_batch = 256;            // commands per write transaction
-    std::size_t writer_connections = 4;        // PostgreSQL: concurrent write transactions
+    std::size_t writer_connections = 1;        // PostgreSQL: concurrent write transactions
     std::int64_t max_outbox_pending = 200000;  // past this, commands get 503 overloaded
     // An outbox whose oldest unpublished event is older than this is stalled: /readyz says
     // degraded, ordinal_outbox_stalled is 1, and one warning is logged.
@@ -66,5 +70,26 @@ struct Settings {
 };
 
 bool has_role(const Settings& s, const std::string& role);
+
+// The roles and the bus and cache URLs, checked before anything is opened: an unknown role or
+// none, a bus or cache this build does not have, `--bus local` with the relay and the projector
+// in different processes.
+struct CheckedSettings {
+    bool api = false;
+    bool relay = false;
+    bool projector = false;
+    StoreUrl bus;
+    StoreUrl cache;
+};
+Expected<CheckedSettings, std::string> check_settings(const Settings& s);
+
+// A store's URL as given, or sqlite://<data_dir>/<file> when none is.
+std::string default_sqlite(const Settings& s, const char* file);
+Expected<StoreUrl, std::string> store_url(const std::string& given, const Settings& s,
+                                          const char* file);
+
+// --listen HOST:PORT; [v6] brackets are dropped, and an empty host is 127.0.0.1.
+Expected<std::pair<std::string, std::uint16_t>, std::string> parse_listen(
+    const std::string& listen);
 
 }  // namespace ordinal

@@ -1,25 +1,17 @@
-// ReadStore over PostgreSQL. The projector's writes go through one connection under a mutex;
-// queries use a pool of connections beside it. Semantics match the SQLite read store: a stream's
-// applied version is its row's version, the sequencing rule is core/projection_sequencer.h,
-// product stock follows stock_seq whatever order it arrives in, bus positions only move forward.
-#include <iterator>
-#include <map>
+// ReadStore over PostgreSQL. The projector's writes go through one connection under a mutex
+// (pg_projection.h holds what they run); queries, admin requests and the process registry
+// (pg_admin_rows.h) use a pool of connections beside it.
 #include <memory>
-#include <mutex>
-#include <set>
 #include <type_traits>
 
 #include "adapters/postgres/pg_admin_rows.h"
-#include "adapters/postgres/pg_array_literal.h"
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/pg_pool.h"
 #include "adapters/postgres/pg_port_guard.h"
+#include "adapters/postgres/pg_projection.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_stores.h"
-#include "codec/event_json.h"
-#include "core/projection_sequencer.h"
-#include "domain/text.h"
 
 namespace ordinal {
 namespace {
@@ -31,429 +23,6 @@ const std::string kOrderColumns =
     "SELECT order_id, user_id, status, currency, items, total_minor, version, created_at, "
     "updated_at "
     "FROM orders_view ";
-
-[[noreturn]] void reject(const std::string& message) {
-    pg::throw_internal(message);
-}
-
-std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
-    Result r = stream.type == StreamType::Order
-                   ? conn.exec("SELECT version FROM orders_view WHERE order_id = $1", stream.id)
-                   : conn.exec("SELECT version FROM products_view WHERE sku = $1", stream.id);
-    return r.rows() ? r.int64(0, 0) : 0;
-}
-
-void apply_stock_changes(Connection& conn, const std::vector<StockChange>& changes) {
-    for (const StockChange& c : changes) {
-        conn.exec(
-            "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
-            "version) "
-            "VALUES ($1, '', '', 0, $2, $3, 0) "
-            "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
-            "excluded.stock_seq "
-            "WHERE excluded.stock_seq > products_view.stock_seq",
-            c.sku, c.stock, c.stock_seq);
-    }
-}
-
-// Fencing: a row's version never moves back, whoever writes. The sequencer applies only a
-// stream's next version, but a projector that lost its partitions (a zombie finishing its batch)
-// read the version before the new owner committed later ones; its write then matches no row of a
-// lower version and is dropped, which is right: the row already holds this event's effect.
-void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
-    Result r = conn.exec(
-        "UPDATE orders_view SET status = $1, version = $2, updated_at = $3 "
-        "WHERE order_id = $4 AND version < $2",
-        std::string(order_status_name(status)), e.version, e.occurred_at, e.stream.id);
-    if (r.affected() == 1) return;
-    if (conn.exec("SELECT 1 FROM orders_view WHERE order_id = $1", e.stream.id).rows() == 0)
-        reject("projection: no order row for " + describe_stream(e.stream));
-}
-
-void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
-    conn.exec(
-        "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, version) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
-        "price_minor = excluded.price_minor, version = excluded.version, "
-        "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
-        "ELSE products_view.stock END, "
-        "stock_seq = GREATEST(products_view.stock_seq, excluded.stock_seq) "
-        "WHERE products_view.version < excluded.version",  // fencing, as in set_order_status
-        e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderPlaced& d) {
-    conn.exec(
-        "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
-        "version, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
-        "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
-        e.stream.id, d.user_id, std::string(order_status_name(OrderStatus::Placed)), d.currency,
-        encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
-    apply_stock_changes(conn, d.stock_changes);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderPaid&) {
-    set_order_status(conn, e, OrderStatus::Paid);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderShipped&) {
-    set_order_status(conn, e, OrderStatus::Shipped);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
-    set_order_status(conn, e, OrderStatus::Cancelled);
-    apply_stock_changes(conn, d.stock_changes);
-}
-
-// Deliveries (any number of projectors at once) take this lock shared, a retry of dead letters
-// exclusive: a retry may apply a stream that a projector is applying too.
-inline constexpr std::int32_t kDeadLetterLockSpace = 0x6f726444;  // 'ordD'
-
-std::string to_hex(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const char c : bytes) {
-        const auto b = static_cast<unsigned char>(c);
-        out += kDigits[b >> 4];
-        out += kDigits[b & 0xF];
-    }
-    return out;
-}
-
-std::string from_hex(std::string_view hex) {
-    auto value = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
-    std::string out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
-        out += static_cast<char>(value(hex[i]) * 16 + value(hex[i + 1]));
-    return out;
-}
-
-// The sequencing rule's view of this connection's open transaction. Text columns get
-// printable_utf8: a bus message may carry any bytes, and a text value PostgreSQL refuses would
-// fail the delivery over and over.
-//
-// Statements per batch, not per event: the applied versions of the batch's streams are read in
-// one statement up front (prefetch), and OrderPlaced rows with their stock changes are buffered
-// and written in two statements (flush) before anything that could observe or conflict with
-// them: any other event's statement, a version read not prefetched, a savepoint, the end of the
-// batch. A stock change only takes effect over a lower stock_seq, so the buffer keeps the highest
-// per sku, which ends where applying them one by one would.
-class PgProjectionTransaction final : public ProjectionTransaction {
-  public:
-    explicit PgProjectionTransaction(Connection& conn) : conn_(conn) {}
-
-    // `before` (BEGIN, a lock) goes in the same round trip, ahead of the read.
-    void prefetch(std::span<const Event> events, std::vector<pg::Statement> before = {}) {
-        std::vector<std::string> orders, skus;
-        for (const Event& e : events) {
-            (e.stream.type == StreamType::Order ? orders : skus).push_back(e.stream.id);
-        }
-        if (orders.empty() && skus.empty()) {
-            if (!before.empty()) conn_.exec_pipeline(before);
-            return;
-        }
-        before.push_back(pg::statement(
-            "SELECT 0, order_id, version FROM orders_view WHERE order_id = ANY($1::text[]) "
-            "UNION ALL SELECT 1, sku, version FROM products_view WHERE sku = ANY($2::text[])",
-            orders, skus));
-        std::vector<Result> results = conn_.exec_pipeline(before);
-        const Result& r = results.back();
-        for (StreamKey& key : stream_keys(events)) prefetched_.emplace(std::move(key), 0);
-        for (int i = 0; i < r.rows(); ++i) {
-            const StreamType type = r.int64(i, 0) == 0 ? StreamType::Order : StreamType::Product;
-            prefetched_[StreamKey{type, r.text(i, 1)}] = r.int64(i, 2);
-        }
-    }
-
-    std::int64_t applied_version(const StreamKey& stream) override {
-        // Each stream's first read only: later ones must see this batch's own writes.
-        if (auto it = prefetched_.find(stream); it != prefetched_.end()) {
-            const std::int64_t v = it->second;
-            prefetched_.erase(it);
-            return v;
-        }
-        flush();
-        return select_stream_version(conn_, stream);
-    }
-
-    void apply(const Event& e) override {
-        if (const auto* placed = std::get_if<OrderPlaced>(&e.data); placed && !in_savepoint_) {
-            buffer(e, *placed);
-            return;
-        }
-        flush();
-        std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
-    }
-
-    // Writes what is buffered, in one round trip; the batch's owner calls finish() at its end.
-    void flush() { finish({}); }
-
-    // Writes what is buffered and then `after` (the position, COMMIT), in one round trip.
-    void finish(std::vector<pg::Statement> after) {
-        std::vector<pg::Statement> writes = take_buffered();
-        writes.insert(writes.end(), std::make_move_iterator(after.begin()),
-                      std::make_move_iterator(after.end()));
-        if (!writes.empty()) conn_.exec_pipeline(writes);
-    }
-
-    std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
-                                                   std::int64_t applied) override {
-        Result r = conn_.exec(
-            "SELECT MIN(version) FROM dead_letters WHERE stream = $1 AND (version = 0 OR "
-            "version > $2)",
-            describe_stream(stream), applied);
-        return r.rows() ? r.opt_int64(0, 0) : std::nullopt;
-    }
-
-    void insert_dead_letter(const DeadLetter& d) override {
-        conn_.exec(
-            "INSERT INTO dead_letters (partition, \"offset\", stream, version, event_type, "
-            "payload, reason) VALUES ($1, $2, $3, $4, $5, decode($6, 'hex'), $7)",
-            printable_utf8(d.position.partition), d.position.offset, printable_utf8(d.stream),
-            d.version, printable_utf8(d.event_type), to_hex(d.payload), printable_utf8(d.reason));
-    }
-
-    void update_dead_letter_reason(std::int64_t id, const std::string& reason) override {
-        conn_.exec("UPDATE dead_letters SET reason = $1 WHERE id = $2", printable_utf8(reason), id);
-    }
-
-    void delete_dead_letter(std::int64_t id) override {
-        conn_.exec("DELETE FROM dead_letters WHERE id = $1", id);
-    }
-
-    // Inside a savepoint every event is written at once, so that its failure is its own.
-    void savepoint() override {
-        flush();
-        conn_.exec_script("SAVEPOINT retry_event");
-        in_savepoint_ = true;
-    }
-    void release_savepoint() override {
-        in_savepoint_ = false;
-        conn_.exec_script("RELEASE SAVEPOINT retry_event");
-    }
-    void rollback_to_savepoint() override {
-        conn_.exec_script("ROLLBACK TO SAVEPOINT retry_event");
-        release_savepoint();
-    }
-
-  private:
-    std::vector<pg::Statement> take_buffered() {
-        std::vector<pg::Statement> out;
-        if (!o_id.empty()) {
-            out.push_back(pg::statement(
-                "INSERT INTO orders_view (order_id, user_id, status, currency, items, "
-                "total_minor, version, created_at, updated_at) "
-                "SELECT a, b, c, d, e, f, g, h, h FROM unnest($1::text[], $2::text[], $3::text[], "
-                "$4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::text[]) "
-                "AS x(a, b, c, d, e, f, g, h) "
-                "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
-                o_id.str(), o_user.str(), o_status.str(), o_currency.str(), o_items.str(),
-                o_total.str(), o_version.str(), o_at.str()));
-            o_id = o_user = o_status = o_currency = o_items = o_total = o_version = o_at = {};
-        }
-        if (!stock_.empty()) {
-            pg::ArrayLiteral sku, stock, seq;
-            for (const auto& [k, change] : stock_) {
-                sku.add(k);
-                stock.add(change.first);
-                seq.add(change.second);
-            }
-            out.push_back(pg::statement(
-                "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
-                "version) SELECT a, '', '', 0, b, c, 0 FROM unnest($1::text[], $2::bigint[], "
-                "$3::bigint[]) AS x(a, b, c) "
-                "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
-                "excluded.stock_seq WHERE excluded.stock_seq > products_view.stock_seq",
-                sku.str(), stock.str(), seq.str()));
-            stock_.clear();
-        }
-        return out;
-    }
-
-    static std::vector<StreamKey> stream_keys(std::span<const Event> events) {
-        std::vector<StreamKey> out;
-        out.reserve(events.size());
-        for (const Event& e : events) out.push_back(e.stream);
-        return out;
-    }
-
-    void buffer(const Event& e, const OrderPlaced& d) {
-        o_id.add(e.stream.id);
-        o_user.add(d.user_id);
-        o_status.add(std::string(order_status_name(OrderStatus::Placed)));
-        o_currency.add(d.currency);
-        o_items.add(encode_order_lines(d.items));
-        o_total.add(d.total_minor);
-        o_version.add(e.version);
-        o_at.add(e.occurred_at);
-        for (const StockChange& c : d.stock_changes) {
-            auto [it, inserted] = stock_.try_emplace(c.sku, c.stock, c.stock_seq);
-            if (!inserted && c.stock_seq > it->second.second) it->second = {c.stock, c.stock_seq};
-        }
-    }
-
-    Connection& conn_;
-    std::map<StreamKey, std::int64_t> prefetched_;
-    bool in_savepoint_ = false;
-    pg::ArrayLiteral o_id, o_user, o_status, o_currency, o_items, o_total, o_version, o_at;
-    std::map<std::string, std::pair<std::optional<std::int64_t>, std::int64_t>> stock_;
-};
-
-// Every products_view row a projection transaction writes, locked at its start, in one statement
-// and in one order (by sku). Stock changes from orders of every partition write product rows, and a
-// transaction writes them in several statements (a flush per delivery of a poll, one before each
-// non-order event): two projectors that met the same products in opposite orders each held one row
-// the other wanted, and PostgreSQL aborted one of them after deadlock_timeout (1 s). Taken here
-// first and in sku order, a projector waits for a row before it holds any other, and the later
-// statements find their rows already theirs. A product with no row yet gets a placeholder
-// (stock_seq -1: any write wins over it), so that inserting it later takes no lock out of order;
-// the placeholders nothing wrote are deleted before commit. A transaction that writes at most one
-// product row cannot close a cycle over them and skips the statement.
-class ProductRowLocks {
-  public:
-    void add(std::span<const Event> events) {
-        for (const Event& e : events) {
-            if (e.stream.type == StreamType::Product) skus_.insert(e.stream.id);
-            if (const auto* placed = std::get_if<OrderPlaced>(&e.data)) add(placed->stock_changes);
-            if (const auto* cancelled = std::get_if<OrderCancelled>(&e.data))
-                add(cancelled->stock_changes);
-        }
-    }
-
-    // The lock statement, to send before any other write of the transaction (alone, or in the
-    // pipeline that opens it); nothing when fewer than two product rows are written.
-    std::optional<pg::Statement> lock_statement() const {
-        if (skus_.size() < 2) return std::nullopt;
-        return pg::statement(
-            "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
-            "version) SELECT s, '', '', 0, NULL, -1, 0 FROM unnest($1::text[]) WITH ORDINALITY "
-            "AS x(s, i) ORDER BY i "
-            "ON CONFLICT (sku) DO UPDATE SET version = products_view.version WHERE false "
-            "RETURNING sku",  // an existing row is locked, not updated, and not returned
-            sku_list());
-    }
-
-    // Before commit: the placeholders no event wrote (every locked row still at stock_seq -1;
-    // a row a projection wrote has a stock_seq of 0 or more).
-    std::optional<pg::Statement> drop_statement() const {
-        if (skus_.size() < 2) return std::nullopt;
-        return pg::statement(
-            "DELETE FROM products_view WHERE sku = ANY($1::text[]) AND stock_seq = -1", sku_list());
-    }
-
-    void lock(Connection& conn) {
-        if (auto lock = lock_statement()) placed_ = conn.exec_pipeline({*lock}).back().rows() > 0;
-    }
-
-    void drop_unused(Connection& conn) {
-        if (auto drop = drop_statement(); drop && placed_) conn.exec_pipeline({*drop});
-    }
-
-  private:
-    void add(const std::vector<StockChange>& changes) {
-        for (const StockChange& c : changes) skus_.insert(c.sku);
-    }
-
-    std::vector<std::string> sku_list() const { return {skus_.begin(), skus_.end()}; }
-
-    std::set<std::string> skus_;  // std::string's order: the same in every process
-    bool placed_ = false;
-};
-
-// Moves the partition's position forward (never back).
-pg::Statement advance_position(const BusPosition& position) {
-    return pg::statement(
-        "INSERT INTO bus_positions (partition, \"offset\") VALUES ($1, $2) "
-        "ON CONFLICT (partition) DO UPDATE SET \"offset\" = GREATEST(bus_positions.\"offset\", "
-        "excluded.\"offset\")",
-        position.partition, position.offset);
-}
-
-ProjectionResult project_events(Connection& conn, std::span<const Event> events,
-                                const BusPosition& position) {
-    ProductRowLocks locks;
-    locks.add(events);
-    locks.lock(conn);
-    PgProjectionTransaction tx(conn);
-    tx.prefetch(events);
-    ProjectionResult result = sequence_events(events, tx);
-    std::vector<pg::Statement> after{advance_position(position)};
-    if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
-    tx.finish(std::move(after));
-    return result;
-}
-
-// Where a delivery stands in its transaction: the first sends BEGIN with its first statements,
-// the last COMMIT with its last ones (PgReadStore::project), so a batch of placements is two
-// round trips — BEGIN, locks and prefetch; the writes, the position and COMMIT — not seven: on a
-// busy machine each round trip is a wake-up of the projector and of its backend, and the
-// projection transaction is on the path of every read that waits for its token. The product row
-// locks of every delivery of the transaction (ProductRowLocks) go with the first, after the
-// dead-letter lock (a retry holds that one exclusive and then writes rows); the placeholders
-// nothing wrote are dropped with the last.
-struct InTransaction {
-    bool first = true;
-    bool last = true;
-};
-
-ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
-                                  std::span<const std::int64_t> offsets, InTransaction at,
-                                  const ProductRowLocks& locks) {
-    std::vector<pg::Statement> before;
-    if (at.first) {
-        before.push_back(pg::statement("BEGIN"));
-        before.push_back(
-            pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
-        if (auto lock = locks.lock_statement()) before.push_back(std::move(*lock));
-    }
-    PgProjectionTransaction tx(conn);
-    tx.prefetch(delivery.events, std::move(before));
-    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
-    std::vector<pg::Statement> after{advance_position(delivery.position)};
-    if (at.last) {
-        if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
-        after.push_back(pg::statement("COMMIT"));
-    }
-    tx.finish(std::move(after));
-    return result;
-}
-
-// One transaction over the deliveries of a poll (one or more partitions).
-std::vector<ProjectionResult> project_deliveries(Connection& conn,
-                                                 std::span<const DeliveryPart> parts) {
-    ProductRowLocks locks;
-    for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
-    std::vector<ProjectionResult> results;
-    results.reserve(parts.size());
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        results.push_back(project_delivery(conn, *parts[i].delivery, parts[i].offsets,
-                                           InTransaction{i == 0, i + 1 == parts.size()}, locks));
-    }
-    return results;
-}
-
-DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
-    conn.exec("SELECT pg_advisory_xact_lock($1::int, 0)", kDeadLetterLockSpace);
-    Result r =
-        id ? conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1", *id)
-           : conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters ORDER BY id");
-    std::vector<RetryRow> rows;
-    ProductRowLocks locks;
-    for (int i = 0; i < r.rows(); ++i) {
-        rows.push_back(RetryRow{r.int64(i, 0), decode_event_envelope(from_hex(r.text(i, 1)))});
-        if (rows.back().event) locks.add(std::span<const Event>(&*rows.back().event, 1));
-    }
-    locks.lock(conn);
-    PgProjectionTransaction tx(conn);
-    DeadLetterRetry out = sequence_retry(std::move(rows), tx);
-    tx.flush();
-    locks.drop_unused(conn);
-    return out;
-}
 
 class PgReadStore final : public ReadStore {
   public:
@@ -467,14 +36,14 @@ class PgReadStore final : public ReadStore {
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
         return announced(
-            write([&](Connection& conn) { return project_events(conn, events, position); }));
+            write([&](Connection& conn) { return pg::project_events(conn, events, position); }));
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
         const DeliveryPart part{&delivery, offsets};
         return announced(project([&](Connection& conn) {
-            return project_deliveries(conn, std::span<const DeliveryPart>(&part, 1)).front();
+            return pg::project_deliveries(conn, std::span<const DeliveryPart>(&part, 1)).front();
         }));
     }
 
@@ -482,7 +51,7 @@ class PgReadStore final : public ReadStore {
         std::span<const DeliveryPart> parts) override {
         if (parts.empty()) return std::vector<ProjectionResult>{};
         return announced(
-            project([&](Connection& conn) { return project_deliveries(conn, parts); }));
+            project([&](Connection& conn) { return pg::project_deliveries(conn, parts); }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
@@ -503,7 +72,7 @@ class PgReadStore final : public ReadStore {
             for (int i = 0; i < r.rows(); ++i) {
                 out.push_back(DeadLetter{r.int64(i, 0), BusPosition{r.text(i, 1), r.int64(i, 2)},
                                          r.text(i, 3), r.int64(i, 4), r.text(i, 5),
-                                         from_hex(r.text(i, 6)), r.text(i, 7), r.text(i, 8)});
+                                         pg::from_hex(r.text(i, 6)), r.text(i, 7), r.text(i, 8)});
             }
             return out;
         });
@@ -511,7 +80,7 @@ class PgReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        auto out = write([&](Connection& conn) { return ordinal::retry_dead_letters(conn, id); });
+        auto out = write([&](Connection& conn) { return pg::retry_dead_letters(conn, id); });
         if (out && !out->advanced.empty()) projection_notifier_.signal();
         return out;
     }
@@ -574,7 +143,7 @@ class PgReadStore final : public ReadStore {
     Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
-            return select_stream_version(*conn, stream);
+            return pg::select_stream_version(*conn, stream);
         });
     }
 

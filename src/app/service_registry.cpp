@@ -1,0 +1,158 @@
+// RunningService (running_service.h): the process registry and heartbeat, the admin worker and
+// its handlers, the deployment-wide gauges, and the rebuild of the read model.
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+#include "adapters/memory/local_bus.h"
+#include "app/running_service.h"
+#include "codec/response_json.h"
+
+namespace ordinal {
+
+void RunningService::start_deployment_agents(const Settings& s) {
+    std::string roles;
+    for (const auto& r : s.roles) roles += (roles.empty() ? "" : ",") + r;
+    metrics_
+        .gauge("ordinal_process_info",
+               "1, labelled with this process's id, roles and version: join per-process "
+               "series on it",
+               {{"process", process_id_}, {"roles", roles}, {"version", ORDINAL_VERSION}})
+        .set(1);
+    // Once before the worker starts: a claim names its owner, and an owner without a
+    // heartbeat would be taken for dead.
+    beat(roles);
+    heartbeat_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(s.heartbeat_ms),
+                                                [this, roles] { beat(roles); });
+    if (has_role(s, "api")) {
+        Gauge& live = metrics_.gauge("ordinal_deployment_processes",
+                                     "Processes in the read store's registry, by whether "
+                                     "their heartbeat is recent",
+                                     {{"state", "live"}});
+        Gauge& stale = metrics_.gauge("ordinal_deployment_processes",
+                                      "Processes in the read store's registry, by whether "
+                                      "their heartbeat is recent",
+                                      {{"state", "stale"}});
+        store_gauges_.push_back([this, &live, &stale] {
+            auto procs = read_->list_processes();
+            if (!procs) return;
+            double n_live = 0, n_stale = 0;
+            for (const auto& p : *procs)
+                (p.age_ms > settings_.process_stale_ms ? n_stale : n_live) += 1;
+            live.set(n_live);
+            stale.set(n_stale);
+        });
+    }
+    // The gauges read from the stores, refreshed before a scrape as long as the stores answer
+    // within the bound; past it the scrape shows their last values and the stall gauge.
+    gauges_probe_ = std::make_unique<WatchedProbe<bool>>(
+        "metrics",
+        [this] {
+            for (const auto& refresh : store_gauges_) refresh();
+            return true;
+        },
+        kStoreCheckBound, metrics_);
+    metrics_.on_collect([this] {
+        if (gauges_probe_) (void)gauges_probe_->get();
+    });
+    if (!projector_) return;
+    std::map<std::string, AdminWorker::Handler> handlers;
+    handlers[kRebuildRequest] = [this](const AdminRequest&, const AdminWorker::Progress& p) {
+        auto report = rebuild(p);
+        if (!report) return store_failed("rebuild", report.error());
+        return AdminOutcome{true, write_rebuild_json(*report), {}, {}};
+    };
+    handlers[kRetryRequest] = [this](const AdminRequest& r, const AdminWorker::Progress&) {
+        auto retry = read_->retry_dead_letters(r.target);
+        if (!retry) return store_failed("dead-letter retry", retry.error());
+        if (!retry->advanced.empty()) gate_->notify(retry->advanced);
+        if (r.target && retry->retried == 0)
+            return AdminOutcome{false, {}, "not_found", "no such dead letter"};
+        return AdminOutcome{true, write_dead_letter_retry_json(*retry), {}, {}};
+    };
+    admin_worker_ = std::make_unique<AdminWorker>(
+        *read_, process_id_, std::move(handlers), metrics_, std::chrono::milliseconds(250),
+        std::chrono::milliseconds(s.process_stale_ms),
+        [](const std::string& line) { spdlog::info("{}", line); });
+    desk_->set_local_worker(admin_worker_.get());
+    // A projector without a relay beside it does not rebuild at start (see build()); a
+    // rebuild left unfinished is handed to whichever projector claims it.
+    if (!relay_) {
+        auto started = read_->rebuild_started();
+        if (started && *started) {
+            spdlog::warn("the rebuild started at {} never finished: requesting another", **started);
+            (void)desk_->submit(kRebuildRequest, std::nullopt);
+        }
+    }
+}
+
+void RunningService::beat(const std::string& roles) {
+    ProcessDetail d;
+    if (http_)
+        d.listen = settings_.listen.substr(0, settings_.listen.rfind(':') + 1) +
+                   std::to_string(http_->port());
+    if (projector_) {
+        // Its own partitions' positions: what this projector has applied, from the store.
+        std::vector<std::string> partitions{"local"};
+        if (kafka_) partitions = *(d.assignment = kafka_->assigned_partitions());
+        for (const auto& p : partitions) {
+            if (auto at = read_->bus_position(p)) d.positions.push_back(BusPosition{p, *at});
+        }
+    }
+    d.relay_published_seq = relay_ ? relay_->published_seq() : 0;
+    ProcessRecord self{
+        process_id_, roles, ORDINAL_VERSION, started_ms_, 0, 0, write_process_detail_json(d)};
+    if (auto ok = read_->heartbeat(self); !ok)
+        spdlog::warn("heartbeat not recorded: {}", ok.error().message);
+}
+
+AdminOutcome RunningService::store_failed(const char* what, const StoreError& e) {
+    spdlog::warn("{} failed: {}", what, e.message);
+    return AdminOutcome{
+        false, {}, "unavailable", std::string(what) + " failed: a store is unavailable; try again"};
+}
+
+Expected<RebuildReport, StoreError> RunningService::rebuild(const AdminWorker::Progress& progress) {
+    std::lock_guard lock(rebuild_mu_);
+    const auto started = std::chrono::steady_clock::now();
+    if (relay_) relay_->pause();
+    struct Resume {
+        Relay* r;
+        ~Resume() {
+            if (r) r->resume();
+        }
+    } resume{relay_.get()};
+    auto held = consumer_->pause();
+    if (auto ok = read_->reset(); !ok) return unexpected(ok.error());
+    RebuildReport report;
+    std::int64_t after = 0;
+    while (true) {
+        auto batch = write_->read_log(after, 1000);
+        if (!batch) return unexpected(batch.error());
+        if (batch->empty()) break;
+        after = batch->back().seq;
+        // As the in-process bus delivers: an event this build cannot read parks its stream.
+        std::vector<std::int64_t> offsets;
+        Delivery delivery = local_delivery(*batch, offsets);
+        // But a gap is skipped, not refused. Reading by `seq > after` while writers commit
+        // (PostgreSQL hands out seq before COMMIT), version n of a stream may become visible
+        // only after the cursor passed its seq; n and every later version of that stream
+        // then committed after this rebuild began, while the relay was paused, so they are
+        // still unpublished and the relay delivers them, in order, once it resumes.
+        delivery.in_order = false;
+        if (auto ok = projector_->consume_delivery(delivery, offsets); !ok)
+            return unexpected(ok.error());
+        report.events_replayed += static_cast<std::int64_t>(batch->size());
+        if (progress)
+            progress("{\"eventsReplayed\":" + std::to_string(report.events_replayed) + "}");
+    }
+    if (auto ok = read_->finish_rebuild(); !ok) return unexpected(ok.error());
+    report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - started)
+                             .count();
+    spdlog::info("projection rebuilt: {} events in {} ms", report.events_replayed,
+                 report.duration_ms);
+    return report;
+}
+
+}  // namespace ordinal
