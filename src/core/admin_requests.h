@@ -6,6 +6,8 @@
 // A claim is atomic in the store, so each request runs once; a request whose owner stopped
 // heartbeating (killed mid-way) is claimed again and run from the start, which is safe for both
 // kinds: a rebuild starts over from reset(), and a retry applies what is still dead-lettered.
+// (A discard run twice finds its work done; a verify only reads.) Every finished request leaves one
+// entry in the audit log (ReadStore::finish_admin_request).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -22,6 +24,8 @@ namespace ordinal {
 
 inline constexpr const char* kRebuildRequest = "rebuild";
 inline constexpr const char* kRetryRequest = "retry_dead_letters";
+inline constexpr const char* kDiscardRequest = "discard_dead_letter";  // target and reason given
+inline constexpr const char* kVerifyRequest = "verify";  // the store verifier, read-only
 
 inline bool admin_request_finished(const AdminRequest& r) {
     return r.state == "done" || r.state == "failed";
@@ -35,13 +39,21 @@ class AdminDesk {
 
     // See ReadStore::submit_admin_request; a worker in this process is woken at once.
     Expected<std::pair<AdminRequest, bool>, StoreError> submit(const std::string& kind,
-                                                               std::optional<std::int64_t> target);
+                                                               std::optional<std::int64_t> target,
+                                                               const std::string& reason = {});
     Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) {
         return store_.get_admin_request(id);
     }
     // Reads the request until it is finished or `timeout` has passed; the last state read.
     Expected<AdminRequest, StoreError> wait(const AdminRequest& request,
                                             std::chrono::milliseconds timeout);
+
+    // An admin action taken outside a request (a product PUT), in the audit log as this
+    // process's.
+    Expected<void, StoreError> record(AuditEntry entry) {
+        entry.process = self_;
+        return store_.record_audit(entry);
+    }
 
     ReadStore& store() { return store_; }
     void set_local_worker(AdminWorker* worker) { worker_ = worker; }
