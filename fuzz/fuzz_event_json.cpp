@@ -40,7 +40,8 @@ void envelope(std::string_view json) {
         return;
     }
     FUZZ_CHECK(e->version >= 1, std::to_string(e->version));
-    FUZZ_CHECK(e->schema_version >= 1 && e->schema_version <= kEventSchemaVersion,
+    FUZZ_CHECK(e->schema_version >= kOldestEventSchemaVersion &&
+                   e->schema_version <= schema_version_of(e->data),
                std::to_string(e->schema_version));
     const bool product_event = std::holds_alternative<ProductUpserted>(e->data);
     FUZZ_CHECK(product_event == (e->stream.type == StreamType::Product), json);

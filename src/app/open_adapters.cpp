@@ -49,6 +49,7 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
     opts.max_queue = s.writer_queue;
     opts.max_batch = s.writer_batch;
     opts.durable = s.durable;
+    opts.idempotency_retention = std::chrono::hours(s.idempotency_retention_hours);
     auto store = make_sqlite_write_store(opts, clock, ids);
     if (!store) return unexpected("cannot open the write store: " + store.error().message);
     return std::move(*store);

@@ -51,12 +51,10 @@ Expected<VerifyReport, std::string> run_verify(const Settings& s) {
     options.max_pending_age_ms = std::int64_t{s.verify_max_pending_age_s} * 1000;
     options.projection_grace_ms = std::int64_t{s.verify_max_projection_lag_s} * 1000;
     options.max_findings = s.verify_max_findings;
-    // Only the PostgreSQL write store expires idempotency records.
-    if (write_url->scheme == "postgresql") {
-        options.idempotency_retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               std::chrono::hours(s.idempotency_retention_hours))
-                                               .count();
-    }
+    // Both write stores expire idempotency records after the same window.
+    options.idempotency_retention_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::hours(s.idempotency_retention_hours))
+                                           .count();
     SystemClock clock;
     auto report = verify_stores(**write, **read, clock, options);
     if (!report)

@@ -132,8 +132,8 @@ std::vector<SettingSpec> setting_specs() {
          "(default 16)",
          int_setting(&Settings::outbox_partitions, 1, 4096)},
         {"idempotency-retention-hours",
-         "PostgreSQL: hours an idempotency record is kept; a repeat after that is a new command; "
-         "0 keeps them forever (default 168)",
+         "hours an idempotency record is kept (SQLite and PostgreSQL); a repeat after that is a "
+         "new command; 0 keeps them forever (default 168)",
          int_setting(&Settings::idempotency_retention_hours, 0, 24 * 365 * 100)},
         {"cache-ttl-s", "Redis cache: seconds a completed command's answer is kept (default 86400)",
          int_setting(&Settings::cache_ttl_s, 1, 365 * 24 * 3600)},

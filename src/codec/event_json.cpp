@@ -129,7 +129,11 @@ json data_to_json(const OrderShipped&) {
     return json::object();
 }
 json data_to_json(const OrderCancelled& d) {
-    return json{{"reason", d.reason}, {"stockChanges", stock_changes_to_json(d.stock_changes)}};
+    return json{
+        {"reason", d.reason},
+        {"cancelledFrom", d.cancelled_from ? json(std::string(order_status_name(*d.cancelled_from)))
+                                           : json(nullptr)},
+        {"stockChanges", stock_changes_to_json(d.stock_changes)}};
 }
 
 json data_to_json(const EventData& data) {
@@ -249,6 +253,12 @@ EventData data_from_json(std::string_view type, const json& j) {
     } else if (type == "OrderCancelled") {
         OrderCancelled d;
         d.reason = r.string("reason");
+        if (const json& from = r.field("cancelledFrom"); !from.is_null()) {
+            const auto status =
+                from.is_string() ? parse_order_status(from.get<std::string>()) : std::nullopt;
+            if (!status) ObjectReader::fail(r.path("cancelledFrom") + " must be an order status");
+            d.cancelled_from = *status;
+        }
         d.stock_changes = stock_changes_from_json(r.array("stockChanges"), r.path("stockChanges"));
         out = std::move(d);
     } else {
@@ -256,6 +266,66 @@ EventData data_from_json(std::string_view type, const json& j) {
     }
     r.finish();
     return out;
+}
+
+// ---- schema evolution ----------------------------------------------------------------------
+// The upcaster chain: one step per (type, version), turning the data of `type` stored at
+// `from` into the shape of version from + 1. A stored event is upcast step by step up to the
+// version this build writes (schema_version_of), then decoded strictly as that shape. A step
+// reshapes JSON from the event alone: it never needs another event or a store. A new version
+// of a type adds its step here and bumps schema_version_of (domain/decisions.cpp);
+// EventJson.EveryTypeHasAChainToTheVersionItWrites checks that the two agree.
+struct Upcaster {
+    std::string_view type;
+    int from;
+    void (*step)(json& data);
+};
+const Upcaster kUpcasters[] = {
+    // OrderCancelled 1 -> 2: `cancelledFrom` added. Version 1 did not record it: null, "not
+    // recorded", never a guess.
+    {"OrderCancelled", 1,
+     [](json& d) {
+         if (d.contains("cancelledFrom"))
+             ObjectReader::fail("data.cancelledFrom is not a field of version 1");
+         d["cancelledFrom"] = nullptr;
+     }},
+};
+
+// The version this build writes for `type`, or nullopt for a type it does not know.
+std::optional<int> written_version(std::string_view type) {
+    static const EventData kEach[] = {ProductUpserted{}, OrderPlaced{}, OrderPaid{}, OrderShipped{},
+                                      OrderCancelled{}};
+    for (const EventData& d : kEach) {
+        if (event_type_name(d) == type) return schema_version_of(d);
+    }
+    return std::nullopt;
+}
+
+// Why this build cannot read `type` at `schema` (empty when it can). An unknown type is left to
+// the decoder, which names it.
+std::string unsupported_version(std::string_view type, std::int64_t schema) {
+    const auto written = written_version(type);
+    if (!written || (schema >= kOldestEventSchemaVersion && schema <= *written)) return {};
+    return "schema version " + std::to_string(schema) +
+           " is not supported by this build (it reads " + std::string(type) + " " +
+           std::to_string(kOldestEventSchemaVersion) + " to " + std::to_string(*written) + ")";
+}
+
+// `data` stored at `schema` (checked by unsupported_version) into the shape this build writes.
+void upcast(std::string_view type, std::int64_t schema, json& data) {
+    const auto written = written_version(type);
+    if (!written || !data.is_object()) return;  // the strict decoder says what is wrong
+    for (std::int64_t v = schema; v < *written; ++v) {
+        const Upcaster* step = nullptr;
+        for (const Upcaster& u : kUpcasters) {
+            if (u.type == type && u.from == v) step = &u;
+        }
+        if (!step) {
+            ObjectReader::fail("no upcaster for " + std::string(type) + " version " +
+                               std::to_string(v));
+        }
+        step->step(data);
+    }
 }
 
 json parse(std::string_view text) {
@@ -285,8 +355,17 @@ std::string encode_event_data(const EventData& data) {
     return dump(data_to_json(data));
 }
 
-Expected<EventData, std::string> decode_event_data(std::string_view type, std::string_view text) {
-    return guarded([&] { return data_from_json(type, parse(text)); });
+Expected<EventData, std::string> decode_event_data(std::string_view type, std::string_view text,
+                                                   int schema_version) {
+    return guarded([&] {
+        json data = parse(text);
+        if (schema_version != 0) {
+            if (auto why = unsupported_version(type, schema_version); !why.empty())
+                ObjectReader::fail(why);
+            upcast(type, schema_version, data);
+        }
+        return data_from_json(type, data);
+    });
 }
 
 std::string encode_event_envelope(const Event& e) {
@@ -297,7 +376,7 @@ std::string encode_event_envelope(const Event& e) {
                  {"version", e.version},
                  {"occurredAt", e.occurred_at},
                  {"causationId", e.causation_id},
-                 {"schemaVersion", e.schema_version},
+                 {"schemaVersion", schema_version_of(e.data)},
                  {"data", data_to_json(e.data)}};
     return dump(j);
 }
@@ -320,12 +399,12 @@ Expected<Event, std::string> decode_event_envelope(std::string_view text) {
         e.occurred_at = r.string("occurredAt");
         e.causation_id = r.string("causationId");
         const std::int64_t schema = r.integer("schemaVersion");
-        if (schema < 1 || schema > kEventSchemaVersion) {
-            ObjectReader::fail("event.schemaVersion " + std::to_string(schema) +
-                               " is not supported");
-        }
+        if (auto why = unsupported_version(type, schema); !why.empty())
+            ObjectReader::fail("event.schemaVersion: " + why);
         e.schema_version = static_cast<int>(schema);
-        e.data = data_from_json(type, r.field("data"));
+        json data = r.field("data");
+        upcast(type, schema, data);
+        e.data = data_from_json(type, data);
         if (stream_type_of(e.data) != e.stream.type) {
             ObjectReader::fail("event type " + type + " does not belong to a " + stream_type +
                                " stream");
@@ -352,13 +431,15 @@ StoredEvent decode_outbox_row(const OutboxRow& row) {
     const auto stream_type = parse_stream_type(row.stream_type);
     if (!stream_type) {
         reason = "unknown stream type '" + row.stream_type + "'";
-    } else if (row.schema_version < 1 || row.schema_version > kEventSchemaVersion) {
-        reason = "schema version " + std::to_string(row.schema_version) +
-                 " is not supported by this build (it reads 1 to " +
-                 std::to_string(kEventSchemaVersion) + ")";
+    } else if (auto why = unsupported_version(row.type, row.schema_version); !why.empty()) {
+        reason = std::move(why);
     } else {
         e.stream.type = *stream_type;
-        auto data = guarded([&] { return data_from_json(row.type, parse(row.data)); });
+        auto data = guarded([&] {
+            json stored = parse(row.data);
+            upcast(row.type, row.schema_version, stored);
+            return data_from_json(row.type, stored);
+        });
         if (!data) {
             reason = data.error();
         } else if (stream_type_of(*data) != *stream_type) {

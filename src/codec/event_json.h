@@ -23,19 +23,27 @@ namespace ordinal {
 // {userId,currency,items:[{sku,qty,unitPriceMinor}],totalMinor,stockChanges:[{sku,stock,stockSeq}]}
 // OrderPaid       {paymentRef,amountMinor}
 // OrderShipped    {}
-// OrderCancelled  {reason,stockChanges:[{sku,stock,stockSeq}]}
+// OrderCancelled  {reason,cancelledFrom("PLACED"|"PAID"|null),stockChanges:[{sku,stock,stockSeq}]}
+//                 (schema version 2; version 1 had no cancelledFrom)
+// Always the shape this build writes: schema_version_of(data).
 std::string encode_event_data(const EventData& data);
 
 // `type` is the event type name ("OrderPlaced", ...) that selects the expected shape of `json`.
-Expected<EventData, std::string> decode_event_data(std::string_view type, std::string_view json);
+// `schema_version` is the version it was stored at: an older one is upcast first, a newer one
+// than this build writes is refused; 0 means the shape this build writes.
+Expected<EventData, std::string> decode_event_data(std::string_view type, std::string_view json,
+                                                   int schema_version = 0);
 
 // {eventId,type,streamType,streamId,version,occurredAt,causationId,schemaVersion,data}
+// Encoding writes schemaVersion = schema_version_of(data); decoding upcasts an older version
+// (the Event keeps the version it was stored at) and refuses a newer one.
 std::string encode_event_envelope(const Event& event);
 Expected<Event, std::string> decode_event_envelope(std::string_view json);
 
-// An outbox row, decoded. Never fails: a row this build cannot decode (unknown type, newer schema
-// version, damaged data) comes back with `undecoded` set, carrying its envelope for the bus and
-// the reason, so one such row parks its stream instead of stopping the relay.
+// An outbox row, decoded, an older schema version upcast. Never fails: a row this build cannot
+// decode (unknown type, newer schema version, damaged data) comes back with `undecoded` set,
+// carrying its envelope for the bus and the reason, so one such row parks its stream instead of
+// stopping the relay.
 StoredEvent decode_outbox_row(const OutboxRow& row);
 
 // Order lines in the same shape as OrderPlaced.items: [{sku,qty,unitPriceMinor}]. Used by stores

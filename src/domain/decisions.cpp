@@ -161,6 +161,7 @@ Expected<OrderDecision, DomainError> decide_cancel_order(
         return *bad;
     OrderCancelled ev;
     ev.reason = cmd.reason;
+    ev.cancelled_from = order->status;
     std::vector<Product> next_products;
     for (std::size_t i = 0; i < order->lines.size() && i < products.size(); ++i) {
         if (!products[i]) continue;  // products are never deleted; defensive only
@@ -183,6 +184,10 @@ const char* command_name(const Command& c) {
 
 StreamType stream_type_of(const EventData& d) {
     return std::holds_alternative<ProductUpserted>(d) ? StreamType::Product : StreamType::Order;
+}
+
+int schema_version_of(const EventData& d) {
+    return std::holds_alternative<OrderCancelled>(d) ? 2 : 1;
 }
 
 std::string_view event_type_name(const EventData& d) {

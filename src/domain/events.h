@@ -46,6 +46,9 @@ struct OrderShipped {};
 struct OrderCancelled {
     std::string reason;
     std::vector<StockChange> stock_changes;
+    // The status the order was cancelled from (Placed or Paid: whether money was taken), since
+    // schema version 2; nullopt for an event stored at version 1, which did not record it.
+    std::optional<OrderStatus> cancelled_from;
 };
 
 using EventData =
@@ -56,7 +59,13 @@ std::string_view event_type_name(const EventData& d);
 // The stream an event belongs on: ProductUpserted on a product stream, the rest on an order.
 StreamType stream_type_of(const EventData& d);
 
-inline constexpr int kEventSchemaVersion = 1;
+// The schema version this build writes for each event type: the version of the shape its data
+// is encoded in. Events stored at an older version are upcast on reading (codec/event_json.cpp:
+// one step per version, oldest first); a version newer than this is not read (the event is
+// parked until a build that knows it retries it). History: OrderCancelled 2 added
+// `cancelledFrom`; every other type is still at 1.
+inline constexpr int kOldestEventSchemaVersion = 1;
+int schema_version_of(const EventData& d);
 
 // The immutable envelope stored in the outbox and carried on the bus.
 struct Event {
@@ -65,7 +74,9 @@ struct Event {
     std::int64_t version = 0;  // 1, 2, ... per stream, no gaps
     std::string occurred_at;   // RFC 3339 UTC with milliseconds
     std::string causation_id;  // the command's idempotency key
-    int schema_version = kEventSchemaVersion;
+    // As stored: the version the event was written at. Encoding always writes the data's current
+    // shape and schema_version_of(data), so an event upcast on reading goes on in the new shape.
+    int schema_version = kOldestEventSchemaVersion;
     EventData data;
 };
 

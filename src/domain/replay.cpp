@@ -87,6 +87,11 @@ OrderStep apply(const std::optional<Order>& before, const Event& e, const OrderS
 }
 
 OrderStep apply(const std::optional<Order>& before, const Event& e, const OrderCancelled& d) {
+    if (before && d.cancelled_from && *d.cancelled_from != before->status) {
+        return refuse("OrderCancelled says it was cancelled from " +
+                      std::string(order_status_name(*d.cancelled_from)) + ", the order was " +
+                      std::string(order_status_name(before->status)));
+    }
     auto next = transition(before, e, OrderStatus::Cancelled);
     if (next) {
         if (auto bad = stock_changes_mismatch(next->lines, d.stock_changes)) {

@@ -86,7 +86,8 @@ TEST_P(ReadStoreContract, FollowsTheOrderLifecycleToShippedAndCancelled) {
          order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {{"SKU-1", std::nullopt, 2}}),
          order_event(kOrder, 2, OrderPaid{"ref", 1000}), order_event(kOrder, 3, OrderShipped{}),
          order_placed(other, kUser, {{"SKU-1", 1, 1000}}, {{"SKU-1", std::nullopt, 3}}),
-         order_event(other, 2, OrderCancelled{"no", {{"SKU-1", std::nullopt, 4}}})},
+         order_event(other, 2,
+                     OrderCancelled{"no", {{"SKU-1", std::nullopt, 4}}, OrderStatus::Placed})},
         6);
     EXPECT_EQ((*store_->get_order(kOrder))->status, OrderStatus::Shipped);
     EXPECT_EQ((*store_->get_order(kOrder))->version, 3);
@@ -171,7 +172,8 @@ TEST_P(ReadStoreContract, StockFollowsStockSeqWhateverOrderStreamsArriveIn) {
     // A restock (seq 4) wins over everything before it; a cancel stamped seq 5 then wins over it.
     apply_ok({product_upserted("SKU-1", 2, 50, 4)}, 2, "p3");
     EXPECT_EQ((*store_->get_product("SKU-1"))->stock, 50);
-    apply_ok({order_event(a, 2, OrderCancelled{"no", {{"SKU-1", 51, 5}}})}, 2, "p2");
+    apply_ok({order_event(a, 2, OrderCancelled{"no", {{"SKU-1", 51, 5}}, OrderStatus::Placed})}, 2,
+             "p2");
     EXPECT_EQ((*store_->get_product("SKU-1"))->stock, 51);
     // An upsert whose stockSeq is older than the row's keeps its name/price but not its stock.
     apply_ok({product_upserted("SKU-1", 3, 7, 5, 999)}, 3, "p3");

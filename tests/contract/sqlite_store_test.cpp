@@ -370,5 +370,78 @@ TEST_F(SqliteStoreTest, KillingTheProcessLosesNothingAcknowledged) {
     EXPECT_GE(stats->pending, static_cast<std::int64_t>(acknowledged.size()));
 }
 
+// Idempotency retention on the embedded profile, as PgIdempotencyRetention.* on PostgreSQL:
+// records older than the window are deleted in batches, newer ones stay, the event log is
+// untouched, and a command re-sent after its record expired is a new command.
+TEST_F(SqliteStoreTest, IdempotencyRecordsExpireInBatchesAndTheLogIsKept) {
+    using namespace std::chrono_literals;
+    constexpr std::int64_t kDayMs = 24 * 3600 * 1000LL;
+    SqliteWriteStoreOptions options;
+    options.path = dir_.file("write.db");
+    options.idempotency_retention = 7 * 24h;
+    options.retention_interval = 100ms;
+    options.retention_batch_rows = 1000;
+    auto store = open_write(options);
+    ASSERT_TRUE(store);
+    auto accept = [&](CommandRequest request) {
+        std::promise<CommandOutcome> p;
+        store->submit(std::move(request), [&p](CommandOutcome o) { p.set_value(std::move(o)); });
+        const CommandOutcome o = p.get_future().get();
+        EXPECT_TRUE(std::holds_alternative<Acknowledgement>(o));
+        return std::holds_alternative<Acknowledgement>(o) ? std::get<Acknowledgement>(o)
+                                                          : Acknowledgement{};
+    };
+    std::vector<std::string> keys;
+    for (int i = 0; i < 5; ++i) {
+        keys.push_back(ids_.new_uuid_v7());
+        accept(upsert_request(keys.back(), "SKU-" + std::to_string(i), 10));
+    }
+
+    sqlite::ConnectionOptions raw;
+    raw.path = options.path;
+    raw.create = false;
+    sqlite::Connection probe = sqlite::Connection::open(raw);
+    auto count = [&](const char* sql) {
+        sqlite::Query q = probe.query(sql);
+        return q.next() ? q.int64(0) : -1;
+    };
+    // Three of them (and 2,500 more, so that deleting takes three batches) are eight days old.
+    for (int i = 0; i < 3; ++i)
+        probe.exec("UPDATE idempotency SET created_ms = ? WHERE key = ?", kT0 - 8 * kDayMs,
+                   keys[i]);
+    probe.exec(
+        "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 2500) "
+        "INSERT INTO idempotency (key, fingerprint, command_type, event_id, stream_type, "
+        "stream_id, version, token, created_ms) SELECT 'old-' || n, 'f', 'upsert', 'e-' || n, "
+        "'product', 'SKU-X', 1, 't', ? - n FROM g",
+        kT0 - 9 * kDayMs);
+    // One just inside the window stays.
+    probe.exec("UPDATE idempotency SET created_ms = ? WHERE key = ?", kT0 - 6 * kDayMs, keys[3]);
+    const std::int64_t events = count("SELECT COUNT(*) FROM events");
+    ASSERT_EQ(events, 5);
+    ASSERT_EQ(count("SELECT COUNT(*) FROM idempotency"), 2505);
+
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (count("SELECT COUNT(*) FROM idempotency") > 2 &&
+           std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_EQ(count("SELECT COUNT(*) FROM idempotency"), 2);
+    for (int i = 0; i < 5; ++i) {
+        auto found = store->find_idempotency(keys[i]);
+        ASSERT_TRUE(found);
+        EXPECT_EQ(found->has_value(), i >= 3) << "key " << i;
+    }
+    EXPECT_EQ(count("SELECT COUNT(*) FROM events"), events);  // the log is kept
+
+    // Re-sent after its record expired: a new command, with new events.
+    const Acknowledgement again = accept(upsert_request(keys[0], "SKU-0", 10));
+    EXPECT_FALSE(again.duplicate);
+    EXPECT_EQ(again.version, 2);
+    // Still inside the window: a duplicate.
+    EXPECT_TRUE(accept(upsert_request(keys[3], "SKU-3", 10)).duplicate);
+    EXPECT_EQ(count("SELECT COUNT(*) FROM events"), events + 1);
+}
+
 }  // namespace
 }  // namespace ordinal::contract

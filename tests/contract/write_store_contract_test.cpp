@@ -46,7 +46,7 @@ TEST_P(WriteStoreContract, AcceptedCommandAppendsOneEventAndRecordsItsKey) {
     EXPECT_EQ(ev.version, 1);
     EXPECT_EQ(ev.causation_id, key);
     EXPECT_EQ(ev.occurred_at, format_rfc3339_ms(kT0));
-    EXPECT_EQ(ev.schema_version, kEventSchemaVersion);
+    EXPECT_EQ(ev.schema_version, schema_version_of(ev.data));
     const auto& data = expect_data<ProductUpserted>(log[0]);
     EXPECT_EQ(data.sku, "SKU-1");
     EXPECT_EQ(data.name, "Product SKU-1");

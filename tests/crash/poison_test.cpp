@@ -79,6 +79,34 @@ class Poison : public ::testing::Test {
         return std::stod(text.substr(at + name.size() + 2));
     }
 
+    // A parked stream shows everywhere an operator looks: /readyz (degraded, the projection
+    // component), /v1/admin/status (the projection's dead letters and component), /metrics
+    // and the log (its stream and version).
+    void expect_parked_everywhere(const std::string& order_id, int version, int letters) {
+        const auto ready = api_->get("/readyz");
+        EXPECT_EQ(ready.status, 200) << ready;
+        const auto body = ready.json_body();
+        EXPECT_EQ(body["status"], "degraded") << ready;
+        EXPECT_EQ(body["roles"]["projector"], "degraded") << ready;
+        const json* projection = component(body, "projection");
+        ASSERT_NE(projection, nullptr) << ready;
+        EXPECT_TRUE((*projection)["degraded"].get<bool>()) << ready;
+
+        const auto status = api_->admin_get("/v1/admin/status");
+        ASSERT_EQ(status.status, 200) << status;
+        const json st = status.json_body();
+        EXPECT_EQ(st["projection"]["deadLetters"], letters) << status;
+        const json* in_status = component(st, "projection");
+        ASSERT_NE(in_status, nullptr) << status;
+        EXPECT_TRUE((*in_status)["degraded"].get<bool>()) << status;
+
+        EXPECT_TRUE(eventually([&] { return metric("ordinal_projection_dead_letters") == letters; },
+                               std::chrono::seconds(5)));
+        EXPECT_NE(server_->log().find("projection parked order/" + order_id + " at version " +
+                                      std::to_string(version)),
+                  std::string::npos);
+    }
+
     ScratchDir data_{"ordinal-poison-data"};
     ScratchDir logs_{"ordinal-poison-logs"};
     std::unique_ptr<ServerProcess> server_;
@@ -115,21 +143,11 @@ TEST_F(Poison, AnUnknownEventTypeParksItsStreamAndTheRestFlows) {
     // The parked order reads at version 1, never at 3 over the gap.
     EXPECT_EQ(api_->must_read("/v1/orders/" + parked.order_id, parked.token)["version"], 1);
 
-    const auto ready = api_->get("/readyz");
-    EXPECT_EQ(ready.status, 200) << ready;
-    const auto body = ready.json_body();
-    EXPECT_EQ(body["status"], "degraded") << ready;
-    EXPECT_EQ(body["roles"]["projector"], "degraded") << ready;
-    const json* projection = component(body, "projection");
-    ASSERT_NE(projection, nullptr) << ready;
-    EXPECT_TRUE((*projection)["degraded"].get<bool>()) << ready;
-    EXPECT_EQ(metric("ordinal_projection_dead_letters"), 2);
+    expect_parked_everywhere(parked.order_id, 2, 2);
     // The gauge is polled every 250 ms: it may still show the planted events as pending.
     EXPECT_TRUE(
         eventually([&] { return metric("ordinal_outbox_pending") == 0; }, std::chrono::seconds(5)))
         << "a parked event is published, not pending";
-    EXPECT_NE(server_->log().find("projection parked order/" + parked.order_id + " at version 2"),
-              std::string::npos);
 
     // A retry by this build still cannot read it: both stay, in order.
     const auto retry = api_->admin_post("/v1/admin/dead-letters/retry");
@@ -189,6 +207,24 @@ TEST_F(Poison, ANewerSchemaVersionIsParkedNotDropped) {
     EXPECT_NE(list[0]["reason"].get<std::string>().find("schema version 2"), std::string::npos)
         << list;
     EXPECT_EQ(api_->must_read("/v1/orders/" + parked.order_id)["status"], "PLACED");
+    expect_parked_everywhere(parked.order_id, 2, 1);
+}
+
+// Damaged data (not even JSON) of a known type: parked like an unknown type, and shown.
+TEST_F(Poison, AnUndecodableEventParksItsStreamAndShowsEverywhere) {
+    start();
+    const auto sku = unique_sku();
+    api_->create_product(sku, 100, nullptr);
+    const auto parked = api_->create_order(random_uuid(), {{sku, 1}});
+    plant(parked.order_id, 2, "OrderPaid", 1, "{\"paymentRef\":");
+    const auto later = api_->create_order(random_uuid(), {{sku, 1}});
+    ASSERT_EQ(api_->get("/v1/orders/" + later.order_id, later.token).status, 200);
+    const auto list = api_->admin_get("/v1/admin/dead-letters").json_body()["deadLetters"];
+    ASSERT_EQ(list.size(), 1u) << list;
+    EXPECT_EQ(list[0]["stream"], "order/" + parked.order_id);
+    EXPECT_NE(list[0]["reason"].get<std::string>().find("cannot be decoded"), std::string::npos)
+        << list;
+    expect_parked_everywhere(parked.order_id, 2, 1);
 }
 
 // A rebuild replays the same rows: it parks the same stream again instead of failing.

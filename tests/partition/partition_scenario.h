@@ -47,7 +47,8 @@ class PartitionScenario : public FaultScenario {
         const std::string dir = logs_.path() + "/" + name;
         std::filesystem::create_directories(dir);
         std::vector<std::string> args{"--roles", roles};
-        args.insert(args.end(), store_args_.begin(), store_args_.end());
+        const auto& stores = served_store_args_.empty() ? store_args_ : served_store_args_;
+        args.insert(args.end(), stores.begin(), stores.end());
         args.insert(args.end(), extra.begin(), extra.end());
         auto p = std::make_unique<ServerProcess>(ORDINAL_BINARY, std::string(), dir, args);
         if (host != "root") p->place(hosts_.launcher(host), hosts_.address(host));
@@ -88,6 +89,18 @@ class PartitionScenario : public FaultScenario {
         return it == held.end() ? 0 : it->second;
     }
 
+    // Whether `order` (of `product`) reads back with both their tokens within 60 s; `status` is
+    // the last answer's.
+    static bool reads_back(OrdinalApi& a, const Ack& product, const Ack& order, int& status) {
+        const std::string token = join_tokens({product.token, order.token});
+        return eventually(
+            [&] {
+                status = a.get("/v1/orders/" + order.stream_id, token, 2000).status;
+                return status == 200;
+            },
+            std::chrono::seconds(60), Ms(50));
+    }
+
     static void measured(const std::string& what, Clock::duration d) {
         std::cout << "measured: " << what << " " << std::chrono::duration_cast<Ms>(d).count()
                   << " ms" << std::endl;
@@ -106,6 +119,9 @@ class PartitionScenario : public FaultScenario {
                           : nullptr;
     const std::string read_db_ = (read_pg_ ? *read_pg_ : pg_).create_database("ordinal_read");
     const std::vector<std::string> store_args_{"--write-db", write_db_, "--read-db", read_db_};
+    // The stores as the served processes reach them, when not directly (store_args_ stay the
+    // judges'): the degraded-link scenario routes them through a relay of its own.
+    std::vector<std::string> served_store_args_;
     // Stopped (SIGKILL) before the cluster and the hosts go.
     std::map<std::string, std::unique_ptr<ServerProcess>> processes_;
 

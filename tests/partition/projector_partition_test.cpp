@@ -37,14 +37,8 @@ TEST_F(ProjectorPartition, CutOffFromTheReadStoreMidBatchLosesAndDoublesNothing)
             hosts_.heal("rdb");
             const auto healed = Clock::now();
             // The order accepted while cut off is read back once the projection caught up.
-            const std::string token = join_tokens({product.token, order.token});
             int status = 0;
-            EXPECT_TRUE(eventually(
-                [&] {
-                    status = a.get("/v1/orders/" + order.stream_id, token, 2000).status;
-                    return status == 200;
-                },
-                std::chrono::seconds(60), Ms(50)))
+            EXPECT_TRUE(reads_back(a, product, order, status))
                 << "the order placed during the cut was never read back; last " << status;
             measured("read store healed: an order placed during the cut readable after",
                      Clock::now() - healed);

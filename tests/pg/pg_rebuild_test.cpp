@@ -1,6 +1,7 @@
-// A rebuild while other api processes keep committing on PostgreSQL: reading the log by sequence
-// meets versions whose sequence was handed out before a later one's but committed after it. Every
-// rebuild must complete, and the read model must end as a replay of the log.
+// A rebuild, asked of any process, while three api processes keep committing on PostgreSQL:
+// reading the log by sequence meets versions whose sequence was handed out before a later one's
+// but committed after it. Every rebuild must complete, and the read model must end as a replay of
+// the log. (Run 20 times in a row for issue 17: docs/guarantees.md, Faults and their bounds.)
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -43,14 +44,17 @@ TEST(PgRebuild, RebuildsUnderThreeWritingApiProcessesCompleteAndMatchTheLog) {
         loads.back()->pace(std::chrono::milliseconds(25));
         loads.back()->start();
     }
-    // A rebuild replays the whole log while the load goes on: give it time.
-    test::OrdinalApi admin(apis[0]->port(), {}, std::chrono::seconds(120));
+    // Asked of every process in turn: the one that runs the projector, and the api-only ones,
+    // which record the request for it and wait for its outcome. A rebuild replays the whole log
+    // while the load goes on: give it time.
     for (int i = 0; i < 4; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1500));
         const auto started = std::chrono::steady_clock::now();
+        test::OrdinalApi admin(apis[i % 3]->port(), {}, std::chrono::seconds(120));
         const auto r = admin.admin_post("/v1/admin/projections/rebuild");
-        EXPECT_EQ(r.status, 200) << r << "\n" << apis[0]->log();
-        std::cerr << "rebuild " << i << ": " << r.body << " in "
+        EXPECT_EQ(r.status, 200) << "asked of process " << i % 3 << ": " << r << "\n"
+                                 << apis[0]->log();
+        std::cerr << "rebuild " << i << " (asked of process " << i % 3 << "): " << r.body << " in "
                   << std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started)
                          .count()
@@ -63,8 +67,12 @@ TEST(PgRebuild, RebuildsUnderThreeWritingApiProcessesCompleteAndMatchTheLog) {
                                       << ::testing::PrintToString(problems);
         EXPECT_GT(load->acknowledged(), 0u) << load->summary();
     }
+    // The read model equals a replay of the log: no drift, and (every acknowledged command read
+    // back with its token above) nothing behind.
     const test::VerifyRun run = test::run_verify(stores, logs.path().string() + "/verify.log", {});
     EXPECT_EQ(run.code, 0) << run;
+    ASSERT_TRUE(run.report.is_object()) << run;
+    EXPECT_EQ(run.report["lag"]["events"], 0) << run;
 }
 
 }  // namespace

@@ -19,12 +19,17 @@
 #                                            ports are one group: isolating more hosts later cuts
 #                                            them from every host isolated before, too
 #   netns_hosts.sh unisolate DIR NAME...     takes the named hosts out of the isolated group
+#   netns_hosts.sh lossy DIR NAME PERCENT    drops PERCENT % of the packets to and from NAME, at
+#                                            random (each direction on its own)
+#   netns_hosts.sh lossless DIR NAME         stops dropping them
 #   netns_hosts.sh down DIR                  kills every process left in the run's namespaces and
 #                                            removes them (the caller's veth end goes with them)
 #   netns_hosts.sh clean-stale               only the leftovers' removal
 # Names of a run: namespaces ordpt-ID-NAME, links optIDhN (host side) and optIDsN (switch side),
 # ID five hex digits; the owner's pid is kept in /run/ordinal-netns/ID.
-# This kernel has no netem (sch_netem) qdisc, so links are cut, not degraded.
+# This kernel has no netem (sch_netem) qdisc, nor tc's drop action: loss is made with what it
+# has (an htb qdisc whose classic-BPF filter sends a random share of the packets to a class whose
+# pfifo holds none), and latency is not made here at all (tests/support/delay_proxy.h adds it).
 set -euo pipefail
 
 cmd=${1:-}
@@ -173,6 +178,35 @@ case "$cmd" in
         type bridge_slave isolated "$flag"
     done
     ;;
+  lossy | lossless)
+    dir=${2:?DIR}
+    name=${3:?NAME}
+    id=$(run_id "$dir")
+    idx=$(field "$dir" "$name" 4)
+    [[ -n "$idx" ]] || die "no host $name in $dir"
+    # Both ends of the host's link: the switch's port (packets to the host) and the host's own
+    # end (packets from it).
+    ends=("-n ordpt-$id-sw opt${id}s$idx")
+    if [[ "$name" == root ]]; then ends+=(" opt${id}h0"); else ends+=("-n ordpt-$id-$name opt${id}h$idx"); fi
+    for end in "${ends[@]}"; do
+      read -r -a where <<<"$end"
+      dev=${where[-1]}
+      unset 'where[-1]'
+      tc "${where[@]}" qdisc del dev "$dev" root 2>/dev/null || true
+      [[ "$cmd" == lossless ]] && continue
+      pct=${4:?PERCENT}
+      # Classic BPF: A = a random u32 (ancillary load); A >= (100 - PERCENT) % of 2^32 -> class
+      # 1:20 (dropped: a pfifo of limit 0), else class 1:10 (sent).
+      threshold=$(( (100 - pct) * 4294967296 / 100 ))
+      prog="4,32 0 0 4294963256,53 0 1 $threshold,6 0 0 65568,6 0 0 65552"
+      tc "${where[@]}" qdisc add dev "$dev" root handle 1: htb default 10 &&
+        tc "${where[@]}" class add dev "$dev" parent 1: classid 1:10 htb rate 10gbit &&
+        tc "${where[@]}" class add dev "$dev" parent 1: classid 1:20 htb rate 10gbit &&
+        tc "${where[@]}" qdisc add dev "$dev" parent 1:20 handle 20: pfifo limit 0 &&
+        tc "${where[@]}" filter add dev "$dev" parent 1: protocol all prio 1 bpf bytecode "$prog" ||
+        die "cannot make $name's link lossy ($dev)"
+    done
+    ;;
   down)
     dir=${2:?DIR}
     id=$(run_id "$dir" 2>/dev/null || true)
@@ -184,7 +218,7 @@ case "$cmd" in
     ;;
   *)
     echo "usage: $0 up DIR OWNER_PID NAME... | cut|heal DIR NAME | isolate|unisolate DIR NAME... |" \
-      "down DIR | clean-stale" >&2
+      "lossy DIR NAME PERCENT | lossless DIR NAME | down DIR | clean-stale" >&2
     exit 2
     ;;
 esac

@@ -70,6 +70,9 @@ class FaultScenario : public ::testing::Test {
         }
     }
 
+    // Orders acknowledged so far in the running round (a scenario's throughput).
+    std::size_t orders_acknowledged() { return load_ ? load_->acknowledged() : 0; }
+
     // The port of the API process now; scenarios move it on every restart.
     std::atomic<std::uint16_t> api_port_{0};
     ScratchDir logs_{"ordinal-faults"};

@@ -65,6 +65,13 @@ class TestHosts {
     // links them again. The isolated hosts are one group: isolating more later cuts those from
     // every host isolated before, too (bridge port isolation).
     void isolate(const std::vector<std::string>& names) { must(group("isolate", names)); }
+    // Drops `percent` % of the packets to and from the host, at random, and stops it again.
+    void lossy(const std::string& name, int percent) {
+        must("lossy '" + dir_.path() + "' " + at(name).name + " " + std::to_string(percent));
+    }
+    void lossless(const std::string& name) {
+        must("lossless '" + dir_.path() + "' " + at(name).name);
+    }
     void unisolate(const std::vector<std::string>& names) { must(group("unisolate", names)); }
 
     // Bytes `from` has sent to `to` over established TCP connections that `to` has not

@@ -125,6 +125,7 @@ TEST(OrderStateMachine, CancelReleasesStock) {
     EXPECT_EQ(d->products_next[0].stock, 10);
     EXPECT_EQ(d->products_next[0].reserved, 0);
     EXPECT_EQ(std::get<OrderCancelled>(d->event).stock_changes[0].stock, 10);
+    EXPECT_EQ(std::get<OrderCancelled>(d->event).cancelled_from, OrderStatus::Placed);
 }
 
 TEST(UpsertProduct, CountsVersionsAndStockSeq) {

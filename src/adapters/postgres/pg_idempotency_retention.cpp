@@ -8,17 +8,8 @@ IdempotencyRetention::IdempotencyRetention(RetentionOptions options, const Clock
     : options_(std::move(options)), clock_(clock), thread_([this] { loop(); }) {}
 
 IdempotencyRetention::~IdempotencyRetention() {
-    {
-        std::lock_guard lock(mu_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
+    stop_.stop();
     thread_.join();
-}
-
-bool IdempotencyRetention::wait(std::chrono::milliseconds d) {
-    std::unique_lock lock(mu_);
-    return !cv_.wait_for(lock, d, [this] { return stopping_; });
 }
 
 void IdempotencyRetention::loop() {
@@ -44,7 +35,7 @@ void IdempotencyRetention::loop() {
                     "DELETE FROM idempotency WHERE key IN (SELECT key FROM idempotency "
                     "WHERE created_ms < $1 ORDER BY created_ms LIMIT $2)",
                     cutoff, options_.batch_rows);
-                if (r.affected() < options_.batch_rows || !wait(options_.pause)) break;
+                if (r.affected() < options_.batch_rows || !stop_.wait(options_.pause)) break;
             }
         } catch (...) {
             // The server is away or the statement failed: nothing is half-done (each batch is
@@ -52,7 +43,7 @@ void IdempotencyRetention::loop() {
             leader = false;
             conn = Connection();  // reconnect (and contend for leadership) on the next sweep
         }
-    } while (wait(options_.interval));
+    } while (stop_.wait(options_.interval));
 }
 
 }  // namespace ordinal::pg

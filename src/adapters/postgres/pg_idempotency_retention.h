@@ -7,13 +7,12 @@
 //
 // A background thread; the destructor stops it (interrupting the pause between batches).
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "ports/clock.h"
+#include "ports/stop_signal.h"
 
 namespace ordinal::pg {
 
@@ -37,13 +36,10 @@ class IdempotencyRetention {
 
   private:
     void loop();
-    bool wait(std::chrono::milliseconds d);  // false once stopping
 
     RetentionOptions options_;
     const Clock& clock_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
+    StopSignal stop_;
     std::thread thread_;
 };
 

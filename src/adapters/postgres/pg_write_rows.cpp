@@ -300,7 +300,7 @@ Statement write_batch_statement(const std::vector<Product>& products,
         e_type.add(std::string(event_type_name(e.data)));
         e_at.add(e.occurred_at);
         e_cause.add(e.causation_id);
-        e_schema.add(static_cast<std::int64_t>(e.schema_version));
+        e_schema.add(static_cast<std::int64_t>(schema_version_of(e.data)));  // as encoded
         e_data.add(encode_event_data(e.data));
         e_ms.add(pe.created_ms);
         e_parent.add(pe.trace.traceparent);
@@ -368,8 +368,9 @@ void insert_event(Connection& conn, const Event& e, const TraceContext& trace,
         "RETURNING seq, stream_hash, created_ms) "
         "INSERT INTO outbox_pending (seq, stream_hash, created_ms) SELECT * FROM e",
         e.event_id, std::string(stream_type_name(e.stream.type)), e.stream.id, e.version,
-        std::string(event_type_name(e.data)), e.occurred_at, e.causation_id, e.schema_version,
-        encode_event_data(e.data), created_ms, trace.traceparent, trace.tracestate);
+        std::string(event_type_name(e.data)), e.occurred_at, e.causation_id,
+        schema_version_of(e.data), encode_event_data(e.data), created_ms, trace.traceparent,
+        trace.tracestate);
 }
 
 std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t after_seq,

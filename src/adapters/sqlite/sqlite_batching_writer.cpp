@@ -86,10 +86,14 @@ void SqliteBatchingWriter::submit(CommandRequest request, WriteStore::Done done)
 }
 
 Expected<void, StoreError> SqliteBatchingWriter::advance_published_seq(std::int64_t seq) {
+    return run_upkeep([seq](Connection& conn) { sqlite::advance_published_seq(conn, seq); });
+}
+
+Expected<void, StoreError> SqliteBatchingWriter::run_upkeep(std::function<void(Connection&)> work) {
     if (tl_current_writer == this) {
-        return unexpected(
-            make_error(StoreError::Kind::Internal,
-                       "mark_published called from the sqlite writer thread (a callback)"));
+        return unexpected(make_error(
+            StoreError::Kind::Internal,
+            "the sqlite writer was asked to wait for itself (from a callback on its thread)"));
     }
     std::future<std::optional<StoreError>> result;
     {
@@ -98,8 +102,8 @@ Expected<void, StoreError> SqliteBatchingWriter::advance_published_seq(std::int6
             return unexpected(
                 make_error(StoreError::Kind::Unavailable, "sqlite write store is shutting down"));
         }
-        PublishJob job;
-        job.seq = seq;
+        UpkeepJob job;
+        job.work = std::move(work);
         result = job.done.get_future();
         queue_.push_back(std::move(job));
     }
@@ -186,7 +190,7 @@ bool SqliteBatchingWriter::run_in_savepoint(Job& job) {
         if (auto* cmd = std::get_if<CommandJob>(&job)) {
             keep = accepted(cmd->outcome);
         } else {
-            keep = !std::get<PublishJob>(job).outcome.has_value();
+            keep = !std::get<UpkeepJob>(job).outcome.has_value();
         }
     } catch (const StoreFailure& f) {
         std::visit([&](auto& j) { j.outcome = f.error; }, job);
@@ -213,16 +217,16 @@ void SqliteBatchingWriter::run_job(CommandJob& job) {
     job.events_appended = tx.events_appended();
 }
 
-void SqliteBatchingWriter::run_job(PublishJob& job) {
-    sqlite::advance_published_seq(conn_, job.seq);
+void SqliteBatchingWriter::run_job(UpkeepJob& job) {
+    job.work(conn_);
 }
 
 void SqliteBatchingWriter::deliver(Job& job) {
     if (auto* cmd = std::get_if<CommandJob>(&job)) {
         call_quietly([&] { cmd->done(std::move(cmd->outcome)); });
     } else {
-        auto& pub = std::get<PublishJob>(job);
-        pub.done.set_value(std::move(pub.outcome));
+        auto& upkeep = std::get<UpkeepJob>(job);
+        upkeep.done.set_value(std::move(upkeep.outcome));
     }
 }
 

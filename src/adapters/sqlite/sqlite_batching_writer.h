@@ -50,6 +50,13 @@ class SqliteBatchingWriter {
     // returns Internal).
     Expected<void, StoreError> advance_published_seq(std::int64_t seq);
 
+    // Runs `work` on the writer's connection in its next batch (a savepoint of its own: a throw
+    // undoes only `work`) and waits for the commit. The write lock is the writer's, so upkeep
+    // such as expiring idempotency records never waits on busy_timeout nor makes commands wait
+    // on it. Same rules as advance_published_seq; keep `work` short (one small statement): the
+    // batch's commands wait for it.
+    Expected<void, StoreError> run_upkeep(std::function<void(Connection&)> work);
+
     // Runs on the writer thread after each commit that appended events.
     void set_commit_listener(std::function<void()> listener);
 
@@ -64,12 +71,13 @@ class SqliteBatchingWriter {
         CommandOutcome outcome;
         std::int64_t events_appended = 0;
     };
-    struct PublishJob {
-        std::int64_t seq = 0;
+    // Not a command: marking published events, upkeep. Never shed; the caller waits on `done`.
+    struct UpkeepJob {
+        std::function<void(Connection&)> work;
         std::promise<std::optional<StoreError>> done;
         std::optional<StoreError> outcome;
     };
-    using Job = std::variant<CommandJob, PublishJob>;
+    using Job = std::variant<CommandJob, UpkeepJob>;
 
     void loop();
     std::vector<Job> take_batch();  // empty once stopping
@@ -77,7 +85,7 @@ class SqliteBatchingWriter {
     // Runs one job inside a savepoint. Returns false if the whole transaction was lost.
     bool run_in_savepoint(Job& job);
     void run_job(CommandJob& job);
-    void run_job(PublishJob& job);
+    void run_job(UpkeepJob& job);
     static void deliver(Job& job);                       // the job's own outcome
     static void deliver(Job& job, const StoreError& e);  // a failure instead of it
 

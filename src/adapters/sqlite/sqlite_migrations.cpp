@@ -70,6 +70,10 @@ INSERT INTO relay_state (id, published_seq) VALUES (1, 0);
 ALTER TABLE events ADD COLUMN traceparent TEXT;
 ALTER TABLE events ADD COLUMN tracestate TEXT;
 )sql"},
+    // Idempotency retention deletes the oldest records in batches (sqlite_idempotency_retention).
+    {3, "idempotency retention index", R"sql(
+CREATE INDEX idempotency_created ON idempotency (created_ms);
+)sql"},
 };
 
 // products_view.version 0 marks a placeholder row: its stock was seen (from an order's stock

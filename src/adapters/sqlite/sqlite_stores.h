@@ -1,7 +1,9 @@
 #pragma once
 // The embedded (SQLite) stores of the default deployment profile: factories returning the ports.
 // Each store lives in its own file; the write store and the read store must not share one.
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -19,6 +21,12 @@ struct SqliteWriteStoreOptions {
     std::size_t max_batch = 256;    // commands sharing one transaction (one fsync)
     bool durable = true;            // synchronous=FULL: nothing acknowledged is lost on power loss
     std::size_t readers = 2;  // read connections for the relay, rebuilds and idempotency lookups
+
+    // Idempotency records older than this are deleted (0: kept forever), in batches of
+    // `retention_batch_rows`, every `retention_interval` (as on PostgreSQL).
+    std::chrono::milliseconds idempotency_retention{std::chrono::hours(24 * 7)};
+    std::chrono::milliseconds retention_interval{std::chrono::seconds(60)};
+    std::int64_t retention_batch_rows = 1000;
 };
 
 // Opens (creating if needed) and migrates the write store. `clock` and `ids` must outlive the

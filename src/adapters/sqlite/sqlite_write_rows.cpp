@@ -157,7 +157,7 @@ void insert_event(Connection& conn, const Event& e, const TraceContext& trace,
         "causation_id, schema_version, data, created_ms, traceparent, tracestate) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         e.event_id, stream_type_name(e.stream.type), e.stream.id, e.version,
-        event_type_name(e.data), e.occurred_at, e.causation_id, e.schema_version,
+        event_type_name(e.data), e.occurred_at, e.causation_id, schema_version_of(e.data),
         encode_event_data(e.data), created_ms, or_null(trace.traceparent),
         or_null(trace.tracestate));
 }

@@ -5,6 +5,7 @@
 
 #include "adapters/sqlite/sqlite_batching_writer.h"
 #include "adapters/sqlite/sqlite_connection_pool.h"
+#include "adapters/sqlite/sqlite_idempotency_retention.h"
 #include "adapters/sqlite/sqlite_migrations.h"
 #include "adapters/sqlite/sqlite_port_guard.h"
 #include "adapters/sqlite/sqlite_stores.h"
@@ -22,10 +23,24 @@ using sqlite::Transaction;
 class SqliteWriteStore final : public WriteStore {
   public:
     SqliteWriteStore(std::unique_ptr<SqliteConnectionPool> readers,
-                     std::unique_ptr<SqliteBatchingWriter> writer, const Clock& clock)
-        : readers_(std::move(readers)), writer_(std::move(writer)), clock_(clock) {}
+                     std::unique_ptr<SqliteBatchingWriter> writer, const Clock& clock,
+                     const SqliteWriteStoreOptions& options)
+        : readers_(std::move(readers)), writer_(std::move(writer)), clock_(clock) {
+        if (options.idempotency_retention.count() > 0) {
+            retention_ = std::make_unique<sqlite::IdempotencyRetention>(
+                *writer_,
+                sqlite::RetentionOptions{options.idempotency_retention, options.retention_interval,
+                                         options.retention_batch_rows},
+                clock);
+        }
+    }
 
-    ~SqliteWriteStore() override { writer_->stop(); }
+    ~SqliteWriteStore() override {
+        // The writer first: what is queued fails at once (a retention batch waiting behind
+        // commands included), and then the retention thread has nothing left to wait for.
+        writer_->stop();
+        retention_.reset();
+    }
 
     void submit(CommandRequest request, Done done) override {
         writer_->submit(std::move(request), std::move(done));
@@ -123,6 +138,7 @@ class SqliteWriteStore final : public WriteStore {
     std::unique_ptr<SqliteConnectionPool> readers_;
     std::unique_ptr<SqliteBatchingWriter> writer_;
     const Clock& clock_;
+    std::unique_ptr<sqlite::IdempotencyRetention> retention_;  // null: records kept forever
 };
 
 }  // namespace
@@ -141,7 +157,8 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_sqlite_write_store(
         auto writer = std::make_unique<SqliteBatchingWriter>(
             std::move(conn), clock, ids,
             sqlite::BatchingWriterOptions{options.max_queue, options.max_batch});
-        return std::make_unique<SqliteWriteStore>(std::move(readers), std::move(writer), clock);
+        return std::make_unique<SqliteWriteStore>(std::move(readers), std::move(writer), clock,
+                                                  options);
     });
 }
 
