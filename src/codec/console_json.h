@@ -3,7 +3,7 @@
 // AdminStreamView, AdminTokenCheck). Pure functions, thread-safe.
 #include <string>
 
-#include "core/stream_view.h"
+#include "ports/stream_view.h"
 
 namespace ordinal {
 

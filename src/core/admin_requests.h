@@ -14,14 +14,12 @@
 #include <string>
 #include <utility>
 
-#include "core/metrics.h"
 #include "core/periodic_task.h"
+#include "ports/metrics.h"
 #include "ports/read_store.h"
+#include "ports/service_api.h"
 
 namespace ordinal {
-
-inline constexpr const char* kRebuildRequest = "rebuild";
-inline constexpr const char* kRetryRequest = "retry_dead_letters";
 
 inline bool admin_request_finished(const AdminRequest& r) {
     return r.state == "done" || r.state == "failed";
@@ -29,21 +27,19 @@ inline bool admin_request_finished(const AdminRequest& r) {
 
 class AdminWorker;
 
-class AdminDesk {
+class AdminDesk final : public AdminApi {
   public:
     AdminDesk(ReadStore& store, std::string self_id) : store_(store), self_(std::move(self_id)) {}
 
-    // See ReadStore::submit_admin_request; a worker in this process is woken at once.
-    Expected<std::pair<AdminRequest, bool>, StoreError> submit(const std::string& kind,
-                                                               std::optional<std::int64_t> target);
-    Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) {
+    Expected<std::pair<AdminRequest, bool>, StoreError> submit(
+        const std::string& kind, std::optional<std::int64_t> target) override;
+    Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) override {
         return store_.get_admin_request(id);
     }
-    // Reads the request until it is finished or `timeout` has passed; the last state read.
     Expected<AdminRequest, StoreError> wait(const AdminRequest& request,
-                                            std::chrono::milliseconds timeout);
+                                            std::chrono::milliseconds timeout) override;
 
-    ReadStore& store() { return store_; }
+    ReadStore& store() override { return store_; }
     void set_local_worker(AdminWorker* worker) { worker_ = worker; }
 
   private:

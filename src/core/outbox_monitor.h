@@ -7,7 +7,8 @@
 #include <string>
 #include <thread>
 
-#include "core/metrics.h"
+#include "domain/thread_annotations.h"
+#include "ports/metrics.h"
 #include "ports/write_store.h"
 
 namespace ordinal {
@@ -45,7 +46,7 @@ class OutboxMonitor {
     std::atomic<std::int64_t> oldest_age_ms_{0};
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
+    bool stopping_ GUARDED_BY(mu_) = false;
     std::thread poller_;
 };
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 
+#include "domain/thread_annotations.h"
 #include "ports/clock.h"
 
 namespace ordinal::pg {
@@ -43,7 +44,7 @@ class IdempotencyRetention {
     const Clock& clock_;
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
+    bool stopping_ GUARDED_BY(mu_) = false;
     std::thread thread_;
 };
 
