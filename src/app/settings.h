@@ -28,7 +28,7 @@ struct Settings {
     int idle_timeout_ms = 60000;               // a kept-alive connection waiting for a request
     std::size_t writer_queue = 10000;          // commands waiting for the write store
     std::size_t writer_batch = 256;            // commands per write transaction
-    std::size_t writer_connections = 4;        // PostgreSQL: concurrent write transactions
+    std::size_t writer_connections = 1;        // PostgreSQL: concurrent write transactions
     std::int64_t max_outbox_pending = 200000;  // past this, commands get 503 overloaded
     // An outbox whose oldest unpublished event is older than this is stalled: /readyz says
     // degraded, ordinal_outbox_stalled is 1, and one warning is logged.

@@ -112,7 +112,7 @@ std::vector<SettingSpec> setting_specs() {
          int_setting(&Settings::writer_batch, 1, 100000)},
         {"writer-connections",
          "PostgreSQL: writer threads, each with its connection and one transaction at a time "
-         "(default 4)",
+         "(default 1)",
          int_setting(&Settings::writer_connections, 1, 64)},
         {"max-outbox-pending", "unpublished events past which commands are shed (default 200000)",
          int_setting(&Settings::max_outbox_pending, 1, 1000000000000LL)},

@@ -1,5 +1,6 @@
 #include "adapters/http/answer_deadlines.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace ordinal {
@@ -28,17 +29,23 @@ void AnswerDeadlines::add(std::chrono::milliseconds after, std::function<void()>
 }
 
 void AnswerDeadlines::run() {
+    constexpr auto kRound = std::chrono::milliseconds(50);
+    auto last_round = std::chrono::steady_clock::time_point{};
     std::unique_lock lock(mu_);
     while (!stopping_) {
         if (due_.empty()) {
             cv_.wait(lock);
             continue;
         }
-        const auto next = due_.begin()->first;
+        // Deadlines are served in rounds at least kRound apart: every command adds one, and
+        // waking for each as it falls due (most long answered) would cost the machine a thread
+        // wake-up per command; a deadline of seconds can be late by kRound.
+        const auto next = std::max(due_.begin()->first, last_round + kRound);
         if (std::chrono::steady_clock::now() < next) {
             cv_.wait_until(lock, next);
             continue;
         }
+        last_round = std::chrono::steady_clock::now();
         std::vector<std::function<void()>> expired;
         const auto now = std::chrono::steady_clock::now();
         while (!due_.empty() && due_.begin()->first <= now) {

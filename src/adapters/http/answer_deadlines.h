@@ -45,8 +45,8 @@ class AnswerDeadlines {
     AnswerDeadlines(const AnswerDeadlines&) = delete;
     AnswerDeadlines& operator=(const AnswerDeadlines&) = delete;
 
-    // Calls `expire` after `after`, on the deadlines' thread (`expire` must be cheap and must not
-    // call back into this object).
+    // Calls `expire` after `after` (up to 50 ms later), on the deadlines' thread (`expire` must be
+    // cheap and must not call back into this object).
     void add(std::chrono::milliseconds after, std::function<void()> expire);
 
   private:

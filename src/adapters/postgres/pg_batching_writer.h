@@ -50,7 +50,7 @@ namespace ordinal::pg {
 
 struct BatchingWriterOptions {
     std::string conninfo;
-    std::size_t connections = 4;    // writer threads, one connection each
+    std::size_t connections = 1;    // writer threads, one connection each
     std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
     std::size_t max_batch = 128;    // commands per transaction
 };

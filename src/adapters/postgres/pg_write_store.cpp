@@ -197,7 +197,7 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
     if (auto ok = migrate(options.conninfo, pg::write_store_migrations()); !ok)
         return unexpected(ok.error());
     return pg::guard_port([&]() -> std::unique_ptr<WriteStore> {
-        auto readers = std::make_unique<pg::Pool>(options.conninfo, options.connections);
+        auto readers = std::make_unique<pg::Pool>(options.conninfo, options.reader_connections);
         auto writer = std::make_unique<pg::PgBatchingWriter>(
             pg::BatchingWriterOptions{options.conninfo, options.connections, options.max_queue,
                                       options.max_batch},

@@ -24,7 +24,12 @@ namespace ordinal {
 
 struct PostgresWriteStoreOptions {
     std::string conninfo;
-    std::size_t connections = 4;    // writer threads (one connection each); reads get as many more
+    // Writer threads, one connection and one transaction each. One by default: measured under
+    // issue 15's load, one writer's batches (commands queue while its transaction runs) beat
+    // four writers splitting the load into smaller batches that wait for each other's row locks
+    // (BENCHMARKS.md, "Fifth pass").
+    std::size_t connections = 1;
+    std::size_t reader_connections = 4;  // rebuilds, idempotency lookups, stats
     std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
     std::size_t max_batch = 128;    // commands sharing one transaction (a savepoint each)
 
