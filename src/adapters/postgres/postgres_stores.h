@@ -30,8 +30,8 @@ struct PostgresWriteStoreOptions {
     // (BENCHMARKS.md, "Fifth pass").
     std::size_t connections = 1;
     std::size_t reader_connections = 4;  // rebuilds, idempotency lookups, stats
-    std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
-    std::size_t max_batch = 128;    // commands sharing one transaction (a savepoint each)
+    std::size_t max_queue = 10000;       // queued commands beyond this are shed with Overloaded
+    std::size_t max_batch = 128;         // commands sharing one transaction (a savepoint each)
 
     // Relays: the outbox is split into `outbox_partitions` partitions by stream (stream hash mod
     // the count); each is owned by one relay at a time (a session advisory lock on a connection
