@@ -205,7 +205,9 @@ class FakeReadStore final : public test_support::EmptyReadStore {
             return unexpected(StoreError{StoreError::Kind::Internal, kSecret});
         return kReached;
     }
-    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery& query) override {
+        const std::size_t limit = query.limit;
         FUZZ_CHECK(limit >= 1 && limit <= 1000, std::to_string(limit));
         return std::vector<DeadLetter>{DeadLetter{7, BusPosition{"orders-0", 41}, "order/x", 2,
                                                   "OrderPaid", "{\"a\":\"\xff\xfe\"}", "waiting",
@@ -383,6 +385,9 @@ void check_target(std::string_view target) {
             break;
         case RouteId::AdminRetryDeadLetter:
             again = "/v1/admin/dead-letters/" + enc + "/retry";
+            break;
+        case RouteId::AdminDiscardDeadLetter:
+            again = "/v1/admin/dead-letters/" + enc + "/discard";
             break;
         default:
             return;

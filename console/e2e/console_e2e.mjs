@@ -2,9 +2,12 @@
 // console): `ordinal serve` on a fresh SQLite data directory and a free loopback port, Debian's
 // chromium driven headless by playwright-core. It places orders through the API and sees the
 // overview's figures and chart data move, looks an order up by id and by consistency token,
-// plants an event this build cannot decode (a newer schema version, as tests/crash/poison_test.cpp
-// does), retries it by clicking, repairs the dead letter and retries again until it is applied,
-// and runs a rebuild. Screenshots of each page go to the folder given as the second argument.
+// plants two events this build cannot decode (a newer schema version, as
+// tests/crash/poison_test.cpp does), searches the dead letters by type, reason and time, discards
+// one with a reason and finds it in the audit log, retries the other by clicking, repairs it and
+// retries again until it is applied (and shown applied), runs a rebuild watching its request to
+// the end, and runs verify (which cannot read the discarded event, then finds a tampered row). Screenshots of each page go to the folder given as the second
+// argument.
 //
 // Usage: node console_e2e.mjs <ordinal binary> [screenshot dir]
 // Bounded: every wait has a timeout, the load has a count and time bound, and the whole run is
@@ -208,24 +211,65 @@ async function run() {
   assert.match(await text(page, 'token-passes'), /would pass now/);
   await shot(page, 'order');
 
-  // --- A poison event: OrderShipped at a schema version this build does not know.
+  // --- Two poison events at a schema version this build does not know: OrderShipped on one
+  // order (repaired and retried below), OrderCancelled on another (discarded below).
   const parked = await placeOrder(base, sku);
   await readOrder(base, parked);
-  sqlite(
-    'write.db',
-    `INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, ` +
-      `schema_version, data, created_ms) VALUES ('${randomUUID()}', 'order', '${parked.orderId}', 2, ` +
-      `'OrderShipped', '2026-12-06T00:00:00.000Z', '${randomUUID()}', 2, '{}', ${Date.now()})`,
-  );
-  // A later command wakes the relay, which publishes the planted row before it (outbox order).
+  const doomed = await placeOrder(base, sku);
+  await readOrder(base, doomed);
+  const plant = (orderId, type) =>
+    sqlite(
+      'write.db',
+      `INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, ` +
+        `schema_version, data, created_ms) VALUES ('${randomUUID()}', 'order', '${orderId}', 2, ` +
+        `'${type}', '2026-12-06T00:00:00.000Z', '${randomUUID()}', 2, '{}', ${Date.now()})`,
+    );
+  plant(parked.orderId, 'OrderShipped');
+  plant(doomed.orderId, 'OrderCancelled');
+  // A later command wakes the relay, which publishes the planted rows before it (outbox order).
   await readOrder(base, await placeOrder(base, sku));
 
   await page.getByTestId('nav-dead-letters').click();
-  await page.getByTestId('dead-letter').first().waitFor();
+  await page.getByText('2 dead letter(s)').waitFor();
+
+  // Searched on the server: by type, by reason, by time.
+  const searchFor = async (fields, count) => {
+    for (const [id, value] of Object.entries({ 'dl-type': '', 'dl-reason': '', 'dl-since': '', 'dl-until': '', ...fields }))
+      await page.getByTestId(id).fill(value);
+    const before = Number(await page.getByTestId('dl-list').getAttribute('data-loads'));
+    await page.getByTestId('dl-search').click();
+    await page.waitForFunction((b) => Number(document.querySelector('[data-testid=dl-list]')?.dataset.loads) > b, before);
+    assert.equal(await text(page, 'dl-count'), `${count} dead letter(s)`, JSON.stringify(fields));
+  };
+  await searchFor({ 'dl-type': 'OrderCancelled' }, 1);
+  assert.match(await text(page, 'dead-letter'), new RegExp(`order/${doomed.orderId} v2 OrderCancelled`));
+  await searchFor({ 'dl-reason': 'schema version 2' }, 2);
+  await searchFor({ 'dl-reason': 'no such reason' }, 0);
+  await searchFor({ 'dl-since': '2999-01-01T00:00:00' }, 0);
+  await searchFor({ 'dl-since': '2020-01-01T00:00:00', 'dl-until': '2999-01-01T00:00:00' }, 2);
+
+  // Discarded with a reason (the button waits for one); then only the other is left.
+  await searchFor({ 'dl-type': 'OrderCancelled' }, 1);
+  const doomedId = await page.getByTestId('dead-letter').first().getAttribute('data-id');
+  assert.equal(await page.getByTestId(`dl-discard-${doomedId}`).isDisabled(), true, 'no discard without a reason');
+  await page.getByTestId(`dl-discard-reason-${doomedId}`).fill('test order from the console e2e');
+  await page.getByTestId(`dl-discard-${doomedId}`).click();
+  await page.waitForFunction(() => /^discarded/.test(document.querySelector('[data-testid=dl-result]')?.textContent ?? ''));
+  assert.equal(await text(page, 'dl-result'), `discarded #${doomedId}: test order from the console e2e`);
+  await page.getByText('0 dead letter(s)').waitFor();
+  await searchFor({}, 1);
   assert.equal(await page.getByTestId('dead-letter').count(), 1);
   const letter = await text(page, 'dead-letter');
   assert.match(letter, new RegExp(`order/${parked.orderId} v2 OrderShipped`));
   assert.match(letter, /schema version 2/);
+
+  // The audit log has the discard, with its reason.
+  await page.getByTestId('nav-audit').click();
+  const discardRow = page.getByTestId('audit-table').locator('tbody tr', { hasText: 'discard_dead_letter' });
+  await discardRow.first().waitFor();
+  assert.match(await discardRow.first().textContent(), new RegExp(`dead-letter/${doomedId}.*test order from the console e2e.*done`));
+  await page.getByTestId('nav-dead-letters').click();
+  await page.getByTestId('dead-letter').first().waitFor();
 
   // This build still cannot read it: the retry says so and the letter stays.
   const retryButton = page.locator('[data-testid^=dl-retry-]:not([data-testid=dl-retry-all])');
@@ -252,24 +296,64 @@ async function run() {
   await page.waitForFunction(() => /applied 1/.test(document.querySelector('[data-testid=dl-result]')?.textContent ?? ''));
   assert.equal(await text(page, 'dl-result'), 'retried 1, applied 1, remaining 0');
   await page.getByText('0 dead letter(s)').waitFor();
+  // The retry shows what it applied: the stream it moved, read version 2, version 2 applied.
+  const applied = page.getByTestId('dl-applied').getByTestId('stream-view');
+  await applied.waitFor();
+  assert.match(await applied.locator('h3').textContent(), new RegExp(`order/${parked.orderId}`));
+  assert.equal((await applied.getByTestId('read-version').textContent()).trim(), '2');
+  assert.match(await applied.locator('tbody tr').nth(1).textContent(), /^2OrderShipped.*yesyes$/);
+  await shot(page, 'dead-letters-applied');
   const shipped = await fetch(`${base}/v1/orders/${parked.orderId}`).then((r) => r.json());
   assert.equal(shipped.status, 'SHIPPED');
   assert.equal(shipped.version, 2);
 
   assert.deepEqual(await lookUp(page, parked.orderId), { write: '2', read: '2' });
 
-  // --- Rebuild: started by clicking, its result shown.
+  // --- Rebuild: started by clicking, followed through its admin request to its result.
   await page.getByTestId('nav-rebuild').click();
   await page.getByTestId('rebuild-start').click();
   await page.waitForFunction(() => /^rebuilt/.test(document.querySelector('[data-testid=rebuild-result]')?.textContent ?? ''));
   const rebuilt = await text(page, 'rebuild-result');
   const replayed = Number(/(\d+) events replayed/.exec(rebuilt)?.[1]);
-  assert.equal(replayed, acks.length + 4, rebuilt); // product, orders, the parked order and its event, the later order
+  // product, orders, the two poisoned orders and their events, the later order
+  assert.equal(replayed, acks.length + 6, rebuilt);
+  const state = page.getByTestId('rebuild-state');
+  assert.match(await state.textContent(), /^request \d+: done/);
+  assert.equal(await state.getAttribute('data-replayed'), String(replayed), 'the progress reached the end');
   const afterRebuild = await fetch(`${base}/v1/orders/${parked.orderId}`).then((r) => r.json());
   assert.equal(afterRebuild.version, 2, 'the repaired event replayed');
+  // The discarded letter's event is still unreadable in the log: a rebuild parks it again.
   const letters = await api(base, 'GET', '/v1/admin/dead-letters', undefined, { admin: true });
-  assert.deepEqual(letters.json.deadLetters, []);
+  assert.deepEqual(letters.json.deadLetters.map((d) => d.stream), [`order/${doomed.orderId}`]);
+
+  // --- Verify, from the same page. With the discarded event still unreadable in the log, verify
+  // cannot read the log to its end, and the page says so.
+  await page.getByTestId('verify-start').click();
+  await page.waitForFunction(() => /^verify failed: verify could not read/.test(document.querySelector('[data-testid=verify-state]')?.textContent ?? ''));
+  // The test takes its poison back out of the log, and tampers with one order's row in the read
+  // model: verify then reads to the end and reports that drift among its findings.
+  sqlite('write.db', `DELETE FROM events WHERE stream_id = '${doomed.orderId}' AND version = 2`);
+  sqlite('read.db', `UPDATE orders_view SET total_minor = total_minor + 1 WHERE order_id = '${last.orderId}'`);
+  await page.getByTestId('verify-start').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid=verify-state]')?.dataset.clean !== undefined);
+  const verified = await text(page, 'verify-state');
+  assert.match(verified, /^\d+ finding\(s\) — \d+ events, \d+ orders, 1 products checked/, verified);
+  const findings = await page.getByTestId('verify-findings-table').locator('tbody tr').allTextContents();
+  assert.ok(findings.some((f) => f.includes(`order/${last.orderId}`)), `the tampered row found: ${findings}`);
+  const report = await api(base, 'POST', '/v1/admin/verify', undefined, { admin: true });
+  assert.equal(report.status, 200, JSON.stringify(report.json));
+  assert.equal(report.json.clean, false);
+  assert.equal(findings.length, report.json.findingsListed, 'every listed finding shown');
   await shot(page, 'rebuild');
+
+  // --- The audit log: every admin action of the run, newest first.
+  await page.getByTestId('nav-audit').click();
+  await page.getByTestId('audit-table').waitFor();
+  const actions = await page.getByTestId('audit-table').locator('tbody tr td:nth-child(2)').allTextContents();
+  for (const action of ['verify', 'rebuild', 'retry_dead_letters', 'discard_dead_letter', 'product_upsert'])
+    assert.ok(actions.includes(action), `${action} audited: ${actions}`);
+  assert.equal(actions.filter((a) => a === 'retry_dead_letters').length, 2);
+  await shot(page, 'audit');
 
   assert.deepEqual(pageErrors, [], 'no script errors in the page');
 }

@@ -20,13 +20,22 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method: string, path: string): Promise<Response> {
+async function call(method: string, path: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = {};
   const token = adminToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  const r = await fetch(path, { method, headers, cache: 'no-store' });
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const init: RequestInit = { method, headers, cache: 'no-store' };
+  if (body !== undefined) init.body = JSON.stringify(body);
+  const r = await fetch(path, init);
   if (!r.ok) throw new ApiError(r.status, await r.text());
   return r;
+}
+
+// An answer with its status: an admin request answers 202 while it is not finished.
+export async function post<T>(path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  const r = await call('POST', path, body);
+  return { status: r.status, body: (await r.json()) as T };
 }
 
 export async function getText(path: string): Promise<string> {
@@ -37,8 +46,8 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await (await call('GET', path)).json()) as T;
 }
 
-export async function postJson<T>(path: string): Promise<T> {
-  return (await (await call('POST', path)).json()) as T;
+export async function postJson<T>(path: string, body?: unknown): Promise<T> {
+  return (await (await call('POST', path, body)).json()) as T;
 }
 
 // The shapes of the admin answers the console reads (docs/openapi.json).
@@ -90,6 +99,55 @@ export interface RetryResult {
   retried: number;
   applied: number;
   remaining: number;
+  advanced: { stream: string; version: number }[];
+}
+
+export interface DiscardResult {
+  discarded: number;
+  reason: string;
+}
+
+export interface AdminRequest {
+  id: number;
+  kind: string;
+  target: number | null;
+  reason: string | null;
+  state: 'queued' | 'running' | 'done' | 'failed';
+  requestedBy: string;
+  owner: string | null;
+  attempts: number;
+  requestedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: { eventsReplayed?: number } | null;
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface VerifyReport {
+  clean: boolean;
+  findings: { kind: string; stream: string | null; detail: string }[];
+  findingsTotal: number;
+  findingsListed: number;
+  eventsChecked: number;
+  streams: { orders: number; products: number };
+  lag: { streams: number; events: number };
+  outbox: { pending: number; oldestPendingAgeMs: number };
+  seconds: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  action: string;
+  target: string | null;
+  reason: string | null;
+  outcome: 'done' | 'failed';
+  result: Record<string, unknown> | null;
+  error: string | null;
+  process: string;
+  requestedBy: string | null;
+  request: number | null;
 }
 
 export interface RebuildResult {

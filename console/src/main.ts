@@ -1,8 +1,9 @@
 // The console's shell: the admin token form and one page at a time, chosen by the URL's hash
-// (#overview, #stream, #dead-letters, #rebuild), so each page has an address to link to.
+// (#overview, #stream, #dead-letters, #rebuild, #audit), so each page has an address to link to.
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { adminToken, setAdminToken } from './api';
+import { mountAudit } from './audit';
 import { mountDeadLetters } from './deadletters';
 import { el } from './dom';
 import { mountOverview } from './overview';
@@ -15,7 +16,8 @@ const PAGES: Record<string, { title: string; mount: Mount }> = {
   overview: { title: 'Overview', mount: mountOverview },
   stream: { title: 'Order / stream', mount: mountStream },
   'dead-letters': { title: 'Dead letters', mount: mountDeadLetters },
-  rebuild: { title: 'Rebuild', mount: mountRebuild },
+  rebuild: { title: 'Rebuild & verify', mount: mountRebuild },
+  audit: { title: 'Audit log', mount: mountAudit },
 };
 
 let unmount: () => void = () => {};

@@ -4,12 +4,12 @@
 import { getJson, type StreamView, type TokenCheck } from './api';
 import { el, errorText, table } from './dom';
 
-function streamPath(stream: string): string {
+export function streamPath(stream: string): string {
   const slash = stream.indexOf('/');
   return `/v1/admin/streams/${encodeURIComponent(stream.slice(0, slash))}/${encodeURIComponent(stream.slice(slash + 1))}`;
 }
 
-function renderStream(view: StreamView): HTMLElement {
+export function renderStream(view: StreamView): HTMLElement {
   const behind = view.writeVersion - view.readVersion;
   return el(
     'section',

@@ -1,10 +1,12 @@
 // RunningService (running_service.h): the process registry and heartbeat, the admin worker and
-// its handlers, the deployment-wide gauges, and the rebuild of the read model.
+// its handlers (discard and verify in admin_handlers.h), the deployment-wide gauges, and the
+// rebuild of the read model.
 #include <spdlog/spdlog.h>
 
 #include <map>
 
 #include "adapters/memory/local_bus.h"
+#include "app/admin_handlers.h"
 #include "app/running_service.h"
 #include "codec/response_json.h"
 
@@ -69,6 +71,12 @@ void RunningService::start_deployment_agents(const Settings& s) {
         if (r.target && retry->retried == 0)
             return AdminOutcome{false, {}, "not_found", "no such dead letter"};
         return AdminOutcome{true, write_dead_letter_retry_json(*retry), {}, {}};
+    };
+    handlers[kDiscardRequest] = [this](const AdminRequest& r, const AdminWorker::Progress&) {
+        return discard_dead_letter(*read_, r);
+    };
+    handlers[kVerifyRequest] = [this](const AdminRequest&, const AdminWorker::Progress&) {
+        return verify_stores_now(settings_);
     };
     admin_worker_ = std::make_unique<AdminWorker>(
         *read_, process_id_, std::move(handlers), metrics_, std::chrono::milliseconds(250),

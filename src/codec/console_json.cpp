@@ -2,6 +2,7 @@
 
 #include "codec/strict_json_reader.h"
 #include "domain/time_format.h"
+#include "domain/validation.h"
 
 namespace ordinal {
 namespace {
@@ -41,6 +42,32 @@ std::string write_token_check_json(const TokenCheck& check) {
                                 {"passes", s.read_version >= s.wanted}});
     }
     return dump_json(ojson{{"passes", check.passes}, {"streams", std::move(streams)}});
+}
+
+}  // namespace ordinal
+
+namespace ordinal {
+
+Expected<std::string, std::vector<FieldError>> read_discard_body(std::string_view body) {
+    auto parsed = parse_strict_json(body);
+    if (!parsed) return unexpected(std::vector<FieldError>{{"body", parsed.error()}});
+    if (!parsed->is_object())
+        return unexpected(std::vector<FieldError>{{"body", "must be a JSON object"}});
+    std::vector<FieldError> errors;
+    for (const auto& [name, value] : parsed->items()) {
+        if (name != "reason") errors.push_back({name, "is not a field of this request"});
+        if (errors.size() >= 10) break;
+    }
+    const auto reason = parsed->find("reason");
+    if (reason == parsed->end()) {
+        errors.push_back({"reason", "is required: say why the dead letter is discarded"});
+    } else if (!reason->is_string()) {
+        errors.push_back({"reason", "must be a string"});
+    } else if (auto bad = check_reason(reason->get_ref<const std::string&>())) {
+        errors.push_back({"reason", *bad});
+    }
+    if (!errors.empty()) return unexpected(std::move(errors));
+    return reason->get<std::string>();
 }
 
 }  // namespace ordinal

@@ -207,6 +207,7 @@ std::string write_admin_request_json(const AdminRequest& r) {
     ojson j{{"id", r.id},
             {"kind", r.kind},
             {"target", r.target ? ojson(*r.target) : ojson(nullptr)},
+            {"reason", r.reason.empty() ? ojson(nullptr) : ojson(r.reason)},
             {"state", r.state},
             {"requestedBy", r.requested_by},
             {"owner", r.owner.empty() ? ojson(nullptr) : ojson(r.owner)},
@@ -245,8 +246,41 @@ std::string write_dead_letters_json(const std::vector<DeadLetter>& letters) {
 }
 
 std::string write_dead_letter_retry_json(const DeadLetterRetry& r) {
-    ojson j{{"retried", r.retried}, {"applied", r.applied}, {"remaining", r.remaining}};
+    ojson advanced = ojson::array();
+    for (const auto& [stream, version] : r.advanced) {
+        advanced.push_back(
+            ojson{{"stream", std::string(stream_type_name(stream.type)) + "/" + stream.id},
+                  {"version", version}});
+    }
+    ojson j{{"retried", r.retried},
+            {"applied", r.applied},
+            {"remaining", r.remaining},
+            {"advanced", std::move(advanced)}};
     return dump_json(j);
+}
+
+std::string write_discard_json(std::int64_t id, const std::string& reason) {
+    return dump_json(ojson{{"discarded", id}, {"reason", reason}});
+}
+
+std::string write_audit_json(const std::vector<AuditEntry>& entries) {
+    ojson list = ojson::array();
+    for (const AuditEntry& e : entries) {
+        const bool done = e.outcome == "done";
+        list.push_back(
+            ojson{{"id", e.id},
+                  {"at", format_rfc3339_ms(e.at_ms)},
+                  {"action", e.action},
+                  {"target", e.target.empty() ? ojson(nullptr) : ojson(e.target)},
+                  {"reason", e.reason.empty() ? ojson(nullptr) : ojson(e.reason)},
+                  {"outcome", e.outcome},
+                  {"result", done ? embedded_object(e.result) : ojson(nullptr)},
+                  {"error", done ? ojson(nullptr) : ojson(e.result)},
+                  {"process", e.process},
+                  {"requestedBy", e.requested_by.empty() ? ojson(nullptr) : ojson(e.requested_by)},
+                  {"request", e.request ? ojson(*e.request) : ojson(nullptr)}});
+    }
+    return dump_json(ojson{{"entries", std::move(list)}});
 }
 
 }  // namespace ordinal

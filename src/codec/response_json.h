@@ -62,8 +62,8 @@ std::string write_status_json(const StatusReport& report);
 // positions?: [{partition, offset}]}
 std::string write_process_detail_json(const ProcessDetail& detail);
 
-// GET /v1/admin/requests/{id}, and a 202 from POST rebuild or retry: {id, kind, target, state,
-// requestedBy, owner, attempts, requestedAt, startedAt, finishedAt, progress, result,
+// GET /v1/admin/requests/{id}, and a 202 from POST rebuild or retry: {id, kind, target, reason,
+// state, requestedBy, owner, attempts, requestedAt, startedAt, finishedAt, progress, result,
 // error:{code,message}|null}
 std::string write_admin_request_json(const AdminRequest& request);
 
@@ -75,7 +75,16 @@ std::string write_rebuild_json(const RebuildReport& report);
 std::string write_dead_letters_json(const std::vector<DeadLetter>& letters);
 
 // POST /v1/admin/dead-letters/retry, /v1/admin/dead-letters/{id}/retry:
-// {retried, applied, remaining}
+// {retried, applied, remaining, advanced:[{stream, version}]} (the streams the retry moved, each
+// with the version it reached)
 std::string write_dead_letter_retry_json(const DeadLetterRetry& retry);
+
+// POST /v1/admin/dead-letters/{id}/discard: {discarded: id, reason}
+std::string write_discard_json(std::int64_t id, const std::string& reason);
+
+// GET /v1/admin/audit: {entries:[{id, at, action, target|null, reason|null, outcome,
+// result: object|null (done), error: string|null (failed), process, requestedBy|null,
+// request|null}]}
+std::string write_audit_json(const std::vector<AuditEntry>& entries);
 
 }  // namespace ordinal

@@ -6,8 +6,8 @@
 namespace ordinal {
 
 Expected<std::pair<AdminRequest, bool>, StoreError> AdminDesk::submit(
-    const std::string& kind, std::optional<std::int64_t> target) {
-    auto submitted = store_.submit_admin_request(kind, target, self_);
+    const std::string& kind, std::optional<std::int64_t> target, const std::string& reason) {
+    auto submitted = store_.submit_admin_request(kind, target, reason, self_);
     if (submitted && worker_) worker_->wake();
     return submitted;
 }

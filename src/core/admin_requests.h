@@ -6,6 +6,8 @@
 // A claim is atomic in the store, so each request runs once; a request whose owner stopped
 // heartbeating (killed mid-way) is claimed again and run from the start, which is safe for both
 // kinds: a rebuild starts over from reset(), and a retry applies what is still dead-lettered.
+// (A discard run twice finds its work done; a verify only reads.) Every finished request leaves one
+// entry in the audit log (ReadStore::finish_admin_request).
 #include <chrono>
 #include <functional>
 #include <map>
@@ -32,12 +34,18 @@ class AdminDesk final : public AdminApi {
     AdminDesk(ReadStore& store, std::string self_id) : store_(store), self_(std::move(self_id)) {}
 
     Expected<std::pair<AdminRequest, bool>, StoreError> submit(
-        const std::string& kind, std::optional<std::int64_t> target) override;
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& reason = {}) override;
     Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) override {
         return store_.get_admin_request(id);
     }
     Expected<AdminRequest, StoreError> wait(const AdminRequest& request,
                                             std::chrono::milliseconds timeout) override;
+
+    Expected<void, StoreError> record(AuditEntry entry) override {
+        entry.process = self_;
+        return store_.record_audit(entry);
+    }
 
     ReadStore& store() override { return store_; }
     void set_local_worker(AdminWorker* worker) { worker_ = worker; }

@@ -90,6 +90,16 @@ struct DeliveryPart {
     std::span<const std::int64_t> offsets;
 };
 
+// Which dead letters to list (GET /v1/admin/dead-letters): every condition given must hold.
+// Discarded ones are never listed.
+struct DeadLetterQuery {
+    std::size_t limit = 100;
+    std::string event_type;  // exact; empty: any
+    std::string reason;      // a substring of the reason, case-sensitive; empty: any
+    std::string since;       // RFC 3339 UTC as the store writes created_at; empty: no bound
+    std::string until;       // created_at before this; empty: no bound
+};
+
 struct DeadLetterRetry {
     std::int64_t retried = 0;    // dead letters looked at (0 for an id that does not exist)
     std::int64_t applied = 0;    // applied now, or found already applied: both removed
@@ -102,8 +112,9 @@ struct DeadLetterRetry {
 // Times are the store's clock, in Unix ms (0: not yet).
 struct AdminRequest {
     std::int64_t id = 0;
-    std::string kind;                    // "rebuild", "retry_dead_letters"
+    std::string kind;  // "rebuild", "retry_dead_letters", "discard_dead_letter", "verify"
     std::optional<std::int64_t> target;  // the dead letter of a retry of one; none: all
+    std::string reason;                  // the operator's, when the kind asks one (a discard)
     std::string state;                   // "queued", "running", "done", "failed"
     std::string requested_by;            // process id
     std::string owner;                   // the process running (or that ran) it; empty if queued
@@ -114,6 +125,35 @@ struct AdminRequest {
     std::string error_code;  // once failed: "not_found", "unavailable", ...
     std::string error;       // once failed: safe for clients
 };
+
+// One admin action as the audit log keeps it (read store, newest first when listed): every
+// admin request when it finishes, and actions taken outside requests (a product PUT).
+struct AuditEntry {
+    std::int64_t id = 0;       // assigned by the store
+    std::int64_t at_ms = 0;    // the store's clock, Unix ms; set by the store
+    std::string action;        // a request's kind, or "product_upsert"
+    std::string target;        // "dead-letter/7", "product/<sku>"; empty: the whole read model
+    std::string reason;        // the operator's, if given
+    std::string outcome;       // "done" or "failed"
+    std::string result;        // JSON object when done; when failed, the error message
+    std::string process;       // the process that carried it out
+    std::string requested_by;  // the process that took the request; empty if the same
+    std::optional<std::int64_t> request;  // the admin request, if it was one
+};
+
+// A finished admin request's audit entry, as every read store writes it.
+inline AuditEntry audit_entry_of(const AdminRequest& r) {
+    AuditEntry e;
+    e.action = r.kind;
+    e.target = r.target ? "dead-letter/" + std::to_string(*r.target) : std::string();
+    e.reason = r.reason;
+    e.outcome = r.state;
+    e.result = r.state == "done" ? r.result : r.error;
+    e.process = r.owner;
+    e.requested_by = r.requested_by == r.owner ? std::string() : r.requested_by;
+    e.request = r.id;
+    return e;
+}
 
 // A process's row in the read store, rewritten by its heartbeat.
 struct ProcessRecord {
@@ -170,8 +210,19 @@ class ReadStore {
     // How many dead letters there are: cheap enough for every /readyz and /metrics scrape.
     virtual Expected<std::int64_t, StoreError> dead_letter_count() = 0;
 
-    // Dead letters, oldest first, at most `limit`.
-    virtual Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) = 0;
+    // Dead letters matching `query`, oldest first, at most `query.limit`; bound parameters only.
+    virtual Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery& query) = 0;
+
+    // Discards the dead letter `id` with the operator's `reason`: it leaves the list, the count
+    // and every retry, but stays in the store as a tombstone that still holds its stream (later
+    // versions of the stream are dead-lettered behind it, as before): the read model never
+    // claims a version whose event it did not apply, so a consistency token naming that version
+    // never passes on a row that lacks it. A rebuild (reset) clears tombstones with the rest.
+    // False if there is no such dead letter. Discarding one again changes nothing and is true:
+    // a request run again after its owner died finds its work done.
+    virtual Expected<bool, StoreError> discard_dead_letter(std::int64_t id,
+                                                           const std::string& reason) = 0;
 
     // Decodes the dead letters again (the one with `id`, or all) and applies them in one
     // transaction, each stream in version order, by the rule of apply_delivery(): a version at or
@@ -239,7 +290,7 @@ class ReadStore {
     // that while a rebuild is queued or running a rebuild request is answered with that one and
     // `false` (one rebuild at a time, whichever process asks).
     virtual Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
-        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& kind, std::optional<std::int64_t> target, const std::string& reason,
         const std::string& requested_by) = 0;
     // Atomically hands the oldest claimable request to `owner` (state running, attempts + 1):
     // a queued one, or a running one whose owner's heartbeat is older than `stale_after_ms`
@@ -253,9 +304,16 @@ class ReadStore {
     virtual Expected<bool, StoreError> report_admin_progress(std::int64_t id,
                                                              const std::string& owner,
                                                              const std::string& progress) = 0;
+    // finish also appends the request's audit entry, in the same transaction: exactly one per
+    // request, from the owner whose outcome stands.
     virtual Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) = 0;
     virtual Expected<std::optional<AdminRequest>, StoreError> get_admin_request(
         std::int64_t id) = 0;
+
+    // The audit log: an action taken outside an admin request, and the newest `limit` entries,
+    // newest first.
+    virtual Expected<void, StoreError> record_audit(const AuditEntry& entry) = 0;
+    virtual Expected<std::vector<AuditEntry>, StoreError> list_audit(std::size_t limit) = 0;
 
     // Process registry: insert or refresh `self` (last_seen = now), and forget processes not
     // seen for a day.

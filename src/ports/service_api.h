@@ -54,6 +54,8 @@ class ConsistencyWait {
 // The kinds of operators' requests (AdminApi::submit).
 inline constexpr const char* kRebuildRequest = "rebuild";
 inline constexpr const char* kRetryRequest = "retry_dead_letters";
+inline constexpr const char* kDiscardRequest = "discard_dead_letter";  // target and reason given
+inline constexpr const char* kVerifyRequest = "verify";  // the store verifier, read-only
 
 // Operators' requests, recorded in the read store and carried out by a projector process
 // (core/admin_requests.h).
@@ -62,11 +64,15 @@ class AdminApi {
     virtual ~AdminApi() = default;
     // See ReadStore::submit_admin_request; a worker in this process is woken at once.
     virtual Expected<std::pair<AdminRequest, bool>, StoreError> submit(
-        const std::string& kind, std::optional<std::int64_t> target) = 0;
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& reason = {}) = 0;
     virtual Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) = 0;
     // Reads the request until it is finished or `timeout` has passed; the last state read.
     virtual Expected<AdminRequest, StoreError> wait(const AdminRequest& request,
                                                     std::chrono::milliseconds timeout) = 0;
+    // An admin action taken outside a request (a product PUT), in the audit log as this
+    // process's.
+    virtual Expected<void, StoreError> record(AuditEntry entry) = 0;
     // The read store the requests are recorded in (the dead letters' listing reads it too).
     virtual ReadStore& store() = 0;
 };

@@ -587,12 +587,112 @@ TEST_P(ReadStoreContract, DeadLettersAreListedOldestFirstUpToTheLimit) {
     // Text that is not UTF-8 is stored too (as the store can keep it).
     dead.push_back(bus_dead_letter(5, std::string("order/\xff\x00x", 9), 0, "z"));
     deliver_ok({}, 0, dead);
-    auto two = store_->list_dead_letters(2);
+    auto two = store_->list_dead_letters(DeadLetterQuery{2, {}, {}, {}, {}});
     ASSERT_TRUE(two) << two.error().message;
     ASSERT_EQ(two->size(), 2u);
     EXPECT_EQ((*two)[0].payload, "0");
     EXPECT_EQ((*two)[1].payload, "1");
     EXPECT_EQ(dead_letters().size(), 6u);
+}
+
+TEST_P(ReadStoreContract, DeadLettersAreSearchedByTypeReasonAndTime) {
+    const Event paid = order_event(kOrder, 2, OrderPaid{"ref", 1000});
+    DeadLetter a = event_dead_letter(1, paid);
+    a.reason = "failed to apply: no order row";
+    DeadLetter b = bus_dead_letter(2, "", 0, "garbage");
+    b.reason = "undecodable: not JSON";
+    deliver_ok({}, 0, {a, b});
+    auto search = [&](DeadLetterQuery q) {
+        q.limit = 100;
+        auto r = store_->list_dead_letters(q);
+        EXPECT_TRUE(r) << r.error().message;
+        return r ? *r : std::vector<DeadLetter>{};
+    };
+    EXPECT_EQ(search({}).size(), 2u);
+    const auto by_type = search({0, "OrderPaid", {}, {}, {}});
+    ASSERT_EQ(by_type.size(), 1u);
+    EXPECT_EQ(by_type[0].stream, kStream);
+    const auto by_reason = search({0, {}, "not JSON", {}, {}});
+    ASSERT_EQ(by_reason.size(), 1u);
+    EXPECT_EQ(by_reason[0].payload, "garbage");
+    EXPECT_TRUE(search({0, "OrderPaid", "not JSON", {}, {}}).empty()) << "every condition holds";
+    EXPECT_TRUE(search({0, {}, "NOT json", {}, {}}).empty()) << "case-sensitive";
+    EXPECT_TRUE(search({0, {}, "%", {}, {}}).empty()) << "no LIKE patterns";
+    const std::string at = by_type[0].created_at;
+    EXPECT_EQ(search({0, {}, {}, at, {}}).size(), 2u) << "since is inclusive";
+    EXPECT_TRUE(search({0, {}, {}, {}, at}).empty()) << "until is exclusive";
+    EXPECT_TRUE(search({0, {}, {}, "2999-01-01T00:00:00.000Z", {}}).empty());
+    EXPECT_EQ(search({0, {}, {}, "2020-01-01T00:00:00.000Z", "2999-01-01T00:00:00.000Z"}).size(),
+              2u);
+}
+
+TEST_P(ReadStoreContract, ADiscardedDeadLetterIsHiddenButStillHoldsItsStream) {
+    apply_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {})}, 1);
+    const Event paid = order_event(kOrder, 2, OrderPaid{"ref", 1000});
+    deliver_ok({}, 0, {event_dead_letter(4, paid)});
+    const auto parked = dead_letters();
+    ASSERT_EQ(parked.size(), 1u);
+    const std::int64_t id = parked[0].id;
+
+    EXPECT_FALSE(*store_->discard_dead_letter(id + 1000, "no such"));
+    ASSERT_TRUE(*store_->discard_dead_letter(id, "paid by hand"));
+    EXPECT_TRUE(*store_->discard_dead_letter(id, "again")) << "discarding twice is a no-op";
+    EXPECT_TRUE(dead_letters().empty());
+    EXPECT_EQ(*store_->dead_letter_count(), 0);
+    EXPECT_EQ(store_->stats()->dead_letters, 0);
+    EXPECT_EQ(retry_ok().retried, 0) << "a retry of all leaves it";
+    EXPECT_EQ(retry_ok(id).retried, 0) << "a retry of it finds nothing";
+    EXPECT_EQ(*store_->stream_version(StreamKey{StreamType::Order, kOrder}), 1);
+
+    // Version 3 arrives: its stream is still held, so it is parked behind the discarded one.
+    const ProjectionResult shipped =
+        deliver_ok({order_event(kOrder, 3, OrderShipped{})}, 5, {}, "orders-0");
+    EXPECT_EQ(shipped.dead_lettered, 1u);
+    EXPECT_EQ(shipped.applied, 0u);
+    EXPECT_EQ(dead_letters().size(), 1u);
+    EXPECT_EQ(*store_->stream_version(StreamKey{StreamType::Order, kOrder}), 1);
+
+    // A rebuild (reset) clears the tombstone with the rest.
+    ASSERT_TRUE(store_->reset());
+    EXPECT_TRUE(dead_letters().empty());
+}
+
+TEST_P(ReadStoreContract, AFinishedRequestLeavesOneAuditEntry) {
+    ASSERT_TRUE(store_->heartbeat(ProcessRecord{"worker", "projector", "test", 1000, 0, 0, "{}"}));
+    const auto asked = store_->submit_admin_request("discard_dead_letter", 7, "a test", "api-1");
+    ASSERT_TRUE(asked) << asked.error().message;
+    EXPECT_EQ(asked->first.reason, "a test");
+    auto claimed = store_->claim_admin_request("worker", 60000);
+    ASSERT_TRUE(claimed && *claimed);
+    EXPECT_EQ((*claimed)->reason, "a test");
+    AdminRequest outcome = **claimed;
+    outcome.state = "failed";
+    outcome.error_code = "not_found";
+    outcome.error = "no such dead letter";
+    ASSERT_TRUE(*store_->finish_admin_request(outcome));
+    EXPECT_FALSE(*store_->finish_admin_request(outcome));
+    ASSERT_TRUE(store_->record_audit(AuditEntry{
+        0, 0, "product_upsert", "product/SKU-1", "", "done", R"({"version":1})", "api-1", "", {}}));
+    const auto log = store_->list_audit(10);
+    ASSERT_TRUE(log) << log.error().message;
+    ASSERT_EQ(log->size(), 2u) << "one entry per finished request, whoever tried to finish it";
+    const AuditEntry& put = (*log)[0];
+    EXPECT_EQ(put.action, "product_upsert");
+    EXPECT_EQ(put.result, R"({"version":1})");
+    EXPECT_FALSE(put.request);
+    const AuditEntry& e = (*log)[1];
+    EXPECT_GT(e.id, 0);
+    EXPECT_GT(e.at_ms, 0);
+    EXPECT_LT(e.id, put.id);
+    EXPECT_EQ(e.action, "discard_dead_letter");
+    EXPECT_EQ(e.target, "dead-letter/7");
+    EXPECT_EQ(e.reason, "a test");
+    EXPECT_EQ(e.outcome, "failed");
+    EXPECT_EQ(e.result, "no such dead letter");
+    EXPECT_EQ(e.process, "worker");
+    EXPECT_EQ(e.requested_by, "api-1");
+    EXPECT_EQ(e.request, std::optional<std::int64_t>(asked->first.id));
+    EXPECT_EQ(store_->list_audit(1)->size(), 1u);
 }
 
 TEST_P(ReadStoreContract, IsReady) {
@@ -606,17 +706,17 @@ ProcessRecord process(const std::string& id, const std::string& roles = "project
 }
 
 TEST_P(ReadStoreContract, AdminRequestsAreClaimedOnceAndOneRebuildRunsAtATime) {
-    auto rebuild = store_->submit_admin_request("rebuild", std::nullopt, "api-1");
+    auto rebuild = store_->submit_admin_request("rebuild", std::nullopt, "", "api-1");
     ASSERT_TRUE(rebuild) << rebuild.error().message;
     EXPECT_TRUE(rebuild->second);
     EXPECT_EQ(rebuild->first.state, "queued");
     EXPECT_EQ(rebuild->first.requested_by, "api-1");
     EXPECT_GT(rebuild->first.requested_ms, 0);
-    auto again = store_->submit_admin_request("rebuild", std::nullopt, "api-2");
+    auto again = store_->submit_admin_request("rebuild", std::nullopt, "", "api-2");
     ASSERT_TRUE(again);
     EXPECT_FALSE(again->second) << "a queued rebuild answers the second";
     EXPECT_EQ(again->first.id, rebuild->first.id);
-    auto retry = store_->submit_admin_request("retry_dead_letters", 7, "api-2");
+    auto retry = store_->submit_admin_request("retry_dead_letters", 7, "", "api-2");
     ASSERT_TRUE(retry);
     EXPECT_TRUE(retry->second);
     EXPECT_NE(retry->first.id, rebuild->first.id);
@@ -651,7 +751,7 @@ TEST_P(ReadStoreContract, AdminRequestsAreClaimedOnceAndOneRebuildRunsAtATime) {
     const std::string owner = claims[rebuild->first.id].front();
 
     // A running rebuild still answers a new rebuild request.
-    EXPECT_EQ(store_->submit_admin_request("rebuild", std::nullopt, "api-1")->first.id,
+    EXPECT_EQ(store_->submit_admin_request("rebuild", std::nullopt, "", "api-1")->first.id,
               rebuild->first.id);
     AdminRequest outcome = rebuild->first;
     outcome.owner = owner == "p0" ? "p1" : "p0";
@@ -673,7 +773,7 @@ TEST_P(ReadStoreContract, AdminRequestsAreClaimedOnceAndOneRebuildRunsAtATime) {
     EXPECT_FALSE(*store_->get_admin_request(outcome.id + 100));
 
     // Once it is done, a rebuild request is a new one.
-    auto next = store_->submit_admin_request("rebuild", std::nullopt, "api-1");
+    auto next = store_->submit_admin_request("rebuild", std::nullopt, "", "api-1");
     ASSERT_TRUE(next);
     EXPECT_TRUE(next->second);
     EXPECT_NE(next->first.id, rebuild->first.id);
@@ -682,7 +782,7 @@ TEST_P(ReadStoreContract, AdminRequestsAreClaimedOnceAndOneRebuildRunsAtATime) {
 TEST_P(ReadStoreContract, ARequestWhoseOwnerStoppedHeartbeatingIsTakenOver) {
     ASSERT_TRUE(store_->heartbeat(process("dying")));
     ASSERT_TRUE(store_->heartbeat(process("heir")));
-    const auto id = store_->submit_admin_request("rebuild", std::nullopt, "api")->first.id;
+    const auto id = store_->submit_admin_request("rebuild", std::nullopt, "", "api")->first.id;
     auto first = store_->claim_admin_request("dying", 60000);
     ASSERT_TRUE(first && *first);
     EXPECT_FALSE(*store_->claim_admin_request("heir", 60000)) << "its owner is live";

@@ -197,7 +197,7 @@ class ReadStoreContract : public ::testing::TestWithParam<BackendFactory> {
     }
 
     std::vector<DeadLetter> dead_letters() {
-        auto letters = store_->list_dead_letters(1000);
+        auto letters = store_->list_dead_letters(DeadLetterQuery{1000, {}, {}, {}, {}});
         EXPECT_TRUE(letters) << letters.error().message;
         return letters ? *letters : std::vector<DeadLetter>{};
     }

@@ -282,6 +282,9 @@ TEST_F(Operations, OpenApiDocumentsEveryServedPath) {
         {"/v1/admin/dead-letters", {"get"}},
         {"/v1/admin/dead-letters/retry", {"post"}},
         {"/v1/admin/dead-letters/{}/retry", {"post"}},
+        {"/v1/admin/dead-letters/{}/discard", {"post"}},
+        {"/v1/admin/audit", {"get"}},
+        {"/v1/admin/verify", {"post"}},
         {"/v1/admin/streams/{}/{}", {"get"}},
         {"/v1/admin/consistency", {"get"}},
         {"/console/{}", {"get"}},
@@ -319,6 +322,14 @@ TEST_F(Operations, OpenApiDocumentsEveryServedPath) {
         {"/v1/admin/dead-letters/retry", "post", "200"},
         {"/v1/admin/dead-letters/{}/retry", "post", "200"},
         {"/v1/admin/dead-letters/{}/retry", "post", "404"},
+        {"/v1/admin/dead-letters/{}/discard", "post", "200"},
+        {"/v1/admin/dead-letters/{}/discard", "post", "202"},
+        {"/v1/admin/dead-letters/{}/discard", "post", "400"},
+        {"/v1/admin/dead-letters/{}/discard", "post", "404"},
+        {"/v1/admin/audit", "get", "200"},
+        {"/v1/admin/audit", "get", "400"},
+        {"/v1/admin/verify", "post", "200"},
+        {"/v1/admin/verify", "post", "202"},
         {"/v1/admin/projections/rebuild", "post", "200"},
         {"/v1/admin/projections/rebuild", "post", "202"},
         {"/v1/admin/requests/{}", "get", "200"},
@@ -549,7 +560,10 @@ TEST_F(Admin, DeadLettersAreListedAndRetried) {
     const auto one = api().admin_post("/v1/admin/dead-letters/" +
                                       std::to_string(first["id"].get<std::int64_t>()) + "/retry");
     ASSERT_EQ(one.status, 200) << one;
-    EXPECT_EQ(one.json_body(), json::parse(R"({"retried":1,"applied":1,"remaining":0})"));
+    EXPECT_EQ(
+        one.json_body(),
+        json::parse(R"({"retried":1,"applied":1,"remaining":0,"advanced":[{"stream":"product/)" +
+                    sku + R"(","version":2}]})"));
     const auto product = waiting.get();
     ASSERT_EQ(product.status, 200) << product;
     EXPECT_EQ(product.json_body()["version"], 2);
@@ -557,7 +571,8 @@ TEST_F(Admin, DeadLettersAreListedAndRetried) {
 
     const auto all = api().admin_post("/v1/admin/dead-letters/retry");
     ASSERT_EQ(all.status, 200) << all;
-    EXPECT_EQ(all.json_body(), json::parse(R"({"retried":1,"applied":0,"remaining":1})"));
+    EXPECT_EQ(all.json_body(),
+              json::parse(R"({"retried":1,"applied":0,"remaining":1,"advanced":[]})"));
     const json left = api().admin_get("/v1/admin/dead-letters").json_body()["deadLetters"];
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0]["reason"].get<std::string>().rfind("undecodable: ", 0), 0u) << left;

@@ -2,7 +2,8 @@
 // roles split: two api-only processes and one relay+projector process. A rebuild or retry asked
 // of an api process is recorded in the read store, carried out once by the projector process,
 // and followed from either api process; a rebuild whose projector is SIGKILLed mid-way is taken
-// over by the next projector, and the read model is announced incomplete until then.
+// over by the next projector, and the read model is announced incomplete until then. A dead
+// letter discarded through one api process is discarded by the projector and audited for all.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "adapters/postgres/pg_connection.h"
+#include "adapters/postgres/postgres_stores.h"
 #include "support/ordinal_api.h"
 #include "support/postgres_backend.h"
 #include "support/process_runner.h"
@@ -154,7 +156,8 @@ TEST_F(PgAdminAnywhere, RebuildAndRetryTakenByApiProcessesRunOnceOnTheProjector)
     const std::string letter = std::to_string(letters[0]["id"].get<std::int64_t>());
     const auto retried = a.admin_post("/v1/admin/dead-letters/" + letter + "/retry");
     ASSERT_EQ(retried.status, 200) << retried;
-    EXPECT_EQ(retried.json_body(), json::parse(R"({"retried":1,"applied":0,"remaining":1})"));
+    EXPECT_EQ(retried.json_body(),
+              json::parse(R"({"retried":1,"applied":0,"remaining":1,"advanced":[]})"));
     const std::string retry_id = retried.header("Ordinal-Admin-Request").value_or("0");
     const json retry = b.admin_get("/v1/admin/requests/" + retry_id).json_body();
     EXPECT_EQ(retry["kind"], "retry_dead_letters") << retry.dump();
@@ -244,6 +247,50 @@ TEST_F(PgAdminAnywhere, ARebuildWhoseProjectorIsKilledMidWayIsTakenOverAndAnnoun
     const auto view = a.get("/v1/orders/" + order.order_id, order.token, 10000);
     ASSERT_EQ(view.status, 200) << view;
     EXPECT_EQ(view.json_body()["status"], "PLACED");
+}
+
+TEST_F(PgAdminAnywhere, ADiscardAskedOfAnApiProcessRunsOnTheProjectorAndIsAuditedForAll) {
+    auto& api_a = start("api-a", "api");
+    auto& api_b = start("api-b", "api");
+    auto& worker = start("worker", "relay,projector");
+    test::OrdinalApi a(api_a.port(), {}, 60s), b(api_b.port(), {}, 60s);
+    {
+        // Parked as a bus with poison (Kafka) would have left it.
+        PostgresReadStoreOptions options;
+        options.conninfo = read_db_.url();
+        auto store = make_postgres_read_store(options, projection_rules());
+        ASSERT_TRUE(store) << store.error().message;
+        DeadLetter d;
+        d.position = BusPosition{"orders-0", 3};
+        d.stream = "order/" + test::random_uuid();
+        d.version = 1;
+        d.event_type = "OrderPlaced";
+        d.payload = "garbage";
+        d.reason = "undecodable: planted by the test";
+        ASSERT_TRUE((*store)->apply_delivery(Delivery{{}, {d}, BusPosition{"orders-0", 4}}, {}));
+    }
+    const json list =
+        a.admin_get("/v1/admin/dead-letters?reason=planted&type=OrderPlaced").json_body();
+    ASSERT_EQ(list["deadLetters"].size(), 1u) << list.dump();
+    const std::string id = std::to_string(list["deadLetters"][0]["id"].get<std::int64_t>());
+
+    const auto refused = a.admin_post("/v1/admin/dead-letters/" + id + "/discard", "{}");
+    EXPECT_EQ(refused.status, 400) << refused;
+    const auto done =
+        a.admin_post("/v1/admin/dead-letters/" + id + "/discard", R"({"reason":"not ours"})");
+    ASSERT_EQ(done.status, 200) << done;
+    EXPECT_EQ(done.json_body()["reason"], "not ours");
+    EXPECT_TRUE(b.admin_get("/v1/admin/dead-letters").json_body()["deadLetters"].empty());
+
+    const json entries = b.admin_get("/v1/admin/audit").json_body()["entries"];
+    ASSERT_TRUE(entries.is_array() && !entries.empty()) << entries.dump();
+    const json& e = entries[0];
+    EXPECT_EQ(e["action"], "discard_dead_letter") << e.dump();
+    EXPECT_EQ(e["target"], "dead-letter/" + id);
+    EXPECT_EQ(e["reason"], "not ours");
+    EXPECT_EQ(e["outcome"], "done");
+    EXPECT_EQ(e["process"], process_id(worker)) << "carried out by the projector";
+    EXPECT_EQ(e["requestedBy"], process_id(api_a)) << "asked of an api process";
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // Bases for fakes of the store ports, for tests (and fuzz targets) that care about a few methods
 // only: every method answers as an empty store would, and a fake overrides what its test needs.
 // A port that grows a method then changes this file, not every fake.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -30,8 +31,12 @@ class EmptyReadStore : public ReadStore {
         return ProjectionResult{};
     }
     Expected<std::int64_t, StoreError> dead_letter_count() override { return 0; }
-    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t) override {
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery&) override {
         return std::vector<DeadLetter>{};
+    }
+    Expected<bool, StoreError> discard_dead_letter(std::int64_t, const std::string&) override {
+        return false;
     }
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(std::optional<std::int64_t>) override {
         return DeadLetterRetry{};
@@ -62,7 +67,7 @@ class EmptyReadStore : public ReadStore {
     // Admin requests and the process registry, kept in memory as a store would keep them, so
     // that an AdminDesk and AdminWorker over a fake behave as over a real store.
     Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
-        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& kind, std::optional<std::int64_t> target, const std::string& reason,
         const std::string& requested_by) override {
         std::lock_guard lock(admin_mu_);
         for (const auto& r : requests_) {
@@ -74,6 +79,7 @@ class EmptyReadStore : public ReadStore {
         a.id = static_cast<std::int64_t>(requests_.size()) + 1;
         a.kind = kind;
         a.target = target;
+        a.reason = reason;
         a.state = "queued";
         a.requested_by = requested_by;
         requests_.push_back(a);
@@ -101,7 +107,10 @@ class EmptyReadStore : public ReadStore {
     Expected<bool, StoreError> finish_admin_request(const AdminRequest& outcome) override {
         std::lock_guard lock(admin_mu_);
         AdminRequest* r = held(outcome.id, outcome.owner);
-        if (r) *r = outcome;
+        if (r) {
+            *r = outcome;
+            audit_.insert(audit_.begin(), audit_entry_of(outcome));
+        }
         return r != nullptr;
     }
     Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
@@ -109,6 +118,16 @@ class EmptyReadStore : public ReadStore {
         if (id < 1 || id > static_cast<std::int64_t>(requests_.size()))
             return std::optional<AdminRequest>{};
         return std::optional<AdminRequest>{requests_[static_cast<std::size_t>(id - 1)]};
+    }
+    Expected<void, StoreError> record_audit(const AuditEntry& entry) override {
+        std::lock_guard lock(admin_mu_);
+        audit_.insert(audit_.begin(), entry);
+        return {};
+    }
+    Expected<std::vector<AuditEntry>, StoreError> list_audit(std::size_t limit) override {
+        std::lock_guard lock(admin_mu_);
+        return std::vector<AuditEntry>(audit_.begin(),
+                                       audit_.begin() + std::min(limit, audit_.size()));
     }
     Expected<void, StoreError> heartbeat(const ProcessRecord&) override { return {}; }
     Expected<std::vector<ProcessRecord>, StoreError> list_processes() override {
@@ -123,6 +142,7 @@ class EmptyReadStore : public ReadStore {
     }
     std::mutex admin_mu_;
     std::vector<AdminRequest> requests_;
+    std::vector<AuditEntry> audit_;  // newest first
 };
 
 // A write store with no records and no events; what submit() answers is the fake's own.

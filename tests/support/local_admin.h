@@ -8,6 +8,7 @@
 #include <string>
 
 #include "codec/response_json.h"
+#include "codec/verify_report_json.h"
 #include "core/admin_requests.h"
 
 namespace ordinal::test_support {
@@ -31,6 +32,18 @@ class LocalAdmin {
             if (req.target && r->retried == 0)
                 return AdminOutcome{false, {}, "not_found", "no such dead letter"};
             return AdminOutcome{true, write_dead_letter_retry_json(*r), {}, {}};
+        };
+        handlers[kDiscardRequest] = [&store](const AdminRequest& req,
+                                             const AdminWorker::Progress&) {
+            auto r = req.target ? store.discard_dead_letter(*req.target, req.reason)
+                                : Expected<bool, StoreError>(false);
+            if (!r) return AdminOutcome{false, {}, "unavailable", "a store is unavailable"};
+            if (!*r) return AdminOutcome{false, {}, "not_found", "no such dead letter"};
+            return AdminOutcome{true, write_discard_json(*req.target, req.reason), {}, {}};
+        };
+        // No stores to audit here: an empty, clean report.
+        handlers[kVerifyRequest] = [](const AdminRequest&, const AdminWorker::Progress&) {
+            return AdminOutcome{true, write_verify_report_json(VerifyReport{}), {}, {}};
         };
         worker_ = std::make_unique<AdminWorker>(store, "test-process", std::move(handlers), metrics,
                                                 std::chrono::milliseconds(10),

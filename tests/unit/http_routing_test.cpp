@@ -124,7 +124,9 @@ class FakeReadStore final : public test_support::EmptyReadStore {
         std::lock_guard lock(mu_);
         return static_cast<std::int64_t>(dead_letters.size());
     }
-    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery& query) override {
+        const std::size_t limit = query.limit;
         std::lock_guard lock(mu_);
         last_limit = limit;
         if (fail) return unexpected(StoreError{StoreError::Kind::Internal, "secret detail"});
@@ -691,6 +693,59 @@ TEST_F(HttpRouting, DeadLettersAreListedWithEveryField) {
     }
 }
 
+TEST_F(HttpRouting, ADiscardNeedsAReasonAndEveryFinishedRequestIsAudited) {
+    auto post = [&](const std::string& target, const std::string& body,
+                    std::optional<std::string> type = "application/json") {
+        return command("POST", target, body, std::nullopt, std::move(type));
+    };
+    for (const char* bad : {"{}", R"({"reason":""})", R"({"reason":null})", R"({"why":"x"})"}) {
+        auto a = post("/v1/admin/dead-letters/4/discard", bad);
+        EXPECT_EQ(a.status, 400u) << bad;
+        bool names_reason = false;
+        const json b = body(a);  // kept: the loop reads into it
+        for (const auto& d : b["details"]) names_reason = names_reason || d["field"] == "reason";
+        EXPECT_TRUE(names_reason) << a.body;
+    }
+    EXPECT_EQ(post("/v1/admin/dead-letters/4/discard", "[]").status, 400u);
+    EXPECT_EQ(post("/v1/admin/dead-letters/4/discard", R"({"reason":"x"})", "text/plain").status,
+              415u);
+    EXPECT_EQ(post("/v1/admin/dead-letters/abc/discard", R"({"reason":"x"})").status, 404u);
+    // The fake store knows no dead letter: the request is carried out and answers 404.
+    auto missing = post("/v1/admin/dead-letters/4/discard", R"({"reason":"not ours"})");
+    EXPECT_EQ(missing.status, 404u) << missing.body;
+    EXPECT_EQ(header(get("/v1/admin/dead-letters/4/discard"), "Allow"), "POST");
+    auto verified = post("/v1/admin/verify", "");
+    ASSERT_EQ(verified.status, 200u) << verified.body;
+    EXPECT_EQ(body(verified)["clean"], true);
+
+    auto audit = get("/v1/admin/audit?limit=2");
+    ASSERT_EQ(audit.status, 200u) << audit.body;
+    const json entries = body(audit)["entries"];
+    ASSERT_EQ(entries.size(), 2u) << audit.body;
+    EXPECT_EQ(entries[0]["action"], "verify");
+    EXPECT_EQ(entries[0]["outcome"], "done");
+    EXPECT_EQ(entries[1]["action"], "discard_dead_letter");
+    EXPECT_EQ(entries[1]["outcome"], "failed");
+    EXPECT_EQ(entries[1]["reason"], "not ours");
+    EXPECT_EQ(entries[1]["target"], "dead-letter/4");
+    EXPECT_EQ(entries[1]["error"], "no such dead letter");
+    EXPECT_EQ(get("/v1/admin/audit?limit=0").status, 400u);
+    EXPECT_EQ(get("/v1/admin/audit?limit=x").status, 400u);
+}
+
+TEST_F(HttpRouting, DeadLetterSearchParametersAreChecked) {
+    EXPECT_EQ(get("/v1/admin/dead-letters?type=OrderPaid&reason=x&since=2026-01-01T00:00:00Z"
+                  "&until=2026-01-02T00:00:00.000Z")
+                  .status,
+              200u);
+    for (const char* bad : {"?since=today", "?until=2026-01-01", "?type=", "?reason=%01",
+                            "?since=2026-01-01T00:00:00%2B01:00"}) {
+        auto a = get(std::string("/v1/admin/dead-letters") + bad);
+        EXPECT_EQ(a.status, 400u) << bad;
+        EXPECT_EQ(body(a)["error"], "validation_failed") << bad;
+    }
+}
+
 TEST_F(HttpRouting, DeadLettersAreRetriedOneOrAll) {
     reads.dead_letters = {dead_letter(4, "order/a", 2, "{}"), dead_letter(5, "", 0, "x"),
                           dead_letter(6, "order/a", 3, "{}")};
@@ -706,11 +761,15 @@ TEST_F(HttpRouting, DeadLettersAreRetriedOneOrAll) {
     }
     auto one = post("/v1/admin/dead-letters/4/retry");
     ASSERT_EQ(one.status, 200u) << one.body;
-    EXPECT_EQ(body(one), (json{{"retried", 1}, {"applied", 1}, {"remaining", 0}}));
+    EXPECT_EQ(
+        body(one),
+        (json{{"retried", 1}, {"applied", 1}, {"remaining", 0}, {"advanced", json::array()}}));
     EXPECT_EQ(post("/v1/admin/dead-letters/4/retry").status, 404u) << "gone once applied";
     auto all = post("/v1/admin/dead-letters/retry");
     ASSERT_EQ(all.status, 200u) << all.body;
-    EXPECT_EQ(body(all), (json{{"retried", 2}, {"applied", 1}, {"remaining", 1}}));
+    EXPECT_EQ(
+        body(all),
+        (json{{"retried", 2}, {"applied", 1}, {"remaining", 1}, {"advanced", json::array()}}));
 
     EXPECT_EQ(get("/v1/admin/dead-letters/retry").status, 405u);
     EXPECT_EQ(header(get("/v1/admin/dead-letters/5/retry"), "Allow"), "POST");

@@ -38,8 +38,20 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     auto line = std::make_shared<CommandLine>();
     line->command = command_kind_name(kind);
     if (on_order) line->order_id = target;
-    const Respond respond = [this, respond_untraced, trace, line](HttpAnswer answer) {
+    const Respond respond = [this, respond_untraced, trace, line, kind, target](HttpAnswer answer) {
         answer.headers.emplace_back("traceparent", trace.traceparent);
+        // A product PUT is the one admin action that is a command: the audit log keeps it with
+        // its answer, off this thread (the store write may block) and best effort (the command
+        // stands whether or not its entry is written).
+        if (kind == CommandKind::UpsertProduct && answer.status < 300 && api_.admin) {
+            AuditEntry entry;
+            entry.action = "product_upsert";
+            entry.target = "product/" + target;
+            entry.outcome = "done";
+            entry.result = answer.body;
+            run_blocking_(
+                [desk = api_.admin, entry = std::move(entry)] { (void)desk->record(entry); });
+        }
         if (api_.command_log) {
             LogRecord record;
             record.message = std::string("command ") + line->command + " answered " +

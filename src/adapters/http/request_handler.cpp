@@ -133,6 +133,12 @@ void RequestHandler::dispatch(const RouteMatch& route, std::string_view query, H
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
             return handle_dead_letter_retry(route, query, respond);
+        case RouteId::AdminDiscardDeadLetter:
+            return handle_dead_letter_discard(route, query, request, respond);
+        case RouteId::AdminAudit:
+            return handle_audit(query, respond);
+        case RouteId::AdminVerify:
+            return submit_admin(kVerifyRequest, std::nullopt, {}, query, respond);
         case RouteId::AdminRequest:
             return handle_admin_request(route, respond);
         case RouteId::AdminStream:

@@ -79,9 +79,12 @@ class RequestHandler {
     void handle_dead_letters(std::string_view query, const Respond& respond);
     void handle_dead_letter_retry(const RouteMatch& route, std::string_view query,
                                   const Respond& respond);
+    void handle_dead_letter_discard(const RouteMatch& route, std::string_view query,
+                                    const HttpRequest& request, const Respond& respond);
+    void handle_audit(std::string_view query, const Respond& respond);
     void handle_admin_request(const RouteMatch& route, const Respond& respond);
-    void submit_admin(const char* kind, std::optional<std::int64_t> target, std::string_view query,
-                      const Respond& respond);
+    void submit_admin(const char* kind, std::optional<std::int64_t> target, std::string reason,
+                      std::string_view query, const Respond& respond);
 
     // console_endpoints.cpp
     void handle_console(const RouteMatch& route, const Respond& respond);

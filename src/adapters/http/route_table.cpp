@@ -120,6 +120,8 @@ std::optional<RouteMatch> match_route(std::string_view path) {
         return RouteMatch{RouteId::AdminTokenCheck, {}};
     if (n == 5 && is(1, "admin") && is(2, "streams") && param_ok(3) && param_ok(4))
         return RouteMatch{RouteId::AdminStream, param_of(seg[3]) + "/" + param_of(seg[4])};
+    if (n == 3 && is(1, "admin") && is(2, "audit")) return RouteMatch{RouteId::AdminAudit, {}};
+    if (n == 3 && is(1, "admin") && is(2, "verify")) return RouteMatch{RouteId::AdminVerify, {}};
     if (n == 4 && is(1, "admin") && is(2, "requests") && param_ok(3))
         return RouteMatch{RouteId::AdminRequest, param_of(seg[3])};
     if (n >= 3 && is(1, "admin") && is(2, "dead-letters")) {
@@ -127,6 +129,8 @@ std::optional<RouteMatch> match_route(std::string_view path) {
         if (n == 4 && is(3, "retry")) return RouteMatch{RouteId::AdminRetryAll, {}};
         if (n == 5 && param_ok(3) && is(4, "retry"))
             return RouteMatch{RouteId::AdminRetryDeadLetter, param_of(seg[3])};
+        if (n == 5 && param_ok(3) && is(4, "discard"))
+            return RouteMatch{RouteId::AdminDiscardDeadLetter, param_of(seg[3])};
         return std::nullopt;
     }
     if (n == 3 && is(1, "products") && param_ok(2))
@@ -153,6 +157,8 @@ std::string_view allowed_methods(RouteId id) {
         case RouteId::AdminRebuild:
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
+        case RouteId::AdminDiscardDeadLetter:
+        case RouteId::AdminVerify:
         case RouteId::Orders:
         case RouteId::OrderPay:
         case RouteId::OrderShip:
@@ -175,6 +181,9 @@ bool is_admin(RouteId id, std::string_view method) {
         case RouteId::AdminDeadLetters:
         case RouteId::AdminRetryAll:
         case RouteId::AdminRetryDeadLetter:
+        case RouteId::AdminDiscardDeadLetter:
+        case RouteId::AdminAudit:
+        case RouteId::AdminVerify:
         case RouteId::AdminStream:
         case RouteId::AdminTokenCheck:
         case RouteId::AdminRequest:
@@ -206,6 +215,12 @@ std::string_view route_label(RouteId id) {
             return "/v1/admin/dead-letters/retry";
         case RouteId::AdminRetryDeadLetter:
             return "/v1/admin/dead-letters/{id}/retry";
+        case RouteId::AdminDiscardDeadLetter:
+            return "/v1/admin/dead-letters/{id}/discard";
+        case RouteId::AdminAudit:
+            return "/v1/admin/audit";
+        case RouteId::AdminVerify:
+            return "/v1/admin/verify";
         case RouteId::AdminStream:
             return "/v1/admin/streams/{type}/{id}";
         case RouteId::AdminTokenCheck:

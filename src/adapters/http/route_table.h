@@ -16,20 +16,23 @@ enum class RouteId {
     OpenApi,
     AdminStatus,
     AdminRebuild,
-    AdminDeadLetters,      // /v1/admin/dead-letters                GET
-    AdminRetryAll,         // /v1/admin/dead-letters/retry          POST
-    AdminRetryDeadLetter,  // /v1/admin/dead-letters/{id}/retry     POST
-    AdminStream,           // /v1/admin/streams/{type}/{id}         GET  (param "type/id")
-    AdminTokenCheck,       // /v1/admin/consistency?token=...       GET
-    Console,               // /console, /console/{file}             GET  (param: the file, decoded)
-    AdminRequest,          // /v1/admin/requests/{id}               GET
-    Product,               // /v1/products/{sku}           GET, PUT (admin)
-    Orders,                // /v1/orders                   POST
-    Order,                 // /v1/orders/{id}              GET
-    OrderPay,              // /v1/orders/{id}/pay          POST
-    OrderShip,             // /v1/orders/{id}/ship         POST
-    OrderCancel,           // /v1/orders/{id}/cancel       POST
-    UserOrders,            // /v1/users/{userId}/orders    GET
+    AdminDeadLetters,        // /v1/admin/dead-letters                GET
+    AdminRetryAll,           // /v1/admin/dead-letters/retry          POST
+    AdminRetryDeadLetter,    // /v1/admin/dead-letters/{id}/retry     POST
+    AdminDiscardDeadLetter,  // /v1/admin/dead-letters/{id}/discard POST
+    AdminAudit,              // /v1/admin/audit                       GET
+    AdminVerify,             // /v1/admin/verify                      POST
+    AdminStream,             // /v1/admin/streams/{type}/{id}         GET  (param "type/id")
+    AdminTokenCheck,         // /v1/admin/consistency?token=...       GET
+    Console,       // /console, /console/{file}             GET  (param: the file, decoded)
+    AdminRequest,  // /v1/admin/requests/{id}               GET
+    Product,       // /v1/products/{sku}           GET, PUT (admin)
+    Orders,        // /v1/orders                   POST
+    Order,         // /v1/orders/{id}              GET
+    OrderPay,      // /v1/orders/{id}/pay          POST
+    OrderShip,     // /v1/orders/{id}/ship         POST
+    OrderCancel,   // /v1/orders/{id}/cancel       POST
+    UserOrders,    // /v1/users/{userId}/orders    GET
 };
 
 struct RouteMatch {

@@ -191,6 +191,26 @@ CREATE TABLE processes (
     detail       text NOT NULL DEFAULT '{}'
 );
 )sql"},
+    // Operators' reasons on requests (a discard's), discarded dead letters kept as tombstones
+    // that still hold their streams (ReadStore::discard_dead_letter), and the audit log of admin
+    // actions (times in Unix ms by the server's clock). Columns with constant defaults: adding
+    // them rewrites nothing.
+    {5, "dead-letter discard and admin audit log", R"sql(
+ALTER TABLE admin_requests ADD COLUMN reason text NOT NULL DEFAULT '';
+ALTER TABLE dead_letters ADD COLUMN discarded_at text, ADD COLUMN discard_reason text NOT NULL DEFAULT '';
+CREATE TABLE admin_audit (
+    id           bigserial PRIMARY KEY,
+    at_ms        bigint NOT NULL,
+    action       text NOT NULL,
+    target       text NOT NULL,
+    reason       text NOT NULL,
+    outcome      text NOT NULL,
+    result       text NOT NULL,
+    process      text NOT NULL,
+    requested_by text NOT NULL,
+    request_id   bigint
+);
+)sql"},
 };
 
 const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};

@@ -368,8 +368,13 @@ DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rule
                                    std::optional<std::int64_t> id) {
     conn.exec("SELECT pg_advisory_xact_lock($1::int, 0)", kDeadLetterLockSpace);
     Result r =
-        id ? conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1", *id)
-           : conn.exec("SELECT id, encode(payload, 'hex') FROM dead_letters ORDER BY id");
+        id ? conn.exec(
+                 "SELECT id, encode(payload, 'hex') FROM dead_letters WHERE id = $1 AND "
+                 "discarded_at IS NULL",
+                 *id)
+           : conn.exec(
+                 "SELECT id, encode(payload, 'hex') FROM dead_letters WHERE discarded_at IS NULL "
+                 "ORDER BY id");
     std::vector<RetryRow> rows;
     ProductRowLocks locks;
     for (int i = 0; i < r.rows(); ++i) {

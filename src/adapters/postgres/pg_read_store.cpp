@@ -62,25 +62,18 @@ class PgReadStore final : public ReadStore {
     Expected<std::int64_t, StoreError> dead_letter_count() override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();
-            return conn->exec("SELECT COUNT(*) FROM dead_letters").int64(0, 0);
+            return pg::count_dead_letters(*conn);
         });
     }
 
-    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
-        return pg::guard_port([&] {
-            auto conn = readers_->acquire();
-            Result r = conn->exec(
-                "SELECT id, partition, \"offset\", stream, version, event_type, "
-                "encode(payload, 'hex'), reason, created_at FROM dead_letters ORDER BY id LIMIT $1",
-                limit);
-            std::vector<DeadLetter> out;
-            for (int i = 0; i < r.rows(); ++i) {
-                out.push_back(DeadLetter{r.int64(i, 0), BusPosition{r.text(i, 1), r.int64(i, 2)},
-                                         r.text(i, 3), r.int64(i, 4), r.text(i, 5),
-                                         pg::from_hex(r.text(i, 6)), r.text(i, 7), r.text(i, 8)});
-            }
-            return out;
-        });
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery& query) override {
+        return pooled([&](Connection& c) { return pg::select_dead_letters(c, query); });
+    }
+
+    Expected<bool, StoreError> discard_dead_letter(std::int64_t id,
+                                                   const std::string& reason) override {
+        return pooled([&](Connection& c) { return pg::discard_dead_letter(c, id, reason); });
     }
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
@@ -203,7 +196,7 @@ class PgReadStore final : public ReadStore {
                 for (int i = 0; i < r.rows(); ++i)
                     stats.positions.push_back(BusPosition{r.text(i, 0), r.int64(i, 1)});
             }
-            stats.dead_letters = conn->exec("SELECT COUNT(*) FROM dead_letters").int64(0, 0);
+            stats.dead_letters = pg::count_dead_letters(*conn);
             snapshot.commit();
             return stats;
         });
@@ -241,10 +234,11 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
-        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& kind, std::optional<std::int64_t> target, const std::string& reason,
         const std::string& requested_by) override {
-        return pooled(
-            [&](Connection& c) { return pg::submit_admin_request(c, kind, target, requested_by); });
+        return pooled([&](Connection& c) {
+            return pg::submit_admin_request(c, kind, target, reason, requested_by);
+        });
     }
     Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
         const std::string& owner, std::int64_t stale_after_ms) override {
@@ -261,6 +255,12 @@ class PgReadStore final : public ReadStore {
     }
     Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
         return pooled([&](Connection& c) { return pg::select_admin_request(c, id); });
+    }
+    Expected<void, StoreError> record_audit(const AuditEntry& entry) override {
+        return pooled([&](Connection& c) { pg::insert_audit(c, entry); });
+    }
+    Expected<std::vector<AuditEntry>, StoreError> list_audit(std::size_t limit) override {
+        return pooled([&](Connection& c) { return pg::select_audit(c, limit); });
     }
     Expected<void, StoreError> heartbeat(const ProcessRecord& self) override {
         return pooled([&](Connection& c) { pg::upsert_process(c, self); });

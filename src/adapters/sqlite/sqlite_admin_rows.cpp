@@ -9,7 +9,7 @@ namespace {
 const std::string kNowMs = "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 const std::string kColumns =
     "id, kind, target, state, requested_by, owner, attempts, requested_ms, started_ms, "
-    "finished_ms, progress, result, error_code, error";
+    "finished_ms, progress, result, error_code, error, reason";
 
 std::optional<AdminRequest> first(Query q) {
     if (!q.next()) return std::nullopt;
@@ -28,6 +28,7 @@ std::optional<AdminRequest> first(Query q) {
     a.result = q.text(11);
     a.error_code = q.text(12);
     a.error = q.text(13);
+    a.reason = q.text(14);
     return a;
 }
 
@@ -35,6 +36,7 @@ std::optional<AdminRequest> first(Query q) {
 
 std::pair<AdminRequest, bool> submit_admin_request(Connection& conn, const std::string& kind,
                                                    std::optional<std::int64_t> target,
+                                                   const std::string& reason,
                                                    const std::string& requested_by) {
     if (kind == "rebuild") {
         auto running = first(conn.query("SELECT " + kColumns +
@@ -42,10 +44,10 @@ std::pair<AdminRequest, bool> submit_admin_request(Connection& conn, const std::
                                         "('queued', 'running')"));
         if (running) return {std::move(*running), false};
     }
-    return {*first(conn.query("INSERT INTO admin_requests (kind, target, requested_by, "
-                              "requested_ms) VALUES (?, ?, ?, " +
+    return {*first(conn.query("INSERT INTO admin_requests (kind, target, reason, requested_by, "
+                              "requested_ms) VALUES (?, ?, ?, ?, " +
                                   kNowMs + ") RETURNING " + kColumns,
-                              kind, target, requested_by)),
+                              kind, target, reason, requested_by)),
             true};
 }
 
@@ -79,11 +81,35 @@ bool report_admin_progress(Connection& conn, std::int64_t id, const std::string&
 }
 
 bool finish_admin_request(Connection& conn, const AdminRequest& o) {
-    return conn.exec(
-               "UPDATE admin_requests SET state = ?, result = ?, error_code = ?, error = ?, "
-               "progress = ?, finished_ms = " +
-                   kNowMs + " WHERE id = ? AND owner = ? AND state = 'running'",
-               o.state, o.result, o.error_code, o.error, o.progress, o.id, o.owner) == 1;
+    const bool ours =
+        conn.exec(
+            "UPDATE admin_requests SET state = ?, result = ?, error_code = ?, error = ?, "
+            "progress = ?, finished_ms = " +
+                kNowMs + " WHERE id = ? AND owner = ? AND state = 'running'",
+            o.state, o.result, o.error_code, o.error, o.progress, o.id, o.owner) == 1;
+    if (ours) insert_audit(conn, audit_entry_of(o));
+    return ours;
+}
+
+void insert_audit(Connection& conn, const AuditEntry& e) {
+    conn.exec(
+        "INSERT INTO admin_audit (at_ms, action, target, reason, outcome, result, process, "
+        "requested_by, request_id) VALUES (" +
+            kNowMs + ", ?, ?, ?, ?, ?, ?, ?, ?)",
+        e.action, e.target, e.reason, e.outcome, e.result, e.process, e.requested_by, e.request);
+}
+
+std::vector<AuditEntry> select_audit(Connection& conn, std::size_t limit) {
+    Query q = conn.query(
+        "SELECT id, at_ms, action, target, reason, outcome, result, process, requested_by, "
+        "request_id FROM admin_audit ORDER BY id DESC LIMIT ?",
+        static_cast<std::int64_t>(limit));
+    std::vector<AuditEntry> out;
+    while (q.next()) {
+        out.push_back(AuditEntry{q.int64(0), q.int64(1), q.text(2), q.text(3), q.text(4), q.text(5),
+                                 q.text(6), q.text(7), q.text(8), q.opt_int64(9)});
+    }
+    return out;
 }
 
 std::optional<AdminRequest> select_admin_request(Connection& conn, std::int64_t id) {

@@ -160,6 +160,26 @@ CREATE TABLE processes (
     detail       TEXT NOT NULL DEFAULT '{}'
 );
 )sql"},
+    // Operators' reasons on requests (a discard's), discarded dead letters kept as tombstones
+    // that still hold their streams (ReadStore::discard_dead_letter), and the audit log of admin
+    // actions (times in Unix ms). AUTOINCREMENT: an audit id is never reused.
+    {5, "dead-letter discard and admin audit log", R"sql(
+ALTER TABLE admin_requests ADD COLUMN reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE dead_letters ADD COLUMN discarded_at TEXT;
+ALTER TABLE dead_letters ADD COLUMN discard_reason TEXT NOT NULL DEFAULT '';
+CREATE TABLE admin_audit (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    at_ms        INTEGER NOT NULL,
+    action       TEXT NOT NULL,
+    target       TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    outcome      TEXT NOT NULL,
+    result       TEXT NOT NULL,
+    process      TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    request_id   INTEGER
+);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

@@ -169,20 +169,29 @@ DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rule
                                    std::optional<std::int64_t> id) {
     std::vector<RetryRow> rows;
     {
-        Query q = id ? conn.query("SELECT id, payload FROM dead_letters WHERE id = ?1", *id)
-                     : conn.query("SELECT id, payload FROM dead_letters ORDER BY id");
+        Query q = id ? conn.query(
+                           "SELECT id, payload FROM dead_letters WHERE id = ?1 AND discarded_at "
+                           "IS NULL",
+                           *id)
+                     : conn.query(
+                           "SELECT id, payload FROM dead_letters WHERE discarded_at IS NULL "
+                           "ORDER BY id");
         while (q.next()) rows.push_back(RetryRow{q.int64(0), decode_event_envelope(q.text(1))});
     }
     SqliteProjectionTransaction tx(conn);
     return rules.sequence_retry(std::move(rows), tx);
 }
 
-std::vector<DeadLetter> select_dead_letters(Connection& conn, std::size_t limit) {
+std::vector<DeadLetter> select_dead_letters(Connection& conn, const DeadLetterQuery& query) {
     std::vector<DeadLetter> out;
+    // One statement for every combination of filters: an empty parameter matches everything.
     Query q = conn.query(
         "SELECT id, partition, \"offset\", stream, version, event_type, payload, reason, "
-        "created_at FROM dead_letters ORDER BY id LIMIT ?1",
-        static_cast<std::int64_t>(limit));
+        "created_at FROM dead_letters WHERE discarded_at IS NULL AND (?1 = '' OR event_type = ?1) "
+        "AND (?2 = '' OR instr(reason, ?2) > 0) AND (?3 = '' OR created_at >= ?3) AND "
+        "(?4 = '' OR created_at < ?4) ORDER BY id LIMIT ?5",
+        query.event_type, query.reason, query.since, query.until,
+        static_cast<std::int64_t>(query.limit));
     while (q.next()) {
         out.push_back(DeadLetter{q.int64(0), BusPosition{q.text(1), q.int64(2)}, q.text(3),
                                  q.int64(4), q.text(5), q.text(6), q.text(7), q.text(8)});
@@ -190,8 +199,16 @@ std::vector<DeadLetter> select_dead_letters(Connection& conn, std::size_t limit)
     return out;
 }
 
+bool discard_dead_letter(Connection& conn, std::int64_t id, const std::string& reason) {
+    return conn.exec(
+               "UPDATE dead_letters SET discard_reason = CASE WHEN discarded_at IS NULL THEN ?1 "
+               "ELSE discard_reason END, discarded_at = coalesce(discarded_at, "
+               "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE id = ?2",
+               reason, id) == 1;
+}
+
 std::int64_t count_dead_letters(Connection& conn) {
-    Query q = conn.query("SELECT COUNT(*) FROM dead_letters");
+    Query q = conn.query("SELECT COUNT(*) FROM dead_letters WHERE discarded_at IS NULL");
     return q.next() ? q.int64(0) : 0;
 }
 

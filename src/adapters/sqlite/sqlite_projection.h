@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
@@ -33,7 +34,10 @@ DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rule
 // The applied version of `stream` as stored (0 if none).
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream);
 
-std::vector<DeadLetter> select_dead_letters(Connection& conn, std::size_t limit);
+// Dead letters not discarded: listed by `query`, counted; discard: ReadStore's, in the caller's
+// transaction.
+std::vector<DeadLetter> select_dead_letters(Connection& conn, const DeadLetterQuery& query);
 std::int64_t count_dead_letters(Connection& conn);
+bool discard_dead_letter(Connection& conn, std::int64_t id, const std::string& reason);
 
 }  // namespace ordinal::sqlite

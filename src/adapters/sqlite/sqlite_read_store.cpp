@@ -65,11 +65,17 @@ class SqliteReadStore final : public ReadStore {
         });
     }
 
-    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(std::size_t limit) override {
+    Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
+        const DeadLetterQuery& query) override {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();
-            return sqlite::select_dead_letters(*conn, limit);
+            return sqlite::select_dead_letters(*conn, query);
         });
+    }
+
+    Expected<bool, StoreError> discard_dead_letter(std::int64_t id,
+                                                   const std::string& reason) override {
+        return write([&] { return sqlite::discard_dead_letter(writer_, id, reason); });
     }
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
@@ -205,10 +211,11 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::pair<AdminRequest, bool>, StoreError> submit_admin_request(
-        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& kind, std::optional<std::int64_t> target, const std::string& reason,
         const std::string& requested_by) override {
-        return write(
-            [&] { return sqlite::submit_admin_request(writer_, kind, target, requested_by); });
+        return write([&] {
+            return sqlite::submit_admin_request(writer_, kind, target, reason, requested_by);
+        });
     }
     Expected<std::optional<AdminRequest>, StoreError> claim_admin_request(
         const std::string& owner, std::int64_t stale_after_ms) override {
@@ -225,6 +232,15 @@ class SqliteReadStore final : public ReadStore {
         return sqlite::guard_port([&] {
             auto conn = readers_->acquire();
             return sqlite::select_admin_request(*conn, id);
+        });
+    }
+    Expected<void, StoreError> record_audit(const AuditEntry& entry) override {
+        return write([&] { sqlite::insert_audit(writer_, entry); });
+    }
+    Expected<std::vector<AuditEntry>, StoreError> list_audit(std::size_t limit) override {
+        return sqlite::guard_port([&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_audit(*conn, limit);
         });
     }
     Expected<void, StoreError> heartbeat(const ProcessRecord& self) override {
