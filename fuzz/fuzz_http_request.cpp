@@ -35,7 +35,9 @@
 #include "adapters/http/header_values.h"
 #include "adapters/http/request_handler.h"
 #include "adapters/http/route_table.h"
-#include "core/order_cursor.h"
+#include "codec/order_cursor.h"
+#include "core/command_service.h"
+#include "core/consistency_gate.h"
 #include "domain/consistency_token.h"
 #include "domain/text.h"
 #include "fuzz_support.h"
@@ -82,7 +84,8 @@ class FakeWriteStore final : public test_support::EmptyWriteStore {
             checked.command);
         ordinal::fuzz::check_command_request(checked, kind, target);
         // The command is about the resource the path names.
-        if (expected_target) FUZZ_CHECK(target == *expected_target, target + " vs " + *expected_target);
+        if (expected_target)
+            FUZZ_CHECK(target == *expected_target, target + " vs " + *expected_target);
         done(answer(request));
     }
     Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
@@ -182,19 +185,20 @@ class FakeReadStore final : public test_support::EmptyReadStore {
             return unexpected(StoreError{StoreError::Kind::Unavailable, kSecret});
         OrderPage page;
         for (std::size_t i = 0; i < std::min<std::size_t>(limit, 3); ++i) {
-            page.orders.push_back(order_of("0190f0a4-6b3c-7d2e-8f10-11223344556" + std::to_string(i)));
+            page.orders.push_back(
+                order_of("0190f0a4-6b3c-7d2e-8f10-11223344556" + std::to_string(i)));
         }
-        if (limit <= 3) page.next = OrderCursor{page.orders.back().created_at, page.orders.back().id};
+        if (limit <= 3)
+            page.next = OrderCursor{page.orders.back().created_at, page.orders.back().id};
         return page;
     }
     Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) override {
         if (sku.compare(0, 4, "fail") == 0)
             return unexpected(StoreError{StoreError::Kind::Internal, kSecret});
         if (sku.compare(0, 4, "none") == 0) return std::optional<ProductView>{};
-        return std::optional<ProductView>{ProductView{sku, "Tea \xE2\x98\x95", "EUR", 450,
-                                                      sku.size() % 2 ? std::optional<std::int64_t>{}
-                                                                     : std::optional<std::int64_t>{7},
-                                                      3}};
+        return std::optional<ProductView>{ProductView{
+            sku, "Tea \xE2\x98\x95", "EUR", 450,
+            sku.size() % 2 ? std::optional<std::int64_t>{} : std::optional<std::int64_t>{7}, 3}};
     }
     Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) override {
         if (stream.id.compare(0, 4, "fail") == 0)
@@ -206,8 +210,8 @@ class FakeReadStore final : public test_support::EmptyReadStore {
         const std::size_t limit = query.limit;
         FUZZ_CHECK(limit >= 1 && limit <= 1000, std::to_string(limit));
         return std::vector<DeadLetter>{DeadLetter{7, BusPosition{"orders-0", 41}, "order/x", 2,
-                                                  "OrderPaid", "{\"a\":\"\xff\xfe\"}",
-                                                  "waiting", "2026-01-02T03:04:05.678Z"}};
+                                                  "OrderPaid", "{\"a\":\"\xff\xfe\"}", "waiting",
+                                                  "2026-01-02T03:04:05.678Z"}};
     }
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
@@ -228,12 +232,14 @@ struct World {
     FakeWriteStore store;
     test_support::NoCache cache;
     MetricsRegistry metrics;
-    CommandService commands{store, cache, metrics, CommandServiceOptions{}};
+    FixedIds ids;
+    CommandService commands{store, cache, metrics, ids, CommandServiceOptions{}};
     FakeReadStore reads;
     ConsistencyGate gate{reads, 0ms};
-    FixedIds ids;
     test_support::LocalAdmin admin{
-        reads, metrics, [] { return Expected<RebuildReport, StoreError>(RebuildReport{3, 1}); }};
+        reads, metrics, [] {
+            return Expected<RebuildReport, StoreError>(RebuildReport{3, 1});
+        }};
     std::unique_ptr<RequestHandler> ungated;  // no gate: a token not yet reached is 503 at once
     std::unique_ptr<RequestHandler> gated;    // only for tokens that are reached (no waiting)
 
@@ -242,7 +248,6 @@ struct World {
         api.commands = &commands;
         api.reads = &reads;
         api.metrics = &metrics;
-        api.ids = &ids;
         api.admin_token = kAdminToken;
         api.readiness = [] {
             return std::vector<ComponentHealth>{{"write_store", true, "ok"},
@@ -263,7 +268,8 @@ struct World {
 };
 
 World& world() {
-    static World* w = new World();  // never destroyed: the gate's thread lives as long as the process
+    static World* w =
+        new World();  // never destroyed: the gate's thread lives as long as the process
     return *w;
 }
 
@@ -291,7 +297,8 @@ void check_wait(std::string_view value) {
     if (!t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos) {
         const auto nz = t.find_first_not_of('0');
         const std::string_view digits = nz == std::string_view::npos ? "0" : t.substr(nz);
-        want = digits.size() > 5 ? 10000 : std::min<std::int64_t>(std::stoll(std::string(digits)), 10000);
+        want = digits.size() > 5 ? 10000
+                                 : std::min<std::int64_t>(std::stoll(std::string(digits)), 10000);
     }
     FUZZ_CHECK(got.has_value() == want.has_value(), value);
     if (got) FUZZ_CHECK(got->count() == *want, value);
@@ -302,7 +309,8 @@ void check_bearer(const std::optional<std::string>& authorization) {
     bool want = false;
     if (authorization) {
         const std::string_view v = trim(*authorization);
-        want = v.size() >= 7 && lower(v.substr(0, 7)) == "bearer " && trim(v.substr(7)) == kAdminToken;
+        want =
+            v.size() >= 7 && lower(v.substr(0, 7)) == "bearer " && trim(v.substr(7)) == kAdminToken;
     }
     FUZZ_CHECK(got == want, authorization.value_or("<absent>"));
     if (authorization) {
@@ -357,15 +365,32 @@ void check_target(std::string_view target) {
     std::string again;
     const std::string enc = percent_encode_all(route->param);
     switch (route->id) {
-        case RouteId::Product: again = "/v1/products/" + enc; break;
-        case RouteId::Order: again = "/v1/orders/" + enc; break;
-        case RouteId::OrderPay: again = "/v1/orders/" + enc + "/pay"; break;
-        case RouteId::OrderShip: again = "/v1/orders/" + enc + "/ship"; break;
-        case RouteId::OrderCancel: again = "/v1/orders/" + enc + "/cancel"; break;
-        case RouteId::UserOrders: again = "/v1/users/" + enc + "/orders"; break;
-        case RouteId::AdminRetryDeadLetter: again = "/v1/admin/dead-letters/" + enc + "/retry"; break;
-        case RouteId::AdminDiscardDeadLetter: again = "/v1/admin/dead-letters/" + enc + "/discard"; break;
-        default: return;
+        case RouteId::Product:
+            again = "/v1/products/" + enc;
+            break;
+        case RouteId::Order:
+            again = "/v1/orders/" + enc;
+            break;
+        case RouteId::OrderPay:
+            again = "/v1/orders/" + enc + "/pay";
+            break;
+        case RouteId::OrderShip:
+            again = "/v1/orders/" + enc + "/ship";
+            break;
+        case RouteId::OrderCancel:
+            again = "/v1/orders/" + enc + "/cancel";
+            break;
+        case RouteId::UserOrders:
+            again = "/v1/users/" + enc + "/orders";
+            break;
+        case RouteId::AdminRetryDeadLetter:
+            again = "/v1/admin/dead-letters/" + enc + "/retry";
+            break;
+        case RouteId::AdminDiscardDeadLetter:
+            again = "/v1/admin/dead-letters/" + enc + "/discard";
+            break;
+        default:
+            return;
     }
     const auto back = match_route(again);
     FUZZ_CHECK(back && back->id == route->id && back->param == route->param, again);
@@ -396,10 +421,18 @@ HttpAnswer handle(RequestHandler& handler, const HttpRequest& request) {
 }
 
 void check_answer(const HttpRequest& request, const HttpAnswer& a) {
-    const std::string where = request.method + " " + request.target + " -> " +
-                              std::to_string(a.status) + " " + a.body;
+    const std::string where =
+        request.method + " " + request.target + " -> " + std::to_string(a.status) + " " + a.body;
     switch (a.status) {
-        case 200: case 202: case 400: case 401: case 404: case 405: case 409: case 415: case 422:
+        case 200:
+        case 202:
+        case 400:
+        case 401:
+        case 404:
+        case 405:
+        case 409:
+        case 415:
+        case 422:
         case 503:
             break;
         default:
@@ -426,11 +459,10 @@ void check_answer(const HttpRequest& request, const HttpAnswer& a) {
                 }
             }
         }
-        const bool command_route = route && (route->id == RouteId::Orders ||
-                                             route->id == RouteId::OrderPay ||
-                                             route->id == RouteId::OrderShip ||
-                                             route->id == RouteId::OrderCancel ||
-                                             (route->id == RouteId::Product && request.method == "PUT"));
+        const bool command_route =
+            route && (route->id == RouteId::Orders || route->id == RouteId::OrderPay ||
+                      route->id == RouteId::OrderShip || route->id == RouteId::OrderCancel ||
+                      (route->id == RouteId::Product && request.method == "PUT"));
         if (command_route && (a.status == 200 || a.status == 202)) {
             FUZZ_CHECK(body.contains("status") &&
                            body["status"] == (a.status == 202 ? "accepted" : "duplicate"),
@@ -438,7 +470,8 @@ void check_answer(const HttpRequest& request, const HttpAnswer& a) {
             const auto token = header_of(a, "X-Consistency-Token");
             FUZZ_CHECK(token && parse_consistency_tokens(*token), where);
             if (route->id == RouteId::Orders && a.status == 202) {
-                FUZZ_CHECK(header_of(a, "Location") == "/v1/orders/" + std::string(kOrderId), where);
+                FUZZ_CHECK(header_of(a, "Location") == "/v1/orders/" + std::string(kOrderId),
+                           where);
             }
         }
     }
@@ -451,7 +484,8 @@ void check_answer(const HttpRequest& request, const HttpAnswer& a) {
 }
 
 // The command input the handler reads for a command route (nullopt otherwise), as
-// command_endpoints.cpp builds it; only when the request gets that far (UUID target, JSON media type).
+// command_endpoints.cpp builds it; only when the request gets that far (UUID target, JSON media
+// type).
 std::optional<CommandInput> command_of(const HttpRequest& request) {
     const auto route = match_route(split_target(request.target).first);
     if (!route || !method_allowed(route->id, request.method)) return std::nullopt;
@@ -461,17 +495,27 @@ std::optional<CommandInput> command_of(const HttpRequest& request) {
             if (request.method != "PUT") return std::nullopt;
             in.kind = CommandKind::UpsertProduct;
             break;
-        case RouteId::Orders: in.kind = CommandKind::PlaceOrder; break;
-        case RouteId::OrderPay: in.kind = CommandKind::PayOrder; break;
-        case RouteId::OrderShip: in.kind = CommandKind::ShipOrder; break;
-        case RouteId::OrderCancel: in.kind = CommandKind::CancelOrder; break;
-        default: return std::nullopt;
+        case RouteId::Orders:
+            in.kind = CommandKind::PlaceOrder;
+            break;
+        case RouteId::OrderPay:
+            in.kind = CommandKind::PayOrder;
+            break;
+        case RouteId::OrderShip:
+            in.kind = CommandKind::ShipOrder;
+            break;
+        case RouteId::OrderCancel:
+            in.kind = CommandKind::CancelOrder;
+            break;
+        default:
+            return std::nullopt;
     }
     if (in.kind != CommandKind::PlaceOrder && in.kind != CommandKind::UpsertProduct &&
         !canonical_uuid(route->param)) {
         return std::nullopt;
     }
-    if (!bearer_token_matches(request.authorization, kAdminToken) && in.kind == CommandKind::UpsertProduct) {
+    if (!bearer_token_matches(request.authorization, kAdminToken) &&
+        in.kind == CommandKind::UpsertProduct) {
         return std::nullopt;
     }
     if (request.content_type && !is_json_media_type(*request.content_type)) return std::nullopt;

@@ -1,4 +1,4 @@
-// Fuzzes the paging cursor decoder (core/order_cursor.h: decode_order_cursor), the `cursor` query
+// Fuzzes the paging cursor decoder (codec/order_cursor.h: decode_order_cursor), the `cursor` query
 // parameter of GET /v1/users/{userId}/orders after percent-decoding.
 //
 // Every input is tried twice: as the cursor text itself, and as the decoded payload of a cursor
@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "core/order_cursor.h"
+#include "codec/order_cursor.h"
 #include "domain/base64url.h"
 #include "fuzz_support.h"
 

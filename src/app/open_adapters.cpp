@@ -10,6 +10,8 @@
 #include "adapters/postgres/postgres_stores.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/service.h"
+#include "core/command_executor.h"
+#include "core/projection_sequencer.h"
 
 namespace ordinal {
 namespace {
@@ -37,7 +39,7 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
         opts.connections = s.writer_connections;
         opts.outbox_partitions = s.outbox_partitions;
         opts.idempotency_retention = std::chrono::hours(s.idempotency_retention_hours);
-        auto store = make_postgres_write_store(opts, clock, ids);
+        auto store = make_postgres_write_store(opts, clock, command_rules(clock, ids));
         if (!store) return unexpected("cannot open the write store: " + store.error().message);
         return std::move(*store);
     }
@@ -50,7 +52,7 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
     opts.max_batch = s.writer_batch;
     opts.durable = s.durable;
     opts.idempotency_retention = std::chrono::hours(s.idempotency_retention_hours);
-    auto store = make_sqlite_write_store(opts, clock, ids);
+    auto store = make_sqlite_write_store(opts, clock, command_rules(clock, ids));
     if (!store) return unexpected("cannot open the write store: " + store.error().message);
     return std::move(*store);
 }
@@ -61,7 +63,7 @@ Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings
     if (url->scheme == "postgresql") {
         PostgresReadStoreOptions opts;
         opts.conninfo = url->target;
-        auto store = make_postgres_read_store(opts);
+        auto store = make_postgres_read_store(opts, projection_rules());
         if (!store) return unexpected("cannot open the read store: " + store.error().message);
         return std::move(*store);
     }
@@ -70,7 +72,7 @@ Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings
     if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
     SqliteReadStoreOptions opts;
     opts.path = url->target;
-    auto store = make_sqlite_read_store(opts);
+    auto store = make_sqlite_read_store(opts, projection_rules());
     if (!store) return unexpected("cannot open the read store: " + store.error().message);
     return std::move(*store);
 }

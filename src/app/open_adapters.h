@@ -8,11 +8,11 @@
 #include "adapters/kafka/kafka_bus.h"
 #include "adapters/redis/redis_idempotency_cache.h"
 #include "app/settings.h"
-#include "core/metrics.h"
 #include "domain/expected.h"
 #include "ports/bus.h"
 #include "ports/clock.h"
 #include "ports/idempotency_cache.h"
+#include "ports/metrics.h"
 #include "ports/read_store.h"
 #include "ports/write_store.h"
 

@@ -22,7 +22,6 @@
 #include "core/admin_requests.h"
 #include "core/command_service.h"
 #include "core/consistency_gate.h"
-#include "core/metrics.h"
 #include "core/outbox_monitor.h"
 #include "core/pausable_consumer.h"
 #include "core/periodic_task.h"
@@ -30,8 +29,9 @@
 #include "core/projection_watch.h"
 #include "core/projector.h"
 #include "core/relay.h"
-#include "core/service_api.h"
 #include "core/system_clock.h"
+#include "ports/metrics.h"
+#include "ports/service_api.h"
 
 #ifndef ORDINAL_VERSION
 #define ORDINAL_VERSION "dev"
@@ -100,8 +100,8 @@ class RunningService final : public Service {
     std::unique_ptr<Bus> bus_;
     KafkaBus* kafka_ = nullptr;  // bus_, when it is Kafka
     std::unique_ptr<ConsistencyGate> gate_;
-    std::unique_ptr<ProjectionListener> listener_;  // wakes gate_; PostgreSQL read store only
-    std::unique_ptr<ProjectionListener>
+    std::unique_ptr<PgNotifyListener> listener_;  // wakes gate_; PostgreSQL read store only
+    std::unique_ptr<PgNotifyListener>
         outbox_listener_;  // wakes relay_; PostgreSQL write store only
     std::unique_ptr<CommandService> commands_;
     std::unique_ptr<Projector> projector_;

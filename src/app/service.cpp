@@ -85,7 +85,7 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
         listener_ = start_postgres_listener(read_url->target, PgChannel::Projection,
                                             [this] { gate_->poll(); });
     }
-    commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_,
+    commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_, ids_,
                                                  CommandServiceOptions{s.max_outbox_pending});
     if (projector) {
         projector_ = std::make_unique<Projector>(

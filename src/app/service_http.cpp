@@ -19,7 +19,6 @@ Expected<void, std::string> RunningService::start_http(const Settings& s, bool a
     }
     api.gate = gate_.get();
     api.metrics = &metrics_;
-    api.ids = &ids_;
     api.admin_token = s.admin_token;
     api.readiness = [this] { return bounded_readiness(); };
     api.status = [this] { return bounded_status(); };

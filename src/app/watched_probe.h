@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/bounded_probe.h"
-#include "core/metrics.h"
+#include "ports/metrics.h"
 
 namespace ordinal {
 

@@ -1,3 +1,5 @@
+// Over 400 lines for a reason: the strict readers of every command body, their field-level errors,
+// the idempotency key and the fingerprint, read together against the HTTP contract (openapi.json).
 #include "codec/command_json.h"
 
 #include <cmath>

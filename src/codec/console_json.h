@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "codec/field_error.h"
-#include "core/stream_view.h"
 #include "domain/expected.h"
+#include "ports/stream_view.h"
 
 namespace ordinal {
 

@@ -1,3 +1,5 @@
+// Over 400 lines for a reason: the envelope and every event type's payload, read and written in
+// one place, so a field added to an event is added to both directions (and versions) together.
 #include "codec/event_json.h"
 
 #include <cstdint>

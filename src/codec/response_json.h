@@ -8,10 +8,10 @@
 #include <vector>
 
 #include "codec/field_error.h"
-#include "core/service_api.h"
 #include "domain/order.h"
 #include "ports/command_types.h"
 #include "ports/read_store.h"
+#include "ports/service_api.h"
 
 namespace ordinal {
 

@@ -16,16 +16,12 @@
 #include <string>
 #include <utility>
 
-#include "core/metrics.h"
 #include "core/periodic_task.h"
+#include "ports/metrics.h"
 #include "ports/read_store.h"
+#include "ports/service_api.h"
 
 namespace ordinal {
-
-inline constexpr const char* kRebuildRequest = "rebuild";
-inline constexpr const char* kRetryRequest = "retry_dead_letters";
-inline constexpr const char* kDiscardRequest = "discard_dead_letter";  // target and reason given
-inline constexpr const char* kVerifyRequest = "verify";  // the store verifier, read-only
 
 inline bool admin_request_finished(const AdminRequest& r) {
     return r.state == "done" || r.state == "failed";
@@ -33,29 +29,25 @@ inline bool admin_request_finished(const AdminRequest& r) {
 
 class AdminWorker;
 
-class AdminDesk {
+class AdminDesk final : public AdminApi {
   public:
     AdminDesk(ReadStore& store, std::string self_id) : store_(store), self_(std::move(self_id)) {}
 
-    // See ReadStore::submit_admin_request; a worker in this process is woken at once.
-    Expected<std::pair<AdminRequest, bool>, StoreError> submit(const std::string& kind,
-                                                               std::optional<std::int64_t> target,
-                                                               const std::string& reason = {});
-    Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) {
+    Expected<std::pair<AdminRequest, bool>, StoreError> submit(
+        const std::string& kind, std::optional<std::int64_t> target,
+        const std::string& reason = {}) override;
+    Expected<std::optional<AdminRequest>, StoreError> get(std::int64_t id) override {
         return store_.get_admin_request(id);
     }
-    // Reads the request until it is finished or `timeout` has passed; the last state read.
     Expected<AdminRequest, StoreError> wait(const AdminRequest& request,
-                                            std::chrono::milliseconds timeout);
+                                            std::chrono::milliseconds timeout) override;
 
-    // An admin action taken outside a request (a product PUT), in the audit log as this
-    // process's.
-    Expected<void, StoreError> record(AuditEntry entry) {
+    Expected<void, StoreError> record(AuditEntry entry) override {
         entry.process = self_;
         return store_.record_audit(entry);
     }
 
-    ReadStore& store() { return store_; }
+    ReadStore& store() override { return store_; }
     void set_local_worker(AdminWorker* worker) { worker_ = worker; }
 
   private:

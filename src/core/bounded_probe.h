@@ -8,6 +8,8 @@
 #include <thread>
 #include <utility>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 
 // A blocking probe (of the stores, say) whose callers wait for its answer at most `bound`. The
@@ -77,13 +79,13 @@ class BoundedProbe {
     const std::chrono::milliseconds bound_;
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;                          // guarded by mu_
-    bool running_ = false;                           // guarded by mu_
-    std::uint64_t requested_ = 0;                    // runs asked for; guarded by mu_
-    std::uint64_t finished_ = 0;                     // the last run's number; guarded by mu_
-    std::chrono::steady_clock::time_point started_;  // of the run under way; guarded by mu_
-    std::optional<T> answer_;                        // the last run's; guarded by mu_
-    std::thread thread_;                             // last: starts once the rest is built
+    bool stopping_ GUARDED_BY(mu_) = false;
+    bool running_ GUARDED_BY(mu_) = false;
+    std::uint64_t requested_ GUARDED_BY(mu_) = 0;                    // runs asked for
+    std::uint64_t finished_ GUARDED_BY(mu_) = 0;                     // the last run's number
+    std::chrono::steady_clock::time_point started_ GUARDED_BY(mu_);  // of the run under way
+    std::optional<T> answer_ GUARDED_BY(mu_);                        // the last run's
+    std::thread thread_;  // last: starts once the rest is built
 };
 
 }  // namespace ordinal

@@ -103,15 +103,17 @@ CommandOutcome run(Context& ctx, const CancelOrder& cmd) {
 
 CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request,
                                const Clock& clock, IdGenerator& ids) {
-    if (auto existing = tx.find_idempotency(request.idempotency_key)) {
-        if (existing->fingerprint != request.fingerprint) return KeyReused{};
-        Acknowledgement ack = existing->ack;
-        ack.duplicate = true;
-        return ack;
-    }
+    if (auto existing = tx.find_idempotency(request.idempotency_key))
+        return answer_for_recorded_key(*existing, request.fingerprint);
     const std::int64_t now_ms = clock.unix_ms();
     Context ctx{tx, request, now_ms, format_rfc3339_ms(now_ms), ids};
     return std::visit([&](const auto& cmd) { return run(ctx, cmd); }, request.command);
+}
+
+CommandRules command_rules(const Clock& clock, IdGenerator& ids) {
+    return [&clock, &ids](WriteTransaction& tx, const CommandRequest& request) {
+        return execute_command(tx, request, clock, ids);
+    };
 }
 
 }  // namespace ordinal

@@ -1,5 +1,6 @@
 #pragma once
 #include "ports/clock.h"
+#include "ports/command_rules.h"
 #include "ports/command_types.h"
 #include "ports/write_transaction.h"
 
@@ -11,5 +12,9 @@ namespace ordinal {
 // nothing. Throws StoreFailure (from `tx`) when the store fails; the caller rolls back.
 CommandOutcome execute_command(WriteTransaction& tx, const CommandRequest& request,
                                const Clock& clock, IdGenerator& ids);
+
+// execute_command as the write stores take it (ports/command_rules.h), with `clock` minting the
+// times and `ids` the event ids; both must outlive every store given the rules.
+CommandRules command_rules(const Clock& clock, IdGenerator& ids);
 
 }  // namespace ordinal

@@ -4,52 +4,14 @@
 #include <memory>
 
 namespace ordinal {
-namespace {
-
-const char* domain_code_label(DomainError::Code c) {
-    switch (c) {
-        case DomainError::Code::NotFound:
-            return "not_found";
-        case DomainError::Code::VersionConflict:
-            return "version_conflict";
-        case DomainError::Code::UnknownSku:
-            return "unknown_sku";
-        case DomainError::Code::InsufficientStock:
-            return "insufficient_stock";
-        case DomainError::Code::CurrencyMismatch:
-            return "currency_mismatch";
-        case DomainError::Code::AmountMismatch:
-            return "amount_mismatch";
-        case DomainError::Code::InvalidTransition:
-            return "invalid_transition";
-        case DomainError::Code::TotalOverflow:
-            return "validation_failed";
-    }
-    return "rejected";
-}
-
-Acknowledgement as_duplicate(const IdempotencyRecord& rec) {
-    Acknowledgement ack = rec.ack;
-    ack.duplicate = true;
-    return ack;
-}
-
-}  // namespace
-
-std::string outcome_label(const CommandOutcome& outcome) {
-    if (const auto* ack = std::get_if<Acknowledgement>(&outcome))
-        return ack->duplicate ? "duplicate" : "accepted";
-    if (const auto* err = std::get_if<DomainError>(&outcome)) return domain_code_label(err->code);
-    if (std::holds_alternative<KeyReused>(outcome)) return "idempotency_key_reused";
-    const auto& se = std::get<StoreError>(outcome);
-    return se.kind == StoreError::Kind::Overloaded ? "overloaded" : "unavailable";
-}
-
 CommandService::CommandService(WriteStore& store, IdempotencyCache& cache, MetricsRegistry& metrics,
-                               CommandServiceOptions options)
-    : store_(store), cache_(cache), metrics_(metrics), options_(options) {}
+                               IdGenerator& ids, CommandServiceOptions options)
+    : store_(store), cache_(cache), metrics_(metrics), ids_(ids), options_(options) {}
 
 void CommandService::execute(CommandRequest request, WriteStore::Done done) {
+    // Not part of the fingerprint: a repeat is answered with the order its key made.
+    if (auto* place = std::get_if<PlaceOrder>(&request.command); place && place->order_id.empty())
+        place->order_id = ids_.new_uuid_v7();
     const std::string type = command_name(request.command);
     const auto started = std::chrono::steady_clock::now();
     auto finish = [this, type, started, done = std::move(done)](CommandOutcome outcome) {
@@ -70,8 +32,7 @@ void CommandService::execute(CommandRequest request, WriteStore::Done done) {
     // The cache can only answer repeats; the store re-checks every key it does not answer.
     if (auto cached = cache_.get(request.idempotency_key)) {
         count_repeat("cache");
-        if (cached->fingerprint != request.fingerprint) return finish(KeyReused{});
-        return finish(as_duplicate(*cached));
+        return finish(answer_for_recorded_key(*cached, request.fingerprint));
     }
     if (outbox_pending_.load(std::memory_order_relaxed) > options_.max_outbox_pending) {
         return finish(StoreError{StoreError::Kind::Overloaded, "outbox lag above its bound"});
@@ -118,9 +79,7 @@ Expected<std::optional<CommandOutcome>, StoreError> CommandService::answer_for_u
         rec = std::move(*stored);
     }
     if (!rec) return std::optional<CommandOutcome>{};
-    if (rec->fingerprint != fingerprint)
-        return std::optional<CommandOutcome>{CommandOutcome{KeyReused{}}};
-    return std::optional<CommandOutcome>{CommandOutcome{as_duplicate(*rec)}};
+    return std::optional<CommandOutcome>{answer_for_recorded_key(*rec, fingerprint)};
 }
 
 }  // namespace ordinal

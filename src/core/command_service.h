@@ -4,9 +4,11 @@
 #include <optional>
 #include <string>
 
-#include "core/metrics.h"
 #include "domain/expected.h"
+#include "ports/clock.h"
 #include "ports/idempotency_cache.h"
+#include "ports/metrics.h"
+#include "ports/service_api.h"
 #include "ports/write_store.h"
 
 namespace ordinal {
@@ -18,21 +20,18 @@ struct CommandServiceOptions {
 
 // The command side's front door: the idempotency cache, backpressure on outbox lag, metrics,
 // then the write store. Thread-safe.
-class CommandService {
+class CommandService final : public CommandApi {
   public:
+    // `ids` mints the id of a placed order (the executor mints the event ids from the same
+    // generator, handed to the write store by the composition root): no front end mints ids.
     CommandService(WriteStore& store, IdempotencyCache& cache, MetricsRegistry& metrics,
-                   CommandServiceOptions options);
+                   IdGenerator& ids, CommandServiceOptions options);
 
-    // Runs a validated command. `done` is called exactly once, possibly on another thread.
-    void execute(CommandRequest request, WriteStore::Done done);
-    // Whether execute() may wait on I/O before it returns (the idempotency cache's look-up; the
-    // write store's submit only queues). When false, a front end may call it on an I/O thread.
-    bool execute_may_block() const { return cache_.may_block(); }
-
-    // For a request whose fields failed validation: the answer its key already determines (a
-    // duplicate Acknowledgement or KeyReused), or nullopt when the key has not been used.
+    // A PlaceOrder without an order id gets a fresh UUIDv7 here, before the key is looked up.
+    void execute(CommandRequest request, WriteStore::Done done) override;
+    bool execute_may_block() const override { return cache_.may_block(); }
     Expected<std::optional<CommandOutcome>, StoreError> answer_for_used_key(
-        const std::string& key, const std::string& fingerprint);
+        const std::string& key, const std::string& fingerprint) override;
 
     // Fed by the relay (or a poll of outbox_stats) for backpressure.
     void set_outbox_pending(std::int64_t pending) {
@@ -45,11 +44,9 @@ class CommandService {
     WriteStore& store_;
     IdempotencyCache& cache_;
     MetricsRegistry& metrics_;
+    IdGenerator& ids_;
     CommandServiceOptions options_;
     std::atomic<std::int64_t> outbox_pending_{0};
 };
-
-// "accepted", "duplicate", "rejected:<code>", "key_reused", "unavailable", "overloaded" ...
-std::string outcome_label(const CommandOutcome& outcome);
 
 }  // namespace ordinal

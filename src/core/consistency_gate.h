@@ -11,29 +11,27 @@
 #include <thread>
 #include <utility>
 
-#include "core/metrics.h"
 #include "domain/consistency_token.h"
+#include "domain/thread_annotations.h"
+#include "ports/metrics.h"
 #include "ports/read_store.h"
+#include "ports/service_api.h"
 
 namespace ordinal {
-
-enum class GateResult { Reached, TimedOut, StoreFailed };
 
 // Holds queries until the read model has reached a version vector. Waiters are woken by
 // projection progress reported through notify() (projector in this process); when the projector
 // runs elsewhere, poll_now() (a signal from the read store that something advanced, e.g.
 // PostgreSQL LISTEN) and a bounded poll of the read store (poll_interval > 0) stand in for it.
 // Thread-safe. Callbacks run on the notifying thread or the gate's timer thread: keep them short.
-class ConsistencyGate {
+class ConsistencyGate final : public ConsistencyWait {
   public:
-    using Done = std::function<void(GateResult)>;
-
     ConsistencyGate(ReadStore& store, std::chrono::milliseconds poll_interval);
     ~ConsistencyGate();  // completes every pending waiter with TimedOut
     ConsistencyGate(const ConsistencyGate&) = delete;
     ConsistencyGate& operator=(const ConsistencyGate&) = delete;
 
-    void wait(const VersionVector& wanted, std::chrono::milliseconds max_wait, Done done);
+    void wait(const VersionVector& wanted, std::chrono::milliseconds max_wait, Done done) override;
     void notify(std::span<const std::pair<StreamKey, std::int64_t>> advanced);
     // Projection progress of unknown streams was committed: the timer thread re-reads the
     // streams of every waiter soon. Calls while a re-read is pending coalesce into it. Cheap and
@@ -61,16 +59,16 @@ class ConsistencyGate {
     void finish(const WaiterPtr& w, GateResult r);  // call without mu_ held
     void timer_loop();
     void poll_once();
-    void unregister(const WaiterPtr& w);  // requires mu_
+    void unregister(const WaiterPtr& w) REQUIRES(mu_);
 
     ReadStore& store_;
     const std::chrono::milliseconds poll_interval_;
     mutable std::mutex mu_;
     std::condition_variable cv_;
-    std::map<StreamKey, std::list<WaiterPtr>> by_stream_;                          // guarded by mu_
-    std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_;  // guarded by mu_
-    bool stopping_ = false;                                                        // guarded by mu_
-    bool poll_requested_ = false;                                                  // guarded by mu_
+    std::map<StreamKey, std::list<WaiterPtr>> by_stream_ GUARDED_BY(mu_);
+    std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_ GUARDED_BY(mu_);
+    bool stopping_ GUARDED_BY(mu_) = false;
+    bool poll_requested_ GUARDED_BY(mu_) = false;
     Histogram* waits_ = nullptr;
     std::thread timer_;
 };

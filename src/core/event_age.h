@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdint>
 
-#include "core/metrics.h"
 #include "domain/time_format.h"
+#include "ports/metrics.h"
 
 namespace ordinal {
 

@@ -8,7 +8,8 @@
 #include <string>
 #include <thread>
 
-#include "core/metrics.h"
+#include "domain/thread_annotations.h"
+#include "ports/metrics.h"
 #include "ports/write_store.h"
 
 namespace ordinal {
@@ -52,7 +53,7 @@ class OutboxMonitor {
     std::atomic<std::int64_t> last_seq_{-1};
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
+    bool stopping_ GUARDED_BY(mu_) = false;
     std::thread poller_;
 };
 

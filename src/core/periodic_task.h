@@ -5,6 +5,8 @@
 #include <mutex>
 #include <thread>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 
 // Runs `body` on a thread of its own: at once, then every `interval`, or sooner when woken.
@@ -25,8 +27,8 @@ class PeriodicTask {
     std::function<void()> body_;
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
-    bool woken_ = false;     // guarded by mu_
+    bool stopping_ GUARDED_BY(mu_) = false;
+    bool woken_ GUARDED_BY(mu_) = false;
     std::thread thread_;
 };
 

@@ -11,20 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "ports/deployment_picture.h"
 #include "ports/read_store.h"
 
 namespace ordinal {
 
-// What a projector reports in its heartbeat of one partition it holds.
-struct PartitionProgress {
-    std::string partition;            // as BusPosition::partition
-    std::int64_t position = 0;        // as the read store holds it
-    std::optional<std::int64_t> end;  // the bus's end of the partition (Kafka: high watermark)
-    std::int64_t moved_ago_ms = 0;    // since the position last moved (or was first seen)
-    // Since the partition was last caught up with its end or its position last moved, while it
-    // is behind; 0 while it is not. A position that moves, however slowly, is not waiting.
-    std::int64_t waiting_ms = 0;
-};
 
 // The projector's side: turns the position and end it reads at every heartbeat into progress.
 // Not thread-safe: the heartbeat's thread owns it.
@@ -58,24 +49,7 @@ struct ReportedProcess {
     bool projector = false;                       // runs the projector role
 };
 
-// One bus partition of the projection, as GET /v1/admin/status shows it.
-struct PartitionPicture {
-    std::string partition;
-    std::optional<std::string> owner;        // the projector process holding it
-    std::optional<std::string> owner_state;  // "live" or "stale"
-    std::int64_t position = 0;
-    std::optional<std::int64_t> bus_end, behind, moved_ago_ms;
-    bool stalled = false;
-    std::optional<std::string> stalled_reason;
-};
 
-// One outbox partition and the relay publishing it.
-struct OutboxPartitionPicture {
-    std::int64_t partition = 0;
-    std::optional<std::string> owner;
-    std::optional<std::string> owner_state;  // "live" or "stale"
-    bool stalled = false;                    // its owner stopped heartbeating
-};
 
 struct PictureInput {
     std::vector<BusPosition> positions;  // the read store's

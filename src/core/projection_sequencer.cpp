@@ -171,4 +171,31 @@ DeadLetterRetry sequence_retry(std::vector<RetryRow> rows, ProjectionTransaction
     return out;
 }
 
+namespace {
+
+class SequencerRules final : public ProjectionRules {
+  public:
+    ProjectionResult sequence_events(std::span<const Event> events,
+                                     ProjectionTransaction& tx) const override {
+        return ordinal::sequence_events(events, tx);
+    }
+    ProjectionResult sequence_delivery(const Delivery& delivery,
+                                       std::span<const std::int64_t> offsets,
+                                       ProjectionTransaction& tx,
+                                       const EventEncoder& encode) const override {
+        return ordinal::sequence_delivery(delivery, offsets, tx, encode);
+    }
+    DeadLetterRetry sequence_retry(std::vector<RetryRow> rows,
+                                   ProjectionTransaction& tx) const override {
+        return ordinal::sequence_retry(std::move(rows), tx);
+    }
+};
+
+}  // namespace
+
+const ProjectionRules& projection_rules() {
+    static const SequencerRules rules;
+    return rules;
+}
+
 }  // namespace ordinal

@@ -23,36 +23,10 @@
 
 #include "domain/events.h"
 #include "domain/expected.h"
+#include "ports/projection_rules.h"
 #include "ports/read_store.h"
 
 namespace ordinal {
-
-// What the rule needs of a read store, inside the one transaction the store opened. Every
-// method throws StoreFailure on failure; the store rolls the transaction back.
-class ProjectionTransaction {
-  public:
-    virtual ~ProjectionTransaction() = default;
-
-    // The stream's applied version (0 if none).
-    virtual std::int64_t applied_version(const StreamKey& stream) = 0;
-    // Writes the rows of one event, which is its stream's next version.
-    virtual void apply(const Event& event) = 0;
-
-    // The lowest version above `applied` among the stream's dead letters (0 for one whose
-    // version is unknown), or nullopt if there is none.
-    virtual std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,
-                                                           std::int64_t applied) = 0;
-    virtual void insert_dead_letter(const DeadLetter& letter) = 0;
-    virtual void update_dead_letter_reason(std::int64_t id, const std::string& reason) = 0;
-    virtual void delete_dead_letter(std::int64_t id) = 0;
-
-    // Around one retried event: a savepoint, then released or rolled back to (and released).
-    virtual void savepoint() = 0;
-    virtual void release_savepoint() = 0;
-    virtual void rollback_to_savepoint() = 0;
-};
-
-using EventEncoder = std::function<std::string(const Event&)>;
 
 // A dead letter of `event`, with `payload` its encoded envelope.
 DeadLetter dead_letter_of(const Event& event, BusPosition position, std::string payload,
@@ -68,14 +42,12 @@ ProjectionResult sequence_events(std::span<const Event> events, ProjectionTransa
 ProjectionResult sequence_delivery(const Delivery& delivery, std::span<const std::int64_t> offsets,
                                    ProjectionTransaction& tx, const EventEncoder& encode);
 
-// One dead letter to retry: its payload decoded, or why it could not be.
-struct RetryRow {
-    std::int64_t id;
-    Expected<Event, std::string> event;
-};
-
 // retry_dead_letters(): sequences the rows each stream in version order (equal versions by id),
 // deletes the applied and already applied ones, and gives the rest a new reason.
 DeadLetterRetry sequence_retry(std::vector<RetryRow> rows, ProjectionTransaction& tx);
+
+// The rule as the read stores take it (ports/projection_rules.h): the functions above. Stateless;
+// lives as long as the program.
+const ProjectionRules& projection_rules();
 
 }  // namespace ordinal

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "core/metrics.h"
+#include "ports/metrics.h"
 #include "core/projection_picture.h"
 
 namespace ordinal {

@@ -3,10 +3,10 @@
 #include <string>
 
 #include "core/consistency_gate.h"
-#include "core/metrics.h"
 #include "core/projection_sequencer.h"
 #include "ports/bus.h"
 #include "ports/log_record.h"
+#include "ports/metrics.h"
 #include "ports/read_store.h"
 
 namespace ordinal {

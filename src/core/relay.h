@@ -11,8 +11,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "core/metrics.h"
+#include "domain/thread_annotations.h"
 #include "ports/bus.h"
+#include "ports/metrics.h"
 #include "ports/write_store.h"
 
 namespace ordinal {
@@ -93,21 +94,21 @@ class Relay {
 
     std::mutex mu_;
     std::condition_variable cv_;
-    bool woken_ = false;            // guarded by mu_
-    bool stopping_ = false;         // guarded by mu_
-    bool marker_stopping_ = false;  // guarded by mu_: the relay thread is gone, drain and end
-    std::chrono::steady_clock::time_point marker_deadline_;  // guarded by mu_
-    int paused_ = 0;                                         // guarded by mu_
-    bool in_round_ = false;  // guarded by mu_: the relay thread is fetching or sending
-    bool settled_ = false;   // guarded by mu_: a batch out got its outcome (for the marker)
-    bool broken_ = false;    // guarded by mu_: a batch out failed; the pipeline was dropped
+    bool woken_ GUARDED_BY(mu_) = false;
+    bool stopping_ GUARDED_BY(mu_) = false;
+    bool marker_stopping_ GUARDED_BY(mu_) = false;  // the relay thread is gone, drain and end
+    std::chrono::steady_clock::time_point marker_deadline_ GUARDED_BY(mu_);
+    int paused_ GUARDED_BY(mu_) = 0;
+    bool in_round_ GUARDED_BY(mu_) = false;  // the relay thread is fetching or sending
+    bool settled_ GUARDED_BY(mu_) = false;   // a batch out got its outcome (for the marker)
+    bool broken_ GUARDED_BY(mu_) = false;    // a batch out failed; the pipeline was dropped
     std::condition_variable idle_cv_;
     std::atomic<std::int64_t> published_seq_{0};
-    // Batches sent and not yet marked, oldest first (guarded by mu_; the relay thread appends,
-    // the marker removes the head once marked; elements do not move while others are added).
-    std::deque<InFlight> in_flight_;
-    // Seqs the marker marked since the relay thread's last fetch began (guarded by mu_).
-    std::vector<std::int64_t> marked_;
+    // Batches sent and not yet marked, oldest first (the relay thread appends, the marker
+    // removes the head once marked; elements do not move while others are added).
+    std::deque<InFlight> in_flight_ GUARDED_BY(mu_);
+    // Seqs the marker marked since the relay thread's last fetch began.
+    std::vector<std::int64_t> marked_ GUARDED_BY(mu_);
     // The relay thread's own: seqs sent and maybe not yet marked when its last fetch began. A
     // fetch returns them again until they are marked; they are left out, not sent twice.
     std::unordered_set<std::int64_t> sent_;

@@ -2,6 +2,7 @@
 #include <mutex>
 #include <random>
 
+#include "domain/thread_annotations.h"
 #include "ports/clock.h"
 
 namespace ordinal {
@@ -20,7 +21,7 @@ class RandomIdGenerator final : public IdGenerator {
   private:
     const Clock& clock_;
     std::mutex mu_;
-    std::mt19937_64 rng_;  // guarded by mu_
+    std::mt19937_64 rng_ GUARDED_BY(mu_);
 };
 
 }  // namespace ordinal

@@ -25,4 +25,9 @@ struct DomainError {
     std::optional<std::string> to;
 };
 
+// The code's name on the wire and in metrics ("not_found", "version_conflict", ...): the one
+// table, shared by the HTTP error body (adapters/http/error_mapping.cpp) and the command outcome
+// label (ports/command_types.h).
+const char* error_code_name(DomainError::Code code);
+
 }  // namespace ordinal

@@ -41,6 +41,11 @@ class EventConsumer {
     virtual Expected<std::int64_t, StoreError> stored_position(const std::string& partition) = 0;
 };
 
+// A failure of the bus (down, timed out, a message refused): an infrastructure failure like a
+// store's, with the same kinds and the same retry rule, so it shares StoreError's shape; the
+// consumer side's failures above are the read store's own.
+using BusError = StoreError;
+
 // A batch handed to the bus whose outcome may not be known yet (Kafka: delivery reports still
 // outstanding). Destroying it forgets the batch, not the messages: they may still land.
 class Publication {
@@ -48,9 +53,9 @@ class Publication {
     virtual ~Publication() = default;
     // Empty while the outcome is outstanding; then success once the bus holds every event of the
     // batch durably, or the first error (part of the batch may have landed all the same).
-    virtual std::optional<Expected<void, StoreError>> outcome() = 0;
+    virtual std::optional<Expected<void, BusError>> outcome() = 0;
     // Blocks until outcome() is known, or `timeout` passed (then returns the empty outcome).
-    virtual std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds timeout) = 0;
+    virtual std::optional<Expected<void, BusError>> wait(std::chrono::milliseconds timeout) = 0;
 };
 
 // Carries outbox events from the relay to consumers. publish() returns once the bus has
@@ -59,7 +64,7 @@ class Publication {
 class Bus {
   public:
     virtual ~Bus() = default;
-    virtual Expected<void, StoreError> publish(std::span<const StoredEvent> events) = 0;
+    virtual Expected<void, BusError> publish(std::span<const StoredEvent> events) = 0;
     // Hands the batch over and returns without waiting for the bus to confirm it, so the relay
     // can fetch and send the next batch meanwhile. Batches sent one after another keep their
     // order per stream on the bus. `settled` is called once the outcome is known, from any thread
@@ -69,21 +74,20 @@ class Bus {
                                                        std::function<void()> settled);
     // Starts delivering to `consumer` (set once, before the first publish).
     virtual void subscribe(EventConsumer* consumer) = 0;
-    virtual Expected<void, StoreError> check_ready() = 0;
+    virtual Expected<void, BusError> check_ready() = 0;
 };
 
 // A publication whose outcome was known when it was made.
 class SettledPublication final : public Publication {
   public:
-    explicit SettledPublication(Expected<void, StoreError> outcome)
-        : outcome_(std::move(outcome)) {}
-    std::optional<Expected<void, StoreError>> outcome() override { return outcome_; }
-    std::optional<Expected<void, StoreError>> wait(std::chrono::milliseconds) override {
+    explicit SettledPublication(Expected<void, BusError> outcome) : outcome_(std::move(outcome)) {}
+    std::optional<Expected<void, BusError>> outcome() override { return outcome_; }
+    std::optional<Expected<void, BusError>> wait(std::chrono::milliseconds) override {
         return outcome_;
     }
 
   private:
-    Expected<void, StoreError> outcome_;
+    Expected<void, BusError> outcome_;
 };
 
 inline std::unique_ptr<Publication> Bus::publish_async(std::span<const StoredEvent> events,

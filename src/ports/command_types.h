@@ -44,4 +44,14 @@ struct KeyReused {};
 
 using CommandOutcome = std::variant<Acknowledgement, DomainError, KeyReused, StoreError>;
 
+// What a command whose key is already recorded gets: KeyReused for another payload, else the
+// first answer marked duplicate. The one place that decides it, whoever found the record (the
+// idempotency cache, the write transaction, CommandApi::answer_for_used_key).
+CommandOutcome answer_for_recorded_key(const IdempotencyRecord& record,
+                                       const std::string& fingerprint);
+
+// The outcome as metrics and the command log name it: "accepted", "duplicate", the rejection's
+// error_code_name ("not_found", ...), "idempotency_key_reused", "unavailable", "overloaded".
+std::string outcome_label(const CommandOutcome& outcome);
+
 }  // namespace ordinal

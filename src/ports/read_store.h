@@ -233,9 +233,22 @@ class ReadStore {
     virtual Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) = 0;
 
+    // The read queries. Each answers from the read model as committed when it runs (no
+    // transaction spans two calls) and may lag the write side: a caller that must see its own
+    // write waits for its consistency token first (ConsistencyWait). Never throws; a store that
+    // cannot answer is a StoreError, a missing row is not.
+    //
+    // The order as last projected, or nullopt if no OrderPlaced for it has been applied.
     virtual Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) = 0;
+    // A user's orders, newest first by (created_at, order id), at most `limit` (0: none), those
+    // strictly after `after` when given. `next` is set only when more follow: pass it back as
+    // `after` for the next page; pages are stable while orders are added (new ones sort first).
     virtual Expected<OrderPage, StoreError> list_user_orders(
         const std::string& user_id, std::size_t limit, const std::optional<OrderCursor>& after) = 0;
+    // The product as last projected, or nullopt while no ProductUpserted for it has been applied
+    // (a row that stock changes created first is a placeholder, not a product). `stock` is the
+    // figure of the newest stock change (highest stock_seq) whatever order they arrived in; empty
+    // for unlimited stock.
     virtual Expected<std::optional<ProductView>, StoreError> get_product(
         const std::string& sku) = 0;
 

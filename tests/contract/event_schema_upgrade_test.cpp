@@ -13,7 +13,7 @@
 #include "adapters/sqlite/sqlite_stores.h"
 #include "codec/event_json.h"
 #include "core/consistency_gate.h"
-#include "core/metrics.h"
+#include "ports/metrics.h"
 #include "core/projector.h"
 #include "core/relay.h"
 #include "core/system_clock.h"

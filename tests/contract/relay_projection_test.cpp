@@ -11,12 +11,14 @@
 #include "adapters/memory/local_bus.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "codec/event_json.h"
+#include "core/command_executor.h"
 #include "core/consistency_gate.h"
-#include "core/metrics.h"
+#include "core/projection_sequencer.h"
 #include "core/projector.h"
 #include "core/relay.h"
 #include "core/system_clock.h"
 #include "domain/uuid.h"
+#include "ports/metrics.h"
 #include "support/slot_publication.h"
 
 namespace ordinal {
@@ -171,9 +173,9 @@ void check_exactly_once_in_effect(BusType& bus, RelayOptions options) {
     const auto dir = temp_dir();
     SystemClock clock;
     RandomIdGenerator ids(clock);
-    auto write = make_sqlite_write_store({dir + "/write.db"}, clock, ids);
+    auto write = make_sqlite_write_store({dir + "/write.db"}, clock, command_rules(clock, ids));
     ASSERT_TRUE(write) << write.error().message;
-    auto read = make_sqlite_read_store({dir + "/read.db"});
+    auto read = make_sqlite_read_store({dir + "/read.db"}, projection_rules());
     ASSERT_TRUE(read) << read.error().message;
     MetricsRegistry metrics;
     ConsistencyGate gate(**read, std::chrono::milliseconds(0));

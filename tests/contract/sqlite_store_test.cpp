@@ -16,6 +16,8 @@
 #include "adapters/sqlite/sqlite_stores.h"
 #include "codec/event_json.h"
 #include "contract/store_contract.h"
+#include "core/command_executor.h"
+#include "core/projection_sequencer.h"
 #include "support/temp_dir.h"
 
 namespace ordinal::contract {
@@ -27,7 +29,7 @@ class SqliteStoreTest : public ::testing::Test {
   protected:
     std::unique_ptr<WriteStore> open_write(SqliteWriteStoreOptions options = {}) {
         if (options.path.empty()) options.path = dir_.file("write.db");
-        auto store = make_sqlite_write_store(options, clock_, ids_);
+        auto store = make_sqlite_write_store(options, clock_, command_rules(clock_, ids_));
         EXPECT_TRUE(store) << store.error().message;
         return store ? std::move(*store) : nullptr;
     }
@@ -102,7 +104,7 @@ TEST_F(SqliteStoreTest, MigrateCreatesFilesAndIsIdempotent) {
     auto store = open_write(options);
     ASSERT_TRUE(store);
     EXPECT_TRUE(store->check_ready());
-    auto reads = make_sqlite_read_store(SqliteReadStoreOptions{read, 2});
+    auto reads = make_sqlite_read_store(SqliteReadStoreOptions{read, 2}, projection_rules());
     ASSERT_TRUE(reads);
     EXPECT_TRUE((*reads)->check_ready());
 }
@@ -110,7 +112,8 @@ TEST_F(SqliteStoreTest, MigrateCreatesFilesAndIsIdempotent) {
 TEST_F(SqliteStoreTest, RefusesAFileOfTheOtherStore) {
     const std::string read = dir_.file("r.db");
     ASSERT_TRUE(migrate_sqlite_read_store(read));
-    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{read}, clock_, ids_);
+    auto store =
+        make_sqlite_write_store(SqliteWriteStoreOptions{read}, clock_, command_rules(clock_, ids_));
     ASSERT_FALSE(store);
     EXPECT_EQ(store.error().kind, StoreError::Kind::Internal);
     EXPECT_FALSE(migrate_sqlite_write_store(read));
@@ -126,7 +129,8 @@ TEST_F(SqliteStoreTest, RefusesASchemaFromANewerRelease) {
         conn.exec("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)", 999,
                   "future", 0);
     }
-    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{write}, clock_, ids_);
+    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{write}, clock_,
+                                         command_rules(clock_, ids_));
     ASSERT_FALSE(store);
     EXPECT_NE(store.error().message.find("999"), std::string::npos);
 }
@@ -134,17 +138,20 @@ TEST_F(SqliteStoreTest, RefusesASchemaFromANewerRelease) {
 TEST_F(SqliteStoreTest, ReportsFilesItCannotUse) {
     const std::string garbage = dir_.file("garbage.db");
     std::ofstream(garbage) << std::string(8192, 'x');
-    auto not_a_db = make_sqlite_write_store(SqliteWriteStoreOptions{garbage}, clock_, ids_);
+    auto not_a_db = make_sqlite_write_store(SqliteWriteStoreOptions{garbage}, clock_,
+                                            command_rules(clock_, ids_));
     ASSERT_FALSE(not_a_db);
     EXPECT_EQ(not_a_db.error().kind, StoreError::Kind::Internal);
 
-    auto no_dir = make_sqlite_read_store(SqliteReadStoreOptions{dir_.file("missing/dir/read.db")});
+    auto no_dir = make_sqlite_read_store(SqliteReadStoreOptions{dir_.file("missing/dir/read.db")},
+                                         projection_rules());
     ASSERT_FALSE(no_dir);
     EXPECT_EQ(no_dir.error().kind, StoreError::Kind::Unavailable);
 
-    EXPECT_FALSE(make_sqlite_write_store(SqliteWriteStoreOptions{""}, clock_, ids_));
     EXPECT_FALSE(
-        make_sqlite_read_store(SqliteReadStoreOptions{":memory:"}));  // readers could not share it
+        make_sqlite_write_store(SqliteWriteStoreOptions{""}, clock_, command_rules(clock_, ids_)));
+    EXPECT_FALSE(make_sqlite_read_store(SqliteReadStoreOptions{":memory:"},
+                                        projection_rules()));  // readers could not share it
     EXPECT_FALSE(migrate_sqlite_write_store(garbage));
 }
 
@@ -310,7 +317,8 @@ TEST_F(SqliteStoreTest, KillingTheProcessLosesNothingAcknowledged) {
         close(fds[0]);
         FixedClock clock(kT0);
         RandomIdGenerator ids(clock);
-        auto store = make_sqlite_write_store(SqliteWriteStoreOptions{path}, clock, ids);
+        auto store = make_sqlite_write_store(SqliteWriteStoreOptions{path}, clock,
+                                             command_rules(clock, ids));
         if (!store) _exit(2);
         std::vector<std::thread> writers;
         for (int t = 0; t < 4; ++t) {
@@ -358,7 +366,8 @@ TEST_F(SqliteStoreTest, KillingTheProcessLosesNothingAcknowledged) {
     ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << WEXITSTATUS(status);
     ASSERT_GE(acknowledged.size(), 300u);
 
-    auto store = make_sqlite_write_store(SqliteWriteStoreOptions{path}, clock_, ids_);
+    auto store =
+        make_sqlite_write_store(SqliteWriteStoreOptions{path}, clock_, command_rules(clock_, ids_));
     ASSERT_TRUE(store) << store.error().message;
     for (const std::string& key : acknowledged) {
         auto record = (*store)->find_idempotency(key);

@@ -10,8 +10,8 @@
 #include <atomic>
 #include <thread>
 
-#include "core/metrics.h"
 #include "kafka/recording_consumer.h"
+#include "ports/metrics.h"
 #include "support/kafka_broker.h"
 #include "support/mock_kafka.h"
 #include "support/test_uuid.h"

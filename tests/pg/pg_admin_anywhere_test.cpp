@@ -318,7 +318,7 @@ TEST_F(PgAdminAnywhere, ARebuildWhoseProjectorIsKilledMidWayIsTakenOverAndAnnoun
     const std::string worker_1 = process_id(*procs_.back());
 
     // Every projection transaction of the PostgreSQL read store first takes the dead-letter lock
-    // shared (pg_read_store.cpp, kDeadLetterLockSpace); emptying the model does not. Holding it
+    // shared (pg_projection.cpp, kDeadLetterLockSpace); emptying the model does not. Holding it
     // exclusively stops the rebuild right after it emptied the model, at its first replayed
     // batch: the projector is then mid-way, deterministically. (Nothing else is waiting to be
     // projected: the order above was read back.)
@@ -370,7 +370,7 @@ TEST_F(PgAdminAnywhere, ADiscardAskedOfAnApiProcessRunsOnTheProjectorAndIsAudite
         // Parked as a bus with poison (Kafka) would have left it.
         PostgresReadStoreOptions options;
         options.conninfo = read_db_.url();
-        auto store = make_postgres_read_store(options);
+        auto store = make_postgres_read_store(options, projection_rules());
         ASSERT_TRUE(store) << store.error().message;
         DeadLetter d;
         d.position = BusPosition{"orders-0", 3};

@@ -33,7 +33,7 @@ class PgConcurrency : public ::testing::Test {
             PostgresWriteStoreOptions options;
             options.conninfo = db_.url();
             options.connections = 4;  // several writers per store, as well as two stores
-            auto opened = make_postgres_write_store(options, clock_, ids_);
+            auto opened = make_postgres_write_store(options, clock_, command_rules(clock_, ids_));
             ASSERT_TRUE(opened) << opened.error().message;
             store = std::move(*opened);
         }

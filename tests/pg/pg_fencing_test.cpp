@@ -9,6 +9,7 @@
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "contract/store_contract.h"
+#include "core/projection_sequencer.h"
 #include "support/postgres_backend.h"
 
 namespace ordinal {
@@ -19,7 +20,7 @@ const std::string kUser = "0190a1b2-0000-7000-8000-0000000000aa";
 
 TEST(PgFencing, AZombiesLateWriteNeverMovesARowBack) {
     test_support::PgTestDatabase db;
-    auto store = make_postgres_read_store(PostgresReadStoreOptions{db.url()});
+    auto store = make_postgres_read_store(PostgresReadStoreOptions{db.url()}, projection_rules());
     ASSERT_TRUE(store) << store.error().message;
     const Event placed = contract::order_placed(kOrder, kUser, {{"SKU-1", 1, 100}}, {});
     ASSERT_TRUE((*store)->apply(std::vector<Event>{placed}, BusPosition{"p0", 1}));

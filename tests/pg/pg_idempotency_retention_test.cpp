@@ -41,7 +41,7 @@ std::unique_ptr<WriteStore> open_store(const std::string& url, const Clock& cloc
     options.conninfo = url;
     options.idempotency_retention = 7 * 24h;
     options.retention_interval = 100ms;
-    auto store = make_postgres_write_store(options, clock, ids);
+    auto store = make_postgres_write_store(options, clock, command_rules(clock, ids));
     if (!store) ADD_FAILURE() << store.error().message;
     return store ? std::move(*store) : nullptr;
 }

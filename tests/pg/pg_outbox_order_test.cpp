@@ -29,7 +29,7 @@ TEST(PgOutboxOrder, AnEventThatCommitsAfterALaterSequenceIsStillRelayed) {
     RandomIdGenerator ids{clock};
     PostgresWriteStoreOptions options;
     options.conninfo = db.url();
-    auto store = make_postgres_write_store(options, clock, ids);
+    auto store = make_postgres_write_store(options, clock, command_rules(clock, ids));
     ASSERT_TRUE(store) << store.error().message;
 
     pg::Connection a = pg::Connection::open(db.url());
@@ -75,7 +75,7 @@ TEST(PgOutboxOrder, ARelayLoopRunningDuringConcurrentCommitsMissesNothing) {
     RandomIdGenerator ids{clock};
     PostgresWriteStoreOptions options;
     options.conninfo = db.url();
-    auto opened = make_postgres_write_store(options, clock, ids);
+    auto opened = make_postgres_write_store(options, clock, command_rules(clock, ids));
     ASSERT_TRUE(opened) << opened.error().message;
     WriteStore& store = **opened;
 

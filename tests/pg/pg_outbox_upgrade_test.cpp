@@ -59,7 +59,8 @@ TEST(PgOutboxUpgrade, TheUnpublishedEventsOfAVersion2StoreAreTheOutboxAfterTheUp
 
     PostgresWriteStoreOptions options;
     options.conninfo = db.url();
-    auto store = make_postgres_write_store(options, clock, ids);  // migrates to the latest
+    auto store = make_postgres_write_store(options, clock,
+                                           command_rules(clock, ids));  // migrates to the latest
     ASSERT_TRUE(store) << store.error().message;
     ASSERT_TRUE((*store)->check_ready());
 
@@ -119,7 +120,8 @@ TEST(PgOutboxUpgrade, EventsStoredBeforeTheTraceColumnsStayReadableWithoutATrace
     }
     PostgresWriteStoreOptions options;
     options.conninfo = db.url();
-    auto store = make_postgres_write_store(options, clock, ids);  // migrates to version 4
+    auto store = make_postgres_write_store(options, clock,
+                                           command_rules(clock, ids));  // migrates to version 4
     ASSERT_TRUE(store) << store.error().message;
     {
         pg::Connection conn = pg::Connection::open(db.url());

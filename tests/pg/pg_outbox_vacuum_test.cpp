@@ -48,7 +48,7 @@ TEST(PgOutboxVacuum, TheRelayVacuumsTheOutboxOnceItHasMarkedEnoughRows) {
     RandomIdGenerator ids{clock};
     PostgresWriteStoreOptions options;
     options.conninfo = db.url();
-    auto store = make_postgres_write_store(options, clock, ids);
+    auto store = make_postgres_write_store(options, clock, command_rules(clock, ids));
     ASSERT_TRUE(store) << store.error().message;
     pg::Connection probe = pg::Connection::open(db.url());
     const std::int64_t before = manual_vacuums_of_outbox(probe);

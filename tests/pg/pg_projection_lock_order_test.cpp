@@ -14,6 +14,7 @@
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "contract/store_contract.h"
+#include "core/projection_sequencer.h"
 #include "support/postgres_backend.h"
 
 namespace ordinal {
@@ -35,7 +36,7 @@ Event order_of(int n, const std::string& sku, std::int64_t stock, std::int64_t s
 }
 
 std::unique_ptr<ReadStore> open_store(const std::string& url) {
-    auto store = make_postgres_read_store(PostgresReadStoreOptions{url});
+    auto store = make_postgres_read_store(PostgresReadStoreOptions{url}, projection_rules());
     if (!store) throw std::runtime_error(store.error().message);
     return std::move(*store);
 }

@@ -17,9 +17,9 @@
 
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_outbox_lease.h"
-#include "core/metrics.h"
 #include "core/relay.h"
 #include "core/system_clock.h"
+#include "ports/metrics.h"
 #include "support/postgres_backend.h"
 
 namespace ordinal {
@@ -96,7 +96,7 @@ std::unique_ptr<WriteStore> open_store(const std::string& url, const Clock& cloc
     options.conninfo = url;
     options.outbox_partitions = kPartitions;
     options.relay_lease_refresh = 200ms;
-    auto store = make_postgres_write_store(options, clock, ids);
+    auto store = make_postgres_write_store(options, clock, command_rules(clock, ids));
     if (!store) ADD_FAILURE() << store.error().message;
     return store ? std::move(*store) : nullptr;
 }
@@ -323,7 +323,7 @@ TEST(PgRelayPartitions, RelaysWithAnotherPartitionCountRefuseToOwnAnything) {
     PostgresWriteStoreOptions options;
     options.conninfo = db.url();
     options.outbox_partitions = kPartitions * 2;
-    auto store_b = make_postgres_write_store(options, clock, ids);
+    auto store_b = make_postgres_write_store(options, clock, command_rules(clock, ids));
     ASSERT_TRUE(store_b);
     auto refused = (*store_b)->fetch_pending(10);
     ASSERT_FALSE(refused);

@@ -44,12 +44,12 @@ TEST(PgRestart, CommandsFailCleanlyWhileTheServerIsDownAndSucceedAfterwards) {
     RandomIdGenerator ids{clock};
     PostgresWriteStoreOptions options;
     options.conninfo = server.url();
-    auto opened = make_postgres_write_store(options, clock, ids);
+    auto opened = make_postgres_write_store(options, clock, command_rules(clock, ids));
     ASSERT_TRUE(opened) << opened.error().message;
     WriteStore& store = **opened;
     PostgresReadStoreOptions read_options;
     read_options.conninfo = server.url();
-    auto read_opened = make_postgres_read_store(read_options);
+    auto read_opened = make_postgres_read_store(read_options, projection_rules());
     ASSERT_TRUE(read_opened) << read_opened.error().message;
     ReadStore& read = **read_opened;
 

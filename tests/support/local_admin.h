@@ -1,6 +1,6 @@
 #pragma once
 // An admin desk and a worker beside it over one (fake) read store, wired as a projector process
-// wires them (app/service.cpp), for tests and fuzz targets that drive the admin endpoints.
+// wires them (app/service_registry.cpp), for tests and fuzz targets that drive the admin endpoints.
 #include <chrono>
 #include <functional>
 #include <map>

@@ -15,6 +15,8 @@
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "contract/store_contract.h"
+#include "core/command_executor.h"
+#include "core/projection_sequencer.h"
 
 namespace ordinal::test_support {
 
@@ -84,13 +86,13 @@ class PostgresBackend final : public StoreBackend {
                                                                        IdGenerator& ids) override {
         PostgresWriteStoreOptions options;
         options.conninfo = url();
-        return make_postgres_write_store(options, clock, ids);
+        return make_postgres_write_store(options, clock, command_rules(clock, ids));
     }
 
     Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store() override {
         PostgresReadStoreOptions options;
         options.conninfo = url();
-        return make_postgres_read_store(options);
+        return make_postgres_read_store(options, projection_rules());
     }
 
     std::optional<Product> peek_write_model_product(const std::string& sku) override {

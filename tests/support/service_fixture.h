@@ -13,6 +13,7 @@
 #include "adapters/sqlite/sqlite_stores.h"
 #include "app/service.h"
 #include "app/settings.h"
+#include "core/projection_sequencer.h"
 #ifdef ORDINAL_PG_URL_FILE
 #include "support/postgres_backend.h"
 #endif
@@ -72,12 +73,12 @@ class InProcessService {
             if (pg_read_) {
                 PostgresReadStoreOptions options;
                 options.conninfo = pg_read_->url();
-                return make_postgres_read_store(options);
+                return make_postgres_read_store(options, projection_rules());
             }
 #endif
             SqliteReadStoreOptions options;
             options.path = (std::filesystem::path(data_dir_) / "read.db").string();
-            return make_sqlite_read_store(options);
+            return make_sqlite_read_store(options, projection_rules());
         }();
         if (!store)
             throw std::runtime_error("cannot open the read store: " + store.error().message);

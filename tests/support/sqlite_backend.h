@@ -7,6 +7,8 @@
 #include "adapters/sqlite/sqlite_stores.h"
 #include "adapters/sqlite/sqlite_write_rows.h"
 #include "contract/store_contract.h"
+#include "core/command_executor.h"
+#include "core/projection_sequencer.h"
 #include "support/temp_dir.h"
 
 namespace ordinal::contract {
@@ -20,13 +22,13 @@ class SqliteBackend final : public StoreBackend {
                                                                        IdGenerator& ids) override {
         SqliteWriteStoreOptions options;
         options.path = write_path();
-        return make_sqlite_write_store(options, clock, ids);
+        return make_sqlite_write_store(options, clock, command_rules(clock, ids));
     }
 
     Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store() override {
         SqliteReadStoreOptions options;
         options.path = read_path();
-        return make_sqlite_read_store(options);
+        return make_sqlite_read_store(options, projection_rules());
     }
 
     std::optional<Product> peek_write_model_product(const std::string& sku) override {

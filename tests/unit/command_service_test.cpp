@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "adapters/memory/lru_idempotency_cache.h"
+#include "core/system_clock.h"
 #include "support/fake_stores.h"
 
 namespace ordinal {
@@ -34,7 +35,9 @@ TEST(CommandService, RepeatIsAnsweredFromTheCacheWithoutTheStore) {
     CountingWriteStore store;
     auto cache = make_lru_idempotency_cache(10);
     MetricsRegistry metrics;
-    CommandService svc(store, *cache, metrics, {});
+    SystemClock clock;
+    RandomIdGenerator ids{clock};
+    CommandService svc(store, *cache, metrics, ids, {});
     auto first = run(svc, "k1", "fp");
     ASSERT_TRUE(std::holds_alternative<Acknowledgement>(first));
     EXPECT_FALSE(std::get<Acknowledgement>(first).duplicate);
@@ -64,7 +67,9 @@ TEST(CommandService, ShedsLoadPastTheOutboxLagBound) {
     CountingWriteStore store;
     auto cache = make_lru_idempotency_cache(10);
     MetricsRegistry metrics;
-    CommandService svc(store, *cache, metrics, CommandServiceOptions{100});
+    SystemClock clock;
+    RandomIdGenerator ids{clock};
+    CommandService svc(store, *cache, metrics, ids, CommandServiceOptions{100});
     svc.set_outbox_pending(101);
     auto shed = run(svc, "k1", "fp");
     ASSERT_TRUE(std::holds_alternative<StoreError>(shed));

@@ -25,7 +25,9 @@
 #include "adapters/http/request_handler.h"
 #include "codec/command_json.h"
 #include "codec/event_json.h"
-#include "core/order_cursor.h"
+#include "codec/order_cursor.h"
+#include "core/command_service.h"
+#include "core/consistency_gate.h"
 #include "domain/base64url.h"
 #include "domain/consistency_token.h"
 #include "support/fake_stores.h"
@@ -120,7 +122,6 @@ class Handler {
         api.reads = &reads_;
         api.gate = with_gate ? &gate_ : nullptr;
         api.metrics = &metrics_;
-        api.ids = &ids_;
         api.admin_token = "s3cret";
         api.status = [] { return StatusReport{}; };
         api.admin = &admin_.desk();
@@ -146,10 +147,10 @@ class Handler {
     AcceptingWriteStore store_;
     test_support::NoCache cache_;
     MetricsRegistry metrics_;
-    CommandService commands_{store_, cache_, metrics_, CommandServiceOptions{}};
+    FixedIds ids_;
+    CommandService commands_{store_, cache_, metrics_, ids_, CommandServiceOptions{}};
     ReachedReadStore reads_;
     ConsistencyGate gate_{reads_, 0ms};
-    FixedIds ids_;
     test_support::LocalAdmin admin_{
         reads_, metrics_, [] { return Expected<RebuildReport, StoreError>(RebuildReport{}); }};
     std::unique_ptr<RequestHandler> handler_;

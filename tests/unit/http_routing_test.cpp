@@ -12,7 +12,9 @@
 #include <stdexcept>
 
 #include "adapters/http/request_handler.h"
-#include "core/order_cursor.h"
+#include "codec/order_cursor.h"
+#include "core/command_service.h"
+#include "core/consistency_gate.h"
 #include "domain/consistency_token.h"
 #include "support/fake_stores.h"
 #include "support/internals.h"
@@ -211,7 +213,6 @@ class HttpRouting : public ::testing::Test {
         api.reads = &reads;
         api.gate = &gate;
         api.metrics = &metrics;
-        api.ids = &ids;
         api.admin_token = admin_token;
         api.readiness = readiness;
         api.status = [] {
@@ -273,10 +274,10 @@ class HttpRouting : public ::testing::Test {
     FakeWriteStore store;
     test_support::NoCache cache;
     MetricsRegistry metrics;
-    CommandService commands{store, cache, metrics, CommandServiceOptions{}};
+    FixedIds ids;
+    CommandService commands{store, cache, metrics, ids, CommandServiceOptions{}};
     FakeReadStore reads;
     ConsistencyGate gate{reads, 0ms};
-    FixedIds ids;
     std::string admin_token;
     std::function<std::vector<ComponentHealth>()> readiness;
     // Set: a projector runs (the admin worker); unset: requests stay queued.

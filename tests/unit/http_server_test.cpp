@@ -377,14 +377,13 @@ class HangingWriteStore final : public test_support::EmptyWriteStore {
 TEST_F(HttpServerTest, ACommandTheStoreNeverSettlesIsAnswered503AtTheRequestTimeout) {
     HangingWriteStore store;
     test_support::NoCache cache;
-    CommandService commands(store, cache, metrics_, CommandServiceOptions{});
     SystemClock clock;
     RandomIdGenerator ids{clock};
+    CommandService commands(store, cache, metrics_, ids, CommandServiceOptions{});
     test_support::EmptyReadStore reads;
     ServiceApi api;
     api.commands = &commands;
     api.reads = &reads;
-    api.ids = &ids;
     HttpServerOptions o;
     o.request_timeout = 600ms;
     start(o, api);

@@ -7,8 +7,8 @@
 #include <map>
 #include <thread>
 
-#include "core/metrics.h"
 #include "core/relay.h"
+#include "ports/metrics.h"
 #include "support/memory_outbox.h"
 #include "support/slot_publication.h"
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "adapters/http/http_types.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal {
 
@@ -34,7 +35,7 @@ class AnswerSlot {
 
   private:
     std::mutex mu_;
-    Respond respond_;  // guarded by mu_; empty once answered
+    Respond respond_ GUARDED_BY(mu_);  // empty once answered
 };
 
 class AnswerDeadlines {
@@ -53,7 +54,7 @@ class AnswerDeadlines {
 
     std::mutex mu_;
     std::condition_variable cv_;
-    bool stopping_ = false;  // guarded by mu_
+    bool stopping_ GUARDED_BY(mu_) = false;
     std::multimap<std::chrono::steady_clock::time_point, std::function<void()>> due_;  // mu_
     std::thread thread_;
 };

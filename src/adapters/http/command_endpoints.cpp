@@ -65,7 +65,7 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     };
     // An order id that is not a UUID cannot name an order: 404, like any unknown resource.
     if (on_order && !canonical_uuid(target)) return respond(not_found("no such order"));
-    if (!api_.commands || !api_.ids) {
+    if (!api_.commands) {
         return respond(
             store_unavailable(StoreError{StoreError::Kind::Unavailable, "no command service"}));
     }
@@ -89,11 +89,6 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
 
     auto command = std::make_shared<CommandRequest>(std::move(*read));
     command->trace = trace;
-    if (place_order) {
-        auto& order_id = std::get<PlaceOrder>(command->command).order_id;
-        order_id = api_.ids->new_uuid_v7();
-        line->order_id = order_id;
-    }
     // Answered by the store's outcome or, if that takes longer, by the deadline.
     auto slot = std::make_shared<AnswerSlot>(respond);
     if (deadlines_) {
@@ -109,7 +104,8 @@ void RequestHandler::handle_command(CommandKind kind, std::string target, HttpRe
     WriteStore::Done answer = [respond = [slot](HttpAnswer a) { slot->answer(std::move(a)); },
                                place_order, line](CommandOutcome outcome) {
         line->outcome = outcome_label(outcome);
-        // A repeated place_order answers with the order its key made, not the id drawn now.
+        // The order a place_order made (or, repeated, the one its key made): the command
+        // service draws its id.
         if (const auto* ack = std::get_if<Acknowledgement>(&outcome);
             ack && ack->stream.type == StreamType::Order)
             line->order_id = ack->stream.id;

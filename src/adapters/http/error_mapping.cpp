@@ -5,13 +5,15 @@
 #include <mutex>
 #include <variant>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 namespace {
 
 std::mutex log_mu;
-std::function<void(const std::string&)> failure_log;  // guarded by log_mu
-std::chrono::steady_clock::time_point last_logged;    // guarded by log_mu
-std::uint64_t left_out = 0;                           // guarded by log_mu
+std::function<void(const std::string&)> failure_log GUARDED_BY(log_mu);
+std::chrono::steady_clock::time_point last_logged GUARDED_BY(log_mu);
+std::uint64_t left_out GUARDED_BY(log_mu) = 0;
 
 void log_store_failure(const StoreError& error) {
     if (error.kind == StoreError::Kind::Overloaded) return;  // shedding load is not a failure
@@ -89,40 +91,29 @@ HttpAnswer consistency_timeout() {
 HttpAnswer answer_for_domain_error(const DomainError& e) {
     ErrorBody body;
     body.message = e.message;
+    body.error = error_code_name(e.code);
     unsigned status = 422;
     switch (e.code) {
         case DomainError::Code::NotFound:
             status = 404;
-            body.error = "not_found";
             break;
         case DomainError::Code::VersionConflict:
             status = 409;
-            body.error = "version_conflict";
             body.current_version = e.current_version;
             break;
         case DomainError::Code::UnknownSku:
-            body.error = "unknown_sku";
-            body.sku = e.sku;
-            break;
         case DomainError::Code::InsufficientStock:
-            body.error = "insufficient_stock";
-            body.sku = e.sku;
-            break;
         case DomainError::Code::CurrencyMismatch:
-            body.error = "currency_mismatch";
             body.sku = e.sku;
             break;
         case DomainError::Code::AmountMismatch:
-            body.error = "amount_mismatch";
             break;
         case DomainError::Code::InvalidTransition:
-            body.error = "invalid_transition";
             body.from = e.from;
             body.to = e.to;
             break;
         case DomainError::Code::TotalOverflow:
             status = 400;
-            body.error = "validation_failed";
             body.details.push_back(FieldError{
                 "items", e.message.empty() ? "the order total does not fit a signed 64-bit integer"
                                            : e.message});

@@ -15,6 +15,7 @@
 #include "adapters/http/openapi_document.h"
 #include "adapters/http/request_handler.h"
 #include "adapters/http/request_tracker.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal {
 namespace {
@@ -199,7 +200,7 @@ class BeastHttpServer final : public HttpServer {
     std::vector<std::thread> threads_;
     std::uint16_t port_ = 0;
     std::mutex stop_mu_;
-    bool stopped_ = false;  // guarded by stop_mu_
+    bool stopped_ GUARDED_BY(stop_mu_) = false;
 };
 
 }  // namespace

@@ -23,8 +23,8 @@
 #include <memory>
 #include <string>
 
-#include "core/service_api.h"
 #include "domain/expected.h"
+#include "ports/service_api.h"
 
 namespace ordinal {
 

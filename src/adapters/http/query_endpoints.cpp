@@ -6,8 +6,8 @@
 #include "adapters/http/error_mapping.h"
 #include "adapters/http/header_values.h"
 #include "adapters/http/request_handler.h"
+#include "codec/order_cursor.h"
 #include "codec/response_json.h"
-#include "core/order_cursor.h"
 #include "domain/uuid.h"
 #include "domain/validation.h"
 

@@ -26,8 +26,8 @@
 #include "adapters/http/http_types.h"
 #include "adapters/http/route_table.h"
 #include "codec/command_json.h"
-#include "core/service_api.h"
 #include "domain/consistency_token.h"
+#include "ports/service_api.h"
 
 namespace ordinal {
 

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <mutex>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 
 class RequestTracker {
@@ -37,8 +39,8 @@ class RequestTracker {
   private:
     mutable std::mutex mu_;
     std::condition_variable idle_;
-    std::size_t in_flight_ = 0;  // guarded by mu_
-    bool stopping_ = false;      // guarded by mu_
+    std::size_t in_flight_ GUARDED_BY(mu_) = 0;
+    bool stopping_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace ordinal

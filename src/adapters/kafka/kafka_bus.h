@@ -12,9 +12,9 @@
 #include <utility>
 #include <vector>
 
-#include "core/metrics.h"
 #include "domain/expected.h"
 #include "ports/bus.h"
+#include "ports/metrics.h"
 
 namespace ordinal {
 

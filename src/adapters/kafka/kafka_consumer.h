@@ -11,8 +11,9 @@
 
 #include "adapters/kafka/kafka_bus.h"
 #include "adapters/kafka/kafka_config.h"
-#include "core/metrics.h"
+#include "domain/thread_annotations.h"
 #include "ports/bus.h"
+#include "ports/metrics.h"
 
 namespace ordinal::kafka {
 
@@ -38,7 +39,7 @@ class Consumer {
     // more members than partitions) and each was sought to its stored position; false again
     // from a revocation until the next assignment.
     bool holds_assignment();
-    Expected<void, StoreError> check_ready();
+    Expected<void, BusError> check_ready();
 
   private:
     Consumer(KafkaAddress address, Context* context, MetricsRegistry* metrics,
@@ -65,8 +66,8 @@ class Consumer {
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::mutex assigned_mu_;
-    std::set<std::int32_t> assigned_;  // guarded by assigned_mu_
-    bool holds_assignment_ = false;    // guarded by assigned_mu_
+    std::set<std::int32_t> assigned_ GUARDED_BY(assigned_mu_);
+    bool holds_assignment_ GUARDED_BY(assigned_mu_) = false;
     Counter* consumed_ = nullptr;
     Counter* redelivered_ = nullptr;
     Counter* rebalances_ = nullptr;
@@ -74,8 +75,8 @@ class Consumer {
     Gauge* partitions_ = nullptr;
     MetricsRegistry* metrics_ = nullptr;
     // The next offset to apply per held partition (the stored position at assignment, then each
-    // delivery's end); guarded by assigned_mu_.
-    std::map<std::int32_t, std::int64_t> applied_;
+    // delivery's end).
+    std::map<std::int32_t, std::int64_t> applied_ GUARDED_BY(assigned_mu_);
     std::map<std::int32_t, Gauge*> lag_;  // the loop thread's (rebalances run on it too)
     std::chrono::steady_clock::time_point lag_updated_{};
 };

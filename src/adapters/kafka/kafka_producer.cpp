@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "codec/event_json.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal::kafka {
 namespace {
@@ -38,9 +39,9 @@ struct BatchState {
     std::atomic<bool> failed{false};
     std::chrono::steady_clock::time_point started;
     std::mutex mu;
-    std::condition_variable done;   // remaining reached 0
-    std::string first_error;        // guarded by mu
-    std::function<void()> settled;  // guarded by mu; cleared when the Publication goes
+    std::condition_variable done;  // remaining reached 0
+    std::string first_error GUARDED_BY(mu);
+    std::function<void()> settled GUARDED_BY(mu);  // cleared when the Publication goes
     Counter* delivered = nullptr;
     Histogram* publish_seconds = nullptr;
     std::size_t size = 0;

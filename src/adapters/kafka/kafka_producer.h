@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "adapters/kafka/kafka_config.h"
-#include "core/metrics.h"
 #include "ports/bus.h"
+#include "ports/metrics.h"
 #include "ports/store_error.h"
 #include "ports/write_store.h"
 
@@ -34,13 +34,13 @@ class Producer {
     // Returns once every message of `events` has a successful delivery report (written to all
     // in-sync replicas), or fails with the first delivery error. A failed batch may still be
     // partly in Kafka; the relay then publishes it again and consumers skip what they have.
-    Expected<void, StoreError> publish(std::span<const StoredEvent> events);
+    Expected<void, BusError> publish(std::span<const StoredEvent> events);
     // Produces every message of `events` and returns without waiting for the reports (see
     // Bus::publish_async); fails at once only if a message cannot be queued.
-    Expected<std::unique_ptr<Publication>, StoreError> publish_async(
+    Expected<std::unique_ptr<Publication>, BusError> publish_async(
         std::span<const StoredEvent> events, std::function<void()> settled);
 
-    Expected<void, StoreError> check_ready();
+    Expected<void, BusError> check_ready();
     // Each partition's end as far as this producer's delivery reports tell, by partition number.
     std::map<std::int32_t, std::int64_t> published_ends();
 

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 namespace {
 
@@ -41,9 +43,8 @@ class LruIdempotencyCache final : public IdempotencyCache {
   private:
     const std::size_t capacity_;
     std::mutex mu_;
-    std::list<IdempotencyRecord> order_;  // most recent first; guarded by mu_
-    std::unordered_map<std::string, std::list<IdempotencyRecord>::iterator>
-        index_;  // guarded by mu_
+    std::list<IdempotencyRecord> order_ GUARDED_BY(mu_);  // most recent first
+    std::unordered_map<std::string, std::list<IdempotencyRecord>::iterator> index_ GUARDED_BY(mu_);
 };
 
 }  // namespace

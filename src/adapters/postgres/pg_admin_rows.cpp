@@ -1,3 +1,5 @@
+// Twin of sqlite_admin_rows.cpp on purpose: the admin and registry statements in PostgreSQL's
+// dialect and client library (docs/building.md#repeated-code).
 #include "adapters/postgres/pg_admin_rows.h"
 
 #include "adapters/postgres/pg_projection.h"

@@ -1,4 +1,6 @@
 #pragma once
+// Twin of sqlite_admin_rows.h on purpose: the admin and registry statements in PostgreSQL's dialect
+// and client library (docs/building.md#repeated-code).
 // The read store's admin requests and process registry (read-store migrations 4 and 5): the
 // statements behind ReadStore's admin and heartbeat methods. Each runs on a pooled connection of
 // its own, beside the projector's writer, so an operator's request never waits behind a projection

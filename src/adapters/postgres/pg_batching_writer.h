@@ -2,10 +2,11 @@
 // The write store's writers: a few threads, each with its own connection and its own queue
 // (commands are routed by the product they change, else by their order, so commands on one
 // product share batches instead of waiting for each other's row locks), take queued commands in
-// batches and run each batch as ONE transaction, reusing the core's execute_command through a
-// WriteTransaction. Callbacks run only after COMMIT returned.
+// batches and run each batch as ONE transaction, running the command rules they were given (the
+// core's, ports/command_rules.h) through a WriteTransaction. Callbacks run only after COMMIT
+// returned. pg_batching_writer.cpp holds the queues and the retry loop; pg_batch_engines.cpp the
+// two ways to run a batch:
 //
-// Two ways to run a batch:
 // - fast (always tried first): one statement reads the idempotency records of all the batch's
 //   keys, one or two lock and read every existing order and product row it will change, the
 //   commands then run in memory (each sees the batch's accepted effects; a rejected command's
@@ -40,7 +41,9 @@
 
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_notifier.h"
+#include "domain/thread_annotations.h"
 #include "ports/clock.h"
+#include "ports/command_rules.h"
 #include "ports/write_store.h"
 
 namespace ordinal::pg {
@@ -54,7 +57,7 @@ struct BatchingWriterOptions {
 
 class PgBatchingWriter {
   public:
-    PgBatchingWriter(BatchingWriterOptions options, const Clock& clock, IdGenerator& ids);
+    PgBatchingWriter(BatchingWriterOptions options, const Clock& clock, CommandRules rules);
     ~PgBatchingWriter();  // stop()
     PgBatchingWriter(const PgBatchingWriter&) = delete;
     PgBatchingWriter& operator=(const PgBatchingWriter&) = delete;
@@ -85,27 +88,31 @@ class PgBatchingWriter {
     // trips per batch instead of ~8 per command. Falls back to try_batch when a statement fails.
     void try_batch_fast(Connection& conn, std::vector<Job>& batch);
     void run_job(Connection& conn, Job& job);
+    // A deadlock or serialization failure: the whole batch runs again.
+    static bool retry_batch(const PgFailure& f);
 
     BatchingWriterOptions options_;
     const Clock& clock_;
-    IdGenerator& ids_;
+    CommandRules rules_;
 
     // One per writer, each with its own condition variable: a command wakes only the writer
     // whose queue it joins, and only when that writer waits (a busy writer finds it when its
     // batch is done), instead of every writer on every command.
     struct Lane {
-        std::deque<Job> queue;  // guarded by mu_
+        // Guarded by the writer's mu_ (a member of the enclosing class, which an annotation of a
+        // nested struct cannot name).
+        std::deque<Job> queue;
         std::condition_variable cv;
-        bool waiting = false;  // guarded by mu_
+        bool waiting = false;
     };
 
     std::mutex mu_;
     std::vector<std::unique_ptr<Lane>> lanes_;  // one per writer; the vector is fixed at start
-    std::size_t queued_ = 0;                    // over all queues; guarded by mu_
-    bool stopping_ = false;                     // guarded by mu_
-    std::function<void()> commit_listener_;     // guarded by mu_
-    std::mutex stop_mu_;                        // serializes stop() callers
-    Notifier outbox_notifier_;                  // before threads_: they signal it
+    std::size_t queued_ GUARDED_BY(mu_) = 0;    // over all queues
+    bool stopping_ GUARDED_BY(mu_) = false;
+    std::function<void()> commit_listener_ GUARDED_BY(mu_);
+    std::mutex stop_mu_;        // serializes stop() callers
+    Notifier outbox_notifier_;  // before threads_: they signal it
     std::vector<std::thread> threads_;
 };
 

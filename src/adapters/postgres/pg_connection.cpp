@@ -1,3 +1,5 @@
+// Twin of sqlite_connection.cpp on purpose: the connection wrapper in PostgreSQL's dialect and
+// client library (docs/building.md#repeated-code).
 #include "adapters/postgres/pg_connection.h"
 
 #include <libpq-fe.h>

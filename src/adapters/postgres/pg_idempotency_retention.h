@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "domain/thread_annotations.h"
 #include "ports/clock.h"
 #include "ports/stop_signal.h"
 

@@ -1,3 +1,5 @@
+// Twin of sqlite_migrations.cpp on purpose: the migration runner and schema in PostgreSQL's dialect
+// and client library (docs/building.md#repeated-code).
 #include "adapters/postgres/pg_migrations.h"
 
 #include <map>

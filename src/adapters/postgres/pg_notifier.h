@@ -16,6 +16,8 @@
 #include <string>
 #include <thread>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal::pg {
 
 class Notifier {
@@ -34,8 +36,8 @@ class Notifier {
     const std::string channel_;
     std::mutex mu_;
     std::condition_variable cv_;
-    bool pending_ = false;   // guarded by mu_
-    bool stopping_ = false;  // guarded by mu_
+    bool pending_ GUARDED_BY(mu_) = false;
+    bool stopping_ GUARDED_BY(mu_) = false;
     std::thread thread_;
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "adapters/postgres/pg_connection.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal::pg {
 
@@ -45,7 +46,7 @@ class Pool {
     std::mutex mu_;
     std::condition_variable cv_;
     std::vector<Connection> conns_;  // each used by its lease holder only
-    std::vector<std::size_t> free_;  // guarded by mu_
+    std::vector<std::size_t> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace ordinal::pg

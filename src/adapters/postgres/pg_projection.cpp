@@ -1,7 +1,9 @@
+// Twin of sqlite_projection.cpp on purpose: the projection statements in PostgreSQL's dialect and
+// client library (docs/building.md#repeated-code).
 // The PostgreSQL read store's projection (pg_projection.h). Semantics match the SQLite read
-// store: a stream's applied version is its row's version, the sequencing rule is
-// core/projection_sequencer.h, product stock follows stock_seq whatever order it arrives in, bus
-// positions only move forward.
+// store: a stream's applied version is its row's version, the sequencing rule is the one the
+// store was given (ports/projection_rules.h), product stock follows stock_seq whatever order it
+// arrives in, bus positions only move forward.
 #include "adapters/postgres/pg_projection.h"
 
 #include <iterator>
@@ -11,7 +13,6 @@
 #include "adapters/postgres/pg_product_row_locks.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "codec/event_json.h"
-#include "core/projection_sequencer.h"
 #include "domain/text.h"
 
 namespace ordinal::pg {
@@ -311,9 +312,9 @@ struct InTransaction {
     bool last = true;
 };
 
-ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
-                                  std::span<const std::int64_t> offsets, InTransaction at,
-                                  const ProductRowLocks& locks) {
+ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
+                                  const Delivery& delivery, std::span<const std::int64_t> offsets,
+                                  InTransaction at, const ProductRowLocks& locks) {
     std::vector<pg::Statement> before;
     if (at.first) {
         before.push_back(pg::statement("BEGIN"));
@@ -323,7 +324,7 @@ ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
     }
     PgProjectionTransaction tx(conn);
     tx.prefetch(delivery.events, std::move(before));
-    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
+    ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
     std::vector<pg::Statement> after{advance_position(delivery.position)};
     if (at.last) {
         if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
@@ -335,14 +336,14 @@ ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
 
 }  // namespace
 
-ProjectionResult project_events(Connection& conn, std::span<const Event> events,
-                                const BusPosition& position) {
+ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
+                                std::span<const Event> events, const BusPosition& position) {
     ProductRowLocks locks;
     locks.add(events);
     locks.lock(conn);
     PgProjectionTransaction tx(conn);
     tx.prefetch(events);
-    ProjectionResult result = sequence_events(events, tx);
+    ProjectionResult result = rules.sequence_events(events, tx);
     std::vector<pg::Statement> after{advance_position(position)};
     if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
     tx.finish(std::move(after));
@@ -350,20 +351,21 @@ ProjectionResult project_events(Connection& conn, std::span<const Event> events,
 }
 
 // One transaction over the deliveries of a poll (one or more partitions).
-std::vector<ProjectionResult> project_deliveries(Connection& conn,
+std::vector<ProjectionResult> project_deliveries(Connection& conn, const ProjectionRules& rules,
                                                  std::span<const DeliveryPart> parts) {
     ProductRowLocks locks;
     for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
     for (std::size_t i = 0; i < parts.size(); ++i) {
-        results.push_back(project_delivery(conn, *parts[i].delivery, parts[i].offsets,
+        results.push_back(project_delivery(conn, rules, *parts[i].delivery, parts[i].offsets,
                                            InTransaction{i == 0, i + 1 == parts.size()}, locks));
     }
     return results;
 }
 
-DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
+DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
+                                   std::optional<std::int64_t> id) {
     conn.exec("SELECT pg_advisory_xact_lock($1::int, 0)", kDeadLetterLockSpace);
     Result r =
         id ? conn.exec(
@@ -381,7 +383,7 @@ DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t>
     }
     locks.lock(conn);
     PgProjectionTransaction tx(conn);
-    DeadLetterRetry out = sequence_retry(std::move(rows), tx);
+    DeadLetterRetry out = rules.sequence_retry(std::move(rows), tx);
     tx.flush();
     locks.drop_unused(conn);
     return out;

@@ -1,9 +1,9 @@
 #pragma once
 // Applying bus events to the PostgreSQL read store's tables, and its dead letters, on the
-// projector's writer connection (PgReadStore). The ordering rule is core/projection_sequencer.h;
-// these are the statements it drives, batched per delivery (PgProjectionTransaction) and behind
-// the product row locks (pg_product_row_locks.h). All throw PgFailure or StoreFailure; the caller
-// rolls back.
+// projector's writer connection (PgReadStore), by the ordering rule the store was given
+// (ports/projection_rules.h); these are the statements it drives, batched per delivery
+// (PgProjectionTransaction) and behind the product row locks (pg_product_row_locks.h). All throw
+// PgFailure or StoreFailure; the caller rolls back.
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -13,6 +13,7 @@
 
 #include "adapters/postgres/pg_connection.h"
 #include "domain/events.h"
+#include "ports/projection_rules.h"
 #include "ports/read_store.h"
 
 namespace ordinal::pg {
@@ -20,16 +21,17 @@ namespace ordinal::pg {
 // ReadStore::apply in the caller's transaction: the events in order, then the partition's
 // position moved forward (never back). Throws StoreFailure (Internal) on a gap or an event that
 // does not fit its stream.
-ProjectionResult project_events(Connection& conn, std::span<const Event> events,
-                                const BusPosition& position);
+ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
+                                std::span<const Event> events, const BusPosition& position);
 
 // ReadStore::apply_deliveries: one transaction over the deliveries of a poll, which this opens
 // (BEGIN in the pipeline of its first statements) and commits (COMMIT in that of its last ones).
-std::vector<ProjectionResult> project_deliveries(Connection& conn,
+std::vector<ProjectionResult> project_deliveries(Connection& conn, const ProjectionRules& rules,
                                                  std::span<const DeliveryPart> parts);
 
 // ReadStore::retry_dead_letters in the caller's transaction.
-DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id);
+DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
+                                   std::optional<std::int64_t> id);
 
 // The applied version of `stream` as stored (0 if none).
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream);

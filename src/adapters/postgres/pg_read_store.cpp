@@ -1,3 +1,5 @@
+// Twin of sqlite_read_store.cpp on purpose: the read store's queries in PostgreSQL's dialect and
+// client library (docs/building.md#repeated-code).
 // ReadStore over PostgreSQL. The projector's writes go through one connection under a mutex
 // (pg_projection.h holds what they run); queries, admin requests and the process registry
 // (pg_admin_rows.h) use a pool of connections beside it.
@@ -26,8 +28,10 @@ const std::string kOrderColumns =
 
 class PgReadStore final : public ReadStore {
   public:
-    PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers)
-        : writer_(conninfo, 1),
+    PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers,
+                const ProjectionRules& rules)
+        : rules_(rules),
+          writer_(conninfo, 1),
           readers_(std::move(readers)),
           projection_notifier_(std::move(conninfo), "ordinal_projection") {}
 
@@ -35,15 +39,16 @@ class PgReadStore final : public ReadStore {
     // is committed.
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return announced(
-            write([&](Connection& conn) { return pg::project_events(conn, events, position); }));
+        return announced(write(
+            [&](Connection& conn) { return pg::project_events(conn, rules_, events, position); }));
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
         const DeliveryPart part{&delivery, offsets};
         return announced(project([&](Connection& conn) {
-            return pg::project_deliveries(conn, std::span<const DeliveryPart>(&part, 1)).front();
+            return pg::project_deliveries(conn, rules_, std::span<const DeliveryPart>(&part, 1))
+                .front();
         }));
     }
 
@@ -51,7 +56,7 @@ class PgReadStore final : public ReadStore {
         std::span<const DeliveryPart> parts) override {
         if (parts.empty()) return std::vector<ProjectionResult>{};
         return announced(
-            project([&](Connection& conn) { return pg::project_deliveries(conn, parts); }));
+            project([&](Connection& conn) { return pg::project_deliveries(conn, rules_, parts); }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
@@ -73,7 +78,8 @@ class PgReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        auto out = write([&](Connection& conn) { return pg::retry_dead_letters(conn, id); });
+        auto out =
+            write([&](Connection& conn) { return pg::retry_dead_letters(conn, rules_, id); });
         if (out && !out->advanced.empty()) projection_notifier_.signal();
         return out;
     }
@@ -320,6 +326,7 @@ class PgReadStore final : public ReadStore {
         });
     }
 
+    const ProjectionRules& rules_;
     pg::Pool writer_;  // one connection: projector writes are serialized
     std::unique_ptr<pg::Pool> readers_;
     pg::Notifier projection_notifier_;
@@ -328,11 +335,11 @@ class PgReadStore final : public ReadStore {
 }  // namespace
 
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
-    const PostgresReadStoreOptions& options) {
+    const PostgresReadStoreOptions& options, const ProjectionRules& rules) {
     if (auto ok = migrate_postgres_read_store(options.conninfo); !ok) return unexpected(ok.error());
     return pg::guard_port([&]() -> std::unique_ptr<ReadStore> {
         auto readers = std::make_unique<pg::Pool>(options.conninfo, options.connections);
-        return std::make_unique<PgReadStore>(options.conninfo, std::move(readers));
+        return std::make_unique<PgReadStore>(options.conninfo, std::move(readers), rules);
     });
 }
 

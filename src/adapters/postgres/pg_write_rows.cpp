@@ -1,3 +1,7 @@
+// Over 400 lines for a reason: every statement of the write model (row reads, locks, the batch's
+// one write, outbox and idempotency rows) next to the others, so their column lists stay in step.
+// Twin of sqlite_write_rows.cpp on purpose: the write model's row statements in PostgreSQL's
+// dialect and client library (docs/building.md#repeated-code).
 #include "adapters/postgres/pg_write_rows.h"
 
 #include "adapters/postgres/pg_array_literal.h"

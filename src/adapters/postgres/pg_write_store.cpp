@@ -1,3 +1,5 @@
+// Twin of sqlite_write_store.cpp on purpose: the write store's port methods in PostgreSQL's dialect
+// and client library (docs/building.md#repeated-code).
 // WriteStore over PostgreSQL: commands go through the batching writers; reads (rebuilds,
 // idempotency lookups, stats) use a pool of connections beside them. The relay's reads go
 // through the outbox lease: the connection that holds this store's partitions.
@@ -13,6 +15,7 @@
 #include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_stores.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal {
 namespace {
@@ -190,15 +193,15 @@ class PgWriteStore final : public WriteStore {
     const Clock& clock_;
     const pg::OutboxLeaseOptions lease_options_;
     std::mutex lease_mu_;
-    std::unique_ptr<pg::OutboxLease> lease_;  // guarded by lease_mu_; created by the first fetch
+    std::unique_ptr<pg::OutboxLease> lease_ GUARDED_BY(lease_mu_);  // created by the first fetch
     // What the lease owned at the last fetch, for outbox_share() (which must not wait behind a
     // fetch holding lease_mu_).
     std::mutex share_mu_;
-    std::vector<std::int64_t> owned_copy_;                 // guarded by share_mu_
+    std::vector<std::int64_t> owned_copy_ GUARDED_BY(share_mu_);
     std::unique_ptr<pg::IdempotencyRetention> retention_;  // null when records are kept forever
     std::mutex vacuum_mu_;
-    std::size_t marked_since_vacuum_ = 0;  // guarded by vacuum_mu_
-    std::int64_t last_vacuum_ms_ = 0;      // guarded by vacuum_mu_
+    std::size_t marked_since_vacuum_ GUARDED_BY(vacuum_mu_) = 0;
+    std::int64_t last_vacuum_ms_ GUARDED_BY(vacuum_mu_) = 0;
 };
 
 Expected<void, StoreError> migrate(const std::string& conninfo, const pg::MigrationSet& set) {
@@ -212,7 +215,7 @@ Expected<void, StoreError> migrate(const std::string& conninfo, const pg::Migrat
 }  // namespace
 
 Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
-    const PostgresWriteStoreOptions& options, const Clock& clock, IdGenerator& ids) {
+    const PostgresWriteStoreOptions& options, const Clock& clock, CommandRules rules) {
     if (auto ok = migrate(options.conninfo, pg::write_store_migrations()); !ok)
         return unexpected(ok.error());
     return pg::guard_port([&]() -> std::unique_ptr<WriteStore> {
@@ -220,7 +223,7 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
         auto writer = std::make_unique<pg::PgBatchingWriter>(
             pg::BatchingWriterOptions{options.conninfo, options.connections, options.max_queue,
                                       options.max_batch},
-            clock, ids);
+            clock, std::move(rules));
         std::unique_ptr<pg::IdempotencyRetention> retention;
         if (options.idempotency_retention.count() > 0) {
             retention = std::make_unique<pg::IdempotencyRetention>(

@@ -14,6 +14,8 @@
 
 #include "domain/expected.h"
 #include "ports/clock.h"
+#include "ports/command_rules.h"
+#include "ports/projection_rules.h"
 #include "ports/read_store.h"
 #include "ports/store_error.h"
 #include "ports/write_store.h"
@@ -46,9 +48,10 @@ struct PostgresWriteStoreOptions {
     std::int64_t retention_batch_rows = 1000;
 };
 
-// `clock` and `ids` must outlive the store. The destructor fails queued commands with Unavailable.
+// Every command runs `rules` (the core's, from the composition root) in its transaction. `clock`
+// must outlive the store. The destructor fails queued commands with Unavailable.
 Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
-    const PostgresWriteStoreOptions& options, const Clock& clock, IdGenerator& ids);
+    const PostgresWriteStoreOptions& options, const Clock& clock, CommandRules rules);
 
 struct PostgresReadStoreOptions {
     std::string conninfo;
@@ -56,9 +59,10 @@ struct PostgresReadStoreOptions {
 };
 
 // Once apply() committed, NOTIFY ordinal_projection goes out from a connection of its own
-// (pg_notifier.h), so other processes (API gates) can wake when projection progress commits.
+// (pg_notifier.h), so other processes (API gates) can wake when projection progress commits. It
+// projects by `rules` (the core's, from the composition root), which must outlive it.
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
-    const PostgresReadStoreOptions& options);
+    const PostgresReadStoreOptions& options, const ProjectionRules& rules);
 
 // What a listener waits for: a projector in any process committed progress to the read store
 // (ordinal_projection), or a writer in any process committed events to the outbox
@@ -69,13 +73,13 @@ enum class PgChannel { Projection, Outbox };
 // connection of its own), and after every (re)connect, since notifications may have been missed
 // meanwhile. Reconnects by itself; never throws. `on_progress` runs on the listener's thread:
 // keep it short. The destructor stops it.
-class ProjectionListener {
+class PgNotifyListener {
   public:
-    virtual ~ProjectionListener() = default;
+    virtual ~PgNotifyListener() = default;
 };
-std::unique_ptr<ProjectionListener> start_postgres_listener(const std::string& conninfo,
-                                                            PgChannel channel,
-                                                            std::function<void()> on_progress);
+std::unique_ptr<PgNotifyListener> start_postgres_listener(const std::string& conninfo,
+                                                          PgChannel channel,
+                                                          std::function<void()> on_progress);
 
 // Apply pending migrations and disconnect (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_postgres_write_store(const std::string& conninfo);

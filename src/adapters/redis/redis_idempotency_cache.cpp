@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 namespace {
 
@@ -244,11 +246,11 @@ class RedisCache final : public RedisIdempotencyCache {
     Metrics m_;
 
     std::mutex mu_;
-    std::vector<redisContext*> idle_;    // guarded by mu_
-    bool up_ = true;                     // guarded by mu_; optimistic until the first failure
-    bool connecting_ = false;            // guarded by mu_
-    Clock::time_point retry_at_{};       // guarded by mu_
-    std::chrono::milliseconds backoff_;  // guarded by mu_
+    std::vector<redisContext*> idle_ GUARDED_BY(mu_);
+    bool up_ GUARDED_BY(mu_) = true;  // optimistic until the first failure
+    bool connecting_ GUARDED_BY(mu_) = false;
+    Clock::time_point retry_at_ GUARDED_BY(mu_){};
+    std::chrono::milliseconds backoff_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
-#include "core/metrics.h"
 #include "domain/expected.h"
 #include "ports/command_types.h"
 #include "ports/idempotency_cache.h"
+#include "ports/metrics.h"
 
 namespace ordinal {
 

@@ -1,3 +1,5 @@
+// Twin of pg_admin_rows.cpp on purpose: the admin and registry statements in SQLite's dialect and
+// client library (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_admin_rows.h"
 
 namespace ordinal::sqlite {

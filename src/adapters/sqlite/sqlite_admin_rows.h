@@ -1,4 +1,6 @@
 #pragma once
+// Twin of pg_admin_rows.h on purpose: the admin and registry statements in SQLite's dialect and
+// client library (docs/building.md#repeated-code).
 // The read store's admin requests and process registry (read-store migrations 4 and 5): the
 // statements behind ReadStore's admin and heartbeat methods. Writers run inside the store's
 // IMMEDIATE transaction, which serializes them across processes. All throw StoreFailure.

@@ -4,42 +4,25 @@
 #include <new>
 #include <utility>
 
+#include "adapters/batching_writer_support.h"
 #include "adapters/sqlite/sqlite_write_rows.h"
 #include "adapters/sqlite/sqlite_write_transaction.h"
-#include "core/command_executor.h"
 
 namespace ordinal::sqlite {
 namespace {
+
+using writer_support::accepted;
+using writer_support::call_quietly;
 
 // The writer whose thread this is, if any: a callback that calls back into its own writer and
 // waits would deadlock.
 thread_local const SqliteBatchingWriter* tl_current_writer = nullptr;
 
-StoreError make_error(StoreError::Kind kind, std::string message) {
-    StoreError e;
-    e.kind = kind;
-    e.message = std::move(message);
-    return e;
-}
-
-bool accepted(const CommandOutcome& outcome) {
-    return std::holds_alternative<Acknowledgement>(outcome);
-}
-
-// Callbacks belong to callers; one that throws must not take the writer thread down.
-template <class F>
-void call_quietly(F&& f) noexcept {
-    try {
-        f();
-    } catch (...) {
-    }
-}
-
 }  // namespace
 
-SqliteBatchingWriter::SqliteBatchingWriter(Connection conn, const Clock& clock, IdGenerator& ids,
+SqliteBatchingWriter::SqliteBatchingWriter(Connection conn, const Clock& clock, CommandRules rules,
                                            BatchingWriterOptions options)
-    : conn_(std::move(conn)), clock_(clock), ids_(ids), options_(options) {
+    : conn_(std::move(conn)), clock_(clock), rules_(std::move(rules)), options_(options) {
     if (options_.max_batch == 0) options_.max_batch = 1;
     thread_ = std::thread([this] { loop(); });
 }
@@ -65,16 +48,16 @@ void SqliteBatchingWriter::submit(CommandRequest request, WriteStore::Done done)
         std::lock_guard lock(mu_);
         if (stopping_) {
             refused =
-                make_error(StoreError::Kind::Unavailable, "sqlite write store is shutting down");
+                StoreError{StoreError::Kind::Unavailable, "sqlite write store is shutting down"};
         } else if (queued_commands_ >= options_.max_queue) {
-            refused = make_error(StoreError::Kind::Overloaded, "sqlite write queue is full");
+            refused = StoreError{StoreError::Kind::Overloaded, "sqlite write queue is full"};
         } else {
             try {
                 queue_.push_back(std::move(job));  // strong guarantee: `job` intact if it throws
                 ++queued_commands_;
             } catch (const std::bad_alloc&) {
                 refused =
-                    make_error(StoreError::Kind::Overloaded, "out of memory queueing a command");
+                    StoreError{StoreError::Kind::Overloaded, "out of memory queueing a command"};
             }
         }
     }
@@ -91,16 +74,16 @@ Expected<void, StoreError> SqliteBatchingWriter::advance_published_seq(std::int6
 
 Expected<void, StoreError> SqliteBatchingWriter::run_upkeep(std::function<void(Connection&)> work) {
     if (tl_current_writer == this) {
-        return unexpected(make_error(
+        return unexpected(StoreError{
             StoreError::Kind::Internal,
-            "the sqlite writer was asked to wait for itself (from a callback on its thread)"));
+            "the sqlite writer was asked to wait for itself (from a callback on its thread)"});
     }
     std::future<std::optional<StoreError>> result;
     {
         std::lock_guard lock(mu_);
         if (stopping_) {
             return unexpected(
-                make_error(StoreError::Kind::Unavailable, "sqlite write store is shutting down"));
+                StoreError{StoreError::Kind::Unavailable, "sqlite write store is shutting down"});
         }
         UpkeepJob job;
         job.work = std::move(work);
@@ -132,7 +115,7 @@ void SqliteBatchingWriter::loop() {
         queued_commands_ = 0;
     }
     const StoreError gone =
-        make_error(StoreError::Kind::Unavailable, "sqlite write store is shutting down");
+        StoreError{StoreError::Kind::Unavailable, "sqlite write store is shutting down"};
     for (Job& job : rest) deliver(job, gone);
 }
 
@@ -157,8 +140,8 @@ void SqliteBatchingWriter::run_batch(std::vector<Job>& batch) {
         Transaction tx(conn_, Transaction::Mode::Immediate);
         for (Job& job : batch) {
             if (!run_in_savepoint(job)) {
-                throw StoreFailure(make_error(StoreError::Kind::Unavailable,
-                                              "sqlite rolled back the batch after a failure"));
+                throw StoreFailure(StoreError{StoreError::Kind::Unavailable,
+                                              "sqlite rolled back the batch after a failure"});
             }
             if (auto* cmd = std::get_if<CommandJob>(&job))
                 appended = appended || cmd->events_appended > 0;
@@ -167,7 +150,7 @@ void SqliteBatchingWriter::run_batch(std::vector<Job>& batch) {
     } catch (const std::exception& e) {
         // Nothing of this batch is durable (BEGIN or COMMIT failed, or SQLite dropped the
         // transaction): no job may report success.
-        const StoreError failed = make_error(StoreError::Kind::Unavailable, e.what());
+        const StoreError failed = StoreError{StoreError::Kind::Unavailable, e.what()};
         for (Job& job : batch) deliver(job, failed);
         return;
     }
@@ -195,8 +178,11 @@ bool SqliteBatchingWriter::run_in_savepoint(Job& job) {
     } catch (const StoreFailure& f) {
         std::visit([&](auto& j) { j.outcome = f.error; }, job);
     } catch (const std::exception& e) {
-        std::visit([&](auto& j) { j.outcome = make_error(StoreError::Kind::Internal, e.what()); },
-                   job);
+        std::visit(
+            [&](auto& j) {
+                j.outcome = StoreError{StoreError::Kind::Internal, e.what()};
+            },
+            job);
     }
     if (keep) {
         conn_.query("RELEASE job").run();
@@ -213,7 +199,7 @@ bool SqliteBatchingWriter::run_in_savepoint(Job& job) {
 
 void SqliteBatchingWriter::run_job(CommandJob& job) {
     SqliteWriteTransaction tx(conn_, clock_);
-    job.outcome = execute_command(tx, job.request, clock_, ids_);
+    job.outcome = rules_(tx, job.request);
     job.events_appended = tx.events_appended();
 }
 

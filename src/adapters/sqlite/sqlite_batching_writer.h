@@ -19,7 +19,9 @@
 #include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
+#include "domain/thread_annotations.h"
 #include "ports/clock.h"
+#include "ports/command_rules.h"
 #include "ports/write_store.h"
 
 namespace ordinal::sqlite {
@@ -32,7 +34,7 @@ struct BatchingWriterOptions {
 class SqliteBatchingWriter {
   public:
     // Takes the (migrated) write connection and starts the writer thread.
-    SqliteBatchingWriter(Connection conn, const Clock& clock, IdGenerator& ids,
+    SqliteBatchingWriter(Connection conn, const Clock& clock, CommandRules rules,
                          BatchingWriterOptions options);
     // stop(), then closes the connection.
     ~SqliteBatchingWriter();
@@ -91,16 +93,16 @@ class SqliteBatchingWriter {
 
     Connection conn_;  // used only by the writer thread
     const Clock& clock_;
-    IdGenerator& ids_;
+    CommandRules rules_;
     BatchingWriterOptions options_;  // fixed after construction
 
     std::mutex mu_;
     std::condition_variable cv_;
-    std::deque<Job> queue_;                  // guarded by mu_
-    std::size_t queued_commands_ = 0;        // guarded by mu_
-    bool stopping_ = false;                  // guarded by mu_
-    std::function<void()> commit_listener_;  // guarded by mu_
-    std::mutex stop_mu_;                     // serializes stop() callers
+    std::deque<Job> queue_ GUARDED_BY(mu_);
+    std::size_t queued_commands_ GUARDED_BY(mu_) = 0;
+    bool stopping_ GUARDED_BY(mu_) = false;
+    std::function<void()> commit_listener_ GUARDED_BY(mu_);
+    std::mutex stop_mu_;  // serializes stop() callers
     std::thread thread_;
 };
 

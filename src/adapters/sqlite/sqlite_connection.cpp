@@ -1,3 +1,5 @@
+// Twin of pg_connection.cpp on purpose: the connection wrapper in SQLite's dialect and client
+// library (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_connection.h"
 
 #include <sqlite3.h>

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal::sqlite {
 
@@ -36,7 +37,7 @@ class SqliteConnectionPool {
     std::vector<Connection> connections_;  // fixed after construction
     std::mutex mu_;
     std::condition_variable cv_;
-    std::vector<Connection*> free_;  // guarded by mu_
+    std::vector<Connection*> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace ordinal::sqlite

@@ -1,3 +1,5 @@
+// Twin of pg_migrations.cpp on purpose: the migration runner and schema in SQLite's dialect and
+// client library (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_migrations.h"
 
 #include <chrono>

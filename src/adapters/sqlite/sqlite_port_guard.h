@@ -1,4 +1,6 @@
 #pragma once
+// Twin of pg_port_guard.h on purpose: the port guard in SQLite's dialect and client library
+// (docs/building.md#repeated-code).
 // This folder's port boundary: ordinal::guard_port with "sqlite" as the origin.
 #include <utility>
 

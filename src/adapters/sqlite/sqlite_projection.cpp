@@ -1,3 +1,5 @@
+// Twin of pg_projection.cpp on purpose: the projection statements in SQLite's dialect and client
+// library (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_projection.h"
 
 #include <map>
@@ -5,7 +7,6 @@
 #include <type_traits>
 
 #include "codec/event_json.h"
-#include "core/projection_sequencer.h"
 
 namespace ordinal::sqlite {
 namespace {
@@ -148,23 +149,24 @@ std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
     return q.next() ? q.int64(0) : 0;
 }
 
-ProjectionResult project_events(Connection& conn, std::span<const Event> events,
-                                const BusPosition& position) {
+ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
+                                std::span<const Event> events, const BusPosition& position) {
     SqliteProjectionTransaction tx(conn);
-    ProjectionResult result = sequence_events(events, tx);
+    ProjectionResult result = rules.sequence_events(events, tx);
     advance_position(conn, position);
     return result;
 }
 
-ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
-                                  std::span<const std::int64_t> offsets) {
+ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
+                                  const Delivery& delivery, std::span<const std::int64_t> offsets) {
     SqliteProjectionTransaction tx(conn);
-    ProjectionResult result = sequence_delivery(delivery, offsets, tx, encode_event_envelope);
+    ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
     advance_position(conn, delivery.position);
     return result;
 }
 
-DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id) {
+DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
+                                   std::optional<std::int64_t> id) {
     std::vector<RetryRow> rows;
     {
         Query q = id ? conn.query(
@@ -177,7 +179,7 @@ DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t>
         while (q.next()) rows.push_back(RetryRow{q.int64(0), decode_event_envelope(q.text(1))});
     }
     SqliteProjectionTransaction tx(conn);
-    return sequence_retry(std::move(rows), tx);
+    return rules.sequence_retry(std::move(rows), tx);
 }
 
 std::vector<DeadLetter> select_dead_letters(Connection& conn, const DeadLetterQuery& query) {

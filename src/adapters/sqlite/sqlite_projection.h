@@ -1,6 +1,6 @@
 #pragma once
 // Applying bus events to the read store's tables, and its dead letters, inside a transaction the
-// caller opened. The ordering rule is core/projection_sequencer.h.
+// caller opened, by the ordering rule the store was given (ports/projection_rules.h).
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -9,6 +9,7 @@
 
 #include "adapters/sqlite/sqlite_connection.h"
 #include "domain/events.h"
+#include "ports/projection_rules.h"
 #include "ports/read_store.h"
 
 namespace ordinal::sqlite {
@@ -19,15 +20,16 @@ namespace ordinal::sqlite {
 //
 // Throws StoreFailure: Internal on a gap or an event that does not fit its stream (the caller
 // must roll back: nothing of the batch may stay), or the SQLite failure.
-ProjectionResult project_events(Connection& conn, std::span<const Event> events,
-                                const BusPosition& position);
+ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
+                                std::span<const Event> events, const BusPosition& position);
 
 // ReadStore::apply_delivery inside the caller's transaction; throws StoreFailure.
-ProjectionResult project_delivery(Connection& conn, const Delivery& delivery,
-                                  std::span<const std::int64_t> offsets);
+ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
+                                  const Delivery& delivery, std::span<const std::int64_t> offsets);
 
 // ReadStore::retry_dead_letters inside the caller's transaction; throws StoreFailure.
-DeadLetterRetry retry_dead_letters(Connection& conn, std::optional<std::int64_t> id);
+DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
+                                   std::optional<std::int64_t> id);
 
 // The applied version of `stream` as stored (0 if none).
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream);

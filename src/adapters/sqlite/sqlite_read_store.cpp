@@ -1,3 +1,5 @@
+// Twin of pg_read_store.cpp on purpose: the read store's queries in SQLite's dialect and client
+// library (docs/building.md#repeated-code).
 // ReadStore over a second SQLite file. The projector's writes go through one connection under a
 // mutex; queries use a pool of read-only connections and run beside them (WAL).
 #include <memory>
@@ -12,6 +14,7 @@
 #include "adapters/sqlite/sqlite_stores.h"
 #include "adapters/sqlite/sqlite_write_rows.h"
 #include "codec/event_json.h"
+#include "domain/thread_annotations.h"
 
 namespace ordinal {
 namespace {
@@ -29,17 +32,18 @@ constexpr const char* kOrderColumns =
 
 class SqliteReadStore final : public ReadStore {
   public:
-    SqliteReadStore(Connection writer, std::unique_ptr<SqliteConnectionPool> readers)
-        : writer_(std::move(writer)), readers_(std::move(readers)) {}
+    SqliteReadStore(Connection writer, std::unique_ptr<SqliteConnectionPool> readers,
+                    const ProjectionRules& rules)
+        : rules_(rules), writer_(std::move(writer)), readers_(std::move(readers)) {}
 
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return write([&] { return sqlite::project_events(writer_, events, position); });
+        return write([&] { return sqlite::project_events(writer_, rules_, events, position); });
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
-        return write([&] { return sqlite::project_delivery(writer_, delivery, offsets); });
+        return write([&] { return sqlite::project_delivery(writer_, rules_, delivery, offsets); });
     }
 
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
@@ -48,7 +52,8 @@ class SqliteReadStore final : public ReadStore {
             std::vector<ProjectionResult> results;
             results.reserve(parts.size());
             for (const DeliveryPart& part : parts)
-                results.push_back(sqlite::project_delivery(writer_, *part.delivery, part.offsets));
+                results.push_back(
+                    sqlite::project_delivery(writer_, rules_, *part.delivery, part.offsets));
             return results;
         });
     }
@@ -75,7 +80,7 @@ class SqliteReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        return write([&] { return sqlite::retry_dead_letters(writer_, id); });
+        return write([&] { return sqlite::retry_dead_letters(writer_, rules_, id); });
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
@@ -277,15 +282,16 @@ class SqliteReadStore final : public ReadStore {
         });
     }
 
+    const ProjectionRules& rules_;
     std::mutex write_mu_;
-    Connection writer_;  // guarded by write_mu_
+    Connection writer_ GUARDED_BY(write_mu_);
     std::unique_ptr<SqliteConnectionPool> readers_;
 };
 
 }  // namespace
 
 Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
-    const SqliteReadStoreOptions& options) {
+    const SqliteReadStoreOptions& options, const ProjectionRules& rules) {
     return sqlite::guard_port([&]() -> std::unique_ptr<ReadStore> {
         if (options.path.empty())
             throw StoreFailure(sqlite::internal_error("sqlite: read store path is empty"));
@@ -294,7 +300,7 @@ Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
         Connection writer = Connection::open(conn_options);
         sqlite::apply_migrations(writer, sqlite::read_store_migrations());
         auto readers = std::make_unique<SqliteConnectionPool>(options.path, options.readers);
-        return std::make_unique<SqliteReadStore>(std::move(writer), std::move(readers));
+        return std::make_unique<SqliteReadStore>(std::move(writer), std::move(readers), rules);
     });
 }
 

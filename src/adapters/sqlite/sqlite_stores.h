@@ -9,6 +9,8 @@
 
 #include "domain/expected.h"
 #include "ports/clock.h"
+#include "ports/command_rules.h"
+#include "ports/projection_rules.h"
 #include "ports/read_store.h"
 #include "ports/store_error.h"
 #include "ports/write_store.h"
@@ -29,20 +31,22 @@ struct SqliteWriteStoreOptions {
     std::int64_t retention_batch_rows = 1000;
 };
 
-// Opens (creating if needed) and migrates the write store. `clock` and `ids` must outlive the
-// store. Returns StoreError if the file cannot be opened, is not a database, or carries a schema
-// newer than this release. The store's destructor fails queued commands with Unavailable.
+// Opens (creating if needed) and migrates the write store; every command runs `rules` (the
+// core's, from the composition root) in its savepoint. `clock` must outlive the store. Returns
+// StoreError if the file cannot be opened, is not a database, or carries a schema newer than this
+// release. The store's destructor fails queued commands with Unavailable.
 Expected<std::unique_ptr<WriteStore>, StoreError> make_sqlite_write_store(
-    const SqliteWriteStoreOptions& options, const Clock& clock, IdGenerator& ids);
+    const SqliteWriteStoreOptions& options, const Clock& clock, CommandRules rules);
 
 struct SqliteReadStoreOptions {
     std::string path;
     std::size_t readers = 4;  // concurrent queries
 };
 
-// Opens (creating if needed) and migrates the read store. Same failures as above.
+// Opens (creating if needed) and migrates the read store; it projects by `rules` (the core's,
+// from the composition root), which must outlive it. Same failures as above.
 Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
-    const SqliteReadStoreOptions& options);
+    const SqliteReadStoreOptions& options, const ProjectionRules& rules);
 
 // Create-if-missing and apply pending migrations, then close (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_sqlite_write_store(const std::string& path);

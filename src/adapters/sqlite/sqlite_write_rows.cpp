@@ -1,3 +1,5 @@
+// Twin of pg_write_rows.cpp on purpose: the write model's row statements in SQLite's dialect and
+// client library (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_write_rows.h"
 
 #include "codec/event_json.h"

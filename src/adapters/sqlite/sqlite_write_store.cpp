@@ -1,3 +1,5 @@
+// Twin of pg_write_store.cpp on purpose: the write store's port methods in SQLite's dialect and
+// client library (docs/building.md#repeated-code).
 // WriteStore over one SQLite file: commands go through the single batching writer; reads (relay,
 // rebuilds, idempotency lookups) use a small pool of read-only connections beside it.
 #include <algorithm>
@@ -144,7 +146,7 @@ class SqliteWriteStore final : public WriteStore {
 }  // namespace
 
 Expected<std::unique_ptr<WriteStore>, StoreError> make_sqlite_write_store(
-    const SqliteWriteStoreOptions& options, const Clock& clock, IdGenerator& ids) {
+    const SqliteWriteStoreOptions& options, const Clock& clock, CommandRules rules) {
     return sqlite::guard_port([&]() -> std::unique_ptr<WriteStore> {
         if (options.path.empty())
             throw StoreFailure(sqlite::internal_error("sqlite: write store path is empty"));
@@ -155,7 +157,7 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_sqlite_write_store(
         sqlite::apply_migrations(conn, sqlite::write_store_migrations());
         auto readers = std::make_unique<SqliteConnectionPool>(options.path, options.readers);
         auto writer = std::make_unique<SqliteBatchingWriter>(
-            std::move(conn), clock, ids,
+            std::move(conn), clock, std::move(rules),
             sqlite::BatchingWriterOptions{options.max_queue, options.max_batch});
         return std::make_unique<SqliteWriteStore>(std::move(readers), std::move(writer), clock,
                                                   options);

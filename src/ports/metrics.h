@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "domain/thread_annotations.h"
+
 namespace ordinal {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
@@ -79,8 +81,8 @@ class MetricsRegistry {
     Family& family(const std::string& name, const std::string& type, const std::string& help);
 
     std::mutex mu_;
-    std::map<std::string, Family> families_;    // guarded by mu_
-    std::vector<std::function<void()>> hooks_;  // guarded by mu_
+    std::map<std::string, Family> families_ GUARDED_BY(mu_);
+    std::vector<std::function<void()>> hooks_ GUARDED_BY(mu_);
 };
 
 }  // namespace ordinal

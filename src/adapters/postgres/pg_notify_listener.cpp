@@ -17,16 +17,16 @@
 namespace ordinal {
 namespace {
 
-class PgProjectionListener final : public ProjectionListener {
+class PgNotifyListenerImpl final : public PgNotifyListener {
   public:
-    PgProjectionListener(std::string conninfo, PgChannel channel, std::function<void()> on_progress)
+    PgNotifyListenerImpl(std::string conninfo, PgChannel channel, std::function<void()> on_progress)
         : conninfo_(std::move(conninfo)),
           channel_(channel),
           on_progress_(std::move(on_progress)),
           wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
           thread_([this] { loop(); }) {}
 
-    ~PgProjectionListener() override {
+    ~PgNotifyListenerImpl() override {
         stopping_.store(true);
         const std::uint64_t one = 1;
         if (wake_fd_ >= 0 && ::write(wake_fd_, &one, sizeof one) < 0) {
@@ -103,10 +103,10 @@ class PgProjectionListener final : public ProjectionListener {
 
 }  // namespace
 
-std::unique_ptr<ProjectionListener> start_postgres_listener(const std::string& conninfo,
-                                                            PgChannel channel,
-                                                            std::function<void()> on_progress) {
-    return std::make_unique<PgProjectionListener>(conninfo, channel, std::move(on_progress));
+std::unique_ptr<PgNotifyListener> start_postgres_listener(const std::string& conninfo,
+                                                          PgChannel channel,
+                                                          std::function<void()> on_progress) {
+    return std::make_unique<PgNotifyListenerImpl>(conninfo, channel, std::move(on_progress));
 }
 
 }  // namespace ordinal

@@ -1,4 +1,4 @@
-#include "core/order_cursor.h"
+#include "codec/order_cursor.h"
 
 #include "domain/base64url.h"
 #include "domain/uuid.h"

@@ -1,4 +1,4 @@
-#include "core/metrics.h"
+#include "ports/metrics.h"
 
 #include <charconv>
 #include <cmath>
