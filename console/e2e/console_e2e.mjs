@@ -211,7 +211,7 @@ async function run() {
   assert.match(await text(page, 'token-passes'), /would pass now/);
   await shot(page, 'order');
 
-  // --- Two poison events at a schema version this build does not know: OrderShipped on one
+  // --- Two poison events at a schema version no build knows (9; OrderCancelled has a v2 now): OrderShipped on one
   // order (repaired and retried below), OrderCancelled on another (discarded below).
   const parked = await placeOrder(base, sku);
   await readOrder(base, parked);
@@ -222,7 +222,7 @@ async function run() {
       'write.db',
       `INSERT INTO events (event_id, stream_type, stream_id, version, type, occurred_at, causation_id, ` +
         `schema_version, data, created_ms) VALUES ('${randomUUID()}', 'order', '${orderId}', 2, ` +
-        `'${type}', '2026-12-06T00:00:00.000Z', '${randomUUID()}', 2, '{}', ${Date.now()})`,
+        `'${type}', '2026-12-06T00:00:00.000Z', '${randomUUID()}', 9, '{}', ${Date.now()})`,
     );
   plant(parked.orderId, 'OrderShipped');
   plant(doomed.orderId, 'OrderCancelled');
@@ -243,7 +243,7 @@ async function run() {
   };
   await searchFor({ 'dl-type': 'OrderCancelled' }, 1);
   assert.match(await text(page, 'dead-letter'), new RegExp(`order/${doomed.orderId} v2 OrderCancelled`));
-  await searchFor({ 'dl-reason': 'schema version 2' }, 2);
+  await searchFor({ 'dl-reason': 'schema version 9' }, 2);
   await searchFor({ 'dl-reason': 'no such reason' }, 0);
   await searchFor({ 'dl-since': '2999-01-01T00:00:00' }, 0);
   await searchFor({ 'dl-since': '2020-01-01T00:00:00', 'dl-until': '2999-01-01T00:00:00' }, 2);
@@ -261,7 +261,7 @@ async function run() {
   assert.equal(await page.getByTestId('dead-letter').count(), 1);
   const letter = await text(page, 'dead-letter');
   assert.match(letter, new RegExp(`order/${parked.orderId} v2 OrderShipped`));
-  assert.match(letter, /schema version 2/);
+  assert.match(letter, /schema version 9/);
 
   // The audit log has the discard, with its reason.
   await page.getByTestId('nav-audit').click();
@@ -288,10 +288,10 @@ async function run() {
   await page.getByTestId('dead-letter').first().waitFor();
 
   // An operator's repair: the event stored again at schema version 1, in the log and in the
-  // parked message (what a build that reads version 2 would make of it). Retried by clicking, it
+  // parked message (what a build that reads version 9 would make of it). Retried by clicking, it
   // is applied, and a rebuild later replays the repaired log without parking it again.
   sqlite('write.db', `UPDATE events SET schema_version = 1 WHERE stream_id = '${parked.orderId}' AND version = 2`);
-  sqlite('read.db', `UPDATE dead_letters SET payload = CAST(replace(CAST(payload AS TEXT), '"schemaVersion":2', '"schemaVersion":1') AS BLOB)`);
+  sqlite('read.db', `UPDATE dead_letters SET payload = CAST(replace(CAST(payload AS TEXT), '"schemaVersion":9', '"schemaVersion":1') AS BLOB)`);
   await retryButton.first().click();
   await page.waitForFunction(() => /applied 1/.test(document.querySelector('[data-testid=dl-result]')?.textContent ?? ''));
   assert.equal(await text(page, 'dl-result'), 'retried 1, applied 1, remaining 0');
