@@ -16,7 +16,6 @@
 
 namespace ordinal {
 
-
 // The projector's side: turns the position and end it reads at every heartbeat into progress.
 // Not thread-safe: the heartbeat's thread owns it.
 class ProgressTracker {
@@ -48,8 +47,6 @@ struct ReportedProcess {
     std::vector<BusPosition> published_ends;      // a relay: each partition's end it saw written
     bool projector = false;                       // runs the projector role
 };
-
-
 
 struct PictureInput {
     std::vector<BusPosition> positions;  // the read store's

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "ports/metrics.h"
 #include "core/projection_picture.h"
+#include "ports/metrics.h"
 
 namespace ordinal {
 

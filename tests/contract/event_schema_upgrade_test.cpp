@@ -12,11 +12,13 @@
 #include "adapters/sqlite/sqlite_connection.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "codec/event_json.h"
+#include "core/command_executor.h"
 #include "core/consistency_gate.h"
-#include "ports/metrics.h"
+#include "core/projection_sequencer.h"
 #include "core/projector.h"
 #include "core/relay.h"
 #include "core/system_clock.h"
+#include "ports/metrics.h"
 #include "support/temp_dir.h"
 
 namespace ordinal {
@@ -67,9 +69,9 @@ TEST(EventSchemaUpgrade, AHistoryStoredAtVersionOneIsUpcastAndProjected) {
 
     SystemClock clock;
     RandomIdGenerator ids(clock);
-    auto write = make_sqlite_write_store({dir.file("write.db")}, clock, ids);
+    auto write = make_sqlite_write_store({dir.file("write.db")}, clock, command_rules(clock, ids));
     ASSERT_TRUE(write) << write.error().message;
-    auto read = make_sqlite_read_store({dir.file("read.db")});
+    auto read = make_sqlite_read_store({dir.file("read.db")}, projection_rules());
     ASSERT_TRUE(read) << read.error().message;
 
     // The log as this build reads it: decoded, upcast, stored version kept.
