@@ -227,8 +227,9 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
         std::unique_ptr<pg::IdempotencyRetention> retention;
         if (options.idempotency_retention.count() > 0) {
             retention = std::make_unique<pg::IdempotencyRetention>(
-                pg::RetentionOptions{options.conninfo, options.idempotency_retention,
-                                     options.retention_interval, options.retention_batch_rows},
+                options.conninfo,
+                pg::RetentionOptions{options.idempotency_retention, options.retention_interval,
+                                     options.retention_batch_rows},
                 clock);
         }
         return std::make_unique<PgWriteStore>(
