@@ -124,6 +124,9 @@ class Connection {
     // Reconnects a broken connection (forgets prepared statements). Throws PgFailure{Unavailable}.
     void reconnect();
     const std::string& conninfo() const { return conninfo_; }
+    // Round trips to the server so far (a statement, a pipeline, a script, a statement's first
+    // prepare): what tests and measurements count a batch's cost in.
+    std::uint64_t round_trips() const { return round_trips_; }
 
   private:
     [[noreturn]] void fail(pg_result* r, const std::string& what);
@@ -134,6 +137,7 @@ class Connection {
     pg_conn* conn_ = nullptr;
     std::string conninfo_;
     std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+    std::uint64_t round_trips_ = 0;
 };
 
 // BEGIN ... COMMIT; rolls back in the destructor unless committed (if the connection is alive).

@@ -59,6 +59,12 @@ class PgReadStore final : public ReadStore {
             project([&](Connection& conn) { return pg::project_deliveries(conn, rules_, parts); }));
     }
 
+    // On a pooled connection: the claim may wait for another process's projection transaction,
+    // and this process's writer must not wait with it.
+    Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) override {
+        return pooled([&](Connection& c) { return pg::claim_partition(c, partition); });
+    }
+
     Expected<std::int64_t, StoreError> dead_letter_count() override {
         return pg::guard_port([&] {
             auto conn = readers_->acquire();

@@ -184,6 +184,13 @@ CREATE TABLE admin_audit (
     request_id   INTEGER
 );
 )sql"},
+    // Fencing: each bus partition's owner epoch (as on PostgreSQL; read-store migration 6).
+    {6, "partition owner epochs", R"sql(
+CREATE TABLE partition_owners (
+    partition TEXT PRIMARY KEY,
+    epoch     INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(
