@@ -34,6 +34,11 @@ class PausableConsumer final : public EventConsumer {
         return inner_.stored_position(partition);
     }
 
+    Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) override {
+        std::shared_lock lock(mu_);
+        return inner_.claim_partition(partition);
+    }
+
     [[nodiscard]] std::unique_lock<std::shared_mutex> pause() { return std::unique_lock(mu_); }
 
   private:

@@ -39,6 +39,9 @@ Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& m
                                "already applied, or gaps a later copy will fill")),
       failures_(metrics.counter("ordinal_projection_failures_total",
                                 "Projection batches that failed and will be retried")),
+      fenced_(metrics.counter("ordinal_projection_fenced_batches_total",
+                              "Partition deliveries refused and dropped because another projector "
+                              "claimed the partition since (a zombie's late batch)")),
       dead_from_bus_(dead_letters_counter(metrics, "bus")),
       dead_blocked_(dead_letters_counter(metrics, "blocked")),
       dead_failed_(dead_letters_counter(metrics, "failed")),
@@ -73,6 +76,8 @@ Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
                                                        std::span<const std::int64_t> offsets) {
     const auto started = std::chrono::steady_clock::now();
     auto result = store_.apply_delivery(delivery, offsets);
+    if (!result && result.error().kind == StoreError::Kind::Fenced)
+        return drop_fenced(delivery, result.error());
     if (!result && !result.error().retryable() && offsets.size() == delivery.events.size()) {
         return take_apart(delivery, offsets);
     }
@@ -93,6 +98,7 @@ Expected<void, StoreError> Projector::consume_deliveries(std::span<const Deliver
     if (parts.size() == 1) return consume_delivery(*parts[0].delivery, parts[0].offsets);
     const auto started = std::chrono::steady_clock::now();
     auto results = store_.apply_deliveries(parts);
+    // Fenced as well: each part alone, so that only the fenced ones are dropped.
     if (!results && !results.error().retryable()) {
         for (const DeliveryPart& part : parts) {
             if (auto ok = consume_delivery(*part.delivery, part.offsets); !ok) return ok;
@@ -128,6 +134,7 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
         Delivery one;
         one.position = BusPosition{partition, m.offset + 1};
         one.in_order = delivery.in_order;
+        one.owner_epoch = delivery.owner_epoch;
         const std::int64_t offset[] = {m.offset};
         std::span<const std::int64_t> one_offset;
         if (m.event) {
@@ -139,6 +146,8 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
             one.dead.push_back(*m.dead);
         }
         auto result = store_.apply_delivery(one, one_offset);
+        if (!result && result.error().kind == StoreError::Kind::Fenced)
+            return drop_fenced(delivery, result.error());
         if (!result && m.event && !result.error().retryable()) {
             one.events.clear();
             one.dead.push_back(dead_letter_of(*m.event, BusPosition{partition, m.offset},
@@ -158,11 +167,30 @@ Expected<void, StoreError> Projector::take_apart(const Delivery& delivery,
         }
     }
     // Past the end of the delivery, also where its last messages were none of the above.
-    const Delivery rest{{}, {}, delivery.position, delivery.in_order};
+    Delivery rest{{}, {}, delivery.position, delivery.in_order};
+    rest.owner_epoch = delivery.owner_epoch;
     if (auto result = store_.apply_delivery(rest, {}); !result) {
+        if (result.error().kind == StoreError::Kind::Fenced)
+            return drop_fenced(delivery, result.error());
         failures_.inc();
         return unexpected(result.error());
     }
+    return {};
+}
+
+Expected<void, StoreError> Projector::drop_fenced(const Delivery& delivery,
+                                                  const StoreError& error) {
+    fenced_.inc();
+    bool first = false;
+    {
+        std::lock_guard lock(fenced_mu_);
+        first = fenced_logged_.emplace(delivery.position.partition, delivery.owner_epoch).second;
+    }
+    if (first && warn_)
+        warn_("projection of " + delivery.position.partition +
+              " refused: another projector claimed the partition (" + error.message +
+              "); this batch and any later one of it are dropped until the bus reassigns it, "
+              "counted in ordinal_projection_fenced_batches_total");
     return {};
 }
 

@@ -1,9 +1,13 @@
 #pragma once
 #include <functional>
+#include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 
 #include "core/consistency_gate.h"
 #include "core/projection_sequencer.h"
+#include "domain/thread_annotations.h"
 #include "ports/bus.h"
 #include "ports/log_record.h"
 #include "ports/metrics.h"
@@ -18,6 +22,8 @@ namespace ordinal {
 // is taken apart: its messages are applied one at a time in offset order, each moving the
 // position past itself, and one that still fails is dead-lettered, `encode_event`d, with the
 // failure as its reason; the others go on. A retryable failure returns, to be delivered again.
+// A delivery refused as fenced (a partition this projector no longer owns) is dropped, and the
+// other partitions of its poll are stored without it.
 class Projector : public EventConsumer {
   public:
     // `warn` gets one line per message the projector parks (its stream, version and why), so an
@@ -39,8 +45,14 @@ class Projector : public EventConsumer {
     Expected<std::int64_t, StoreError> stored_position(const std::string& partition) override {
         return store_.bus_position(partition);
     }
+    Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) override {
+        return store_.claim_partition(partition);
+    }
 
   private:
+    // A delivery the store refused as fenced (its partition claimed by another projector since):
+    // dropped, counted, logged once per partition and epoch; the bus reads on.
+    Expected<void, StoreError> drop_fenced(const Delivery& delivery, const StoreError& error);
     Expected<void, StoreError> take_apart(const Delivery& delivery,
                                           std::span<const std::int64_t> offsets);
     // Counts what one apply_delivery() did, tells the gate, and logs the dead letters the bus
@@ -60,6 +72,9 @@ class Projector : public EventConsumer {
     Counter& applied_;
     Counter& skipped_;
     Counter& failures_;
+    Counter& fenced_;
+    std::mutex fenced_mu_;
+    std::set<std::pair<std::string, std::int64_t>> fenced_logged_ GUARDED_BY(fenced_mu_);
     Counter& dead_from_bus_;  // undecodable, as the bus delivered them
     Counter& dead_blocked_;   // waiting behind an earlier dead letter of their stream
     Counter& dead_failed_;    // failed to apply

@@ -36,6 +36,11 @@ class EventConsumer {
         }
         return {};
     }
+    // Claims `partition` for this consumer (ReadStore::claim_partition): its owner epoch, which a
+    // bus that can hand a partition to another consumer (Kafka) puts in each Delivery of it. A
+    // delivery of a partition claimed since by another consumer is dropped, not stored. 0: this
+    // consumer does not fence.
+    virtual Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) = 0;
     // Where the consumer has got to in `partition` (the next offset to read; 0 if nothing yet):
     // a bus that can replay (Kafka) starts each partition it is given there.
     virtual Expected<std::int64_t, StoreError> stored_position(const std::string& partition) = 0;

@@ -83,6 +83,11 @@ struct Delivery {
     // The trace context each of `events` came with (same size, an entry empty when the message
     // had none), or empty altogether: only logged, never applied.
     std::vector<TraceContext> traces{};
+    // The owner epoch the projector was given when it claimed the partition
+    // (ReadStore::claim_partition): the store refuses the delivery (Fenced) unless it is still
+    // the partition's epoch. 0: not fenced (the in-process bus, whose one projector holds its
+    // one partition for the life of the process).
+    std::int64_t owner_epoch = 0;
 };
 
 // One partition's share of a poll of a partitioned bus, as apply_delivery() takes it.
@@ -207,6 +212,15 @@ class ReadStore {
         }
         return out;
     }
+
+    // Fencing: makes the caller the owner of `partition` and returns its new owner epoch (the
+    // previous one + 1), to be carried by every delivery of the partition (Delivery::owner_epoch).
+    // A delivery with an older epoch, from a projector that lost the partition and still
+    // finishes a batch, is then refused with Fenced and writes nothing: no row, no position, no
+    // dead letter. The claim waits for a delivery of the partition that is being stored, so
+    // positions read after it include that delivery's. Called on assignment, before the
+    // stored positions are read. 0: this store does not fence (a test double).
+    virtual Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) = 0;
 
     // How many dead letters there are: cheap enough for every /readyz and /metrics scrape.
     virtual Expected<std::int64_t, StoreError> dead_letter_count() = 0;

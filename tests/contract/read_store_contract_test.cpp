@@ -480,6 +480,76 @@ TEST_P(ReadStoreContract, DeliveriesOfSeveralPartitionsAreStoredTogetherWhollyOr
     EXPECT_EQ(*store_->bus_position("orders-1"), 10);
 }
 
+// Fencing: once another projector has claimed a partition, a delivery carrying the previous owner
+// epoch (a zombie finishing its batch) is refused as Fenced and writes nothing — no row, no
+// position, no dead letter — alone or with other partitions in one transaction; the new owner's
+// deliveries go on, and a delivery that carries no epoch (the in-process bus) is not fenced.
+TEST_P(ReadStoreContract, AStaleOwnerEpochsDeliveryWritesNoRowAndNoPosition) {
+    const auto zombie_epoch = store_->claim_partition("orders-0");
+    ASSERT_TRUE(zombie_epoch) << zombie_epoch.error().message;
+    const auto orders1_epoch = store_->claim_partition("orders-1");
+    ASSERT_TRUE(orders1_epoch) << orders1_epoch.error().message;
+    Delivery first{
+        {order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})}, {}, BusPosition{"orders-0", 5}};
+    first.owner_epoch = *zombie_epoch;
+    const std::vector<std::int64_t> first_at{4};
+    ASSERT_TRUE(store_->apply_delivery(first, first_at));
+    EXPECT_EQ(*store_->bus_position("orders-0"), 5);
+
+    const auto owner_epoch = store_->claim_partition("orders-0");  // the new owner
+    ASSERT_TRUE(owner_epoch) << owner_epoch.error().message;
+    EXPECT_GT(*owner_epoch, *zombie_epoch);
+
+    const std::string late = "0190a1b2-c3d4-7e5f-8a9b-000000000004";
+    Delivery stale{{order_event(kOrder, 2, OrderPaid{"late", 1}),
+                    order_placed(late, kUser, {{"SKU-1", 1, 1}}, {{"SKU-1", 3, 7}})},
+                   {bus_dead_letter(7, "", 0, "?")},
+                   BusPosition{"orders-0", 9}};
+    stale.owner_epoch = *zombie_epoch;
+    const std::vector<std::int64_t> stale_at{5, 6};
+    auto refused = store_->apply_delivery(stale, stale_at);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, StoreError::Kind::Fenced) << refused.error().message;
+    EXPECT_FALSE(refused.error().retryable());
+
+    // With a partition it still owns, in one transaction: nothing of either.
+    const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000005";
+    Delivery owned{
+        {order_placed(other, kUser, {{"SKU-1", 1, 1}}, {})}, {}, BusPosition{"orders-1", 3}};
+    owned.owner_epoch = *orders1_epoch;
+    const std::vector<std::int64_t> owned_at{2};
+    const std::vector<DeliveryPart> parts{{&owned, owned_at}, {&stale, stale_at}};
+    auto together = store_->apply_deliveries(parts);
+    ASSERT_FALSE(together);
+    EXPECT_EQ(together.error().kind, StoreError::Kind::Fenced) << together.error().message;
+
+    const auto order = store_->get_order(kOrder);
+    ASSERT_TRUE(order && *order);
+    EXPECT_EQ((*order)->version, 1) << "the zombie's row written";
+    EXPECT_FALSE(store_->get_order(late)->has_value());
+    EXPECT_FALSE(store_->get_order(other)->has_value());
+    EXPECT_FALSE(store_->get_product("SKU-1")->has_value());
+    EXPECT_EQ(*store_->bus_position("orders-0"), 5) << "the zombie's position written";
+    EXPECT_EQ(*store_->bus_position("orders-1"), 0);
+    EXPECT_TRUE(dead_letters().empty());
+
+    // The owners' deliveries are stored, alone and together.
+    stale.owner_epoch = *owner_epoch;
+    ASSERT_TRUE(store_->apply_deliveries(parts));
+    EXPECT_EQ((*store_->get_order(kOrder))->version, 2);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 9);
+    EXPECT_EQ(*store_->bus_position("orders-1"), 3);
+    EXPECT_EQ(dead_letters().size(), 1u);
+
+    // Unfenced deliveries (no epoch) and apply() are not refused; a rebuild keeps the owners.
+    deliver_ok({}, 10);
+    EXPECT_EQ(*store_->bus_position("orders-0"), 10);
+    ASSERT_TRUE(store_->reset());
+    const auto after_reset = store_->claim_partition("orders-0");
+    ASSERT_TRUE(after_reset);
+    EXPECT_EQ(*after_reset, *owner_epoch + 1);
+}
+
 TEST_P(ReadStoreContract, DeliveryPositionOnlyMovesForward) {
     deliver_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1}}, {})}, 9);
     EXPECT_EQ(*store_->bus_position("orders-0"), 10);

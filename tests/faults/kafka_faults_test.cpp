@@ -130,9 +130,9 @@ TEST_F(KafkaRebalanceFaults, ProjectorsJoiningAndLeavingMidLoad) {
 // A projector stopped (SIGSTOP: a long GC pause, a frozen VM) past its session timeout while a
 // second one runs, then continued; each of the two once. The coordinator drops the silent member
 // and the other projector takes every partition, seeking to the stored positions. The stopped one
-// wakes up with whatever batch it had in hand and an assignment it no longer has: what it still
-// applies or stores for those partitions must change nothing (rows and positions only move
-// forward), and it joins the group anew.
+// wakes up with whatever batch it had in hand and an assignment it no longer has: the read store
+// refuses what it still tries to store for those partitions (fenced: the other claimed them), so
+// it changes nothing, and it joins the group anew.
 TEST_F(KafkaRebalanceFaults, AProjectorStoppedPastItsSessionTimeoutThenContinued) {
     ASSERT_NO_THROW(topo_->add_projector());
     ASSERT_NO_THROW(topo_->wait_partitions_held(6, /*each=*/true));
@@ -144,11 +144,16 @@ TEST_F(KafkaRebalanceFaults, AProjectorStoppedPastItsSessionTimeoutThenContinued
             ServerProcess& other = topo_->projector(1 - cycle);
             const double rebalances =
                 KafkaTopology::metric(stopped, "ordinal_kafka_rebalances_total");
+            const double fenced =
+                KafkaTopology::metric(stopped, "ordinal_projection_fenced_batches_total");
             stopped.child()->signal(SIGSTOP);
             const auto at = Clock::now();
+            // Stopped inside a projection transaction, it holds its partitions' owner rows until
+            // the server ends the idle transaction (30 s), and the other's claim waits for that
+            // (measured 30.1 s); the rest is a join and slack for a loaded machine.
             const bool taken =
                 eventually([&] { return KafkaTopology::held_partitions(other) == 6; },
-                           std::chrono::seconds(40), std::chrono::milliseconds(50));
+                           std::chrono::seconds(50), std::chrono::milliseconds(50));
             const auto took = Clock::now() - at;
             pause(1000);  // the other projector projects every partition for a while
             stopped.child()->signal(SIGCONT);
@@ -161,6 +166,13 @@ TEST_F(KafkaRebalanceFaults, AProjectorStoppedPastItsSessionTimeoutThenContinued
             // assignment), or the scenario did not test what it says.
             EXPECT_GE(KafkaTopology::metric(stopped, "ordinal_kafka_rebalances_total"),
                       rebalances + 2);
+            // A batch it had in hand when stopped, of partitions the other has claimed since,
+            // is refused (fenced), not stored late; it may have had none in hand.
+            std::cout << "  projector stopped: batches of its lost partitions refused after it "
+                         "was continued: "
+                      << KafkaTopology::metric(stopped, "ordinal_projection_fenced_batches_total") -
+                             fenced
+                      << std::endl;
         },
         store_args_, 50);
 }

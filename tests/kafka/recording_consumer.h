@@ -46,6 +46,8 @@ class RecordingConsumer final : public EventConsumer {
         return {};
     }
 
+    // Not fenced: one consumer per test.
+    Expected<std::int64_t, StoreError> claim_partition(const std::string&) override { return 0; }
     Expected<std::int64_t, StoreError> stored_position(const std::string& partition) override {
         std::lock_guard lock(mu_);
         auto it = positions_.find(partition);

@@ -5,8 +5,9 @@
 // it is projecting waits on the database, then from the broker too, so that it is dropped from
 // the group while it still holds that batch. Projector 2 must take every partition within the
 // session timeout's bound and project them; when the links come back projector 1 finishes its
-// stale batch — rows and positions of partitions it no longer owns — and joins the group anew.
-// Its late work must change nothing: no row or position moves back, and the judges find every
+// stale batch — rows and positions of partitions it no longer owns — which the read store refuses
+// (projector 2 claimed those partitions: a new owner epoch), and joins the group anew. Its late
+// work must change nothing: no row or position moves back, and the judges find every
 // acknowledged order exactly once, in stream order.
 #include <map>
 
@@ -55,13 +56,17 @@ class KafkaProjectorPartition : public PartitionScenario {
     }
     // The projector's rebalances (assignments and revocations it has seen) and messages it has
     // projected, read together.
+    // And its batches refused as fenced (a partition claimed by projector 2 since) or failed (its
+    // read-store connection dead): neither wrote anything.
     struct Counts {
-        double rebalances = 0, consumed = 0;
+        double rebalances = 0, consumed = 0, fenced = 0, failed = 0;
     };
     Counts counts(const std::string& name) {
         ServerProcess& p = *processes_.at(name);
         return {KafkaTopology::metric(p, "ordinal_kafka_rebalances_total"),
-                KafkaTopology::metric(p, "ordinal_kafka_messages_consumed_total")};
+                KafkaTopology::metric(p, "ordinal_kafka_messages_consumed_total"),
+                KafkaTopology::metric(p, "ordinal_projection_fenced_batches_total"),
+                KafkaTopology::metric(p, "ordinal_projection_failures_total")};
     }
 
     // The projection's stored position of every partition (bus_positions in the read store).
@@ -129,8 +134,8 @@ TEST_F(KafkaProjectorPartition, CutOffProjectorLosesItsPartitionsAndItsLateWorkC
             hosts_.unisolate({"p1", "db", "kafka"});
             const auto healed = Clock::now();
             // Its stale batch goes through first (the statements it was blocked in), for
-            // partitions it no longer owns; then it learns that its session is gone (a
-            // revocation: the first rebalance it sees since the cut) ...
+            // partitions it no longer owns, and is refused; then it learns that its session is
+            // gone (a revocation: the first rebalance it sees since the cut) ...
             Counts revoked;
             ASSERT_TRUE(eventually(
                 [&] {
@@ -149,6 +154,16 @@ TEST_F(KafkaProjectorPartition, CutOffProjectorLosesItsPartitionsAndItsLateWorkC
                 << "the healed projector never rejoined";
             measured("projector healed: it held partitions again (a new assignment) after",
                      Clock::now() - healed);
+            // The batch it had in hand was refused, not stored late: projector 2 claimed its
+            // partitions (a new owner epoch) before it held them, so the batch's transaction
+            // finds its epoch stale (fenced) — or, when the link came back too late for its
+            // connection (tcp_user_timeout), failed with it.
+            const Counts rejoined = counts("p1");
+            std::cout << "measured: projector 1's batches refused as fenced after healing: "
+                      << rejoined.fenced - before.fenced
+                      << ", failed: " << rejoined.failed - before.failed << std::endl;
+            EXPECT_GE(rejoined.fenced - before.fenced + rejoined.failed - before.failed, 1)
+                << "projector 1's stale batch was neither refused nor failed";
             const auto after = positions();
             for (const auto& [partition, offset] : before_heal) {
                 const auto it = after.find(partition);

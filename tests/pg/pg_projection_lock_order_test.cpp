@@ -15,6 +15,7 @@
 #include "adapters/postgres/postgres_stores.h"
 #include "contract/store_contract.h"
 #include "core/projection_sequencer.h"
+#include "support/pg_lock_waiters.h"
 #include "support/postgres_backend.h"
 
 namespace ordinal {
@@ -41,22 +42,7 @@ std::unique_ptr<ReadStore> open_store(const std::string& url) {
     return std::move(*store);
 }
 
-// Sessions of `db` waiting on a lock (a row, a transaction), not counting `except`'s.
-std::int64_t lock_waiters(pg::Connection& watcher) {
-    return watcher
-        .exec(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
-            "wait_event_type = 'Lock'")
-        .int64(0, 0);
-}
-
-bool wait_for_lock_waiters(pg::Connection& watcher, std::int64_t n) {
-    for (int i = 0; i < 1000; ++i) {
-        if (lock_waiters(watcher) >= n) return true;
-        std::this_thread::sleep_for(10ms);
-    }
-    return false;
-}
+using test_support::wait_for_lock_waiters;
 
 // A session holding one products_view row locked until commit().
 struct RowHolder {

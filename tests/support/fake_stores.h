@@ -30,6 +30,7 @@ class EmptyReadStore : public ReadStore {
                                                           std::span<const std::int64_t>) override {
         return ProjectionResult{};
     }
+    Expected<std::int64_t, StoreError> claim_partition(const std::string&) override { return 0; }
     Expected<std::int64_t, StoreError> dead_letter_count() override { return 0; }
     Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
         const DeadLetterQuery&) override {

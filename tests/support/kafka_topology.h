@@ -74,9 +74,10 @@ class KafkaTopology {
     }
 
     // The status of the process's GET /readyz, or -1 if it does not answer.
-    static int readiness(ServerProcess& p) {
+    static int readiness(ServerProcess& p,
+                         std::chrono::milliseconds wait = std::chrono::milliseconds(2000)) {
         try {
-            HttpClient c(p.port(), p.host(), std::chrono::milliseconds(2000));
+            HttpClient c(p.port(), p.host(), wait);
             return c.get("/readyz").status;
         } catch (...) {
             return -1;

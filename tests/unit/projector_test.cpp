@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 
 #include "support/fake_stores.h"
@@ -33,7 +34,7 @@ class ScriptedReadStore final : public test_support::EmptyReadStore {
         Call call{{}, {offsets.begin(), offsets.end()}, {}, delivery.position.offset, false};
         for (const Event& e : delivery.events) call.events.push_back(e.event_id);
         for (const DeadLetter& d : delivery.dead) call.dead.push_back(d.position.offset);
-        std::optional<StoreError> error;
+        std::optional<StoreError> error = fence(delivery);
         for (const Event& e : delivery.events) {  // the first failure ends the transaction
             if (error) break;
             if (poison.count(e.event_id))
@@ -62,6 +63,7 @@ class ScriptedReadStore final : public test_support::EmptyReadStore {
         std::span<const DeliveryPart> parts) override {
         ++multi_calls;
         for (const DeliveryPart& part : parts) {
+            if (auto fenced = fence(*part.delivery)) return unexpected(*fenced);
             for (const Event& e : part.delivery->events) {
                 if (poison.count(e.event_id))
                     return unexpected(StoreError{StoreError::Kind::Internal, "cannot apply"});
@@ -75,6 +77,14 @@ class ScriptedReadStore final : public test_support::EmptyReadStore {
         return out;
     }
 
+    // Fenced unless the delivery's owner epoch is its partition's here (none: not fenced).
+    std::optional<StoreError> fence(const Delivery& d) const {
+        const auto it = epochs.find(d.position.partition);
+        if (it == epochs.end() || it->second == d.owner_epoch) return std::nullopt;
+        return StoreError{StoreError::Kind::Fenced, "epoch " + std::to_string(it->second)};
+    }
+
+    std::map<std::string, std::int64_t> epochs;
     std::set<std::string> poison;
     std::set<std::string> unavailable;
     int multi_calls = 0;
@@ -206,6 +216,44 @@ TEST_F(ProjectorDelivery, AppliesSeveralPartitionsTogetherAndAloneWhenOneHasPois
     ASSERT_FALSE(down);
     EXPECT_TRUE(down.error().retryable());
     EXPECT_EQ(store.applied.size(), 4u) << "nothing of a poll the store could not take";
+}
+
+// A zombie's late batch: the store refuses a partition another projector claimed since. It is
+// dropped (nothing of it stored, no failure to read again), counted and logged once per
+// partition and epoch; the other partitions of the poll are stored without it.
+TEST_F(ProjectorDelivery, AFencedPartitionIsDroppedCountedLoggedOnceAndTheRestStored) {
+    std::vector<std::string> warnings;
+    Projector fenced_projector{store, &gate, metrics, [](const Event& e) { return e.event_id; },
+                               [&](const std::string& line) { warnings.push_back(line); }};
+    store.epochs = {{"orders-3", 2}, {"orders-4", 1}};
+    Delivery d3{{event("a", 1)}, {}, BusPosition{"orders-3", 11}};
+    d3.owner_epoch = 1;  // claimed since by another projector (epoch 2)
+    Delivery d4{{event("b", 1)}, {}, BusPosition{"orders-4", 21}};
+    d4.owner_epoch = 1;
+    const std::vector<std::int64_t> at3{10}, at4{20};
+    ASSERT_TRUE(
+        fenced_projector.consume_deliveries(std::vector<DeliveryPart>{{&d3, at3}, {&d4, at4}}));
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"b@1"}));
+    EXPECT_EQ(store.position, 21) << "orders-4 stored";
+    EXPECT_EQ(counter("ordinal_projection_fenced_batches_total"), 1u);
+    EXPECT_EQ(counter("ordinal_projection_failures_total"), 0u);
+
+    // The next batch of the lost partition, alone, and one whose message would be taken apart.
+    store.poison = {"c@1"};
+    Delivery again{{event("c", 1), event("d", 1)}, {}, BusPosition{"orders-3", 13}};
+    again.owner_epoch = 1;
+    ASSERT_TRUE(fenced_projector.consume_delivery(again, std::vector<std::int64_t>{11, 12}));
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"b@1"}));
+    EXPECT_TRUE(store.dead.empty()) << "a fenced delivery is not taken apart";
+    EXPECT_EQ(counter("ordinal_projection_fenced_batches_total"), 2u);
+    ASSERT_EQ(warnings.size(), 1u) << "logged once per partition and epoch";
+    EXPECT_NE(warnings[0].find("orders-3"), std::string::npos) << warnings[0];
+
+    // Its new owner's deliveries (the current epoch) are stored.
+    store.poison.clear();
+    again.owner_epoch = 2;
+    ASSERT_TRUE(fenced_projector.consume_delivery(again, std::vector<std::int64_t>{11, 12}));
+    EXPECT_EQ(store.applied, (std::vector<std::string>{"b@1", "c@1", "d@1"}));
 }
 
 TEST_F(ProjectorDelivery, ARetryableFailureGoesBackToTheBus) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <optional>
 
 #include "codec/event_json.h"
 #include "codec/trace_context.h"
@@ -171,6 +172,7 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     rd_kafka_t* rk = handle_.get();
     if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         rd_kafka_assign(rk, nullptr);
+        epochs_.clear();
         std::lock_guard lock(assigned_mu_);
         assigned_.clear();
         applied_.clear();
@@ -181,25 +183,36 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
         for (auto& [partition, gauge] : lag_) gauge->set(0);
         return;
     }
-    // Start each partition where the read store says the projection got to. Without that
-    // position nothing can be read safely, so wait for the store however long it takes.
+    // Claim each partition in the read store first (a new owner epoch: a projector that lost it
+    // and still finishes a batch is refused from then on; the claim waits for a batch of it being
+    // stored), then start it where the read store says the projection got to. Without the two
+    // nothing can be read safely, so wait for the store however long it takes.
+    epochs_.clear();
     auto backoff = std::chrono::milliseconds(50);
-    for (int i = 0; i < parts->cnt; ++i) {
-        auto& p = parts->elems[i];
-        const std::string name = kafka_partition_name(p.topic, p.partition);
+    auto from_store = [&](const std::string& what, const std::string& name,
+                          auto&& call) -> std::optional<std::int64_t> {
         while (true) {
-            auto stored = sink_->stored_position(name);
-            if (stored) {
-                p.offset = *stored > 0 ? *stored : RD_KAFKA_OFFSET_BEGINNING;
-                break;
-            }
+            auto value = call(name);
+            if (value) return *value;
             if (context_->log)
-                context_->log(4, "cannot read the stored position of " + name + ": " +
-                                     stored.error().message);
-            if (stopping_) return;
+                context_->log(4, "cannot " + what + " " + name + ": " + value.error().message);
+            if (stopping_) return std::nullopt;
             std::this_thread::sleep_for(backoff);
             backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
         }
+    };
+    for (int i = 0; i < parts->cnt; ++i) {
+        auto& p = parts->elems[i];
+        const std::string name = kafka_partition_name(p.topic, p.partition);
+        const auto epoch = from_store(
+            "claim", name, [&](const std::string& n) { return sink_->claim_partition(n); });
+        if (!epoch) return;
+        epochs_[p.partition] = *epoch;
+        const auto stored =
+            from_store("read the stored position of", name,
+                       [&](const std::string& n) { return sink_->stored_position(n); });
+        if (!stored) return;
+        p.offset = *stored > 0 ? *stored : RD_KAFKA_OFFSET_BEGINNING;
     }
     rd_kafka_assign(rk, parts);
     std::lock_guard lock(assigned_mu_);
@@ -250,6 +263,8 @@ bool Consumer::deliver(
             }
         }
         delivery.position = BusPosition{name, messages.back()->offset + 1};
+        if (const auto it = epochs_.find(partition); it != epochs_.end())
+            delivery.owner_epoch = it->second;
         count += messages.size();
     }
     std::vector<DeliveryPart> parts;

@@ -18,10 +18,11 @@
 namespace ordinal::kafka {
 
 // The projector's side of the bus: a consumer-group member that never commits offsets as its
-// source of truth. On every partition assignment it seeks to the position the read store holds
-// (written in the same transaction as the projected rows), so a rebalance or a crash neither
-// loses nor double-applies anything. Offsets are also committed to Kafka, asynchronously and only
-// for monitoring tools (consumer-group lag).
+// source of truth. On every partition assignment it claims the partition in the read store (a new
+// owner epoch, which fences off a projector that lost it) and seeks to the position the read
+// store holds (written in the same transaction as the projected rows), so a rebalance or a crash
+// neither loses nor double-applies anything. Offsets are also committed to Kafka, asynchronously
+// and only for monitoring tools (consumer-group lag).
 class Consumer {
   public:
     static Expected<std::unique_ptr<Consumer>, std::string> create(const KafkaAddress& address,
@@ -77,6 +78,9 @@ class Consumer {
     // The next offset to apply per held partition (the stored position at assignment, then each
     // delivery's end).
     std::map<std::int32_t, std::int64_t> applied_ GUARDED_BY(assigned_mu_);
+    // The owner epoch claimed for each held partition (ReadStore::claim_partition), carried by
+    // its deliveries; the loop thread's, as lag_.
+    std::map<std::int32_t, std::int64_t> epochs_;
     std::map<std::int32_t, Gauge*> lag_;  // the loop thread's (rebalances run on it too)
     std::chrono::steady_clock::time_point lag_updated_{};
 };

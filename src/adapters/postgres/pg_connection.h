@@ -124,7 +124,6 @@ class Connection {
     // Reconnects a broken connection (forgets prepared statements). Throws PgFailure{Unavailable}.
     void reconnect();
     const std::string& conninfo() const { return conninfo_; }
-
     // What this connection has sent, for tests that hold a batch to its round trips: every exec,
     // pipeline, script and first-use prepare is one round trip; statements as sent (a pipeline's
     // each, a script as one).

@@ -236,6 +236,16 @@ CREATE TABLE projection_batches (
 );
 CREATE INDEX projection_batches_applied ON projection_batches (applied_ms, id);
 )sql"},
+    // Fencing: each bus partition's owner epoch, moved on by the projector that is assigned
+    // the partition (ReadStore::claim_partition) and locked shared by every projection
+    // transaction of it, which is refused if the epoch it carries is no longer this one. A
+    // reset (rebuild) keeps it: the owners stay the owners.
+    {7, "partition owner epochs", R"sql(
+CREATE TABLE partition_owners (
+    partition text PRIMARY KEY,
+    epoch     bigint NOT NULL
+);
+)sql"},
 };
 
 const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};

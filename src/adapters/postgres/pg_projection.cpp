@@ -9,6 +9,7 @@
 
 #include <iterator>
 #include <map>
+#include <optional>
 
 #include "adapters/postgres/pg_array_literal.h"
 #include "adapters/postgres/pg_product_row_locks.h"
@@ -133,15 +134,17 @@ class PgProjectionTransaction final : public ProjectionTransaction {
   public:
     explicit PgProjectionTransaction(Connection& conn) : conn_(conn) {}
 
-    // `before` (BEGIN, a lock) goes in the same round trip, ahead of the read.
-    void prefetch(std::span<const Event> events, std::vector<pg::Statement> before = {}) {
+    // `before` (BEGIN, a lock) goes in the same round trip, ahead of the read; their results are
+    // returned, in order.
+    std::vector<Result> prefetch(std::span<const Event> events,
+                                 std::vector<pg::Statement> before = {}) {
         std::vector<std::string> orders, skus;
         for (const Event& e : events) {
             (e.stream.type == StreamType::Order ? orders : skus).push_back(e.stream.id);
         }
         if (orders.empty() && skus.empty()) {
-            if (!before.empty()) conn_.exec_pipeline(before);
-            return;
+            if (before.empty()) return {};
+            return conn_.exec_pipeline(before);
         }
         before.push_back(pg::statement(
             "SELECT 0, order_id, version FROM orders_view WHERE order_id = ANY($1::text[]) "
@@ -154,6 +157,8 @@ class PgProjectionTransaction final : public ProjectionTransaction {
             const StreamType type = r.int64(i, 0) == 0 ? StreamType::Order : StreamType::Product;
             prefetched_[StreamKey{type, r.text(i, 1)}] = r.int64(i, 2);
         }
+        results.pop_back();
+        return results;
     }
 
     std::int64_t applied_version(const StreamKey& stream) override {
@@ -327,21 +332,71 @@ struct InTransaction {
     bool last = true;
 };
 
+// Fencing (ReadStore::claim_partition): the owner epochs of the fenced partitions of a poll, read
+// in the first round trip and locked shared until COMMIT, so that a claim (an update of the row)
+// waits for this transaction, and a transaction that begins after a claim sees the new epoch and
+// is refused: the client checks the epochs before it sends any write and rolls back. In one
+// statement, in partition order: a claim locks one row in a transaction of its own, so no
+// claim and projection can wait on each other in a cycle. Nullopt when nothing is fenced (the
+// in-process bus): no statement at all.
+struct Fence {
+    std::map<std::string, std::int64_t> epochs;  // partition -> the epoch its delivery carries
+
+    explicit Fence(std::span<const DeliveryPart> parts) {
+        for (const DeliveryPart& part : parts) {
+            if (part.delivery->owner_epoch != 0)
+                epochs[part.delivery->position.partition] = part.delivery->owner_epoch;
+        }
+    }
+
+    std::optional<pg::Statement> lock_statement() const {
+        if (epochs.empty()) return std::nullopt;
+        pg::ArrayLiteral partitions;
+        for (const auto& entry : epochs) partitions.add(entry.first);
+        return pg::statement(
+            "SELECT partition, epoch FROM partition_owners WHERE partition = ANY($1::text[]) "
+            "ORDER BY partition FOR SHARE",
+            partitions.str());
+    }
+
+    // Throws StoreFailure (Fenced) unless every partition's epoch is the one its delivery carries.
+    void check(const Result& r) const {
+        std::map<std::string, std::int64_t> stored;
+        for (int i = 0; i < r.rows(); ++i) stored[r.text(i, 0)] = r.int64(i, 1);
+        for (const auto& [partition, epoch] : epochs) {
+            const auto it = stored.find(partition);
+            const std::int64_t now = it == stored.end() ? 0 : it->second;
+            if (now != epoch) {
+                throw StoreFailure(StoreError{StoreError::Kind::Fenced,
+                                              "partition " + partition + " is at owner epoch " +
+                                                  std::to_string(now) + ", this delivery's is " +
+                                                  std::to_string(epoch)});
+            }
+        }
+    }
+};
+
 // `advanced`: what the transaction's earlier deliveries advanced; the last records the batch.
 ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
                                   const Delivery& delivery, std::span<const std::int64_t> offsets,
                                   InTransaction at, const ProductRowLocks& locks,
                                   std::vector<std::pair<StreamKey, std::int64_t>>& advanced,
-                                  BatchTimesPruning& pruning) {
+                                  BatchTimesPruning& pruning, const Fence& fence) {
     std::vector<pg::Statement> before;
+    std::optional<std::size_t> fence_at;
     if (at.first) {
         before.push_back(pg::statement("BEGIN"));
         before.push_back(
             pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
+        if (auto lock = fence.lock_statement()) {
+            fence_at = before.size();
+            before.push_back(std::move(*lock));
+        }
         if (auto lock = locks.lock_statement()) before.push_back(std::move(*lock));
     }
     PgProjectionTransaction tx(conn);
-    tx.prefetch(delivery.events, std::move(before));
+    const std::vector<Result> first = tx.prefetch(delivery.events, std::move(before));
+    if (fence_at) fence.check(first.at(*fence_at));
     ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
     std::vector<pg::Statement> after{advance_position(delivery.position)};
     advanced.insert(advanced.end(), result.advanced.begin(), result.advanced.end());
@@ -378,15 +433,25 @@ std::vector<ProjectionResult> project_deliveries(Connection& conn, const Project
                                                  BatchTimesPruning& pruning) {
     ProductRowLocks locks;
     for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
+    const Fence fence(parts);
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
     std::vector<std::pair<StreamKey, std::int64_t>> advanced;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         results.push_back(project_delivery(conn, rules, *parts[i].delivery, parts[i].offsets,
                                            InTransaction{i == 0, i + 1 == parts.size()}, locks,
-                                           advanced, pruning));
+                                           advanced, pruning, fence));
     }
     return results;
+}
+
+std::int64_t claim_partition(Connection& conn, const std::string& partition) {
+    return conn
+        .exec(
+            "INSERT INTO partition_owners (partition, epoch) VALUES ($1, 1) ON CONFLICT "
+            "(partition) DO UPDATE SET epoch = partition_owners.epoch + 1 RETURNING epoch",
+            partition)
+        .int64(0, 0);
 }
 
 DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,

@@ -34,6 +34,11 @@ std::vector<ProjectionResult> project_deliveries(Connection& conn, const Project
                                                  std::span<const DeliveryPart> parts,
                                                  BatchTimesPruning& pruning);
 
+// ReadStore::claim_partition, in a transaction of its own (autocommit): the statement waits for
+// a projection transaction of the partition that is under way (it holds the row shared), and
+// holds no other lock meanwhile.
+std::int64_t claim_partition(Connection& conn, const std::string& partition);
+
 // ReadStore::retry_dead_letters in the caller's transaction.
 DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
                                    std::optional<std::int64_t> id, BatchTimesPruning& pruning);

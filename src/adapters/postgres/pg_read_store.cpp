@@ -62,6 +62,12 @@ class PgReadStore final : public ReadStore {
         }));
     }
 
+    // On a pooled connection: the claim may wait for another process's projection transaction,
+    // and this process's writer must not wait with it.
+    Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) override {
+        return pooled([&](Connection& c) { return pg::claim_partition(c, partition); });
+    }
+
     Expected<std::int64_t, StoreError> dead_letter_count() override {
         return guard_port("postgres", [&] {
             auto conn = readers_->acquire();

@@ -112,10 +112,40 @@ class RedisCache final : public RedisIdempotencyCache {
         m_.put_latency.observe(seconds_since(t0));
     }
 
+    // A readiness probe, not a command: it tries whatever the backoff, and gives Redis
+    // probe_timeout to connect and answer. With the command's 5 ms and the backoff, /readyz said
+    // "unreachable" on a loaded machine while Redis was fine: one command (or this PING) not
+    // answered within 5 ms marks Redis down for the backoff (RedisPartition, at load 9). A PING
+    // answered marks Redis up again, as a command would.
     bool reachable() override {
         try {
-            Reply r = command([](redisContext* c) { return redisCommand(c, "PING"); });
-            return r && r->type == REDIS_REPLY_STATUS;
+            redisContext* c = nullptr;
+            {
+                std::lock_guard lock(mu_);
+                if (!idle_.empty()) {
+                    c = idle_.back();
+                    idle_.pop_back();
+                }
+            }
+            if (!c) c = connect(opts_.probe_timeout);
+            if (!c) return false;
+            if (redisSetTimeout(c, to_timeval(opts_.probe_timeout)) != REDIS_OK) {
+                redisFree(c);
+                return false;
+            }
+            Reply r(static_cast<redisReply*>(redisCommand(c, "PING")));
+            if (!r || c->err || r->type != REDIS_REPLY_STATUS ||
+                redisSetTimeout(c, to_timeval(opts_.timeout)) != REDIS_OK) {
+                redisFree(c);
+                return false;
+            }
+            {
+                std::lock_guard lock(mu_);
+                up_ = true;
+                backoff_ = opts_.backoff;
+            }
+            release(c);
+            return true;
         } catch (...) {
             return false;
         }
@@ -182,7 +212,7 @@ class RedisCache final : public RedisIdempotencyCache {
                 connecting_ = true;
             }
         }
-        redisContext* c = connect();
+        redisContext* c = connect(opts_.connect_timeout);
         std::lock_guard lock(mu_);
         connecting_ = false;
         if (c) {
@@ -194,9 +224,9 @@ class RedisCache final : public RedisIdempotencyCache {
         return c;
     }
 
-    redisContext* connect() {
-        redisContext* c = redisConnectWithTimeout(addr_.host.c_str(), addr_.port,
-                                                  to_timeval(opts_.connect_timeout));
+    redisContext* connect(std::chrono::milliseconds timeout) {
+        redisContext* c =
+            redisConnectWithTimeout(addr_.host.c_str(), addr_.port, to_timeval(timeout));
         if (!c) return nullptr;
         // The command timeout bounds every call; TCP keepalive (hiredis: probes after 15 s idle)
         // also lets the kernel close an idle pooled connection whose host went away, instead

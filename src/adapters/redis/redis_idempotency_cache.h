@@ -19,6 +19,9 @@ struct RedisCacheOptions {
     std::chrono::seconds ttl = std::chrono::hours(24);
     std::chrono::milliseconds timeout{5};           // per command
     std::chrono::milliseconds connect_timeout{50};  // per connection attempt
+    // reachable() (the /readyz and status check): to connect and to answer a PING. A probe, not
+    // on a command's path, so it can wait for a loaded machine; /readyz bounds its checks (3 s).
+    std::chrono::milliseconds probe_timeout{500};
     // After a failure no new connection is tried for this long (doubling up to max_backoff), so a
     // dead Redis costs a miss, not a connect timeout, per command.
     std::chrono::milliseconds backoff{50};
@@ -29,7 +32,7 @@ struct RedisCacheOptions {
 
 class RedisIdempotencyCache : public IdempotencyCache {
   public:
-    // Whether Redis answers a PING now (within the command timeout; respects the backoff).
+    // Whether Redis answers a PING now (within probe_timeout, whatever the commands' backoff).
     virtual bool reachable() = 0;
 };
 

@@ -207,6 +207,13 @@ CREATE TABLE projection_batches (
 );
 CREATE INDEX projection_batches_applied ON projection_batches (applied_ms);
 )sql"},
+    // Fencing: each bus partition's owner epoch (as on PostgreSQL; read-store migration 7).
+    {7, "partition owner epochs", R"sql(
+CREATE TABLE partition_owners (
+    partition TEXT PRIMARY KEY,
+    epoch     INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr const char* kCreateMigrationsTable = R"sql(

@@ -184,8 +184,31 @@ ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
     return result;
 }
 
+std::int64_t claim_partition(Connection& conn, const std::string& partition) {
+    conn.exec(
+        "INSERT INTO partition_owners (partition, epoch) VALUES (?1, 1) ON CONFLICT (partition) "
+        "DO UPDATE SET epoch = epoch + 1",
+        partition);
+    Query q = conn.query("SELECT epoch FROM partition_owners WHERE partition = ?", partition);
+    return q.next() ? q.int64(0) : 0;
+}
+
 ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
                                   const Delivery& delivery, std::span<const std::int64_t> offsets) {
+    // Fencing, as on PostgreSQL: checked first, inside the write transaction that also serializes
+    // it with a claim, so a refused delivery writes nothing.
+    if (delivery.owner_epoch != 0) {
+        Query q = conn.query("SELECT epoch FROM partition_owners WHERE partition = ?",
+                             delivery.position.partition);
+        const std::int64_t now = q.next() ? q.int64(0) : 0;
+        if (now != delivery.owner_epoch) {
+            throw StoreFailure(StoreError{StoreError::Kind::Fenced,
+                                          "partition " + delivery.position.partition +
+                                              " is at owner epoch " + std::to_string(now) +
+                                              ", this delivery's is " +
+                                              std::to_string(delivery.owner_epoch)});
+        }
+    }
     SqliteProjectionTransaction tx(conn);
     ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
     advance_position(conn, delivery.position);

@@ -24,7 +24,11 @@ namespace ordinal::sqlite {
 ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
                                 std::span<const Event> events, const BusPosition& position);
 
-// ReadStore::apply_delivery inside the caller's transaction; throws StoreFailure.
+// ReadStore::claim_partition inside the caller's (write) transaction: the new owner epoch.
+std::int64_t claim_partition(Connection& conn, const std::string& partition);
+
+// ReadStore::apply_delivery inside the caller's transaction; throws StoreFailure (Fenced when the
+// delivery's owner epoch is not the partition's).
 ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
                                   const Delivery& delivery, std::span<const std::int64_t> offsets);
 

@@ -55,6 +55,11 @@ class SqliteReadStore final : public ReadStore {
         });
     }
 
+    // In a write transaction: it waits for a projection transaction under way (the write lock).
+    Expected<std::int64_t, StoreError> claim_partition(const std::string& partition) override {
+        return write([&] { return sqlite::claim_partition(writer_, partition); });
+    }
+
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
         std::span<const DeliveryPart> parts) override {
         return write([&] {
