@@ -40,7 +40,7 @@ void call_quietly(F&& f) noexcept {
 
 struct LaneLimits {
     std::size_t lanes = 1;          // writer threads, one queue each
-    std::size_t max_queue = 10000;  // queued jobs (over all lanes) beyond this are shed
+    std::size_t max_queue = 10000;  // sheddable jobs queued (over all lanes) beyond this are shed
     std::size_t max_batch = 128;    // jobs per batch
 };
 
@@ -89,11 +89,12 @@ class WriterLanes {
             if (sheddable && queued_ >= limits_.max_queue) return full_;
             Lane& l = *lanes_[lane];
             try {
-                l.queue.push_back(std::move(job));  // strong guarantee: `job` intact on throw
+                // strong guarantee: `job` intact on throw
+                l.queue.push_back(Queued{std::move(job), sheddable});
             } catch (const std::bad_alloc&) {
                 return StoreError{StoreError::Kind::Overloaded, "out of memory queueing a command"};
             }
-            ++queued_;
+            if (sheddable) ++queued_;
             if (l.waiting) {
                 l.waiting = false;
                 wake = &l;
@@ -114,10 +115,11 @@ class WriterLanes {
         l.waiting = false;
         if (stopping_) return false;
         while (!l.queue.empty() && batch.size() < limits_.max_batch) {
-            batch.push_back(std::move(l.queue.front()));
+            Queued& next = l.queue.front();
+            if (next.sheddable) --queued_;
+            batch.push_back(std::move(next.job));
             l.queue.pop_front();
         }
-        queued_ -= batch.size();
         return true;
     }
 
@@ -136,7 +138,7 @@ class WriterLanes {
         std::vector<Job> rest;
         std::lock_guard lock(mu_);
         for (auto& lane : lanes_) {
-            for (Job& job : lane->queue) rest.push_back(std::move(job));
+            for (Queued& queued : lane->queue) rest.push_back(std::move(queued.job));
             lane->queue.clear();
         }
         queued_ = 0;
@@ -162,10 +164,14 @@ class WriterLanes {
     }
 
   private:
+    struct Queued {
+        Job job;
+        bool sheddable;  // counts against max_queue (a command); upkeep does not
+    };
     struct Lane {
         // Guarded by the enclosing WriterLanes' mu_ (which an annotation of a nested struct
         // cannot name).
-        std::deque<Job> queue;
+        std::deque<Queued> queue;
         std::condition_variable cv;
         bool waiting = false;  // its writer waits in take(): the next push wakes it
     };
@@ -175,7 +181,9 @@ class WriterLanes {
     const StoreError full_;
     std::vector<std::unique_ptr<Lane>> lanes_;  // fixed after construction
     std::mutex mu_;
-    std::size_t queued_ GUARDED_BY(mu_) = 0;  // over all lanes
+    // Sheddable jobs queued over all lanes: the queue limit is on commands, so work that drains
+    // the store (marking published, retention) queued behind them never takes their room.
+    std::size_t queued_ GUARDED_BY(mu_) = 0;
     bool stopping_ GUARDED_BY(mu_) = false;
     std::function<void()> commit_listener_ GUARDED_BY(mu_);
     std::mutex stop_mu_;  // serializes stop() callers

@@ -24,7 +24,7 @@
 namespace ordinal::sqlite {
 
 struct BatchingWriterOptions {
-    // queued jobs beyond this are shed with Overloaded (upkeep jobs count, but are never shed)
+    // queued jobs beyond this are shed with Overloaded (upkeep jobs neither count nor are shed)
     std::size_t max_queue = 10000;
     std::size_t max_batch = 256;  // jobs per transaction
 };
