@@ -293,6 +293,13 @@ TEST(RelayPipeline, BatchesConfirmedBehindTheHeadAreMarkedWithItInOneCall) {
     Relay relay(outbox, bus, metrics, pipelined(8, 3));
     relay.start();
     ASSERT_TRUE(bus.wait_sent(3));
+    // Sent is not yet out: the relay thread records a batch as out after handing it over, and the
+    // marker looks only at the batches recorded.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (metrics.gauge("ordinal_relay_batches_in_flight", "").value() < 3 &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    ASSERT_EQ(metrics.gauge("ordinal_relay_batches_in_flight", "").value(), 3);
     bus.settle(1, {});
     bus.settle(2, {});
     EXPECT_TRUE(outbox.marks().empty()) << "nothing is marked while the head is out";
