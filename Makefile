@@ -6,7 +6,8 @@ BUILD_DIR := build/$(PRESET)
 JOBS ?= $(shell nproc)
 
 RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlohmann-json3-dev \
-                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev
+                libfmt-dev libspdlog-dev libcli11-dev libpq-dev libssl-dev libhiredis-dev librdkafka-dev \
+                libjemalloc-dev
 # chromium: the console's browser test (console/e2e), driven by playwright-core from npm.
 # python3-venv: the OpenAPI tests' packages from PyPI (tests/openapi, OPENAPI_VENV below).
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \

@@ -138,29 +138,34 @@ prepare_pgbench_db() {
   psql_db "$PGBENCH_DB" -c "VACUUM ANALYZE" >/dev/null
 }
 
-# Runs one pgbench; prints {"tps":…, "clients":…, "p50_us":…, "p99_us":…, "lat_avg_ms":…, "failed":…}.
+# Runs one pgbench, closed loop or, with PGBENCH_RATE set, open loop at that many tx/s; prints
+# {"tps", "clients", "rate", "lat_avg_ms", "failed", "p50_us", "p99_us", "p999_us", "max_us"}.
 run_pgbench() { # script products clients
   local script=$1 products=$2 clients=$3 name out prefix tps avg failed
   name=$(basename "$script" .sql)-p$products-c$clients
   prefix=$WORK/log-$name
   if ! out=$("$PGBENCH" -n -M prepared -D products="$products" -f "$script" -c "$clients" \
       -j "$PGBENCH_THREADS" -T "$PGBENCH_SECONDS" --max-tries 20 -l --log-prefix "$prefix" \
-      "$PG_BASE/$PGBENCH_DB" 2>&1); then
+      ${PGBENCH_RATE:+-R "$PGBENCH_RATE"} "$PG_BASE/$PGBENCH_DB" 2>&1); then
     log "FAILED: pgbench $name"; printf '%s\n' "$out" | tail -n 5 >&2
     echo '{}'; return
   fi
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' <<<"$out" | head -n 1)
   avg=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' <<<"$out" | head -n 1)
   failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' <<<"$out" | head -n 1)
-  # Per-transaction log: field 3 is the latency in µs.
+  # Per-transaction log: field 3 is the latency in µs; with a rate (PGBENCH_RATE, open loop) field
+  # 7 is the schedule lag, so $3 + $7 is the latency from the intended start, as loadgen counts it.
   local pct
-  pct=$(cat "$prefix".* | awk '{ print $3 }' | sort -n | awk '{ a[NR] = $1 } END {
-      if (NR == 0) { print "null null"; exit }
+  pct=$(cat "$prefix".* | awk '{ print $3 + $7 }' | sort -n | awk '{ a[NR] = $1 } END {
+      if (NR == 0) { print "null null null null"; exit }
       i50 = int(NR * 0.50); if (i50 < 1) i50 = 1; i99 = int(NR * 0.99); if (i99 < 1) i99 = 1
-      print a[i50], a[i99] }')
+      i999 = int(NR * 0.999); if (i999 < 1) i999 = 1
+      print a[i50], a[i99], a[i999], a[NR] }')
   rm -f "$prefix".*
   jq -nc --arg name "$name" --argjson tps "${tps:-null}" --argjson clients "$clients" \
     --argjson avg "${avg:-null}" --argjson failed "${failed:-0}" \
-    --argjson p50 "${pct% *}" --argjson p99 "${pct#* }" \
-    '{name: $name, tps: $tps, clients: $clients, lat_avg_ms: $avg, failed: $failed, p50_us: $p50, p99_us: $p99}'
+    --arg pct "$pct" --argjson rate "${PGBENCH_RATE:-null}" \
+    '($pct | split(" ") | map(fromjson)) as [$p50, $p99, $p999, $max]
+     | {name: $name, tps: $tps, clients: $clients, rate: $rate, lat_avg_ms: $avg, failed: $failed,
+        p50_us: $p50, p99_us: $p99, p999_us: $p999, max_us: $max}'
 }

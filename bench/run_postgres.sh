@@ -23,7 +23,8 @@
 # `ordinal verify` runs on the stores at the end. Everything is stopped on exit. Progress goes to
 # stderr, the Markdown report to stdout (`bench/run_postgres.sh > result.md`).
 #
-# Knobs (environment): H2H_ROUNDS=3 H2H_SECONDS=10 (the alternating head-to-head) DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
+# Knobs (environment): H2H_ROUNDS=3 H2H_SECONDS=10 (the alternating head-to-head) OPEN_ROUNDS=3
+# OPEN_SECONDS=15 (the open-loop head to head at OPEN_RATE with pgbench -R) DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
 # closed-loop uniform rate) OPEN_CONNECTIONS=64 PGBENCH_SECONDS=20 PGBENCH_CLIENTS="32"
 # PGBENCH_THREADS=2 PG_SETTINGS (server settings a production user would set; bench_common.sh)
 # SERVE_ARGS (extra `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives)
@@ -49,6 +50,8 @@ PGBENCH_CLIENTS=${PGBENCH_CLIENTS:-32}
 PGBENCH_THREADS=${PGBENCH_THREADS:-2}
 H2H_ROUNDS=${H2H_ROUNDS:-3}
 H2H_SECONDS=${H2H_SECONDS:-10}
+OPEN_ROUNDS=${OPEN_ROUNDS:-3}
+OPEN_SECONDS=${OPEN_SECONDS:-15}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 # bench_common.sh's durable defaults (start_postgres), plus the statement statistics: the same
 # small overhead for pgbench and the service, who run on the same cluster.
@@ -304,6 +307,25 @@ for round in $(seq "$H2H_ROUNDS"); do
       ratio: (if ($p.tps // 0) > 0 then ($h.ok_per_s // 0) / $p.tps else 0 end),
       load: ("'"$(cut -d' ' -f1 /proc/loadavg)"'")}' | tee -a "$WORK/results.jsonl")"$'\n'
 done
+# Open loop, head to head: at the same fixed rate (OPEN_RATE), pgbench's single statement (the
+# same transaction straight against the database, -R: latency from its scheduled start) and the
+# service take turns, OPEN_ROUNDS times OPEN_SECONDS each. A tail on this shared machine is mostly
+# the disk's and the scheduler's (WAL flushes, other tenants), which fall on pgbench too: its p99
+# at the same rate is the physical limit the service's p99 is read against.
+OPEN_ROUNDS_JSON=""
+for round in $(seq "$OPEN_ROUNDS"); do
+  log "open loop head to head, round $round of $OPEN_ROUNDS: pgbench single -R $OPEN_RATE, then ordinal --rate $OPEN_RATE, ${OPEN_SECONDS} s each"
+  open_pgb=$(PGBENCH_SECONDS=$OPEN_SECONDS PGBENCH_RATE=$OPEN_RATE run_pgbench "$HERE/pgbench_order_items_single.sql" 1000 "$PGBENCH_CLIENTS_BEST")
+  open_http=$(loadgen --skip-setup --scenario create-order --duration "$OPEN_SECONDS" --warmup 2 \
+    "${WORKLOAD[@]}" --connections "$OPEN_CONNECTIONS" --rate "$OPEN_RATE")
+  server_alive
+  wait_drained
+  OPEN_ROUNDS_JSON+="$(jq -nc --argjson p "$open_pgb" --argjson h "$open_http" --argjson round "$round" \
+    '{round: $round, pgbench_tps: ($p.tps // 0), pgbench_p50_us: $p.p50_us, pgbench_p99_us: $p.p99_us,
+      pgbench_p999_us: $p.p999_us, ordinal_ok_per_s: ($h.ok_per_s // 0), ordinal_p50_us: $h.latency_us.p50,
+      ordinal_p99_us: $h.latency_us.p99, ordinal_p999_us: $h.latency_us.p999, ordinal_missed: ($h.missed // 0),
+      load: ("'"$(cut -d' ' -f1 /proc/loadavg)"'")}' | tee -a "$WORK/results.jsonl")"$'\n'
+done
 stop_server
 
 # The invariants after the load: reserved stock = ordered quantities, one event per order (+ one
@@ -356,6 +378,14 @@ h2h_median=$(jq -rs 'map(.ratio) | sort | if length == 0 then "n/a" else .[(leng
 open_p99_ms=$(ms "${HTTP[open]}" .latency_us.p99)
 open_verdict=$(jq -rn --arg p "$open_p99_ms" --argjson missed "$(jq '.missed // 0' <<<"${HTTP[open]}")" \
   'if $p == "n/a" then "n/a" elif ($p | tonumber) <= 25 and $missed == 0 then "PASS" else "FAIL" end')
+median_ms() { jq -rs "map($1 // empty) | sort | if length == 0 then \"n/a\" else .[(length - 1) / 2 | floor] / 10 | round / 100 | tostring end" <<<"$OPEN_ROUNDS_JSON"; }
+open_rounds_p99_ms=$(median_ms .ordinal_p99_us)
+open_rounds_pgb_p99_ms=$(median_ms .pgbench_p99_us)
+open_rounds_missed=$(jq -s 'map(.ordinal_missed) | add // 0' <<<"$OPEN_ROUNDS_JSON")
+open_rounds_verdict=$(jq -rn --arg p "$open_rounds_p99_ms" --argjson missed "$open_rounds_missed" \
+  'if $p == "n/a" then "n/a" elif ($p | tonumber) <= 25 and $missed == 0 then "PASS" else "FAIL" end')
+open_rounds_ratio=$(jq -rn --arg a "$open_rounds_p99_ms" --arg b "$open_rounds_pgb_p99_ms" \
+  'if $a == "n/a" or $b == "n/a" or ($b | tonumber) == 0 then "n/a" else ($a | tonumber) / ($b | tonumber) * 100 | round / 100 | tostring end')
 
 pgbench_row() { # kind variant json
   local best_c
@@ -416,6 +446,7 @@ $(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok 
 - uniform, head to head (pgbench single statement and the service alternating, $H2H_ROUNDS rounds of $H2H_SECONDS s): $(jq -rs 'map("\(.ordinal_ok_per_s | round)/\(.pgbench_tps | round) = \(.ratio * 100 | round / 100) (load \(.load))") | join("; ")' <<<"$H2H_RATIOS"); median **$h2h_median** (target ≥ 1.0: **$(verdict "$h2h_median" 1.0)**)
 - uniform: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-uniform]}" .tps) tx/s at -c $(best_c single-uniform)) = **$uniform_ratio** (target ≥ 1.0: **$(verdict "$uniform_ratio" 1.0)**)
 - uniform open loop at $OPEN_RATE/s: p99 **$open_p99_ms ms** (target ≤ 25 ms, nothing missed: **$open_verdict**)
+- uniform open loop at $OPEN_RATE/s, head to head with pgbench's single statement at the same rate (\`-R $OPEN_RATE\`, $OPEN_ROUNDS alternating rounds of $OPEN_SECONDS s; p50 / p99 / p99.9 ms, latency from the intended start): $(jq -rs 'map("pgbench \(.pgbench_p50_us / 1000 * 10 | round / 10) / \(.pgbench_p99_us / 1000 * 10 | round / 10) / \(.pgbench_p999_us / 1000 * 10 | round / 10), ordinal \(.ordinal_p50_us / 1000 * 10 | round / 10) / \(.ordinal_p99_us / 1000 * 10 | round / 10) / \(.ordinal_p999_us / 1000 * 10 | round / 10), missed \(.ordinal_missed) (load \(.load))") | join("; ")' <<<"$OPEN_ROUNDS_JSON"); median p99 ordinal **$open_rounds_p99_ms ms**, pgbench $open_rounds_pgb_p99_ms ms, ratio **$open_rounds_ratio** (target ≤ 25 ms, nothing missed: **$open_rounds_verdict**)
 - hot product: HTTP ÷ better pgbench hot form ($(field "$PGB_HOT_BEST" .form), $(rate "$PGB_HOT_BEST" .tps) tx/s at -c $(field "$PGB_HOT_BEST" .clients)) = **$hot_ratio** (target ≥ 3: **$(verdict "$hot_ratio" 3)**)
 - old workload: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-old]}" .tps) tx/s) = **$old_ratio**
 - write store after the runs: $CHECK_VERDICT
