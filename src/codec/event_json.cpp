@@ -195,34 +195,37 @@ std::string placed_text(const OrderPlaced& d) {
 
 // ---- decoding -------------------------------------------------------------------------------
 
-std::vector<OrderLine> lines_from_json(const json& arr, const std::string& where) {
-    std::vector<OrderLine> out;
+// Each object of `arr` read strictly by `read_one`, its errors placed at where[i].
+template <class ReadOne>
+auto objects_from_json(const json& arr, const std::string& where, ReadOne read_one) {
+    std::vector<std::invoke_result_t<ReadOne, ObjectReader&>> out;
     out.reserve(arr.size());
     for (std::size_t i = 0; i < arr.size(); ++i) {
         ObjectReader r(arr[i], where + "[" + std::to_string(i) + "]");
-        OrderLine l;
-        l.sku = r.string("sku");
-        l.qty = r.integer("qty");
-        l.unit_price_minor = r.integer("unitPriceMinor");
+        out.push_back(read_one(r));
         r.finish();
-        out.push_back(std::move(l));
     }
     return out;
 }
 
+std::vector<OrderLine> lines_from_json(const json& arr, const std::string& where) {
+    return objects_from_json(arr, where, [](ObjectReader& r) {
+        OrderLine l;
+        l.sku = r.string("sku");
+        l.qty = r.integer("qty");
+        l.unit_price_minor = r.integer("unitPriceMinor");
+        return l;
+    });
+}
+
 std::vector<StockChange> stock_changes_from_json(const json& arr, const std::string& where) {
-    std::vector<StockChange> out;
-    out.reserve(arr.size());
-    for (std::size_t i = 0; i < arr.size(); ++i) {
-        ObjectReader r(arr[i], where + "[" + std::to_string(i) + "]");
+    return objects_from_json(arr, where, [](ObjectReader& r) {
         StockChange c;
         c.sku = r.string("sku");
         c.stock = r.nullable_integer("stock");
         c.stock_seq = r.integer("stockSeq");
-        r.finish();
-        out.push_back(std::move(c));
-    }
-    return out;
+        return c;
+    });
 }
 
 EventData data_from_json(std::string_view type, const json& j) {

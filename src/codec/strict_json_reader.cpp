@@ -1,3 +1,5 @@
+// The parsing is nlohmann's (its SAX parser); only the DOM building is here, to refuse duplicate
+// member names and bound the depth, which nlohmann's own DOM builder does not (see the header).
 #include "codec/strict_json_reader.h"
 
 #include <vector>

@@ -1,3 +1,6 @@
+// Hand-written on purpose: no public Debian 12 API does unpadded base64url with canonical-tail
+// checks (OpenSSL's EVP_EncodeBlock pads the standard alphabet; Boost.Beast's base64 is in
+// detail::), and domain/ stays library-free; 60 lines, pinned by the unit tests' vectors.
 #include "domain/base64url.h"
 
 #include <cstdint>

@@ -1,3 +1,6 @@
+// Hand-written on purpose: Debian 12 offers no UUIDv7 (libuuid 2.38 has none before 2.41, Boost
+// 1.74's Boost.Uuid none before 1.86), and its string parsers accept braces and undashed forms
+// this contract refuses; domain/ stays library-free anyway.
 #include "domain/uuid.h"
 
 namespace ordinal {

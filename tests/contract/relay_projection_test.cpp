@@ -19,140 +19,10 @@
 #include "core/system_clock.h"
 #include "domain/uuid.h"
 #include "ports/metrics.h"
-#include "support/slot_publication.h"
+#include "support/faulty_bus.h"
 
 namespace ordinal {
 namespace {
-
-// Wraps the in-process bus: some publishes fail before delivery (lost), some deliver and then
-// report failure (so the relay publishes the batch again: a duplicate delivery).
-class FlakyBus final : public Bus {
-  public:
-    explicit FlakyBus(std::unique_ptr<Bus> inner) : inner_(std::move(inner)) {}
-    Expected<void, StoreError> publish(std::span<const StoredEvent> events) override {
-        const int roll = static_cast<int>(rng_() % 10);
-        if (roll < 2) {
-            ++dropped;
-            return unexpected(
-                StoreError{StoreError::Kind::Unavailable, "injected: lost before delivery"});
-        }
-        auto r = inner_->publish(events);
-        if (r && roll < 4) {
-            ++duplicated;
-            return unexpected(
-                StoreError{StoreError::Kind::Timeout, "injected: delivered, ack lost"});
-        }
-        return r;
-    }
-    void subscribe(EventConsumer* c) override { inner_->subscribe(c); }
-    Expected<void, StoreError> check_ready() override { return {}; }
-    std::atomic<int> dropped{0}, duplicated{0};
-
-  private:
-    std::unique_ptr<Bus> inner_;
-    std::mt19937 rng_{42};
-};
-
-// A bus like Kafka seen from the relay: batches are delivered to the projector in the order they
-// were sent (a partition's order), as deliveries that may have gaps (in_order = false), but their
-// outcomes are reported late and out of order; some batches are lost (reported failed, not
-// delivered), some delivered and reported failed. The relay meanwhile has further batches out.
-class LateReportingBus final : public Bus {
-  public:
-    LateReportingBus() : worker_([this] { work(); }) {}
-    ~LateReportingBus() override {
-        {
-            std::lock_guard lock(mu_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        worker_.join();
-    }
-    Expected<void, StoreError> publish(std::span<const StoredEvent>) override {
-        return unexpected(StoreError{StoreError::Kind::Internal, "the relay sends asynchronously"});
-    }
-    std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
-                                               std::function<void()> settled) override {
-        auto slot = std::make_shared<test_support::PublicationSlot>();
-        slot->settled = std::move(settled);
-        {
-            std::lock_guard lock(mu_);
-            queue_.push_back(Job{std::vector<StoredEvent>(events.begin(), events.end()), slot});
-            ++sent_batches;
-        }
-        cv_.notify_all();
-        return std::make_unique<test_support::SlotPublication>(slot);
-    }
-    void subscribe(EventConsumer* c) override { consumer_ = c; }
-    Expected<void, StoreError> check_ready() override { return {}; }
-
-    std::atomic<int> lost{0}, duplicated{0}, reordered{0}, sent_batches{0};
-
-  private:
-    struct Job {
-        std::vector<StoredEvent> events;
-        std::shared_ptr<test_support::PublicationSlot> slot;
-    };
-
-    // Delivers one batch, as Kafka would hand its messages over: fresh offsets in one partition.
-    Expected<void, StoreError> deliver(const std::vector<StoredEvent>& events) {
-        std::vector<std::int64_t> offsets;
-        Delivery d = local_delivery(events, offsets);
-        for (auto& o : offsets) o = next_offset_++;
-        d.position = BusPosition{"p0", next_offset_};
-        d.in_order = false;
-        return consumer_->consume_delivery(d, offsets);
-    }
-
-    void work() {
-        std::vector<
-            std::pair<std::shared_ptr<test_support::PublicationSlot>, Expected<void, StoreError>>>
-            unreported;
-        std::unique_lock lock(mu_);
-        while (true) {
-            cv_.wait_for(lock, std::chrono::milliseconds(2),
-                         [this] { return stopping_ || !queue_.empty(); });
-            if (stopping_) break;
-            if (queue_.empty()) {
-                // Nothing new: report what is held back, newest first.
-                lock.unlock();
-                if (unreported.size() > 1) ++reordered;
-                for (auto it = unreported.rbegin(); it != unreported.rend(); ++it)
-                    it->first->settle(std::move(it->second));
-                unreported.clear();
-                lock.lock();
-                continue;
-            }
-            Job job = std::move(queue_.front());
-            queue_.pop_front();
-            lock.unlock();
-            const int roll = static_cast<int>(rng_() % 10);
-            Expected<void, StoreError> outcome;
-            if (roll < 2) {
-                ++lost;
-                outcome = unexpected(StoreError{StoreError::Kind::Unavailable, "injected: lost"});
-            } else {
-                outcome = deliver(job.events);
-                if (outcome && roll < 3) {
-                    ++duplicated;
-                    outcome = unexpected(
-                        StoreError{StoreError::Kind::Timeout, "injected: delivered, report lost"});
-                }
-            }
-            unreported.emplace_back(job.slot, std::move(outcome));
-            lock.lock();
-        }
-    }
-
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<Job> queue_;
-    bool stopping_ = false;
-    EventConsumer* consumer_ = nullptr;
-    std::int64_t next_offset_ = 0;  // the worker's
-    std::mt19937 rng_{7};
-    std::thread worker_;
-};
 
 std::string temp_dir() {
     std::string tmpl = (std::filesystem::temp_directory_path() / "ordinal-relay-XXXXXX").string();
@@ -263,7 +133,7 @@ void check_exactly_once_in_effect(BusType& bus, RelayOptions options) {
 }
 
 TEST(RelayAndProjector, ExactlyOnceInEffectUnderLostAndDuplicatedDeliveries) {
-    FlakyBus bus(make_local_bus());
+    test_support::FlakyBus bus(make_local_bus());
     check_exactly_once_in_effect(
         bus, RelayOptions{64, std::chrono::milliseconds(5), std::chrono::milliseconds(20)});
     EXPECT_GT(bus.dropped.load(), 0);
@@ -273,7 +143,7 @@ TEST(RelayAndProjector, ExactlyOnceInEffectUnderLostAndDuplicatedDeliveries) {
 // The relay's pipeline: several batches out at once, reported late and out of order, some lost
 // or reported failed after delivery, so the projector sees gaps and copies; still exactly once.
 TEST(RelayAndProjector, ExactlyOnceInEffectWithBatchesInFlightReportedLateAndOutOfOrder) {
-    LateReportingBus bus;
+    test_support::LateReportingBus bus;
     RelayOptions options{16, std::chrono::milliseconds(5), std::chrono::milliseconds(20)};
     options.max_in_flight = 4;
     check_exactly_once_in_effect(bus, options);

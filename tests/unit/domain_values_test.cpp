@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "domain/base64url.h"
 #include "domain/consistency_token.h"
 #include "domain/money.h"
 #include "domain/text.h"
@@ -84,6 +85,20 @@ TEST(Money, CheckedArithmetic) {
     EXPECT_FALSE(is_currency_code("US"));
 }
 
+// RFC 4648's test vectors, in the URL-safe alphabet without padding.
+TEST(Base64Url, Rfc4648VectorsAndTheUrlSafeAlphabet) {
+    const std::pair<std::string, std::string> vectors[] = {
+        {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
+        {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}, {"\xfb\xff", "-_8"}};
+    for (const auto& [plain, encoded] : vectors) {
+        EXPECT_EQ(base64url(plain), encoded);
+        EXPECT_EQ(unbase64url(encoded), plain);
+    }
+    EXPECT_FALSE(unbase64url("Zh"));     // bits set past the last byte: not canonical
+    EXPECT_FALSE(unbase64url("Zm9v+"));  // the standard alphabet's '+'
+    EXPECT_FALSE(unbase64url("Zm9vY"));  // a length no encoding has
+}
+
 TEST(TimeFormat, Rfc3339Milliseconds) {
     EXPECT_EQ(format_rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(format_rfc3339_ms(1709251199999), "2024-02-29T23:59:59.999Z");
@@ -93,6 +108,12 @@ TEST(TimeFormat, Rfc3339Milliseconds) {
     EXPECT_FALSE(parse_rfc3339_ms("2024-13-01T00:00:00.000Z"));
     EXPECT_FALSE(parse_rfc3339_ms("2024-02-29 23:59:59.999Z"));
     EXPECT_FALSE(parse_rfc3339_ms("2024-02-29T23:59:5x.999Z"));
+    // Days a month does not have are refused, not carried into the next month.
+    EXPECT_FALSE(parse_rfc3339_ms("2023-02-29T00:00:00.000Z"));
+    EXPECT_FALSE(parse_rfc3339_ms("2024-04-31T00:00:00.000Z"));
+    // Before 1970 the milliseconds still count forward within their second.
+    EXPECT_EQ(format_rfc3339_ms(-1), "1969-12-31T23:59:59.999Z");
+    EXPECT_EQ(parse_rfc3339_ms("1969-12-31T23:59:59.999Z"), -1);
 }
 
 TEST(ConsistencyToken, RoundTripAndMerge) {

@@ -17,6 +17,7 @@
 #include "core/consistency_gate.h"
 #include "domain/consistency_token.h"
 #include "support/fake_stores.h"
+#include "support/faulty_write_store.h"
 #include "support/internals.h"
 #include "support/local_admin.h"
 
@@ -31,57 +32,7 @@ constexpr const char* kKey2 = "9b2f7c1e-0a4d-4c55-8f00-1234567890ab";
 constexpr const char* kOrderId = "0190f0a4-6b3c-7d2e-8f10-112233445566";
 constexpr const char* kUser = "5d0c1a7e-2b3f-4c6d-9e8f-a1b2c3d4e5f6";
 
-// Accepts every command with version 1 and keeps idempotency records, unless an outcome is
-// scripted for the next submission.
-class FakeWriteStore final : public test_support::EmptyWriteStore {
-  public:
-    void submit(CommandRequest request, Done done) override {
-        if (!throw_on_submit.empty()) throw std::runtime_error(throw_on_submit);
-        CommandOutcome outcome = answer(request);
-        done(std::move(outcome));
-    }
-    Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
-        const std::string& key) override {
-        std::lock_guard lock(mu_);
-        if (fail_lookups) return unexpected(StoreError{StoreError::Kind::Unavailable, "down"});
-        auto it = records_.find(key);
-        if (it == records_.end()) return std::optional<IdempotencyRecord>{};
-        return std::optional<IdempotencyRecord>{it->second};
-    }
-
-    std::optional<CommandOutcome> next;
-    bool fail_lookups = false;
-    std::string throw_on_submit;  // non-empty: submit() throws this
-    std::vector<CommandRequest> submitted;
-
-  private:
-    CommandOutcome answer(const CommandRequest& request) {
-        std::lock_guard lock(mu_);
-        submitted.push_back(request);
-        if (next) {
-            CommandOutcome o = std::move(*next);
-            next.reset();
-            return o;
-        }
-        if (auto it = records_.find(request.idempotency_key); it != records_.end()) {
-            if (it->second.fingerprint != request.fingerprint) return KeyReused{};
-            Acknowledgement ack = it->second.ack;
-            ack.duplicate = true;
-            return ack;
-        }
-        Acknowledgement ack;
-        ack.event_id = "0190f0a4-0000-7000-8000-00000000000" + std::to_string(records_.size());
-        ack.stream = test_support::stream_of(request.command);
-        ack.version = 1;
-        ack.consistency_token = encode_consistency_token({{ack.stream, 1}});
-        records_[request.idempotency_key] = IdempotencyRecord{
-            request.idempotency_key, request.fingerprint, command_name(request.command), ack, 0};
-        return ack;
-    }
-
-    std::mutex mu_;
-    std::map<std::string, IdempotencyRecord> records_;
-};
+using FakeWriteStore = test_support::ScriptedWriteStore;
 
 class FakeReadStore final : public test_support::EmptyReadStore {
   public:

@@ -20,6 +20,7 @@
 #include "core/command_service.h"
 #include "core/system_clock.h"
 #include "support/fake_stores.h"
+#include "support/faulty_write_store.h"
 
 namespace ordinal {
 namespace {
@@ -350,32 +351,10 @@ TEST_F(HttpServerTest, BindErrorsAreReported) {
     EXPECT_FALSE(taken);
 }
 
-// A write store that takes commands and settles none until told to: a store that hangs.
-class HangingWriteStore final : public test_support::EmptyWriteStore {
-  public:
-    void submit(CommandRequest, Done done) override {
-        std::lock_guard lock(mu_);
-        held_.push_back(std::move(done));
-    }
-    // The outcomes the store would have given at last, late.
-    void settle_all() {
-        std::vector<Done> held;
-        {
-            std::lock_guard lock(mu_);
-            held.swap(held_);
-        }
-        for (auto& done : held) done(StoreError{StoreError::Kind::Unavailable, "late"});
-    }
-
-  private:
-    std::mutex mu_;
-    std::vector<Done> held_;
-};
-
 // A command whose store never answers is answered 503 unavailable with Retry-After once the
 // request timeout has passed, not left hanging; the store's late outcome changes nothing.
 TEST_F(HttpServerTest, ACommandTheStoreNeverSettlesIsAnswered503AtTheRequestTimeout) {
-    HangingWriteStore store;
+    test_support::HangingWriteStore store;
     test_support::NoCache cache;
     SystemClock clock;
     RandomIdGenerator ids{clock};

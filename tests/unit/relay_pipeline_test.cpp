@@ -9,109 +9,18 @@
 
 #include "core/relay.h"
 #include "ports/metrics.h"
+#include "support/faulty_bus.h"
 #include "support/memory_outbox.h"
 #include "support/slot_publication.h"
 
 namespace ordinal {
 namespace {
 
+using test_support::ManualBus;
 using test_support::MemoryOutbox;
 using test_support::PublicationSlot;
 using test_support::SlotPublication;
 using namespace std::chrono_literals;
-
-// A bus whose batches are confirmed (or failed) when the test says, in any order; or at once
-// once auto_confirm() is on. What "landed" is the messages of every batch confirmed good, in the
-// order the batches were sent (Kafka keeps a partition in the order messages were produced).
-class ManualBus final : public Bus {
-  public:
-    Expected<void, StoreError> publish(std::span<const StoredEvent>) override {
-        return unexpected(StoreError{StoreError::Kind::Internal, "the relay sends asynchronously"});
-    }
-    std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
-                                               std::function<void()> settled) override {
-        auto slot = std::make_shared<PublicationSlot>();
-        slot->settled = std::move(settled);
-        bool confirm_now = false;
-        std::size_t index = 0;
-        {
-            std::lock_guard lock(mu_);
-            sent_.push_back(Sent{std::vector<StoredEvent>(events.begin(), events.end()), slot});
-            index = sent_.size() - 1;
-            confirm_now = auto_confirm_;
-            cv_.notify_all();
-        }
-        auto publication = std::make_unique<SlotPublication>(slot);
-        if (confirm_now) settle(index, {});
-        return publication;
-    }
-    void subscribe(EventConsumer*) override {}
-    Expected<void, StoreError> check_ready() override { return {}; }
-
-    void settle(std::size_t index, Expected<void, StoreError> outcome) {
-        std::shared_ptr<PublicationSlot> slot;
-        {
-            std::lock_guard lock(mu_);
-            slot = sent_.at(index).slot;
-        }
-        slot->settle(std::move(outcome));
-    }
-    void fail(std::size_t index) {
-        settle(index,
-               unexpected(StoreError{StoreError::Kind::Unavailable, "planted: not delivered"}));
-    }
-    void auto_confirm() {
-        std::lock_guard lock(mu_);
-        auto_confirm_ = true;
-    }
-    bool wait_sent(std::size_t n, std::chrono::milliseconds timeout = 10s) {
-        std::unique_lock lock(mu_);
-        return cv_.wait_for(lock, timeout, [&] { return sent_.size() >= n; });
-    }
-    std::size_t batches_sent() {
-        std::lock_guard lock(mu_);
-        return sent_.size();
-    }
-    std::vector<std::int64_t> seqs_of(std::size_t index) {
-        std::lock_guard lock(mu_);
-        std::vector<std::int64_t> out;
-        for (const StoredEvent& e : sent_.at(index).events) out.push_back(e.seq);
-        return out;
-    }
-    // How many times each seq was sent.
-    std::map<std::int64_t, int> send_counts() {
-        std::lock_guard lock(mu_);
-        std::map<std::int64_t, int> out;
-        for (const Sent& s : sent_)
-            for (const StoredEvent& e : s.events) ++out[e.seq];
-        return out;
-    }
-    // What a projector applies from the landed messages: a stream's next version is applied,
-    // anything else (an earlier copy, a gap) skipped. Its last version per stream.
-    std::map<std::string, std::int64_t> projected() {
-        std::lock_guard lock(mu_);
-        std::map<std::string, std::int64_t> last;
-        for (const Sent& s : sent_) {
-            std::lock_guard slot_lock(s.slot->mu);
-            if (!s.slot->outcome || !*s.slot->outcome) continue;
-            for (const StoredEvent& e : s.events) {
-                auto& have = last[e.event.stream.id];
-                if (e.event.version == have + 1) have = e.event.version;
-            }
-        }
-        return last;
-    }
-
-  private:
-    struct Sent {
-        std::vector<StoredEvent> events;
-        std::shared_ptr<PublicationSlot> slot;
-    };
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::vector<Sent> sent_;
-    bool auto_confirm_ = false;
-};
 
 Event event_of(const std::string& stream, std::int64_t version) {
     Event e;

@@ -19,20 +19,9 @@ constexpr std::size_t kFirstReadBytes = 4096;
 constexpr std::size_t kDrainBytes = 1 << 20;
 constexpr std::chrono::seconds kDrainTime{1};
 
-std::optional<std::string> joined(const http::fields& fields, http::field name) {
-    std::optional<std::string> out;
-    for (auto [it, end] = fields.equal_range(name); it != end; ++it) {
-        if (out) {
-            *out += ", ";
-            *out += std::string(it->value());
-        } else {
-            out = std::string(it->value());
-        }
-    }
-    return out;
-}
-
-std::optional<std::string> joined(const http::fields& fields, std::string_view name) {
+// The values of every field called `name` (an http::field or a string), joined as one.
+template <class Name>
+std::optional<std::string> joined(const http::fields& fields, const Name& name) {
     std::optional<std::string> out;
     for (auto [it, end] = fields.equal_range(name); it != end; ++it) {
         if (out) {

@@ -2,9 +2,9 @@
 
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_migrations.h"
-#include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_audit.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
@@ -25,7 +25,7 @@ class PgCursor final : public AuditCursor<Row> {
           decode_(std::move(decode)) {}
 
     Expected<std::optional<Row>, StoreError> next() override {
-        return pg::guard_port([&]() -> std::optional<Row> {
+        return guard_port("postgres", [&]() -> std::optional<Row> {
             if (!batch_ || at_ == batch_->rows()) {
                 if (exhausted_) return std::nullopt;
                 batch_.emplace(conn_.exec(fetch_));
@@ -52,7 +52,7 @@ class Snapshot {
     explicit Snapshot(Connection conn) : conn_(std::move(conn)) {}
 
     Expected<void, StoreError> begin() {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             // The snapshot waits while the other store's rows are walked: no idle bound here.
             conn_.exec_script(
                 "SET idle_in_transaction_session_timeout = 0; "
@@ -67,7 +67,7 @@ class Snapshot {
     template <class Row>
     Expected<std::unique_ptr<AuditCursor<Row>>, StoreError> cursor(
         const std::string& sql, std::function<Row(const Result&, int)> decode) {
-        return pg::guard_port([&]() -> std::unique_ptr<AuditCursor<Row>> {
+        return guard_port("postgres", [&]() -> std::unique_ptr<AuditCursor<Row>> {
             const std::string name = "ordinal_audit_" + std::to_string(++cursors_);
             conn_.exec_script("DECLARE " + name + " NO SCROLL CURSOR FOR " + sql);
             return std::make_unique<PgCursor<Row>>(conn_, name, std::move(decode));
@@ -93,7 +93,7 @@ class Snapshot {
 
 Expected<Connection, StoreError> open_checked(const std::string& conninfo,
                                               const pg::MigrationSet& migrations) {
-    return pg::guard_port([&] {
+    return guard_port("postgres", [&] {
         Connection conn = Connection::open(conninfo);
         pg::check_migrations_applied(conn, migrations);
         return conn;
@@ -105,7 +105,7 @@ class PgWriteAudit final : public WriteAudit {
     explicit PgWriteAudit(Connection conn) : snapshot_(std::move(conn)) {}
 
     Expected<OutboxAudit, StoreError> outbox() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             // The outbox table holds only the unpublished events: as cheap as the backlog is small.
             Result r =
                 snapshot_.conn().exec("SELECT count(*), min(created_ms) FROM outbox_pending");
@@ -150,8 +150,9 @@ class PgWriteAudit final : public WriteAudit {
     }
 
     Expected<std::int64_t, StoreError> idempotency_records() override {
-        return pg::guard_port(
-            [&] { return snapshot_.conn().exec("SELECT count(*) FROM idempotency").int64(0, 0); });
+        return guard_port("postgres", [&] {
+            return snapshot_.conn().exec("SELECT count(*) FROM idempotency").int64(0, 0);
+        });
     }
 
   private:

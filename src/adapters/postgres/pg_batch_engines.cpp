@@ -1,13 +1,15 @@
 // The PostgreSQL write store's two ways of running a batch of commands in one transaction
-// (PgBatchingWriter::run_batch picks and retries them): the fast path reads every row and
+// (PgBatchingWriter::run_batch picks one, run_engine retries it): the fast path reads every row and
 // idempotency key of the batch up front and writes all its effects in one statement, without
 // savepoints; the fallback runs each command in a savepoint of its own, so a command that fails
 // (a unique violation: a concurrent transaction took its key or stream version first) is run
 // again or fails alone.
+#include <algorithm>
 #include <exception>
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "adapters/batching_writer_support.h"
@@ -108,20 +110,8 @@ class BatchCommandTransaction final : public WriteTransaction {
 
     // The command was accepted: its effects join the batch.
     void keep() {
-        for (auto& [sku, p] : products_) {
-            auto& slot = state_.products[sku];
-            if (std::find(state_.dirty_skus.begin(), state_.dirty_skus.end(), sku) ==
-                state_.dirty_skus.end())
-                state_.dirty_skus.push_back(sku);
-            slot = std::move(p);
-        }
-        for (auto& [id, o] : orders_) {
-            auto& slot = state_.orders[id];
-            if (std::find(state_.dirty_orders.begin(), state_.dirty_orders.end(), id) ==
-                state_.dirty_orders.end())
-                state_.dirty_orders.push_back(id);
-            slot = std::move(o);
-        }
+        keep_rows(products_, state_.products, state_.dirty_skus);
+        keep_rows(orders_, state_.orders, state_.dirty_orders);
         for (auto& e : events_) state_.events.push_back(std::move(e));
         for (auto& r : records_) {
             state_.records[r.key] = r;
@@ -130,6 +120,17 @@ class BatchCommandTransaction final : public WriteTransaction {
     }
 
   private:
+    // The command's rows into the batch's, each key marked dirty once (in first-change order).
+    template <class Row>
+    static void keep_rows(std::map<std::string, Row>& mine,
+                          std::map<std::string, std::optional<Row>>& batch,
+                          std::vector<std::string>& dirty) {
+        for (auto& [key, row] : mine) {
+            if (std::find(dirty.begin(), dirty.end(), key) == dirty.end()) dirty.push_back(key);
+            batch[key] = std::move(row);
+        }
+    }
+
     BatchState& state_;
     Connection& conn_;
     const Clock& clock_;

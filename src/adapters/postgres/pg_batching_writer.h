@@ -4,8 +4,9 @@
 // product share batches instead of waiting for each other's row locks), take queued commands in
 // batches and run each batch as ONE transaction, running the command rules they were given (the
 // core's, ports/command_rules.h) through a WriteTransaction. Callbacks run only after COMMIT
-// returned. pg_batching_writer.cpp holds the queues and the retry loop; pg_batch_engines.cpp the
-// two ways to run a batch:
+// returned. pg_batching_writer.cpp routes commands and picks the engine (the queues and threads are
+// adapters/batching_writer_support.h's, shared with the SQLite writer); pg_batch_engines.cpp
+// holds the two ways to run a batch:
 //
 // - fast (always tried first): one statement reads the idempotency records of all the batch's
 //   keys, one or two lock and read every existing order and product row it will change, the
@@ -30,18 +31,14 @@
 //   itself was lost, a retry with the same key answers duplicate); the connection is re-opened
 //   for the next batch.
 // Thread-safe.
-#include <condition_variable>
-#include <deque>
 #include <functional>
-#include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "adapters/batching_writer_support.h"
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_notifier.h"
-#include "domain/thread_annotations.h"
 #include "ports/clock.h"
 #include "ports/command_rules.h"
 #include "ports/write_store.h"
@@ -76,16 +73,32 @@ class PgBatchingWriter {
         CommandOutcome outcome;
         std::int64_t events_appended = 0;
     };
+    // The two ways to run a batch (pg_batch_engines.cpp).
+    enum class Engine {
+        Fast,        // every row and key read up front, all effects written in one statement
+        Savepoints,  // a savepoint per command: a failing command fails (or runs again) alone
+    };
+    // What running a batch with one engine came to.
+    struct BatchResult {
+        std::optional<StoreError> failed;  // nullopt: committed
+        // A statement failed other than by a lost connection, deadlock or serialization failure
+        // (typically a unique violation): the batch may run again with Engine::Savepoints.
+        bool statement_failed = false;
+    };
 
-    void loop(std::size_t index);
-    std::size_t route(const Command& command) const;  // the writer (queue) a command goes to
-    std::vector<Job> take_batch(std::size_t index);   // empty once stopping
+    void loop(std::size_t lane);
+    std::size_t route(const Command& command) const;  // the writer (lane) a command goes to
     void run_batch(Connection& conn, std::vector<Job>& batch);
-    // One attempt at the whole batch; throws PgFailure (deadlock, lost connection...).
+    // Runs the batch with `engine`, again after a deadlock or serialization failure (up to
+    // kBatchAttempts times); rolls back whatever failed.
+    BatchResult run_engine(Connection& conn, std::vector<Job>& batch, Engine engine);
+    void open(Connection& conn);  // (re)connects a writer's connection that is not healthy
+    // One attempt at the whole batch, a savepoint per command; throws PgFailure (deadlock, lost
+    // connection...).
     void try_batch(Connection& conn, std::vector<Job>& batch);
     // The same, with every row and idempotency key of the batch read in three statements up
     // front and all its effects written in one at the end (no savepoints): a handful of round
-    // trips per batch instead of ~8 per command. Falls back to try_batch when a statement fails.
+    // trips per batch instead of ~8 per command.
     void try_batch_fast(Connection& conn, std::vector<Job>& batch);
     void run_job(Connection& conn, Job& job);
     // A deadlock or serialization failure: the whole batch runs again.
@@ -94,26 +107,8 @@ class PgBatchingWriter {
     BatchingWriterOptions options_;
     const Clock& clock_;
     CommandRules rules_;
-
-    // One per writer, each with its own condition variable: a command wakes only the writer
-    // whose queue it joins, and only when that writer waits (a busy writer finds it when its
-    // batch is done), instead of every writer on every command.
-    struct Lane {
-        // Guarded by the writer's mu_ (a member of the enclosing class, which an annotation of a
-        // nested struct cannot name).
-        std::deque<Job> queue;
-        std::condition_variable cv;
-        bool waiting = false;
-    };
-
-    std::mutex mu_;
-    std::vector<std::unique_ptr<Lane>> lanes_;  // one per writer; the vector is fixed at start
-    std::size_t queued_ GUARDED_BY(mu_) = 0;    // over all queues
-    bool stopping_ GUARDED_BY(mu_) = false;
-    std::function<void()> commit_listener_ GUARDED_BY(mu_);
-    std::mutex stop_mu_;        // serializes stop() callers
-    Notifier outbox_notifier_;  // before threads_: they signal it
-    std::vector<std::thread> threads_;
+    Notifier outbox_notifier_;                // before lanes_: the writer threads signal it
+    writer_support::WriterLanes<Job> lanes_;  // the queues and the writer threads
 };
 
 }  // namespace ordinal::pg

@@ -1,5 +1,6 @@
-// Twin of sqlite_migrations.cpp on purpose: the migration runner and schema in PostgreSQL's dialect
-// and client library (docs/building.md#repeated-code).
+// Twin of sqlite_migrations.cpp on purpose: the schema and the version-table statements in
+// PostgreSQL's dialect and client library; what the runners share (judging recorded versions) is
+// adapters/schema_migrations.h (docs/building.md#repeated-code).
 #include "adapters/postgres/pg_migrations.h"
 
 #include <map>
@@ -216,7 +217,7 @@ CREATE TABLE admin_audit (
 const MigrationSet kWriteSet{"ordinal_write_migrations", 0x6f7264696e616c01, kWrite};
 const MigrationSet kReadSet{"ordinal_read_migrations", 0x6f7264696e616c02, kRead};
 
-using Applied = std::map<std::int64_t, std::string>;
+using migrations::Applied;
 
 bool has_table(Connection& conn, const MigrationSet& set) {
     Result r = conn.exec("SELECT to_regclass($1) IS NOT NULL", std::string(set.table));
@@ -230,19 +231,9 @@ Applied applied_migrations(Connection& conn, const MigrationSet& set) {
     return out;
 }
 
-void reject_unknown(const Applied& applied, const MigrationSet& set) {
-    for (const auto& [version, name] : applied) {
-        const Migration* known = nullptr;
-        for (const Migration& m : set.migrations) {
-            if (m.version == version) known = &m;
-        }
-        if (!known) {
-            throw_internal(std::string(set.table) + " has schema version " +
-                           std::to_string(version) + ", unknown to this release");
-        }
-        if (name != known->name)
-            throw_internal(std::string(set.table) + " holds another schema ('" + name + "')");
-    }
+void reject_foreign(const Applied& applied, const MigrationSet& set) {
+    if (auto why = migrations::foreign(applied, set.migrations))
+        throw_internal(std::string(set.table) + " " + *why);
 }
 
 }  // namespace
@@ -261,7 +252,7 @@ void apply_migrations(Connection& conn, const MigrationSet& set) {
                      " (version bigint PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT "
                      "NULL DEFAULT now())");
     const Applied applied = applied_migrations(conn, set);
-    reject_unknown(applied, set);
+    reject_foreign(applied, set);
     for (const Migration& m : set.migrations) {
         if (applied.count(m.version)) continue;
         conn.exec_script(m.sql);
@@ -275,13 +266,9 @@ void check_migrations_applied(Connection& conn, const MigrationSet& set) {
     if (!has_table(conn, set))
         throw_internal(std::string("no ") + set.table + " table (run migrate)");
     const Applied applied = applied_migrations(conn, set);
-    reject_unknown(applied, set);
-    for (const Migration& m : set.migrations) {
-        if (!applied.count(m.version)) {
-            throw_internal(std::string(set.table) + " lacks schema version " +
-                           std::to_string(m.version) + " (run migrate)");
-        }
-    }
+    reject_foreign(applied, set);
+    if (auto why = migrations::missing(applied, set.migrations))
+        throw_internal(std::string(set.table) + " " + *why);
 }
 
 }  // namespace ordinal::pg

@@ -7,14 +7,11 @@
 #include <span>
 
 #include "adapters/postgres/pg_connection.h"
+#include "adapters/schema_migrations.h"
 
 namespace ordinal::pg {
 
-struct Migration {
-    std::int64_t version;
-    const char* name;
-    const char* sql;
-};
+using Migration = migrations::Migration;  // adapters/schema_migrations.h
 
 struct MigrationSet {
     const char* table;      // the version table

@@ -1,5 +1,6 @@
 // Twin of sqlite_projection.cpp on purpose: the projection statements in PostgreSQL's dialect and
-// client library (docs/building.md#repeated-code).
+// client library; which change each event makes is adapters/read_model_changes.h, shared
+// (docs/building.md#repeated-code).
 // The PostgreSQL read store's projection (pg_projection.h). Semantics match the SQLite read
 // store: a stream's applied version is its row's version, the sequencing rule is the one the
 // store was given (ports/projection_rules.h), product stock follows stock_seq whatever order it
@@ -12,6 +13,7 @@
 #include "adapters/postgres/pg_array_literal.h"
 #include "adapters/postgres/pg_product_row_locks.h"
 #include "adapters/postgres/pg_write_rows.h"
+#include "adapters/read_model_changes.h"
 #include "codec/event_json.h"
 #include "domain/text.h"
 
@@ -39,69 +41,66 @@ namespace {
     pg::throw_internal(message);
 }
 
-void apply_stock_changes(Connection& conn, const std::vector<StockChange>& changes) {
-    for (const StockChange& c : changes) {
-        conn.exec(
+// This store's statements for the read model's changes (adapters/read_model_changes.h).
+class PgReadModelChanges {
+  public:
+    explicit PgReadModelChanges(Connection& conn) : conn_(conn) {}
+
+    void apply_stock_changes(const std::vector<StockChange>& changes) {
+        for (const StockChange& c : changes) {
+            conn_.exec(
+                "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
+                "version) "
+                "VALUES ($1, '', '', 0, $2, $3, 0) "
+                "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
+                "excluded.stock_seq "
+                "WHERE excluded.stock_seq > products_view.stock_seq",
+                c.sku, c.stock, c.stock_seq);
+        }
+    }
+
+    // Fencing: a row's version never moves back, whoever writes. The sequencer applies only a
+    // stream's next version, but a projector that lost its partitions (a zombie finishing its
+    // batch) read the version before the new owner committed later ones; its write then matches no
+    // row of a lower version and is dropped, which is right: the row already holds this event's
+    // effect.
+    void set_order_status(const Event& e, OrderStatus status) {
+        Result r = conn_.exec(
+            "UPDATE orders_view SET status = $1, version = $2, updated_at = $3 "
+            "WHERE order_id = $4 AND version < $2",
+            std::string(order_status_name(status)), e.version, e.occurred_at, e.stream.id);
+        if (r.affected() == 1) return;
+        if (conn_.exec("SELECT 1 FROM orders_view WHERE order_id = $1", e.stream.id).rows() == 0)
+            reject("projection: no order row for " + describe_stream(e.stream));
+    }
+
+    void upsert_product(const Event& e, const ProductUpserted& d) {
+        conn_.exec(
             "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
             "version) "
-            "VALUES ($1, '', '', 0, $2, $3, 0) "
-            "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
-            "excluded.stock_seq "
-            "WHERE excluded.stock_seq > products_view.stock_seq",
-            c.sku, c.stock, c.stock_seq);
+            "VALUES ($1, $2, $3, $4, $5, $6, $7) "
+            "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
+            "price_minor = excluded.price_minor, version = excluded.version, "
+            "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
+            "ELSE products_view.stock END, "
+            "stock_seq = GREATEST(products_view.stock_seq, excluded.stock_seq) "
+            "WHERE products_view.version < excluded.version",  // fencing, as in set_order_status
+            e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
     }
-}
 
-// Fencing: a row's version never moves back, whoever writes. The sequencer applies only a
-// stream's next version, but a projector that lost its partitions (a zombie finishing its batch)
-// read the version before the new owner committed later ones; its write then matches no row of a
-// lower version and is dropped, which is right: the row already holds this event's effect.
-void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
-    Result r = conn.exec(
-        "UPDATE orders_view SET status = $1, version = $2, updated_at = $3 "
-        "WHERE order_id = $4 AND version < $2",
-        std::string(order_status_name(status)), e.version, e.occurred_at, e.stream.id);
-    if (r.affected() == 1) return;
-    if (conn.exec("SELECT 1 FROM orders_view WHERE order_id = $1", e.stream.id).rows() == 0)
-        reject("projection: no order row for " + describe_stream(e.stream));
-}
+    void insert_order(const Event& e, const OrderPlaced& d) {
+        conn_.exec(
+            "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
+            "version, created_at, "
+            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
+            "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
+            e.stream.id, d.user_id, std::string(order_status_name(OrderStatus::Placed)), d.currency,
+            encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
+    }
 
-void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
-    conn.exec(
-        "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, version) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7) "
-        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
-        "price_minor = excluded.price_minor, version = excluded.version, "
-        "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
-        "ELSE products_view.stock END, "
-        "stock_seq = GREATEST(products_view.stock_seq, excluded.stock_seq) "
-        "WHERE products_view.version < excluded.version",  // fencing, as in set_order_status
-        e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderPlaced& d) {
-    conn.exec(
-        "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
-        "version, created_at, "
-        "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
-        "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
-        e.stream.id, d.user_id, std::string(order_status_name(OrderStatus::Placed)), d.currency,
-        encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
-    apply_stock_changes(conn, d.stock_changes);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderPaid&) {
-    set_order_status(conn, e, OrderStatus::Paid);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderShipped&) {
-    set_order_status(conn, e, OrderStatus::Shipped);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
-    set_order_status(conn, e, OrderStatus::Cancelled);
-    apply_stock_changes(conn, d.stock_changes);
-}
+  private:
+    Connection& conn_;
+};
 
 // Deliveries (any number of projectors at once) take this lock shared, a retry of dead letters
 // exclusive: a retry may apply a stream that a projector is applying too.
@@ -173,7 +172,8 @@ class PgProjectionTransaction final : public ProjectionTransaction {
             return;
         }
         flush();
-        std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
+        PgReadModelChanges changes(conn_);
+        read_model::apply_event(changes, e);
     }
 
     // Writes what is buffered, in one round trip; the batch's owner calls finish() at its end.

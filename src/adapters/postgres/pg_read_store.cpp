@@ -10,10 +10,10 @@
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/pg_pool.h"
-#include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_projection.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_stores.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
@@ -60,7 +60,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             return pg::count_dead_letters(*conn);
         });
@@ -85,7 +85,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
-        return pg::guard_port([&]() -> std::optional<Order> {
+        return guard_port("postgres", [&]() -> std::optional<Order> {
             auto conn = readers_->acquire();
             Result r = conn->exec(kOrderColumns + "WHERE order_id = $1", order_id);
             if (r.rows() == 0) return std::nullopt;
@@ -96,7 +96,7 @@ class PgReadStore final : public ReadStore {
     Expected<OrderPage, StoreError> list_user_orders(
         const std::string& user_id, std::size_t limit,
         const std::optional<OrderCursor>& after) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             OrderPage page;
             if (limit == 0) return page;
             auto conn = readers_->acquire();
@@ -121,7 +121,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) override {
-        return pg::guard_port([&]() -> std::optional<ProductView> {
+        return guard_port("postgres", [&]() -> std::optional<ProductView> {
             auto conn = readers_->acquire();
             Result r = conn->exec(
                 "SELECT name, currency, price_minor, stock, version FROM products_view WHERE sku = "
@@ -140,7 +140,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             return pg::select_stream_version(*conn, stream);
         });
@@ -148,7 +148,7 @@ class PgReadStore final : public ReadStore {
 
     Expected<std::vector<std::int64_t>, StoreError> stream_versions(
         std::span<const StreamKey> streams) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             std::vector<std::string> types, ids;
             for (const StreamKey& k : streams) {
                 types.emplace_back(stream_type_name(k.type));
@@ -170,7 +170,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::int64_t, StoreError> bus_position(const std::string& partition) override {
-        return pg::guard_port([&]() -> std::int64_t {
+        return guard_port("postgres", [&]() -> std::int64_t {
             auto conn = readers_->acquire();
             Result r =
                 conn->exec("SELECT \"offset\" FROM bus_positions WHERE partition = $1", partition);
@@ -179,7 +179,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::vector<BusPosition>, StoreError> bus_positions() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             Result r =
                 conn->exec("SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
@@ -191,7 +191,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<ProjectionStats, StoreError> stats() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             pg::Transaction snapshot(*conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
             ProjectionStats stats;
@@ -231,7 +231,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<std::optional<std::string>, StoreError> rebuild_started() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             Result r = conn->exec("SELECT started_at FROM rebuild_state WHERE id = 1");
             return r.rows() > 0 ? std::optional<std::string>(r.text(0, 0)) : std::nullopt;
@@ -239,7 +239,7 @@ class PgReadStore final : public ReadStore {
     }
 
     Expected<void, StoreError> check_ready() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             pg::check_migrations_applied(*conn, pg::read_store_migrations());
         });
@@ -285,7 +285,7 @@ class PgReadStore final : public ReadStore {
     // Runs `body` on a pooled connection (not the projector's writer).
     template <class F>
     Expected<std::invoke_result_t<F, Connection&>, StoreError> pooled(F&& body) {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             return body(*conn);
         });
@@ -302,7 +302,7 @@ class PgReadStore final : public ReadStore {
     // throw once begun.
     template <class F>
     Expected<std::invoke_result_t<F, Connection&>, StoreError> project(F&& body) {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = writer_.acquire();
             pg::Transaction tx(*conn, nullptr);
             return body(*conn);
@@ -312,7 +312,7 @@ class PgReadStore final : public ReadStore {
     // Runs `body` in one transaction on the writer connection, rolled back on any throw.
     template <class F>
     Expected<std::invoke_result_t<F, Connection&>, StoreError> write(F&& body) {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = writer_.acquire();
             pg::Transaction tx(*conn);
             if constexpr (std::is_void_v<std::invoke_result_t<F, Connection&>>) {
@@ -337,7 +337,7 @@ class PgReadStore final : public ReadStore {
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
     const PostgresReadStoreOptions& options, const ProjectionRules& rules) {
     if (auto ok = migrate_postgres_read_store(options.conninfo); !ok) return unexpected(ok.error());
-    return pg::guard_port([&]() -> std::unique_ptr<ReadStore> {
+    return guard_port("postgres", [&]() -> std::unique_ptr<ReadStore> {
         auto readers = std::make_unique<pg::Pool>(options.conninfo, options.connections);
         return std::make_unique<PgReadStore>(options.conninfo, std::move(readers), rules);
     });

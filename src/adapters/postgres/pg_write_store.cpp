@@ -12,10 +12,10 @@
 #include "adapters/postgres/pg_migrations.h"
 #include "adapters/postgres/pg_outbox_lease.h"
 #include "adapters/postgres/pg_pool.h"
-#include "adapters/postgres/pg_port_guard.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "domain/thread_annotations.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
@@ -45,7 +45,7 @@ class PgWriteStore final : public WriteStore {
 
     Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
         const std::string& key) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             return pg::select_idempotency(*conn, key);
         });
@@ -61,7 +61,7 @@ class PgWriteStore final : public WriteStore {
 
     Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
         std::size_t limit, std::span<const std::int64_t> out) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             std::lock_guard lock(lease_mu_);
             if (!lease_) lease_ = std::make_unique<pg::OutboxLease>(lease_options_);
             const std::vector<std::int64_t>* held = nullptr;
@@ -86,7 +86,7 @@ class PgWriteStore final : public WriteStore {
 
     Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) override {
         if (events.empty()) return {};
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             std::vector<std::int64_t> seqs;
             seqs.reserve(events.size());
             for (const StoredEvent& e : events) seqs.push_back(e.seq);
@@ -110,14 +110,14 @@ class PgWriteStore final : public WriteStore {
 
     Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq,
                                                             std::size_t limit) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             return pg::select_events_after(*conn, after_seq, limit);
         });
     }
 
     Expected<OutboxStats, StoreError> outbox_stats() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             // One statement: one snapshot.
             Result r = conn->exec(
@@ -138,7 +138,7 @@ class PgWriteStore final : public WriteStore {
 
     Expected<std::vector<StreamLogEntry>, StoreError> stream_log(const StreamKey& stream,
                                                                  std::size_t limit) override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             Result r = conn->exec(
                 "SELECT e.seq, e.event_id::text, e.version, e.type, e.occurred_at, e.created_ms, "
@@ -158,7 +158,7 @@ class PgWriteStore final : public WriteStore {
     }
 
     Expected<void, StoreError> check_ready() override {
-        return pg::guard_port([&] {
+        return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
             pg::check_migrations_applied(*conn, pg::write_store_migrations());
         });
@@ -224,7 +224,7 @@ class PgWriteStore final : public WriteStore {
 };
 
 Expected<void, StoreError> migrate(const std::string& conninfo, const pg::MigrationSet& set) {
-    return pg::guard_port([&] {
+    return guard_port("postgres", [&] {
         if (conninfo.empty()) pg::throw_internal("connection string is empty");
         Connection conn = Connection::open(conninfo);
         pg::apply_migrations(conn, set);
@@ -237,7 +237,7 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
     const PostgresWriteStoreOptions& options, const Clock& clock, CommandRules rules) {
     if (auto ok = migrate(options.conninfo, pg::write_store_migrations()); !ok)
         return unexpected(ok.error());
-    return pg::guard_port([&]() -> std::unique_ptr<WriteStore> {
+    return guard_port("postgres", [&]() -> std::unique_ptr<WriteStore> {
         auto readers = std::make_unique<pg::Pool>(options.conninfo, options.reader_connections);
         auto writer = std::make_unique<pg::PgBatchingWriter>(
             pg::BatchingWriterOptions{options.conninfo, options.connections, options.max_queue,
@@ -246,8 +246,9 @@ Expected<std::unique_ptr<WriteStore>, StoreError> make_postgres_write_store(
         std::unique_ptr<pg::IdempotencyRetention> retention;
         if (options.idempotency_retention.count() > 0) {
             retention = std::make_unique<pg::IdempotencyRetention>(
-                pg::RetentionOptions{options.conninfo, options.idempotency_retention,
-                                     options.retention_interval, options.retention_batch_rows},
+                options.conninfo,
+                pg::RetentionOptions{options.idempotency_retention, options.retention_interval,
+                                     options.retention_batch_rows},
                 clock);
         }
         return std::make_unique<PgWriteStore>(

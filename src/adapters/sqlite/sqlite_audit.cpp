@@ -4,8 +4,8 @@
 
 #include "adapters/sqlite/sqlite_connection.h"
 #include "adapters/sqlite/sqlite_migrations.h"
-#include "adapters/sqlite/sqlite_port_guard.h"
 #include "adapters/sqlite/sqlite_write_rows.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
@@ -20,7 +20,7 @@ class SqliteCursor final : public AuditCursor<Row> {
         : query_(std::move(query)), decode_(std::move(decode)) {}
 
     Expected<std::optional<Row>, StoreError> next() override {
-        return sqlite::guard_port([&]() -> std::optional<Row> {
+        return guard_port("sqlite", [&]() -> std::optional<Row> {
             if (done_ || !query_.next()) {
                 done_ = true;
                 return std::nullopt;
@@ -38,7 +38,7 @@ class SqliteCursor final : public AuditCursor<Row> {
 template <class Row>
 Expected<std::unique_ptr<AuditCursor<Row>>, StoreError> cursor(
     Connection& conn, std::string sql, std::function<Row(const Query&)> decode) {
-    return sqlite::guard_port([&]() -> std::unique_ptr<AuditCursor<Row>> {
+    return guard_port("sqlite", [&]() -> std::unique_ptr<AuditCursor<Row>> {
         return std::make_unique<SqliteCursor<Row>>(conn.query(sql), std::move(decode));
     });
 }
@@ -57,7 +57,7 @@ Expected<std::unique_ptr<AuditCursor<Order>>, StoreError> orders_cursor(Connecti
 
 Expected<Connection, StoreError> open_checked(const std::string& path,
                                               std::span<const sqlite::Migration> migrations) {
-    return sqlite::guard_port([&] {
+    return guard_port("sqlite", [&] {
         sqlite::ConnectionOptions options;
         options.path = path;
         options.create = false;
@@ -70,7 +70,7 @@ Expected<Connection, StoreError> open_checked(const std::string& path,
 
 // BEGIN alone takes no snapshot in SQLite: the first read does.
 Expected<void, StoreError> begin_snapshot_on(Connection& conn) {
-    return sqlite::guard_port([&] {
+    return guard_port("sqlite", [&] {
         conn.query("BEGIN").run();
         conn.query("SELECT count(*) FROM schema_migrations").run();
     });
@@ -82,7 +82,7 @@ class SqliteWriteAudit final : public WriteAudit {
     ~SqliteWriteAudit() override { conn_.rollback_quietly(); }
 
     Expected<OutboxAudit, StoreError> outbox() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             OutboxAudit out;
             Query q = conn_.query(
                 "SELECT count(*), min(created_ms) FROM events "
@@ -134,7 +134,7 @@ class SqliteWriteAudit final : public WriteAudit {
     }
 
     Expected<std::int64_t, StoreError> idempotency_records() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             Query q = conn_.query("SELECT count(*) FROM idempotency");
             return q.next() ? q.int64(0) : 0;
         });

@@ -22,9 +22,11 @@ thread_local const SqliteBatchingWriter* tl_current_writer = nullptr;
 
 SqliteBatchingWriter::SqliteBatchingWriter(Connection conn, const Clock& clock, CommandRules rules,
                                            BatchingWriterOptions options)
-    : conn_(std::move(conn)), clock_(clock), rules_(std::move(rules)), options_(options) {
-    if (options_.max_batch == 0) options_.max_batch = 1;
-    thread_ = std::thread([this] { loop(); });
+    : conn_(std::move(conn)),
+      clock_(clock),
+      rules_(std::move(rules)),
+      lanes_("sqlite", {1, options.max_queue, options.max_batch}) {
+    lanes_.start([this](std::size_t) { loop(); });
 }
 
 SqliteBatchingWriter::~SqliteBatchingWriter() {
@@ -32,40 +34,13 @@ SqliteBatchingWriter::~SqliteBatchingWriter() {
 }
 
 void SqliteBatchingWriter::stop() {
-    std::lock_guard stop_lock(stop_mu_);
-    {
-        std::lock_guard lock(mu_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    // Whatever is still queued was never started.
+    for (Job& job : lanes_.stop()) deliver(job, lanes_.shutting_down());
 }
 
 void SqliteBatchingWriter::submit(CommandRequest request, WriteStore::Done done) {
     Job job = CommandJob{std::move(request), std::move(done), StoreError{}, 0};
-    std::optional<StoreError> refused;
-    {
-        std::lock_guard lock(mu_);
-        if (stopping_) {
-            refused =
-                StoreError{StoreError::Kind::Unavailable, "sqlite write store is shutting down"};
-        } else if (queued_commands_ >= options_.max_queue) {
-            refused = StoreError{StoreError::Kind::Overloaded, "sqlite write queue is full"};
-        } else {
-            try {
-                queue_.push_back(std::move(job));  // strong guarantee: `job` intact if it throws
-                ++queued_commands_;
-            } catch (const std::bad_alloc&) {
-                refused =
-                    StoreError{StoreError::Kind::Overloaded, "out of memory queueing a command"};
-            }
-        }
-    }
-    if (refused) {
-        deliver(job, *refused);
-        return;
-    }
-    cv_.notify_one();
+    if (auto refused = lanes_.push(0, job)) deliver(job, *refused);
 }
 
 Expected<void, StoreError> SqliteBatchingWriter::advance_published_seq(std::int64_t seq) {
@@ -78,60 +53,23 @@ Expected<void, StoreError> SqliteBatchingWriter::run_upkeep(std::function<void(C
             StoreError::Kind::Internal,
             "the sqlite writer was asked to wait for itself (from a callback on its thread)"});
     }
-    std::future<std::optional<StoreError>> result;
-    {
-        std::lock_guard lock(mu_);
-        if (stopping_) {
-            return unexpected(
-                StoreError{StoreError::Kind::Unavailable, "sqlite write store is shutting down"});
-        }
-        UpkeepJob job;
-        job.work = std::move(work);
-        result = job.done.get_future();
-        queue_.push_back(std::move(job));
-    }
-    cv_.notify_one();
+    UpkeepJob upkeep;
+    upkeep.work = std::move(work);
+    std::future<std::optional<StoreError>> result = upkeep.done.get_future();
+    Job job = std::move(upkeep);
+    if (auto refused = lanes_.push(0, job, /*sheddable=*/false)) return unexpected(*refused);
     if (auto error = result.get()) return unexpected(std::move(*error));
     return {};
 }
 
 void SqliteBatchingWriter::set_commit_listener(std::function<void()> listener) {
-    std::lock_guard lock(mu_);
-    commit_listener_ = std::move(listener);
+    lanes_.set_commit_listener(std::move(listener));
 }
 
 void SqliteBatchingWriter::loop() {
     tl_current_writer = this;
-    for (;;) {
-        std::vector<Job> batch = take_batch();
-        if (batch.empty()) break;
-        run_batch(batch);
-    }
-    // Stopping: whatever is still queued was never started.
-    std::deque<Job> rest;
-    {
-        std::lock_guard lock(mu_);
-        rest.swap(queue_);
-        queued_commands_ = 0;
-    }
-    const StoreError gone =
-        StoreError{StoreError::Kind::Unavailable, "sqlite write store is shutting down"};
-    for (Job& job : rest) deliver(job, gone);
-}
-
-std::vector<SqliteBatchingWriter::Job> SqliteBatchingWriter::take_batch() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
     std::vector<Job> batch;
-    if (stopping_) return batch;
-    // No waiting for stragglers: whatever queued during the last commit forms this batch, so a
-    // lone command pays one fsync and a crowd shares one.
-    while (!queue_.empty() && batch.size() < options_.max_batch) {
-        if (std::holds_alternative<CommandJob>(queue_.front())) --queued_commands_;
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-    }
-    return batch;
+    while (lanes_.take(0, batch)) run_batch(batch);
 }
 
 void SqliteBatchingWriter::run_batch(std::vector<Job>& batch) {
@@ -154,14 +92,7 @@ void SqliteBatchingWriter::run_batch(std::vector<Job>& batch) {
         for (Job& job : batch) deliver(job, failed);
         return;
     }
-    if (appended) {
-        std::function<void()> listener;
-        {
-            std::lock_guard lock(mu_);
-            listener = commit_listener_;
-        }
-        if (listener) call_quietly(listener);
-    }
+    if (appended) lanes_.committed();
     for (Job& job : batch) deliver(job);
 }
 

@@ -7,19 +7,15 @@
 // (rejected, or the store failed for that job alone); COMMIT. Callbacks run only after COMMIT
 // returned, each with its own job's outcome; if the batch cannot commit, every job in it gets
 // StoreError{Unavailable}. Thread-safe.
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <future>
-#include <mutex>
 #include <optional>
-#include <thread>
 #include <variant>
 #include <vector>
 
+#include "adapters/batching_writer_support.h"
 #include "adapters/sqlite/sqlite_connection.h"
-#include "domain/thread_annotations.h"
 #include "ports/clock.h"
 #include "ports/command_rules.h"
 #include "ports/write_store.h"
@@ -27,8 +23,9 @@
 namespace ordinal::sqlite {
 
 struct BatchingWriterOptions {
-    std::size_t max_queue = 10000;  // queued commands beyond this are shed with Overloaded
-    std::size_t max_batch = 256;    // jobs per transaction
+    // queued jobs beyond this are shed with Overloaded (upkeep jobs count, but are never shed)
+    std::size_t max_queue = 10000;
+    std::size_t max_batch = 256;  // jobs per transaction
 };
 
 class SqliteBatchingWriter {
@@ -82,7 +79,6 @@ class SqliteBatchingWriter {
     using Job = std::variant<CommandJob, UpkeepJob>;
 
     void loop();
-    std::vector<Job> take_batch();  // empty once stopping
     void run_batch(std::vector<Job>& batch);
     // Runs one job inside a savepoint. Returns false if the whole transaction was lost.
     bool run_in_savepoint(Job& job);
@@ -94,16 +90,7 @@ class SqliteBatchingWriter {
     Connection conn_;  // used only by the writer thread
     const Clock& clock_;
     CommandRules rules_;
-    BatchingWriterOptions options_;  // fixed after construction
-
-    std::mutex mu_;
-    std::condition_variable cv_;
-    std::deque<Job> queue_ GUARDED_BY(mu_);
-    std::size_t queued_commands_ GUARDED_BY(mu_) = 0;
-    bool stopping_ GUARDED_BY(mu_) = false;
-    std::function<void()> commit_listener_ GUARDED_BY(mu_);
-    std::mutex stop_mu_;  // serializes stop() callers
-    std::thread thread_;
+    writer_support::WriterLanes<Job> lanes_;  // one lane: the queue and the writer thread
 };
 
 }  // namespace ordinal::sqlite

@@ -1,14 +1,14 @@
 // `ordinal migrate` for the embedded stores: open (creating the file), migrate, close.
 #include "adapters/sqlite/sqlite_migrations.h"
-#include "adapters/sqlite/sqlite_port_guard.h"
 #include "adapters/sqlite/sqlite_stores.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
 
 Expected<void, StoreError> migrate_file(const std::string& path,
                                         std::span<const sqlite::Migration> migrations) {
-    return sqlite::guard_port([&] {
+    return guard_port("sqlite", [&] {
         if (path.empty()) throw StoreFailure(sqlite::internal_error("sqlite: store path is empty"));
         sqlite::ConnectionOptions options;
         options.path = path;

@@ -1,5 +1,6 @@
-// Twin of pg_migrations.cpp on purpose: the migration runner and schema in SQLite's dialect and
-// client library (docs/building.md#repeated-code).
+// Twin of pg_migrations.cpp on purpose: the schema and the version-table statements in SQLite's
+// dialect and client library; what the runners share (judging recorded versions) is
+// adapters/schema_migrations.h (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_migrations.h"
 
 #include <chrono>
@@ -194,34 +195,17 @@ CREATE TABLE IF NOT EXISTS schema_migrations (
 )
 )sql";
 
-using AppliedMigrations = std::map<std::int64_t, std::string>;  // version -> name
+using migrations::Applied;
 
-AppliedMigrations applied_migrations(Connection& conn) {
-    AppliedMigrations out;
+Applied applied_migrations(Connection& conn) {
+    Applied out;
     Query q = conn.query("SELECT version, name FROM schema_migrations");
     while (q.next()) out.emplace(q.int64(0), q.text(1));
     return out;
 }
 
-// Names are compared too: they tell a write-store file from a read-store file, which would
-// otherwise both look like "version 1 applied".
-void reject_foreign_migrations(const AppliedMigrations& applied,
-                               std::span<const Migration> migrations, const Connection& conn) {
-    for (const auto& [version, name] : applied) {
-        const Migration* known = nullptr;
-        for (const Migration& m : migrations) {
-            if (m.version == version) known = &m;
-        }
-        if (!known) {
-            throw StoreFailure(internal_error("sqlite: " + conn.path() + " has schema version " +
-                                              std::to_string(version) +
-                                              ", unknown to this release"));
-        }
-        if (name != known->name) {
-            throw StoreFailure(internal_error("sqlite: " + conn.path() +
-                                              " holds another store's schema ('" + name + "')"));
-        }
-    }
+[[noreturn]] void reject(const Connection& conn, const std::string& why) {
+    throw StoreFailure(internal_error("sqlite: " + conn.path() + " " + why));
 }
 
 std::int64_t wall_clock_ms() {
@@ -242,7 +226,7 @@ void apply_migrations(Connection& conn, std::span<const Migration> migrations) {
     Transaction tx(conn, Transaction::Mode::Immediate);
     conn.exec_script(kCreateMigrationsTable);
     const auto applied = applied_migrations(conn);
-    reject_foreign_migrations(applied, migrations, conn);
+    if (auto why = migrations::foreign(applied, migrations)) reject(conn, *why);
     for (const Migration& m : migrations) {
         if (applied.count(m.version)) continue;
         conn.exec_script(m.sql);
@@ -264,13 +248,8 @@ void check_migrations_applied(Connection& conn, std::span<const Migration> migra
         throw StoreFailure(
             internal_error("sqlite: " + conn.path() + " has no schema (run migrate)"));
     const auto applied = applied_migrations(conn);
-    reject_foreign_migrations(applied, migrations, conn);
-    for (const Migration& m : migrations) {
-        if (!applied.count(m.version)) {
-            throw StoreFailure(internal_error("sqlite: " + conn.path() + " lacks schema version " +
-                                              std::to_string(m.version) + " (run migrate)"));
-        }
-    }
+    if (auto why = migrations::foreign(applied, migrations)) reject(conn, *why);
+    if (auto why = migrations::missing(applied, migrations)) reject(conn, *why);
     tx.commit();
 }
 

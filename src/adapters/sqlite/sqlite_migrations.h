@@ -3,15 +3,12 @@
 // to it in `schema_migrations`; migrations only ever get appended to these lists.
 #include <span>
 
+#include "adapters/schema_migrations.h"
 #include "adapters/sqlite/sqlite_connection.h"
 
 namespace ordinal::sqlite {
 
-struct Migration {
-    int version;       // 1, 2, ... in order
-    const char* name;  // for operators reading schema_migrations
-    const char* sql;   // constant DDL, no data
-};
+using Migration = migrations::Migration;  // adapters/schema_migrations.h
 
 std::span<const Migration> write_store_migrations();
 std::span<const Migration> read_store_migrations();

@@ -1,11 +1,13 @@
 // Twin of pg_projection.cpp on purpose: the projection statements in SQLite's dialect and client
-// library (docs/building.md#repeated-code).
+// library; which change each event makes is adapters/read_model_changes.h, shared
+// (docs/building.md#repeated-code).
 #include "adapters/sqlite/sqlite_projection.h"
 
 #include <map>
 #include <string>
 #include <type_traits>
 
+#include "adapters/read_model_changes.h"
 #include "codec/event_json.h"
 
 namespace ordinal::sqlite {
@@ -15,73 +17,69 @@ namespace {
     throw StoreFailure(internal_error(std::move(message)));
 }
 
-// A stock figure is only taken when it is newer (higher stock_seq) than what the row holds, so
-// stock changes from different streams may arrive in any order. A product first seen through a
-// stock change gets a version-0 placeholder row, which its ProductUpserted later fills in.
-void apply_stock_changes(Connection& conn, const std::vector<StockChange>& changes) {
-    for (const StockChange& c : changes) {
-        conn.exec(
+// This store's statements for the read model's changes (adapters/read_model_changes.h).
+class SqliteReadModelChanges {
+  public:
+    explicit SqliteReadModelChanges(Connection& conn) : conn_(conn) {}
+
+    // A stock figure is only taken when it is newer (higher stock_seq) than what the row holds, so
+    // stock changes from different streams may arrive in any order. A product first seen through a
+    // stock change gets a version-0 placeholder row, which its ProductUpserted later fills in.
+    void apply_stock_changes(const std::vector<StockChange>& changes) {
+        for (const StockChange& c : changes) {
+            conn_.exec(
+                "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
+                "version) "
+                "VALUES (?1, '', '', 0, ?2, ?3, 0) "
+                "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
+                "excluded.stock_seq "
+                "WHERE excluded.stock_seq > products_view.stock_seq",
+                c.sku, c.stock, c.stock_seq);
+        }
+    }
+
+    // Fencing: a row's version never moves back, whoever writes (one writer per SQLite file today,
+    // but the rule is the read model's, as on PostgreSQL): a write of a version the row already
+    // passed is dropped, since the row holds its effect.
+    void set_order_status(const Event& e, OrderStatus status) {
+        const auto changed = conn_.exec(
+            "UPDATE orders_view SET status = ?1, version = ?2, updated_at = ?3 "
+            "WHERE order_id = ?4 AND version < ?2",
+            order_status_name(status), e.version, e.occurred_at, e.stream.id);
+        if (changed == 1) return;
+        if (!conn_.query("SELECT 1 FROM orders_view WHERE order_id = ?", e.stream.id).next())
+            reject("projection: no order row for " + describe_stream(e.stream));
+    }
+
+    void upsert_product(const Event& e, const ProductUpserted& d) {
+        // In an upsert's SET every right-hand side sees the old row, so stock and stock_seq are
+        // judged against the same old stock_seq.
+        conn_.exec(
             "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, "
             "version) "
-            "VALUES (?1, '', '', 0, ?2, ?3, 0) "
-            "ON CONFLICT (sku) DO UPDATE SET stock = excluded.stock, stock_seq = "
-            "excluded.stock_seq "
-            "WHERE excluded.stock_seq > products_view.stock_seq",
-            c.sku, c.stock, c.stock_seq);
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+            "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
+            "price_minor = excluded.price_minor, version = excluded.version, "
+            "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
+            "ELSE products_view.stock END, "
+            "stock_seq = max(products_view.stock_seq, excluded.stock_seq) "
+            "WHERE products_view.version < excluded.version",  // fencing, as in set_order_status
+            e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
     }
-}
 
-// Fencing: a row's version never moves back, whoever writes (one writer per SQLite file today,
-// but the rule is the read model's, as on PostgreSQL): a write of a version the row already
-// passed is dropped, since the row holds its effect.
-void set_order_status(Connection& conn, const Event& e, OrderStatus status) {
-    const auto changed = conn.exec(
-        "UPDATE orders_view SET status = ?1, version = ?2, updated_at = ?3 "
-        "WHERE order_id = ?4 AND version < ?2",
-        order_status_name(status), e.version, e.occurred_at, e.stream.id);
-    if (changed == 1) return;
-    if (!conn.query("SELECT 1 FROM orders_view WHERE order_id = ?", e.stream.id).next())
-        reject("projection: no order row for " + describe_stream(e.stream));
-}
+    void insert_order(const Event& e, const OrderPlaced& d) {
+        conn_.exec(
+            "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
+            "version, created_at, "
+            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
+            "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
+            e.stream.id, d.user_id, order_status_name(OrderStatus::Placed), d.currency,
+            encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
+    }
 
-void apply_one(Connection& conn, const Event& e, const ProductUpserted& d) {
-    // In an upsert's SET every right-hand side sees the old row, so stock and stock_seq are
-    // judged against the same old stock_seq.
-    conn.exec(
-        "INSERT INTO products_view (sku, name, currency, price_minor, stock, stock_seq, version) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-        "ON CONFLICT (sku) DO UPDATE SET name = excluded.name, currency = excluded.currency, "
-        "price_minor = excluded.price_minor, version = excluded.version, "
-        "stock = CASE WHEN excluded.stock_seq > products_view.stock_seq THEN excluded.stock "
-        "ELSE products_view.stock END, "
-        "stock_seq = max(products_view.stock_seq, excluded.stock_seq) "
-        "WHERE products_view.version < excluded.version",  // fencing, as in set_order_status
-        e.stream.id, d.name, d.currency, d.price_minor, d.stock, d.stock_seq, e.version);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderPlaced& d) {
-    conn.exec(
-        "INSERT INTO orders_view (order_id, user_id, status, currency, items, total_minor, "
-        "version, created_at, "
-        "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) "
-        "ON CONFLICT (order_id) DO NOTHING",  // fencing, as in set_order_status
-        e.stream.id, d.user_id, order_status_name(OrderStatus::Placed), d.currency,
-        encode_order_lines(d.items), d.total_minor, e.version, e.occurred_at);
-    apply_stock_changes(conn, d.stock_changes);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderPaid&) {
-    set_order_status(conn, e, OrderStatus::Paid);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderShipped&) {
-    set_order_status(conn, e, OrderStatus::Shipped);
-}
-
-void apply_one(Connection& conn, const Event& e, const OrderCancelled& d) {
-    set_order_status(conn, e, OrderStatus::Cancelled);
-    apply_stock_changes(conn, d.stock_changes);
-}
+  private:
+    Connection& conn_;
+};
 
 // The sequencing rule's view of this connection's open transaction.
 class SqliteProjectionTransaction final : public ProjectionTransaction {
@@ -93,7 +91,8 @@ class SqliteProjectionTransaction final : public ProjectionTransaction {
     }
 
     void apply(const Event& e) override {
-        std::visit([&](const auto& data) { apply_one(conn_, e, data); }, e.data);
+        SqliteReadModelChanges changes(conn_);
+        read_model::apply_event(changes, e);
     }
 
     std::optional<std::int64_t> lowest_dead_letter(const StreamKey& stream,

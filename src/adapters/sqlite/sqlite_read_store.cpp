@@ -9,12 +9,12 @@
 #include "adapters/sqlite/sqlite_admin_rows.h"
 #include "adapters/sqlite/sqlite_connection_pool.h"
 #include "adapters/sqlite/sqlite_migrations.h"
-#include "adapters/sqlite/sqlite_port_guard.h"
 #include "adapters/sqlite/sqlite_projection.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "adapters/sqlite/sqlite_write_rows.h"
 #include "codec/event_json.h"
 #include "domain/thread_annotations.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
@@ -59,7 +59,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::count_dead_letters(*conn);
         });
@@ -67,7 +67,7 @@ class SqliteReadStore final : public ReadStore {
 
     Expected<std::vector<DeadLetter>, StoreError> list_dead_letters(
         const DeadLetterQuery& query) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_dead_letters(*conn, query);
         });
@@ -84,7 +84,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
-        return sqlite::guard_port([&]() -> std::optional<Order> {
+        return guard_port("sqlite", [&]() -> std::optional<Order> {
             auto conn = readers_->acquire();
             Query q = conn->query(std::string(kOrderColumns) + "WHERE order_id = ?", order_id);
             if (!q.next()) return std::nullopt;
@@ -95,7 +95,7 @@ class SqliteReadStore final : public ReadStore {
     Expected<OrderPage, StoreError> list_user_orders(
         const std::string& user_id, std::size_t limit,
         const std::optional<OrderCursor>& after) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             OrderPage page;
             if (limit == 0) return page;
             auto conn = readers_->acquire();
@@ -122,7 +122,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::optional<ProductView>, StoreError> get_product(const std::string& sku) override {
-        return sqlite::guard_port([&]() -> std::optional<ProductView> {
+        return guard_port("sqlite", [&]() -> std::optional<ProductView> {
             auto conn = readers_->acquire();
             // version 0 is a placeholder holding stock only: the product is not known yet.
             Query q = conn->query(
@@ -142,14 +142,14 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::int64_t, StoreError> stream_version(const StreamKey& stream) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_stream_version(*conn, stream);
         });
     }
 
     Expected<std::int64_t, StoreError> bus_position(const std::string& partition) override {
-        return sqlite::guard_port([&]() -> std::int64_t {
+        return guard_port("sqlite", [&]() -> std::int64_t {
             auto conn = readers_->acquire();
             Query q =
                 conn->query("SELECT \"offset\" FROM bus_positions WHERE partition = ?", partition);
@@ -158,7 +158,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::vector<BusPosition>, StoreError> bus_positions() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             Query q =
                 conn->query("SELECT partition, \"offset\" FROM bus_positions ORDER BY partition");
@@ -169,7 +169,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<ProjectionStats, StoreError> stats() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             Transaction snapshot(*conn, Transaction::Mode::Deferred);
             ProjectionStats stats;
@@ -207,7 +207,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<std::optional<std::string>, StoreError> rebuild_started() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             Query q = conn->query("SELECT started_at FROM rebuild_state WHERE id = 1");
             return q.next() ? std::optional<std::string>(q.text(0)) : std::nullopt;
@@ -215,7 +215,7 @@ class SqliteReadStore final : public ReadStore {
     }
 
     Expected<void, StoreError> check_ready() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             sqlite::check_migrations_applied(*conn, sqlite::read_store_migrations());
         });
@@ -240,7 +240,7 @@ class SqliteReadStore final : public ReadStore {
         return write([&] { return sqlite::finish_admin_request(writer_, outcome); });
     }
     Expected<std::optional<AdminRequest>, StoreError> get_admin_request(std::int64_t id) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_admin_request(*conn, id);
         });
@@ -249,7 +249,7 @@ class SqliteReadStore final : public ReadStore {
         return write([&] { sqlite::insert_audit(writer_, entry); });
     }
     Expected<std::vector<AuditEntry>, StoreError> list_audit(std::size_t limit) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_audit(*conn, limit);
         });
@@ -258,7 +258,7 @@ class SqliteReadStore final : public ReadStore {
         return write([&] { sqlite::upsert_process(writer_, self); });
     }
     Expected<std::vector<ProcessRecord>, StoreError> list_processes() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_processes(*conn);
         });
@@ -269,7 +269,7 @@ class SqliteReadStore final : public ReadStore {
     template <class F>
     Expected<std::invoke_result_t<F>, StoreError> write(F&& body) {
         std::lock_guard lock(write_mu_);
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             Transaction tx(writer_, Transaction::Mode::Immediate);
             if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
                 body();
@@ -292,7 +292,7 @@ class SqliteReadStore final : public ReadStore {
 
 Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
     const SqliteReadStoreOptions& options, const ProjectionRules& rules) {
-    return sqlite::guard_port([&]() -> std::unique_ptr<ReadStore> {
+    return guard_port("sqlite", [&]() -> std::unique_ptr<ReadStore> {
         if (options.path.empty())
             throw StoreFailure(sqlite::internal_error("sqlite: read store path is empty"));
         sqlite::ConnectionOptions conn_options;

@@ -9,9 +9,9 @@
 #include "adapters/sqlite/sqlite_connection_pool.h"
 #include "adapters/sqlite/sqlite_idempotency_retention.h"
 #include "adapters/sqlite/sqlite_migrations.h"
-#include "adapters/sqlite/sqlite_port_guard.h"
 #include "adapters/sqlite/sqlite_stores.h"
 #include "adapters/sqlite/sqlite_write_rows.h"
+#include "ports/port_guard.h"
 
 namespace ordinal {
 namespace {
@@ -50,14 +50,14 @@ class SqliteWriteStore final : public WriteStore {
 
     Expected<std::optional<IdempotencyRecord>, StoreError> find_idempotency(
         const std::string& key) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_idempotency(*conn, key);
         });
     }
 
     Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_pending_events(*conn, limit);
         });
@@ -74,14 +74,14 @@ class SqliteWriteStore final : public WriteStore {
 
     Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq,
                                                             std::size_t limit) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             return sqlite::select_events_after(*conn, after_seq, limit);
         });
     }
 
     Expected<OutboxStats, StoreError> outbox_stats() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             Transaction snapshot(*conn, Transaction::Mode::Deferred);  // one consistent view
             OutboxStats stats;
@@ -108,7 +108,7 @@ class SqliteWriteStore final : public WriteStore {
 
     Expected<std::vector<StreamLogEntry>, StoreError> stream_log(const StreamKey& stream,
                                                                  std::size_t limit) override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             Query q = conn->query(
                 "SELECT seq, event_id, version, type, occurred_at, created_ms, "
@@ -126,7 +126,7 @@ class SqliteWriteStore final : public WriteStore {
     }
 
     Expected<void, StoreError> check_ready() override {
-        return sqlite::guard_port([&] {
+        return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
             sqlite::check_migrations_applied(*conn, sqlite::write_store_migrations());
         });
@@ -147,7 +147,7 @@ class SqliteWriteStore final : public WriteStore {
 
 Expected<std::unique_ptr<WriteStore>, StoreError> make_sqlite_write_store(
     const SqliteWriteStoreOptions& options, const Clock& clock, CommandRules rules) {
-    return sqlite::guard_port([&]() -> std::unique_ptr<WriteStore> {
+    return guard_port("sqlite", [&]() -> std::unique_ptr<WriteStore> {
         if (options.path.empty())
             throw StoreFailure(sqlite::internal_error("sqlite: write store path is empty"));
         sqlite::ConnectionOptions conn_options;
