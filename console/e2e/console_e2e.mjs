@@ -1,7 +1,9 @@
 // End-to-end test of the operations console in a real browser (CTest: console.e2e, label
 // console): `ordinal serve` on a fresh SQLite data directory and a free loopback port, Debian's
 // chromium driven headless by playwright-core. It places orders through the API and sees the
-// overview's figures and chart data move, looks an order up by id and by consistency token,
+// overview's figures and chart data move, sees the projections page caught up, then flag the
+// partition stalled while the test holds the read store's write lock, then caught up again, looks
+// an order up by id (with its relay publish and projector apply times) and by consistency token,
 // plants two events this build cannot decode (a newer schema version, as
 // tests/crash/poison_test.cpp does), searches the dead letters by type, reason and time, discards
 // one with a reason and finds it in the audit log, retries the other by clicking, repairs it and
@@ -15,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,10 +32,12 @@ const dataDir = mkdtempSync(join(tmpdir(), 'ordinal-console-data-'));
 const profileDir = mkdtempSync(join(tmpdir(), 'ordinal-console-chromium-'));
 let server = null;
 let serverLog = '';
+let locker = null; // a sqlite3 shell holding a store's write lock (lockWrites)
 let browser = null;
 
 function cleanup() {
   if (server && server.exitCode === null) server.kill('SIGKILL');
+  if (locker && locker.exitCode === null) locker.kill('SIGKILL');
   rmSync(dataDir, { recursive: true, force: true });
   rmSync(profileDir, { recursive: true, force: true });
 }
@@ -62,7 +66,23 @@ async function startServer() {
     serverLog = '';
     server = spawn(
       binary,
-      ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir, '--admin-token', ADMIN],
+      [
+        'serve',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--data-dir',
+        dataDir,
+        '--admin-token',
+        ADMIN,
+        // Heartbeats often and a stall reported soon, so the projections page shows one within
+        // seconds of the read store being locked.
+        '--heartbeat-ms',
+        '250',
+        '--process-stale-ms',
+        '3000',
+        '--projection-stall-ms',
+        '2000',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     server.stdout.on('data', (d) => (serverLog += d));
@@ -108,6 +128,27 @@ async function readOrder(base, ack) {
 
 function sqlite(file, sql) {
   execFileSync('sqlite3', ['-cmd', '.timeout 10000', join(dataDir, file), sql], { stdio: 'pipe' });
+}
+
+// Holds `file`'s write lock from a sqlite3 shell of our own until release() (or the end of the
+// run): the projector can then apply nothing, as when its store hangs.
+async function lockWrites(file) {
+  locker = spawn('sqlite3', ['-cmd', '.timeout 10000', join(dataDir, file)], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // Once the lock is held the shell writes a flag file and closes it (its standard output to a
+  // pipe may sit in a buffer).
+  const flag = join(dataDir, `${file}.locked`);
+  locker.stdin.write(`BEGIN IMMEDIATE;\n.output ${flag}\n.print locked\n.output stdout\n`);
+  const until = Date.now() + 15_000;
+  while (!(existsSync(flag) && readFileSync(flag, 'utf8').includes('locked'))) {
+    if (Date.now() > until || locker.exitCode !== null) throw new Error(`could not lock ${file}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return async () => {
+    const done = new Promise((r) => locker.once('exit', r));
+    locker.stdin.end('COMMIT;\n');
+    await done;
+    locker = null;
+  };
 }
 
 async function shot(page, name) {
@@ -198,6 +239,49 @@ async function run() {
   }
   await shot(page, 'overview');
 
+  // --- Projections: the in-process bus's one partition caught up (its position at the bus's end
+  // and at the outbox's high-water mark, nothing behind, its projector live, not stalled), the
+  // trend drawn; then its store locked so that it can apply nothing: behind and flagged stalled;
+  // then released: caught up again.
+  await page.getByTestId('nav-projections').click();
+  // The cells of the `local` row once `want` holds of them: [partition, owner, owner state,
+  // position, bus end, behind, outbox high-water, behind the outbox, moved, stalled].
+  const localRow = async (want) =>
+    (
+      await page.waitForFunction((w) => {
+        const row = [...document.querySelectorAll('[data-testid=projections-table] tbody tr')].find(
+          (r) => r.cells[0].textContent === 'local',
+        );
+        if (!row) return false;
+        const c = [...row.cells].map((td) => td.textContent);
+        const caughtUp = c[3] === c[4] && c[4] === c[6] && c[5] === '0' && c[7] === '0' && c[9] === 'no';
+        const stalled = c[9].startsWith('yes') && Number(c[5]) > 0 && Number(c[7]) > 0;
+        return (w === 'caught up' ? caughtUp : stalled) && c;
+      }, want)
+    ).jsonValue();
+  const caughtUp = await localRow('caught up');
+  assert.equal(caughtUp[2], 'live', caughtUp.join(' | '));
+  assert.equal(Number(caughtUp[6]), Number(await page.getByTestId('projections-outbox').getAttribute('data-last-seq')));
+  assert.equal(Number(caughtUp[6]), acks.length + 1, 'every event in the outbox, and applied');
+  assert.equal(await text(page, 'projections-summary'), '1 partition(s), 0 stalled');
+  const relays = await page.getByTestId('relays-table').locator('tbody tr').allTextContents();
+  assert.deepEqual(relays, ['0' + caughtUp[1] + 'liveno'], 'the one outbox partition, its relay live');
+  await page.waitForFunction(() => (window.ordinalBehind?.[0]?.length ?? 0) >= 3 && window.ordinalBehindPartitions?.[0] === 'local');
+  assert.equal(await page.getByTestId('chart-behind').locator('canvas').count(), 1, 'the trend drawn');
+  await shot(page, 'projections');
+
+  const release = await lockWrites('read.db');
+  const waiting = await placeOrder(base, sku);
+  const stalled = await localRow('stalled');
+  assert.equal(Number(stalled[4]), acks.length + 2, `the bus end moved on: ${stalled.join(' | ')}`);
+  assert.equal(Number(stalled[3]), acks.length + 1, 'the position did not');
+  assert.equal(await text(page, 'projections-summary'), '1 partition(s), 1 stalled');
+  await page.waitForFunction(() => window.ordinalBehind?.[1]?.some((v) => v > 0), undefined, { timeout: 10_000 });
+  await shot(page, 'projections-stalled');
+  await release();
+  await localRow('caught up');
+  await readOrder(base, waiting);
+
   // --- Order view: by order id, then by consistency token.
   const last = acks[acks.length - 1];
   await readOrder(base, last);
@@ -205,6 +289,17 @@ async function run() {
   const row = page.getByTestId('stream-events').locator('tbody tr');
   assert.equal(await row.count(), 1);
   assert.match(await row.first().textContent(), /OrderPlaced/);
+  // When the relay published it and the projector applied it: after its commit, as the admin
+  // stream view has them (from the stores' batch times).
+  const committedAt = (await row.first().locator('td').nth(3).textContent()).trim();
+  const publishedAt = await row.first().getByTestId('published-at').getAttribute('data-at');
+  const appliedAt = await row.first().getByTestId('applied-at').getAttribute('data-at');
+  assert.ok(publishedAt && appliedAt, 'publish and apply times shown');
+  assert.ok(Date.parse(publishedAt) >= Date.parse(committedAt), `${publishedAt} after ${committedAt}`);
+  assert.ok(Date.parse(appliedAt) >= Date.parse(committedAt), `${appliedAt} after ${committedAt}`);
+  const streamView = await api(base, 'GET', `/v1/admin/streams/order/${last.orderId}`, undefined, { admin: true });
+  assert.equal(streamView.json.events[0].publishedAt, publishedAt);
+  assert.equal(streamView.json.events[0].appliedAt, appliedAt);
   await page.getByTestId('stream-input').fill(last.consistencyToken);
   await page.getByTestId('stream-lookup').click();
   await page.getByTestId('token-passes').waitFor();
@@ -277,12 +372,18 @@ async function run() {
   await page.waitForFunction(() => /^retried/.test(document.querySelector('[data-testid=dl-result]')?.textContent ?? ''));
   assert.equal(await text(page, 'dl-result'), 'retried 1, applied 0, remaining 1');
   await page.getByTestId('dead-letter').first().locator('summary').click();
+  // Its payload, as the bus carried it, pretty-printed: the schema version this build cannot read.
+  const payload = page.getByTestId('dead-letter').first().locator('pre');
+  await payload.waitFor();
+  assert.match(await payload.textContent(), /"schemaVersion": 9/);
   await shot(page, 'dead-letters');
 
   // "Why isn't it visible?": the order view shows version 2 committed and published, not applied.
   assert.deepEqual(await lookUp(page, parked.orderId), { write: '2', read: '1' });
   const rows = page.getByTestId('stream-events').locator('tbody tr');
-  assert.match(await rows.nth(1).textContent(), /^2OrderShipped.*yesno$/);
+  assert.match(await rows.nth(1).textContent(), /^2OrderShipped/);
+  assert.ok(await rows.nth(1).getByTestId('published-at').getAttribute('data-at'), 'published, when shown');
+  assert.equal(await rows.nth(1).getByTestId('applied-at').textContent(), 'no');
   await shot(page, 'order-behind');
   await page.getByTestId('nav-dead-letters').click();
   await page.getByTestId('dead-letter').first().waitFor();
@@ -301,7 +402,9 @@ async function run() {
   await applied.waitFor();
   assert.match(await applied.locator('h3').textContent(), new RegExp(`order/${parked.orderId}`));
   assert.equal((await applied.getByTestId('read-version').textContent()).trim(), '2');
-  assert.match(await applied.locator('tbody tr').nth(1).textContent(), /^2OrderShipped.*yesyes$/);
+  const retried = applied.locator('tbody tr').nth(1);
+  assert.match(await retried.textContent(), /^2OrderShipped/);
+  assert.ok(await retried.getByTestId('applied-at').getAttribute('data-at'), 'applied by the retry, when shown');
   await shot(page, 'dead-letters-applied');
   const shipped = await fetch(`${base}/v1/orders/${parked.orderId}`).then((r) => r.json());
   assert.equal(shipped.status, 'SHIPPED');
@@ -315,8 +418,9 @@ async function run() {
   await page.waitForFunction(() => /^rebuilt/.test(document.querySelector('[data-testid=rebuild-result]')?.textContent ?? ''));
   const rebuilt = await text(page, 'rebuild-result');
   const replayed = Number(/(\d+) events replayed/.exec(rebuilt)?.[1]);
-  // product, orders, the two poisoned orders and their events, the later order
-  assert.equal(replayed, acks.length + 6, rebuilt);
+  // product, orders, the one placed while the read store was locked, the two poisoned orders and
+  // their events, the later order
+  assert.equal(replayed, acks.length + 7, rebuilt);
   const state = page.getByTestId('rebuild-state');
   assert.match(await state.textContent(), /^request \d+: done/);
   assert.equal(await state.getAttribute('data-replayed'), String(replayed), 'the progress reached the end');

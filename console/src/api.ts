@@ -68,7 +68,11 @@ export interface StreamEvent {
   occurredAt: string;
   committedAt: string;
   published: boolean;
+  // When the relay batch that carried it was marked published, and when the projection batch
+  // that applied it committed (null when not known: docs/console.md#publish-and-apply-times).
+  publishedAt: string | null;
   applied: boolean;
+  appliedAt: string | null;
 }
 
 export interface StreamView {

@@ -23,9 +23,27 @@ export interface PartitionPicture {
   stalledReason: string | null;
 }
 
+// docs/openapi.json, StatusReport.outbox.partitions.
+export interface OutboxPartitionPicture {
+  partition: number;
+  owner: string | null;
+  ownerState: 'live' | 'stale' | null;
+  stalled: boolean;
+}
+
 interface StatusWithPartitions {
+  outbox: {
+    pending: number;
+    lastSeq: number;
+    publishedSeq: number;
+    partitions?: OutboxPartitionPicture[];
+  } | null;
   projection: { partitions?: PartitionPicture[] } | null;
 }
+
+// The in-process bus's one partition: its positions are outbox sequence numbers, so it can be
+// set against the outbox's high-water mark; a Kafka partition's offsets cannot.
+const LOCAL = 'local';
 
 declare global {
   interface Window {
@@ -81,8 +99,10 @@ class BehindChart {
 
 export function mountProjections(root: HTMLElement): () => void {
   const summary = el('p', { 'data-testid': 'projections-summary' });
+  const outboxLine = el('p', { 'data-testid': 'projections-outbox' });
   const problem = el('p', { class: 'error' });
   const rows = el('div', {});
+  const relayRows = el('div', {});
   const chartBox = el('div', { class: 'chart', 'data-testid': 'chart-behind' });
   root.append(
     el(
@@ -92,9 +112,12 @@ export function mountProjections(root: HTMLElement): () => void {
         'and whether it is stalled (its projector stale, or its position unmoved while messages wait).',
     ),
     summary,
+    outboxLine,
     problem,
     rows,
     chartBox,
+    el('h3', {}, 'Outbox partitions and their relays'),
+    relayRows,
   );
   const chart = new BehindChart(chartBox);
   let stopped = false;
@@ -102,12 +125,28 @@ export function mountProjections(root: HTMLElement): () => void {
     const status = await getJson<StatusWithPartitions>('/v1/admin/status');
     if (stopped) return;
     const parts = status.projection?.partitions ?? [];
+    const outbox = status.outbox;
     const stalled = parts.filter((p) => p.stalled).length;
     summary.textContent = `${parts.length} partition(s), ${stalled} stalled`;
     summary.className = stalled > 0 ? 'error' : '';
+    outboxLine.textContent = outbox
+      ? `Outbox high-water mark (last sequence) ${outbox.lastSeq}, published up to ${outbox.publishedSeq}, ${outbox.pending} pending.`
+      : 'This process reads no outbox.';
+    outboxLine.dataset.lastSeq = outbox ? String(outbox.lastSeq) : '';
     rows.replaceChildren(
       table(
-        ['partition', 'owner', 'owner state', 'position', 'bus end', 'behind', 'moved (ms ago)', 'stalled'],
+        [
+          'partition',
+          'owner',
+          'owner state',
+          'position',
+          'bus end',
+          'behind',
+          'outbox high-water',
+          'behind the outbox',
+          'moved (ms ago)',
+          'stalled',
+        ],
         parts.map((p) => [
           p.partition,
           dash(p.owner),
@@ -115,10 +154,24 @@ export function mountProjections(root: HTMLElement): () => void {
           p.position,
           dash(p.busEnd),
           dash(p.behind),
+          outbox ? outbox.lastSeq : '–',
+          outbox && p.partition === LOCAL ? Math.max(0, outbox.lastSeq - p.position) : '–',
           dash(p.positionMovedAgoMs),
           p.stalled ? `yes: ${p.stalledReason ?? ''}` : 'no',
         ]),
         'projections-table',
+      ),
+    );
+    relayRows.replaceChildren(
+      table(
+        ['outbox partition', 'relay', 'relay state', 'stalled'],
+        (outbox?.partitions ?? []).map((o) => [
+          o.partition,
+          dash(o.owner),
+          dash(o.ownerState),
+          o.stalled ? 'yes: its relay is stale' : 'no',
+        ]),
+        'relays-table',
       ),
     );
     chart.push(Date.now() / 1000, parts);

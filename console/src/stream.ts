@@ -25,18 +25,27 @@ export function renderStream(view: StreamView): HTMLElement {
       behind > 0 ? el('span', { class: 'warn' }, ` · the read model is ${behind} behind`) : ' · up to date',
     ),
     table(
-      ['version', 'type', 'occurred', 'committed', 'published', 'applied'],
+      ['version', 'type', 'occurred', 'committed', 'relay published', 'projector applied'],
       view.events.map((e) => [
         e.version,
         e.type,
         e.occurredAt,
         e.committedAt,
-        e.published ? 'yes' : 'no',
-        e.applied ? 'yes' : 'no',
+        stage(e.published, e.publishedAt, e.committedAt, 'published-at'),
+        stage(e.applied, e.appliedAt, e.committedAt, 'applied-at'),
       ]),
       'stream-events',
     ),
   );
+}
+
+// "no", or when it happened and how long after the commit ("yes" when its batch time is no
+// longer kept). The two clocks may be two machines': a negative delay is shown as it is.
+function stage(done: boolean, at: string | null, committedAt: string, testId: string): HTMLElement {
+  if (!done) return el('span', { 'data-testid': testId }, 'no');
+  if (at === null) return el('span', { 'data-testid': testId, title: 'its batch time is no longer kept' }, 'yes');
+  const after = Date.parse(at) - Date.parse(committedAt);
+  return el('span', { 'data-testid': testId, 'data-at': at }, `${at} (+${after} ms)`);
 }
 
 function renderCheck(check: TokenCheck): HTMLElement {

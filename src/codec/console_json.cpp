@@ -13,6 +13,10 @@ std::string stream_name(const StreamKey& s) {
     return std::string(stream_type_name(s.type)) + "/" + s.id;
 }
 
+ojson time_or_null(const std::optional<std::int64_t>& unix_ms) {
+    return unix_ms ? ojson(format_rfc3339_ms(*unix_ms)) : ojson(nullptr);
+}
+
 }  // namespace
 
 std::string write_stream_view_json(const StreamView& view) {
@@ -25,7 +29,9 @@ std::string write_stream_view_json(const StreamView& view) {
                                {"occurredAt", e.occurred_at},
                                {"committedAt", format_rfc3339_ms(e.created_ms)},
                                {"published", e.published},
-                               {"applied", e.version <= view.read_version}});
+                               {"publishedAt", time_or_null(e.published_ms)},
+                               {"applied", e.version <= view.read_version},
+                               {"appliedAt", time_or_null(e.applied_ms)}});
     }
     return dump_json(ojson{{"stream", stream_name(view.stream)},
                            {"writeVersion", view.write_version},

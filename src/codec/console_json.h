@@ -12,7 +12,8 @@
 namespace ordinal {
 
 // {stream:"order/<id>", writeVersion, readVersion,
-//  events:[{seq,eventId,version,type,occurredAt,committedAt,published,applied}]}
+//  events:[{seq,eventId,version,type,occurredAt,committedAt,published,publishedAt,applied,
+//  appliedAt}]} (the two times null when not known: ports/batch_times.h)
 std::string write_stream_view_json(const StreamView& view);
 
 // {passes, streams:[{stream, wanted, readVersion, passes}]}

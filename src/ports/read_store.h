@@ -9,6 +9,7 @@
 #include "domain/events.h"
 #include "domain/expected.h"
 #include "domain/order.h"
+#include "ports/batch_times.h"
 #include "ports/store_error.h"
 #include "ports/trace_context.h"
 
@@ -267,6 +268,17 @@ class ReadStore {
             out.push_back(*v);
         }
         return out;
+    }
+
+    // The projection batches kept (ports/batch_times.h) that advanced `stream` and committed at
+    // or after `since_ms` (the store's clock, Unix ms), in commit order: at most a bounded number,
+    // found among a bounded number of batches from `since_ms` on. Not on the command path: only
+    // the admin stream view reads it. The default (test doubles) keeps no batch times.
+    virtual Expected<std::vector<StreamApplyTime>, StoreError> stream_apply_times(
+        const StreamKey& stream, std::int64_t since_ms) {
+        (void)stream;
+        (void)since_ms;
+        return std::vector<StreamApplyTime>{};
     }
 
     // Stored bus position of `partition` (0 if none).

@@ -63,6 +63,13 @@ struct StreamLogEntry {
     std::string occurred_at;      // as the command recorded it (RFC 3339)
     std::int64_t created_ms = 0;  // the writer's wall clock at commit
     bool published = false;       // the relay has handed it to the bus
+    // When the relay marked the batch that carried it published (the write store's clock, Unix
+    // ms), from the store's relay batch times (one row per batch, kept kBatchTimesKeptMs): none
+    // while unpublished, or once its batch's time is no longer kept.
+    std::optional<std::int64_t> published_ms{};
+    // When the projection batch that applied it committed (the read store's clock): filled by
+    // the admin stream view from ReadStore::stream_apply_times, not by the write store.
+    std::optional<std::int64_t> applied_ms{};
 };
 
 struct OutboxStats {

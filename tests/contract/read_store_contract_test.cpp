@@ -1,5 +1,6 @@
 // ReadStore contract: idempotent projection, gap detection, stock ordering by stockSeq, paging;
 // deliveries from a bus with gaps and poison, dead letters and their retry.
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -523,6 +524,61 @@ TEST_P(ReadStoreContract, RetryAppliesEachStreamInVersionOrderAndRemovesTheLette
     EXPECT_EQ(deliver_ok({order_event(kOrder, 5, OrderShipped{})}, 8).skipped, 1u);
     EXPECT_TRUE(dead_letters().empty());
     EXPECT_EQ(retry_ok().retried, 0);
+}
+
+// When each projection batch applied each stream (ports/batch_times.h): a row per batch that
+// advanced something — applied, delivered (the Kafka profile's path) or retried from the dead
+// letters —, found by stream in commit order with the version it left the stream at and the
+// store's clock; a redelivery that advanced nothing leaves none; a reset forgets them all.
+TEST_P(ReadStoreContract, KeepsWhenEachBatchAppliedEachStream) {
+    using namespace std::chrono;
+    const auto wall_ms = [] {
+        return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+    };
+    const StreamKey order{StreamType::Order, kOrder};
+    const StreamKey sku{StreamType::Product, "SKU-1"};
+    const std::int64_t before = wall_ms();
+    apply_ok({product_upserted("SKU-1", 1, 10, 1),
+              order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {{"SKU-1", 9, 2}})},
+             2);
+    apply_ok(
+        {order_event(kOrder, 2, OrderPaid{"ref", 1000}), order_event(kOrder, 3, OrderShipped{})},
+        4);
+    apply_ok({order_event(kOrder, 3, OrderShipped{})}, 4);  // a redelivery: no row
+    deliver_ok({}, 0, {event_dead_letter(5, product_upserted("SKU-1", 2, 10, 3))});
+    ASSERT_EQ(retry_ok().applied, 1);
+    const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000002";
+    deliver_ok({order_placed(other, kUser, {{"SKU-1", 1, 1000}}, {})}, 6);
+    const std::int64_t after = wall_ms();
+
+    // A second's slack for how the store's clock rounds.
+    const auto within = [&](const StreamApplyTime& t) {
+        return t.applied_ms >= before - 1000 && t.applied_ms <= after + 1000;
+    };
+    auto times = store_->stream_apply_times(order, before - 1000);
+    ASSERT_TRUE(times) << times.error().message;
+    ASSERT_EQ(times->size(), 2u);
+    EXPECT_EQ((*times)[0].version, 1);
+    EXPECT_EQ((*times)[1].version, 3);
+    EXPECT_TRUE(within((*times)[0]) && within((*times)[1]))
+        << (*times)[0].applied_ms << " " << (*times)[1].applied_ms << " in " << before << ".."
+        << after;
+    EXPECT_LE((*times)[0].applied_ms, (*times)[1].applied_ms);
+    auto product = store_->stream_apply_times(sku, before - 1000);
+    ASSERT_TRUE(product);
+    ASSERT_EQ(product->size(), 2u);
+    EXPECT_EQ((*product)[0].version, 1);
+    EXPECT_EQ((*product)[1].version, 2);  // the retry
+    auto delivered = store_->stream_apply_times(StreamKey{StreamType::Order, other}, 0);
+    ASSERT_TRUE(delivered);
+    ASSERT_EQ(delivered->size(), 1u);
+    EXPECT_EQ((*delivered)[0].version, 1);
+    EXPECT_TRUE(within((*delivered)[0]));
+
+    EXPECT_TRUE(store_->stream_apply_times(order, after + 60000)->empty()) << "none since then";
+    EXPECT_TRUE(store_->stream_apply_times(StreamKey{StreamType::Product, "SKU"}, 0)->empty());
+    ASSERT_TRUE(store_->reset());
+    EXPECT_TRUE(store_->stream_apply_times(order, 0)->empty());
 }
 
 TEST_P(ReadStoreContract, RetryKeepsWhatItCannotApplyAndGoesOnWithTheRest) {

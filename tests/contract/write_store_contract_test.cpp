@@ -438,7 +438,8 @@ TEST_P(WriteStoreContract, ReopeningKeepsModelKeysAndOutbox) {
 }
 
 // The admin stream view reads one stream's rows: in version order, the newest when cut, with
-// commit time and whether the relay published each.
+// commit time, whether the relay published each and when (the time its relay batch was marked,
+// kept as one row per batch: ports/batch_times.h).
 TEST_P(WriteStoreContract, StreamLogListsOneStreamWithPublishedFlags) {
     accept(upsert_request(new_key(), "SKU-1", 1));
     clock_.advance(10);
@@ -467,7 +468,23 @@ TEST_P(WriteStoreContract, StreamLogListsOneStreamWithPublishedFlags) {
         EXPECT_EQ(e.occurred_at, sku1_events[i]->event.occurred_at);
         EXPECT_EQ(e.created_ms, created[i]);
         EXPECT_EQ(e.published, i == 0) << i;
+        EXPECT_EQ(e.published_ms, i == 0 ? std::optional<std::int64_t>(kT0 + 20) : std::nullopt)
+            << i;
+        EXPECT_EQ(e.applied_ms, std::nullopt) << "the write store knows nothing of applying";
     }
+
+    // A second relay batch, later: each event maps to the time of its own batch.
+    clock_.advance(5);
+    auto rest = store_->fetch_pending(10);  // SKU-1 v2 and v3
+    ASSERT_TRUE(rest) << rest.error().message;
+    ASSERT_EQ(rest->size(), 2u);
+    ASSERT_TRUE(store_->mark_published(*rest));
+    auto later = store_->stream_log(sku1, 10);
+    ASSERT_TRUE(later);
+    ASSERT_EQ(later->size(), 3u);
+    EXPECT_EQ((*later)[0].published_ms, kT0 + 20);
+    EXPECT_EQ((*later)[1].published_ms, kT0 + 25);
+    EXPECT_EQ((*later)[2].published_ms, kT0 + 25);
 
     auto newest = store_->stream_log(sku1, 2);
     ASSERT_TRUE(newest);
@@ -481,6 +498,37 @@ TEST_P(WriteStoreContract, StreamLogListsOneStreamWithPublishedFlags) {
     auto none = store_->stream_log(StreamKey{StreamType::Product, "SKU-9"}, 10);
     ASSERT_TRUE(none);
     EXPECT_TRUE(none->empty());
+}
+
+// Relays sharing a PostgreSQL outbox (its partitions), or a seq committed after higher ones were
+// published, give batches that do not cover their whole seq range: each event still maps to the
+// batch that carried it. (One SQLite writer relays in seq order, so its batches never do.)
+TEST_P(WriteStoreContract, InterleavedRelayBatchesMapEachEventToItsOwn) {
+    if (GetParam().name != "Postgres") GTEST_SKIP() << "batches cover whole seq ranges here";
+    accept(upsert_request(new_key(), "SKU-1", 1));
+    accept(upsert_request(new_key(), "SKU-2", 1));
+    accept(upsert_request(new_key(), "SKU-1", 2));
+    accept(upsert_request(new_key(), "SKU-2", 2));
+    auto pending = store_->fetch_pending(10);
+    ASSERT_TRUE(pending) << pending.error().message;
+    ASSERT_EQ(pending->size(), 4u);
+    // Each stream's events a batch of their own: seqs 1 and 3, then 2 and 4.
+    std::map<std::string, std::vector<StoredEvent>> by_sku;
+    for (const StoredEvent& e : *pending) by_sku[e.event.stream.id].push_back(e);
+    ASSERT_EQ(by_sku["SKU-1"].size(), 2u);
+    clock_.advance(7);
+    ASSERT_TRUE(store_->mark_published(by_sku["SKU-1"]));
+    clock_.advance(7);
+    ASSERT_TRUE(store_->mark_published(by_sku["SKU-2"]));
+    for (const auto& [sku, at] : {std::pair{"SKU-1", kT0 + 7}, std::pair{"SKU-2", kT0 + 14}}) {
+        auto log = store_->stream_log(StreamKey{StreamType::Product, sku}, 10);
+        ASSERT_TRUE(log) << log.error().message;
+        ASSERT_EQ(log->size(), 2u);
+        for (const StreamLogEntry& e : *log) {
+            EXPECT_TRUE(e.published) << sku;
+            EXPECT_EQ(e.published_ms, at) << sku << " v" << e.version;
+        }
+    }
 }
 
 TEST_P(WriteStoreContract, IsReady) {

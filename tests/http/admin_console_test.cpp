@@ -2,12 +2,14 @@
 // discarded with a reason; the audit log of admin actions; verify run as an admin request; a
 // rebuild followed through its request. Run on SQLite (label http) and again on PostgreSQL
 // (label pg), like the rest of the HTTP suite; every answer is checked against docs/openapi.json.
+#include <algorithm>
 #include <chrono>
 #include <regex>
 #include <thread>
 
 #include "codec/event_json.h"
 #include "core/projection_sequencer.h"
+#include "domain/time_format.h"
 #include "support/service_fixture.h"
 
 namespace ordinal::test {
@@ -177,6 +179,52 @@ TEST_F(AdminConsole, ARetryNamesTheStreamsItApplied) {
     const auto view = api().admin_get("/v1/admin/streams/" + stream);
     ASSERT_EQ(view.status, 200) << view;
     EXPECT_EQ(view.json_body()["readVersion"], 2);
+}
+
+// When the relay published each event and the projector applied it, from the stores' batch
+// times (docs/console.md#publish-and-apply-times), on every profile this suite runs on: SQLite
+// with the in-process bus, PostgreSQL, and PostgreSQL with Kafka between three processes.
+TEST_F(AdminConsole, TheStreamViewShowsWhenEachEventWasPublishedAndApplied) {
+    const auto sku = unique_sku();
+    api().create_product(sku, 100, 5);
+    const auto order = api().create_order(random_uuid(), {{sku, 1}});
+    api().must_read("/v1/orders/" + order.order_id, order.token);
+    const auto paid = api().pay(order.order_id, json{{"paymentRef", "ref-1"}, {"amountMinor", 100}},
+                                random_uuid());
+    ASSERT_EQ(paid.status, 202) << paid;
+    api().must_read("/v1/orders/" + order.order_id,
+                    paid.json_body()["consistencyToken"].get<std::string>());
+    // Applied now; on the in-process bus the relay marks a batch published just after the
+    // projector applied it: read until both times show, bounded.
+    json events;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        const auto view = api().admin_get("/v1/admin/streams/order/" + order.order_id);
+        ASSERT_EQ(view.status, 200) << view;
+        events = view.json_body()["events"];
+        ASSERT_EQ(events.size(), 2u) << events;
+        const bool all = std::all_of(events.begin(), events.end(), [](const json& e) {
+            return e["publishedAt"].is_string() && e["appliedAt"].is_string();
+        });
+        if (all || std::chrono::steady_clock::now() > deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (const json& e : events) {
+        ASSERT_TRUE(e["publishedAt"].is_string() && e["appliedAt"].is_string()) << e;
+        const auto committed = parse_rfc3339_ms(e["committedAt"].get<std::string>());
+        const auto published = parse_rfc3339_ms(e["publishedAt"].get<std::string>());
+        const auto applied = parse_rfc3339_ms(e["appliedAt"].get<std::string>());
+        ASSERT_TRUE(committed && published && applied) << e;
+        // One machine's clocks here; a few ms of slack for how each store rounds its clock.
+        EXPECT_GE(*published, *committed - 5) << e;
+        EXPECT_GE(*applied, *committed - 5) << e;
+        EXPECT_LT(*applied - *committed, 60'000) << e;
+    }
+    // Each event its own batches: the payment was published and applied after the placement.
+    EXPECT_GE(parse_rfc3339_ms(events[1]["publishedAt"].get<std::string>()),
+              parse_rfc3339_ms(events[0]["publishedAt"].get<std::string>()));
+    EXPECT_GE(parse_rfc3339_ms(events[1]["appliedAt"].get<std::string>()),
+              parse_rfc3339_ms(events[0]["appliedAt"].get<std::string>()));
 }
 
 TEST_F(AdminConsole, AProductPutIsAudited) {

@@ -9,6 +9,7 @@
 
 #include "adapters/http/request_handler.h"
 #include "adapters/http/static_files.h"
+#include "codec/batch_streams.h"
 #include "domain/consistency_token.h"
 #include "support/fake_stores.h"
 #include "support/temp_dir.h"
@@ -27,7 +28,14 @@ class VersionedReadStore final : public test_support::EmptyReadStore {
         const auto it = versions.find(s);
         return it == versions.end() ? 0 : it->second;
     }
+    Expected<std::vector<StreamApplyTime>, StoreError> stream_apply_times(
+        const StreamKey&, std::int64_t since) override {
+        applied_since = since;
+        return applied;
+    }
     std::map<StreamKey, std::int64_t> versions;
+    std::vector<StreamApplyTime> applied;
+    std::int64_t applied_since = 0;
 };
 
 void write_file(const std::filesystem::path& path, const std::string& content) {
@@ -85,7 +93,8 @@ class ConsoleEndpoints : public ::testing::Test {
     std::string console_dir = folder.string();
     VersionedReadStore reads;
     std::vector<StreamLogEntry> log{
-        {11, "e-1", 1, "OrderPlaced", "2026-12-06T00:00:00.000Z", 1765000000000, true},
+        {11, "e-1", 1, "OrderPlaced", "2026-12-06T00:00:00.000Z", 1765000000000, true,
+         1765000000250},
         {15, "e-2", 2, "OrderPaid", "2026-12-06T00:00:01.000Z", 1765000001000, false}};
     std::size_t last_limit = 0;
     std::unique_ptr<RequestHandler> handler;
@@ -166,6 +175,9 @@ TEST_F(ConsoleEndpoints, NoFolderNoConsole) {
 
 TEST_F(ConsoleEndpoints, StreamViewShowsWriteAndReadVersions) {
     reads.versions[{StreamType::Order, kOrder}] = 1;
+    // A batch left the order at version 1; a later one (a version not applied yet as far as the
+    // read version goes) is not shown against version 2.
+    reads.applied = {{1, 1765000000400}, {2, 1765000002000}};
     const std::string target = std::string("/v1/admin/streams/order/") + kOrder;
     EXPECT_EQ(call("GET", target).status, 401u);
     const auto a = call("GET", target, true);
@@ -183,9 +195,15 @@ TEST_F(ConsoleEndpoints, StreamViewShowsWriteAndReadVersions) {
                                     {"occurredAt", "2026-12-06T00:00:00.000Z"},
                                     {"committedAt", "2025-12-06T05:46:40.000Z"},
                                     {"published", true},
-                                    {"applied", true}}));
+                                    {"publishedAt", "2025-12-06T05:46:40.250Z"},
+                                    {"applied", true},
+                                    {"appliedAt", "2025-12-06T05:46:40.400Z"}}));
     EXPECT_EQ(j["events"][1]["published"], false);
+    EXPECT_TRUE(j["events"][1]["publishedAt"].is_null());
     EXPECT_EQ(j["events"][1]["applied"], false);
+    EXPECT_TRUE(j["events"][1]["appliedAt"].is_null());
+    // Batches looked for from the oldest event's commit, less a minute of clock skew.
+    EXPECT_EQ(reads.applied_since, 1765000000000 - 60000);
     // Upper-case ids are canonicalised like every order path.
     std::string upper = kOrder;
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -226,6 +244,34 @@ TEST_F(ConsoleEndpoints, TokenCheckSaysWhetherAReadWouldPassNow) {
         EXPECT_EQ(a.status, 400u) << bad;
         EXPECT_EQ(json::parse(a.body)["details"][0]["field"], "token") << bad;
     }
+}
+
+// The stream view's publish and apply times come from batch rows (ports/batch_times.h): a
+// version is applied by the first batch that left its stream at it or past it.
+TEST(BatchTimes, AVersionIsAppliedByTheFirstBatchThatReachedIt) {
+    const std::vector<StreamApplyTime> batches{{2, 100}, {3, 200}, {5, 300}};
+    EXPECT_EQ(applied_time_of(1, batches), 100);
+    EXPECT_EQ(applied_time_of(2, batches), 100);
+    EXPECT_EQ(applied_time_of(3, batches), 200);
+    EXPECT_EQ(applied_time_of(4, batches), 300);
+    EXPECT_EQ(applied_time_of(6, batches), std::nullopt);
+    EXPECT_EQ(applied_time_of(1, {}), std::nullopt);
+}
+
+TEST(BatchTimes, AProjectionBatchNamesEachStreamItAdvancedWithItsVersion) {
+    const StreamKey order{StreamType::Order, kOrder};
+    const StreamKey sku1{StreamType::Product, "SKU-1"};
+    const StreamKey sku10{StreamType::Product, "SKU-10"};
+    const std::vector<std::pair<StreamKey, std::int64_t>> advanced{
+        {order, 3}, {sku10, 2}, {sku1, 17}};
+    const std::string text = encode_batch_streams(advanced);
+    EXPECT_EQ(batch_stream_version(text, order), 3);
+    EXPECT_EQ(batch_stream_version(text, sku1), 17);  // not SKU-10's line, which it prefixes
+    EXPECT_EQ(batch_stream_version(text, sku10), 2);
+    EXPECT_EQ(batch_stream_version(text, StreamKey{StreamType::Product, "SKU"}), std::nullopt);
+    EXPECT_EQ(batch_stream_version(text, StreamKey{StreamType::Order, "SKU-1"}), std::nullopt);
+    EXPECT_NE(text.find(batch_streams_needle(sku1)), std::string::npos);
+    EXPECT_EQ(batch_stream_version(encode_batch_streams({}), order), std::nullopt);
 }
 
 }  // namespace

@@ -9,11 +9,15 @@
 #include "codec/console_json.h"
 #include "domain/uuid.h"
 #include "domain/validation.h"
+#include "ports/batch_times.h"
 
 namespace ordinal {
 namespace {
 
 constexpr std::size_t kMaxStreamEvents = 1000;
+// How much earlier than an event's commit (write store's clock) the batch that applied it may
+// seem to have committed (read store's clock): clocks of two machines differ.
+constexpr std::int64_t kClockSkewMs = 60'000;
 
 // "order/<uuid>" or "product/<sku>", the stream's id canonical; nullopt: names no stream.
 std::optional<StreamKey> parse_stream_param(std::string_view param) {
@@ -62,6 +66,17 @@ void RequestHandler::handle_admin_stream(const RouteMatch& route, const Respond&
         auto read = api_.reads->stream_version(stream);
         if (!read) return store_unavailable(read.error());
         if (events->empty() && *read == 0) return not_found("no such stream");
+        if (!events->empty()) {
+            // Projection batches from the oldest event shown on, but not before the newest
+            // one's time less the kept hour: older batch times are gone anyway.
+            const std::int64_t since =
+                std::max(events->front().created_ms, events->back().created_ms - kBatchTimesKeptMs);
+            auto applied = api_.reads->stream_apply_times(stream, since - kClockSkewMs);
+            if (!applied) return store_unavailable(applied.error());
+            for (StreamLogEntry& e : *events) {
+                if (e.version <= *read) e.applied_ms = applied_time_of(e.version, *applied);
+            }
+        }
         StreamView view;
         view.stream = stream;
         view.read_version = *read;

@@ -126,7 +126,8 @@ Connection Connection::open(const std::string& conninfo) {
 Connection::Connection(Connection&& o) noexcept
     : conn_(std::exchange(o.conn_, nullptr)),
       conninfo_(std::move(o.conninfo_)),
-      prepared_(std::move(o.prepared_)) {}
+      prepared_(std::move(o.prepared_)),
+      sent_(o.sent_) {}
 
 Connection& Connection::operator=(Connection&& o) noexcept {
     if (this != &o) {
@@ -134,6 +135,7 @@ Connection& Connection::operator=(Connection&& o) noexcept {
         conn_ = std::exchange(o.conn_, nullptr);
         conninfo_ = std::move(o.conninfo_);
         prepared_ = std::move(o.prepared_);
+        sent_ = o.sent_;
     }
     return *this;
 }
@@ -260,6 +262,7 @@ const std::string& Connection::prepared_name(const std::string& sql, std::size_t
     if (it == prepared_.end()) {
         std::string name = "s";
         name += std::to_string(prepared_.size() + 1);
+        ++sent_.round_trips;
         PGresult* r =
             PQprepare(conn_, name.c_str(), sql.c_str(), static_cast<int>(params), nullptr);
         if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) fail(r, "prepare");
@@ -282,6 +285,8 @@ Result Connection::exec_params(const std::string& sql, const std::vector<Param>&
     require_healthy();
     const std::string& name = prepared_name(sql, params.size());
     const std::vector<const char*> values = param_values(params);
+    ++sent_.round_trips;
+    ++sent_.statements;
     PGresult* r = PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()),
                                  values.data(), nullptr, nullptr, 0);
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
@@ -303,6 +308,8 @@ std::vector<Result> Connection::exec_pipeline(const std::vector<Statement>& stat
             abandon("pipeline send");
     }
     if (PQpipelineSync(conn_) != 1) abandon("pipeline sync");
+    ++sent_.round_trips;
+    sent_.statements += statements.size();
 
     // Each statement answers with one result then NULL (aborted ones: PGRES_PIPELINE_ABORTED),
     // the sync with PGRES_PIPELINE_SYNC. Anything else leaves the protocol state unknown.
@@ -346,6 +353,8 @@ void Connection::exec_script(const std::string& sql) {
         throw PgFailure(make_error(StoreError::Kind::Unavailable, "postgres: connection is broken"),
                         "");
     }
+    ++sent_.round_trips;
+    ++sent_.statements;
     PGresult* r = PQexec(conn_, sql.c_str());
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r, sql.substr(0, 40));

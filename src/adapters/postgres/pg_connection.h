@@ -125,6 +125,15 @@ class Connection {
     void reconnect();
     const std::string& conninfo() const { return conninfo_; }
 
+    // What this connection has sent, for tests that hold a batch to its round trips: every exec,
+    // pipeline, script and first-use prepare is one round trip; statements as sent (a pipeline's
+    // each, a script as one).
+    struct Sent {
+        std::uint64_t round_trips = 0;
+        std::uint64_t statements = 0;
+    };
+    Sent sent() const { return sent_; }
+
   private:
     [[noreturn]] void fail(pg_result* r, const std::string& what);
     [[noreturn]] void abandon(const std::string& what);
@@ -134,6 +143,7 @@ class Connection {
     pg_conn* conn_ = nullptr;
     std::string conninfo_;
     std::unordered_map<std::string, std::string> prepared_;  // sql -> statement name
+    Sent sent_;
 };
 
 // BEGIN ... COMMIT; rolls back in the destructor unless committed (if the connection is alive).

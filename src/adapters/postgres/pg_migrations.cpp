@@ -105,6 +105,19 @@ ALTER TABLE events DROP COLUMN published;
     {4, "trace context of each event", R"sql(
 ALTER TABLE events ADD COLUMN traceparent text, ADD COLUMN tracestate text;
 )sql"},
+    // When each relay batch was marked published (ports/batch_times.h): a row per batch, not per
+    // event, written by the marking statement itself and pruned after an hour. `seqs` only when
+    // the batch does not cover its whole range (relays sharing the outbox, a late commit).
+    {5, "relay batch times", R"sql(
+CREATE TABLE relay_batches (
+    id           bigserial PRIMARY KEY,
+    published_ms bigint NOT NULL,
+    first_seq    bigint NOT NULL,
+    last_seq     bigint NOT NULL,
+    seqs         bigint[]
+);
+CREATE INDEX relay_batches_last_seq ON relay_batches (last_seq);
+)sql"},
 };
 
 constexpr Migration kRead[] = {
@@ -211,6 +224,17 @@ CREATE TABLE admin_audit (
     requested_by text NOT NULL,
     request_id   bigint
 );
+)sql"},
+    // When each projection batch committed and the version it left each stream it advanced at
+    // (ports/batch_times.h, codec/batch_streams.h): a row per batch, not per event, pruned after
+    // an hour and emptied by a rebuild with the rest of the read model.
+    {6, "projection batch times", R"sql(
+CREATE TABLE projection_batches (
+    id         bigserial PRIMARY KEY,
+    applied_ms bigint NOT NULL,
+    streams    text NOT NULL
+);
+CREATE INDEX projection_batches_applied ON projection_batches (applied_ms, id);
 )sql"},
 };
 

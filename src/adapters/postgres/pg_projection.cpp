@@ -14,6 +14,7 @@
 #include "adapters/postgres/pg_product_row_locks.h"
 #include "adapters/postgres/pg_write_rows.h"
 #include "adapters/read_model_changes.h"
+#include "codec/batch_streams.h"
 #include "codec/event_json.h"
 #include "domain/text.h"
 
@@ -299,6 +300,20 @@ pg::Statement advance_position(const BusPosition& position) {
         position.partition, position.offset);
 }
 
+// The batch's time row (ports/batch_times.h), with the rows older than a cutoff deleted in the
+// same statement when a prune is due; none when the batch advanced no stream.
+std::optional<pg::Statement> record_batch(
+    std::span<const std::pair<StreamKey, std::int64_t>> advanced, BatchTimesPruning& pruning) {
+    if (advanced.empty()) return std::nullopt;
+    // A NULL $2 (no prune due) is a one-time filter: no scan.
+    return pg::statement(
+        "WITH pruned AS (DELETE FROM projection_batches WHERE $2::bigint IS NOT NULL AND "
+        "applied_ms < $2::bigint) "
+        "INSERT INTO projection_batches (applied_ms, streams) VALUES "
+        "((extract(epoch FROM clock_timestamp()) * 1000)::bigint, $1)",
+        encode_batch_streams(advanced), pruning.due_now());
+}
+
 // Where a delivery stands in its transaction: the first sends BEGIN with its first statements,
 // the last COMMIT with its last ones (PgReadStore::project), so a batch of placements is two
 // round trips — BEGIN, locks and prefetch; the writes, the position and COMMIT — not seven: on a
@@ -312,9 +327,12 @@ struct InTransaction {
     bool last = true;
 };
 
+// `advanced`: what the transaction's earlier deliveries advanced; the last records the batch.
 ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
                                   const Delivery& delivery, std::span<const std::int64_t> offsets,
-                                  InTransaction at, const ProductRowLocks& locks) {
+                                  InTransaction at, const ProductRowLocks& locks,
+                                  std::vector<std::pair<StreamKey, std::int64_t>>& advanced,
+                                  BatchTimesPruning& pruning) {
     std::vector<pg::Statement> before;
     if (at.first) {
         before.push_back(pg::statement("BEGIN"));
@@ -326,8 +344,10 @@ ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules
     tx.prefetch(delivery.events, std::move(before));
     ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
     std::vector<pg::Statement> after{advance_position(delivery.position)};
+    advanced.insert(advanced.end(), result.advanced.begin(), result.advanced.end());
     if (at.last) {
         if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
+        if (auto batch = record_batch(advanced, pruning)) after.push_back(std::move(*batch));
         after.push_back(pg::statement("COMMIT"));
     }
     tx.finish(std::move(after));
@@ -337,7 +357,8 @@ ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules
 }  // namespace
 
 ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
-                                std::span<const Event> events, const BusPosition& position) {
+                                std::span<const Event> events, const BusPosition& position,
+                                BatchTimesPruning& pruning) {
     ProductRowLocks locks;
     locks.add(events);
     locks.lock(conn);
@@ -346,26 +367,30 @@ ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
     ProjectionResult result = rules.sequence_events(events, tx);
     std::vector<pg::Statement> after{advance_position(position)};
     if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
+    if (auto batch = record_batch(result.advanced, pruning)) after.push_back(std::move(*batch));
     tx.finish(std::move(after));
     return result;
 }
 
 // One transaction over the deliveries of a poll (one or more partitions).
 std::vector<ProjectionResult> project_deliveries(Connection& conn, const ProjectionRules& rules,
-                                                 std::span<const DeliveryPart> parts) {
+                                                 std::span<const DeliveryPart> parts,
+                                                 BatchTimesPruning& pruning) {
     ProductRowLocks locks;
     for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
+    std::vector<std::pair<StreamKey, std::int64_t>> advanced;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         results.push_back(project_delivery(conn, rules, *parts[i].delivery, parts[i].offsets,
-                                           InTransaction{i == 0, i + 1 == parts.size()}, locks));
+                                           InTransaction{i == 0, i + 1 == parts.size()}, locks,
+                                           advanced, pruning));
     }
     return results;
 }
 
 DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
-                                   std::optional<std::int64_t> id) {
+                                   std::optional<std::int64_t> id, BatchTimesPruning& pruning) {
     conn.exec("SELECT pg_advisory_xact_lock($1::int, 0)", kDeadLetterLockSpace);
     Result r =
         id ? conn.exec(
@@ -384,8 +409,25 @@ DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rule
     locks.lock(conn);
     PgProjectionTransaction tx(conn);
     DeadLetterRetry out = rules.sequence_retry(std::move(rows), tx);
-    tx.flush();
+    std::vector<pg::Statement> after;
+    if (auto batch = record_batch(out.advanced, pruning)) after.push_back(std::move(*batch));
+    tx.finish(std::move(after));
     locks.drop_unused(conn);
+    return out;
+}
+
+std::vector<StreamApplyTime> select_stream_apply_times(Connection& conn, const StreamKey& stream,
+                                                       std::int64_t since_ms) {
+    Result r = conn.exec(
+        "SELECT applied_ms, streams FROM (SELECT id, applied_ms, streams FROM projection_batches "
+        "WHERE applied_ms >= $1 ORDER BY applied_ms, id LIMIT $2) b WHERE strpos(streams, $3) > 0 "
+        "ORDER BY applied_ms, id LIMIT $4",
+        since_ms, kApplyBatchesLookedAt, batch_streams_needle(stream), kApplyBatchesListed);
+    std::vector<StreamApplyTime> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        if (const auto version = batch_stream_version(r.text(i, 1), stream))
+            out.push_back(StreamApplyTime{*version, r.int64(i, 0)});
+    }
     return out;
 }
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/batch_times_pruning.h"
 #include "adapters/postgres/pg_connection.h"
 #include "domain/events.h"
 #include "ports/projection_rules.h"
@@ -20,18 +21,26 @@ namespace ordinal::pg {
 
 // ReadStore::apply in the caller's transaction: the events in order, then the partition's
 // position moved forward (never back). Throws StoreFailure (Internal) on a gap or an event that
-// does not fit its stream.
+// does not fit its stream. Each of these three records the batch's time row (ports/batch_times.h)
+// when it advanced a stream, in the pipeline of its last statements; `pruning` says when that
+// statement also deletes the old rows.
 ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
-                                std::span<const Event> events, const BusPosition& position);
+                                std::span<const Event> events, const BusPosition& position,
+                                BatchTimesPruning& pruning);
 
 // ReadStore::apply_deliveries: one transaction over the deliveries of a poll, which this opens
 // (BEGIN in the pipeline of its first statements) and commits (COMMIT in that of its last ones).
 std::vector<ProjectionResult> project_deliveries(Connection& conn, const ProjectionRules& rules,
-                                                 std::span<const DeliveryPart> parts);
+                                                 std::span<const DeliveryPart> parts,
+                                                 BatchTimesPruning& pruning);
 
 // ReadStore::retry_dead_letters in the caller's transaction.
 DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
-                                   std::optional<std::int64_t> id);
+                                   std::optional<std::int64_t> id, BatchTimesPruning& pruning);
+
+// ReadStore::stream_apply_times.
+std::vector<StreamApplyTime> select_stream_apply_times(Connection& conn, const StreamKey& stream,
+                                                       std::int64_t since_ms);
 
 // The applied version of `stream` as stored (0 if none).
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream);

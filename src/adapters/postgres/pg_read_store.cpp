@@ -39,15 +39,17 @@ class PgReadStore final : public ReadStore {
     // is committed.
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return announced(write(
-            [&](Connection& conn) { return pg::project_events(conn, rules_, events, position); }));
+        return announced(write([&](Connection& conn) {
+            return pg::project_events(conn, rules_, events, position, pruning_);
+        }));
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
         const DeliveryPart part{&delivery, offsets};
         return announced(project([&](Connection& conn) {
-            return pg::project_deliveries(conn, rules_, std::span<const DeliveryPart>(&part, 1))
+            return pg::project_deliveries(conn, rules_, std::span<const DeliveryPart>(&part, 1),
+                                          pruning_)
                 .front();
         }));
     }
@@ -55,8 +57,9 @@ class PgReadStore final : public ReadStore {
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
         std::span<const DeliveryPart> parts) override {
         if (parts.empty()) return std::vector<ProjectionResult>{};
-        return announced(
-            project([&](Connection& conn) { return pg::project_deliveries(conn, rules_, parts); }));
+        return announced(project([&](Connection& conn) {
+            return pg::project_deliveries(conn, rules_, parts, pruning_);
+        }));
     }
 
     Expected<std::int64_t, StoreError> dead_letter_count() override {
@@ -78,8 +81,8 @@ class PgReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        auto out =
-            write([&](Connection& conn) { return pg::retry_dead_letters(conn, rules_, id); });
+        auto out = write(
+            [&](Connection& conn) { return pg::retry_dead_letters(conn, rules_, id, pruning_); });
         if (out && !out->advanced.empty()) projection_notifier_.signal();
         return out;
     }
@@ -144,6 +147,12 @@ class PgReadStore final : public ReadStore {
             auto conn = readers_->acquire();
             return pg::select_stream_version(*conn, stream);
         });
+    }
+
+    Expected<std::vector<StreamApplyTime>, StoreError> stream_apply_times(
+        const StreamKey& stream, std::int64_t since_ms) override {
+        return pooled(
+            [&](Connection& c) { return pg::select_stream_apply_times(c, stream, since_ms); });
     }
 
     Expected<std::vector<std::int64_t>, StoreError> stream_versions(
@@ -220,6 +229,7 @@ class PgReadStore final : public ReadStore {
             conn.exec("DELETE FROM products_view");
             conn.exec("DELETE FROM bus_positions");
             conn.exec("DELETE FROM dead_letters");
+            conn.exec("DELETE FROM projection_batches");
             conn.exec(
                 "INSERT INTO rebuild_state (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET "
                 "started_at = excluded.started_at");
@@ -327,6 +337,7 @@ class PgReadStore final : public ReadStore {
     }
 
     const ProjectionRules& rules_;
+    BatchTimesPruning pruning_;
     pg::Pool writer_;  // one connection: projector writes are serialized
     std::unique_ptr<pg::Pool> readers_;
     pg::Notifier projection_notifier_;

@@ -4,6 +4,8 @@
 // dialect and client library (docs/building.md#repeated-code).
 #include "adapters/postgres/pg_write_rows.h"
 
+#include <algorithm>
+
 #include "adapters/postgres/pg_array_literal.h"
 #include "codec/event_json.h"
 
@@ -411,15 +413,25 @@ std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t
     return read_events(r);
 }
 
-void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs) {
-    // One statement: drop the rows from the outbox and move the high-water mark (for stats
-    // only) forward.
+void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs,
+                           std::int64_t published_ms, std::optional<std::int64_t> prune_before) {
+    if (seqs.empty()) return;
+    const auto [lo, hi] = std::minmax_element(seqs.begin(), seqs.end());
+    // Several relays share the outbox, and a seq may commit after higher ones were published, so
+    // a batch need not cover every seq of its range: then its seqs are kept too (NULL when it
+    // does, as one relay owning the whole outbox usually does).
+    const bool whole_range = *hi - *lo + 1 == static_cast<std::int64_t>(seqs.size());
+    // One statement: drop the rows from the outbox, record the batch's time (and prune old ones
+    // when $6 is given: a NULL $6 is a one-time filter, no scan), and move the high-water mark
+    // (for stats only) forward.
     conn.exec(
-        "WITH marked AS (DELETE FROM outbox_pending WHERE seq = ANY($1::bigint[])) "
-        "UPDATE relay_state SET published_seq = GREATEST(published_seq, (SELECT COALESCE(MAX(s), "
-        "0) FROM "
-        "unnest($1::bigint[]) s)) WHERE id = 1",
-        seqs);
+        "WITH marked AS (DELETE FROM outbox_pending WHERE seq = ANY($1::bigint[])), "
+        "batch AS (INSERT INTO relay_batches (published_ms, first_seq, last_seq, seqs) VALUES "
+        "($2, $3, $4, CASE WHEN $5 THEN NULL ELSE $1::bigint[] END)), "
+        "pruned AS (DELETE FROM relay_batches WHERE $6::bigint IS NOT NULL AND published_ms < "
+        "$6::bigint) "
+        "UPDATE relay_state SET published_seq = GREATEST(published_seq, $4) WHERE id = 1",
+        seqs, published_ms, *lo, *hi, whole_range, prune_before);
 }
 
 }  // namespace ordinal::pg

@@ -90,7 +90,11 @@ std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t
                                                   const std::vector<std::int64_t>& owned,
                                                   std::size_t limit,
                                                   const std::vector<std::int64_t>& out);
-void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs);
+// Deletes the events' outbox rows, moves relay_state.published_seq forward (stats only) and
+// records the relay batch's time row (ports/batch_times.h), deleting the rows older than
+// `prune_before` when given: one statement, so the batch time costs no round trip.
+void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs,
+                           std::int64_t published_ms, std::optional<std::int64_t> prune_before);
 
 StreamType parse_stored_stream_type(const std::string& text);
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 
+#include "adapters/batch_times_pruning.h"
 #include "adapters/postgres/pg_batching_writer.h"
 #include "adapters/postgres/pg_idempotency_retention.h"
 #include "adapters/postgres/pg_migrations.h"
@@ -22,6 +23,9 @@ namespace {
 
 using pg::Connection;
 using pg::Result;
+
+// How many relay batches the stream view looks through for one event's (stream_log).
+constexpr std::int64_t kRelayBatchCandidates = 256;
 
 class PgWriteStore final : public WriteStore {
   public:
@@ -103,7 +107,8 @@ class PgWriteStore final : public WriteStore {
                 }
                 marker_.exec_script("SET synchronous_commit = off");
             }
-            pg::mark_events_published(marker_, seqs);
+            const std::int64_t now = clock_.unix_ms();
+            pg::mark_events_published(marker_, seqs, now, pruning_.due(now));
             vacuum_outbox_if_due(marker_, seqs.size());
         });
     }
@@ -140,17 +145,26 @@ class PgWriteStore final : public WriteStore {
                                                                  std::size_t limit) override {
         return guard_port("postgres", [&] {
             auto conn = readers_->acquire();
+            // A published event's relay batch: among the first kRelayBatchCandidates batches
+            // whose range ends at or past its seq, the first that holds it (batches of several
+            // relays interleave, and a late commit lands in a batch after higher seqs).
             Result r = conn->exec(
                 "SELECT e.seq, e.event_id::text, e.version, e.type, e.occurred_at, e.created_ms, "
-                "CASE WHEN p.seq IS NULL THEN 1 ELSE 0 END FROM events e "
+                "CASE WHEN p.seq IS NULL THEN 1 ELSE 0 END, rb.published_ms FROM events e "
                 "LEFT JOIN outbox_pending p ON p.seq = e.seq "
+                "LEFT JOIN LATERAL (SELECT b.published_ms FROM (SELECT published_ms, first_seq, "
+                "last_seq, seqs FROM relay_batches WHERE p.seq IS NULL AND last_seq >= e.seq "
+                "ORDER BY last_seq LIMIT $4) b WHERE b.first_seq <= e.seq AND (b.seqs IS NULL OR "
+                "e.seq = ANY(b.seqs)) ORDER BY b.last_seq LIMIT 1) rb ON true "
                 "WHERE e.stream_type = $1 AND e.stream_id = $2 ORDER BY e.version DESC LIMIT $3",
                 std::string(stream_type_name(stream.type)), stream.id,
-                static_cast<std::int64_t>(limit));
+                static_cast<std::int64_t>(limit), kRelayBatchCandidates);
             std::vector<StreamLogEntry> out;
             for (int i = 0; i < r.rows(); ++i) {
-                out.push_back({r.int64(i, 0), r.text(i, 1), r.int64(i, 2), r.text(i, 3),
-                               r.text(i, 4), r.int64(i, 5), r.int64(i, 6) != 0});
+                StreamLogEntry e{r.int64(i, 0), r.text(i, 1),  r.int64(i, 2),     r.text(i, 3),
+                                 r.text(i, 4),  r.int64(i, 5), r.int64(i, 6) != 0};
+                e.published_ms = r.opt_int64(i, 7);
+                out.push_back(std::move(e));
             }
             std::reverse(out.begin(), out.end());
             return out;
@@ -221,6 +235,7 @@ class PgWriteStore final : public WriteStore {
     std::mutex vacuum_mu_;
     std::size_t marked_since_vacuum_ GUARDED_BY(vacuum_mu_) = 0;
     std::int64_t last_vacuum_ms_ GUARDED_BY(vacuum_mu_) = 0;
+    BatchTimesPruning pruning_;
 };
 
 Expected<void, StoreError> migrate(const std::string& conninfo, const pg::MigrationSet& set) {

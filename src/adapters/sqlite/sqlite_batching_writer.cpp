@@ -43,8 +43,8 @@ void SqliteBatchingWriter::submit(CommandRequest request, WriteStore::Done done)
     if (auto refused = lanes_.push(0, job)) deliver(job, *refused);
 }
 
-Expected<void, StoreError> SqliteBatchingWriter::advance_published_seq(std::int64_t seq) {
-    return run_upkeep([seq](Connection& conn) { sqlite::advance_published_seq(conn, seq); });
+Expected<void, StoreError> SqliteBatchingWriter::mark_published(const sqlite::RelayBatch& batch) {
+    return run_upkeep([batch](Connection& conn) { sqlite::mark_relay_batch(conn, batch); });
 }
 
 Expected<void, StoreError> SqliteBatchingWriter::run_upkeep(std::function<void(Connection&)> work) {

@@ -16,6 +16,7 @@
 
 #include "adapters/batching_writer_support.h"
 #include "adapters/sqlite/sqlite_connection.h"
+#include "adapters/sqlite/sqlite_write_rows.h"
 #include "ports/clock.h"
 #include "ports/command_rules.h"
 #include "ports/write_store.h"
@@ -43,16 +44,16 @@ class SqliteBatchingWriter {
     // batch waits for it.
     void submit(CommandRequest request, WriteStore::Done done);
 
-    // Sets relay_state.published_seq = max(published_seq, seq) in the writer's next batch and
+    // Marks a relay batch published (sqlite::mark_relay_batch) in the writer's next batch and
     // waits for its commit. Never refused for a full queue: marking is what drains the outbox.
     // Must not be called from a `done` callback or the commit listener (it would wait for itself:
     // returns Internal).
-    Expected<void, StoreError> advance_published_seq(std::int64_t seq);
+    Expected<void, StoreError> mark_published(const sqlite::RelayBatch& batch);
 
     // Runs `work` on the writer's connection in its next batch (a savepoint of its own: a throw
     // undoes only `work`) and waits for the commit. The write lock is the writer's, so upkeep
     // such as expiring idempotency records never waits on busy_timeout nor makes commands wait
-    // on it. Same rules as advance_published_seq; keep `work` short (one small statement): the
+    // on it. Same rules as mark_published; keep `work` short (one small statement): the
     // batch's commands wait for it.
     Expected<void, StoreError> run_upkeep(std::function<void(Connection&)> work);
 

@@ -77,6 +77,17 @@ ALTER TABLE events ADD COLUMN tracestate TEXT;
     {3, "idempotency retention index", R"sql(
 CREATE INDEX idempotency_created ON idempotency (created_ms);
 )sql"},
+    // When each relay batch was marked published (ports/batch_times.h): a row per batch, not per
+    // event, written in the marking's own upkeep step and pruned after an hour.
+    {4, "relay batch times", R"sql(
+CREATE TABLE relay_batches (
+    id           INTEGER PRIMARY KEY,
+    published_ms INTEGER NOT NULL,
+    first_seq    INTEGER NOT NULL,
+    last_seq     INTEGER NOT NULL
+);
+CREATE INDEX relay_batches_last_seq ON relay_batches (last_seq);
+)sql"},
 };
 
 // products_view.version 0 marks a placeholder row: its stock was seen (from an order's stock
@@ -184,6 +195,17 @@ CREATE TABLE admin_audit (
     requested_by TEXT NOT NULL,
     request_id   INTEGER
 );
+)sql"},
+    // When each projection batch committed and the version it left each stream it advanced at
+    // (ports/batch_times.h, codec/batch_streams.h): a row per batch, not per event, pruned after
+    // an hour and emptied by a rebuild with the rest of the read model.
+    {6, "projection batch times", R"sql(
+CREATE TABLE projection_batches (
+    id         INTEGER PRIMARY KEY,
+    applied_ms INTEGER NOT NULL,
+    streams    TEXT NOT NULL
+);
+CREATE INDEX projection_batches_applied ON projection_batches (applied_ms);
 )sql"},
 };
 

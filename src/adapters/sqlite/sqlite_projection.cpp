@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "adapters/read_model_changes.h"
+#include "codec/batch_streams.h"
 #include "codec/event_json.h"
 
 namespace ordinal::sqlite {
@@ -140,6 +141,33 @@ void advance_position(Connection& conn, const BusPosition& position) {
 }
 
 }  // namespace
+
+void record_projection_batch(Connection& conn,
+                             std::span<const std::pair<StreamKey, std::int64_t>> advanced,
+                             std::optional<std::int64_t> prune_before) {
+    if (advanced.empty()) return;
+    conn.exec(
+        "INSERT INTO projection_batches (applied_ms, streams) VALUES "
+        "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), ?)",
+        encode_batch_streams(advanced));
+    if (prune_before)
+        conn.exec("DELETE FROM projection_batches WHERE applied_ms < ?", *prune_before);
+}
+
+std::vector<StreamApplyTime> select_stream_apply_times(Connection& conn, const StreamKey& stream,
+                                                       std::int64_t since_ms) {
+    Query q = conn.query(
+        "SELECT applied_ms, streams FROM (SELECT id, applied_ms, streams FROM projection_batches "
+        "WHERE applied_ms >= ?1 ORDER BY applied_ms, id LIMIT ?2) WHERE instr(streams, ?3) > 0 "
+        "ORDER BY applied_ms, id LIMIT ?4",
+        since_ms, kApplyBatchesLookedAt, batch_streams_needle(stream), kApplyBatchesListed);
+    std::vector<StreamApplyTime> out;
+    while (q.next()) {
+        if (const auto version = batch_stream_version(q.text(1), stream))
+            out.push_back(StreamApplyTime{*version, q.int64(0)});
+    }
+    return out;
+}
 
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream) {
     Query q = stream.type == StreamType::Order

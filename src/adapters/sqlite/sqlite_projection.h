@@ -5,6 +5,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "adapters/sqlite/sqlite_connection.h"
@@ -30,6 +31,17 @@ ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules
 // ReadStore::retry_dead_letters inside the caller's transaction; throws StoreFailure.
 DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
                                    std::optional<std::int64_t> id);
+
+// Records a projection batch that advanced the streams `advanced` (ports/batch_times.h) in the
+// caller's transaction, with the rows older than `prune_before` deleted when it is given; nothing
+// when it advanced none.
+void record_projection_batch(Connection& conn,
+                             std::span<const std::pair<StreamKey, std::int64_t>> advanced,
+                             std::optional<std::int64_t> prune_before);
+
+// ReadStore::stream_apply_times.
+std::vector<StreamApplyTime> select_stream_apply_times(Connection& conn, const StreamKey& stream,
+                                                       std::int64_t since_ms);
 
 // The applied version of `stream` as stored (0 if none).
 std::int64_t select_stream_version(Connection& conn, const StreamKey& stream);

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <type_traits>
 
+#include "adapters/batch_times_pruning.h"
 #include "adapters/sqlite/sqlite_admin_rows.h"
 #include "adapters/sqlite/sqlite_connection_pool.h"
 #include "adapters/sqlite/sqlite_migrations.h"
@@ -38,12 +39,20 @@ class SqliteReadStore final : public ReadStore {
 
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return write([&] { return sqlite::project_events(writer_, rules_, events, position); });
+        return write([&] {
+            ProjectionResult result = sqlite::project_events(writer_, rules_, events, position);
+            record_batch(result.advanced);
+            return result;
+        });
     }
 
     Expected<ProjectionResult, StoreError> apply_delivery(
         const Delivery& delivery, std::span<const std::int64_t> offsets) override {
-        return write([&] { return sqlite::project_delivery(writer_, rules_, delivery, offsets); });
+        return write([&] {
+            ProjectionResult result = sqlite::project_delivery(writer_, rules_, delivery, offsets);
+            record_batch(result.advanced);
+            return result;
+        });
     }
 
     Expected<std::vector<ProjectionResult>, StoreError> apply_deliveries(
@@ -51,9 +60,14 @@ class SqliteReadStore final : public ReadStore {
         return write([&] {
             std::vector<ProjectionResult> results;
             results.reserve(parts.size());
-            for (const DeliveryPart& part : parts)
+            std::vector<std::pair<StreamKey, std::int64_t>> advanced;
+            for (const DeliveryPart& part : parts) {
                 results.push_back(
                     sqlite::project_delivery(writer_, rules_, *part.delivery, part.offsets));
+                advanced.insert(advanced.end(), results.back().advanced.begin(),
+                                results.back().advanced.end());
+            }
+            record_batch(advanced);  // one row for the transaction, whatever its partitions
             return results;
         });
     }
@@ -80,7 +94,11 @@ class SqliteReadStore final : public ReadStore {
 
     Expected<DeadLetterRetry, StoreError> retry_dead_letters(
         std::optional<std::int64_t> id) override {
-        return write([&] { return sqlite::retry_dead_letters(writer_, rules_, id); });
+        return write([&] {
+            DeadLetterRetry retry = sqlite::retry_dead_letters(writer_, rules_, id);
+            record_batch(retry.advanced);
+            return retry;
+        });
     }
 
     Expected<std::optional<Order>, StoreError> get_order(const std::string& order_id) override {
@@ -148,6 +166,14 @@ class SqliteReadStore final : public ReadStore {
         });
     }
 
+    Expected<std::vector<StreamApplyTime>, StoreError> stream_apply_times(
+        const StreamKey& stream, std::int64_t since_ms) override {
+        return guard_port("sqlite", [&] {
+            auto conn = readers_->acquire();
+            return sqlite::select_stream_apply_times(*conn, stream, since_ms);
+        });
+    }
+
     Expected<std::int64_t, StoreError> bus_position(const std::string& partition) override {
         return guard_port("sqlite", [&]() -> std::int64_t {
             auto conn = readers_->acquire();
@@ -196,6 +222,7 @@ class SqliteReadStore final : public ReadStore {
             writer_.exec("DELETE FROM products_view");
             writer_.exec("DELETE FROM bus_positions");
             writer_.exec("DELETE FROM dead_letters");
+            writer_.exec("DELETE FROM projection_batches");
             writer_.exec(
                 "INSERT OR REPLACE INTO rebuild_state (id, started_at) VALUES "
                 "(1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
@@ -282,7 +309,15 @@ class SqliteReadStore final : public ReadStore {
         });
     }
 
+    // The batch's time row (ports/batch_times.h), in the transaction that applied it.
+    // Called inside write(), which holds write_mu_.
+    void record_batch(std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
+        sqlite::record_projection_batch(writer_, advanced,
+                                        advanced.empty() ? std::nullopt : pruning_.due_now());
+    }
+
     const ProjectionRules& rules_;
+    BatchTimesPruning pruning_;
     std::mutex write_mu_;
     Connection writer_ GUARDED_BY(write_mu_);
     std::unique_ptr<SqliteConnectionPool> readers_;

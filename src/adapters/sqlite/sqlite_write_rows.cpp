@@ -185,8 +185,13 @@ std::int64_t select_published_seq(Connection& conn) {
     return q.int64(0);
 }
 
-void advance_published_seq(Connection& conn, std::int64_t seq) {
-    conn.exec("UPDATE relay_state SET published_seq = max(published_seq, ?) WHERE id = 1", seq);
+void mark_relay_batch(Connection& conn, const RelayBatch& batch) {
+    conn.exec("UPDATE relay_state SET published_seq = max(published_seq, ?) WHERE id = 1",
+              batch.last_seq);
+    conn.exec("INSERT INTO relay_batches (published_ms, first_seq, last_seq) VALUES (?, ?, ?)",
+              batch.published_ms, batch.first_seq, batch.last_seq);
+    if (batch.prune_before)
+        conn.exec("DELETE FROM relay_batches WHERE published_ms < ?", *batch.prune_before);
 }
 
 }  // namespace ordinal::sqlite

@@ -48,8 +48,17 @@ std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t afte
 std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit);
 
 std::int64_t select_published_seq(Connection& conn);
-// published_seq = max(published_seq, seq): marking is idempotent and never moves backwards.
-void advance_published_seq(Connection& conn, std::int64_t seq);
+// A relay batch marked published: published_seq = max(published_seq, last_seq) (marking is
+// idempotent and never moves backwards) and the batch's time row (ports/batch_times.h), with the
+// rows older than `prune_before` deleted when it is given. One writer relays in seq order, so a
+// batch covers every seq from first_seq to last_seq and no other batch does.
+struct RelayBatch {
+    std::int64_t first_seq = 0;
+    std::int64_t last_seq = 0;
+    std::int64_t published_ms = 0;
+    std::optional<std::int64_t> prune_before;
+};
+void mark_relay_batch(Connection& conn, const RelayBatch& batch);
 
 // Text forms of enums as stored in the rows; throw StoreFailure (Internal) on unknown text.
 StreamType parse_stored_stream_type(const std::string& text);

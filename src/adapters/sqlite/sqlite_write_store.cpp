@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "adapters/batch_times_pruning.h"
 #include "adapters/sqlite/sqlite_batching_writer.h"
 #include "adapters/sqlite/sqlite_connection_pool.h"
 #include "adapters/sqlite/sqlite_idempotency_retention.h"
@@ -65,11 +66,14 @@ class SqliteWriteStore final : public WriteStore {
 
     Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) override {
         if (events.empty()) return {};
-        const auto newest = std::max_element(
+        const auto [oldest, newest] = std::minmax_element(
             events.begin(), events.end(),
             [](const StoredEvent& a, const StoredEvent& b) { return a.seq < b.seq; });
+        const std::int64_t now = clock_.unix_ms();
         // Through the writer thread: it owns the write lock, so this never waits on busy_timeout.
-        return writer_->advance_published_seq(newest->seq);
+        // The batch's time row goes in the same upkeep step: no commit of its own.
+        return writer_->mark_published(
+            sqlite::RelayBatch{oldest->seq, newest->seq, now, pruning_.due(now)});
     }
 
     Expected<std::vector<StoredEvent>, StoreError> read_log(std::int64_t after_seq,
@@ -110,15 +114,21 @@ class SqliteWriteStore final : public WriteStore {
                                                                  std::size_t limit) override {
         return guard_port("sqlite", [&] {
             auto conn = readers_->acquire();
+            // An event's relay batch is the first whose last_seq is at or past its seq, if that
+            // one begins at or before it (batches cover disjoint seq ranges: one relay, in order).
             Query q = conn->query(
                 "SELECT seq, event_id, version, type, occurred_at, created_ms, "
-                "seq <= (SELECT published_seq FROM relay_state WHERE id = 1) FROM events "
-                "WHERE stream_type = ? AND stream_id = ? ORDER BY version DESC LIMIT ?",
+                "seq <= (SELECT published_seq FROM relay_state WHERE id = 1), "
+                "(SELECT CASE WHEN b.first_seq <= events.seq THEN b.published_ms END "
+                "FROM relay_batches b WHERE b.last_seq >= events.seq ORDER BY b.last_seq LIMIT 1) "
+                "FROM events WHERE stream_type = ? AND stream_id = ? ORDER BY version DESC LIMIT ?",
                 std::string(stream_type_name(stream.type)), stream.id, limit);
             std::vector<StreamLogEntry> out;
             while (q.next()) {
-                out.push_back({q.int64(0), q.text(1), q.int64(2), q.text(3), q.text(4), q.int64(5),
-                               q.int64(6) != 0});
+                StreamLogEntry e{q.int64(0), q.text(1),  q.int64(2),     q.text(3),
+                                 q.text(4),  q.int64(5), q.int64(6) != 0};
+                if (e.published) e.published_ms = q.opt_int64(7);
+                out.push_back(std::move(e));
             }
             std::reverse(out.begin(), out.end());
             return out;
@@ -141,6 +151,7 @@ class SqliteWriteStore final : public WriteStore {
     std::unique_ptr<SqliteBatchingWriter> writer_;
     const Clock& clock_;
     std::unique_ptr<sqlite::IdempotencyRetention> retention_;  // null: records kept forever
+    BatchTimesPruning pruning_;
 };
 
 }  // namespace
