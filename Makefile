@@ -13,7 +13,7 @@ RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlo
 TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
                 postgresql redis-server prometheus chromium iproute2 python3-venv clang-format
 
-.PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka format format-check clean
+.PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka bench-relay format format-check clean
 
 all: build
 
@@ -171,6 +171,16 @@ bench-kafka: deps-test
 	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
 	cmake --build --preset release -j $(JOBS) --target ordinal loadgen
 	bash bench/run_kafka.sh build/release
+
+# The relay draining one outbox backlog into a throwaway Kafka broker, next to its limits in the
+# same run: kafka-producer-perf-test, a bare librdkafka producer (bench/kafka_raw) and the relay's
+# own fetch and mark statements straight against PostgreSQL (bench/run_relay.sh).
+.PHONY: bench-relay
+bench-relay: deps-test
+	$(call apt_install,jq)
+	cmake --preset release -DORDINAL_BUILD_TESTS=OFF -DORDINAL_BUILD_BENCH=ON >/dev/null
+	cmake --build --preset release -j $(JOBS) --target ordinal loadgen kafka_raw
+	bash bench/run_relay.sh "release|build/release"
 
 .PHONY: bench-retry
 bench-retry: deps-test

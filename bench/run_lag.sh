@@ -4,6 +4,8 @@
 # Prints a Markdown report.
 #
 #   bench/run_lag.sh BUILD_DIR [BUILD_DIR...]     e.g. a build of main and one of a branch
+#   BUILD_DIR may be followed by |FLAGS, serve flags for that build alone (after SERVE_ARGS), e.g.
+#   "build/release|--relay-linger-ms 1": the same build with two settings in one run.
 #
 # Starts a throwaway durable PostgreSQL (the settings of bench/run_postgres.sh) and, with
 # BUS=kafka, a throwaway Apache Kafka cluster of BROKERS nodes (tests/scripts/kafka_test_server.sh,
@@ -20,9 +22,10 @@
 # For each load: loadgen's ack latency and ack -> visible (the 202 to the 2xx of the GET carrying
 # its X-Consistency-Token), p50 / p99 / p99.9; and from the processes' /metrics, what each stage
 # saw over the load (bucket upper bounds): relay_event_age (command -> hand-over to the bus),
-# kafka_publish_duration (produce -> last delivery report), projection_lag (command -> projection
-# commit), projection_batch_duration (one read-store transaction), consistency_wait (a GET with a
-# token: arrival -> read model reached).
+# kafka_publish_duration (produce -> last delivery report), projection_receive_age (command -> the
+# projector receiving it from the bus), projection_lag (command -> projection commit),
+# projection_batch_duration (one read-store transaction), consistency_wait (a GET with a token:
+# arrival -> read model reached).
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
 # WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
@@ -56,7 +59,8 @@ KAFKA_TOOL_OPTS=${KAFKA_TOOL_OPTS:-"-Xms64m -Xmx512m -XX:+UseSerialGC -Dlog4j.co
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 [[ $BUS == local || $BUS == kafka ]] || die "BUS must be local or kafka"
 
-for b in "${BUILDS[@]}"; do [[ -x $b/ordinal ]] || die "$b/ordinal not found (build first)"; done
+for b in "${BUILDS[@]}"; do [[ -x ${b%%|*}/ordinal ]] || die "${b%%|*}/ordinal not found (build first)"; done
+BASE_SERVE_ARGS=${SERVE_ARGS:-}
 ensure_command jq
 ensure_command curl
 
@@ -75,8 +79,8 @@ fi
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 
 # The stage histograms: name, and which process has it (relay, projector or api).
-STAGES=(relay_event_age:relay kafka_publish_duration:relay projection_lag:projector
-  projection_batch_duration:projector consistency_wait:api)
+STAGES=(relay_event_age:relay kafka_publish_duration:relay projection_receive_age:projector
+  projection_lag:projector projection_batch_duration:projector consistency_wait:api)
 stage_snapshot() {  # file
   local entry name role port
   for entry in "${STAGES[@]}"; do
@@ -98,11 +102,13 @@ stage_text() {  # after-file before-file
 
 ROWS=()
 row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
-run_build() {  # round index build-dir
-  local round=$1 i=$2 dir=$3 db="b$2r$1" half rate conns key res
+run_build() {  # round index build-dir[|extra serve args]
+  local round=$1 i=$2 dir=${3%%|*} db="b$2r$1" half rate conns key res
+  SERVE_ARGS=$BASE_SERVE_ARGS
+  [[ $3 == *"|"* ]] && SERVE_ARGS+=" ${3#*|}"
   ORDINAL=$dir/ordinal
   LOADGEN=$dir/bench/loadgen
-  [[ -x $LOADGEN ]] || LOADGEN=${BUILDS[0]}/bench/loadgen
+  [[ -x $LOADGEN ]] || LOADGEN=${BUILDS[0]%%|*}/bench/loadgen
   for d in "w_$db" "r_$db"; do psql_db postgres -c "CREATE DATABASE $d" >/dev/null; done
   if [[ $BUS == local ]]; then
     start_role all api,relay,projector local "$db"
@@ -116,7 +122,7 @@ run_build() {  # round index build-dir
   res=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")
   alive_all
   [[ -n $HALF_RATE ]] || HALF_RATE=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"$res")
-  row "| $round | \`$dir\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | |"
+  row "| $round | \`$3\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | |"
   for rate in $RATES; do
     [[ $rate == half ]] && rate=$HALF_RATE
     conns=$(( rate <= 100 ? 16 : RYW_CONNECTIONS ))
@@ -126,7 +132,7 @@ run_build() {  # round index build-dir
     res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP")
     alive_all
     stage_snapshot "$WORK/after"
-    row "| $round | \`$dir\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") |"
+    row "| $round | \`$3\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") |"
   done
   stop_all
 }
@@ -139,7 +145,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 cat <<EOF
 ## Ack → visible lag by stage, $BUS bus ($START)
 
-\`bench/run_lag.sh ${BUILDS[*]}\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs.
+\`bench/run_lag.sh $(printf '"%s" ' "${BUILDS[@]}")\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${BASE_SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs.
 
 | round | build | load | achieved ok/s | ack p50 / p99 ms | ack → visible p50 / p99 / p99.9 ms | stages p50 / p99 / p99.9 ms (bucket upper bounds) |
 |---|---|---|---|---|---|---|

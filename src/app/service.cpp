@@ -135,6 +135,7 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
 void RunningService::start_relay(const Settings& s) {
     RelayOptions relay_options;
     relay_options.idle_poll = std::chrono::milliseconds(s.relay_idle_poll_ms);
+    relay_options.linger = std::chrono::milliseconds(s.relay_linger_ms);
     relay_options.max_in_flight = static_cast<std::size_t>(s.relay_in_flight);
     relay_ = std::make_unique<Relay>(*write_, *bus_, metrics_, relay_options);
     write_->set_commit_listener([this] { relay_->wake(); });

@@ -45,6 +45,8 @@ struct Settings {
     // A relay looks for unpublished events this often when no commit wakes it (commits in this
     // process wake it directly; on PostgreSQL, commits elsewhere through NOTIFY).
     int relay_idle_poll_ms = 50;
+    // A relay's rounds start at least this far apart while commits keep coming (RelayOptions).
+    int relay_linger_ms = 5;
     // Every process heartbeats in the read store this often; one not heard from for
     // process_stale_ms is shown stale, and a projector takes over the admin request it ran.
     int heartbeat_ms = 1000;

@@ -150,6 +150,11 @@ std::vector<SettingSpec> setting_specs() {
          "a process not heard from for this many ms is shown stale, and an admin request it was "
          "running is taken over by another projector (default 5000)",
          int_setting(&Settings::process_stale_ms, 20, 86400000)},
+        {"relay-linger-ms",
+         "a relay's rounds start at least this many ms apart when commits come in faster, so a "
+         "busy outbox goes out in fewer, larger batches; a commit that finds the relay idle longer "
+         "is relayed at once (default 5; 0: every commit at once)",
+         int_setting(&Settings::relay_linger_ms, 0, 1000)},
         {"relay-in-flight",
          "batches a relay sends ahead while earlier ones await the bus's confirmation; they are "
          "still marked published in order (default 4; 1: one batch at a time)",

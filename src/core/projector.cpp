@@ -51,11 +51,16 @@ Projector::Projector(ReadStore& store, ConsistencyGate* gate, MetricsRegistry& m
                              "Time from an event's command (its occurred_at) to the commit that "
                              "projected it",
                              {}, lag_buckets())),
+      received_(metrics.histogram("ordinal_projection_receive_age_seconds",
+                                  "Time from an event's command (its occurred_at) to the projector "
+                                  "receiving it from the bus, before its transaction",
+                                  {}, lag_buckets())),
       position_(metrics.gauge("ordinal_projection_position",
                               "Bus position the projector has applied up to")) {}
 
 Expected<void, StoreError> Projector::consume(std::span<const Event> events,
                                               const BusPosition& position) {
+    observe_received(events);
     const auto started = std::chrono::steady_clock::now();
     auto result = store_.apply(events, position);
     if (!result) {
@@ -73,6 +78,12 @@ Expected<void, StoreError> Projector::consume(std::span<const Event> events,
 // position_ is one series, for the in-process bus (an in-order delivery); the positions of a
 // partitioned bus are in the admin status.
 Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
+                                                       std::span<const std::int64_t> offsets) {
+    observe_received(delivery.events);
+    return project_delivery(delivery, offsets);
+}
+
+Expected<void, StoreError> Projector::project_delivery(const Delivery& delivery,
                                                        std::span<const std::int64_t> offsets) {
     const auto started = std::chrono::steady_clock::now();
     auto result = store_.apply_delivery(delivery, offsets);
@@ -95,13 +106,14 @@ Expected<void, StoreError> Projector::consume_delivery(const Delivery& delivery,
 }
 
 Expected<void, StoreError> Projector::consume_deliveries(std::span<const DeliveryPart> parts) {
-    if (parts.size() == 1) return consume_delivery(*parts[0].delivery, parts[0].offsets);
+    for (const DeliveryPart& part : parts) observe_received(part.delivery->events);
+    if (parts.size() == 1) return project_delivery(*parts[0].delivery, parts[0].offsets);
     const auto started = std::chrono::steady_clock::now();
     auto results = store_.apply_deliveries(parts);
     // Fenced as well: each part alone, so that only the fenced ones are dropped.
     if (!results && !results.error().retryable()) {
         for (const DeliveryPart& part : parts) {
-            if (auto ok = consume_delivery(*part.delivery, part.offsets); !ok) return ok;
+            if (auto ok = project_delivery(*part.delivery, part.offsets); !ok) return ok;
         }
         return {};
     }
@@ -205,6 +217,11 @@ void Projector::record(const ProjectionResult& result, std::span<const DeadLette
 
 void Projector::observe_lag(std::span<const Event> events) {
     observe_event_ages(lag_, events,
+                       [](const Event& e) -> const std::string& { return e.occurred_at; });
+}
+
+void Projector::observe_received(std::span<const Event> events) {
+    observe_event_ages(received_, events,
                        [](const Event& e) -> const std::string& { return e.occurred_at; });
 }
 

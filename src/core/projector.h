@@ -61,6 +61,11 @@ class Projector : public EventConsumer {
     void warn_parked(const DeadLetter& letter);
     // Each event's age once its batch is committed: the projection lag readers feel.
     void observe_lag(std::span<const Event> events);
+    // Each event's age as the bus hands it over, before its transaction: with observe_lag, it
+    // splits the lag into the way to the projector and the projection itself.
+    void observe_received(std::span<const Event> events);
+    Expected<void, StoreError> project_delivery(const Delivery& delivery,
+                                                std::span<const std::int64_t> offsets);
     // The `applied` lines of a delivery stored whole (`offsets` as given to consume_delivery).
     void log_applied(const Delivery& delivery, std::span<const std::int64_t> offsets);
 
@@ -80,6 +85,7 @@ class Projector : public EventConsumer {
     Counter& dead_failed_;    // failed to apply
     Histogram& batch_latency_;
     Histogram& lag_;
+    Histogram& received_;
     Gauge& position_;
 };
 

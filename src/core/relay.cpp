@@ -113,14 +113,39 @@ void Relay::mark_loop() {
             continue;
         }
         settled_ = false;
-        // The head stays where it is while the relay thread appends; only this thread removes.
-        InFlight& head = in_flight_.front();
+        // The batches out, oldest first. They stay where they are while the relay thread
+        // appends; only this thread removes them.
+        std::vector<InFlight*> out;
+        out.reserve(in_flight_.size());
+        for (InFlight& f : in_flight_) out.push_back(&f);
         lock.unlock();
-        auto outcome = head.publication->outcome();
+        auto outcome = out.front()->publication->outcome();
+        // The head, and the batches after it already confirmed good, are marked in one store
+        // call: still a prefix of the batches sent, in one commit instead of one per batch, so
+        // marking keeps up however many batches are confirmed while a mark is under way.
+        std::size_t batches = 0;
+        std::vector<StoredEvent> joined;
+        std::span<const StoredEvent> events;
         bool failed = false;
         if (outcome && *outcome) {
+            batches = 1;
+            while (batches < out.size()) {
+                auto next = out[batches]->publication->outcome();
+                if (!next || !*next) break;
+                ++batches;
+            }
+            events = out.front()->events;
+            if (batches > 1) {
+                // Moved out: after the mark the batches are gone either way (marked, or dropped
+                // and fetched again).
+                for (std::size_t i = 0; i < batches; ++i) {
+                    std::move(out[i]->events.begin(), out[i]->events.end(),
+                              std::back_inserter(joined));
+                }
+                events = joined;
+            }
             const auto started = std::chrono::steady_clock::now();
-            auto marked = store_.mark_published(head.events);
+            auto marked = store_.mark_published(events);
             mark_seconds_.observe(seconds_since(started));
             // Published but not marked: the events go out again later; consumers skip them.
             failed = !marked;
@@ -158,12 +183,15 @@ void Relay::mark_loop() {
             lock.lock();
             continue;
         }
-        published_.inc(head.events.size());
-        published_seq_.store(head.events.back().seq);
-        position_gauge_.set(static_cast<double>(head.events.back().seq));
-        for (const StoredEvent& e : head.events) marked_.push_back(e.seq);
-        InFlight done = std::move(in_flight_.front());
-        in_flight_.pop_front();
+        published_.inc(events.size());
+        published_seq_.store(events.back().seq);
+        position_gauge_.set(static_cast<double>(events.back().seq));
+        for (const StoredEvent& e : events) marked_.push_back(e.seq);
+        std::vector<InFlight> done;
+        for (std::size_t i = 0; i < batches; ++i) {
+            done.push_back(std::move(in_flight_.front()));
+            in_flight_.pop_front();
+        }
         in_flight_gauge_.set(static_cast<double>(in_flight_.size()));
         cv_.notify_all();  // room for the relay thread
         // Destroyed unlocked, as the dropped ones above: a bus may call `settled` (on_settled,
@@ -171,7 +199,8 @@ void Relay::mark_loop() {
         // too, and its outcome may be known before that call is over (Kafka: the last delivery
         // report). Destroying it under mu_ deadlocked the marker and the producer's poller.
         lock.unlock();
-        done = InFlight{};
+        done.clear();
+        joined.clear();
         lock.lock();
     }
 }
@@ -197,13 +226,14 @@ Relay::Step Relay::run_once() {
         marked_.clear();
     }
     if (unsent_.empty()) {
-        // The events out are still pending in the store: fetch past them. One fetch takes up to
-        // max_in_flight batches, so the events out are read again once per that many batches,
-        // not once per batch.
-        const std::size_t chunk = options_.batch_size * options_.max_in_flight;
-        const std::size_t limit = chunk + sent_.size();
+        // The events out are still pending in the store: the fetch leaves them out (a store that
+        // can, in its query: they are not read again). One fetch takes up to max_in_flight
+        // batches, so the relay asks the store once per that many batches, not once per batch.
+        const std::size_t limit = options_.batch_size * options_.max_in_flight;
+        std::vector<std::int64_t> out(sent_.begin(), sent_.end());
+        std::sort(out.begin(), out.end());
         const auto started = std::chrono::steady_clock::now();
-        auto fetched = store_.fetch_pending(limit);
+        auto fetched = store_.fetch_pending_except(limit, out);
         fetch_seconds_.observe(seconds_since(started));
         if (!fetched) {
             errors_.inc();  // what is out stays out and is marked meanwhile

@@ -1,4 +1,5 @@
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -108,6 +109,21 @@ class WriteStore {
     // the outbox partitions this instance owns at the moment, taking ownership on the first call;
     // a stream always belongs to one partition. Stores with one writer own the whole outbox.
     virtual Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) = 0;
+
+    // fetch_pending leaving out the events of `out` (ascending seqs a relay has on the bus and
+    // not yet marked): up to `limit` pending events that are not in it. The default fetches and
+    // filters them; a store that can leave them out in its query (PostgreSQL) does, so a relay
+    // with batches in flight does not read and decode them again on every fetch.
+    virtual Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
+        std::size_t limit, std::span<const std::int64_t> out) {
+        auto pending = fetch_pending(limit + out.size());
+        if (!pending || out.empty()) return pending;
+        std::erase_if(*pending, [&](const StoredEvent& e) {
+            return std::binary_search(out.begin(), out.end(), e.seq);
+        });
+        if (pending->size() > limit) pending->resize(limit);
+        return pending;
+    }
 
     // Marks events returned by fetch_pending as published. Idempotent.
     virtual Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) = 0;

@@ -105,6 +105,33 @@ TEST(EventJson, EnvelopeRoundTrips) {
     EXPECT_EQ(product->stream.type, StreamType::Product);
 }
 
+// The envelope is written as a string (the relay encodes every event it sends); it must be what
+// the tree of the envelope dumps to, byte for byte, whatever the event and its strings hold.
+TEST(EventJson, EnvelopeIsByteForByteTheDumpOfItsTree) {
+    std::vector<Event> events = {
+        sample_event(sample_placed()),
+        sample_event(ProductUpserted{"SKU-\"1\"", "Mug\n\u00e9", "EUR", 1, std::nullopt, 1},
+                     StreamType::Product, "SKU-\"1\""),
+        sample_event(OrderCancelled{"why\t", {{"X", 1, 2}}, OrderStatus::Paid}),
+        sample_event(OrderPaid{"ref", 5}),
+        sample_event(OrderShipped{}),
+    };
+    events[1].causation_id = "cause \"quoted\"";
+    events[2].version = 1234567890123;
+    for (const Event& e : events) {
+        const nlohmann::json tree{{"eventId", e.event_id},
+                                  {"type", event_type_name(e.data)},
+                                  {"streamType", stream_type_name(e.stream.type)},
+                                  {"streamId", e.stream.id},
+                                  {"version", e.version},
+                                  {"occurredAt", e.occurred_at},
+                                  {"causationId", e.causation_id},
+                                  {"schemaVersion", schema_version_of(e.data)},
+                                  {"data", nlohmann::json::parse(encode_event_data(e.data))}};
+        EXPECT_EQ(encode_event_envelope(e), tree.dump()) << event_type_name(e.data);
+    }
+}
+
 TEST(EventJson, RejectsMalformedData) {
     const char* cases[][2] = {
         {"OrderPaid", ""},

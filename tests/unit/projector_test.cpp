@@ -267,6 +267,26 @@ TEST_F(ProjectorDelivery, ARetryableFailureGoesBackToTheBus) {
     EXPECT_EQ(counter("ordinal_projection_failures_total"), 1u);
 }
 
+// Where the lag goes: an event's age is taken when the bus hands it over, before the read-store
+// transaction, and again once that commits.
+TEST_F(ProjectorDelivery, AnEventsAgeIsTakenOnReceiptAndAgainOnCommit) {
+    const auto ages = [&](const char* name) {
+        return metrics.histogram(name, "", {}, lag_buckets()).count();
+    };
+    Event a = event("a", 1);
+    Event b = event("b", 1);
+    a.occurred_at = b.occurred_at = "2026-01-01T00:00:00.000Z";
+    store.unavailable = {"b@1"};
+    const Delivery d{{a, b}, {}, BusPosition{"orders-3", 12}};
+    ASSERT_FALSE(consume(d, {10, 11}));
+    EXPECT_EQ(ages("ordinal_projection_receive_age_seconds"), 2u);
+    EXPECT_EQ(ages("ordinal_projection_lag_seconds"), 0u) << "nothing committed";
+    store.unavailable.clear();
+    ASSERT_TRUE(consume(d, {10, 11}));
+    EXPECT_EQ(ages("ordinal_projection_receive_age_seconds"), 4u);
+    EXPECT_EQ(ages("ordinal_projection_lag_seconds"), 2u);
+}
+
 TEST_F(ProjectorDelivery, ARetryableFailureWhileTakingApartKeepsWhatWasDone) {
     store.poison = {"a@1"};
     store.unavailable = {"c@1"};

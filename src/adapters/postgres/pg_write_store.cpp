@@ -60,6 +60,11 @@ class PgWriteStore final : public WriteStore {
     // ones. The query runs on the session holding the locks: if that session is gone, so is the
     // ownership, and the call fails instead of handing out another relay's events.
     Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) override {
+        return fetch_pending_except(limit, {});
+    }
+
+    Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
+        std::size_t limit, std::span<const std::int64_t> out) override {
         return guard_port("postgres", [&] {
             std::lock_guard lock(lease_mu_);
             if (!lease_) lease_ = std::make_unique<pg::OutboxLease>(lease_options_);
@@ -74,7 +79,7 @@ class PgWriteStore final : public WriteStore {
             share_owned(owned);
             if (owned.empty()) return std::vector<StoredEvent>{};
             return pg::select_pending_events_in(lease_->connection(), lease_->partitions(), owned,
-                                                limit);
+                                                limit, {out.begin(), out.end()});
         });
     }
 
@@ -89,10 +94,22 @@ class PgWriteStore final : public WriteStore {
             std::vector<std::int64_t> seqs;
             seqs.reserve(events.size());
             for (const StoredEvent& e : events) seqs.push_back(e.seq);
-            auto conn = readers_->acquire();
+            std::lock_guard lock(mark_mu_);
+            // Marks commit without waiting for their WAL flush (synchronous_commit off on this
+            // session only): a mark lost to a server crash only has its events published once
+            // more, which the relay allows anyway (at least once; consumers skip the copies),
+            // and the relay's marker no longer waits a disk flush per mark.
+            if (!marker_.healthy()) {
+                if (marker_.conninfo().empty()) {
+                    marker_ = Connection::open(lease_options_.conninfo);
+                } else {
+                    marker_.reconnect();
+                }
+                marker_.exec_script("SET synchronous_commit = off");
+            }
             const std::int64_t now = clock_.unix_ms();
-            pg::mark_events_published(*conn, seqs, now, pruning_.due(now));
-            vacuum_outbox_if_due(*conn, seqs.size());
+            pg::mark_events_published(marker_, seqs, now, pruning_.due(now));
+            vacuum_outbox_if_due(marker_, seqs.size());
         });
     }
 
@@ -213,6 +230,8 @@ class PgWriteStore final : public WriteStore {
     std::mutex share_mu_;
     std::vector<std::int64_t> owned_copy_ GUARDED_BY(share_mu_);
     std::unique_ptr<pg::IdempotencyRetention> retention_;  // null when records are kept forever
+    std::mutex mark_mu_;
+    Connection marker_ GUARDED_BY(mark_mu_);  // the relay's marks, opened by the first
     std::mutex vacuum_mu_;
     std::size_t marked_since_vacuum_ GUARDED_BY(vacuum_mu_) = 0;
     std::int64_t last_vacuum_ms_ GUARDED_BY(vacuum_mu_) = 0;
