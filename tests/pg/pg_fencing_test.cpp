@@ -12,6 +12,7 @@
 #include <span>
 #include <thread>
 
+#include "adapters/batch_times_pruning.h"
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_projection.h"
 #include "adapters/postgres/postgres_stores.h"
@@ -153,11 +154,12 @@ TEST(PgFencing, AFencedDeliveryCostsNoRoundTripMore) {
         d.position = BusPosition{"p0", n};
         d.owner_epoch = owner_epoch;
         const DeliveryPart part{&d, offsets};
+        BatchTimesPruning pruning;
         const std::uint64_t before = conn.sent().round_trips;
         {
             pg::Transaction tx(conn, nullptr);
             pg::project_deliveries(conn, projection_rules(),
-                                   std::span<const DeliveryPart>(&part, 1));
+                                   std::span<const DeliveryPart>(&part, 1), pruning);
         }
         return conn.sent().round_trips - before;
     };
