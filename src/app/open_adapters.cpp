@@ -57,13 +57,14 @@ Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settin
     return std::move(*store);
 }
 
-Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings& s) {
+Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings& s,
+                                                                  const Clock& clock) {
     auto url = store_url(s.read_db, s, "read.db");
     if (!url) return unexpected(url.error());
     if (url->scheme == "postgresql") {
         PostgresReadStoreOptions opts;
         opts.conninfo = url->target;
-        auto store = make_postgres_read_store(opts, projection_rules());
+        auto store = make_postgres_read_store(opts, clock, projection_rules());
         if (!store) return unexpected("cannot open the read store: " + store.error().message);
         return std::move(*store);
     }
@@ -72,7 +73,7 @@ Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings
     if (auto ok = ensure_parent_dir(url->target); !ok) return unexpected(ok.error());
     SqliteReadStoreOptions opts;
     opts.path = url->target;
-    auto store = make_sqlite_read_store(opts, projection_rules());
+    auto store = make_sqlite_read_store(opts, clock, projection_rules());
     if (!store) return unexpected("cannot open the read store: " + store.error().message);
     return std::move(*store);
 }

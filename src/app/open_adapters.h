@@ -21,7 +21,8 @@ namespace ordinal {
 Expected<std::unique_ptr<WriteStore>, std::string> open_write_store(const Settings& s,
                                                                     const Clock& clock,
                                                                     IdGenerator& ids);
-Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings& s);
+Expected<std::unique_ptr<ReadStore>, std::string> open_read_store(const Settings& s,
+                                                                  const Clock& clock);
 
 struct OpenedCache {
     std::unique_ptr<IdempotencyCache> cache;

@@ -51,7 +51,7 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
     auto write = open_write_store(s, clock_, ids_);
     if (!write) return unexpected(write.error());
     write_ = std::move(*write);
-    auto read = open_read_store(s);
+    auto read = open_read_store(s, clock_);
     if (!read) return unexpected(read.error());
     read_ = std::move(*read);
     process_id_ = ids_.new_uuid_v7();

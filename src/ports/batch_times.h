@@ -22,7 +22,7 @@ inline constexpr std::int64_t kApplyBatchesLookedAt = 5000;
 inline constexpr std::int64_t kApplyBatchesListed = 200;
 
 // A projection batch that advanced one stream: the version it left the stream at, and when it
-// committed (the read store's clock, Unix ms).
+// committed (the clock of the process that applied it, Unix ms).
 struct StreamApplyTime {
     std::int64_t version = 0;
     std::int64_t applied_ms = 0;

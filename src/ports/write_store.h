@@ -67,8 +67,8 @@ struct StreamLogEntry {
     // ms), from the store's relay batch times (one row per batch, kept kBatchTimesKeptMs): none
     // while unpublished, or once its batch's time is no longer kept.
     std::optional<std::int64_t> published_ms{};
-    // When the projection batch that applied it committed (the read store's clock): filled by
-    // the admin stream view from ReadStore::stream_apply_times, not by the write store.
+    // When the projection batch that applied it committed (the applying process's clock): filled
+    // by the admin stream view from ReadStore::stream_apply_times, not by the write store.
     std::optional<std::int64_t> applied_ms{};
 };
 

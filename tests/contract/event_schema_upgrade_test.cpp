@@ -71,7 +71,7 @@ TEST(EventSchemaUpgrade, AHistoryStoredAtVersionOneIsUpcastAndProjected) {
     RandomIdGenerator ids(clock);
     auto write = make_sqlite_write_store({dir.file("write.db")}, clock, command_rules(clock, ids));
     ASSERT_TRUE(write) << write.error().message;
-    auto read = make_sqlite_read_store({dir.file("read.db")}, projection_rules());
+    auto read = make_sqlite_read_store({dir.file("read.db")}, clock, projection_rules());
     ASSERT_TRUE(read) << read.error().message;
 
     // The log as this build reads it: decoded, upcast, stored version kept.

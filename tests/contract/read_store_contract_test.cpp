@@ -8,6 +8,7 @@
 
 #include "codec/event_json.h"
 #include "core/projection_sequencer.h"
+#include "ports/batch_times.h"
 #include "store_contract.h"
 
 namespace ordinal::contract {
@@ -601,54 +602,85 @@ TEST_P(ReadStoreContract, RetryAppliesEachStreamInVersionOrderAndRemovesTheLette
 // letters —, found by stream in commit order with the version it left the stream at and the
 // store's clock; a redelivery that advanced nothing leaves none; a reset forgets them all.
 TEST_P(ReadStoreContract, KeepsWhenEachBatchAppliedEachStream) {
-    using namespace std::chrono;
-    const auto wall_ms = [] {
-        return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-    };
     const StreamKey order{StreamType::Order, kOrder};
     const StreamKey sku{StreamType::Product, "SKU-1"};
-    const std::int64_t before = wall_ms();
     apply_ok({product_upserted("SKU-1", 1, 10, 1),
               order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {{"SKU-1", 9, 2}})},
              2);
+    clock_.advance(10);
     apply_ok(
         {order_event(kOrder, 2, OrderPaid{"ref", 1000}), order_event(kOrder, 3, OrderShipped{})},
         4);
+    clock_.advance(10);
     apply_ok({order_event(kOrder, 3, OrderShipped{})}, 4);  // a redelivery: no row
     deliver_ok({}, 0, {event_dead_letter(5, product_upserted("SKU-1", 2, 10, 3))});
     ASSERT_EQ(retry_ok().applied, 1);
+    clock_.advance(10);
     const std::string other = "0190a1b2-c3d4-7e5f-8a9b-000000000002";
     deliver_ok({order_placed(other, kUser, {{"SKU-1", 1, 1000}}, {})}, 6);
-    const std::int64_t after = wall_ms();
 
-    // A second's slack for how the store's clock rounds.
-    const auto within = [&](const StreamApplyTime& t) {
-        return t.applied_ms >= before - 1000 && t.applied_ms <= after + 1000;
-    };
-    auto times = store_->stream_apply_times(order, before - 1000);
+    auto times = store_->stream_apply_times(order, kT0 - 1000);
     ASSERT_TRUE(times) << times.error().message;
     ASSERT_EQ(times->size(), 2u);
     EXPECT_EQ((*times)[0].version, 1);
+    EXPECT_EQ((*times)[0].applied_ms, kT0);
     EXPECT_EQ((*times)[1].version, 3);
-    EXPECT_TRUE(within((*times)[0]) && within((*times)[1]))
-        << (*times)[0].applied_ms << " " << (*times)[1].applied_ms << " in " << before << ".."
-        << after;
-    EXPECT_LE((*times)[0].applied_ms, (*times)[1].applied_ms);
-    auto product = store_->stream_apply_times(sku, before - 1000);
+    EXPECT_EQ((*times)[1].applied_ms, kT0 + 10);
+    auto product = store_->stream_apply_times(sku, kT0);
     ASSERT_TRUE(product);
     ASSERT_EQ(product->size(), 2u);
     EXPECT_EQ((*product)[0].version, 1);
     EXPECT_EQ((*product)[1].version, 2);  // the retry
+    EXPECT_EQ((*product)[1].applied_ms, kT0 + 20);
     auto delivered = store_->stream_apply_times(StreamKey{StreamType::Order, other}, 0);
     ASSERT_TRUE(delivered);
     ASSERT_EQ(delivered->size(), 1u);
     EXPECT_EQ((*delivered)[0].version, 1);
-    EXPECT_TRUE(within((*delivered)[0]));
+    EXPECT_EQ((*delivered)[0].applied_ms, kT0 + 30);
 
-    EXPECT_TRUE(store_->stream_apply_times(order, after + 60000)->empty()) << "none since then";
+    EXPECT_EQ(store_->stream_apply_times(order, kT0 + 1)->size(), 1u) << "from the given time on";
+    EXPECT_TRUE(store_->stream_apply_times(order, kT0 + 11)->empty()) << "none since then";
     EXPECT_TRUE(store_->stream_apply_times(StreamKey{StreamType::Product, "SKU"}, 0)->empty());
     ASSERT_TRUE(store_->reset());
     EXPECT_TRUE(store_->stream_apply_times(order, 0)->empty());
+}
+
+// The batch-time rows go by the store's clock (here the fixture's, moved by hand): a batch
+// recorded once a prune is due deletes the rows older than kBatchTimesKeptMs and keeps the
+// others; prunes come at most once every kBatchTimesPruneEveryMs.
+TEST_P(ReadStoreContract, PrunesBatchTimesOlderThanTheRetentionByItsClock) {
+    const auto times_of = [&](const StreamKey& stream) {
+        std::vector<std::pair<std::int64_t, std::int64_t>> out;  // version, applied_ms
+        auto times = store_->stream_apply_times(stream, 0);
+        EXPECT_TRUE(times) << times.error().message;
+        if (times)
+            for (const StreamApplyTime& t : *times) out.emplace_back(t.version, t.applied_ms);
+        return out;
+    };
+    using Times = std::vector<std::pair<std::int64_t, std::int64_t>>;
+    const StreamKey order{StreamType::Order, kOrder};
+    const StreamKey sku{StreamType::Product, "SKU-2"};
+    apply_ok({order_placed(kOrder, kUser, {{"SKU-1", 1, 1000}}, {})}, 1);  // the first prune
+    // Exactly the retention later, with a prune due: the first row is not older than kept.
+    clock_.advance(kBatchTimesKeptMs);
+    apply_ok({order_event(kOrder, 2, OrderPaid{"ref", 1000})}, 2);
+    EXPECT_EQ(times_of(order), (Times{{1, kT0}, {2, kT0 + kBatchTimesKeptMs}}));
+    // A millisecond later the first row is older than kept, but the last prune was just now.
+    clock_.advance(1);
+    apply_ok({product_upserted("SKU-2", 1, 10, 1)}, 3);
+    EXPECT_EQ(times_of(order).size(), 2u) << "pruned sooner than kBatchTimesPruneEveryMs";
+    // A prune due again: the first row goes, the newer ones stay.
+    clock_.advance(kBatchTimesPruneEveryMs - 1);
+    apply_ok({product_upserted("SKU-2", 2, 10, 2)}, 4);
+    const std::int64_t now = kT0 + kBatchTimesKeptMs + kBatchTimesPruneEveryMs;
+    EXPECT_EQ(times_of(order), (Times{{2, kT0 + kBatchTimesKeptMs}}));
+    EXPECT_EQ(times_of(sku), (Times{{1, kT0 + kBatchTimesKeptMs + 1}, {2, now}}));
+    // Reopened (a restart), the store prunes at its first batch: what is older than kept goes.
+    reopen();
+    clock_.advance(kBatchTimesKeptMs);
+    apply_ok({order_event(kOrder, 3, OrderShipped{})}, 5);
+    EXPECT_EQ(times_of(order), (Times{{3, now + kBatchTimesKeptMs}}));
+    EXPECT_EQ(times_of(sku), (Times{{2, now}}));
 }
 
 TEST_P(ReadStoreContract, RetryKeepsWhatItCannotApplyAndGoesOnWithTheRest) {

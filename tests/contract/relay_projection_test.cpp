@@ -45,7 +45,7 @@ void check_exactly_once_in_effect(BusType& bus, RelayOptions options) {
     RandomIdGenerator ids(clock);
     auto write = make_sqlite_write_store({dir + "/write.db"}, clock, command_rules(clock, ids));
     ASSERT_TRUE(write) << write.error().message;
-    auto read = make_sqlite_read_store({dir + "/read.db"}, projection_rules());
+    auto read = make_sqlite_read_store({dir + "/read.db"}, clock, projection_rules());
     ASSERT_TRUE(read) << read.error().message;
     MetricsRegistry metrics;
     ConsistencyGate gate(**read, std::chrono::milliseconds(0));

@@ -104,7 +104,8 @@ TEST_F(SqliteStoreTest, MigrateCreatesFilesAndIsIdempotent) {
     auto store = open_write(options);
     ASSERT_TRUE(store);
     EXPECT_TRUE(store->check_ready());
-    auto reads = make_sqlite_read_store(SqliteReadStoreOptions{read, 2}, projection_rules());
+    auto reads =
+        make_sqlite_read_store(SqliteReadStoreOptions{read, 2}, clock_, projection_rules());
     ASSERT_TRUE(reads);
     EXPECT_TRUE((*reads)->check_ready());
 }
@@ -144,13 +145,13 @@ TEST_F(SqliteStoreTest, ReportsFilesItCannotUse) {
     EXPECT_EQ(not_a_db.error().kind, StoreError::Kind::Internal);
 
     auto no_dir = make_sqlite_read_store(SqliteReadStoreOptions{dir_.file("missing/dir/read.db")},
-                                         projection_rules());
+                                         clock_, projection_rules());
     ASSERT_FALSE(no_dir);
     EXPECT_EQ(no_dir.error().kind, StoreError::Kind::Unavailable);
 
     EXPECT_FALSE(
         make_sqlite_write_store(SqliteWriteStoreOptions{""}, clock_, command_rules(clock_, ids_)));
-    EXPECT_FALSE(make_sqlite_read_store(SqliteReadStoreOptions{":memory:"},
+    EXPECT_FALSE(make_sqlite_read_store(SqliteReadStoreOptions{":memory:"}, clock_,
                                         projection_rules()));  // readers could not share it
     EXPECT_FALSE(migrate_sqlite_write_store(garbage));
 }

@@ -42,7 +42,8 @@ class StoreBackend {
     virtual ~StoreBackend() = default;
     virtual Expected<std::unique_ptr<WriteStore>, StoreError> open_write_store(
         const Clock& clock, IdGenerator& ids) = 0;
-    virtual Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store() = 0;
+    virtual Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store(
+        const Clock& clock) = 0;
     // The write model's product row, read behind the port (reserved stock is not on any port).
     virtual std::optional<Product> peek_write_model_product(const std::string& sku) = 0;
 };
@@ -158,7 +159,7 @@ class ReadStoreContract : public ::testing::TestWithParam<BackendFactory> {
     }
 
     void open() {
-        auto store = backend_->open_read_store();
+        auto store = backend_->open_read_store(clock_);
         ASSERT_TRUE(store) << store.error().message;
         store_ = std::move(*store);
     }
@@ -208,6 +209,7 @@ class ReadStoreContract : public ::testing::TestWithParam<BackendFactory> {
         return retry ? *retry : DeadLetterRetry{};
     }
 
+    FixedClock clock_{kT0};  // the projection batches' times
     std::unique_ptr<StoreBackend> backend_;
     std::unique_ptr<ReadStore> store_;
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "domain/time_format.h"
+#include "ports/batch_times.h"
 #include "store_contract.h"
 
 namespace ordinal::contract {
@@ -498,6 +499,46 @@ TEST_P(WriteStoreContract, StreamLogListsOneStreamWithPublishedFlags) {
     auto none = store_->stream_log(StreamKey{StreamType::Product, "SKU-9"}, 10);
     ASSERT_TRUE(none);
     EXPECT_TRUE(none->empty());
+}
+
+// The relay batch-time rows go by the store's clock (the fixture's, moved by hand): a marking
+// once a prune is due deletes the rows older than kBatchTimesKeptMs and keeps the others; prunes
+// come at most once every kBatchTimesPruneEveryMs. An event whose batch's row is gone is still
+// published, with no time.
+TEST_P(WriteStoreContract, PrunesRelayBatchTimesOlderThanTheRetentionByItsClock) {
+    const auto publish = [&](const std::string& sku) {
+        accept(upsert_request(new_key(), sku, 1));
+        auto pending = store_->fetch_pending(10);
+        ASSERT_TRUE(pending) << pending.error().message;
+        ASSERT_EQ(pending->size(), 1u);
+        ASSERT_TRUE(store_->mark_published(*pending));
+    };
+    const auto published_ms = [&](const std::string& sku) -> std::optional<std::int64_t> {
+        auto log = store_->stream_log(StreamKey{StreamType::Product, sku}, 10);
+        EXPECT_TRUE(log) << log.error().message;
+        if (!log || log->size() != 1u) {
+            ADD_FAILURE() << sku << ": no single event";
+            return std::nullopt;
+        }
+        EXPECT_TRUE((*log)[0].published) << sku;
+        return (*log)[0].published_ms;
+    };
+    publish("SKU-1");  // the first prune
+    // Exactly the retention later, with a prune due: the first row is not older than kept.
+    clock_.advance(kBatchTimesKeptMs);
+    publish("SKU-2");
+    EXPECT_EQ(published_ms("SKU-1"), kT0);
+    // A millisecond later the first row is older than kept, but the last prune was just now.
+    clock_.advance(1);
+    publish("SKU-3");
+    EXPECT_EQ(published_ms("SKU-1"), kT0) << "pruned sooner than kBatchTimesPruneEveryMs";
+    // A prune due again: the first row goes, the newer ones stay.
+    clock_.advance(kBatchTimesPruneEveryMs - 1);
+    publish("SKU-4");
+    EXPECT_EQ(published_ms("SKU-1"), std::nullopt);
+    EXPECT_EQ(published_ms("SKU-2"), kT0 + kBatchTimesKeptMs);
+    EXPECT_EQ(published_ms("SKU-3"), kT0 + kBatchTimesKeptMs + 1);
+    EXPECT_EQ(published_ms("SKU-4"), kT0 + kBatchTimesKeptMs + kBatchTimesPruneEveryMs);
 }
 
 // Relays sharing a PostgreSQL outbox (its partitions), or a seq committed after higher ones were

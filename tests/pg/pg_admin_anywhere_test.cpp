@@ -18,6 +18,7 @@
 
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/postgres_stores.h"
+#include "core/system_clock.h"
 #include "support/ordinal_api.h"
 #include "support/postgres_backend.h"
 #include "support/process_runner.h"
@@ -370,7 +371,8 @@ TEST_F(PgAdminAnywhere, ADiscardAskedOfAnApiProcessRunsOnTheProjectorAndIsAudite
         // Parked as a bus with poison (Kafka) would have left it.
         PostgresReadStoreOptions options;
         options.conninfo = read_db_.url();
-        auto store = make_postgres_read_store(options, projection_rules());
+        SystemClock clock;
+        auto store = make_postgres_read_store(options, clock, projection_rules());
         ASSERT_TRUE(store) << store.error().message;
         DeadLetter d;
         d.position = BusPosition{"orders-0", 3};

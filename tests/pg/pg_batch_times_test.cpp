@@ -37,7 +37,8 @@ TEST(PgBatchTimes, AProjectionBatchIsStillTwoRoundTripsWithItsTimeRow) {
     test_support::PgTestDatabase db;
     ASSERT_TRUE(migrate_postgres_read_store(db.url()));
     pg::Connection conn = pg::Connection::open(db.url());
-    BatchTimesPruning pruning;
+    contract::FixedClock clock{contract::kT0};
+    BatchTimesPruning pruning{clock};
     // Three placements on the "orders-0" partition of a Kafka-shaped delivery, from `first` on.
     const auto batch = [&](int first) {
         Delivery d;

@@ -29,7 +29,9 @@ const std::string kUser = "0190a1b2-0000-7000-8000-0000000000aa";
 
 TEST(PgFencing, AZombiesLateWriteNeverMovesARowBack) {
     test_support::PgTestDatabase db;
-    auto store = make_postgres_read_store(PostgresReadStoreOptions{db.url()}, projection_rules());
+    SystemClock clock;
+    auto store =
+        make_postgres_read_store(PostgresReadStoreOptions{db.url()}, clock, projection_rules());
     ASSERT_TRUE(store) << store.error().message;
     const Event placed = contract::order_placed(kOrder, kUser, {{"SKU-1", 1, 100}}, {});
     ASSERT_TRUE((*store)->apply(std::vector<Event>{placed}, BusPosition{"p0", 1}));
@@ -70,7 +72,9 @@ TEST(PgFencing, AZombiesLateWriteNeverMovesARowBack) {
 
 TEST(PgFencing, AClaimWaitsForTheOldOwnersTransactionUnderWayAndFencesItsNextOne) {
     test_support::PgTestDatabase db;
-    auto store = make_postgres_read_store(PostgresReadStoreOptions{db.url()}, projection_rules());
+    SystemClock clock;
+    auto store =
+        make_postgres_read_store(PostgresReadStoreOptions{db.url()}, clock, projection_rules());
     ASSERT_TRUE(store) << store.error().message;
     const auto old_epoch = (*store)->claim_partition("p0");
     ASSERT_TRUE(old_epoch) << old_epoch.error().message;
@@ -135,7 +139,9 @@ TEST(PgFencing, AClaimWaitsForTheOldOwnersTransactionUnderWayAndFencesItsNextOne
 // as without one (the in-process bus's path, which carries none, is unchanged).
 TEST(PgFencing, AFencedDeliveryCostsNoRoundTripMore) {
     test_support::PgTestDatabase db;
-    auto store = make_postgres_read_store(PostgresReadStoreOptions{db.url()}, projection_rules());
+    SystemClock clock;
+    auto store =
+        make_postgres_read_store(PostgresReadStoreOptions{db.url()}, clock, projection_rules());
     ASSERT_TRUE(store) << store.error().message;  // migrated
     const auto epoch = (*store)->claim_partition("p0");
     ASSERT_TRUE(epoch) << epoch.error().message;
@@ -154,7 +160,7 @@ TEST(PgFencing, AFencedDeliveryCostsNoRoundTripMore) {
         d.position = BusPosition{"p0", n};
         d.owner_epoch = owner_epoch;
         const DeliveryPart part{&d, offsets};
-        BatchTimesPruning pruning;
+        BatchTimesPruning pruning{clock};
         const std::uint64_t before = conn.sent().round_trips;
         {
             pg::Transaction tx(conn, nullptr);

@@ -37,7 +37,8 @@ Event order_of(int n, const std::string& sku, std::int64_t stock, std::int64_t s
 }
 
 std::unique_ptr<ReadStore> open_store(const std::string& url) {
-    auto store = make_postgres_read_store(PostgresReadStoreOptions{url}, projection_rules());
+    static SystemClock clock;  // outlives every store
+    auto store = make_postgres_read_store(PostgresReadStoreOptions{url}, clock, projection_rules());
     if (!store) throw std::runtime_error(store.error().message);
     return std::move(*store);
 }

@@ -49,7 +49,7 @@ TEST(PgRestart, CommandsFailCleanlyWhileTheServerIsDownAndSucceedAfterwards) {
     WriteStore& store = **opened;
     PostgresReadStoreOptions read_options;
     read_options.conninfo = server.url();
-    auto read_opened = make_postgres_read_store(read_options, projection_rules());
+    auto read_opened = make_postgres_read_store(read_options, clock, projection_rules());
     ASSERT_TRUE(read_opened) << read_opened.error().message;
     ReadStore& read = **read_opened;
 

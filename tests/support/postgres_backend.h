@@ -89,10 +89,10 @@ class PostgresBackend final : public StoreBackend {
         return make_postgres_write_store(options, clock, command_rules(clock, ids));
     }
 
-    Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store() override {
+    Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store(const Clock& clock) override {
         PostgresReadStoreOptions options;
         options.conninfo = url();
-        return make_postgres_read_store(options, projection_rules());
+        return make_postgres_read_store(options, clock, projection_rules());
     }
 
     std::optional<Product> peek_write_model_product(const std::string& sku) override {

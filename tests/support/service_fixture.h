@@ -14,6 +14,7 @@
 #include "app/service.h"
 #include "app/settings.h"
 #include "core/projection_sequencer.h"
+#include "core/system_clock.h"
 #ifdef ORDINAL_PG_URL_FILE
 #include "support/postgres_backend.h"
 #endif
@@ -73,12 +74,12 @@ class InProcessService {
             if (pg_read_) {
                 PostgresReadStoreOptions options;
                 options.conninfo = pg_read_->url();
-                return make_postgres_read_store(options, projection_rules());
+                return make_postgres_read_store(options, clock_, projection_rules());
             }
 #endif
             SqliteReadStoreOptions options;
             options.path = (std::filesystem::path(data_dir_) / "read.db").string();
-            return make_sqlite_read_store(options, projection_rules());
+            return make_sqlite_read_store(options, clock_, projection_rules());
         }();
         if (!store)
             throw std::runtime_error("cannot open the read store: " + store.error().message);
@@ -148,6 +149,7 @@ class InProcessService {
 
     std::string data_dir_;
     std::string admin_token_;
+    SystemClock clock_;  // the planting read stores' batch times
 #ifdef ORDINAL_KAFKA_BOOTSTRAP_FILE
     std::unique_ptr<KafkaTopic> kafka_;
 #endif

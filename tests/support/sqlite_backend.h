@@ -25,10 +25,10 @@ class SqliteBackend final : public StoreBackend {
         return make_sqlite_write_store(options, clock, command_rules(clock, ids));
     }
 
-    Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store() override {
+    Expected<std::unique_ptr<ReadStore>, StoreError> open_read_store(const Clock& clock) override {
         SqliteReadStoreOptions options;
         options.path = read_path();
-        return make_sqlite_read_store(options, projection_rules());
+        return make_sqlite_read_store(options, clock, projection_rules());
     }
 
     std::optional<Product> peek_write_model_product(const std::string& sku) override {

@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::size_t kMaxStreamEvents = 1000;
 // How much earlier than an event's commit (write store's clock) the batch that applied it may
-// seem to have committed (read store's clock): clocks of two machines differ.
+// seem to have committed (the projector's clock): clocks of two machines differ.
 constexpr std::int64_t kClockSkewMs = 60'000;
 
 // "order/<uuid>" or "product/<sku>", the stream's id canonical; nullopt: names no stream.

@@ -311,12 +311,12 @@ std::optional<pg::Statement> record_batch(
     std::span<const std::pair<StreamKey, std::int64_t>> advanced, BatchTimesPruning& pruning) {
     if (advanced.empty()) return std::nullopt;
     // A NULL $2 (no prune due) is a one-time filter: no scan.
+    const BatchTime time = pruning.next();
     return pg::statement(
         "WITH pruned AS (DELETE FROM projection_batches WHERE $2::bigint IS NOT NULL AND "
         "applied_ms < $2::bigint) "
-        "INSERT INTO projection_batches (applied_ms, streams) VALUES "
-        "((extract(epoch FROM clock_timestamp()) * 1000)::bigint, $1)",
-        encode_batch_streams(advanced), pruning.due_now());
+        "INSERT INTO projection_batches (applied_ms, streams) VALUES ($3, $1)",
+        encode_batch_streams(advanced), time.prune_before, time.at_ms);
 }
 
 // Where a delivery stands in its transaction: the first sends BEGIN with its first statements,

@@ -28,9 +28,10 @@ const std::string kOrderColumns =
 
 class PgReadStore final : public ReadStore {
   public:
-    PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers,
+    PgReadStore(std::string conninfo, std::unique_ptr<pg::Pool> readers, const Clock& clock,
                 const ProjectionRules& rules)
         : rules_(rules),
+          pruning_(clock),
           writer_(conninfo, 1),
           readers_(std::move(readers)),
           projection_notifier_(std::move(conninfo), "ordinal_projection") {}
@@ -352,11 +353,11 @@ class PgReadStore final : public ReadStore {
 }  // namespace
 
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
-    const PostgresReadStoreOptions& options, const ProjectionRules& rules) {
+    const PostgresReadStoreOptions& options, const Clock& clock, const ProjectionRules& rules) {
     if (auto ok = migrate_postgres_read_store(options.conninfo); !ok) return unexpected(ok.error());
     return guard_port("postgres", [&]() -> std::unique_ptr<ReadStore> {
         auto readers = std::make_unique<pg::Pool>(options.conninfo, options.connections);
-        return std::make_unique<PgReadStore>(options.conninfo, std::move(readers), rules);
+        return std::make_unique<PgReadStore>(options.conninfo, std::move(readers), clock, rules);
     });
 }
 

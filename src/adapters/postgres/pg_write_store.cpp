@@ -235,7 +235,7 @@ class PgWriteStore final : public WriteStore {
     std::mutex vacuum_mu_;
     std::size_t marked_since_vacuum_ GUARDED_BY(vacuum_mu_) = 0;
     std::int64_t last_vacuum_ms_ GUARDED_BY(vacuum_mu_) = 0;
-    BatchTimesPruning pruning_;
+    BatchTimesPruning pruning_{clock_};
 };
 
 Expected<void, StoreError> migrate(const std::string& conninfo, const pg::MigrationSet& set) {

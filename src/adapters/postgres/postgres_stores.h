@@ -60,9 +60,10 @@ struct PostgresReadStoreOptions {
 
 // Once apply() committed, NOTIFY ordinal_projection goes out from a connection of its own
 // (pg_notifier.h), so other processes (API gates) can wake when projection progress commits. It
-// projects by `rules` (the core's, from the composition root), which must outlive it.
+// projects by `rules` (the core's, from the composition root) and times its projection batches
+// by `clock` (ports/batch_times.h), both of which must outlive it.
 Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
-    const PostgresReadStoreOptions& options, const ProjectionRules& rules);
+    const PostgresReadStoreOptions& options, const Clock& clock, const ProjectionRules& rules);
 
 // What a listener waits for: a projector in any process committed progress to the read store
 // (ordinal_projection), or a writer in any process committed events to the outbox

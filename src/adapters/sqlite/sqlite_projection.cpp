@@ -144,14 +144,12 @@ void advance_position(Connection& conn, const BusPosition& position) {
 
 void record_projection_batch(Connection& conn,
                              std::span<const std::pair<StreamKey, std::int64_t>> advanced,
-                             std::optional<std::int64_t> prune_before) {
+                             const BatchTime& time) {
     if (advanced.empty()) return;
-    conn.exec(
-        "INSERT INTO projection_batches (applied_ms, streams) VALUES "
-        "(CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), ?)",
-        encode_batch_streams(advanced));
-    if (prune_before)
-        conn.exec("DELETE FROM projection_batches WHERE applied_ms < ?", *prune_before);
+    conn.exec("INSERT INTO projection_batches (applied_ms, streams) VALUES (?, ?)", time.at_ms,
+              encode_batch_streams(advanced));
+    if (time.prune_before)
+        conn.exec("DELETE FROM projection_batches WHERE applied_ms < ?", *time.prune_before);
 }
 
 std::vector<StreamApplyTime> select_stream_apply_times(Connection& conn, const StreamKey& stream,

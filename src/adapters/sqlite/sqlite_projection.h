@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/batch_times_pruning.h"
 #include "adapters/sqlite/sqlite_connection.h"
 #include "domain/events.h"
 #include "ports/projection_rules.h"
@@ -36,12 +37,12 @@ ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules
 DeadLetterRetry retry_dead_letters(Connection& conn, const ProjectionRules& rules,
                                    std::optional<std::int64_t> id);
 
-// Records a projection batch that advanced the streams `advanced` (ports/batch_times.h) in the
-// caller's transaction, with the rows older than `prune_before` deleted when it is given; nothing
-// when it advanced none.
+// Records a projection batch that advanced the streams `advanced` (ports/batch_times.h) at
+// `time.at_ms` in the caller's transaction, with the rows older than `time.prune_before` deleted
+// when it is given; nothing when it advanced none.
 void record_projection_batch(Connection& conn,
                              std::span<const std::pair<StreamKey, std::int64_t>> advanced,
-                             std::optional<std::int64_t> prune_before);
+                             const BatchTime& time);
 
 // ReadStore::stream_apply_times.
 std::vector<StreamApplyTime> select_stream_apply_times(Connection& conn, const StreamKey& stream,

@@ -34,8 +34,11 @@ constexpr const char* kOrderColumns =
 class SqliteReadStore final : public ReadStore {
   public:
     SqliteReadStore(Connection writer, std::unique_ptr<SqliteConnectionPool> readers,
-                    const ProjectionRules& rules)
-        : rules_(rules), writer_(std::move(writer)), readers_(std::move(readers)) {}
+                    const Clock& clock, const ProjectionRules& rules)
+        : rules_(rules),
+          pruning_(clock),
+          writer_(std::move(writer)),
+          readers_(std::move(readers)) {}
 
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
@@ -317,8 +320,7 @@ class SqliteReadStore final : public ReadStore {
     // The batch's time row (ports/batch_times.h), in the transaction that applied it.
     // Called inside write(), which holds write_mu_.
     void record_batch(std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
-        sqlite::record_projection_batch(writer_, advanced,
-                                        advanced.empty() ? std::nullopt : pruning_.due_now());
+        if (!advanced.empty()) sqlite::record_projection_batch(writer_, advanced, pruning_.next());
     }
 
     const ProjectionRules& rules_;
@@ -331,7 +333,7 @@ class SqliteReadStore final : public ReadStore {
 }  // namespace
 
 Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
-    const SqliteReadStoreOptions& options, const ProjectionRules& rules) {
+    const SqliteReadStoreOptions& options, const Clock& clock, const ProjectionRules& rules) {
     return guard_port("sqlite", [&]() -> std::unique_ptr<ReadStore> {
         if (options.path.empty())
             throw StoreFailure(sqlite::internal_error("sqlite: read store path is empty"));
@@ -340,7 +342,8 @@ Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
         Connection writer = Connection::open(conn_options);
         sqlite::apply_migrations(writer, sqlite::read_store_migrations());
         auto readers = std::make_unique<SqliteConnectionPool>(options.path, options.readers);
-        return std::make_unique<SqliteReadStore>(std::move(writer), std::move(readers), rules);
+        return std::make_unique<SqliteReadStore>(std::move(writer), std::move(readers), clock,
+                                                 rules);
     });
 }
 

@@ -44,9 +44,10 @@ struct SqliteReadStoreOptions {
 };
 
 // Opens (creating if needed) and migrates the read store; it projects by `rules` (the core's,
-// from the composition root), which must outlive it. Same failures as above.
+// from the composition root) and times its projection batches by `clock` (ports/batch_times.h),
+// both of which must outlive it. Same failures as above.
 Expected<std::unique_ptr<ReadStore>, StoreError> make_sqlite_read_store(
-    const SqliteReadStoreOptions& options, const ProjectionRules& rules);
+    const SqliteReadStoreOptions& options, const Clock& clock, const ProjectionRules& rules);
 
 // Create-if-missing and apply pending migrations, then close (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_sqlite_write_store(const std::string& path);

@@ -151,7 +151,7 @@ class SqliteWriteStore final : public WriteStore {
     std::unique_ptr<SqliteBatchingWriter> writer_;
     const Clock& clock_;
     std::unique_ptr<sqlite::IdempotencyRetention> retention_;  // null: records kept forever
-    BatchTimesPruning pruning_;
+    BatchTimesPruning pruning_{clock_};
 };
 
 }  // namespace
