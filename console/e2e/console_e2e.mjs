@@ -234,6 +234,9 @@ async function run() {
   const charts = await page.evaluate(() => window.ordinalCharts);
   assert.ok(charts.rate[0].length >= 5, 'the charts kept polling');
   assert.ok(charts.p99[1].some((v) => v > 0), 'p99 latency drawn');
+  assert.ok(charts.lag[1].some((v) => v !== null), 'projection lag drawn');
+  // Once the load stopped the projector catches up: the lag reads 0, not nothing.
+  await page.waitForFunction(() => document.querySelector('[data-testid=fig-lag]')?.textContent === '0');
   for (const id of ['rate', 'p99', 'outbox', 'lag', 'dead']) {
     assert.equal(await page.getByTestId(`chart-${id}`).locator('canvas').count(), 1, `chart ${id} drawn`);
   }

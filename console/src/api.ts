@@ -55,7 +55,13 @@ export interface StatusReport {
   version: string;
   roles: string[];
   outbox: { pending: number; oldestPendingAgeMs: number; lastSeq: number; publishedSeq: number } | null;
-  projection: { streams: number; positions: { partition: string; offset: number }[]; deadLetters: number } | null;
+  projection: {
+    streams: number;
+    positions: { partition: string; offset: number }[];
+    deadLetters: number;
+    // Messages waiting over every partition whose end is known; null while none is known.
+    behind: number | null;
+  } | null;
   relayPublishedSeq: number;
   gateWaiting: number;
 }

@@ -3,7 +3,8 @@
 import uPlot from 'uplot';
 import { getJson, getText, type StatusReport } from './api';
 import { el, errorText } from './dom';
-import { buckets, parsePrometheus, quantileBetween, sumOf, type Sample } from './prometheus';
+import { overviewFigures, type Figures, type Poll } from './overview_figures';
+import { parsePrometheus } from './prometheus';
 
 const POLL_MS = 1000;
 const KEEP_POINTS = 300;
@@ -25,7 +26,11 @@ const SPECS: ChartSpec[] = [
       { label: 'oldest age (s)', stroke: '#ea580c' },
     ],
   },
-  { id: 'lag', title: 'Projection lag (events behind the outbox end)', series: [{ label: 'lag', stroke: '#0891b2' }] },
+  {
+    id: 'lag',
+    title: 'Projection lag (messages behind the bus end, all partitions)',
+    series: [{ label: 'lag', stroke: '#0891b2' }],
+  },
   { id: 'dead', title: 'Dead letters', series: [{ label: 'dead letters', stroke: '#be123c' }] },
 ];
 
@@ -60,25 +65,6 @@ class LiveChart {
   }
 }
 
-// The latest figures, also shown as text (and read by the browser test).
-interface Figures {
-  commands: number | null;
-  ratePerSec: number | null;
-  p99Ms: number | null;
-  pending: number | null;
-  oldestAgeS: number | null;
-  lag: number | null;
-  deadLetters: number | null;
-}
-
-function projectionLag(status: StatusReport): number | null {
-  if (!status.outbox || !status.projection) return null;
-  // The in-process bus has one partition, "local", whose offset is the outbox sequence; a Kafka
-  // partition's offset is not comparable to the outbox's, so no lag is drawn for those.
-  const local = status.projection.positions.find((p) => p.partition === 'local');
-  return local ? Math.max(0, status.outbox.lastSeq - local.offset) : null;
-}
-
 declare global {
   interface Window {
     // The charts' data by chart id, [times, ...series]: what the browser test reads to see the
@@ -95,7 +81,7 @@ export function mountOverview(root: HTMLElement): () => void {
   const charts = new Map(SPECS.map((s) => [s.id, new LiveChart(s, grid)]));
   window.ordinalCharts = Object.fromEntries([...charts].map(([id, c]) => [id, c.data]));
 
-  let previous: { at: number; samples: Sample[] } | null = null;
+  let previous: Poll | null = null;
   let stopped = false;
   let timer = 0;
 
@@ -105,31 +91,10 @@ export function mountOverview(root: HTMLElement): () => void {
         getText('/metrics'),
         getJson<StatusReport>('/v1/admin/status'),
       ]);
-      const at = Date.now() / 1000;
-      const samples = parsePrometheus(text);
-      const commands = sumOf(samples, 'ordinal_commands_total');
-      const f: Figures = {
-        commands,
-        ratePerSec: null,
-        p99Ms: null,
-        pending: status.outbox?.pending ?? sumOf(samples, 'ordinal_outbox_pending'),
-        oldestAgeS: status.outbox
-          ? status.outbox.oldestPendingAgeMs / 1000
-          : sumOf(samples, 'ordinal_outbox_oldest_pending_age_seconds'),
-        lag: projectionLag(status),
-        deadLetters: status.projection?.deadLetters ?? sumOf(samples, 'ordinal_projection_dead_letters'),
-      };
-      if (previous) {
-        const before = sumOf(previous.samples, 'ordinal_commands_total');
-        if (commands !== null && before !== null) f.ratePerSec = Math.max(0, commands - before) / (at - previous.at);
-        const q = quantileBetween(
-          buckets(previous.samples, 'ordinal_command_duration_seconds'),
-          buckets(samples, 'ordinal_command_duration_seconds'),
-          0.99,
-        );
-        f.p99Ms = q === null ? null : q * 1000;
-      }
-      previous = { at, samples };
+      const poll: Poll = { at: Date.now() / 1000, samples: parsePrometheus(text) };
+      const f = overviewFigures(poll, status, previous);
+      previous = poll;
+      const at = poll.at;
       if (stopped) return;
       charts.get('rate')!.push(at, [f.ratePerSec]);
       charts.get('p99')!.push(at, [f.p99Ms]);

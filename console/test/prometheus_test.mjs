@@ -1,23 +1,11 @@
 // Unit test of the console's Prometheus text parser and quantile estimate (console/src/
 // prometheus.ts), run by `node --test` (CTest: console.prometheus, label console). The TypeScript
-// is bundled in memory by esbuild, the same compiler the build uses.
+// is bundled in memory by esbuild, the same compiler the build uses (import_ts.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { importConsoleModule } from './import_ts.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const out = await build({
-  entryPoints: [join(here, '../src/prometheus.ts')],
-  bundle: true,
-  format: 'esm',
-  write: false,
-  logLevel: 'silent',
-});
-const { parsePrometheus, sumOf, buckets, quantileBetween } = await import(
-  `data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`
-);
+const { parsePrometheus, sumOf, buckets, quantileBetween } = await importConsoleModule('prometheus.ts');
 
 const TEXT = `# HELP ordinal_commands_total Commands
 # TYPE ordinal_commands_total counter

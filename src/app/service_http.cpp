@@ -169,6 +169,7 @@ StatusReport RunningService::status() {
             r.projection.positions, r.processes,
             r.outbox_known ? std::optional(r.outbox.last_seq) : std::nullopt, picture_settings());
         r.partitions = picture_partitions(in);
+        r.behind = total_behind(r.partitions);
         r.outbox_partitions = picture_outbox_partitions(in, write_->outbox_share().partitions);
     }
     return r;

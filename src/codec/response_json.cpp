@@ -194,7 +194,8 @@ std::string write_status_json(const StatusReport& r) {
         j["projection"] = ojson{{"streams", r.projection.streams},
                                 {"positions", std::move(positions)},
                                 {"deadLetters", r.projection.dead_letters},
-                                {"partitions", partitions_to_json(r.partitions)}};
+                                {"partitions", partitions_to_json(r.partitions)},
+                                {"behind", or_null(r.behind)}};
     } else {
         j["projection"] = nullptr;
     }

@@ -129,6 +129,13 @@ std::vector<PartitionPicture> picture_partitions(const PictureInput& in) {
     return out;
 }
 
+std::optional<std::int64_t> total_behind(const std::vector<PartitionPicture>& partitions) {
+    std::optional<std::int64_t> total;
+    for (const PartitionPicture& p : partitions)
+        if (p.behind) total = total.value_or(0) + *p.behind;
+    return total;
+}
+
 std::vector<OutboxPartitionPicture> picture_outbox_partitions(const PictureInput& in,
                                                               std::int64_t partitions) {
     std::vector<OutboxPartitionPicture> out;

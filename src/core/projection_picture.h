@@ -67,6 +67,11 @@ struct PictureInput {
 // projector process is live (with one live, the group is handing the partition over).
 std::vector<PartitionPicture> picture_partitions(const PictureInput& input);
 
+// The messages waiting over every partition whose end is known (the sum of their `behind`): the
+// projection lag the console's overview draws, on the in-process bus and on Kafka alike. None
+// while no partition's end is known.
+std::optional<std::int64_t> total_behind(const std::vector<PartitionPicture>& partitions);
+
 // Outbox partitions 0..partitions-1 with the relay publishing each (the live one if several
 // claim it during a hand-over); stalled when that relay is stale.
 std::vector<OutboxPartitionPicture> picture_outbox_partitions(const PictureInput& input,

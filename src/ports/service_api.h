@@ -108,6 +108,8 @@ struct StatusReport {
     // Drawn from the stores and the heartbeats (core/projection_picture.h): each bus partition's
     // projection against the bus's end, and who publishes each outbox partition.
     std::vector<PartitionPicture> partitions;
+    // The messages waiting over the partitions whose end is known; none if no end is known.
+    std::optional<std::int64_t> behind;
     std::vector<OutboxPartitionPicture> outbox_partitions;
 };
 

@@ -1,6 +1,7 @@
 // Issue 12: a stalled projector assignment, seen from an api-only process of the production shape
 // (api, relay and projector processes on PostgreSQL and Apache Kafka). Per partition the status
-// shows the projected position against the partition's end and its owner; a projector stopped
+// shows the projected position against the partition's end and its owner, and in all what waits
+// (the console overview's lag); a projector stopped
 // (SIGSTOP: its heartbeat stops) or alive with its position frozen while messages wait (a read
 // row held locked under it) is reported stalled within the bound — in the status, in the api
 // process's ordinal_projection_stalled gauge, in one log line, and on the owner's /readyz — and
@@ -142,6 +143,9 @@ TEST_F(ProjectionStall, AStoppedProjectorsPartitionsAreStalledOnTheApiProcessUnt
     });
     const auto shown = std::chrono::steady_clock::now() - stopped;
     const bool gauge = stall_gauge_reaches(first, 1);
+    // The console overview's lag (projection.behind): what waits over the partitions, from the
+    // api process, while the projector is still stopped.
+    const json held = a.admin_get("/v1/admin/status").json_body()["projection"];
     topo_->projector(0).child()->signal(SIGCONT);
     ASSERT_EQ(parts.size(), 6u) << parts.dump();
     std::int64_t waiting = 0;
@@ -156,6 +160,12 @@ TEST_F(ProjectionStall, AStoppedProjectorsPartitionsAreStalledOnTheApiProcessUnt
                   std::string::npos);
     }
     EXPECT_GE(waiting, 6) << parts.dump();
+    std::int64_t held_sum = 0;
+    for (const auto& p : held["partitions"])
+        if (p["behind"].is_number_integer()) held_sum += p["behind"].get<std::int64_t>();
+    ASSERT_TRUE(held["behind"].is_number_integer()) << held.dump();
+    EXPECT_EQ(held["behind"], held_sum) << held.dump();
+    EXPECT_GE(held_sum, 6) << held.dump();
     // The bound: --process-stale-ms, a heartbeat and the status's reads.
     EXPECT_LT(shown, kStallBound + 3s);
     EXPECT_TRUE(gauge) << "ordinal_projection_stalled on the api process";
@@ -166,6 +176,7 @@ TEST_F(ProjectionStall, AStoppedProjectorsPartitionsAreStalledOnTheApiProcessUnt
     applied = 0;
     for (const auto& p : parts) applied += p["position"].get<std::int64_t>();
     EXPECT_GE(applied, 13);
+    EXPECT_EQ(a.admin_get("/v1/admin/status").json_body()["projection"]["behind"], 0);
     EXPECT_TRUE(stall_gauge_reaches(first, 0));
     const std::string log = topo_->api().log().substr(log_before);
     EXPECT_EQ(stall_lines(log, "projection of " + first + " stalled"), 1u) << log;

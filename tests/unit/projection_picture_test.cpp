@@ -147,6 +147,28 @@ TEST(ProjectionPicture, TheInProcessBusEndsAtTheOutboxsLastSequence) {
     EXPECT_NE(parts[0].stalled_reason->find("no live projector holds it"), std::string::npos);
 }
 
+// The overview's lag: what waits over the partitions whose end is known, Kafka's several as the
+// in-process bus's one; a partition with no known end counts for nothing, none known is none.
+TEST(ProjectionPicture, TheTotalBehindSumsThePartitionsWhoseEndIsKnown) {
+    auto in = picture_kafka_input();
+    in.positions.push_back({"orders/2", 5});  // nobody reported its end
+    in.processes = {picture_projector(
+        "a", 300, {{"orders/0", 10, 14, 2000, 0}, {"orders/1", 20, 23, 9000, 0}})};
+    const auto parts = picture_partitions(in);
+    ASSERT_EQ(parts.size(), 3u);
+    EXPECT_EQ(parts[2].behind, std::nullopt);
+    EXPECT_EQ(total_behind(parts), 7);
+    EXPECT_EQ(total_behind({parts[2]}), std::nullopt);
+    EXPECT_EQ(total_behind({}), std::nullopt);
+
+    PictureInput local;
+    local.positions = {{"local", 40}};
+    local.local_end = 45;
+    EXPECT_EQ(total_behind(picture_partitions(local)), 5);
+    local.local_end = 40;
+    EXPECT_EQ(total_behind(picture_partitions(local)), 0) << "caught up is 0, not none";
+}
+
 TEST(ProjectionPicture, OutboxPartitionsWithTheRelayPublishingThem) {
     PictureInput in;
     in.stale_after_ms = 5000;
