@@ -28,7 +28,7 @@ const SPECS: ChartSpec[] = [
   },
   {
     id: 'lag',
-    title: 'Projection lag (messages behind the bus end, all partitions)',
+    title: 'Projection lag (messages behind the bus end)',
     series: [{ label: 'lag', stroke: '#0891b2' }],
   },
   { id: 'dead', title: 'Dead letters', series: [{ label: 'dead letters', stroke: '#be123c' }] },
