@@ -433,7 +433,7 @@ cat <<EOF
 | filesystem of the cluster | $fs_type, $mount_opts |
 | PostgreSQL | $PG_VERSION, same machine, TCP 127.0.0.1, pg_stat_statements loaded |
 | durability | $PG_DURABILITY |
-| kernel writeback | $(host_writeback)${HOST_WRITEBACK_MS:+ (HOST_WRITEBACK_MS=$HOST_WRITEBACK_MS for this run; the machine's own values are put back)} |
+| kernel writeback | $(host_writeback)${HOST_WRITEBACK_MS:+ (HOST_WRITEBACK_MS=$HOST_WRITEBACK_MS for this run, put back after it)} |
 | settings changed from the defaults | $PG_TUNED |
 | ordinal | $ordinal_version, \`serve --write-db …/ordinal_write --read-db …/ordinal_read${SERVE_ARGS:+ $SERVE_ARGS}\` (all roles, in-process bus) |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |
