@@ -29,7 +29,8 @@
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
 # WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
-# LOADGEN_THREADS= KEEP_WORK=1. loadgen is each build's own bench/loadgen (the first build's if a
+# LOADGEN_THREADS= KEEP_WORK=1 HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for
+# the run, see bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a
 # build has none).
 set -euo pipefail
 BENCH_NAME=run_lag
@@ -67,6 +68,7 @@ ensure_command curl
 make_work ordinal-lag
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+apply_host_writeback
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_postgres "$WORK/pg"
 BUS_URL=local
@@ -145,7 +147,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 cat <<EOF
 ## Ack → visible lag by stage, $BUS bus ($START)
 
-\`bench/run_lag.sh $(printf '"%s" ' "${BUILDS[@]}")\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${BASE_SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs.
+\`bench/run_lag.sh $(printf '"%s" ' "${BUILDS[@]}")\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${BASE_SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs; kernel writeback: $(host_writeback)${HOST_WRITEBACK_MS:+ (HOST_WRITEBACK_MS=$HOST_WRITEBACK_MS)}.
 
 | round | build | load | achieved ok/s | ack p50 / p99 ms | ack → visible p50 / p99 / p99.9 ms | stages p50 / p99 / p99.9 ms (bucket upper bounds) |
 |---|---|---|---|---|---|---|
