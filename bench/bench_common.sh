@@ -87,8 +87,8 @@ pid_cpu_ticks() { # pid (0 when it is gone)
 # The kernel's writeback of dirty pages, which sets a durable PostgreSQL's commit tail on this kind
 # of machine: PostgreSQL 15 extends a table by writing zero pages through the page cache (~2.6 KB
 # per order here), the kernel writes them out only once they are 30 s old, and that burst of a few
-# hundred MB queues every WAL fsync behind it for 100-180 ms (BENCHMARKS.md, "Where the open-loop
-# tail comes from"). HOST_WRITEBACK_MS=N (root only) has dirty pages written once they are N ms
+# hundred MB queues every WAL fsync behind it for 100-180 ms (BENCHMARKS.md, the PostgreSQL
+# profile's seventh pass). HOST_WRITEBACK_MS=N (root only) has dirty pages written once they are N ms
 # old, checked every N ms, for the run — pgbench and the service alike — and puts the kernel's
 # values back on exit (restore_host_writeback, from the caller's EXIT trap).
 HOST_WRITEBACK_SAVED=""
