@@ -79,14 +79,11 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
         "Time a query carrying a consistency token waited for the read model (reached only)", {},
         lag_buckets()));
     if (listen && api) {
-        // A NOTIFY that names the streams a projection moved (and their versions) lets the
-        // waiters on them through with no read at all; one that does not has the listener's
-        // thread read the waited-on streams itself (no hand-over to the gate's timer thread).
-        listener_ = start_postgres_listener(
-            read_url->target, PgChannel::Projection, [this] { gate_->poll(); },
-            [this](std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
-                gate_->notify(advanced);
-            });
+        // The listener's thread reads the waited-on streams itself: no hand-over to the
+        // gate's timer thread (one wake-up less between a projection commit and the reads
+        // it lets through).
+        listener_ = start_postgres_listener(read_url->target, PgChannel::Projection,
+                                            [this] { gate_->poll(); });
     }
     commands_ = std::make_unique<CommandService>(*write_, *cache_, metrics_, ids_,
                                                  CommandServiceOptions{s.max_outbox_pending});

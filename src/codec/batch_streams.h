@@ -10,7 +10,6 @@
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include "domain/stream.h"
 
@@ -23,10 +22,5 @@ std::string batch_streams_needle(const StreamKey& stream);
 
 // The version the batch left `stream` at, or nullopt if it did not advance it.
 std::optional<std::int64_t> batch_stream_version(std::string_view streams, const StreamKey& stream);
-
-// Every stream and version of an encode_batch_streams() text, in its order; nullopt when `text`
-// is not one (empty, a line without type, id or version, an unknown stream type).
-std::optional<std::vector<std::pair<StreamKey, std::int64_t>>> decode_batch_streams(
-    std::string_view text);
 
 }  // namespace ordinal

@@ -2,10 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <vector>
 
 #include "adapters/postgres/pg_connection.h"
-#include "codec/batch_streams.h"
 
 namespace ordinal::pg {
 
@@ -21,39 +19,9 @@ Notifier::~Notifier() {
     thread_.join();
 }
 
-namespace {
-
-// PostgreSQL refuses a NOTIFY payload of 8000 bytes or more; a few hundred streams at most fit.
-constexpr std::size_t kMaxPayload = 7999;
-constexpr std::size_t kMaxStreams = 100;
-
-}  // namespace
-
 void Notifier::signal() {
     {
         std::lock_guard lock(mu_);
-        unnamed_ = true;
-        streams_.clear();
-        if (pending_) return;
-        pending_ = true;
-    }
-    cv_.notify_one();
-}
-
-void Notifier::signal(std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
-    if (advanced.empty()) return;  // nothing a listener waits for moved
-    {
-        std::lock_guard lock(mu_);
-        if (!unnamed_) {
-            for (const auto& [stream, version] : advanced) {
-                std::int64_t& at = streams_[stream];
-                at = std::max(at, version);
-            }
-            if (streams_.size() > kMaxStreams) {
-                unnamed_ = true;
-                streams_.clear();
-            }
-        }
         if (pending_) return;
         pending_ = true;
     }
@@ -68,15 +36,6 @@ void Notifier::loop() {
         cv_.wait(lock, [this] { return stopping_ || pending_; });
         if (stopping_) break;
         pending_ = false;
-        std::string payload;
-        if (!unnamed_) {
-            const std::vector<std::pair<StreamKey, std::int64_t>> named(streams_.begin(),
-                                                                        streams_.end());
-            payload = encode_batch_streams(named);
-            if (payload.size() > kMaxPayload) payload.clear();
-        }
-        unnamed_ = false;
-        streams_.clear();
         lock.unlock();
         bool sent = false;
         try {
@@ -88,7 +47,7 @@ void Notifier::loop() {
                 }
                 conn.exec_script("SET synchronous_commit = off");
             }
-            conn.exec("SELECT pg_notify($1, $2)", channel_, payload);
+            conn.exec("SELECT pg_notify($1, '')", channel_);
             sent = true;
         } catch (...) {
         }
@@ -96,11 +55,8 @@ void Notifier::loop() {
         if (sent) {
             backoff = std::chrono::milliseconds(50);
         } else {
-            // Listeners fall back to their polls meanwhile; try again with what is pending then,
-            // unnamed (what this one named is not kept).
+            // Listeners fall back to their polls meanwhile; try again with what is pending then.
             pending_ = true;
-            unnamed_ = true;
-            streams_.clear();
             cv_.wait_for(lock, backoff, [this] { return stopping_; });
             backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
         }

@@ -10,22 +10,12 @@
 // into the next one, and its commits are asynchronous (a lost notification only delays a waiter
 // until its fallback poll; nothing depends on it for correctness). A listener still hears of a
 // commit only after it is visible, since the signal is given once COMMIT returned.
-//
-// The payload names what committed when the signals said (the streams a projection advanced and
-// their versions, codec/batch_streams.h), so a listener can act on it without reading the
-// database again; it is empty when any signal since the last NOTIFY did not say, or when the
-// streams would not fit in a payload: then listeners must look for themselves.
 // Thread-safe; never throws from signal().
 #include <condition_variable>
-#include <cstdint>
-#include <map>
 #include <mutex>
-#include <span>
 #include <string>
 #include <thread>
-#include <utility>
 
-#include "domain/stream.h"
 #include "domain/thread_annotations.h"
 
 namespace ordinal::pg {
@@ -37,10 +27,7 @@ class Notifier {
     Notifier(const Notifier&) = delete;
     Notifier& operator=(const Notifier&) = delete;
 
-    void signal();  // something committed: NOTIFY soon, with an empty payload
-    // These streams reached these versions: NOTIFY soon, naming them. Signals that arrive while
-    // a NOTIFY is under way coalesce (each stream at the highest version signalled).
-    void signal(std::span<const std::pair<StreamKey, std::int64_t>> advanced);
+    void signal();  // something committed: NOTIFY soon
 
   private:
     void loop();
@@ -50,10 +37,6 @@ class Notifier {
     std::mutex mu_;
     std::condition_variable cv_;
     bool pending_ GUARDED_BY(mu_) = false;
-    // A signal since the last NOTIFY did not name its streams (or too many were named): the next
-    // payload is empty.
-    bool unnamed_ GUARDED_BY(mu_) = false;
-    std::map<StreamKey, std::int64_t> streams_ GUARDED_BY(mu_);
     bool stopping_ GUARDED_BY(mu_) = false;
     std::thread thread_;
 };

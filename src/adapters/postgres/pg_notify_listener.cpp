@@ -1,8 +1,6 @@
 // LISTEN on a connection of its own. The notifications are sent once the transactions they
 // announce have committed (pg::Notifier: pg_read_store's apply() for ordinal_projection, the
-// batching writer for ordinal_outbox), so one arrives only once what it announces is visible; a
-// projector's names the streams it moved, which a gate takes as they are instead of reading
-// every stream waited on again (a round trip and a query on the path of every token read).
+// batching writer for ordinal_outbox), so one arrives only once what it announces is visible.
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -12,25 +10,19 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <iterator>
-#include <optional>
 #include <thread>
-#include <vector>
 
 #include "adapters/postgres/postgres_stores.h"
-#include "codec/batch_streams.h"
 
 namespace ordinal {
 namespace {
 
 class PgNotifyListenerImpl final : public PgNotifyListener {
   public:
-    PgNotifyListenerImpl(std::string conninfo, PgChannel channel, std::function<void()> on_progress,
-                         AdvancedStreams on_streams)
+    PgNotifyListenerImpl(std::string conninfo, PgChannel channel, std::function<void()> on_progress)
         : conninfo_(std::move(conninfo)),
           channel_(channel),
           on_progress_(std::move(on_progress)),
-          on_streams_(std::move(on_streams)),
           wake_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
           thread_([this] { loop(); }) {}
 
@@ -91,26 +83,12 @@ class PgNotifyListenerImpl final : public PgNotifyListener {
                 conn = nullptr;
                 continue;
             }
-            // Every notification read now, as one: the streams they all named, or a look for
-            // whoever waits if any of them named none.
-            bool unnamed = false;
-            std::vector<std::pair<StreamKey, std::int64_t>> streams;
+            bool any = false;
             while (PGnotify* n = PQnotifies(conn)) {
-                auto named =
-                    on_streams_ && !unnamed ? decode_batch_streams(n->extra) : std::nullopt;
-                if (named) {
-                    streams.insert(streams.end(), std::make_move_iterator(named->begin()),
-                                   std::make_move_iterator(named->end()));
-                } else {
-                    unnamed = true;
-                }
+                any = true;  // the payload (partition:offset) is not needed: waiters re-check
                 PQfreemem(n);
             }
-            if (unnamed) {
-                on_progress_();
-            } else if (!streams.empty()) {
-                on_streams_(streams);
-            }
+            if (any) on_progress_();
         }
         if (conn) PQfinish(conn);
     }
@@ -118,7 +96,6 @@ class PgNotifyListenerImpl final : public PgNotifyListener {
     const std::string conninfo_;
     const PgChannel channel_;
     const std::function<void()> on_progress_;
-    const AdvancedStreams on_streams_;
     const int wake_fd_;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
@@ -128,10 +105,8 @@ class PgNotifyListenerImpl final : public PgNotifyListener {
 
 std::unique_ptr<PgNotifyListener> start_postgres_listener(const std::string& conninfo,
                                                           PgChannel channel,
-                                                          std::function<void()> on_progress,
-                                                          AdvancedStreams on_streams) {
-    return std::make_unique<PgNotifyListenerImpl>(conninfo, channel, std::move(on_progress),
-                                                  std::move(on_streams));
+                                                          std::function<void()> on_progress) {
+    return std::make_unique<PgNotifyListenerImpl>(conninfo, channel, std::move(on_progress));
 }
 
 }  // namespace ordinal

@@ -89,7 +89,7 @@ class PgReadStore final : public ReadStore {
         std::optional<std::int64_t> id) override {
         auto out = write(
             [&](Connection& conn) { return pg::retry_dead_letters(conn, rules_, id, pruning_); });
-        if (out) projection_notifier_.signal(out->advanced);
+        if (out && !out->advanced.empty()) projection_notifier_.signal();
         return out;
     }
 
@@ -307,18 +307,9 @@ class PgReadStore final : public ReadStore {
         });
     }
 
-    // The NOTIFY names the streams that moved and their versions, so a listening gate need not
-    // read them again; a batch that moved none notifies nothing (no waiter can be let through).
-    Expected<ProjectionResult, StoreError> announced(
-        Expected<ProjectionResult, StoreError> result) {
-        if (result) projection_notifier_.signal(result->advanced);
-        return result;
-    }
-    Expected<std::vector<ProjectionResult>, StoreError> announced(
-        Expected<std::vector<ProjectionResult>, StoreError> result) {
-        if (result) {
-            for (const ProjectionResult& r : *result) projection_notifier_.signal(r.advanced);
-        }
+    template <class T>
+    T announced(T result) {
+        if (result) projection_notifier_.signal();
         return result;
     }
 

@@ -8,12 +8,9 @@
 // start at once) and fail if the database carries a schema newer than this release.
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <span>
 #include <string>
-#include <utility>
 
 #include "domain/expected.h"
 #include "ports/clock.h"
@@ -80,15 +77,9 @@ class PgNotifyListener {
   public:
     virtual ~PgNotifyListener() = default;
 };
-// The streams a projection commit moved and their versions, as its NOTIFY named them.
-using AdvancedStreams = std::function<void(std::span<const std::pair<StreamKey, std::int64_t>>)>;
-// With `on_streams`, notifications that name the streams they announce (pg_notifier.h: a
-// projector's) go to it instead, with every stream they named, and `on_progress` is called only
-// for those that do not (an empty payload: look for yourself) and after a (re)connect.
 std::unique_ptr<PgNotifyListener> start_postgres_listener(const std::string& conninfo,
                                                           PgChannel channel,
-                                                          std::function<void()> on_progress,
-                                                          AdvancedStreams on_streams = {});
+                                                          std::function<void()> on_progress);
 
 // Apply pending migrations and disconnect (for `ordinal migrate`). Idempotent.
 Expected<void, StoreError> migrate_postgres_write_store(const std::string& conninfo);
