@@ -84,6 +84,37 @@ pid_cpu_ticks() { # pid (0 when it is gone)
   if [[ -n ${1:-} && -r /proc/$1/stat ]]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
 }
 
+# The kernel's writeback of dirty pages, which sets a durable PostgreSQL's commit tail on this kind
+# of machine: PostgreSQL 15 extends a table by writing zero pages through the page cache (~2.6 KB
+# per order here), the kernel writes them out only once they are 30 s old, and that burst of a few
+# hundred MB queues every WAL fsync behind it for 100-180 ms (BENCHMARKS.md, the PostgreSQL
+# profile's seventh pass). HOST_WRITEBACK_MS=N (root only) has dirty pages written once they are N ms
+# old, checked every N ms, for the run — pgbench and the service alike — and puts the kernel's
+# values back on exit (restore_host_writeback, from the caller's EXIT trap).
+HOST_WRITEBACK_SAVED=""
+host_writeback() {  # the settings in effect, for the report
+  printf 'vm.dirty_expire_centisecs=%s, vm.dirty_writeback_centisecs=%s, vm.dirty_background_ratio=%s, vm.dirty_background_bytes=%s' \
+    "$(cat /proc/sys/vm/dirty_expire_centisecs)" "$(cat /proc/sys/vm/dirty_writeback_centisecs)" \
+    "$(cat /proc/sys/vm/dirty_background_ratio)" "$(cat /proc/sys/vm/dirty_background_bytes)"
+}
+apply_host_writeback() {
+  [[ -n ${HOST_WRITEBACK_MS:-} ]] || return 0
+  [[ $HOST_WRITEBACK_MS =~ ^[0-9]+$ && $HOST_WRITEBACK_MS -ge 10 ]] || die "HOST_WRITEBACK_MS must be a number of ms >= 10"
+  [[ -w /proc/sys/vm/dirty_expire_centisecs ]] || die "HOST_WRITEBACK_MS needs root (writes /proc/sys/vm/dirty_*_centisecs)"
+  HOST_WRITEBACK_SAVED="$(cat /proc/sys/vm/dirty_expire_centisecs) $(cat /proc/sys/vm/dirty_writeback_centisecs)"
+  echo $((HOST_WRITEBACK_MS / 10)) >/proc/sys/vm/dirty_expire_centisecs
+  echo $((HOST_WRITEBACK_MS / 10)) >/proc/sys/vm/dirty_writeback_centisecs
+  log "kernel writeback for this run: $(host_writeback) (put back on exit)"
+}
+restore_host_writeback() {
+  [[ -n $HOST_WRITEBACK_SAVED ]] || return 0
+  local expire writeback
+  read -r expire writeback <<<"$HOST_WRITEBACK_SAVED"
+  echo "$expire" >/proc/sys/vm/dirty_expire_centisecs
+  echo "$writeback" >/proc/sys/vm/dirty_writeback_centisecs
+  HOST_WRITEBACK_SAVED=""
+}
+
 psql_db() { local db=$1; shift; "$PSQL" "$PG_BASE/$db" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
 # The first rows of a report's machine table; DIR is where the data lives.

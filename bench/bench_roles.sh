@@ -18,6 +18,7 @@ make_work() {  # prefix
 }
 cleanup_work() {
   stop_all
+  restore_host_writeback
   # Every broker killed and its data directory removed, also after a failure.
   if [[ -n $KAFKA_STARTED || -d $WORK/kafka ]]; then bash "$KAFKA_SCRIPT" stop "$WORK/kafka" >/dev/null 2>&1 || true; fi
   bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true

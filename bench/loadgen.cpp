@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -68,6 +69,8 @@ struct Options {
     double timeout_s = 10;
     int consistency_wait_ms = 2000;
     bool json = false;
+    std::string timeline_path;  // per-slot latency of the measured window, for finding stalls
+    double timeline_slot_ms = 100;
 
     std::string host;  // split from target
     std::string port;
@@ -144,6 +147,13 @@ bool parse_options(int argc, char** argv, Options& o, int& exit_code) {
                    "X-Consistency-Wait-Ms sent with read-your-writes GETs")
         ->check(CLI::Range(0, 10000))
         ->capture_default_str();
+    app.add_option("--timeline", o.timeline_path,
+                   "Write one line per --timeline-slot-ms of intended send time (operations, "
+                   "max latency, operations over 25 ms) to FILE: when a stall happened, not just "
+                   "that one did");
+    app.add_option("--timeline-slot-ms", o.timeline_slot_ms, "Slot width of --timeline")
+        ->check(CLI::Range(1.0, 60000.0))
+        ->capture_default_str();
     app.add_flag("--json", o.json,
                  "Print one JSON result line on stdout (the human report then goes to stderr)");
     try {
@@ -172,6 +182,13 @@ struct Window {
     }
 };
 
+// The operations whose intended send fell into one slot of the measured window.
+struct TimelineSlot {
+    std::uint64_t operations = 0;
+    std::uint64_t over_25ms = 0;
+    std::uint64_t max_us = 0;
+};
+
 struct Stats {
     std::uint64_t sent = 0;       // HTTP requests written
     std::uint64_t completed = 0;  // HTTP responses read, any status
@@ -186,8 +203,9 @@ struct Stats {
     std::uint64_t missed = 0;           // open loop: due in the window, never sent
     std::uint64_t reconnects = 0;       // connections opened after the first
     std::map<unsigned, std::uint64_t> status;
-    LatencyHistogram latency;  // intended send -> response
-    LatencyHistogram visible;  // read-your-writes: ack received -> GET answered 2xx
+    LatencyHistogram latency;            // intended send -> response
+    LatencyHistogram visible;            // read-your-writes: ack received -> GET answered 2xx
+    std::vector<TimelineSlot> timeline;  // empty unless --timeline
 
     std::uint64_t errors() const {
         return non_2xx + connect_errors + io_errors + timeouts + protocol_errors;
@@ -209,6 +227,12 @@ struct Stats {
         for (const auto& [code, n] : o.status) status[code] += n;
         latency.merge(o.latency);
         visible.merge(o.visible);
+        if (timeline.size() < o.timeline.size()) timeline.resize(o.timeline.size());
+        for (std::size_t i = 0; i < o.timeline.size(); ++i) {
+            timeline[i].operations += o.timeline[i].operations;
+            timeline[i].over_25ms += o.timeline[i].over_25ms;
+            timeline[i].max_us = std::max(timeline[i].max_us, o.timeline[i].max_us);
+        }
     }
 };
 
@@ -544,7 +568,7 @@ class Connection {
         Request req = make_json_command(http::verb::post, "/v1/orders", cmd.key, cmd.body, target_);
         const Reply reply = co_await exchange(req, measured);
         if (reply.ec) co_return;
-        if (measured) stats_.latency.record(micros_between(intended, Clock::now()));
+        if (measured) record_latency(intended, Clock::now());
         if (!is_2xx(reply.res)) co_return;
         if (measured) ++stats_.ops_ok;
         if (!cmd.repeat) worker_.remember(cmd);
@@ -559,7 +583,7 @@ class Connection {
         const Reply ack = co_await exchange(post, measured);
         if (ack.ec) co_return;
         const auto acked = Clock::now();
-        if (measured) stats_.latency.record(micros_between(intended, acked));
+        if (measured) record_latency(intended, acked);
         if (!is_2xx(ack.res)) co_return;
 
         const std::string location = order_location(ack.res);
@@ -577,6 +601,20 @@ class Connection {
             stats_.visible.record(micros_between(acked, Clock::now()));
             ++stats_.ops_ok;
         }
+    }
+
+    void record_latency(Clock::time_point intended, Clock::time_point answered) {
+        const std::uint64_t us = micros_between(intended, answered);
+        stats_.latency.record(us);
+        if (options_.timeline_path.empty()) return;
+        const auto slot = static_cast<std::size_t>(
+            std::chrono::duration<double, std::milli>(intended - window_.measure_start).count() /
+            options_.timeline_slot_ms);
+        if (stats_.timeline.size() <= slot) stats_.timeline.resize(slot + 1);
+        TimelineSlot& s = stats_.timeline[slot];
+        ++s.operations;
+        if (us > 25'000) ++s.over_25ms;
+        s.max_us = std::max(s.max_us, us);
     }
 
     static std::string order_location(const Response& res) {
@@ -663,6 +701,8 @@ Schedule make_schedule(const Options& o, const Window& w, int i) {
     return Schedule::open_loop(w.start + offset, interval_ns);
 }
 
+void write_timeline(const Options& o, const Window& w, const Stats& s);
+
 Stats run_load(const Options& o, const Target& target, const std::vector<std::string>& skus) {
     std::vector<std::unique_ptr<Worker>> workers;
     for (int t = 0; t < o.threads; ++t) workers.push_back(std::make_unique<Worker>(o, skus));
@@ -693,6 +733,7 @@ Stats run_load(const Options& o, const Target& target, const std::vector<std::st
 
     Stats total;
     for (auto& w : workers) total.merge(w->stats());
+    if (!o.timeline_path.empty()) write_timeline(o, window, total);
     return total;
 }
 
@@ -743,6 +784,25 @@ std::string json_report(const Options& o, const Stats& s) {
         << R"(,"ok_per_s":)" << static_cast<double>(s.ops_ok) / o.duration_s << R"(,"latency_us":)"
         << latency_json(s.latency) << R"(,"visible_us":)" << latency_json(s.visible) << "}";
     return out.str();
+}
+
+// Wall-clock times make the slots comparable with other tools' logs (vmstat, the server's log).
+void write_timeline(const Options& o, const Window& w, const Stats& s) {
+    std::ofstream out(o.timeline_path);
+    if (!out) throw std::runtime_error("cannot write --timeline " + o.timeline_path);
+    const auto wall_start = std::chrono::system_clock::now() -
+                            std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                Clock::now() - w.measure_start);
+    out << "# slot_start_utc_ms\toperations\tmax_us\tover_25ms\n";
+    for (std::size_t i = 0; i < s.timeline.size(); ++i) {
+        const auto at =
+            wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                             std::chrono::duration<double, std::milli>(o.timeline_slot_ms *
+                                                                       static_cast<double>(i)));
+        out << std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count()
+            << '\t' << s.timeline[i].operations << '\t' << s.timeline[i].max_us << '\t'
+            << s.timeline[i].over_25ms << '\n';
+    }
 }
 
 void human_report(std::ostream& out, const Options& o, const Stats& s) {

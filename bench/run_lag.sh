@@ -25,11 +25,14 @@
 # kafka_publish_duration (produce -> last delivery report), projection_receive_age (command -> the
 # projector receiving it from the bus), projection_lag (command -> projection commit),
 # projection_batch_duration (one read-store transaction), consistency_wait (a GET with a token:
-# arrival -> read model reached).
+# arrival -> read model reached); and per order placed, each process's CPU ms and wake-ups
+# (voluntary context switches, every thread) from the load's start until everything it placed was
+# projected: api, relay, projector (or `all`), PostgreSQL (every backend) and the Kafka nodes.
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
 # WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
-# LOADGEN_THREADS= KEEP_WORK=1. loadgen is each build's own bench/loadgen (the first build's if a
+# LOADGEN_THREADS= KEEP_WORK=1 HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for
+# the run, see bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a
 # build has none).
 set -euo pipefail
 BENCH_NAME=run_lag
@@ -67,6 +70,7 @@ ensure_command curl
 make_work ordinal-lag
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+apply_host_writeback
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_postgres "$WORK/pg"
 BUS_URL=local
@@ -100,10 +104,48 @@ stage_text() {  # after-file before-file
   echo "${out%; }"
 }
 
+# CPU and wake-ups over a load, per process: each Ordinal process (every thread), PostgreSQL (the
+# postmaster and its backends) and the Kafka nodes (every JVM thread). One line per process:
+# name, CPU clock ticks, voluntary context switches (a thread going to sleep to wait: each is a
+# wake-up later, the currency of the lag on a busy machine).
+wakeups() {  # pid...: voluntary context switches of every thread of the processes
+  local p
+  for p in "$@"; do cat /proc/"$p"/task/*/status 2>/dev/null || true; done |
+    awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
+}
+cpu_snapshot() {  # file
+  local name pm nodes=() ticks=0 f
+  {
+    for name in $(printf '%s\n' "${!PIDS[@]}" | sort); do
+      echo "$name $(pid_cpu_ticks "${PIDS[$name]}") $(wakeups "${PIDS[$name]}")"
+    done
+    pm=$(head -n 1 "$WORK/pg/data/postmaster.pid")
+    # shellcheck disable=SC2046
+    echo "postgres $(pg_cpu_ticks "$WORK/pg/data") $(wakeups "$pm" $(pgrep -P "$pm"))"
+    if [[ $BUS == kafka ]]; then
+      for f in "$WORK"/kafka/node-*/pid; do
+        [[ -f $f ]] || continue
+        nodes+=("$(cat "$f")")
+        ticks=$(( ticks + $(pid_cpu_ticks "${nodes[-1]}") ))
+      done
+      echo "kafka $ticks $(wakeups "${nodes[@]}")"
+    fi
+  } >"$1"
+}
+# "CPU ms / wake-ups per order: name a / b; ..." between two snapshots, over ORDERS orders.
+cpu_text() {  # after before orders
+  (( $3 > 0 )) || { echo "n/a"; return; }
+  awk -v n="$3" -v tck="$CLK_TCK" 'NR == FNR { t[$1] = $2; w[$1] = $3; next }
+    ($1 in t) { out = out sprintf("%s%s %.3f / %.1f", out == "" ? "" : "; ", $1,
+                                  ($2 - t[$1]) * 1000 / tck / n, ($3 - w[$1]) / n) }
+    END { print out }' "$2" "$1"
+}
+orders_written() { psql_db "w_$1" -c "SELECT COUNT(*) FROM orders"; }
+
 ROWS=()
 row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
 run_build() {  # round index build-dir[|extra serve args]
-  local round=$1 i=$2 dir=${3%%|*} db="b$2r$1" half rate conns key res
+  local round=$1 i=$2 dir=${3%%|*} db="b$2r$1" half rate conns key res orders
   SERVE_ARGS=$BASE_SERVE_ARGS
   [[ $3 == *"|"* ]] && SERVE_ARGS+=" ${3#*|}"
   ORDINAL=$dir/ordinal
@@ -122,17 +164,22 @@ run_build() {  # round index build-dir[|extra serve args]
   res=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")
   alive_all
   [[ -n $HALF_RATE ]] || HALF_RATE=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"$res")
-  row "| $round | \`$3\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | |"
+  row "| $round | \`$3\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | | |"
   for rate in $RATES; do
     [[ $rate == half ]] && rate=$HALF_RATE
     conns=$(( rate <= 100 ? 16 : RYW_CONNECTIONS ))
     wait_settled "$db" 120
     stage_snapshot "$WORK/before"
+    cpu_snapshot "$WORK/cpu-before"
+    orders=$(orders_written "$db")
     log "$dir: read-your-writes, open loop at $rate/s, $conns connections"
     res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP")
     alive_all
     stage_snapshot "$WORK/after"
-    row "| $round | \`$3\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") |"
+    wait_settled "$db" 30  # the CPU of projecting what the load placed, not of the status polls
+    cpu_snapshot "$WORK/cpu-after"
+    orders=$(( $(orders_written "$db") - orders ))
+    row "| $round | \`$3\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") | $(cpu_text "$WORK/cpu-after" "$WORK/cpu-before" "$orders") |"
   done
   stop_all
 }
@@ -145,9 +192,9 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 cat <<EOF
 ## Ack → visible lag by stage, $BUS bus ($START)
 
-\`bench/run_lag.sh $(printf '"%s" ' "${BUILDS[@]}")\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${BASE_SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs.
+\`bench/run_lag.sh $(printf '"%s" ' "${BUILDS[@]}")\` with BUS=$BUS$([[ $BUS == kafka ]] && echo " BROKERS=$BROKERS PARTITIONS=$PARTITIONS REPLICATION=$REPLICATION") RATES="$RATES" (half = $HALF_RATE/s) ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP; SERVE_ARGS: \`${BASE_SERVE_ARGS:-none}\`, KAFKA_PROPS: \`${KAFKA_PROPS:-none}\`; load average before / after: $LOAD_BEFORE / $LOAD_AFTER; $(nproc) CPUs; kernel writeback: $(host_writeback)${HOST_WRITEBACK_MS:+ (HOST_WRITEBACK_MS=$HOST_WRITEBACK_MS)}.
 
-| round | build | load | achieved ok/s | ack p50 / p99 ms | ack → visible p50 / p99 / p99.9 ms | stages p50 / p99 / p99.9 ms (bucket upper bounds) |
-|---|---|---|---|---|---|---|
+| round | build | load | achieved ok/s | ack p50 / p99 ms | ack → visible p50 / p99 / p99.9 ms | stages p50 / p99 / p99.9 ms (bucket upper bounds) | per order placed: CPU ms / wake-ups, by process |
+|---|---|---|---|---|---|---|---|
 $(printf '%s\n' "${ROWS[@]}")
 EOF

@@ -28,7 +28,9 @@
 # closed-loop uniform rate) OPEN_CONNECTIONS=64 PGBENCH_SECONDS=20 PGBENCH_CLIENTS="32"
 # PGBENCH_THREADS=2 PG_SETTINGS (server settings a production user would set; bench_common.sh)
 # SERVE_ARGS (extra `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives)
-# KEEP_WORK=1 (keep the temp dir: logs, results.jsonl, statements-*.tsv, the stopped cluster).
+# KEEP_WORK=1 (keep the temp dir: logs, results.jsonl, statements-*.tsv, the stopped cluster)
+# HOST_WRITEBACK_MS=N (root: the kernel writes dirty pages once N ms old for the run, see
+# bench_common.sh; 1000 is what BENCHMARKS.md's open-loop figures use).
 set -euo pipefail
 BENCH_NAME=run_postgres
 # shellcheck source=bench/bench_common.sh
@@ -84,6 +86,7 @@ PG_STARTED=""
 
 cleanup() {
   stop_server
+  restore_host_writeback
   if [[ -n $PG_STARTED ]]; then
     if [[ ${KEEP_WORK:-0} == 1 ]]; then
       bash "$PG_SCRIPT" down "$WORK/pg" >/dev/null 2>&1 || true
@@ -100,6 +103,7 @@ trap 'exit 130' INT TERM
 # The cluster
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+apply_host_writeback
 PG_STARTED=1
 start_postgres "$WORK/pg"
 for db in ordinal_pgbench ordinal_pgbench_read ordinal_write ordinal_read; do
@@ -429,6 +433,7 @@ cat <<EOF
 | filesystem of the cluster | $fs_type, $mount_opts |
 | PostgreSQL | $PG_VERSION, same machine, TCP 127.0.0.1, pg_stat_statements loaded |
 | durability | $PG_DURABILITY |
+| kernel writeback | $(host_writeback)${HOST_WRITEBACK_MS:+ (HOST_WRITEBACK_MS=$HOST_WRITEBACK_MS for this run, put back after it)} |
 | settings changed from the defaults | $PG_TUNED |
 | ordinal | $ordinal_version, \`serve --write-db …/ordinal_write --read-db …/ordinal_read${SERVE_ARGS:+ $SERVE_ARGS}\` (all roles, in-process bus) |
 | load average before / after | $LOAD_BEFORE / $LOAD_AFTER |

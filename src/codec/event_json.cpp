@@ -2,11 +2,11 @@
 // one place, so a field added to an event is added to both directions (and versions) together.
 #include "codec/event_json.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <set>
 #include <type_traits>
 #include <utility>
 
@@ -33,7 +33,7 @@ class ObjectReader {
     const json& field(const char* name) {
         const auto it = j_.find(name);
         if (it == j_.end()) fail(where_ + "." + name + " is missing");
-        used_.insert(name);
+        used_.emplace_back(name);
         return *it;
     }
 
@@ -59,7 +59,8 @@ class ObjectReader {
 
     void finish() const {
         for (const auto& [key, value] : j_.items()) {
-            if (!used_.count(key)) fail(where_ + "." + key + " is not a known field");
+            if (std::find(used_.begin(), used_.end(), key) == used_.end())
+                fail(where_ + "." + key + " is not a known field");
         }
     }
 
@@ -83,7 +84,9 @@ class ObjectReader {
   private:
     const json& j_;
     std::string where_;
-    std::set<std::string> used_;
+    // The field names asked for (string literals): a handful per object, searched in order; a
+    // set of strings cost an allocation per field of every event the projector decodes.
+    std::vector<std::string_view> used_;
 };
 
 json nullable(const std::optional<std::int64_t>& v) {
@@ -151,8 +154,19 @@ std::string dump(const json& j) {
 // trees above gives (an object's keys in nlohmann's sorted order, strings escaped by nlohmann),
 // without building the trees of maps, which cost more than the statements that store them (the
 // lines are written twice per order, write model and read model).
-void append_string(std::string& out, const std::string& s) {
-    out += dump(json(s));
+void append_string(std::string& out, std::string_view s) {
+    // Printable ASCII without quote or backslash, what ids, skus, times and types are, is
+    // written as it is (byte for byte what nlohmann writes for it); anything else goes through
+    // nlohmann's escaping.
+    const bool plain = std::all_of(
+        s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+    if (!plain) {
+        out += dump(json(std::string(s)));
+        return;
+    }
+    out += '"';
+    out += s;
+    out += '"';
 }
 void append_lines(std::string& out, const std::vector<OrderLine>& lines) {
     out += '[';
@@ -189,6 +203,46 @@ std::string placed_text(const OrderPlaced& d) {
     out += std::to_string(d.total_minor);
     out += R"(,"userId":)";
     append_string(out, d.user_id);
+    out += '}';
+    return out;
+}
+
+// The envelope's fields, as text where they are strings and `data` as JSON text.
+struct EnvelopeFields {
+    std::string_view causation_id;
+    std::string_view data;
+    std::string_view event_id;
+    std::string_view occurred_at;
+    std::int64_t schema_version;
+    std::string_view stream_id;
+    std::string_view stream_type;
+    std::string_view type;
+    std::int64_t version;
+};
+
+// {causationId,data,eventId,occurredAt,schemaVersion,streamId,streamType,type,version}, in
+// nlohmann's sorted key order, `data` as given.
+std::string envelope_text(const EnvelopeFields& f) {
+    std::string out;
+    out.reserve(f.data.size() + 256);
+    out += R"({"causationId":)";
+    append_string(out, f.causation_id);
+    out += R"(,"data":)";
+    out += f.data;
+    out += R"(,"eventId":)";
+    append_string(out, f.event_id);
+    out += R"(,"occurredAt":)";
+    append_string(out, f.occurred_at);
+    out += R"(,"schemaVersion":)";
+    out += std::to_string(f.schema_version);
+    out += R"(,"streamId":)";
+    append_string(out, f.stream_id);
+    out += R"(,"streamType":)";
+    append_string(out, f.stream_type);
+    out += R"(,"type":)";
+    append_string(out, f.type);
+    out += R"(,"version":)";
+    out += std::to_string(f.version);
     out += '}';
     return out;
 }
@@ -377,26 +431,10 @@ std::string encode_event_envelope(const Event& e) {
     // Written straight into a string, byte for byte what dump() of the envelope's tree gives
     // (keys in nlohmann's sorted order), as placed_text: the relay encodes every event it sends,
     // and the tree of maps cost more than the rest of its work on an event.
-    std::string out = R"({"causationId":)";
-    append_string(out, e.causation_id);
-    out += R"(,"data":)";
-    out += encode_event_data(e.data);
-    out += R"(,"eventId":)";
-    append_string(out, e.event_id);
-    out += R"(,"occurredAt":)";
-    append_string(out, e.occurred_at);
-    out += R"(,"schemaVersion":)";
-    out += std::to_string(schema_version_of(e.data));
-    out += R"(,"streamId":)";
-    append_string(out, e.stream.id);
-    out += R"(,"streamType":)";
-    append_string(out, std::string(stream_type_name(e.stream.type)));
-    out += R"(,"type":)";
-    append_string(out, std::string(event_type_name(e.data)));
-    out += R"(,"version":)";
-    out += std::to_string(e.version);
-    out += '}';
-    return out;
+    return envelope_text(EnvelopeFields{e.causation_id, encode_event_data(e.data), e.event_id,
+                                        e.occurred_at, schema_version_of(e.data), e.stream.id,
+                                        stream_type_name(e.stream.type), event_type_name(e.data),
+                                        e.version});
 }
 
 Expected<Event, std::string> decode_event_envelope(std::string_view text) {
@@ -432,7 +470,11 @@ Expected<Event, std::string> decode_event_envelope(std::string_view text) {
     });
 }
 
-StoredEvent decode_outbox_row(const OutboxRow& row) {
+namespace {
+
+// What an outbox row says without decoding its data: seq, the event's id, stream id, version,
+// times and stored schema version, and its trace context.
+StoredEvent undecoded_row(const OutboxRow& row) {
     StoredEvent out;
     out.seq = row.seq;
     Event& e = out.event;
@@ -445,6 +487,26 @@ StoredEvent decode_outbox_row(const OutboxRow& row) {
     // Stored by this service, but a damaged value must not go out as a header.
     if (parse_traceparent(row.traceparent))
         out.trace = TraceContext{row.traceparent, row.tracestate};
+    return out;
+}
+
+}  // namespace
+
+StoredEvent outbox_row_as_stored(const OutboxRow& row) {
+    StoredEvent out = undecoded_row(row);
+    if (const auto stream_type = parse_stream_type(row.stream_type))
+        out.event.stream.type = *stream_type;
+    out.as_stored = StoredEvent::AsStored{
+        row.stream_type, row.type,
+        envelope_text(EnvelopeFields{row.causation_id, row.data, row.event_id, row.occurred_at,
+                                     row.schema_version, row.stream_id, row.stream_type, row.type,
+                                     row.version})};
+    return out;
+}
+
+StoredEvent decode_outbox_row(const OutboxRow& row) {
+    StoredEvent out = undecoded_row(row);
+    Event& e = out.event;
     std::string reason;
     const auto stream_type = parse_stream_type(row.stream_type);
     if (!stream_type) {

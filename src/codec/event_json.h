@@ -46,6 +46,13 @@ Expected<Event, std::string> decode_event_envelope(std::string_view json);
 // stopping the relay.
 StoredEvent decode_outbox_row(const OutboxRow& row);
 
+// An outbox row for a bus that carries envelopes (EventForm::Envelope): `as_stored` holds the
+// envelope with the data and schema version as stored, not decoded, not upcast — the consumer's
+// decode_event_envelope upcasts and checks it as it would any message (one it cannot read it
+// dead-letters, as the undecodable rows above). For a row this build wrote, the envelope is byte
+// for byte encode_event_envelope() of the decoded row. Never fails; no JSON is parsed.
+StoredEvent outbox_row_as_stored(const OutboxRow& row);
+
 // Order lines in the same shape as OrderPlaced.items: [{sku,qty,unitPriceMinor}]. Used by stores
 // that keep an order's lines in one text column.
 std::string encode_order_lines(const std::vector<OrderLine>& lines);

@@ -233,7 +233,9 @@ Relay::Step Relay::run_once() {
         std::vector<std::int64_t> out(sent_.begin(), sent_.end());
         std::sort(out.begin(), out.end());
         const auto started = std::chrono::steady_clock::now();
-        auto fetched = store_.fetch_pending_except(limit, out);
+        // In the form the bus sends (Kafka: the stored envelope, not decoded only to be encoded
+        // again).
+        auto fetched = store_.fetch_pending_except(limit, out, bus_.event_form());
         fetch_seconds_.observe(seconds_since(started));
         if (!fetched) {
             errors_.inc();  // what is out stays out and is marked meanwhile

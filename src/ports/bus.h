@@ -77,6 +77,10 @@ class Bus {
     // publishes synchronously (a bus that applies in place, like the in-process one).
     virtual std::unique_ptr<Publication> publish_async(std::span<const StoredEvent> events,
                                                        std::function<void()> settled);
+    // What this bus needs of the events handed to publish(): decoded (the default), or only
+    // their stored envelopes (EventForm::Envelope, StoredEvent::as_stored), which a bus that
+    // carries the envelope as bytes takes as well as a decoded event.
+    virtual EventForm event_form() const { return EventForm::Decoded; }
     // Starts delivering to `consumer` (set once, before the first publish).
     virtual void subscribe(EventConsumer* consumer) = 0;
     virtual Expected<void, BusError> check_ready() = 0;

@@ -34,7 +34,21 @@ struct StoredEvent {
     // The command's trace context, carried to the bus (empty for events stored before there
     // was one).
     TraceContext trace{};
+    // Set when fetched as EventForm::Envelope: the row as a bus envelope (codec/event_json.h),
+    // its data as stored and not decoded, so `event` holds only its id, stream, version and
+    // times (its `data` means nothing). The consumer decodes and checks it, as any message.
+    struct AsStored {
+        std::string stream_type;  // as stored
+        std::string type;         // as stored
+        std::string envelope;
+    };
+    std::optional<AsStored> as_stored{};
 };
+
+// What a relay needs of the events it fetches: decoded (a bus that hands `Event`s to the
+// projector in process), or only each row's bus envelope (a bus that carries the envelope as
+// bytes, Kafka), which spares decoding every row's JSON just to encode it again.
+enum class EventForm { Decoded, Envelope };
 
 // An outbox row as its columns hold it: what a store reads before decoding (codec/event_json.h,
 // decode_outbox_row).
@@ -113,9 +127,15 @@ class WriteStore {
     // fetch_pending leaving out the events of `out` (ascending seqs a relay has on the bus and
     // not yet marked): up to `limit` pending events that are not in it. The default fetches and
     // filters them; a store that can leave them out in its query (PostgreSQL) does, so a relay
-    // with batches in flight does not read and decode them again on every fetch.
-    virtual Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
+    // with batches in flight does not read and decode them again on every fetch. With
+    // EventForm::Envelope a store may hand out rows as their envelope only (StoredEvent::
+    // as_stored); the default, and a store that cannot, decodes them as fetch_pending does.
+    Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
         std::size_t limit, std::span<const std::int64_t> out) {
+        return fetch_pending_except(limit, out, EventForm::Decoded);
+    }
+    virtual Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
+        std::size_t limit, std::span<const std::int64_t> out, EventForm) {
         auto pending = fetch_pending(limit + out.size());
         if (!pending || out.empty()) return pending;
         std::erase_if(*pending, [&](const StoredEvent& e) {

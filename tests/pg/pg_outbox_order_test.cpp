@@ -9,6 +9,7 @@
 
 #include "adapters/postgres/pg_connection.h"
 #include "adapters/postgres/pg_write_rows.h"
+#include "codec/event_json.h"
 #include "support/postgres_backend.h"
 
 namespace ordinal {
@@ -116,6 +117,41 @@ TEST(PgOutboxOrder, AFetchLeavesOutTheEventsOutButNotOneThatCommittedLateBelowTh
     ASSERT_TRUE(limited);
     ASSERT_EQ(limited->size(), 1u);
     EXPECT_EQ((*limited)[0].event.stream.id, "SKU-LATE");
+}
+
+// For the Kafka bus the relay fetches rows as their envelopes (EventForm::Envelope): the same
+// rows as a decoded fetch, each carrying the bytes the decoded event encodes to, nothing decoded.
+TEST(PgOutboxOrder, AFetchAsEnvelopesHandsOutTheRowsTheDecodedFetchDoesAsTheirEnvelopes) {
+    OutboxOnPostgres fixture;
+    auto& [db, clock, ids, store] = fixture;
+    ASSERT_TRUE(store) << store.error().message;
+    pg::Connection b = pg::Connection::open(db.url());
+    for (int i = 0; i < 5; ++i)
+        pg::insert_event(b, upserted(ids, "SKU-" + std::to_string(i), 1), {}, kT0);
+
+    auto decoded = (*store)->fetch_pending_except(100, {}, EventForm::Decoded);
+    ASSERT_TRUE(decoded) << decoded.error().message;
+    auto envelopes = (*store)->fetch_pending_except(100, {}, EventForm::Envelope);
+    ASSERT_TRUE(envelopes) << envelopes.error().message;
+    ASSERT_EQ(decoded->size(), 5u);
+    ASSERT_EQ(envelopes->size(), decoded->size());
+    for (std::size_t i = 0; i < decoded->size(); ++i) {
+        const StoredEvent& d = (*decoded)[i];
+        const StoredEvent& e = (*envelopes)[i];
+        EXPECT_FALSE(d.as_stored);
+        ASSERT_TRUE(e.as_stored);
+        EXPECT_EQ(e.seq, d.seq);
+        EXPECT_EQ(e.event.stream, d.event.stream);
+        EXPECT_EQ(e.event.version, d.event.version);
+        EXPECT_EQ(e.as_stored->envelope, encode_event_envelope(d.event));
+        EXPECT_EQ(e.as_stored->type, "ProductUpserted");
+        EXPECT_EQ(e.as_stored->stream_type, "product");
+    }
+    // Marking takes them as it takes decoded ones.
+    ASSERT_TRUE((*store)->mark_published(*envelopes));
+    auto none = (*store)->fetch_pending(100);
+    ASSERT_TRUE(none);
+    EXPECT_TRUE(none->empty());
 }
 
 // The same through the stores' own writers: many commands from many threads, a relay loop

@@ -180,6 +180,8 @@ class ManualBus final : public Bus {
     }
     void subscribe(EventConsumer*) override {}
     Expected<void, StoreError> check_ready() override { return {}; }
+    EventForm event_form() const override { return form_; }
+    void set_event_form(EventForm form) { form_ = form; }  // before the relay starts
 
     void settle(std::size_t index, Expected<void, StoreError> outcome) {
         std::shared_ptr<PublicationSlot> slot;
@@ -244,6 +246,7 @@ class ManualBus final : public Bus {
     std::condition_variable cv_;
     std::vector<Sent> sent_;
     bool auto_confirm_ = false;
+    EventForm form_ = EventForm::Decoded;
 };
 
 }  // namespace ordinal::test_support

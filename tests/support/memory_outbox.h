@@ -47,6 +47,21 @@ class MemoryOutbox final : public EmptyWriteStore {
         return out;
     }
 
+    // Records the form asked for; hands out decoded events whatever it is (as a store may).
+    Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
+        std::size_t limit, std::span<const std::int64_t> out, EventForm form) override {
+        {
+            std::lock_guard lock(mu_);
+            forms_.push_back(form);
+        }
+        return EmptyWriteStore::fetch_pending_except(limit, out, form);
+    }
+    // The form of each fetch_pending_except call, in order.
+    std::vector<EventForm> forms() {
+        std::lock_guard lock(mu_);
+        return forms_;
+    }
+
     Expected<void, StoreError> mark_published(std::span<const StoredEvent> events) override {
         std::lock_guard lock(mu_);
         std::vector<std::int64_t> seqs;
@@ -127,6 +142,7 @@ class MemoryOutbox final : public EmptyWriteStore {
     std::vector<std::vector<std::int64_t>> marks_;
     int fail_fetches_ = 0;
     int fetches_ = 0;
+    std::vector<EventForm> forms_;
 };
 
 }  // namespace ordinal::test_support

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 namespace ordinal {
@@ -105,9 +106,8 @@ TEST(EventJson, EnvelopeRoundTrips) {
     EXPECT_EQ(product->stream.type, StreamType::Product);
 }
 
-// The envelope is written as a string (the relay encodes every event it sends); it must be what
-// the tree of the envelope dumps to, byte for byte, whatever the event and its strings hold.
-TEST(EventJson, EnvelopeIsByteForByteTheDumpOfItsTree) {
+// One event of each type, with strings that need escaping (quotes, control characters, UTF-8).
+std::vector<Event> events_of_each_type() {
     std::vector<Event> events = {
         sample_event(sample_placed()),
         sample_event(ProductUpserted{"SKU-\"1\"", "Mug\n\u00e9", "EUR", 1, std::nullopt, 1},
@@ -118,7 +118,13 @@ TEST(EventJson, EnvelopeIsByteForByteTheDumpOfItsTree) {
     };
     events[1].causation_id = "cause \"quoted\"";
     events[2].version = 1234567890123;
-    for (const Event& e : events) {
+    return events;
+}
+
+// The envelope is written as a string (the relay encodes every event it sends); it must be what
+// the tree of the envelope dumps to, byte for byte, whatever the event and its strings hold.
+TEST(EventJson, EnvelopeIsByteForByteTheDumpOfItsTree) {
+    for (const Event& e : events_of_each_type()) {
         const nlohmann::json tree{{"eventId", e.event_id},
                                   {"type", event_type_name(e.data)},
                                   {"streamType", stream_type_name(e.stream.type)},
@@ -251,6 +257,87 @@ TEST(EventJson, OutboxRowsThisBuildCannotReadKeepTheirEnvelope) {
     EXPECT_NE(text.undecoded->envelope.find(R"("data":"not json")"), std::string::npos);
 }
 
+// The relay's rows for the Kafka bus (EventForm::Envelope): the envelope is built from the columns
+// without decoding the data. For a row this build wrote it is the very bytes the decoded row
+// encodes to, so the bus carries what it carried when the relay decoded every row.
+TEST(EventJson, AnOutboxRowAsStoredIsTheEnvelopeOfTheDecodedRow) {
+    for (const Event& e : events_of_each_type()) {
+        OutboxRow row{11,
+                      e.event_id,
+                      std::string(stream_type_name(e.stream.type)),
+                      e.stream.id,
+                      e.version,
+                      std::string(event_type_name(e.data)),
+                      e.occurred_at,
+                      e.causation_id,
+                      schema_version_of(e.data),
+                      encode_event_data(e.data)};
+        row.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        row.tracestate = "congo=t61rcWkgMzE";
+        const StoredEvent decoded = decode_outbox_row(row);
+        ASSERT_FALSE(decoded.undecoded) << decoded.undecoded->reason;
+        const StoredEvent as_stored = outbox_row_as_stored(row);
+        ASSERT_TRUE(as_stored.as_stored);
+        EXPECT_FALSE(as_stored.undecoded);
+        EXPECT_EQ(as_stored.as_stored->envelope, encode_event_envelope(decoded.event))
+            << event_type_name(e.data);
+        EXPECT_EQ(as_stored.as_stored->type, row.type);
+        EXPECT_EQ(as_stored.as_stored->stream_type, row.stream_type);
+        // What the relay and the producer's key and headers use.
+        EXPECT_EQ(as_stored.seq, 11);
+        EXPECT_EQ(as_stored.event.event_id, e.event_id);
+        EXPECT_EQ(as_stored.event.stream, e.stream);
+        EXPECT_EQ(as_stored.event.version, e.version);
+        EXPECT_EQ(as_stored.event.occurred_at, e.occurred_at);
+        EXPECT_EQ(as_stored.trace.traceparent, row.traceparent);
+        EXPECT_EQ(as_stored.trace.tracestate, row.tracestate);
+    }
+    OutboxRow damaged_trace = outbox_row("OrderShipped", 1, "{}");
+    damaged_trace.traceparent = "not a traceparent";
+    EXPECT_TRUE(outbox_row_as_stored(damaged_trace).trace.empty());
+}
+
+// Rows stored at an older schema version go out as stored and are upcast by the consumer, to
+// the event the relay's own decoding made of them; rows this build cannot read go out too and
+// fail the consumer's decoding, so it dead-letters them (from the message's headers and key).
+TEST(EventJson, AnOutboxRowAsStoredDecodesOnTheConsumerAsTheRowDoes) {
+    std::ifstream in(std::string(ORDINAL_SOURCE_DIR) + "/tests/fixtures/events_schema_v1.json");
+    ASSERT_TRUE(in) << "fixture missing";
+    const auto fixture = nlohmann::json::parse(in, nullptr, false);
+    ASSERT_TRUE(fixture.is_object());
+    std::size_t seen = 0;
+    for (const auto& r : fixture["events"]) {
+        const OutboxRow row{
+            static_cast<std::int64_t>(++seen),       r["event_id"].get<std::string>(),
+            r["stream_type"].get<std::string>(),     r["stream_id"].get<std::string>(),
+            r["version"].get<std::int64_t>(),        r["type"].get<std::string>(),
+            r["occurred_at"].get<std::string>(),     r["causation_id"].get<std::string>(),
+            r["schema_version"].get<std::int64_t>(), r["data"].get<std::string>()};
+        const StoredEvent decoded = decode_outbox_row(row);
+        ASSERT_FALSE(decoded.undecoded) << decoded.undecoded->reason;
+        const StoredEvent as_stored = outbox_row_as_stored(row);
+        ASSERT_TRUE(as_stored.as_stored);
+        EXPECT_NE(as_stored.as_stored->envelope.find(R"("schemaVersion":1)"), std::string::npos);
+        const auto consumed = decode_event_envelope(as_stored.as_stored->envelope);
+        ASSERT_TRUE(consumed) << consumed.error() << " in " << as_stored.as_stored->envelope;
+        EXPECT_EQ(consumed->schema_version, 1);
+        EXPECT_EQ(encode_event_envelope(*consumed), encode_event_envelope(decoded.event))
+            << row.type;
+    }
+    EXPECT_EQ(seen, 6u);
+    for (const OutboxRow& row :
+         {outbox_row("OrderGiftWrapped", 1, R"({"paper":"gold"})"),
+          outbox_row("OrderShipped", 2, "{}"), outbox_row("OrderShipped", 1, "not json"),
+          outbox_row("ProductUpserted", 1, "{}")}) {
+        const StoredEvent as_stored = outbox_row_as_stored(row);
+        ASSERT_TRUE(as_stored.as_stored);
+        EXPECT_EQ(as_stored.as_stored->type, row.type);
+        EXPECT_EQ(as_stored.event.version, 2);
+        EXPECT_FALSE(decode_event_envelope(as_stored.as_stored->envelope))
+            << as_stored.as_stored->envelope;
+    }
+}
+
 // Schema evolution: each type's upcaster chain reaches the version this build writes.
 TEST(EventJson, EveryTypeHasAChainToTheVersionItWrites) {
     const EventData each[] = {ProductUpserted{}, OrderPlaced{}, OrderPaid{}, OrderShipped{},
@@ -276,8 +363,9 @@ TEST(EventJson, EveryTypeHasAChainToTheVersionItWrites) {
 }
 
 // A version-1 OrderCancelled as builds before schema version 2 stored it reads as version 2 with
-// cancelledFrom unknown, and is carried on the bus in the version-2 shape. (Stored rows of a
-// whole v1 history through the relay and projector: EventSchemaUpgrade.*.)
+// cancelledFrom unknown, and is encoded in the version-2 shape (the Kafka relay sends it as stored,
+// the consumer upcasts it: AnOutboxRowAsStoredDecodesOnTheConsumerAsTheRowDoes). (Stored rows of
+// a whole v1 history through the relay and projector: EventSchemaUpgrade.*.)
 TEST(EventJson, AStoredVersionOneOrderCancelledIsUpcast) {
     const std::string v1 =
         R"({"reason":"changed my mind","stockChanges":[{"sku":"SKU-1","stock":10,"stockSeq":3}]})";

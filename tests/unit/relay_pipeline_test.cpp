@@ -435,5 +435,25 @@ TEST(RelayPipeline, TheLingerCountsFromTheStartOfTheLastRoundNotItsEnd) {
     EXPECT_LT(gap, 1400ms) << "the second round waited a linger after the first one ended (1.8 s)";
 }
 
+// The relay fetches in the form its bus sends: a bus that carries each row's stored envelope
+// (Kafka) spares it decoding every row; the in-process bus gets decoded events.
+TEST(RelayPipeline, FetchesEventsInTheFormTheBusSends) {
+    for (const EventForm form : {EventForm::Envelope, EventForm::Decoded}) {
+        MemoryOutbox outbox;
+        fill(outbox, 2, 2);
+        ManualBus bus;
+        bus.set_event_form(form);
+        bus.auto_confirm();
+        MetricsRegistry metrics;
+        Relay relay(outbox, bus, metrics, pipelined(8, 2));
+        relay.start();
+        ASSERT_TRUE(outbox.wait_all_marked());
+        relay.stop();
+        const auto forms = outbox.forms();
+        ASSERT_FALSE(forms.empty());
+        for (const EventForm f : forms) EXPECT_EQ(f, form);
+    }
+}
+
 }  // namespace
 }  // namespace ordinal

@@ -57,6 +57,9 @@ class KafkaBusImpl final : public KafkaBus {
         return std::make_unique<SettledPublication>(unexpected(publication.error()));
     }
 
+    // The producer sends each event's envelope as bytes: the relay need not decode the rows.
+    EventForm event_form() const override { return EventForm::Envelope; }
+
     void subscribe(EventConsumer* consumer) override {
         if (consumer_) consumer_->start(consumer);
     }

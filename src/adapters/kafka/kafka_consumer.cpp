@@ -171,6 +171,8 @@ void Consumer::on_rebalance(rd_kafka_resp_err_t err, rd_kafka_topic_partition_li
     if (rebalances_) rebalances_->inc();
     rd_kafka_t* rk = handle_.get();
     if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        // Still this member's: their last positions go to Kafka before the new owner's.
+        commit_to_kafka(true);
         rd_kafka_assign(rk, nullptr);
         epochs_.clear();
         std::lock_guard lock(assigned_mu_);
@@ -292,12 +294,25 @@ bool Consumer::deliver(
         for (const auto& [partition, messages] : by_partition)
             if (assigned_.count(partition)) applied_[partition] = messages.back()->offset + 1;
     }
-    PartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(deliveries.size())));
     for (const auto& [partition, messages] : by_partition)
-        rd_kafka_topic_partition_list_add(commit.get(), address_.topic.c_str(), partition)->offset =
-            messages.back()->offset + 1;
-    rd_kafka_commit(handle_.get(), commit.get(), 1);
+        uncommitted_[partition] = messages.back()->offset + 1;
     return true;
+}
+
+void Consumer::commit_to_kafka(bool now) {
+    // Kafka's committed offsets are for monitoring tools only (the positions that count are in
+    // the read store), so they go out at most once a second, not after every poll: each commit
+    // is a request the broker appends to __consumer_offsets, and its answer a wake-up of this
+    // consumer, on the path of every projection.
+    const auto at = std::chrono::steady_clock::now();
+    if (uncommitted_.empty() || (!now && at - committed_at_ < std::chrono::seconds(1))) return;
+    committed_at_ = at;
+    PartitionList commit(rd_kafka_topic_partition_list_new(static_cast<int>(uncommitted_.size())));
+    for (const auto& [partition, next] : uncommitted_)
+        rd_kafka_topic_partition_list_add(commit.get(), address_.topic.c_str(), partition)->offset =
+            next;
+    uncommitted_.clear();
+    rd_kafka_commit(handle_.get(), commit.get(), 1);
 }
 
 void Consumer::loop() {
@@ -336,7 +351,9 @@ void Consumer::loop() {
                                     std::chrono::milliseconds(2000))
                          : std::chrono::milliseconds(0);
         update_lag();
+        commit_to_kafka(false);
     }
+    commit_to_kafka(true);  // what was applied last, before the consumer leaves the group
 }
 
 Gauge& Consumer::lag_gauge(std::int32_t partition) {

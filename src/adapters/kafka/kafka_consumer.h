@@ -53,6 +53,9 @@ class Consumer {
     // must be read again.
     bool deliver(const std::map<std::int32_t, std::vector<rd_kafka_message_t*>>& by_partition);
     void seek(std::int32_t partition, std::int64_t offset);
+    // Commits the positions applied since the last commit to Kafka, asynchronously: if `now`, or
+    // at most once a second otherwise. The loop thread's (rebalances run on it too).
+    void commit_to_kafka(bool now);
     // ordinal_kafka_consumer_lag per held partition: the partition's end (the high watermark of
     // the last fetch response, no request of its own) minus the position applied. At most once a
     // second, from the loop: a projector that keeps failing shows a growing lag, not a stale one.
@@ -83,6 +86,9 @@ class Consumer {
     std::map<std::int32_t, std::int64_t> epochs_;
     std::map<std::int32_t, Gauge*> lag_;  // the loop thread's (rebalances run on it too)
     std::chrono::steady_clock::time_point lag_updated_{};
+    // Applied and not yet committed to Kafka: the next offset per partition (the loop thread's).
+    std::map<std::int32_t, std::int64_t> uncommitted_;
+    std::chrono::steady_clock::time_point committed_at_{};
 };
 
 }  // namespace ordinal::kafka

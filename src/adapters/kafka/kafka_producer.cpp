@@ -130,6 +130,36 @@ class KafkaPublication final : public Publication {
     bool counted_ = false;
 };
 
+// A message's value and its type headers: views of the event's own fields where it has them.
+struct Message {
+    std::string encoded;  // the value, when it is encoded here
+    std::string_view value;
+    std::string_view type;
+    std::string_view stream_type;
+};
+
+void message_of(const StoredEvent& stored, Message& m) {
+    if (const auto& row = stored.as_stored) {
+        // Fetched as its envelope (the relay asks for EventForm::Envelope): sent as it is,
+        // nothing decoded or encoded here.
+        m.value = row->envelope;
+        m.type = row->type;
+        m.stream_type = row->stream_type;
+    } else if (const auto& raw = stored.undecoded) {
+        // A row this build cannot decode goes out as it was stored: the consumer dead-letters
+        // it and parks its stream, and a newer build's retry reads it.
+        m.value = raw->envelope;
+        m.type = raw->type;
+        m.stream_type = std::string_view(raw->stream).substr(0, raw->stream.find('/'));
+    } else {
+        const Event& e = stored.event;
+        m.encoded = encode_event_envelope(e);
+        m.value = m.encoded;
+        m.type = event_type_name(e.data);
+        m.stream_type = stream_type_name(e.stream.type);
+    }
+}
+
 std::string header_version(const Event& e) {
     return std::to_string(e.version);
 }
@@ -257,23 +287,19 @@ Expected<std::unique_ptr<Publication>, StoreError> Producer::publish_async(
     rd_kafka_t* rk = handle_.get();
     for (std::size_t i = 0; i < events.size(); ++i) {
         const Event& e = events[i].event;
-        // A row this build cannot decode goes out as it was stored: the consumer dead-letters
-        // it and parks its stream, and a newer build's retry reads it.
-        const auto& raw = events[i].undecoded;
-        const std::string value = raw ? raw->envelope : encode_event_envelope(e);
-        const std::string type = raw ? raw->type : std::string(event_type_name(e.data));
-        const std::string stream_type = raw ? raw->stream.substr(0, raw->stream.find('/'))
-                                            : std::string(stream_type_name(e.stream.type));
+        Message m;
+        message_of(events[i], m);
+        const std::string_view value = m.value;
         const std::string version = header_version(e);
         // The message takes the headers when produced; until then (a failure) they are ours.
         MessageHeaders headers(rd_kafka_headers_new(6));
-        const auto add = [&](const char* name, const std::string& value) {
-            rd_kafka_header_add(headers.get(), name, -1, value.data(),
-                                static_cast<ssize_t>(value.size()));
+        const auto add = [&](const char* name, std::string_view text) {
+            rd_kafka_header_add(headers.get(), name, -1, text.data(),
+                                static_cast<ssize_t>(text.size()));
         };
         add("eventId", e.event_id);
-        add("type", type);
-        add("streamType", stream_type);
+        add("type", m.type);
+        add("streamType", m.stream_type);
         add("version", version);
         // W3C Trace Context over Kafka headers, under the HTTP header names, as OpenTelemetry's
         // Kafka instrumentation carries it.

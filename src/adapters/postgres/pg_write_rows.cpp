@@ -34,14 +34,15 @@ OutboxRow outbox_row(const Result& r, int i) {
 
 // kSelectEvents and kSelectPending: the row, then its trace context (NULL, read as empty, for
 // events stored before there was one).
-std::vector<StoredEvent> read_events(const Result& r) {
+std::vector<StoredEvent> read_events(const Result& r, EventForm form = EventForm::Decoded) {
     std::vector<StoredEvent> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
         OutboxRow row = outbox_row(r, i);
         row.traceparent = r.text(i, 10);
         row.tracestate = r.text(i, 11);
-        out.push_back(decode_outbox_row(row));
+        out.push_back(form == EventForm::Envelope ? outbox_row_as_stored(row)
+                                                  : decode_outbox_row(row));
     }
     return out;
 }
@@ -393,13 +394,14 @@ std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t lim
 std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t partitions,
                                                   const std::vector<std::int64_t>& owned,
                                                   std::size_t limit,
-                                                  const std::vector<std::int64_t>& out) {
+                                                  const std::vector<std::int64_t>& out,
+                                                  EventForm form) {
     if (out.empty()) {
         Result r = conn.exec(kSelectPending +
                                  "WHERE p.stream_hash % $1 = ANY($2::bigint[]) "
                                  "ORDER BY p.seq LIMIT $3",
                              partitions, owned, limit);
-        return read_events(r);
+        return read_events(r, form);
     }
     // The rows out are left out on the narrow outbox table, before the join: they cost an index
     // step each, not an events row read, sent and decoded. Rows above the highest seq out pass
@@ -410,7 +412,7 @@ std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t
                              "AND (p.seq > $4 OR p.seq <> ALL($5::bigint[])) "
                              "ORDER BY p.seq LIMIT $3",
                          partitions, owned, limit, out.back(), out);
-    return read_events(r);
+    return read_events(r, form);
 }
 
 void mark_events_published(Connection& conn, const std::vector<std::int64_t>& seqs,

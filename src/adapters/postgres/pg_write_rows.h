@@ -85,11 +85,13 @@ std::vector<StoredEvent> select_events_after(Connection& conn, std::int64_t afte
 // and no cursor to skip past an event that commits late.
 std::vector<StoredEvent> select_pending_events(Connection& conn, std::size_t limit);
 // The same, restricted to the outbox partitions `owned` (stream_hash mod `partitions`), and
-// leaving out the seqs of `out` (a relay's events on the bus, not yet marked).
+// leaving out the seqs of `out` (a relay's events on the bus, not yet marked); `form` says
+// whether each row is decoded or handed out as its envelope (ports/write_store.h).
 std::vector<StoredEvent> select_pending_events_in(Connection& conn, std::int64_t partitions,
                                                   const std::vector<std::int64_t>& owned,
                                                   std::size_t limit,
-                                                  const std::vector<std::int64_t>& out);
+                                                  const std::vector<std::int64_t>& out,
+                                                  EventForm form = EventForm::Decoded);
 // Deletes the events' outbox rows, moves relay_state.published_seq forward (stats only) and
 // records the relay batch's time row (ports/batch_times.h), deleting the rows older than
 // `prune_before` when given: one statement, so the batch time costs no round trip.

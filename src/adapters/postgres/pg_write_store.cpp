@@ -60,11 +60,11 @@ class PgWriteStore final : public WriteStore {
     // ones. The query runs on the session holding the locks: if that session is gone, so is the
     // ownership, and the call fails instead of handing out another relay's events.
     Expected<std::vector<StoredEvent>, StoreError> fetch_pending(std::size_t limit) override {
-        return fetch_pending_except(limit, {});
+        return fetch_pending_except(limit, {}, EventForm::Decoded);
     }
 
     Expected<std::vector<StoredEvent>, StoreError> fetch_pending_except(
-        std::size_t limit, std::span<const std::int64_t> out) override {
+        std::size_t limit, std::span<const std::int64_t> out, EventForm form) override {
         return guard_port("postgres", [&] {
             std::lock_guard lock(lease_mu_);
             if (!lease_) lease_ = std::make_unique<pg::OutboxLease>(lease_options_);
@@ -79,7 +79,7 @@ class PgWriteStore final : public WriteStore {
             share_owned(owned);
             if (owned.empty()) return std::vector<StoredEvent>{};
             return pg::select_pending_events_in(lease_->connection(), lease_->partitions(), owned,
-                                                limit, {out.begin(), out.end()});
+                                                limit, {out.begin(), out.end()}, form);
         });
     }
 
