@@ -66,13 +66,20 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
     bus_ = std::move(bus->bus);
     kafka_ = bus->kafka;
 
-    // Projector here: it notifies the gate. Elsewhere, on PostgreSQL: LISTEN for its commits
-    // (a slow poll as the fallback). Elsewhere, on SQLite: a short bounded poll.
+    // A projector here notifies the gate of what it projects. On PostgreSQL the gate also
+    // LISTENs for every projector's commits (a slow poll as the fallback), even with a projector
+    // here: other processes' projectors may own some streams (two processes with every role split
+    // the relay's outbox partitions, or Kafka's, between them), and a token read waiting for one
+    // of those would otherwise sit until its deadline. Projector elsewhere, on SQLite: a short
+    // bounded poll.
     auto read_url = store_url(s.read_db, s, "read.db");
-    const bool listen = !projector && read_url && read_url->scheme == "postgresql";
+    const bool listen = read_url && read_url->scheme == "postgresql";
     std::chrono::milliseconds poll(0);
-    if (!projector)
-        poll = std::chrono::milliseconds(listen ? s.gate_fallback_poll_ms : s.gate_poll_ms);
+    if (listen) {
+        poll = std::chrono::milliseconds(s.gate_fallback_poll_ms);
+    } else if (!projector) {
+        poll = std::chrono::milliseconds(s.gate_poll_ms);
+    }
     gate_ = std::make_unique<ConsistencyGate>(*read_, poll);
     gate_->observe_waits(metrics_.histogram(
         "ordinal_consistency_wait_seconds",

@@ -39,8 +39,8 @@ struct Settings {
     int projection_stall_ms = 30000;
     std::size_t idempotency_cache_entries = 100000;
     int gate_poll_ms = 10;  // only when the projector runs in another process (SQLite read store)
-    // PostgreSQL read store, projector in another process: the gate wakes on LISTEN and polls
-    // only as a fallback, this often.
+    // PostgreSQL read store: the gate wakes on LISTEN (and on a projector in this process) and
+    // polls only as a fallback, this often.
     int gate_fallback_poll_ms = 1000;
     // A relay looks for unpublished events this often when no commit wakes it (commits in this
     // process wake it directly; on PostgreSQL, commits elsewhere through NOTIFY).

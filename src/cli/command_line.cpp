@@ -160,8 +160,8 @@ std::vector<SettingSpec> setting_specs() {
          "still marked published in order (default 4; 1: one batch at a time)",
          int_setting(&Settings::relay_in_flight, 1, 64)},
         {"gate-fallback-poll-ms",
-         "PostgreSQL read store, api without projector: the consistency gate wakes on LISTEN and "
-         "polls this often as a fallback (default 1000)",
+         "PostgreSQL read store: the consistency gate wakes on LISTEN (and on a projector in this "
+         "process) and polls this often as a fallback (default 1000)",
          int_setting(&Settings::gate_fallback_poll_ms, 1, 600000)},
         {"log-format",
          "process log: text (default) or json, one object per line with timestamp, level, "

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
+#include <filesystem>
 #include <future>
 #include <iostream>
 
@@ -132,5 +134,74 @@ TEST(PgListenGate, ARelayInAnotherProcessWakesOnOutboxNotifications) {
     }
 }
 
+// A process with a projector of its own still LISTENs: another process's projector may own the
+// streams a token names. Two processes that both relay and project split the relay's outbox
+// partitions (on Kafka, the topic's) between them, so a part of what a client places through one
+// process is projected by the other; such a token read waited for its deadline and answered 503
+// although the order had been projected within milliseconds. Here the other process is stopped
+// while each read registers and resumed 300 ms later; orders on eight products make it all but
+// certain (1 - 4^-8) that some of their streams fall in its partitions, and the test checks that it
+// did relay some.
+TEST(PgListenGate, AProcessWithAProjectorOfItsOwnWakesOnAnotherProcesssProjection) {
+    test_support::PgTestDatabase write_db;
+    test_support::PgTestDatabase read_db;
+    test_support::TempDir logs{"ordinal-pg-two-projectors"};
+    const std::vector<std::string> stores{"--write-db", write_db.url(), "--read-db", read_db.url()};
+    std::filesystem::create_directories(logs.path() / "api");
+    std::filesystem::create_directories(logs.path() / "worker");
+    std::vector<std::string> api_args{"--gate-fallback-poll-ms", "10000"};  // every role
+    api_args.insert(api_args.end(), stores.begin(), stores.end());
+    test::ServerProcess api(ORDINAL_BINARY, "", logs.path().string() + "/api", api_args);
+    api.start();
+    std::vector<std::string> worker_args{"--roles", "relay,projector"};
+    worker_args.insert(worker_args.end(), stores.begin(), stores.end());
+    test::ServerProcess worker(ORDINAL_BINARY, "", logs.path().string() + "/worker", worker_args);
+    worker.start();
+    std::this_thread::sleep_for(2500ms);  // the relays' leases re-balance every second
+
+    test::HttpClient http(api.port());
+    constexpr int kOrders = 8;
+    for (int i = 0; i < kOrders; ++i) {
+        auto put = http.request("PUT", "/v1/products/sku-" + std::to_string(i),
+                                R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
+                                {{"Idempotency-Key", test::random_uuid()}});
+        ASSERT_EQ(put.status, 202) << put;
+    }
+    std::int64_t slowest = 0;
+    for (int i = 0; i < kOrders; ++i) {
+        const std::string body = std::string(R"({"userId":")") + kUser +
+                                 R"(","currency":"EUR","items":[{"sku":"sku-)" + std::to_string(i) +
+                                 R"(","qty":1}]})";
+        worker.child()->signal(SIGSTOP);
+        auto p =
+            http.request("POST", "/v1/orders", body, {{"Idempotency-Key", test::random_uuid()}});
+        if (p.status != 202) worker.child()->signal(SIGCONT);
+        ASSERT_EQ(p.status, 202) << p;
+        const std::string order_id = p.json_body().at("orderId");
+        const std::string token = p.json_body().at("consistencyToken");
+        const auto t0 = SteadyClock::now();
+        auto read = std::async(std::launch::async, [&] {
+            test::HttpClient c(api.port(), "127.0.0.1", 15s);
+            return c.get("/v1/orders/" + order_id,
+                         {{"X-Consistency-Token", token}, {"X-Consistency-Wait-Ms", "8000"}});
+        });
+        std::this_thread::sleep_for(300ms);
+        worker.child()->signal(SIGCONT);
+        const auto got = read.get();
+        const auto ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - t0).count();
+        ASSERT_EQ(got.status, 200) << "order " << i << " after " << ms << " ms: " << got;
+        slowest = std::max<std::int64_t>(slowest, ms);
+    }
+    EXPECT_LT(slowest, 5000) << "a read was woken by the fallback poll, not by LISTEN";
+    test::HttpClient worker_http(worker.port());
+    const std::string metrics = worker_http.get("/metrics").body;
+    const std::string name = "\nordinal_relay_events_published_total ";
+    const auto at = metrics.find(name);
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_GT(std::stod(metrics.substr(at + name.size())), 0)
+        << "the other process relayed nothing: the test proved nothing";
+    std::cout << "slowest token read " << slowest << " ms (fallback poll 10000 ms)\n";
+}
 }  // namespace
 }  // namespace ordinal
