@@ -9,11 +9,15 @@
 # cluster CPU per transaction, and `ordinal verify` of every pair at the end. Everything is
 # stopped on exit.
 #
-#   bench/ab_postgres.sh BIN_A BIN_B [BIN_C ...]      paths of `ordinal` binaries
+#   bench/ab_postgres.sh BIN_A BIN_B [BIN_C ...]      paths of `ordinal` binaries; a path may be
+#                                                    followed by |FLAGS, serve flags for it alone
+#                                                    ("build/release/ordinal|--writers 2")
 #
 # Knobs (environment): ROUNDS=2 DURATION=15 WARMUP=3 CONNECTIONS=32 LOADGEN_THREADS=2
 # LOADGEN=build/release/bench/loadgen HOT=0 (1: every order one line of one product, and pgbench
-# with -D products=1) PGBENCH_SECONDS=15 PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1.
+# with -D products=1) PGBENCH_SECONDS=15 PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1 RATE= (open loop at
+# that many orders/s instead of the closed loop, OPEN_CONNECTIONS=64 connections, latency from the
+# intended send; the p99.9 and max columns matter there) HOST_WRITEBACK_MS= (bench_common.sh).
 set -euo pipefail
 BENCH_NAME=ab_postgres
 # shellcheck source=bench/bench_common.sh
@@ -21,8 +25,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 (( $# >= 2 )) || die "usage: $0 BIN_A BIN_B [BIN_C ...]"
-BINS=("$@")
-for b in "${BINS[@]}"; do [[ -x $b ]] || die "$b is not executable"; done
+BINS=() FLAGS=()
+for b in "$@"; do
+  BINS+=("${b%%|*}")
+  if [[ $b == *"|"* ]]; then FLAGS+=("${b#*|}"); else FLAGS+=(""); fi
+  [[ -x ${BINS[-1]} ]] || die "${BINS[-1]} is not executable"
+done
+RATE=${RATE:-0}
+OPEN_CONNECTIONS=${OPEN_CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
@@ -48,11 +58,13 @@ PG_STARTED=""
 cleanup() {
   stop_server
   [[ -n $PG_STARTED ]] && { bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true; }
+  restore_host_writeback
   if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+apply_host_writeback
 PG_STARTED=1
 start_postgres "$WORK/pg"
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
@@ -61,7 +73,7 @@ serve() { # index
   PORT=$(free_port)
   mkdir -p "$WORK/data$1"
   "${BINS[$1]}" serve --listen "127.0.0.1:$PORT" --data-dir "$WORK/data$1" --admin-token "$ADMIN_TOKEN" \
-    --write-db "$PG_BASE/w$1" --read-db "$PG_BASE/r$1" >>"$WORK/server$1.log" 2>&1 &
+    --write-db "$PG_BASE/w$1" --read-db "$PG_BASE/r$1" ${FLAGS[$1]} >>"$WORK/server$1.log" 2>&1 &
   SERVER_PID=$!
   wait_ready "$PORT" "$SERVER_PID" "$WORK/server$1.log"
 }
@@ -103,7 +115,11 @@ counters() { # index -> "orders wal_lsn commits"
 $(psql_db postgres -c "SELECT sum(xact_commit) FROM pg_stat_database")"
 }
 
-echo "| round | load avg | pgbench single tx/s (cluster CPU / tx) | binary | orders/s | p50 / p99 ms | WAL bytes / order | commits / order | PostgreSQL CPU ms / order | ordinal CPU ms / order |"
+LOAD_CONNECTIONS=$CONNECTIONS
+(( RATE > 0 )) && LOAD_CONNECTIONS=$OPEN_CONNECTIONS
+echo "Load: $( (( RATE > 0 )) && echo "open loop at $RATE orders/s, $OPEN_CONNECTIONS connections" || echo "closed loop, $CONNECTIONS connections"); kernel writeback: $(host_writeback)."
+echo
+echo "| round | load avg | pgbench single tx/s (cluster CPU / tx) | binary | orders/s | p50 / p99 / p99.9 / max ms | WAL bytes / order | commits / order | PostgreSQL CPU ms / order | ordinal CPU ms / order |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for round in $(seq "$ROUNDS"); do
   log "round $round: pgbench single statement, ${PGBENCH_SECONDS} s"
@@ -126,7 +142,7 @@ for round in $(seq "$ROUNDS"); do
     log "round $round: ${BINS[$i]}"
     res=$("$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" --threads "$LOADGEN_THREADS" \
       --skip-setup --scenario create-order --duration "$DURATION" --warmup "$WARMUP" "${WORKLOAD[@]}" \
-      --connections "$CONNECTIONS" --rate 0 --json || echo '{}')
+      --connections "$LOAD_CONNECTIONS" --rate "$RATE" --json || echo '{}')
     wait_drained "$i"
     sleep 1.2  # backends report commit counts at most once a second
     read -r o1 l1 c1 <<<"$(counters "$i")"
@@ -135,7 +151,7 @@ for round in $(seq "$ROUNDS"); do
     stop_server
     wal=$(psql_db postgres -c "SELECT pg_wal_lsn_diff('$l1', '$l0')::bigint")
     n=$(( o1 - o0 )); (( n > 0 )) || n=1
-    echo "| $round | $(cut -d' ' -f1 /proc/loadavg) | ${pgb%.*} (${pgb_cpu} ms CPU / tx) | ${BINS[$i]} | $(rate "$res" .ok_per_s) | $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | $(( wal / n )) | $(jq -n "($c1 - $c0) / $n * 100 | round / 100") | $(jq -n "($pg1 - $pg0) * 1000 / $CLK_TCK / $n * 1000 | round / 1000") | $(jq -n "($sv1 - $sv0) * 1000 / $CLK_TCK / $n * 1000 | round / 1000") |"
+    echo "| $round | $(cut -d' ' -f1 /proc/loadavg) | ${pgb%.*} (${pgb_cpu} ms CPU / tx) | ${BINS[$i]}${FLAGS[$i]:+ \`${FLAGS[$i]}\`} | $(rate "$res" .ok_per_s) | $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) / $(ms "$res" .latency_us.p999) / $(ms "$res" .latency_us.max) | $(( wal / n )) | $(jq -n "($c1 - $c0) / $n * 100 | round / 100") | $(jq -n "($pg1 - $pg0) * 1000 / $CLK_TCK / $n * 1000 | round / 1000") | $(jq -n "($sv1 - $sv0) * 1000 / $CLK_TCK / $n * 1000 | round / 1000") |"
   done
 done
 for i in "${!BINS[@]}"; do
