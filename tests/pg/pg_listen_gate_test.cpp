@@ -3,12 +3,14 @@
 // to 10 s here, so a token read that answers within a second or two was woken by a notification.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
 #include <future>
 #include <iostream>
 
+#include "adapters/postgres/postgres_stores.h"
 #include "support/http_client.h"
 #include "support/postgres_backend.h"
 #include "support/process_runner.h"
@@ -203,5 +205,62 @@ TEST(PgListenGate, AProcessWithAProjectorOfItsOwnWakesOnAnotherProcesssProjectio
         << "the other process relayed nothing: the test proved nothing";
     std::cout << "slowest token read " << slowest << " ms (fallback poll 10000 ms)\n";
 }
+// A writer notifies relays elsewhere only while some relay elsewhere may own a partition: a process
+// whose relay owns every outbox partition wakes it directly and sends no NOTIFY ordinal_outbox
+// (one transaction on the notifier's connection, and a wake-up of every listener, per batch).
+// Once a second relay joins and takes partitions, the notices come back.
+TEST(PgListenGate, OutboxNoticesGoOutOnlyWhileAnotherRelayMayOwnAPartition) {
+    test_support::PgTestDatabase write_db;
+    test_support::PgTestDatabase read_db;
+    test_support::TempDir logs{"ordinal-pg-outbox-notices"};
+    const std::vector<std::string> stores{"--write-db", write_db.url(), "--read-db", read_db.url()};
+    std::filesystem::create_directories(logs.path() / "api");
+    std::filesystem::create_directories(logs.path() / "worker");
+    test::ServerProcess api(ORDINAL_BINARY, "", logs.path().string() + "/api", stores);
+    api.start();
+    std::atomic<int> notices{0};
+    auto listener = start_postgres_listener(write_db.url(), PgChannel::Outbox, [&] { ++notices; });
+    test::HttpClient http(api.port());
+    constexpr int kProducts = 8;
+    for (int i = 0; i < kProducts; ++i) {
+        auto put = http.request("PUT", "/v1/products/sku-" + std::to_string(i),
+                                R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
+                                {{"Idempotency-Key", test::random_uuid()}});
+        ASSERT_EQ(put.status, 202) << put;
+    }
+    // Every order read back with its token: relayed (and so a relay round ran) before the next.
+    const auto place_orders = [&] {
+        for (int i = 0; i < kProducts; ++i) {
+            const std::string body = std::string(R"({"userId":")") + kUser +
+                                     R"(","currency":"EUR","items":[{"sku":"sku-)" +
+                                     std::to_string(i) + R"(","qty":1}]})";
+            auto p = http.request("POST", "/v1/orders", body,
+                                  {{"Idempotency-Key", test::random_uuid()}});
+            ASSERT_EQ(p.status, 202) << p;
+            auto got = http.get(
+                "/v1/orders/" + std::string(p.json_body().at("orderId")),
+                {{"X-Consistency-Token", std::string(p.json_body().at("consistencyToken"))},
+                 {"X-Consistency-Wait-Ms", "5000"}});
+            ASSERT_EQ(got.status, 200) << got;
+        }
+    };
+    place_orders();  // the products' events and the listener's first (connect) wake-up
+    std::this_thread::sleep_for(500ms);
+    notices = 0;
+    place_orders();
+    std::this_thread::sleep_for(500ms);
+    EXPECT_EQ(notices.load(), 0) << "notices while this process's relay owns every partition";
+
+    std::vector<std::string> worker_args{"--roles", "relay,projector"};
+    worker_args.insert(worker_args.end(), stores.begin(), stores.end());
+    test::ServerProcess worker(ORDINAL_BINARY, "", logs.path().string() + "/worker", worker_args);
+    worker.start();
+    std::this_thread::sleep_for(2500ms);  // the relays' leases re-balance every second
+    notices = 0;
+    place_orders();
+    std::this_thread::sleep_for(500ms);
+    EXPECT_GT(notices.load(), 0) << "no notice once another relay owns partitions";
+}
+
 }  // namespace
 }  // namespace ordinal

@@ -95,7 +95,7 @@ void PgBatchingWriter::run_batch(Connection& conn, std::vector<Job>& batch) {
         std::any_of(batch.begin(), batch.end(), [](const Job& j) { return j.events_appended > 0; });
     if (appended) {
         // Relays in other processes LISTEN on ordinal_outbox rather than poll.
-        outbox_notifier_.signal();
+        if (outbox_notices_.load(std::memory_order_relaxed)) outbox_notifier_.signal();
         lanes_.committed();
     }
     for (Job& job : batch) call_quietly([&] { job.done(std::move(job.outcome)); });

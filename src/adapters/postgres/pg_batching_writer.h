@@ -31,6 +31,7 @@
 //   itself was lost, a retry with the same key answers duplicate); the connection is re-opened
 //   for the next batch.
 // Thread-safe.
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -63,6 +64,12 @@ class PgBatchingWriter {
     // the queue is full or Unavailable once stopping.
     void submit(CommandRequest request, WriteStore::Done done);
     void set_commit_listener(std::function<void()> listener);
+    // Whether a batch that appended events sends NOTIFY ordinal_outbox (on by default). The write
+    // store turns it off while this process's relay owns every outbox partition: that relay is
+    // woken by the commit listener, and no other relay may publish anything meanwhile, so a
+    // notification would only cost a transaction on the notifier's connection and a wake-up of
+    // every listener. A relay elsewhere that misses one still finds the events by its idle poll.
+    void set_outbox_notices(bool on) { outbox_notices_.store(on, std::memory_order_relaxed); }
     // Lets batches in flight finish, fails queued commands with Unavailable, joins. Idempotent.
     void stop();
 
@@ -107,7 +114,8 @@ class PgBatchingWriter {
     BatchingWriterOptions options_;
     const Clock& clock_;
     CommandRules rules_;
-    Notifier outbox_notifier_;                // before lanes_: the writer threads signal it
+    Notifier outbox_notifier_;  // before lanes_: the writer threads signal it
+    std::atomic<bool> outbox_notices_{true};
     writer_support::WriterLanes<Job> lanes_;  // the queues and the writer threads
 };
 

@@ -186,6 +186,11 @@ class PgWriteStore final : public WriteStore {
     void share_owned(const std::vector<std::int64_t>& owned) {
         std::lock_guard lock(share_mu_);
         owned_copy_ = owned;
+        // Partitions are handed back only in the lease's refresh, just before this: a batch
+        // committed in between sends no notice, and the partition's new owner finds its events
+        // by its idle poll (--relay-idle-poll-ms) instead.
+        writer_->set_outbox_notices(static_cast<std::int64_t>(owned.size()) <
+                                    lease_options_.partitions);
     }
 
     // The outbox is a queue table: every published event leaves a dead row at its head, and the
