@@ -25,6 +25,41 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr const char* kUser = "0190a1b2-0000-7000-8000-0000000000aa";
 
+// A write and a read store for two processes, with a log folder for each ("api", "worker").
+struct TwoProcesses {
+    explicit TwoProcesses(const std::string& name) : logs(name) {
+        std::filesystem::create_directories(logs.path() / "api");
+        std::filesystem::create_directories(logs.path() / "worker");
+    }
+    // `args` followed by the store flags.
+    std::vector<std::string> with_stores(std::vector<std::string> args) const {
+        args.insert(args.end(), {"--write-db", write_db.url(), "--read-db", read_db.url()});
+        return args;
+    }
+    test::ServerProcess process(const std::string& name, std::vector<std::string> args) const {
+        return test::ServerProcess(ORDINAL_BINARY, "", logs.path().string() + "/" + name,
+                                   with_stores(std::move(args)));
+    }
+    test_support::PgTestDatabase write_db;
+    test_support::PgTestDatabase read_db;
+    test_support::TempDir logs;
+};
+
+// Products sku-0 .. sku-(count - 1), stock unlimited.
+void put_products(test::HttpClient& http, int count) {
+    for (int i = 0; i < count; ++i) {
+        auto put = http.request("PUT", "/v1/products/sku-" + std::to_string(i),
+                                R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
+                                {{"Idempotency-Key", test::random_uuid()}});
+        ASSERT_EQ(put.status, 202) << put;
+    }
+}
+
+std::string order_of(int product) {
+    return std::string(R"({"userId":")") + kUser + R"(","currency":"EUR","items":[{"sku":"sku-)" +
+           std::to_string(product) + R"(","qty":1}]})";
+}
+
 TEST(PgListenGate, ApiInAnotherProcessWakesOnProjectionNotifications) {
     test_support::PgTestDatabase write_db;
     test_support::PgTestDatabase read_db;
@@ -98,32 +133,19 @@ TEST(PgListenGate, ApiInAnotherProcessWakesOnProjectionNotifications) {
 // A relay in a process that takes no commands is woken by the writers' NOTIFY ordinal_outbox,
 // not by its idle poll: with the poll at 10 s, each command is still projected at once.
 TEST(PgListenGate, ARelayInAnotherProcessWakesOnOutboxNotifications) {
-    test_support::PgTestDatabase write_db;
-    test_support::PgTestDatabase read_db;
-    test_support::TempDir logs{"ordinal-pg-outbox-listen"};
-    const std::vector<std::string> stores{"--write-db", write_db.url(), "--read-db", read_db.url()};
-    std::vector<std::string> api_args{"--roles", "api"};
-    api_args.insert(api_args.end(), stores.begin(), stores.end());
-    test::ServerProcess api(ORDINAL_BINARY, "", logs.path().string() + "/api", api_args);
-    std::filesystem::create_directories(logs.path() / "api");
-    std::filesystem::create_directories(logs.path() / "worker");
+    const TwoProcesses stores("ordinal-pg-outbox-listen");
+    auto api = stores.process("api", {"--roles", "api"});
     api.start();
-    std::vector<std::string> worker_args{"--roles", "relay,projector", "--relay-idle-poll-ms",
-                                         "10000"};
-    worker_args.insert(worker_args.end(), stores.begin(), stores.end());
-    test::ServerProcess worker(ORDINAL_BINARY, "", logs.path().string() + "/worker", worker_args);
+    auto worker =
+        stores.process("worker", {"--roles", "relay,projector", "--relay-idle-poll-ms", "10000"});
     worker.start();
     std::this_thread::sleep_for(300ms);  // past the relay's first round
 
     test::HttpClient http(api.port());
-    auto put = http.request("PUT", "/v1/products/sku-1",
-                            R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
-                            {{"Idempotency-Key", test::random_uuid()}});
-    ASSERT_EQ(put.status, 202) << put;
-    const std::string order_body = std::string(R"({"userId":")") + kUser +
-                                   R"(","currency":"EUR","items":[{"sku":"sku-1","qty":1}]})";
+    put_products(http, 1);
+    if (HasFatalFailure()) return;
     for (int i = 0; i < 5; ++i) {
-        auto p = http.request("POST", "/v1/orders", order_body,
+        auto p = http.request("POST", "/v1/orders", order_of(0),
                               {{"Idempotency-Key", test::random_uuid()}});
         ASSERT_EQ(p.status, 202) << p;
         auto got =
@@ -145,30 +167,17 @@ TEST(PgListenGate, ARelayInAnotherProcessWakesOnOutboxNotifications) {
 // certain (1 - 4^-8) that some of their streams fall in its partitions, and the test checks that it
 // did relay some.
 TEST(PgListenGate, AProcessWithAProjectorOfItsOwnWakesOnAnotherProcesssProjection) {
-    test_support::PgTestDatabase write_db;
-    test_support::PgTestDatabase read_db;
-    test_support::TempDir logs{"ordinal-pg-two-projectors"};
-    const std::vector<std::string> stores{"--write-db", write_db.url(), "--read-db", read_db.url()};
-    std::filesystem::create_directories(logs.path() / "api");
-    std::filesystem::create_directories(logs.path() / "worker");
-    std::vector<std::string> api_args{"--gate-fallback-poll-ms", "10000"};  // every role
-    api_args.insert(api_args.end(), stores.begin(), stores.end());
-    test::ServerProcess api(ORDINAL_BINARY, "", logs.path().string() + "/api", api_args);
+    const TwoProcesses stores("ordinal-pg-two-projectors");
+    auto api = stores.process("api", {"--gate-fallback-poll-ms", "10000"});  // every role
     api.start();
-    std::vector<std::string> worker_args{"--roles", "relay,projector"};
-    worker_args.insert(worker_args.end(), stores.begin(), stores.end());
-    test::ServerProcess worker(ORDINAL_BINARY, "", logs.path().string() + "/worker", worker_args);
+    auto worker = stores.process("worker", {"--roles", "relay,projector"});
     worker.start();
     std::this_thread::sleep_for(2500ms);  // the relays' leases re-balance every second
 
     test::HttpClient http(api.port());
     constexpr int kOrders = 8;
-    for (int i = 0; i < kOrders; ++i) {
-        auto put = http.request("PUT", "/v1/products/sku-" + std::to_string(i),
-                                R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
-                                {{"Idempotency-Key", test::random_uuid()}});
-        ASSERT_EQ(put.status, 202) << put;
-    }
+    put_products(http, kOrders);
+    if (HasFatalFailure()) return;
     std::int64_t slowest = 0;
     for (int i = 0; i < kOrders; ++i) {
         const std::string body = std::string(R"({"userId":")") + kUser +
@@ -210,24 +219,16 @@ TEST(PgListenGate, AProcessWithAProjectorOfItsOwnWakesOnAnotherProcesssProjectio
 // (one transaction on the notifier's connection, and a wake-up of every listener, per batch).
 // Once a second relay joins and takes partitions, the notices come back.
 TEST(PgListenGate, OutboxNoticesGoOutOnlyWhileAnotherRelayMayOwnAPartition) {
-    test_support::PgTestDatabase write_db;
-    test_support::PgTestDatabase read_db;
-    test_support::TempDir logs{"ordinal-pg-outbox-notices"};
-    const std::vector<std::string> stores{"--write-db", write_db.url(), "--read-db", read_db.url()};
-    std::filesystem::create_directories(logs.path() / "api");
-    std::filesystem::create_directories(logs.path() / "worker");
-    test::ServerProcess api(ORDINAL_BINARY, "", logs.path().string() + "/api", stores);
+    const TwoProcesses stores("ordinal-pg-outbox-notices");
+    auto api = stores.process("api", {});
     api.start();
     std::atomic<int> notices{0};
-    auto listener = start_postgres_listener(write_db.url(), PgChannel::Outbox, [&] { ++notices; });
+    auto listener =
+        start_postgres_listener(stores.write_db.url(), PgChannel::Outbox, [&] { ++notices; });
     test::HttpClient http(api.port());
     constexpr int kProducts = 8;
-    for (int i = 0; i < kProducts; ++i) {
-        auto put = http.request("PUT", "/v1/products/sku-" + std::to_string(i),
-                                R"({"name":"Mug","currency":"EUR","priceMinor":100,"stock":null})",
-                                {{"Idempotency-Key", test::random_uuid()}});
-        ASSERT_EQ(put.status, 202) << put;
-    }
+    put_products(http, kProducts);
+    if (HasFatalFailure()) return;
     // Every order read back with its token: relayed (and so a relay round ran) before the next.
     const auto place_orders = [&] {
         for (int i = 0; i < kProducts; ++i) {
@@ -251,9 +252,7 @@ TEST(PgListenGate, OutboxNoticesGoOutOnlyWhileAnotherRelayMayOwnAPartition) {
     std::this_thread::sleep_for(500ms);
     EXPECT_EQ(notices.load(), 0) << "notices while this process's relay owns every partition";
 
-    std::vector<std::string> worker_args{"--roles", "relay,projector"};
-    worker_args.insert(worker_args.end(), stores.begin(), stores.end());
-    test::ServerProcess worker(ORDINAL_BINARY, "", logs.path().string() + "/worker", worker_args);
+    auto worker = stores.process("worker", {"--roles", "relay,projector"});
     worker.start();
     std::this_thread::sleep_for(2500ms);  // the relays' leases re-balance every second
     notices = 0;
