@@ -60,6 +60,7 @@ launch_role() {  # name roles bus setup
     --admin-token "$ADMIN_TOKEN" --write-db "$PG_BASE/w_$setup" --read-db "$PG_BASE/r_$setup" \
     --bus "$bus" --roles "$roles" ${SERVE_ARGS:-} >>"$WORK/$name.log" 2>&1 &
   PIDS[$name]=$!
+  echo "$name ${PORTS[$name]} ${PIDS[$name]}" >>"$WORK/ports"  # for a sampler beside the run
   if [[ $roles == *api* ]]; then PORT=${PORTS[$name]}; fi
 }
 start_role() { launch_role "$@"; wait_ready "${PORTS[$1]}" "${PIDS[$1]}" "$WORK/$1.log"; }

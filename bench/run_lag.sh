@@ -33,7 +33,9 @@
 # WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
 # LOADGEN_THREADS= KEEP_WORK=1 HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for
 # the run, see bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a
-# build has none).
+# build has none). WORK (kept with KEEP_WORK=1) also holds each process's log, `ports` (name, port,
+# pid of each process started, for a sampler beside the run) and each open loop's
+# `timeline-SETUP-RATE.tsv` (loadgen --timeline: ack latency per 100 ms of intended send time).
 set -euo pipefail
 BENCH_NAME=run_lag
 # shellcheck source=bench/bench_common.sh
@@ -173,7 +175,8 @@ run_build() {  # round index build-dir[|extra serve args]
     cpu_snapshot "$WORK/cpu-before"
     orders=$(orders_written "$db")
     log "$dir: read-your-writes, open loop at $rate/s, $conns connections"
-    res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP")
+    res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP" \
+      --timeline "$WORK/timeline-$db-$rate.tsv")
     alive_all
     stage_snapshot "$WORK/after"
     wait_settled "$db" 30  # the CPU of projecting what the load placed, not of the status polls
