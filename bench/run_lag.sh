@@ -9,8 +9,10 @@
 #
 # Starts a throwaway durable PostgreSQL (the settings of bench/run_postgres.sh) and, with
 # BUS=kafka, a throwaway Apache Kafka cluster of BROKERS nodes (tests/scripts/kafka_test_server.sh,
-# topic of PARTITIONS partitions, replication 3 with 3+ nodes). Then ROUNDS times, for each build
-# in turn on fresh databases:
+# topics of PARTITIONS partitions, replication 3 with 3+ nodes). Then ROUNDS times, for each build
+# in turn on fresh databases (and, on Kafka, a fresh topic: a projector with an empty read store
+# reads its topic from the beginning, and would first project every earlier setup's events while
+# the next one is measured):
 #   BUS=local  one `ordinal serve --roles api,relay,projector --bus local`;
 #   BUS=kafka  `--roles api`, `--roles relay`, `--roles projector` (measuring starts once the
 #              projector holds every partition);
@@ -56,7 +58,7 @@ DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 RYW_CONNECTIONS=${RYW_CONNECTIONS:-256}
-TOPIC=ordinal-events
+TOPIC=ordinal-events  # and the setup's name: one topic per setup
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KAFKA_SCRIPT=$REPO/tests/scripts/kafka_test_server.sh
 export KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$REPO/build/kafka-broker/classpath}
@@ -75,12 +77,10 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 apply_host_writeback
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_postgres "$WORK/pg"
-BUS_URL=local
 if [[ $BUS == kafka ]]; then
   ensure_command java
   [[ -s $KAFKA_CLASSPATH_FILE ]] || die "no Kafka classpath in $KAFKA_CLASSPATH_FILE (make deps-test)"
-  start_kafka "$TOPIC"
-  BUS_URL="kafka://$BOOTSTRAP/$TOPIC${KAFKA_PROPS:+?$KAFKA_PROPS}"
+  start_kafka
 fi
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 
@@ -147,7 +147,7 @@ orders_written() { psql_db "w_$1" -c "SELECT COUNT(*) FROM orders"; }
 ROWS=()
 row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
 run_build() {  # round index build-dir[|extra serve args]
-  local round=$1 i=$2 dir=${3%%|*} db="b$2r$1" half rate conns key res orders
+  local round=$1 i=$2 dir=${3%%|*} db="b$2r$1" half rate conns key res orders bus=local
   SERVE_ARGS=$BASE_SERVE_ARGS
   [[ $3 == *"|"* ]] && SERVE_ARGS+=" ${3#*|}"
   ORDINAL=$dir/ordinal
@@ -157,9 +157,11 @@ run_build() {  # round index build-dir[|extra serve args]
   if [[ $BUS == local ]]; then
     start_role all api,relay,projector local "$db"
   else
-    start_role projector projector "$BUS_URL" "$db"
-    start_role relay relay "$BUS_URL" "$db"
-    start_role api api "$BUS_URL" "$db"
+    create_topics "$TOPIC-$db"
+    bus="kafka://$BOOTSTRAP/$TOPIC-$db${KAFKA_PROPS:+?$KAFKA_PROPS}"
+    start_role projector projector "$bus" "$db"
+    start_role relay relay "$bus" "$db"
+    start_role api api "$bus" "$db"
     wait_partitions "${PORTS[projector]}"
   fi
   log "$dir: create-order, closed loop, $CONNECTIONS connections"
