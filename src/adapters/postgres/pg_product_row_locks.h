@@ -46,20 +46,26 @@ class ProductRowLocks {
             sku_list());
     }
 
+    // What the lock statement answered: the placeholders it inserted (existing rows are not
+    // returned).
+    void locked(const Result& r) { placed_ = r.rows() > 0; }
+
     // Before commit: the placeholders no event wrote (every locked row still at stock_seq -1;
-    // a row a projection wrote has a stock_seq of 0 or more).
+    // a row a projection wrote has a stock_seq of 0 or more). Nothing when the lock inserted
+    // none: under a steady load every product has its row, and the statement would look each
+    // sku up again for nothing.
     std::optional<pg::Statement> drop_statement() const {
-        if (skus_.size() < 2) return std::nullopt;
+        if (skus_.size() < 2 || !placed_) return std::nullopt;
         return pg::statement(
             "DELETE FROM products_view WHERE sku = ANY($1::text[]) AND stock_seq = -1", sku_list());
     }
 
     void lock(Connection& conn) {
-        if (auto lock = lock_statement()) placed_ = conn.exec_pipeline({*lock}).back().rows() > 0;
+        if (auto lock = lock_statement()) locked(conn.exec_pipeline({*lock}).back());
     }
 
     void drop_unused(Connection& conn) {
-        if (auto drop = drop_statement(); drop && placed_) conn.exec_pipeline({*drop});
+        if (auto drop = drop_statement()) conn.exec_pipeline({*drop});
     }
 
   private:

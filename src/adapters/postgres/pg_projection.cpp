@@ -379,11 +379,12 @@ struct Fence {
 // `advanced`: what the transaction's earlier deliveries advanced; the last records the batch.
 ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
                                   const Delivery& delivery, std::span<const std::int64_t> offsets,
-                                  InTransaction at, const ProductRowLocks& locks,
+                                  InTransaction at, ProductRowLocks& locks,
                                   std::vector<std::pair<StreamKey, std::int64_t>>& advanced,
                                   BatchTimesPruning& pruning, const Fence& fence) {
     std::vector<pg::Statement> before;
     std::optional<std::size_t> fence_at;
+    std::optional<std::size_t> locks_at;
     if (at.first) {
         before.push_back(pg::statement("BEGIN"));
         before.push_back(
@@ -392,11 +393,15 @@ ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules
             fence_at = before.size();
             before.push_back(std::move(*lock));
         }
-        if (auto lock = locks.lock_statement()) before.push_back(std::move(*lock));
+        if (auto lock = locks.lock_statement()) {
+            locks_at = before.size();
+            before.push_back(std::move(*lock));
+        }
     }
     PgProjectionTransaction tx(conn);
     const std::vector<Result> first = tx.prefetch(delivery.events, std::move(before));
     if (fence_at) fence.check(first.at(*fence_at));
+    if (locks_at) locks.locked(first.at(*locks_at));
     ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
     std::vector<pg::Statement> after{advance_position(delivery.position)};
     advanced.insert(advanced.end(), result.advanced.begin(), result.advanced.end());
