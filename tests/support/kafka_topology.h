@@ -3,9 +3,12 @@
 // of projectors, on given PostgreSQL stores and a Kafka bus (a KafkaTopic on a real broker, or a
 // MockKafka). Every process serves /readyz; a projector's says how many partitions it holds, and
 // is 503 until it holds its assignment.
+#include <chrono>
+#include <exception>
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -137,10 +140,28 @@ class KafkaTopology {
                                  " partitions; last: " + last);
     }
 
+    // Every process's log, then the relay's, the projection's and Kafka's counters from its
+    // /metrics (histogram buckets left out), if it still answers: neither the relay nor the
+    // projector logs each delivery failure, re-send or skipped copy, and these tell a relay-side
+    // loss from a projector-side skip.
     std::string logs() {
         std::string out;
         auto add = [&out](const char* name, std::unique_ptr<ServerProcess>& p) {
-            if (p) out += std::string("---- ") + name + " ----\n" + p->log() + "\n";
+            if (!p) return;
+            out += std::string("---- ") + name + " ----\n" + p->log() + "\n";
+            try {
+                HttpClient c(p->port(), p->host(), std::chrono::milliseconds(1000));
+                std::istringstream metrics(c.get("/metrics").body);
+                out += std::string("---- ") + name + " /metrics ----\n";
+                for (std::string line; std::getline(metrics, line);) {
+                    const bool ours = line.rfind("ordinal_relay", 0) == 0 ||
+                                      line.rfind("ordinal_projection", 0) == 0 ||
+                                      line.rfind("ordinal_kafka", 0) == 0;
+                    if (ours && line.find("_bucket{") == std::string::npos) out += line + "\n";
+                }
+            } catch (const std::exception&) {
+                out += std::string("(") + name + " /metrics did not answer)\n";
+            }
         };
         add("api", api_);
         add("relay", relay_);
