@@ -24,7 +24,8 @@
 # stderr, the Markdown report to stdout (`bench/run_postgres.sh > result.md`).
 #
 # Knobs (environment): H2H_ROUNDS=3 H2H_SECONDS=10 (the alternating head-to-head) OPEN_ROUNDS=3
-# OPEN_SECONDS=15 (the open-loop head to head at OPEN_RATE with pgbench -R) DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
+# OPEN_SECONDS=15 (the open-loop head to head at OPEN_RATE with pgbench -R; OPEN_SETTLE=1 vacuums
+# the other side's databases before each round, 0 does not) DURATION=20 WARMUP=5 CONNECTIONS=32 LOADGEN_THREADS=2 OPEN_RATE=(half the
 # closed-loop uniform rate) OPEN_CONNECTIONS=64 PGBENCH_SECONDS=20 PGBENCH_CLIENTS="32"
 # PGBENCH_THREADS=2 PG_SETTINGS (server settings a production user would set; bench_common.sh)
 # SERVE_ARGS (extra `ordinal serve` flags) BENCH_TMPDIR=${TMPDIR:-/tmp} (where the cluster lives)
@@ -316,10 +317,24 @@ done
 # service take turns, OPEN_ROUNDS times OPEN_SECONDS each. A tail on this shared machine is mostly
 # the disk's and the scheduler's (WAL flushes, other tenants), which fall on pgbench too: its p99
 # at the same rate is the physical limit the service's p99 is read against.
+# With OPEN_SETTLE=1 (the default) each side's round starts once the other side's databases are
+# vacuumed (VACUUM (ANALYZE), then 2 s for the kernel to write what it dirtied): otherwise each
+# round carries the dead rows and insert counts of the round before it, whose autovacuum then runs
+# inside it (seen in the seventh pass: the service's rounds right after pgbench's met autovacuum of
+# ordinal_pgbench's tables). Each side's own autovacuum stays in its rounds.
+OPEN_SETTLE=${OPEN_SETTLE:-1}
+settle_for() {  # databases to vacuum before the other side's round
+  [[ $OPEN_SETTLE == 1 ]] || return 0
+  local db
+  for db in "$@"; do psql_db "$db" -c "VACUUM (ANALYZE) /* bench-probe */" >/dev/null; done
+  sleep 2
+}
 OPEN_ROUNDS_JSON=""
 for round in $(seq "$OPEN_ROUNDS"); do
-  log "open loop head to head, round $round of $OPEN_ROUNDS: pgbench single -R $OPEN_RATE, then ordinal --rate $OPEN_RATE, ${OPEN_SECONDS} s each"
+  log "open loop head to head, round $round of $OPEN_ROUNDS: pgbench single -R $OPEN_RATE, then ordinal --rate $OPEN_RATE, ${OPEN_SECONDS} s each (settle $OPEN_SETTLE)"
+  settle_for ordinal_write ordinal_read
   open_pgb=$(PGBENCH_SECONDS=$OPEN_SECONDS PGBENCH_RATE=$OPEN_RATE run_pgbench "$HERE/pgbench_order_items_single.sql" 1000 "$PGBENCH_CLIENTS_BEST")
+  settle_for ordinal_pgbench
   open_http=$(loadgen --skip-setup --scenario create-order --duration "$OPEN_SECONDS" --warmup 2 \
     "${WORKLOAD[@]}" --connections "$OPEN_CONNECTIONS" --rate "$OPEN_RATE")
   server_alive
@@ -451,7 +466,7 @@ $(latency_row "HTTP create-order, closed loop, old workload" "${HTTP[old]}" "ok 
 - uniform, head to head (pgbench single statement and the service alternating, $H2H_ROUNDS rounds of $H2H_SECONDS s): $(jq -rs 'map("\(.ordinal_ok_per_s | round)/\(.pgbench_tps | round) = \(.ratio * 100 | round / 100) (load \(.load))") | join("; ")' <<<"$H2H_RATIOS"); median **$h2h_median** (target ≥ 1.0: **$(verdict "$h2h_median" 1.0)**)
 - uniform: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-uniform]}" .tps) tx/s at -c $(best_c single-uniform)) = **$uniform_ratio** (target ≥ 1.0: **$(verdict "$uniform_ratio" 1.0)**)
 - uniform open loop at $OPEN_RATE/s: p99 **$open_p99_ms ms** (target ≤ 25 ms, nothing missed: **$open_verdict**)
-- uniform open loop at $OPEN_RATE/s, head to head with pgbench's single statement at the same rate (\`-R $OPEN_RATE\`, $OPEN_ROUNDS alternating rounds of $OPEN_SECONDS s; p50 / p99 / p99.9 ms, latency from the intended start): $(jq -rs 'map("pgbench \(.pgbench_p50_us / 1000 * 10 | round / 10) / \(.pgbench_p99_us / 1000 * 10 | round / 10) / \(.pgbench_p999_us / 1000 * 10 | round / 10), ordinal \(.ordinal_p50_us / 1000 * 10 | round / 10) / \(.ordinal_p99_us / 1000 * 10 | round / 10) / \(.ordinal_p999_us / 1000 * 10 | round / 10), missed \(.ordinal_missed) (load \(.load))") | join("; ")' <<<"$OPEN_ROUNDS_JSON"); median p99 ordinal **$open_rounds_p99_ms ms**, pgbench $open_rounds_pgb_p99_ms ms, ratio **$open_rounds_ratio** (target ≤ 25 ms, nothing missed: **$open_rounds_verdict**)
+- uniform open loop at $OPEN_RATE/s, head to head with pgbench's single statement at the same rate (\`-R $OPEN_RATE\`, $OPEN_ROUNDS alternating rounds of $OPEN_SECONDS s, each side after a VACUUM of the other's databases: OPEN_SETTLE=$OPEN_SETTLE; p50 / p99 / p99.9 ms, latency from the intended start): $(jq -rs 'map("pgbench \(.pgbench_p50_us / 1000 * 10 | round / 10) / \(.pgbench_p99_us / 1000 * 10 | round / 10) / \(.pgbench_p999_us / 1000 * 10 | round / 10), ordinal \(.ordinal_p50_us / 1000 * 10 | round / 10) / \(.ordinal_p99_us / 1000 * 10 | round / 10) / \(.ordinal_p999_us / 1000 * 10 | round / 10), missed \(.ordinal_missed) (load \(.load))") | join("; ")' <<<"$OPEN_ROUNDS_JSON"); median p99 ordinal **$open_rounds_p99_ms ms**, pgbench $open_rounds_pgb_p99_ms ms, ratio **$open_rounds_ratio** (target ≤ 25 ms, nothing missed: **$open_rounds_verdict**)
 - hot product: HTTP ÷ better pgbench hot form ($(field "$PGB_HOT_BEST" .form), $(rate "$PGB_HOT_BEST" .tps) tx/s at -c $(field "$PGB_HOT_BEST" .clients)) = **$hot_ratio** (target ≥ 3: **$(verdict "$hot_ratio" 3)**)
 - old workload: HTTP ÷ best pgbench single statement ($(rate "${PGB_BEST[single-old]}" .tps) tx/s) = **$old_ratio**
 - write store after the runs: $CHECK_VERDICT
