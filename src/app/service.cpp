@@ -67,11 +67,11 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
     kafka_ = bus->kafka;
 
     // A projector here notifies the gate of what it projects. On PostgreSQL the gate also
-    // LISTENs for every projector's commits (a slow poll as the fallback), even with a projector
-    // here: other processes' projectors may own some streams (two processes with every role split
-    // the relay's outbox partitions, or Kafka's, between them), and a token read waiting for one
-    // of those would otherwise sit until its deadline. Projector elsewhere, on SQLite: a short
-    // bounded poll.
+    // LISTENs for other processes' projector commits (a slow poll as the fallback), even with a
+    // projector here: other processes' projectors may own some streams (two processes with every
+    // role split the relay's outbox partitions, or Kafka's, between them), and a token read waiting
+    // for one of those would otherwise sit until its deadline. Projector elsewhere, on SQLite: a
+    // short bounded poll.
     auto read_url = store_url(s.read_db, s, "read.db");
     const bool listen = read_url && read_url->scheme == "postgresql";
     std::chrono::milliseconds poll(0);

@@ -2,14 +2,17 @@
 // projection progress from LISTEN ordinal_projection, not from its poll. The fallback poll is set
 // to 10 s here, so a token read that answers within a second or two was woken by a notification.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <iostream>
 
+#include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/postgres_stores.h"
 #include "support/http_client.h"
 #include "support/postgres_backend.h"
@@ -259,6 +262,49 @@ TEST(PgListenGate, OutboxNoticesGoOutOnlyWhileAnotherRelayMayOwnAPartition) {
     place_orders();
     std::this_thread::sleep_for(500ms);
     EXPECT_GT(notices.load(), 0) << "no notice once another relay owns partitions";
+}
+
+// A listener skips the notifications its own process sent (their payload is its notify origin):
+// the process's relay and gate are told directly, so each would only cost a wake-up and, for a
+// gate with waiters, a read. Another process's notification still wakes it. A plain libpq session
+// checks that the notifier did send, with this process's origin.
+TEST(PgListenGate, AListenerSkipsItsOwnProcesssNotificationsAndHearsOthers) {
+    test_support::PgTestDatabase db;
+    PGconn* raw = PQconnectdb(db.url().c_str());
+    ASSERT_EQ(PQstatus(raw), CONNECTION_OK) << PQerrorMessage(raw);
+    PQclear(PQexec(raw, "LISTEN ordinal_outbox"));
+    std::atomic<int> wakes{0};
+    auto listener = start_postgres_listener(db.url(), PgChannel::Outbox, [&] { ++wakes; });
+    const auto wait_for = [](const std::function<bool()>& done) {
+        for (int i = 0; i < 250 && !done(); ++i) std::this_thread::sleep_for(20ms);
+        return done();
+    };
+    ASSERT_TRUE(wait_for([&] { return wakes.load() > 0; })) << "no wake-up on connect";
+    std::this_thread::sleep_for(200ms);
+    wakes = 0;
+    {
+        pg::Notifier notifier(db.url(), "ordinal_outbox");
+        for (int i = 0; i < 3; ++i) {
+            notifier.signal();
+            std::this_thread::sleep_for(100ms);
+        }
+    }
+    int own = 0;
+    ASSERT_TRUE(wait_for([&] {
+        PQconsumeInput(raw);
+        while (PGnotify* n = PQnotifies(raw)) {
+            if (pg::notify_origin() == n->extra) ++own;
+            PQfreemem(n);
+        }
+        return own >= 3;
+    })) << own
+        << " of 3 notifications seen by a plain session";
+    std::this_thread::sleep_for(300ms);
+    EXPECT_EQ(wakes.load(), 0) << "woken by its own process's notifications";
+
+    PQclear(PQexec(raw, "NOTIFY ordinal_outbox, '1-2'"));  // as another process's notifier
+    EXPECT_TRUE(wait_for([&] { return wakes.load() > 0; })) << "another process's notification";
+    PQfinish(raw);
 }
 
 }  // namespace

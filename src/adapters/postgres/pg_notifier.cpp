@@ -1,11 +1,23 @@
 #include "adapters/postgres/pg_notifier.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <random>
 
 #include "adapters/postgres/pg_connection.h"
 
 namespace ordinal::pg {
+
+const std::string& notify_origin() {
+    static const std::string origin = [] {
+        std::random_device random;
+        const unsigned long long high = random(), low = random();
+        return std::to_string(::getpid()) + "-" + std::to_string((high << 32) | low);
+    }();
+    return origin;
+}
 
 Notifier::Notifier(std::string conninfo, std::string channel)
     : conninfo_(std::move(conninfo)), channel_(std::move(channel)), thread_([this] { loop(); }) {}
@@ -47,7 +59,7 @@ void Notifier::loop() {
                 }
                 conn.exec_script("SET synchronous_commit = off");
             }
-            conn.exec("SELECT pg_notify($1, '')", channel_);
+            conn.exec("SELECT pg_notify($1, $2)", channel_, notify_origin());
             sent = true;
         } catch (...) {
         }

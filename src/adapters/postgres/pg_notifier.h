@@ -10,6 +10,9 @@
 // into the next one, and its commits are asynchronous (a lost notification only delays a waiter
 // until its fallback poll; nothing depends on it for correctness). A listener still hears of a
 // commit only after it is visible, since the signal is given once COMMIT returned.
+//
+// The payload is this process's notify origin: a listener in the same process skips what its
+// own process sent (the process's relay and gate are told directly; pg_notify_listener.cpp).
 // Thread-safe; never throws from signal().
 #include <condition_variable>
 #include <mutex>
@@ -19,6 +22,10 @@
 #include "domain/thread_annotations.h"
 
 namespace ordinal::pg {
+
+// This process's tag on the notifications it sends: its pid and a random number, fixed for the
+// process's life (a pid alone may repeat on another host).
+const std::string& notify_origin();
 
 class Notifier {
   public:

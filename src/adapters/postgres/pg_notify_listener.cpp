@@ -1,6 +1,7 @@
 // LISTEN on a connection of its own. The notifications are sent once the transactions they
 // announce have committed (pg::Notifier: pg_read_store's apply() for ordinal_projection, the
 // batching writer for ordinal_outbox), so one arrives only once what it announces is visible.
+// Notifications this process sent (payload: pg::notify_origin()) are skipped.
 #include <libpq-fe.h>
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <thread>
 
+#include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/postgres_stores.h"
 
 namespace ordinal {
@@ -83,9 +85,12 @@ class PgNotifyListenerImpl final : public PgNotifyListener {
                 conn = nullptr;
                 continue;
             }
+            // What this process sent itself is skipped: its writers wake its relay and its
+            // projector its gate directly, and each would otherwise cost a wake-up here and,
+            // for a gate with waiters, a read of their streams.
             bool any = false;
             while (PGnotify* n = PQnotifies(conn)) {
-                any = true;  // the payload (partition:offset) is not needed: waiters re-check
+                if (pg::notify_origin() != n->extra) any = true;
                 PQfreemem(n);
             }
             if (any) on_progress_();

@@ -70,10 +70,11 @@ Expected<std::unique_ptr<ReadStore>, StoreError> make_postgres_read_store(
 // (ordinal_outbox).
 enum class PgChannel { Projection, Outbox };
 
-// Wakes `on_progress` whenever the database at `conninfo` is notified on `channel` (LISTEN on a
-// connection of its own), and after every (re)connect, since notifications may have been missed
-// meanwhile. Reconnects by itself; never throws. `on_progress` runs on the listener's thread:
-// keep it short. The destructor stops it.
+// Wakes `on_progress` whenever the database at `conninfo` is notified on `channel` by another
+// process (LISTEN on a connection of its own; this process's own notifications are skipped: its
+// relay and gate are told directly), and after every (re)connect, since notifications may have been
+// missed meanwhile. Reconnects by itself; never throws. `on_progress` runs on the listener's
+// thread: keep it short. The destructor stops it.
 class PgNotifyListener {
   public:
     virtual ~PgNotifyListener() = default;
