@@ -59,7 +59,7 @@ deps-test:
 	$(MAKE) --no-print-directory console-deps
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  $(MAKE) --no-print-directory deps-java; fi
-	$(MAKE) --no-print-directory $(KAFKA_CLASSPATH)
+	$(MAKE) --no-print-directory $(KAFKA_CLASS_ARCHIVE)
 	$(MAKE) --no-print-directory $(OPENAPI_VENV_STAMP)
 
 # The OpenAPI tests (tests/openapi, CTest label openapi): schemathesis and openapi-core from PyPI,
@@ -85,6 +85,12 @@ $(KAFKA_CLASSPATH): tools/kafka-broker/pom.xml
 	mkdir -p $(dir $@)
 	mvn -q -B -Dstyle.color=never -f tools/kafka-broker/pom.xml dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/$@
 	@touch $@  # Maven leaves an unchanged file as it was: without this, every run would resolve again
+
+# The broker's classes parsed and verified once (AppCDS): every test broker maps them and starts in
+# half the time and CPU (tests/scripts/kafka_test_server.sh, docs/testing.md).
+KAFKA_CLASS_ARCHIVE := build/kafka-broker/classes.jsa
+$(KAFKA_CLASS_ARCHIVE): $(KAFKA_CLASSPATH)
+	bash tests/scripts/kafka_test_server.sh archive $@
 
 build: deps
 	cmake --preset $(PRESET) >/dev/null

@@ -3,6 +3,10 @@
 # set WORK, ORDINAL, ADMIN_TOKEN, PG_BASE; for Kafka also BROKERS, PARTITIONS, REPLICATION,
 # KAFKA_SCRIPT, KAFKA_CLASSPATH_FILE, KAFKA_TOOL_OPTS.
 
+# A measured broker runs C2's code (tests/scripts/kafka_test_server.sh leaves tests on C1 alone);
+# a test that runs a bench script for a second of load may set KAFKA_FULL_JIT=0.
+export KAFKA_FULL_JIT=${KAFKA_FULL_JIT:-1}
+
 stop_role() { stop_process "${PIDS[$1]:-}"; unset "PIDS[$1]"; }
 stop_all() { local name; for name in "${!PIDS[@]}"; do stop_role "$name"; done; }
 

@@ -14,13 +14,16 @@
 #   kafka_test_server.sh freeze DIR ID    SIGSTOP node ID: it holds its connections and answers
 #                                     nothing, like a broker in a long GC pause or a hung host
 #   kafka_test_server.sh thaw DIR ID  SIGCONT node ID
+#   kafka_test_server.sh archive FILE write the class data archive of a broker's classes to FILE
+#                                     (make deps-test: build/kafka-broker/classes.jsa)
 # Topics are never created on their own (auto.create.topics.enable=false): Ordinal never creates
 # one, and a test that forgot to should fail as a deployment would.
 # TEST_NETNS and TEST_HOST put the nodes in a network namespace of the partition tests
 # (netns_hosts.sh), listening on and advertising TEST_HOST (their address there), for every
 # command alike.
-# JAVA (default: java on PATH), KAFKA_HEAP_OPTS (default: small, for 2-core test machines) and
-# KAFKA_CLASSPATH_FILE (default: build/kafka-broker/classpath of the repository) may be set.
+# JAVA (default: java on PATH), KAFKA_HEAP_OPTS (default: small, for 2-core test machines),
+# KAFKA_CLASSPATH_FILE (default: build/kafka-broker/classpath of the repository),
+# KAFKA_CLASS_ARCHIVE (default: classes.jsa next to it) and KAFKA_FULL_JIT (default 0) may be set.
 set -euo pipefail
 host=${TEST_HOST:-127.0.0.1}
 
@@ -39,6 +42,20 @@ KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$repo/build/kafka-broker/classpath}
 # A small heap and the serial collector: a test broker holds little, and on two shared cores
 # parallel GC threads only compete with the tests.
 KAFKA_HEAP_OPTS=${KAFKA_HEAP_OPTS:-"-Xms128m -Xmx512m -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"}
+# Starting JVMs is most of what the Kafka tier's CPU goes to (a broker per fault scenario, a
+# StorageTool per node), and the tier is CPU-bound on two cores. Two options halve a start
+# (4.5 -> 2.1 s, 7.3 -> 3.1 s of CPU; docs/profiles.md): the class data archive (AppCDS) maps the
+# broker's ~6,000 classes already parsed and verified, and C1 alone compiles what a broker that
+# lives seconds to minutes runs. Benchmarks set KAFKA_FULL_JIT=1: a loaded broker needs C2's code.
+KAFKA_CLASS_ARCHIVE=${KAFKA_CLASS_ARCHIVE:-$(dirname "$KAFKA_CLASSPATH_FILE")/classes.jsa}
+KAFKA_FULL_JIT=${KAFKA_FULL_JIT:-0}
+jvm_opts() {
+  local opts=$KAFKA_HEAP_OPTS
+  # An archive from another classpath or JDK is refused with a warning in the log, never fatal.
+  [[ -s "$KAFKA_CLASS_ARCHIVE" ]] && opts+=" -XX:SharedArchiveFile=$KAFKA_CLASS_ARCHIVE"
+  [[ "$KAFKA_FULL_JIT" == 1 ]] || opts+=" -XX:TieredStopAtLevel=1"
+  echo "$opts"
+}
 
 # The runtime classpath of tools/kafka-broker, resolved once per checkout (the jars stay in ~/.m2).
 classpath() {
@@ -166,7 +183,7 @@ node_start() {
   # `ip netns exec` execs the JVM in place, so the pid recorded is the JVM's.
   if [[ -n "${TEST_NETNS:-}" ]]; then ns=(ip netns exec "$TEST_NETNS"); fi
   # shellcheck disable=SC2086
-  setsid "${ns[@]}" "$JAVA" $KAFKA_HEAP_OPTS -Djava.awt.headless=true \
+  setsid "${ns[@]}" "$JAVA" $(jvm_opts) -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$node/log4j.properties" -cp "$cp" \
     kafka.Kafka "$node/server.properties" </dev/null >>"$node/stdout.log" 2>&1 &
   echo $! >"$node/pid"
@@ -249,7 +266,7 @@ case "$cmd" in
       for id in $(seq 1 "$n"); do
         write_config "$id" "$n"
         # shellcheck disable=SC2086
-        "$JAVA" $KAFKA_HEAP_OPTS -cp "$cp" kafka.tools.StorageTool format --ignore-formatted \
+        "$JAVA" $(jvm_opts) -cp "$cp" kafka.tools.StorageTool format --ignore-formatted \
           -t "$cluster" -c "$dir/node-$id/server.properties" >"$dir/node-$id/format.log" 2>&1 &
         formats+=($!)
       done
@@ -300,6 +317,28 @@ case "$cmd" in
   stop)
     stop_all
     rm -rf "$dir"
+    ;;
+  archive)
+    # The JVM writes the classes it loaded when it exits normally: a broker started on a scratch
+    # directory (ports and format as for a test), asked once for metadata, then stopped with
+    # SIGTERM. Written next to the target and renamed, so no broker maps half a file.
+    out=$dir
+    scratch=$(mktemp -d)
+    dir=$scratch/cluster
+    trap 'stop_all; rm -rf "$scratch" "$out.tmp"' EXIT
+    KAFKA_CLASS_ARCHIVE=/nonexistent KAFKA_HEAP_OPTS="$KAFKA_HEAP_OPTS -XX:ArchiveClassesAtExit=$out.tmp" \
+      bash "${BASH_SOURCE[0]}" start "$dir" >/dev/null
+    # StorageTool's JVM wrote one too, of its own few classes: only the broker's counts.
+    rm -f "$out.tmp"
+    pid=$(node_pid 1)
+    kill -TERM "$pid"
+    for _ in $(seq 1 600); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    [[ -s "$out.tmp" ]] || { echo "kafka_test_server: no class data archive was written" >&2; exit 1; }
+    mv -f "$out.tmp" "$out"
+    echo "kafka_test_server: class data archive $out ($(du -h "$out" | cut -f1))"
     ;;
   *)
     usage
