@@ -55,7 +55,7 @@ console-screenshots: deps-test
 	node console/e2e/console_e2e.mjs $(BUILD_DIR)/ordinal docs/console
 
 deps-test:
-	$(call apt_install,$(TEST_PACKAGES))
+	$(call apt_install,$(TEST_PACKAGES) $(FUZZ_PACKAGES))
 	$(MAKE) --no-print-directory console-deps
 	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
 	  $(MAKE) --no-print-directory deps-java; fi

@@ -34,10 +34,6 @@ std::optional<std::string> joined(const http::fields& fields, const Name& name) 
     return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    return beast::iequals(a, b);
-}
-
 }  // namespace
 
 void RequestParser::on_field_impl(http::field name, beast::string_view name_string,
@@ -106,7 +102,7 @@ void HttpSession::on_header(beast::error_code ec) {
     version_ = req.version();
     if (parser_->is_done()) return run_request();
     const auto expect = req[http::field::expect];
-    if (!expect.empty() && iequals(expect, "100-continue")) {
+    if (!expect.empty() && beast::iequals(expect, "100-continue")) {
         continue_ =
             std::make_shared<http::response<http::empty_body>>(http::status::continue_, version_);
         http::async_write(stream_, *continue_,
