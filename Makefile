@@ -10,8 +10,9 @@ RUN_PACKAGES := g++ cmake ninja-build pkg-config libsqlite3-dev libboost-dev nlo
                 libjemalloc-dev
 # chromium: the console's browser test (console/e2e), driven by playwright-core from npm.
 # python3-venv: the OpenAPI tests' packages from PyPI (tests/openapi, OPENAPI_VENV below).
-TEST_PACKAGES := $(RUN_PACKAGES) libgtest-dev libgmock-dev libbenchmark-dev sqlite3 curl \
-                postgresql redis-server prometheus chromium iproute2 python3-venv clang-format
+TEST_BUILD_PACKAGES := libgtest-dev libgmock-dev libbenchmark-dev clang-format
+TEST_PACKAGES := $(RUN_PACKAGES) $(TEST_BUILD_PACKAGES) sqlite3 curl \
+                postgresql redis-server prometheus chromium iproute2 python3-venv
 
 .PHONY: all deps deps-test build run test test-unit test-sanitize bench bench-postgres bench-kafka bench-relay format format-check clean
 
@@ -101,9 +102,11 @@ run: deps
 	cmake --build --preset release -j $(JOBS) --target ordinal console
 	./build/release/ordinal serve $(ARGS)
 
-test: deps-test format-check
-	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
-	cmake --build --preset $(PRESET) -j $(JOBS)
+test: deps-build-test format-check
+	@# On a fresh machine what only the tests run (PostgreSQL, Redis, Chromium, clang, the Kafka
+	@# jars, schemathesis) downloads and installs while the build compiles: the one waits on the
+	@# network, the other uses the cores.
+	$(MAKE) --no-print-directory -j 2 test-build deps-test
 	@# CTest starts the longest tests first once it knows their times, which a fresh clone does not:
 	@# without them the minute-long tests (numbered last) started last and ran alone at each tier's
 	@# end. tests/ctest_costs.txt seeds CTest's own record (name, runs, seconds) with measured times.
@@ -122,6 +125,16 @@ test: deps-test format-check
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j 2 --timeout 900 -L partition
 	# Last, on cores nothing else uses any more: two fuzz targets at a time, each for 15 s.
 	$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_SECONDS=15 FUZZ_JOBS=2
+
+.PHONY: deps-build-test test-build
+# What compiling the tests needs; deps-test adds what running them needs.
+deps-build-test:
+	$(call apt_install,$(RUN_PACKAGES) $(TEST_BUILD_PACKAGES))
+	$(MAKE) --no-print-directory console-deps
+
+test-build:
+	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
+	cmake --build --preset $(PRESET) -j $(JOBS)
 
 test-unit: deps-test
 	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
