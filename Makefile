@@ -88,7 +88,7 @@ $(KAFKA_CLASSPATH): tools/kafka-broker/pom.xml
 	@touch $@  # Maven leaves an unchanged file as it was: without this, every run would resolve again
 
 # The broker's classes parsed and verified once (AppCDS): every test broker maps them and starts in
-# half the time and CPU (tests/scripts/kafka_test_server.sh, docs/testing.md).
+# half the time and CPU (tests/scripts/kafka_test_server.sh, docs/profiles.md).
 KAFKA_CLASS_ARCHIVE := build/kafka-broker/classes.jsa
 $(KAFKA_CLASS_ARCHIVE): $(KAFKA_CLASSPATH)
 	bash tests/scripts/kafka_test_server.sh archive $@

@@ -336,6 +336,8 @@ case "$cmd" in
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
+    # Gone by itself: the EXIT trap's stop_all must not SIGKILL its pid, which may be reused.
+    kill -0 "$pid" 2>/dev/null || rm -f "$dir/node-1/pid"
     [[ -s "$out.tmp" ]] || { echo "kafka_test_server: no class data archive was written" >&2; exit 1; }
     mv -f "$out.tmp" "$out"
     echo "kafka_test_server: class data archive $out ($(du -h "$out" | cut -f1))"
