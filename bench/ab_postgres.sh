@@ -55,13 +55,7 @@ WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-ab.XXXXXX")
 chmod 755 "$WORK"
 SERVER_PID=""
 PG_STARTED=""
-cleanup() {
-  stop_server
-  [[ -n $PG_STARTED ]] && { bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true; }
-  restore_host_writeback
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+trap finish_pg_work EXIT
 trap 'exit 130' INT TERM
 
 apply_host_writeback

@@ -59,7 +59,11 @@ wait_ready() {  # [port pid log], default $PORT $SERVER_PID $WORK/server.log
 # full_page_writes stay on. PG_SETTINGS replaces them. Sets PG_BASE (the URL without a database)
 # and PSQL; the caller stops it with `bash "$PG_SCRIPT" stop DIR`.
 PG_SCRIPT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/scripts/postgres_test_server.sh
-PG_SETTINGS=${PG_SETTINGS:-"-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=4GB"}
+# wal_init_zero=off: a fresh cluster recycles no WAL segment, so every 16 MB of WAL (every ~3 s
+# at half the maximum rate here) a backend zero-fills and fsyncs a new one, and every commit waits
+# behind that burst; docs/profiles.md#new-wal-segments has the measurement. Both sides of a
+# comparison run on the same cluster, so pgbench gets it too.
+PG_SETTINGS=${PG_SETTINGS:-"-c max_connections=200 -c shared_buffers=1GB -c max_wal_size=4GB -c wal_init_zero=off"}
 start_postgres() {  # dir
   log "starting PostgreSQL ($PG_SETTINGS) in $1"
   PG_SERVER_SETTINGS=$PG_SETTINGS bash "$PG_SCRIPT" start "$1" >&2
@@ -68,6 +72,15 @@ start_postgres() {  # dir
   PG_BASE=${url%/*}  # postgresql://postgres@127.0.0.1:PORT
   local bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
   PSQL=${bin:+$bin/}psql
+}
+# The end of a run on a throwaway cluster in $WORK/pg (for an EXIT trap): the server stopped, the
+# cluster stopped once PG_STARTED is set, the host's writeback put back, $WORK kept (KEEP_WORK=1)
+# or deleted.
+finish_pg_work() {
+  stop_server
+  [[ -z ${PG_STARTED:-} ]] || bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
+  restore_host_writeback
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 # CPU time in clock ticks of a process tree: the process, its live children, and the children it
 # has reaped (cutime/cstime: pgbench's backends are gone when its run ends); of a PostgreSQL

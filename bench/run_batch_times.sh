@@ -30,7 +30,8 @@
 #   per order         execution ms and WAL bytes of the whole cluster, and orders/s.
 #
 # Knobs: ROUNDS=2 DURATION=15 WARMUP=3 CONNECTIONS=32 LOADGEN_THREADS=2 SERVE_ARGS= PG_SETTINGS
-# BENCH_TMPDIR KEEP_WORK=1. loadgen is each build's own bench/loadgen (the first build's that has
+# BENCH_TMPDIR KEEP_WORK=1 RATE= (open loop at that many orders/s instead of the closed loop, on
+# OPEN_CONNECTIONS=64 connections: batches are smaller there and cost more per order). loadgen is each build's own bench/loadgen (the first build's that has
 # one otherwise).
 set -euo pipefail
 BENCH_NAME=run_batch_times
@@ -45,6 +46,8 @@ ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-15}
 WARMUP=${WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-32}
+RATE=${RATE:-0}
+(( RATE == 0 )) || CONNECTIONS=${OPEN_CONNECTIONS:-64}
 LOADGEN_THREADS=${LOADGEN_THREADS:-2}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 PG_SETTINGS="$PG_SETTINGS -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all -c pg_stat_statements.max=2000"
@@ -104,9 +107,9 @@ run_build() {  # round build-index build-dir
   psql_db postgres -c "SELECT pg_stat_statements_reset() /* bench-probe */" >/dev/null
   lsn=$(psql_db postgres -c "SELECT pg_current_wal_lsn() /* bench-probe */")
   orders=$(psql_db "w_$db" -c "SELECT count(*) FROM orders /* bench-probe */")
-  log "$dir: create-order, closed loop, $CONNECTIONS connections, ${DURATION} s"
+  log "$dir: create-order, $( (( RATE == 0 )) && echo closed loop || echo "open loop at $RATE/s"), $CONNECTIONS connections, ${DURATION} s"
   res=$(loadgen --skip-setup --scenario create-order "${WORKLOAD[@]}" --connections "$CONNECTIONS" \
-    --rate 0 --duration "$DURATION" --warmup "$WARMUP")
+    --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP")
   alive_all
   wait_settled "$db" 120
   sleep 1.2  # backends report their statistics at most once a second
@@ -117,7 +120,7 @@ run_build() {  # round build-index build-dir
     JOIN pg_database d ON d.oid = s.dbid WHERE d.datname IN ('w_$db', 'r_$db') AND s.query NOT LIKE '%bench-probe%'")
   mark_ms=$(stat_ms "$db" w 'DELETE FROM outbox_pending')
   times_ms=$(stat_ms "$db" r 'INSERT INTO projection_batches')
-  psql_db postgres -F $'\t' -c "SELECT d.datname, s.calls, round(s.total_exec_time::numeric, 1), s.rows,
+  psql_db postgres -F $'\t' -c "SELECT d.datname, s.calls, round(s.total_exec_time::numeric, 1), s.rows, s.plans, round(s.total_plan_time::numeric, 1),
       left(regexp_replace(s.query, '\s+', ' ', 'g'), 140) FROM pg_stat_statements s
     JOIN pg_database d ON d.oid = s.dbid WHERE d.datname IN ('w_$db', 'r_$db')
     ORDER BY s.total_exec_time DESC" >"$WORK/statements-$db.tsv"
@@ -148,7 +151,7 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 cat <<EOF
 ## Publish and apply times: the batches' statement budget ($START)
 
-Command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/run_batch_times.sh ${BUILDS[*]}\`;
+Command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS RATE=$RATE bench/run_batch_times.sh ${BUILDS[*]}\`;
 load average before $LOAD_BEFORE, after $LOAD_AFTER. Relay and projection statements as
 pg_stat_statements lists them (no BEGIN/COMMIT); rows: relay_batches / projection_batches
 written over the whole run (setup included; "none": a build without them).

@@ -112,7 +112,7 @@ for db in ordinal_pgbench ordinal_pgbench_read ordinal_write ordinal_read; do
 done
 pg_setting() { psql_db postgres -c "SHOW $1"; }
 PG_VERSION=$(psql_db postgres -c "SHOW server_version")
-PG_DURABILITY="fsync=$(pg_setting fsync), synchronous_commit=$(pg_setting synchronous_commit), full_page_writes=$(pg_setting full_page_writes), wal_sync_method=$(pg_setting wal_sync_method), commit_delay=$(pg_setting commit_delay)"
+PG_DURABILITY="fsync=$(pg_setting fsync), synchronous_commit=$(pg_setting synchronous_commit), full_page_writes=$(pg_setting full_page_writes), wal_sync_method=$(pg_setting wal_sync_method), commit_delay=$(pg_setting commit_delay), wal_init_zero=$(pg_setting wal_init_zero)"
 PG_TUNED="shared_buffers=$(pg_setting shared_buffers), max_wal_size=$(pg_setting max_wal_size), max_connections=$(pg_setting max_connections)"
 
 psql_db postgres -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
