@@ -292,7 +292,10 @@ TEST(RelayPipeline, AFailedFetchKeepsTheBatchesAlreadyOut) {
 // other for good, and the relay stopped (the Kafka lag benchmark's closed loop, --relay-in-flight
 // 4).
 struct LateCallback {
-    std::timed_mutex callback_mu;  // held while `settled` runs, and by the destructor
+    // Held while `settled` runs, and by the destructor. A plain mutex polled with try_lock rather
+    // than a timed_mutex: ThreadSanitizer (GCC 12) does not see try_lock_for's lock
+    // (pthread_mutex_clocklock) and reported the destructor's write as a race.
+    std::mutex callback_mu;
     std::atomic<bool> delivered{false};
     std::function<void()> settled;
     std::mutex mu;
@@ -310,9 +313,13 @@ class LateCallbackPublication final : public Publication {
             s_->destroying = true;
         }
         s_->cv.notify_all();
-        if (!s_->callback_mu.try_lock_for(3s)) {
-            s_->destroy_waited = true;
-            return;
+        const auto give_up = std::chrono::steady_clock::now() + 3s;
+        while (!s_->callback_mu.try_lock()) {
+            if (std::chrono::steady_clock::now() > give_up) {
+                s_->destroy_waited = true;
+                return;
+            }
+            std::this_thread::sleep_for(1ms);
         }
         s_->settled = nullptr;
         s_->callback_mu.unlock();
