@@ -202,8 +202,11 @@ class ServerProcess {
         host_ = std::move(host);
     }
 
-    // Starts the server and waits until GET /healthz answers 200 (retrying on another port if
-    // the picked one was taken meanwhile).
+    // Starts the server and waits until it logs that it listens on the picked port and GET
+    // /healthz answers 200 there (retrying on another port if the picked one was taken
+    // meanwhile). The log line comes first: between pick_free_port() and the child's bind, another
+    // test's server may take the port, and its 200 must not pass for this child's (which then
+    // fails to bind and exits: a kafka-tier test once met "connection refused" right after start).
     void start(std::chrono::milliseconds within = std::chrono::seconds(20)) {
         const auto deadline = std::chrono::steady_clock::now() + within;
         for (int attempt = 0; attempt < 3; ++attempt) {
@@ -221,12 +224,15 @@ class ServerProcess {
             }
             child_ = std::make_unique<ChildProcess>(launcher_.empty() ? binary_ : launcher_.front(),
                                                     args, log, env_);
+            const std::string bound = "listening on " + host_ + ":" + std::to_string(port_);
             while (std::chrono::steady_clock::now() < deadline) {
                 if (!child_->running()) break;  // e.g. the port was taken: try another one
-                try {
-                    HttpClient c(port_, host_, std::chrono::milliseconds(500));
-                    if (c.get("/healthz").status == 200) return;
-                } catch (const HttpError&) {
+                if (child_->log().find(bound) != std::string::npos) {
+                    try {
+                        HttpClient c(port_, host_, std::chrono::milliseconds(500));
+                        if (c.get("/healthz").status == 200) return;
+                    } catch (const HttpError&) {
+                    }
                 }
                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
