@@ -137,8 +137,7 @@ test-build:
 	cmake --build --preset $(PRESET) -j $(JOBS)
 
 test-unit: deps-test
-	cmake --preset $(PRESET) -DORDINAL_BUILD_TESTS=ON >/dev/null
-	cmake --build --preset $(PRESET) -j $(JOBS)
+	$(MAKE) --no-print-directory test-build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit
 
 # The unit, contract and HTTP tiers under ASan+UBSan, then under TSan.

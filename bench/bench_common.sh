@@ -74,12 +74,18 @@ start_postgres() {  # dir
   PSQL=${bin:+$bin/}psql
 }
 # The end of a run on a throwaway cluster in $WORK/pg (for an EXIT trap): the server stopped, the
-# cluster stopped once PG_STARTED is set, the host's writeback put back, $WORK kept (KEEP_WORK=1)
-# or deleted.
+# host's writeback put back, the cluster stopped once PG_STARTED is set, and $WORK deleted — or,
+# with KEEP_WORK=1, kept with the stopped cluster in it (its log, pg_stat_statements' file).
 finish_pg_work() {
   stop_server
-  [[ -z ${PG_STARTED:-} ]] || bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
   restore_host_writeback
+  if [[ -n ${PG_STARTED:-} ]]; then
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then
+      bash "$PG_SCRIPT" down "$WORK/pg" >/dev/null 2>&1 || true
+    else
+      bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
+    fi
+  fi
   if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 # CPU time in clock ticks of a process tree: the process, its live children, and the children it

@@ -6,7 +6,8 @@
 # how many over 25 ms) and `vmstat -t -w 1` beside it. Prints one line: the settings, the latency
 # line, the 100 ms slots with an operation over 25 ms, the most a second wrote (`vmstat` bo, KB)
 # and the steal time's peak (a neighbour's load on a shared host shows there, not in the service).
-# Everything is stopped on exit; KEEP_WORK=1 keeps timeline.tsv, vmstat.txt and the logs.
+# Everything is stopped on exit; KEEP_WORK=1 keeps timeline.tsv, vmstat.txt, the logs and the
+# stopped cluster.
 #
 #   bench/open_loop_probe.sh [BUILD_DIR]          default build/release
 #

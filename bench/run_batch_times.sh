@@ -31,8 +31,8 @@
 #
 # Knobs: ROUNDS=2 DURATION=15 WARMUP=3 CONNECTIONS=32 LOADGEN_THREADS=2 SERVE_ARGS= PG_SETTINGS
 # BENCH_TMPDIR KEEP_WORK=1 RATE= (open loop at that many orders/s instead of the closed loop, on
-# OPEN_CONNECTIONS=64 connections: batches are smaller there and cost more per order). loadgen is each build's own bench/loadgen (the first build's that has
-# one otherwise).
+# OPEN_CONNECTIONS=64 connections: batches are smaller there and cost more per order). loadgen is
+# each build's own bench/loadgen (the first build's that has one otherwise).
 set -euo pipefail
 BENCH_NAME=run_batch_times
 # shellcheck source=bench/bench_common.sh

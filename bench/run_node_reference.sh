@@ -61,13 +61,7 @@ ensure_command curl
 WORK=$(mktemp -d "$BENCH_TMPDIR/ordinal-node.XXXXXX")
 chmod 755 "$WORK"  # the cluster runs as `postgres` when we are root
 ORDINAL_PID="" NODE_PID="" PG_STARTED=""
-cleanup() {
-  stop_process "$ORDINAL_PID"
-  stop_process "$NODE_PID"
-  [[ -z $PG_STARTED ]] || bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+trap 'stop_process "$ORDINAL_PID"; stop_process "$NODE_PID"; finish_pg_work' EXIT
 trap 'exit 130' INT TERM
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)

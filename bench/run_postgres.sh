@@ -85,19 +85,7 @@ chmod 755 "$WORK"  # the server runs as `postgres` when we are root
 SERVER_PID=""
 PG_STARTED=""
 
-cleanup() {
-  stop_server
-  restore_host_writeback
-  if [[ -n $PG_STARTED ]]; then
-    if [[ ${KEEP_WORK:-0} == 1 ]]; then
-      bash "$PG_SCRIPT" down "$WORK/pg" >/dev/null 2>&1 || true
-    else
-      bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
-    fi
-  fi
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
+trap finish_pg_work EXIT
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------------------------------------
