@@ -3,6 +3,7 @@
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 
@@ -11,7 +12,10 @@
 namespace ordinal {
 namespace {
 
-bool json_format = false;  // set once by configure_process_log, before any thread logs
+// Set by configure_process_log. Atomic because a process may start a second service while the
+// first one logs (the HTTP tests do: a service of their own beside the fixture's, whose start
+// configures the log again), and TSan saw that write race the first service's reads.
+std::atomic<bool> json_format{false};
 
 // The fields of the line being logged on this thread: spdlog's logger is synchronous, so its
 // formatter runs on the thread that logs, inside the call process_log_sink() makes.
@@ -68,8 +72,8 @@ Expected<void, std::string> configure_process_log(const std::string& format,
     if (parsed == spdlog::level::off)
         return unexpected("--log-level must be debug, info, warn or error, not '" + level + "'");
     spdlog::set_level(parsed);
-    json_format = format == "json";
-    if (json_format) spdlog::set_formatter(std::make_unique<JsonFormatter>());
+    json_format.store(format == "json", std::memory_order_relaxed);
+    if (format == "json") spdlog::set_formatter(std::make_unique<JsonFormatter>());
     return {};
 }
 
@@ -78,7 +82,7 @@ LogSink process_log_sink(LogLevel level) {
     return [](const LogRecord& record) {
         const auto level = spdlog_level(record.level);
         if (!spdlog::should_log(level)) return;
-        if (json_format) {
+        if (json_format.load(std::memory_order_relaxed)) {
             current_fields = &record;
             spdlog::log(level, "{}", record.message);
             current_fields = nullptr;

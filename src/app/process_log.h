@@ -9,8 +9,9 @@
 
 namespace ordinal {
 
-// `format`: "text" or "json"; `level`: "debug", "info", "warn" or "error". Call once, before
-// any thread logs.
+// `format`: "text" or "json"; `level`: "debug", "info", "warn" or "error". Call before the
+// process logs; a later call (another service started in the same process, as in the HTTP tests)
+// may race other threads' logging safely.
 Expected<void, std::string> configure_process_log(const std::string& format,
                                                   const std::string& level);
 
