@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <iostream>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "adapters/batch_times_pruning.h"
 #include "adapters/postgres/pg_connection.h"
@@ -33,12 +36,20 @@ std::int64_t count_rows(pg::Connection& conn, const char* sql) {
     return conn.exec(sql).int64(0, 0);
 }
 
-TEST(PgBatchTimes, AProjectionBatchIsStillTwoRoundTripsWithItsTimeRow) {
+// A migrated read store, a connection of its own to project on, and the batch rows' pruning.
+struct ProjectionConnection {
     test_support::PgTestDatabase db;
-    ASSERT_TRUE(migrate_postgres_read_store(db.url()));
+    bool migrated = static_cast<bool>(migrate_postgres_read_store(db.url()));
     pg::Connection conn = pg::Connection::open(db.url());
     contract::FixedClock clock{contract::kT0};
     BatchTimesPruning pruning{clock};
+};
+
+TEST(PgBatchTimes, AProjectionBatchIsStillTwoRoundTripsWithItsTimeRow) {
+    ProjectionConnection on;
+    ASSERT_TRUE(on.migrated);
+    pg::Connection& conn = on.conn;
+    BatchTimesPruning& pruning = on.pruning;
     // Three placements on the "orders-0" partition of a Kafka-shaped delivery, from `first` on.
     const auto batch = [&](int first) {
         Delivery d;
@@ -85,6 +96,76 @@ TEST(PgBatchTimes, AProjectionBatchIsStillTwoRoundTripsWithItsTimeRow) {
     }
     EXPECT_EQ(conn.sent().round_trips - before.round_trips, 2u);
     EXPECT_EQ(count_rows(conn, "SELECT count(*) FROM projection_batches"), 2);
+}
+
+// A poll of several partitions is one transaction in the same two round trips as a poll of one,
+// with one version read and one write of placements and of stock for all of them: only the
+// positions are one statement each. It was two round trips and four statements per partition
+// (BENCHMARKS.md, issue #11: a third of PostgreSQL's statements per order at 1,000 orders/s).
+// Stock changes of one sku arrive from every partition, out of order: the highest stock_seq wins
+// whichever partition carried it.
+TEST(PgBatchTimes, APollOfThreePartitionsIsTwoRoundTripsAndOneWriteOfEachKind) {
+    ProjectionConnection on;
+    ASSERT_TRUE(on.migrated);
+    pg::Connection& conn = on.conn;
+    BatchTimesPruning& pruning = on.pruning;
+    int n = 0;      // placements so far
+    int polls = 0;  // each poll's changes are newer than the last poll's
+    // `partitions` deliveries of two placements each on SKU-A and SKU-B, the stock_seq of the
+    // changes descending with the partition (the last partition carries the poll's oldest).
+    const auto poll = [&](int partitions) {
+        const std::int64_t base = 1000 * ++polls;
+        std::vector<Delivery> deliveries(static_cast<std::size_t>(partitions));
+        std::vector<std::vector<std::int64_t>> offsets(deliveries.size());
+        for (int p = 0; p < partitions; ++p) {
+            for (int i = 0; i < 2; ++i, ++n) {
+                const std::int64_t seq = base - 10 * p - i;
+                deliveries[p].events.push_back(
+                    contract::order_placed(batch_times_order(100 + n), kBatchTimesUser,
+                                           {{"SKU-A", 1, 100}, {"SKU-B", 1, 100}},
+                                           {{"SKU-A", seq, seq}, {"SKU-B", seq + 1, seq}}));
+                offsets[p].push_back(n);
+            }
+            deliveries[p].position = BusPosition{"orders-" + std::to_string(p), n};
+        }
+        std::vector<DeliveryPart> parts;
+        for (std::size_t p = 0; p < deliveries.size(); ++p)
+            parts.push_back(DeliveryPart{&deliveries[p], offsets[p]});
+        const pg::Connection::Sent before = conn.sent();
+        {
+            pg::Transaction tx(conn, nullptr);
+            const auto results = pg::project_deliveries(conn, projection_rules(), parts, pruning);
+            EXPECT_EQ(results.size(), deliveries.size());
+            for (const auto& r : results) EXPECT_EQ(r.applied, 2u);
+        }
+        const pg::Connection::Sent after = conn.sent();
+        return pg::Connection::Sent{after.round_trips - before.round_trips,
+                                    after.statements - before.statements};
+    };
+    poll(1);  // each statement's first use prepares it: not counted below
+    poll(3);
+    const pg::Connection::Sent one = poll(1);
+    const pg::Connection::Sent three = poll(3);
+    std::cout << "measured: a poll of one partition " << one.round_trips << " round trips, "
+              << one.statements << " statements; of three " << three.round_trips << ", "
+              << three.statements << std::endl;
+    EXPECT_EQ(one.round_trips, 2u);
+    EXPECT_EQ(three.round_trips, 2u);
+    EXPECT_EQ(three.statements, one.statements + 2) << "only the two more positions";
+
+    EXPECT_EQ(count_rows(conn, "SELECT count(*) FROM orders_view"), n);
+    // The newest changes are the last poll's first partition's first placement's.
+    const std::int64_t newest = 1000 * polls;
+    EXPECT_EQ(count_rows(conn, "SELECT stock FROM products_view WHERE sku = 'SKU-A'"), newest);
+    EXPECT_EQ(count_rows(conn, "SELECT stock FROM products_view WHERE sku = 'SKU-B'"), newest + 1);
+    for (int p = 0; p < 3; ++p) {
+        EXPECT_EQ(count_rows(conn, ("SELECT \"offset\" FROM bus_positions WHERE partition = "
+                                    "'orders-" +
+                                    std::to_string(p) + "'")
+                                       .c_str()),
+                  p == 0 ? n - 4 : n - 4 + 2 * p)
+            << "partition " << p;
+    }
 }
 
 TEST(PgBatchTimes, TheRelaysMarkingRecordsItsBatchInItsOneStatement) {

@@ -138,10 +138,13 @@ class PgProjectionTransaction final : public ProjectionTransaction {
     // returned, in order.
     std::vector<Result> prefetch(std::span<const Event> events,
                                  std::vector<pg::Statement> before = {}) {
+        return prefetch(stream_keys(events), std::move(before));
+    }
+    std::vector<Result> prefetch(std::vector<StreamKey> streams,
+                                 std::vector<pg::Statement> before) {
         std::vector<std::string> orders, skus;
-        for (const Event& e : events) {
-            (e.stream.type == StreamType::Order ? orders : skus).push_back(e.stream.id);
-        }
+        for (const StreamKey& key : streams)
+            (key.type == StreamType::Order ? orders : skus).push_back(key.id);
         if (orders.empty() && skus.empty()) {
             if (before.empty()) return {};
             return conn_.exec_pipeline(before);
@@ -152,7 +155,7 @@ class PgProjectionTransaction final : public ProjectionTransaction {
             orders, skus));
         std::vector<Result> results = conn_.exec_pipeline(before);
         const Result& r = results.back();
-        for (StreamKey& key : stream_keys(events)) prefetched_.emplace(std::move(key), 0);
+        for (StreamKey& key : streams) prefetched_.emplace(std::move(key), 0);
         for (int i = 0; i < r.rows(); ++i) {
             const StreamType type = r.int64(i, 0) == 0 ? StreamType::Order : StreamType::Product;
             prefetched_[StreamKey{type, r.text(i, 1)}] = r.int64(i, 2);
@@ -319,19 +322,6 @@ std::optional<pg::Statement> record_batch(
         encode_batch_streams(advanced), time.prune_before, time.at_ms);
 }
 
-// Where a delivery stands in its transaction: the first sends BEGIN with its first statements,
-// the last COMMIT with its last ones (PgReadStore::project), so a batch of placements is two
-// round trips — BEGIN, locks and prefetch; the writes, the position and COMMIT — not seven: on a
-// busy machine each round trip is a wake-up of the projector and of its backend, and the
-// projection transaction is on the path of every read that waits for its token. The product row
-// locks of every delivery of the transaction (ProductRowLocks) go with the first, after the
-// dead-letter lock (a retry holds that one exclusive and then writes rows); the placeholders
-// nothing wrote are dropped with the last.
-struct InTransaction {
-    bool first = true;
-    bool last = true;
-};
-
 // Fencing (ReadStore::claim_partition): the owner epochs of the fenced partitions of a poll, read
 // in the first round trip and locked shared until COMMIT, so that a claim (an update of the row)
 // waits for this transaction, and a transaction that begins after a claim sees the new epoch and
@@ -376,44 +366,6 @@ struct Fence {
     }
 };
 
-// `advanced`: what the transaction's earlier deliveries advanced; the last records the batch.
-ProjectionResult project_delivery(Connection& conn, const ProjectionRules& rules,
-                                  const Delivery& delivery, std::span<const std::int64_t> offsets,
-                                  InTransaction at, ProductRowLocks& locks,
-                                  std::vector<std::pair<StreamKey, std::int64_t>>& advanced,
-                                  BatchTimesPruning& pruning, const Fence& fence) {
-    std::vector<pg::Statement> before;
-    std::optional<std::size_t> fence_at;
-    std::optional<std::size_t> locks_at;
-    if (at.first) {
-        before.push_back(pg::statement("BEGIN"));
-        before.push_back(
-            pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
-        if (auto lock = fence.lock_statement()) {
-            fence_at = before.size();
-            before.push_back(std::move(*lock));
-        }
-        if (auto lock = locks.lock_statement()) {
-            locks_at = before.size();
-            before.push_back(std::move(*lock));
-        }
-    }
-    PgProjectionTransaction tx(conn);
-    const std::vector<Result> first = tx.prefetch(delivery.events, std::move(before));
-    if (fence_at) fence.check(first.at(*fence_at));
-    if (locks_at) locks.locked(first.at(*locks_at));
-    ProjectionResult result = rules.sequence_delivery(delivery, offsets, tx, encode_event_envelope);
-    std::vector<pg::Statement> after{advance_position(delivery.position)};
-    advanced.insert(advanced.end(), result.advanced.begin(), result.advanced.end());
-    if (at.last) {
-        if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
-        if (auto batch = record_batch(advanced, pruning)) after.push_back(std::move(*batch));
-        after.push_back(pg::statement("COMMIT"));
-    }
-    tx.finish(std::move(after));
-    return result;
-}
-
 }  // namespace
 
 ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
@@ -432,21 +384,63 @@ ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
     return result;
 }
 
-// One transaction over the deliveries of a poll (one or more partitions).
+// One transaction over the deliveries of a poll (one or more partitions), in two round trips
+// whatever the number of partitions: BEGIN, the dead-letter lock (shared; a retry holds it
+// exclusive and then writes rows), the fence, the product row locks of every delivery
+// (ProductRowLocks) and the applied versions of every delivery's streams; then, after the
+// sequencing rule ran over each delivery in turn, the placements of all of them, each partition's
+// position, the dropped placeholders, the batch row and COMMIT. It was two round trips per
+// partition, with a version read, a placement write and a stock write each: at 1,000 orders/s a
+// poll held ~2 partitions, and those statements were a third of PostgreSQL's per order
+// (BENCHMARKS.md, issue #11). A stream lives in one partition, so one read of every stream's
+// version is the same as one per delivery; the stock buffer keeps the highest stock_seq per sku,
+// across deliveries as within one. On a busy machine each round trip is a wake-up of the
+// projector and of its backend, and this transaction is on the path of every read that waits for
+// its token.
 std::vector<ProjectionResult> project_deliveries(Connection& conn, const ProjectionRules& rules,
                                                  std::span<const DeliveryPart> parts,
                                                  BatchTimesPruning& pruning) {
     ProductRowLocks locks;
-    for (const DeliveryPart& part : parts) locks.add(part.delivery->events);
+    std::vector<StreamKey> streams;  // every delivery's, for the one version read
+    for (const DeliveryPart& part : parts) {
+        locks.add(part.delivery->events);
+        for (const Event& e : part.delivery->events) streams.push_back(e.stream);
+    }
     const Fence fence(parts);
+    std::vector<pg::Statement> before;
+    before.push_back(pg::statement("BEGIN"));
+    before.push_back(
+        pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
+    std::optional<std::size_t> fence_at;
+    std::optional<std::size_t> locks_at;
+    if (auto lock = fence.lock_statement()) {
+        fence_at = before.size();
+        before.push_back(std::move(*lock));
+    }
+    if (auto lock = locks.lock_statement()) {
+        locks_at = before.size();
+        before.push_back(std::move(*lock));
+    }
+    PgProjectionTransaction tx(conn);
+    const std::vector<Result> first = tx.prefetch(std::move(streams), std::move(before));
+    if (fence_at) fence.check(first.at(*fence_at));
+    if (locks_at) locks.locked(first.at(*locks_at));
+
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
     std::vector<std::pair<StreamKey, std::int64_t>> advanced;
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-        results.push_back(project_delivery(conn, rules, *parts[i].delivery, parts[i].offsets,
-                                           InTransaction{i == 0, i + 1 == parts.size()}, locks,
-                                           advanced, pruning, fence));
+    std::vector<pg::Statement> after;
+    for (const DeliveryPart& part : parts) {
+        results.push_back(
+            rules.sequence_delivery(*part.delivery, part.offsets, tx, encode_event_envelope));
+        const ProjectionResult& result = results.back();
+        advanced.insert(advanced.end(), result.advanced.begin(), result.advanced.end());
+        after.push_back(advance_position(part.delivery->position));
     }
+    if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
+    if (auto batch = record_batch(advanced, pruning)) after.push_back(std::move(*batch));
+    after.push_back(pg::statement("COMMIT"));
+    tx.finish(std::move(after));
     return results;
 }
 
