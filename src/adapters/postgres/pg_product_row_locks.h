@@ -14,11 +14,11 @@ namespace ordinal::pg {
 
 // Every products_view row a projection transaction writes, locked at its start, in one statement
 // and in one order (by sku). Stock changes from orders of every partition write product rows, and a
-// transaction may write them in several statements (a flush before each non-order event, and
-// one per delivery, as it used to be): two projectors that met the same products in opposite orders
-// each held one row the other wanted, and PostgreSQL aborted one of them after deadlock_timeout (1
-// s). Taken here first and in sku order, a projector waits for a row before it holds any other, and
-// the later statements find their rows already theirs. A product with no row yet gets a placeholder
+// transaction may write them in several statements (a flush before each non-order event): two
+// projectors that met the same products in opposite orders each held one row the other wanted,
+// and PostgreSQL aborted one of them after deadlock_timeout (1 s). Taken here first and in sku
+// order, a projector waits for a row before it holds any other, and the later statements find
+// their rows already theirs. A product with no row yet gets a placeholder
 // (stock_seq -1: any write wins over it), so that inserting it later takes no lock out of order;
 // the placeholders nothing wrote are deleted before commit. A transaction that writes at most one
 // product row cannot close a cycle over them and skips the statement.
