@@ -5,7 +5,9 @@
 #
 #   bench/run_lag.sh BUILD_DIR [BUILD_DIR...]     e.g. a build of main and one of a branch
 #   BUILD_DIR may be followed by |FLAGS, serve flags for that build alone (after SERVE_ARGS), e.g.
-#   "build/release|--relay-linger-ms 1": the same build with two settings in one run.
+#   "build/release|--relay-linger-ms 1": the same build with two settings in one run; and, before
+#   that, by @one: on Kafka that setup runs every role in one process (as BUS=local does), e.g.
+#   `build/release build/release@one` compares the two deployments in one run.
 #
 # Starts a throwaway durable PostgreSQL (the settings of bench/run_postgres.sh) and, with
 # BUS=kafka, a throwaway Apache Kafka cluster of BROKERS nodes (tests/scripts/kafka_test_server.sh,
@@ -15,12 +17,13 @@
 # the next one is measured):
 #   BUS=local  one `ordinal serve --roles api,relay,projector --bus local`;
 #   BUS=kafka  `--roles api`, `--roles relay`, `--roles projector` (measuring starts once the
-#              projector holds every partition);
+#              projector holds every partition); with @one, one `--roles api,relay,projector`;
 #   1. create-order, closed loop, CONNECTIONS connections: the maximum rate (its half is the
 #      "half" rate; HALF_RATE=N fixes it instead, the same for every build; the first round's
 #      first build sets it otherwise, so all builds run the same rates);
 #   2. read-your-writes, open loop, at each of RATES (the word `half` for half the maximum), with
-#      16 connections up to 100/s and RYW_CONNECTIONS above.
+#      16 connections up to 100/s and RYW_CONNECTIONS above; a rate of 0 is read-your-writes in a
+#      closed loop on RYW_CONNECTIONS (its maximum, a POST and a token GET per order).
 # For each load: loadgen's ack latency and ack -> visible (the 202 to the 2xx of the GET carrying
 # its X-Consistency-Token), p50 / p99 / p99.9; and from the processes' /metrics, what each stage
 # saw over the load (bucket upper bounds): relay_event_age (command -> hand-over to the bus),
@@ -66,7 +69,8 @@ KAFKA_TOOL_OPTS=${KAFKA_TOOL_OPTS:-"-Xms64m -Xmx512m -XX:+UseSerialGC -Dlog4j.co
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 [[ $BUS == local || $BUS == kafka ]] || die "BUS must be local or kafka"
 
-for b in "${BUILDS[@]}"; do [[ -x ${b%%|*}/ordinal ]] || die "${b%%|*}/ordinal not found (build first)"; done
+build_dir() { local d=${1%%|*}; echo "${d%@one}"; }  # a BUILD_DIR argument without @one and |FLAGS
+for b in "${BUILDS[@]}"; do [[ -x $(build_dir "$b")/ordinal ]] || die "$(build_dir "$b")/ordinal not found (build first)"; done
 BASE_SERVE_ARGS=${SERVE_ARGS:-}
 ensure_command jq
 ensure_command curl
@@ -147,31 +151,38 @@ orders_written() { psql_db "w_$1" -c "SELECT COUNT(*) FROM orders"; }
 ROWS=()
 row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
 run_build() {  # round index build-dir[|extra serve args]
-  local round=$1 i=$2 dir=${3%%|*} db="b$2r$1" half rate conns key res orders bus=local
+  local round=$1 i=$2 dir db="b$2r$1" half rate conns key res orders bus=local
+  dir=$(build_dir "$3")
   SERVE_ARGS=$BASE_SERVE_ARGS
   [[ $3 == *"|"* ]] && SERVE_ARGS+=" ${3#*|}"
   ORDINAL=$dir/ordinal
   LOADGEN=$dir/bench/loadgen
-  [[ -x $LOADGEN ]] || LOADGEN=${BUILDS[0]%%|*}/bench/loadgen
+  [[ -x $LOADGEN ]] || LOADGEN=$(build_dir "${BUILDS[0]}")/bench/loadgen
   for d in "w_$db" "r_$db"; do psql_db postgres -c "CREATE DATABASE $d" >/dev/null; done
   if [[ $BUS == local ]]; then
     start_role all api,relay,projector local "$db"
   else
     create_topics "$TOPIC-$db"
     bus="kafka://$BOOTSTRAP/$TOPIC-$db${KAFKA_PROPS:+?$KAFKA_PROPS}"
-    start_role projector projector "$bus" "$db"
-    start_role relay relay "$bus" "$db"
-    start_role api api "$bus" "$db"
-    wait_partitions "${PORTS[projector]}"
+    PORTS=()  # stage_snapshot asks the process of each role, or `all`
+    if [[ ${3%%|*} == *@one ]]; then
+      start_role all api,relay,projector "$bus" "$db"
+      wait_partitions "${PORTS[all]}"
+    else
+      start_role projector projector "$bus" "$db"
+      start_role relay relay "$bus" "$db"
+      start_role api api "$bus" "$db"
+      wait_partitions "${PORTS[projector]}"
+    fi
   fi
   log "$dir: create-order, closed loop, $CONNECTIONS connections"
   res=$(loadgen --scenario create-order --connections "$CONNECTIONS" --rate 0 --duration "$DURATION" --warmup "$WARMUP")
   alive_all
   [[ -n $HALF_RATE ]] || HALF_RATE=$(jq -r '(.ok_per_s // 0) / 2 | floor' <<<"$res")
-  row "| $round | \`$3\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | | |"
+  row "| $round | \`${3//|/\\|}\` | closed loop max | $(rate "$res" .ok_per_s) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | | | |"
   for rate in $RATES; do
     [[ $rate == half ]] && rate=$HALF_RATE
-    conns=$(( rate <= 100 ? 16 : RYW_CONNECTIONS ))
+    conns=$(( rate > 0 && rate <= 100 ? 16 : RYW_CONNECTIONS ))
     wait_settled "$db" 120
     stage_snapshot "$WORK/before"
     cpu_snapshot "$WORK/cpu-before"
@@ -184,7 +195,7 @@ run_build() {  # round index build-dir[|extra serve args]
     wait_settled "$db" 30  # the CPU of projecting what the load placed, not of the status polls
     cpu_snapshot "$WORK/cpu-after"
     orders=$(( $(orders_written "$db") - orders ))
-    row "| $round | \`$3\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") | $(cpu_text "$WORK/cpu-after" "$WORK/cpu-before" "$orders") |"
+    row "| $round | \`${3//|/\\|}\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") | $(cpu_text "$WORK/cpu-after" "$WORK/cpu-before" "$orders") |"
   done
   stop_all
 }
