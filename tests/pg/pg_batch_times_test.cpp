@@ -166,6 +166,46 @@ TEST(PgBatchTimes, APollOfThreePartitionsIsTwoRoundTripsAndOneWriteOfEachKind) {
     }
 }
 
+// The in-process bus's batch (ReadStore::apply) is one transaction in the same two round trips as
+// a Kafka poll: BEGIN, the product row locks and the version read; then the writes, the position,
+// the batch row and COMMIT. It was five (BEGIN, the locks and the version read each alone, COMMIT
+// after the writes).
+TEST(PgBatchTimes, AnInProcessBatchIsTwoRoundTripsWithItsLocksAndCommit) {
+    ProjectionConnection on;
+    ASSERT_TRUE(on.migrated);
+    pg::Connection& conn = on.conn;
+    int n = 0;
+    // Three placements on SKU-A and SKU-B (two product rows: the lock statement is sent).
+    const auto batch = [&] {
+        std::vector<Event> events;
+        for (int i = 0; i < 3; ++i, ++n) {
+            events.push_back(contract::order_placed(
+                batch_times_order(200 + n), kBatchTimesUser, {{"SKU-A", 1, 100}, {"SKU-B", 1, 100}},
+                {{"SKU-A", 500 - n, n}, {"SKU-B", 400 - n, n}}));
+        }
+        const pg::Connection::Sent before = conn.sent();
+        {
+            pg::Transaction tx(conn, nullptr);  // as PgReadStore::apply: rolled back on a throw
+            const ProjectionResult r = pg::project_events(conn, projection_rules(), events,
+                                                          BusPosition{"local", n}, on.pruning);
+            EXPECT_EQ(r.applied, 3u);
+        }
+        const pg::Connection::Sent after = conn.sent();
+        return after.round_trips - before.round_trips;
+    };
+    batch();  // prepares its statements on first use
+    EXPECT_EQ(batch(), 2u);
+    EXPECT_EQ(count_rows(conn, "SELECT count(*) FROM orders_view"), n);
+    EXPECT_EQ(count_rows(conn, "SELECT stock FROM products_view WHERE sku = 'SKU-A'"), 500 - 5);
+    EXPECT_EQ(count_rows(conn, "SELECT stock FROM products_view WHERE sku = 'SKU-B'"), 400 - 5);
+    EXPECT_EQ(count_rows(conn, "SELECT \"offset\" FROM bus_positions WHERE partition = 'local'"),
+              n);
+    EXPECT_EQ(count_rows(conn, "SELECT count(*) FROM projection_batches"), 2);
+    // Committed: another session sees the rows.
+    pg::Connection other = pg::Connection::open(on.db.url());
+    EXPECT_EQ(count_rows(other, "SELECT count(*) FROM orders_view"), n);
+}
+
 TEST(PgBatchTimes, TheRelaysMarkingRecordsItsBatchInItsOneStatement) {
     test_support::PgTestDatabase db;
     ASSERT_TRUE(migrate_postgres_write_store(db.url()));

@@ -368,18 +368,31 @@ struct Fence {
 
 }  // namespace
 
+// One transaction of the in-process bus's events, in the two round trips of a Kafka poll: BEGIN,
+// the product row locks and the applied versions; then the writes, the position, the dropped
+// placeholders, the batch row and COMMIT. It was four or five (BEGIN, the locks and the version
+// read each alone, COMMIT after the writes), each a wake-up of the projector and of its backend
+// on the path of every read that waits for its token.
 ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
                                 std::span<const Event> events, const BusPosition& position,
                                 BatchTimesPruning& pruning) {
     ProductRowLocks locks;
     locks.add(events);
-    locks.lock(conn);
+    std::vector<pg::Statement> before;
+    before.push_back(pg::statement("BEGIN"));
+    std::optional<std::size_t> locks_at;
+    if (auto lock = locks.lock_statement()) {
+        locks_at = before.size();
+        before.push_back(std::move(*lock));
+    }
     PgProjectionTransaction tx(conn);
-    tx.prefetch(events);
+    const std::vector<Result> first = tx.prefetch(events, std::move(before));
+    if (locks_at) locks.locked(first.at(*locks_at));
     ProjectionResult result = rules.sequence_events(events, tx);
     std::vector<pg::Statement> after{advance_position(position)};
     if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
     if (auto batch = record_batch(result.advanced, pruning)) after.push_back(std::move(*batch));
+    after.push_back(pg::statement("COMMIT"));
     tx.finish(std::move(after));
     return result;
 }

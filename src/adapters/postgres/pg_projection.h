@@ -19,11 +19,13 @@
 
 namespace ordinal::pg {
 
-// ReadStore::apply in the caller's transaction: the events in order, then the partition's
-// position moved forward (never back). Throws StoreFailure (Internal) on a gap or an event that
-// does not fit its stream. Each of these three records the batch's time row (ports/batch_times.h)
-// when it advanced a stream, in the pipeline of its last statements; `pruning` gives the row's
-// time (its clock) and says when that statement also deletes the old rows.
+// ReadStore::apply: one transaction, which this opens (BEGIN in the pipeline of its first
+// statements) and commits (COMMIT in that of its last ones): the events in order, then the
+// partition's position moved forward (never back). Throws StoreFailure (Internal) on a gap or an
+// event that does not fit its stream. Each of these three records the batch's time row
+// (ports/batch_times.h) when it advanced a stream, in the pipeline of its last statements;
+// `pruning` gives the row's time (its clock) and says when that statement also deletes the old
+// rows.
 ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
                                 std::span<const Event> events, const BusPosition& position,
                                 BatchTimesPruning& pruning);

@@ -40,7 +40,7 @@ class PgReadStore final : public ReadStore {
     // is committed.
     Expected<ProjectionResult, StoreError> apply(std::span<const Event> events,
                                                  const BusPosition& position) override {
-        return announced(write([&](Connection& conn) {
+        return announced(project([&](Connection& conn) {
             return pg::project_events(conn, rules_, events, position, pruning_);
         }));
     }
