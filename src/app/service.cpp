@@ -123,6 +123,9 @@ Expected<void, std::string> RunningService::build(const Settings& s) {
     // Every process serves /healthz, /readyz, /metrics and the admin status; only the api role
     // serves commands and queries. A relay or projector that cannot bind its port still runs.
     // The checks behind them wait for the stores a bounded time: a stalled store shows.
+    // The registry's projection watch (start_deployment_agents) takes its first look only after
+    // HTTP is up; its families are declared before, so every scrape has what alerts name.
+    if (api || projector) ProjectionWatch::describe(metrics_);
     readiness_probe_ = std::make_unique<WatchedProbe<std::vector<ComponentHealth>>>(
         "readiness", [this] { return readiness(); }, kStoreCheckBound, metrics_);
     status_probe_ = std::make_unique<WatchedProbe<StatusReport>>(

@@ -4,23 +4,35 @@
 
 namespace ordinal {
 
+namespace {
+const char* const kBehind = "ordinal_projection_behind";
+const char* const kBehindHelp =
+    "Bus messages of a partition not yet projected: its end minus the read store's position, "
+    "from the stores and the heartbeats";
+const char* const kStalled = "ordinal_projection_stalled";
+const char* const kStalledHelp =
+    "1 while a partition's projector is stale, or its position has not moved for "
+    "--projection-stall-ms while messages wait";
+}  // namespace
+
 ProjectionWatch::ProjectionWatch(MetricsRegistry& metrics,
                                  std::function<void(const std::string&)> log)
-    : metrics_(metrics), log_(std::move(log)) {}
+    : metrics_(metrics), log_(std::move(log)) {
+    describe(metrics_);
+}
+
+void ProjectionWatch::describe(MetricsRegistry& metrics) {
+    metrics.describe_gauge(kBehind, kBehindHelp);
+    metrics.describe_gauge(kStalled, kStalledHelp);
+}
 
 ProjectionWatch::Series& ProjectionWatch::series(const std::string& partition) {
     auto it = series_.find(partition);
     if (it != series_.end()) return it->second;
     Series s;
     const Labels labels{{"partition", partition}};
-    s.behind = &metrics_.gauge("ordinal_projection_behind",
-                               "Bus messages of a partition not yet projected: its end minus the "
-                               "read store's position, from the stores and the heartbeats",
-                               labels);
-    s.stalled = &metrics_.gauge("ordinal_projection_stalled",
-                                "1 while a partition's projector is stale, or its position has "
-                                "not moved for --projection-stall-ms while messages wait",
-                                labels);
+    s.behind = &metrics_.gauge(kBehind, kBehindHelp, labels);
+    s.stalled = &metrics_.gauge(kStalled, kStalledHelp, labels);
     return series_.emplace(partition, s).first->second;
 }
 

@@ -17,6 +17,9 @@ namespace ordinal {
 class ProjectionWatch {
   public:
     ProjectionWatch(MetricsRegistry& metrics, std::function<void(const std::string&)> log);
+    // Declares its two families in `metrics` before any partition is known: a process serves
+    // /metrics before its first look at the picture, and alerts name both families.
+    static void describe(MetricsRegistry& metrics);
 
     void observe(const std::vector<PartitionPicture>& partitions);
 

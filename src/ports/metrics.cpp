@@ -94,6 +94,11 @@ MetricsRegistry::Family& MetricsRegistry::family(const std::string& name, const 
     return f;
 }
 
+void MetricsRegistry::describe_gauge(const std::string& name, const std::string& help) {
+    std::lock_guard lock(mu_);
+    family(name, "gauge", help);
+}
+
 Counter& MetricsRegistry::counter(const std::string& name, const std::string& help,
                                   const Labels& labels) {
     std::lock_guard lock(mu_);

@@ -66,6 +66,9 @@ class MetricsRegistry {
     Gauge& gauge(const std::string& name, const std::string& help, const Labels& labels = {});
     Histogram& histogram(const std::string& name, const std::string& help,
                          const Labels& labels = {}, std::vector<double> bounds = latency_buckets());
+    // A gauge family with no series yet: rendered (HELP and TYPE) from now on, so that what
+    // alerts name is exported from the first scrape, before its first labelled series exists.
+    void describe_gauge(const std::string& name, const std::string& help);
     // Runs before every render, to refresh gauges computed on demand (e.g. outbox depth).
     void on_collect(std::function<void()> hook);
     std::string render_prometheus();

@@ -187,6 +187,27 @@ TEST(ProjectionPicture, OutboxPartitionsWithTheRelayPublishingThem) {
     EXPECT_FALSE(parts[3].stalled);
 }
 
+// A process serves /metrics before the watch's first look at the picture: both families are
+// there from the start, with no series yet (AlertRules.EveryMetricTheyNameIsExported once
+// scraped a server in that window).
+TEST(ProjectionWatch, ItsFamiliesAreExportedBeforeAnyPartitionIsKnown) {
+    MetricsRegistry metrics;
+    ProjectionWatch::describe(metrics);
+    const std::string text = metrics.render_prometheus();
+    EXPECT_NE(text.find("# TYPE ordinal_projection_behind gauge\n"), std::string::npos) << text;
+    EXPECT_NE(text.find("# TYPE ordinal_projection_stalled gauge\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("ordinal_projection_behind{"), std::string::npos) << text;
+    // The series of a partition, once seen, join the same families.
+    ProjectionWatch watch(metrics, nullptr);
+    PartitionPicture p;
+    p.partition = "local";
+    p.behind = 3;
+    watch.observe({p});
+    const std::string after = metrics.render_prometheus();
+    EXPECT_NE(after.find("ordinal_projection_behind{partition=\"local\"} 3"), std::string::npos)
+        << after;
+}
+
 TEST(ProjectionWatch, GaugesPerPartitionAndOneLineWhenAStallStartsAndEnds) {
     MetricsRegistry metrics;
     std::vector<std::string> lines;
