@@ -136,10 +136,6 @@ class PgProjectionTransaction final : public ProjectionTransaction {
 
     // `before` (BEGIN, a lock) goes in the same round trip, ahead of the read; their results are
     // returned, in order.
-    std::vector<Result> prefetch(std::span<const Event> events,
-                                 std::vector<pg::Statement> before = {}) {
-        return prefetch(stream_keys(events), std::move(before));
-    }
     std::vector<Result> prefetch(std::vector<StreamKey> streams,
                                  std::vector<pg::Statement> before) {
         std::vector<std::string> orders, skus;
@@ -270,13 +266,6 @@ class PgProjectionTransaction final : public ProjectionTransaction {
         return out;
     }
 
-    static std::vector<StreamKey> stream_keys(std::span<const Event> events) {
-        std::vector<StreamKey> out;
-        out.reserve(events.size());
-        for (const Event& e : events) out.push_back(e.stream);
-        return out;
-    }
-
     void buffer(const Event& e, const OrderPlaced& d) {
         o_id.add(e.stream.id);
         o_user.add(d.user_id);
@@ -366,6 +355,47 @@ struct Fence {
     }
 };
 
+// The two round trips every projection transaction here is made of. open(): BEGIN, `locks_first`
+// (taken before anything else), the product row locks and the applied versions of `streams`, in
+// one pipeline; returns the results of `locks_first`, in order. close(): the writes the
+// sequencing rule buffered, `positions`, the dropped placeholders, the batch row and COMMIT, in
+// another.
+class TwoRoundTrips {
+  public:
+    TwoRoundTrips(Connection& conn, ProductRowLocks& locks) : tx_(conn), locks_(locks) {}
+
+    PgProjectionTransaction& tx() { return tx_; }
+
+    std::vector<Result> open(std::vector<StreamKey> streams,
+                             std::vector<pg::Statement> locks_first) {
+        std::vector<pg::Statement> before;
+        before.push_back(pg::statement("BEGIN"));
+        for (pg::Statement& s : locks_first) before.push_back(std::move(s));
+        const std::size_t firsts = before.size() - 1;
+        auto lock = locks_.lock_statement();
+        if (lock) before.push_back(std::move(*lock));
+        std::vector<Result> results = tx_.prefetch(std::move(streams), std::move(before));
+        if (lock) locks_.locked(results.back());
+        // Only `locks_first`'s: not BEGIN's, not the row locks'.
+        results.erase(results.begin() + static_cast<std::ptrdiff_t>(1 + firsts), results.end());
+        results.erase(results.begin());
+        return results;
+    }
+
+    void close(std::vector<pg::Statement> positions,
+               std::span<const std::pair<StreamKey, std::int64_t>> advanced,
+               BatchTimesPruning& pruning) {
+        if (auto drop = locks_.drop_statement()) positions.push_back(std::move(*drop));
+        if (auto batch = record_batch(advanced, pruning)) positions.push_back(std::move(*batch));
+        positions.push_back(pg::statement("COMMIT"));
+        tx_.finish(std::move(positions));
+    }
+
+  private:
+    PgProjectionTransaction tx_;
+    ProductRowLocks& locks_;
+};
+
 }  // namespace
 
 // One transaction of the in-process bus's events, in the two round trips of a Kafka poll: BEGIN,
@@ -378,22 +408,13 @@ ProjectionResult project_events(Connection& conn, const ProjectionRules& rules,
                                 BatchTimesPruning& pruning) {
     ProductRowLocks locks;
     locks.add(events);
-    std::vector<pg::Statement> before;
-    before.push_back(pg::statement("BEGIN"));
-    std::optional<std::size_t> locks_at;
-    if (auto lock = locks.lock_statement()) {
-        locks_at = before.size();
-        before.push_back(std::move(*lock));
-    }
-    PgProjectionTransaction tx(conn);
-    const std::vector<Result> first = tx.prefetch(events, std::move(before));
-    if (locks_at) locks.locked(first.at(*locks_at));
-    ProjectionResult result = rules.sequence_events(events, tx);
-    std::vector<pg::Statement> after{advance_position(position)};
-    if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
-    if (auto batch = record_batch(result.advanced, pruning)) after.push_back(std::move(*batch));
-    after.push_back(pg::statement("COMMIT"));
-    tx.finish(std::move(after));
+    TwoRoundTrips round_trips(conn, locks);
+    std::vector<StreamKey> streams;
+    streams.reserve(events.size());
+    for (const Event& e : events) streams.push_back(e.stream);
+    round_trips.open(std::move(streams), {});
+    ProjectionResult result = rules.sequence_events(events, round_trips.tx());
+    round_trips.close({advance_position(position)}, result.advanced, pruning);
     return result;
 }
 
@@ -420,40 +441,27 @@ std::vector<ProjectionResult> project_deliveries(Connection& conn, const Project
         for (const Event& e : part.delivery->events) streams.push_back(e.stream);
     }
     const Fence fence(parts);
-    std::vector<pg::Statement> before;
-    before.push_back(pg::statement("BEGIN"));
-    before.push_back(
+    std::vector<pg::Statement> locks_first;
+    locks_first.push_back(
         pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
-    std::optional<std::size_t> fence_at;
-    std::optional<std::size_t> locks_at;
-    if (auto lock = fence.lock_statement()) {
-        fence_at = before.size();
-        before.push_back(std::move(*lock));
-    }
-    if (auto lock = locks.lock_statement()) {
-        locks_at = before.size();
-        before.push_back(std::move(*lock));
-    }
-    PgProjectionTransaction tx(conn);
-    const std::vector<Result> first = tx.prefetch(std::move(streams), std::move(before));
-    if (fence_at) fence.check(first.at(*fence_at));
-    if (locks_at) locks.locked(first.at(*locks_at));
+    const auto fence_lock = fence.lock_statement();
+    if (fence_lock) locks_first.push_back(*fence_lock);
+    TwoRoundTrips round_trips(conn, locks);
+    const std::vector<Result> first = round_trips.open(std::move(streams), std::move(locks_first));
+    if (fence_lock) fence.check(first.at(1));
 
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
     std::vector<std::pair<StreamKey, std::int64_t>> advanced;
-    std::vector<pg::Statement> after;
+    std::vector<pg::Statement> positions;
     for (const DeliveryPart& part : parts) {
-        results.push_back(
-            rules.sequence_delivery(*part.delivery, part.offsets, tx, encode_event_envelope));
+        results.push_back(rules.sequence_delivery(*part.delivery, part.offsets, round_trips.tx(),
+                                                  encode_event_envelope));
         const ProjectionResult& result = results.back();
         advanced.insert(advanced.end(), result.advanced.begin(), result.advanced.end());
-        after.push_back(advance_position(part.delivery->position));
+        positions.push_back(advance_position(part.delivery->position));
     }
-    if (auto drop = locks.drop_statement()) after.push_back(std::move(*drop));
-    if (auto batch = record_batch(advanced, pruning)) after.push_back(std::move(*batch));
-    after.push_back(pg::statement("COMMIT"));
-    tx.finish(std::move(after));
+    round_trips.close(std::move(positions), advanced, pruning);
     return results;
 }
 
