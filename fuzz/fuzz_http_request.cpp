@@ -9,7 +9,8 @@
 // each request carries (header_values.h, route_table.h).
 //
 // Properties, beyond "never throws, no sanitizer report":
-//   - the handler answers exactly once, and synchronously here (every blocking job runs inline);
+//   - the handler answers exactly once: at once for all but a gated read, whose first look is the
+//     gate's next poll on its own thread (every blocking job runs inline);
 //   - no 500: an exception escaping an endpoint is a bug for any client input;
 //   - every JSON body parses; error bodies have string `error` and `message`;
 //     validation_failed has 1..kMaxFieldErrors details; no internal store message leaks;
@@ -22,11 +23,13 @@
 //   - header parsers agree with simple reference implementations; path parameters round-trip
 //     through percent-encoding; constant_time_equal is equality.
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -405,19 +408,32 @@ std::optional<std::string> header_of(const HttpAnswer& a, std::string_view name)
     return std::nullopt;
 }
 
+// The answer may come on another thread: a gated read's first look at the read store is the
+// gate's next poll, not the caller's. Bounded, so a lost answer fails instead of hanging.
 HttpAnswer handle(RequestHandler& handler, const HttpRequest& request) {
-    int calls = 0;
-    HttpAnswer answer;
+    struct Reply {
+        std::mutex mu;
+        std::condition_variable cv;
+        int calls = 0;
+        HttpAnswer answer;
+    };
+    auto reply = std::make_shared<Reply>();  // outlives a call that comes after the wait gave up
     try {
-        handler.handle(request, [&](HttpAnswer a) {
-            ++calls;
-            answer = std::move(a);
+        handler.handle(request, [reply](HttpAnswer a) {
+            std::lock_guard lock(reply->mu);
+            ++reply->calls;
+            reply->answer = std::move(a);
+            reply->cv.notify_all();
         });
     } catch (const std::exception& e) {
         ordinal::fuzz::fail(__FILE__, __LINE__, "RequestHandler::handle threw", e.what());
     }
-    FUZZ_CHECK(calls == 1, std::to_string(calls));
-    return answer;
+    std::unique_lock lock(reply->mu);
+    const bool answered =
+        reply->cv.wait_for(lock, std::chrono::seconds(10), [&] { return reply->calls > 0; });
+    FUZZ_CHECK(answered, "no answer within 10 s");
+    FUZZ_CHECK(reply->calls == 1, std::to_string(reply->calls));
+    return std::move(reply->answer);
 }
 
 void check_answer(const HttpRequest& request, const HttpAnswer& a) {

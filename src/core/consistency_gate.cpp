@@ -15,6 +15,7 @@ ConsistencyGate::~ConsistencyGate() {
         for (auto& [_, w] : by_deadline_) left.push_back(w);
         by_deadline_.clear();
         by_stream_.clear();
+        unlooked_.clear();
     }
     cv_.notify_all();
     timer_.join();
@@ -63,60 +64,26 @@ void ConsistencyGate::wait(const VersionVector& wanted, std::chrono::millisecond
     auto w = std::make_shared<Waiter>();
     w->remaining = wanted;
     w->started = started;
+    w->deadline = started + max_wait;
     w->done = std::move(done);
 
-    // Register for notifications first, then look once: progress committed before the look is
-    // seen by it, progress after the registration reaches the waiter through notify(), so one
-    // read of the store is enough (it was two: a look, then another after registering). The
-    // deadline is set only after the look, so a short wait on versions already projected is
-    // answered Reached, never expired by the timer thread before it was looked at.
+    // Registered before any poll reads the store: progress committed before that read is seen
+    // by it, progress after reaches the waiter through notify() or a later poll.
+    bool stopped = false;
+    bool wake_timer = false;
     {
         std::lock_guard lock(mu_);
         if (stopping_) {
-            w->finished = true;
-            auto d = std::move(w->done);
-            d(GateResult::TimedOut);
-            return;
-        }
-        for (const auto& [key, _] : w->remaining) by_stream_[key].push_back(w);
-    }
-    std::vector<StreamKey> keys;
-    keys.reserve(wanted.size());
-    for (const auto& [key, _] : wanted) keys.push_back(key);
-    // One read for all of the query's streams.
-    auto have = store_.stream_versions(keys);
-    if (!have || have->size() != keys.size()) {
-        {
-            std::lock_guard lock(mu_);
-            unregister(w);
-        }
-        finish(w, GateResult::StoreFailed);
-        return;
-    }
-    std::vector<std::pair<StreamKey, std::int64_t>> reached;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-        if ((*have)[i] >= wanted.at(keys[i])) reached.emplace_back(keys[i], (*have)[i]);
-    }
-    if (!reached.empty()) notify(reached);
-
-    bool wake_timer = false;
-    bool stopped = false;
-    {
-        std::lock_guard lock(mu_);
-        // remaining empty: notify() reached it and is finishing it.
-        if (!w->finished && !w->remaining.empty()) {
-            if (stopping_) {
-                unregister(w);  // the destructor completes only what has a deadline
-                stopped = true;
-            } else {
-                w->deadline = started + max_wait;
-                wake_timer = by_deadline_.empty() || w->deadline < by_deadline_.begin()->first;
-                by_deadline_.emplace(w->deadline, w);
-            }
+            stopped = true;
+        } else {
+            for (const auto& [key, _] : w->remaining) by_stream_[key].push_back(w);
+            by_deadline_.emplace(w->deadline, w);
+            wake_timer = unlooked_.empty();  // else the timer has been woken for an earlier one
+            unlooked_.push_back(w);
         }
     }
+    if (stopped) return finish(w, GateResult::TimedOut);
     if (wake_timer) cv_.notify_all();
-    if (stopped) finish(w, GateResult::TimedOut);
 }
 
 void ConsistencyGate::notify(std::span<const std::pair<StreamKey, std::int64_t>> advanced) {
@@ -164,48 +131,82 @@ void ConsistencyGate::poll() {
 
 void ConsistencyGate::poll_once() {
     std::vector<StreamKey> keys;
+    std::vector<WaiterPtr> first_looks;
     {
         std::lock_guard lock(mu_);
         for (const auto& [key, _] : by_stream_) keys.push_back(key);
+        first_looks.swap(unlooked_);
     }
+    if (keys.empty()) return;
     // One read for every waited-on stream: with hundreds of readers waiting, a read each would
-    // make every wake-up (one per projection commit) cost hundreds of round trips.
+    // make every wake-up (one per projection commit, one per batch of new waiters) cost hundreds
+    // of round trips.
     auto versions = store_.stream_versions(keys);
-    if (!versions || versions->size() != keys.size()) return;  // the next poll looks again
+    if (!versions || versions->size() != keys.size()) {
+        // The waiters this was the first look for fail as a look of their own would have; the
+        // others wait for the next poll.
+        {
+            std::lock_guard lock(mu_);
+            for (const auto& w : first_looks) unregister(w);
+        }
+        for (const auto& w : first_looks) finish(w, GateResult::StoreFailed);
+        return;
+    }
     std::vector<std::pair<StreamKey, std::int64_t>> seen;
     seen.reserve(keys.size());
     for (std::size_t i = 0; i < keys.size(); ++i)
         seen.emplace_back(std::move(keys[i]), (*versions)[i]);
     notify(seen);
+    if (first_looks.empty()) return;
+    bool overdue = false;
+    {
+        std::lock_guard lock(mu_);
+        const auto now = std::chrono::steady_clock::now();
+        for (const auto& w : first_looks) {
+            w->looked = true;
+            overdue = overdue || (!w->finished && w->deadline <= now);
+        }
+    }
+    if (overdue) cv_.notify_all();  // the timer skipped them while they were unread
+}
+
+std::chrono::steady_clock::time_point ConsistencyGate::next_deadline() const {
+    for (const auto& [deadline, w] : by_deadline_)
+        if (w->looked) return deadline;
+    return std::chrono::steady_clock::now() + std::chrono::seconds(1);
 }
 
 void ConsistencyGate::timer_loop() {
     std::unique_lock lock(mu_);
     auto next_poll = std::chrono::steady_clock::now() + poll_interval_;
     while (!stopping_) {
-        auto wake_at = by_deadline_.empty()
-                           ? std::chrono::steady_clock::now() + std::chrono::seconds(1)
-                           : by_deadline_.begin()->first;
+        auto wake_at = next_deadline();
         if (poll_interval_.count() > 0 && !by_stream_.empty() && next_poll < wake_at)
             wake_at = next_poll;
-        if (!poll_requested_) cv_.wait_until(lock, wake_at);
+        if (!poll_requested_ && unlooked_.empty()) cv_.wait_until(lock, wake_at);
         if (stopping_) break;
-        const auto now = std::chrono::steady_clock::now();
-        std::vector<WaiterPtr> expired;
-        while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
-            WaiterPtr w = by_deadline_.begin()->second;
-            unregister(w);
-            expired.push_back(std::move(w));
-        }
-        const bool poll = !by_stream_.empty() &&
-                          (poll_requested_ || (poll_interval_.count() > 0 && now >= next_poll));
+        bool poll = poll_requested_ || !unlooked_.empty() ||
+                    (poll_interval_.count() > 0 && std::chrono::steady_clock::now() >= next_poll);
         poll_requested_ = false;  // this poll reads every stream after the request was made
-        lock.unlock();
-        for (const auto& w : expired) finish(w, GateResult::TimedOut);
+        if (by_stream_.empty()) {
+            unlooked_.clear();  // all of them reached by notify() meanwhile
+            poll = false;
+        }
         if (poll) {
+            lock.unlock();
             poll_once();
             next_poll = std::chrono::steady_clock::now() + poll_interval_;
+            lock.lock();
         }
+        // Only waiters a poll has looked at expire; one not yet read is read first.
+        const auto now = std::chrono::steady_clock::now();
+        std::vector<WaiterPtr> expired;
+        for (auto it = by_deadline_.begin(); it != by_deadline_.end() && it->first <= now; ++it)
+            if (it->second->looked) expired.push_back(it->second);
+        for (const auto& w : expired) unregister(w);
+        if (expired.empty()) continue;
+        lock.unlock();
+        for (const auto& w : expired) finish(w, GateResult::TimedOut);
         lock.lock();
     }
 }

@@ -10,6 +10,7 @@
 #include <span>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "domain/consistency_token.h"
 #include "domain/thread_annotations.h"
@@ -23,7 +24,11 @@ namespace ordinal {
 // projection progress reported through notify() (projector in this process); when the projector
 // runs elsewhere, poll_now() (a signal from the read store that something advanced, e.g.
 // PostgreSQL LISTEN) and a bounded poll of the read store (poll_interval > 0) stand in for it.
-// Thread-safe. Callbacks run on the notifying thread or the gate's timer thread: keep them short.
+// A waiter's first look at the store is not its own: wait() only registers it, and the next poll
+// (the timer thread's, started at once, or a listener's) reads every waited-on stream in one query.
+// Under load one query serves the first looks of many token reads, and wait() never blocks.
+// Thread-safe. Callbacks run on the notifying thread, a polling thread or the gate's timer
+// thread: keep them short.
 class ConsistencyGate final : public ConsistencyWait {
   public:
     ConsistencyGate(ReadStore& store, std::chrono::milliseconds poll_interval);
@@ -50,15 +55,19 @@ class ConsistencyGate final : public ConsistencyWait {
     struct Waiter {
         VersionVector remaining;
         std::chrono::steady_clock::time_point started;
-        std::chrono::steady_clock::time_point deadline;  // set once registered with the timer
+        std::chrono::steady_clock::time_point deadline;
         Done done;
         bool finished = false;
+        // A poll has read the store since the waiter registered: only then may it time out, so a
+        // short wait on versions already projected is Reached, never expired unread.
+        bool looked = false;
     };
     using WaiterPtr = std::shared_ptr<Waiter>;
 
     void finish(const WaiterPtr& w, GateResult r);  // call without mu_ held
     void timer_loop();
     void poll_once();
+    std::chrono::steady_clock::time_point next_deadline() const REQUIRES(mu_);
     void unregister(const WaiterPtr& w) REQUIRES(mu_);
 
     ReadStore& store_;
@@ -69,6 +78,7 @@ class ConsistencyGate final : public ConsistencyWait {
     std::multimap<std::chrono::steady_clock::time_point, WaiterPtr> by_deadline_ GUARDED_BY(mu_);
     bool stopping_ GUARDED_BY(mu_) = false;
     bool poll_requested_ GUARDED_BY(mu_) = false;
+    std::vector<WaiterPtr> unlooked_ GUARDED_BY(mu_);  // registered since the last poll began
     Histogram* waits_ = nullptr;
     std::thread timer_;
 };

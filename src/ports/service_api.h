@@ -46,8 +46,9 @@ class ConsistencyWait {
   public:
     using Done = std::function<void(GateResult)>;
     virtual ~ConsistencyWait() = default;
-    // `done` is called once: Reached, TimedOut after `max_wait`, or StoreFailed; on the calling
-    // thread (reached at once, or the store failed) or on the gate's.
+    // `done` is called once: Reached, TimedOut after `max_wait`, or StoreFailed; on a thread of
+    // the gate's (or the calling thread when `wanted` is empty or the gate is stopping). Never
+    // blocks on a store.
     virtual void wait(const VersionVector& wanted, std::chrono::milliseconds max_wait,
                       Done done) = 0;
 };

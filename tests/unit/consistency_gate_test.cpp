@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
+#include <string>
+#include <thread>
 
 #include "support/fake_stores.h"
 
@@ -18,6 +22,23 @@ class VersionsOnlyReadStore final : public test_support::EmptyReadStore {
     void set(const StreamKey& k, std::int64_t v) {
         std::lock_guard lock(mu_);
         versions_[k] = v;
+    }
+    Expected<std::vector<std::int64_t>, StoreError> stream_versions(
+        std::span<const StreamKey> keys) override {
+        {
+            std::unique_lock lock(mu_);
+            ++polls_;
+            ++blocked_;
+            unblocked_.wait(lock, [&] { return !blocking_; });
+            --blocked_;
+        }
+        std::vector<std::int64_t> out;
+        for (const auto& k : keys) {
+            auto v = stream_version(k);
+            if (!v) return unexpected(v.error());
+            out.push_back(*v);
+        }
+        return out;
     }
     Expected<std::int64_t, StoreError> stream_version(const StreamKey& k) override {
         std::lock_guard lock(mu_);
@@ -34,12 +55,31 @@ class VersionsOnlyReadStore final : public test_support::EmptyReadStore {
         std::lock_guard lock(mu_);
         return reads_;
     }
+    int polls() {
+        std::lock_guard lock(mu_);
+        return polls_;
+    }
+    int blocked() {
+        std::lock_guard lock(mu_);
+        return blocked_;
+    }
+    void block_reads(bool b) {
+        {
+            std::lock_guard lock(mu_);
+            blocking_ = b;
+        }
+        unblocked_.notify_all();
+    }
 
   private:
     std::mutex mu_;
     std::map<StreamKey, std::int64_t> versions_;
     bool fail_ = false;
     int reads_ = 0;  // streams read
+    int polls_ = 0;  // stream_versions calls
+    int blocked_ = 0;
+    bool blocking_ = false;
+    std::condition_variable unblocked_;
 };
 
 const StreamKey kOrder{StreamType::Order, "0190a1b2-0000-7000-8000-0000000000aa"};
@@ -71,6 +111,15 @@ TEST(ConsistencyGate, AShortWaitOnWhatIsProjectedIsReachedNotTimedOut) {
     EXPECT_EQ(gate.waiting(), 0u);
 }
 
+bool eventually(const std::function<bool()>& holds) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!holds()) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
 // Registered before it looks, a waiter needs one look at the store: each stream is read once,
 // whether it is projected already or woken later by notify().
 TEST(ConsistencyGate, ReadsEachStreamOnceAndObservesTheWait) {
@@ -80,7 +129,9 @@ TEST(ConsistencyGate, ReadsEachStreamOnceAndObservesTheWait) {
     ConsistencyGate gate(store, std::chrono::milliseconds(0));
     gate.observe_waits(waits);
     auto f = wait_async(gate, {{kOrder, 2}, {kProduct, 1}}, std::chrono::milliseconds(5000));
-    EXPECT_EQ(store.reads(), 2);
+    ASSERT_TRUE(eventually([&] { return store.reads() == 2; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(store.reads(), 2);  // one look, not a poll loop
     store.set(kOrder, 2);
     store.set(kProduct, 1);
     std::vector<std::pair<StreamKey, std::int64_t>> adv{{kOrder, 2}, {kProduct, 1}};
@@ -93,6 +144,27 @@ TEST(ConsistencyGate, ReadsEachStreamOnceAndObservesTheWait) {
               GateResult::Reached);
     EXPECT_EQ(store.reads(), 3);
     EXPECT_EQ(waits.count(), 2u);
+}
+
+// The first looks of waiters that arrive together are one read of the store, not one each.
+TEST(ConsistencyGate, FirstLooksOfWaitersArrivingTogetherShareAPoll) {
+    VersionsOnlyReadStore store;
+    ConsistencyGate gate(store, std::chrono::milliseconds(0));
+    store.block_reads(true);  // the timer's poll for the first waiter holds the store
+    auto first = wait_async(gate, {{kOrder, 1}}, std::chrono::milliseconds(5000));
+    ASSERT_TRUE(eventually([&] { return store.blocked() == 1; }));
+    std::vector<std::future<GateResult>> later;
+    for (int i = 0; i < 20; ++i) {
+        StreamKey k{StreamType::Order,
+                    "0190a1b2-0000-7000-8000-0000000001" + std::to_string(10 + i)};
+        store.set(k, 1);
+        later.push_back(wait_async(gate, {{k, 1}}, std::chrono::milliseconds(5000)));
+    }
+    store.set(kOrder, 1);
+    store.block_reads(false);
+    EXPECT_EQ(first.get(), GateResult::Reached);
+    for (auto& f : later) EXPECT_EQ(f.get(), GateResult::Reached);
+    EXPECT_EQ(store.polls(), 2);  // the first waiter's look, then one for the twenty
 }
 
 TEST(ConsistencyGate, WokenByNotifyOnlyWhenEveryStreamReached) {

@@ -143,32 +143,29 @@ void RequestHandler::read_when_consistent(const VersionVector& wanted,
             return read();
         });
     }
-    // ConsistencyGate::wait reads the read store on the calling thread, so call it from
-    // the blocking runner; its callback may run on the projector's or the gate's thread.
-    run_blocking_([this, wanted, wait, read = std::move(read), respond]() mutable {
-        try {
-            api_.gate->wait(
-                wanted, wait, [this, read = std::move(read), respond](GateResult result) {
-                    try {
-                        switch (result) {
-                            case GateResult::Reached:
-                                return blocking(respond, read);
-                            case GateResult::TimedOut:
-                                return respond(consistency_timed_out());
-                            case GateResult::StoreFailed:
-                                return respond(store_unavailable(
-                                    StoreError{StoreError::Kind::Unavailable, "gate"}));
-                        }
-                        respond(consistency_timed_out());
-                    } catch (const std::exception&) {
-                        respond(
-                            error_answer(500, "internal", "the request could not be processed"));
-                    }
-                });
-        } catch (const std::exception&) {
-            respond(error_answer(500, "internal", "the request could not be processed"));
-        }
-    });
+    // The gate never blocks in wait(): it registers the query and its next poll looks. The
+    // callback runs on a polling thread (the gate's, a listener's or the projector's), so the
+    // read itself goes to the blocking runner.
+    try {
+        api_.gate->wait(wanted, wait, [this, read = std::move(read), respond](GateResult result) {
+            try {
+                switch (result) {
+                    case GateResult::Reached:
+                        return blocking(respond, read);
+                    case GateResult::TimedOut:
+                        return respond(consistency_timed_out());
+                    case GateResult::StoreFailed:
+                        return respond(
+                            store_unavailable(StoreError{StoreError::Kind::Unavailable, "gate"}));
+                }
+                respond(consistency_timed_out());
+            } catch (const std::exception&) {
+                respond(error_answer(500, "internal", "the request could not be processed"));
+            }
+        });
+    } catch (const std::exception&) {
+        respond(error_answer(500, "internal", "the request could not be processed"));
+    }
 }
 
 }  // namespace ordinal
