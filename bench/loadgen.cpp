@@ -187,6 +187,10 @@ struct TimelineSlot {
     std::uint64_t operations = 0;
     std::uint64_t over_25ms = 0;
     std::uint64_t max_us = 0;
+    // read-your-writes: ack -> visible of the slot's operations, against the 20 ms lag goal
+    std::uint64_t visible = 0;
+    std::uint64_t visible_over_20ms = 0;
+    std::uint64_t visible_max_us = 0;
 };
 
 struct Stats {
@@ -232,6 +236,10 @@ struct Stats {
             timeline[i].operations += o.timeline[i].operations;
             timeline[i].over_25ms += o.timeline[i].over_25ms;
             timeline[i].max_us = std::max(timeline[i].max_us, o.timeline[i].max_us);
+            timeline[i].visible += o.timeline[i].visible;
+            timeline[i].visible_over_20ms += o.timeline[i].visible_over_20ms;
+            timeline[i].visible_max_us =
+                std::max(timeline[i].visible_max_us, o.timeline[i].visible_max_us);
         }
     }
 };
@@ -598,23 +606,34 @@ class Connection {
         const Reply read = co_await exchange(get, measured);
         if (read.ec || !is_2xx(read.res)) co_return;
         if (measured) {
-            stats_.visible.record(micros_between(acked, Clock::now()));
+            const std::uint64_t us = micros_between(acked, Clock::now());
+            stats_.visible.record(us);
             ++stats_.ops_ok;
+            if (TimelineSlot* s = timeline_slot(intended)) {
+                ++s->visible;
+                if (us > 20'000) ++s->visible_over_20ms;
+                s->visible_max_us = std::max(s->visible_max_us, us);
+            }
         }
     }
 
     void record_latency(Clock::time_point intended, Clock::time_point answered) {
         const std::uint64_t us = micros_between(intended, answered);
         stats_.latency.record(us);
-        if (options_.timeline_path.empty()) return;
+        TimelineSlot* s = timeline_slot(intended);
+        if (!s) return;
+        ++s->operations;
+        if (us > 25'000) ++s->over_25ms;
+        s->max_us = std::max(s->max_us, us);
+    }
+
+    TimelineSlot* timeline_slot(Clock::time_point intended) {
+        if (options_.timeline_path.empty()) return nullptr;
         const auto slot = static_cast<std::size_t>(
             std::chrono::duration<double, std::milli>(intended - window_.measure_start).count() /
             options_.timeline_slot_ms);
         if (stats_.timeline.size() <= slot) stats_.timeline.resize(slot + 1);
-        TimelineSlot& s = stats_.timeline[slot];
-        ++s.operations;
-        if (us > 25'000) ++s.over_25ms;
-        s.max_us = std::max(s.max_us, us);
+        return &stats_.timeline[slot];
     }
 
     static std::string order_location(const Response& res) {
@@ -793,7 +812,8 @@ void write_timeline(const Options& o, const Window& w, const Stats& s) {
     const auto wall_start = std::chrono::system_clock::now() -
                             std::chrono::duration_cast<std::chrono::system_clock::duration>(
                                 Clock::now() - w.measure_start);
-    out << "# slot_start_utc_ms\toperations\tmax_us\tover_25ms\n";
+    out << "# slot_start_utc_ms\toperations\tmax_us\tover_25ms\tvisible\tvisible_max_us\t"
+           "visible_over_20ms\n";
     for (std::size_t i = 0; i < s.timeline.size(); ++i) {
         const auto at =
             wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(
@@ -801,7 +821,8 @@ void write_timeline(const Options& o, const Window& w, const Stats& s) {
                                                                        static_cast<double>(i)));
         out << std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count()
             << '\t' << s.timeline[i].operations << '\t' << s.timeline[i].max_us << '\t'
-            << s.timeline[i].over_25ms << '\n';
+            << s.timeline[i].over_25ms << '\t' << s.timeline[i].visible << '\t'
+            << s.timeline[i].visible_max_us << '\t' << s.timeline[i].visible_over_20ms << '\n';
     }
 }
 
