@@ -166,7 +166,10 @@ run_json() {
 }
 
 server_alive() { kill -0 "$SERVER_PID" 2>/dev/null || die "the server died; log tail: $(tail -n 20 "$WORK/server.log")"; }
-loadgen() { run_json "$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} "$@"; }
+# LOADGEN_PREFIX: a command that runs loadgen, e.g. `chrt -f 1` (its threads ahead of the
+# service's on the shared cores) or `nice -n 10`: how much of a tail is loadgen's own wait.
+# shellcheck disable=SC2086
+loadgen() { run_json ${LOADGEN_PREFIX:-} "$LOADGEN" --target "127.0.0.1:$PORT" --admin-token "$ADMIN_TOKEN" ${LOADGEN_THREADS:+--threads "$LOADGEN_THREADS"} "$@"; }
 
 # Readers of the tools' JSON lines for the Markdown tables.
 field() { jq -r "($2) // \"n/a\"" <<<"$1"; }

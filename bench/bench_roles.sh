@@ -11,7 +11,8 @@ stop_role() { stop_process "${PIDS[$1]:-}"; unset "PIDS[$1]"; }
 stop_all() { local name; for name in "${!PIDS[@]}"; do stop_role "$name"; done; }
 
 # WORK, a fresh temp dir named after PREFIX, and an EXIT trap that stops every process started,
-# the brokers and PostgreSQL, and removes it (KEEP_WORK=1 keeps it), also after a failure.
+# the brokers and PostgreSQL, and removes it (KEEP_WORK=1 keeps it, with the stopped PostgreSQL
+# cluster and its log), also after a failure.
 make_work() {  # prefix
   WORK=$(mktemp -d "$BENCH_TMPDIR/$1.XXXXXX")
   chmod 755 "$WORK"  # the PostgreSQL server runs as `postgres` when we are root
@@ -25,7 +26,10 @@ cleanup_work() {
   restore_host_writeback
   # Every broker killed and its data directory removed, also after a failure.
   if [[ -n $KAFKA_STARTED || -d $WORK/kafka ]]; then bash "$KAFKA_SCRIPT" stop "$WORK/kafka" >/dev/null 2>&1 || true; fi
-  bash "$PG_SCRIPT" stop "$WORK/pg" >/dev/null 2>&1 || true
+  # KEEP_WORK=1 keeps the stopped cluster too (its server.log: checkpoints, autovacuum runs).
+  local pg_stop=stop
+  [[ ${KEEP_WORK:-0} == 1 ]] && pg_stop=down
+  bash "$PG_SCRIPT" "$pg_stop" "$WORK/pg" >/dev/null 2>&1 || true
   if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 

@@ -36,11 +36,13 @@
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
 # WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
-# LOADGEN_THREADS= KEEP_WORK=1 HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for
-# the run, see bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a
-# build has none). WORK (kept with KEEP_WORK=1) also holds each process's log, `ports` (name, port,
-# pid of each process started, for a sampler beside the run) and each open loop's
-# `timeline-SETUP-RATE.tsv` (loadgen --timeline: ack latency per 100 ms of intended send time).
+# LOADGEN_THREADS= LOADGEN_PREFIX= (e.g. `chrt -f 1`, see bench_common.sh) KEEP_WORK=1
+# HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for the run, see
+# bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a build has
+# none). WORK (kept with KEEP_WORK=1) also holds each process's log, the stopped PostgreSQL cluster
+# (pg/server.log), `ports` (name, port, pid of each process started, for a sampler beside the run)
+# and each open loop's `timeline-SETUP-RATE.tsv` (loadgen --timeline: per 100 ms of intended send
+# time, the ack latency and the ack -> visible lag).
 set -euo pipefail
 BENCH_NAME=run_lag
 # shellcheck source=bench/bench_common.sh
