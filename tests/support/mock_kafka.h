@@ -84,8 +84,13 @@ class MockKafka {
     // refused the next one as out of sequence — and reports its messages delivered. With the
     // relay's batches pipelined, that lost events on the mock only
     // (KafkaBusOnMockTest.AProduceRequestFailingWhileTheNextIsInFlightLosesNothing).
+    //
+    // fetch.wait.max.ms=10: the mock holds a fetch that finds nothing for the whole wait, even
+    // when messages arrive meanwhile (a real broker answers at once), so the consumer default of
+    // 100 ms would add up to 100 ms to every message after a quiet moment.
     std::string url(const std::string& properties = {}) const {
-        return "kafka://" + bootstrap_ + "/" + topic_ + "?max.in.flight.requests.per.connection=1" +
+        return "kafka://" + bootstrap_ + "/" + topic_ +
+               "?max.in.flight.requests.per.connection=1&fetch.wait.max.ms=10" +
                (properties.empty() ? "" : "&" + properties);
     }
 

@@ -16,9 +16,12 @@ const Properties kConsumerDefaults = {
     {"enable.auto.commit", "false"},
     {"enable.auto.offset.store", "false"},
     {"auto.offset.reset", "earliest"},
-    // Projection lag is what a reader waiting on a consistency token feels: fetch as soon as
-    // anything arrives rather than after the default 500 ms.
-    {"fetch.wait.max.ms", "10"},
+    // How long the broker may hold a fetch that finds nothing. A broker answers a waiting fetch
+    // as soon as a message arrives (fetch.min.bytes 1), so this bounds only idle fetches: 10 ms
+    // cost an idle broker ~100 fetches a second. Not librdkafka's 500 ms: a new assignment or a
+    // seek waits for the fetch in flight. librdkafka's mock cluster holds an empty fetch for the
+    // whole wait even when messages arrive (tests/support/mock_kafka.h sets 10 there).
+    {"fetch.wait.max.ms", "100"},
     // A projector that dies without leaving hands its partitions over after this long.
     {"session.timeout.ms", "10000"},
     {"heartbeat.interval.ms", "1000"},
