@@ -17,9 +17,7 @@ const char* const kStalledHelp =
 
 ProjectionWatch::ProjectionWatch(MetricsRegistry& metrics,
                                  std::function<void(const std::string&)> log)
-    : metrics_(metrics), log_(std::move(log)) {
-    describe(metrics_);
-}
+    : metrics_(metrics), log_(std::move(log)) {}
 
 void ProjectionWatch::describe(MetricsRegistry& metrics) {
     metrics.describe_gauge(kBehind, kBehindHelp);

@@ -18,7 +18,8 @@ class ProjectionWatch {
   public:
     ProjectionWatch(MetricsRegistry& metrics, std::function<void(const std::string&)> log);
     // Declares its two families in `metrics` before any partition is known: a process serves
-    // /metrics before its first look at the picture, and alerts name both families.
+    // /metrics before the watch exists (the service calls this before starting HTTP), and
+    // alerts name both families.
     static void describe(MetricsRegistry& metrics);
 
     void observe(const std::vector<PartitionPicture>& partitions);
