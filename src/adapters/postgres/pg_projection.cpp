@@ -444,11 +444,12 @@ std::vector<ProjectionResult> project_deliveries(Connection& conn, const Project
     std::vector<pg::Statement> locks_first;
     locks_first.push_back(
         pg::statement("SELECT pg_advisory_xact_lock_shared($1::int, 0)", kDeadLetterLockSpace));
-    const auto fence_lock = fence.lock_statement();
-    if (fence_lock) locks_first.push_back(*fence_lock);
+    auto fence_lock = fence.lock_statement();
+    const bool fenced = fence_lock.has_value();
+    if (fenced) locks_first.push_back(std::move(*fence_lock));
     TwoRoundTrips round_trips(conn, locks);
     const std::vector<Result> first = round_trips.open(std::move(streams), std::move(locks_first));
-    if (fence_lock) fence.check(first.at(1));
+    if (fenced) fence.check(first.at(1));  // after the dead-letter lock's
 
     std::vector<ProjectionResult> results;
     results.reserve(parts.size());
