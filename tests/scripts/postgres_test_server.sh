@@ -42,14 +42,22 @@ as_owner() {
   local ns=()
   if [[ -n "${TEST_NETNS:-}" ]]; then ns=(ip netns exec "$TEST_NETNS"); fi
   if [[ "$(id -u)" == 0 ]]; then
-    "${ns[@]}" runuser -u postgres -- "$@"
+    # From /: the caller's folder may be one the postgres user cannot enter.
+    (cd / && "${ns[@]}" runuser -u postgres -- "$@")
   else
     "${ns[@]}" "$@"
   fi
 }
 
-dir=$(realpath -m "$dir")  # the socket directory must be absolute
+asked=$(realpath -ms "$dir")  # DIR as given; a link to where the cluster is, when it had to move
+dir=$(realpath -m "$dir")    # the socket directory must be absolute
 data="$dir/data"
+
+# Removes the cluster's folder and, when DIR is a link to it, the link too.
+remove_dir() {
+  rm -rf "$dir"
+  if [[ -L "$asked" ]]; then rm -f "$asked"; fi
+}
 
 port_free() {
   ! (exec 3<>"/dev/tcp/$host/$1") 2>/dev/null
@@ -68,9 +76,21 @@ case "$cmd" in
     if [[ -f "$data/postmaster.pid" ]]; then
       as_owner "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
-    rm -rf "$dir"
+    remove_dir
+    dir=$asked
     mkdir -p "$dir"
-    if [[ "$(id -u)" == 0 ]]; then chown postgres "$dir"; fi
+    if [[ "$(id -u)" == 0 ]]; then
+      chown postgres "$dir"
+      # A checkout under a folder the postgres user cannot enter (root's home is 0700 on a fresh
+      # Debian) cannot hold its cluster: it goes to a private folder in TMPDIR, and DIR links to it.
+      if ! runuser -u postgres -- test -w "$dir"; then
+        rmdir "$dir"
+        dir=$(mktemp -d "${TMPDIR:-/tmp}/ordinal-pg.XXXXXX")
+        chown postgres "$dir"
+        ln -s "$dir" "$asked"
+      fi
+    fi
+    data="$dir/data"
     as_owner "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     # On a test host, the other hosts of its private /24 connect over the switch.
@@ -119,7 +139,7 @@ case "$cmd" in
       as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null ||
         as_owner "$PG_BIN/pg_ctl" -D "$data" -m immediate -w stop >/dev/null || true
     fi
-    rm -rf "$dir"
+    remove_dir
     ;;
   *)
     echo "usage: $0 start|stop|down|up|crash|freeze|thaw DIR" >&2
