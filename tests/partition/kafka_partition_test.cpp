@@ -84,9 +84,18 @@ class KafkaProjectorPartition : public PartitionScenario {
 };
 
 TEST_F(KafkaProjectorPartition, CutOffProjectorLosesItsPartitionsAndItsLateWorkChangesNothing) {
+    // Up to three cut-and-heal cycles a round, until one has late work refused. Bytes in flight
+    // are bytes the read store has not acknowledged, not bytes it has not received: at times the
+    // batch in hand was a COMMIT the server had received and carried out before the cut, whose
+    // answer the cut held back (seen: the new owner started the partition after that batch; the
+    // healed projector learnt of its success late). That batch is legitimate, and there is no
+    // late work to refuse; every cycle checks that no position moves back.
+    long long late = 0;
     run_rounds(
-        1,
-        [&](int) {
+        3,
+        [&](int cycle) {
+            if (cycle == 0) late = 0;
+            if (late > 0) return;
             pause(2000);
             const Counts before = counts("p1");
             // The read store first: projector 1's next batch waits on the database, in hand
@@ -171,8 +180,14 @@ TEST_F(KafkaProjectorPartition, CutOffProjectorLosesItsPartitionsAndItsLateWorkC
             std::cout << "measured: projector 1's batches refused as fenced after healing: "
                       << rejoined.fenced - before.fenced
                       << ", failed: " << rejoined.failed - before.failed << std::endl;
-            EXPECT_GE(rejoined.fenced - before.fenced + rejoined.failed - before.failed, 1)
-                << "projector 1's stale batch was neither refused nor failed";
+            late = static_cast<long long>(rejoined.fenced - before.fenced + rejoined.failed -
+                                          before.failed);
+            if (late == 0)
+                std::cout << "cycle " << cycle + 1
+                          << ": no late work (what was in flight had been carried out)"
+                          << std::endl;
+            EXPECT_TRUE(late > 0 || cycle < 2)
+                << "in three cycles projector 1 never had a stale batch refused or failed";
             const auto after = positions();
             for (const auto& [partition, offset] : before_heal) {
                 const auto it = after.find(partition);
