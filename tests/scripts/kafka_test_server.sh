@@ -21,6 +21,8 @@
 # TEST_NETNS and TEST_HOST put the nodes in a network namespace of the partition tests
 # (netns_hosts.sh), listening on and advertising TEST_HOST (their address there), for every
 # command alike.
+# OWNER_PID (start): the process the cluster belongs to, a test; should it end without `stop` (a
+# crash, or CTest's SIGKILL at its timeout), a watchdog stops the cluster and removes DIR.
 # JAVA (default: java on PATH), KAFKA_HEAP_OPTS (default: small, for 2-core test machines),
 # KAFKA_CLASSPATH_FILE (default: build/kafka-broker/classpath of the repository),
 # KAFKA_CLASS_ARCHIVE (default: classes.jsa next to it) and KAFKA_FULL_JIT (default 0) may be set.
@@ -37,6 +39,8 @@ usage() {
 dir=$(realpath -m "$dir")
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/scripts/owner_watchdog.sh
+source "$(dirname "${BASH_SOURCE[0]}")/owner_watchdog.sh"
 JAVA=${JAVA:-$(command -v java || true)}
 KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$repo/build/kafka-broker/classpath}
 # A small heap and the serial collector: a test broker holds little, and on two shared cores
@@ -288,6 +292,7 @@ case "$cmd" in
     awk -v host="$host" '{printf "%s%s:%s", (NR > 1 ? "," : ""), host, $2} END {print ""}' \
       "$dir/ports" >"$dir/bootstrap"
     echo "kafka_test_server: $(cat "$dir/bootstrap") ($n node(s), data in $dir)"
+    watch_owner "$(realpath "${BASH_SOURCE[0]}")" "$dir"
     ;;
   kill)
     [[ -n "${3:-}" ]] || usage

@@ -17,10 +17,14 @@
 # caller. Binaries come from PG_BIN, or the newest /usr/lib/postgresql/*/bin, or PATH.
 # PG_SERVER_SETTINGS replaces the server settings (default: the tests' non-durable ones, fsync=off
 # etc.); bench/run_postgres.sh passes durable ones. Settings given here win over postgresql.conf.
+# OWNER_PID (start): the process the cluster belongs to, a test; should it end without `stop` (a
+# crash, or CTest's SIGKILL at its timeout), a watchdog stops the server and removes DIR.
 # TEST_NETNS and TEST_HOST put the server in a network namespace of the partition tests
 # (netns_hosts.sh), listening on TEST_HOST (its address there) and its own loopback.
 set -euo pipefail
 host=${TEST_HOST:-127.0.0.1}
+# shellcheck source=tests/scripts/owner_watchdog.sh
+source "$(dirname "${BASH_SOURCE[0]}")/owner_watchdog.sh"
 
 cmd=${1:-}
 dir=${2:-}
@@ -116,6 +120,7 @@ case "$cmd" in
     "$PG_BIN/psql" -h "$host" -p "$started" -U postgres -d postgres -qAt -c "CREATE DATABASE ordinal_test" >/dev/null
     echo "postgresql://postgres@$host:$started/ordinal_test" >"$dir/url"
     echo "postgres_test_server: $(cat "$dir/url") (data in $data)"
+    watch_owner "$(realpath "${BASH_SOURCE[0]}")" "$asked"
     ;;
   down)
     as_owner "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null

@@ -6,6 +6,7 @@
 // else. A test that stops its broker starts a PrivateKafka instead. Test code may use librdkafka
 // directly: it creates and deletes topics and writes raw messages, which Ordinal never does.
 #include <librdkafka/rdkafka.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
@@ -344,7 +345,9 @@ class PrivateKafka {
           brokers_(brokers),
           place_(netns.empty() ? std::string()
                                : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ") {
-        run("start", "--brokers " + std::to_string(brokers));
+        // The script's watchdog stops the cluster should this process end without ~PrivateKafka.
+        run("start", "--brokers " + std::to_string(brokers), 0,
+            "OWNER_PID=" + std::to_string(::getpid()) + " ");
         std::ifstream in(dir_.path() + "/srv/bootstrap");
         std::getline(in, bootstrap_);
     }
@@ -379,9 +382,10 @@ class PrivateKafka {
     }
 
   private:
-    void run(const char* cmd, const std::string& options, int node = 0) {
+    void run(const char* cmd, const std::string& options, int node = 0,
+             const std::string& env = {}) {
         std::string c =
-            place_ + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
+            place_ + env + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
         if (node > 0) c += " " + std::to_string(node);
         c += " " + options + " >/dev/null";
         if (std::system(c.c_str()) != 0)

@@ -2,6 +2,8 @@
 // A PostgreSQL cluster of one test's own (tests/scripts/postgres_test_server.sh), for tests that
 // stop and start the server: the shared one of the `postgres` fixture must not go down under other
 // tests. Needs ORDINAL_PG_SCRIPT (the pg tier defines it).
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -54,8 +56,10 @@ class OwnPostgresServer {
 
   private:
     int script(const std::string& command) const {
-        const std::string env =
+        std::string env =
             settings_.empty() ? std::string() : "PG_SERVER_SETTINGS='" + settings_ + "' ";
+        // The script's watchdog stops the server should this process end without the destructor.
+        if (command == "start") env += "OWNER_PID=" + std::to_string(::getpid()) + " ";
         const std::string line = place_ + env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command +
                                  " '" + dir_ + "' >/dev/null";
         return std::system(line.c_str());
