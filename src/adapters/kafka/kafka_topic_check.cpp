@@ -1,5 +1,8 @@
 #include "adapters/kafka/kafka_topic_check.h"
 
+#include <algorithm>
+#include <thread>
+
 #include "adapters/kafka/kafka_config.h"
 
 namespace ordinal::kafka {
@@ -14,14 +17,26 @@ Expected<void, std::string> check_topic_exists(const KafkaAddress& address,
         create_handle(RD_KAFKA_PRODUCER, {{"allow.auto.create.topics", "false"}}, address, &quiet);
     if (!handle) return unexpected(handle.error());
     rd_kafka_topic_t* topic = rd_kafka_topic_new(handle->get(), address.topic.c_str(), nullptr);
-    const rd_kafka_metadata_t* md = nullptr;
-    const auto err =
-        rd_kafka_metadata(handle->get(), 0, topic, &md, static_cast<int>(within.count()));
+    // Each broker answers from its own copy of the cluster's metadata, which learns of a new
+    // topic a moment after the controller: a topic created just before the start (a deployment
+    // script, a test's three-node cluster) may be unknown to the broker asked. Asked again
+    // until it is known or kUnknownFor has passed, as Kafka's own clients retry this error.
+    constexpr auto kUnknownFor = std::chrono::seconds(3);
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(within, kUnknownFor);
+    bool unknown = false;
+    while (true) {
+        const rd_kafka_metadata_t* md = nullptr;
+        const auto err =
+            rd_kafka_metadata(handle->get(), 0, topic, &md, static_cast<int>(within.count()));
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;  // no answer: the bus's own start decides
+        unknown =
+            md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        rd_kafka_metadata_destroy(md);
+        if (!unknown || std::chrono::steady_clock::now() >= give_up) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
     rd_kafka_topic_destroy(topic);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return {};
-    const bool unknown =
-        md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-    rd_kafka_metadata_destroy(md);
     if (unknown)
         return unexpected("kafka topic '" + address.topic + "' does not exist on " +
                           address.brokers +
