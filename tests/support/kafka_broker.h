@@ -343,11 +343,12 @@ class PrivateKafka {
                           const std::string& host = {})
         : dir_("ordinal-kafka"),
           brokers_(brokers),
-          place_(netns.empty() ? std::string()
-                               : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ") {
-        // The script's watchdog stops the cluster should this process end without ~PrivateKafka.
-        run("start", "--brokers " + std::to_string(brokers), 0,
-            "OWNER_PID=" + std::to_string(::getpid()) + " ");
+          // OWNER_PID: the script's watchdog stops the cluster should this process end without
+          // ~PrivateKafka.
+          place_("OWNER_PID=" + std::to_string(::getpid()) + " " +
+                 (netns.empty() ? std::string()
+                                : "TEST_NETNS='" + netns + "' TEST_HOST='" + host + "' ")) {
+        run("start", "--brokers " + std::to_string(brokers));
         std::ifstream in(dir_.path() + "/srv/bootstrap");
         std::getline(in, bootstrap_);
     }
@@ -382,10 +383,9 @@ class PrivateKafka {
     }
 
   private:
-    void run(const char* cmd, const std::string& options, int node = 0,
-             const std::string& env = {}) {
+    void run(const char* cmd, const std::string& options, int node = 0) {
         std::string c =
-            place_ + env + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
+            place_ + "bash " ORDINAL_KAFKA_SCRIPT " " + cmd + " " + dir_.path() + "/srv";
         if (node > 0) c += " " + std::to_string(node);
         c += " " + options + " >/dev/null";
         if (std::system(c.c_str()) != 0)

@@ -56,10 +56,11 @@ class OwnPostgresServer {
 
   private:
     int script(const std::string& command) const {
-        std::string env =
-            settings_.empty() ? std::string() : "PG_SERVER_SETTINGS='" + settings_ + "' ";
-        // The script's watchdog stops the server should this process end without the destructor.
-        if (command == "start") env += "OWNER_PID=" + std::to_string(::getpid()) + " ";
+        // OWNER_PID (read at start): the script's watchdog stops the server should this process
+        // end without the destructor.
+        const std::string env =
+            "OWNER_PID=" + std::to_string(::getpid()) + " " +
+            (settings_.empty() ? std::string() : "PG_SERVER_SETTINGS='" + settings_ + "' ");
         const std::string line = place_ + env + "bash '" + ORDINAL_PG_SCRIPT + "' " + command +
                                  " '" + dir_ + "' >/dev/null";
         return std::system(line.c_str());
