@@ -64,6 +64,47 @@ create_topics() {  # topics...
   done
 }
 
+# A fresh broker's JVM spends its first minute or so compiling its hot paths: here (2026-12-07)
+# its C1/C2 compiler threads took 0.2-0.8 of a core for ~50 s after the start, through the first
+# loads measured, whose ack -> visible p99 fell load after load as they finished (243, 155, 84 ms
+# in three 1,000/s loads in a row). A production broker did that long ago. So a script that
+# measures through a broker first puts KAFKA_WARMUP seconds (default 60; 0: none) of Ordinal's own
+# traffic through it: ORDINAL's three roles on throwaway databases and topic, create-order in a
+# closed loop, then everything stopped and dropped. jit_ticks shows whether the compilers are done.
+KAFKA_WARMUP=${KAFKA_WARMUP:-60}
+warm_kafka() {  # topic prefix
+  (( KAFKA_WARMUP > 0 )) || return 0
+  local setup=warmup d
+  log "warming the broker up: $KAFKA_WARMUP s of create-order through a throwaway stack"
+  for d in "w_$setup" "r_$setup"; do psql_db postgres -c "CREATE DATABASE $d" >/dev/null; done
+  create_topics "$1-$setup"
+  local bus="kafka://$BOOTSTRAP/$1-$setup${KAFKA_PROPS:+?$KAFKA_PROPS}"
+  start_role warm-projector projector "$bus" "$setup"
+  start_role warm-relay relay "$bus" "$setup"
+  start_role warm-api api "$bus" "$setup"
+  wait_partitions "${PORTS[warm-projector]}"
+  loadgen --scenario create-order --connections 64 --rate 0 --duration "$KAFKA_WARMUP" --warmup 0 >/dev/null
+  alive_all
+  wait_settled "$setup" 60
+  log "broker warmed up: its JIT compilers at $(jit_ticks) ticks so far"
+  stop_all
+  PORTS=()
+  for d in "w_$setup" "r_$setup"; do psql_db postgres -c "DROP DATABASE $d" >/dev/null; done
+}
+# CPU clock ticks of the Kafka nodes' JIT compiler threads (HotSpot names them "C1 CompilerThre"
+# and "C2 CompilerThre"), all nodes together.
+jit_ticks() {
+  local f t total=0
+  for f in "$WORK"/kafka/node-*/pid; do
+    [[ -f $f ]] || continue
+    for t in /proc/"$(cat "$f")"/task/*; do
+      [[ $(cat "$t/comm" 2>/dev/null) == C[12]\ Compiler* ]] || continue
+      total=$(( total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$t/stat" 2>/dev/null || echo 0) ))
+    done
+  done
+  echo "$total"
+}
+
 # Starts `ordinal serve` as NAME with ROLES on BUS against the databases w_SETUP / r_SETUP; its
 # port goes to PORTS[NAME] (an api's also to PORT, which loadgen and the status polls use).
 launch_role() {  # name roles bus setup

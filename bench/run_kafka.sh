@@ -37,7 +37,7 @@
 # BACKLOG_ORDERS=20000 BACKLOG_RATE=4000 LAG_TARGET_MS=20 PARTITIONS=6 BROKERS=3 REPLICATION=(3 with
 # 3+ brokers, else 1) PERF_RECORDS=50000 KAFKA_CLASSPATH_FILE KAFKA_TOOL_OPTS LOADGEN_THREADS=
 # SERVE_ARGS= (extra flags for every `ordinal serve`) KAFKA_PROPS= (librdkafka properties appended to the bus URL,
-# a=b&c=d) PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1. About 3 to 4 minutes with the defaults.
+# a=b&c=d) PG_SETTINGS BENCH_TMPDIR KEEP_WORK=1 KAFKA_WARMUP=60 (bench_roles.sh). About 3 to 4 minutes with the defaults.
 set -euo pipefail
 BENCH_NAME=run_kafka
 # shellcheck source=bench/bench_common.sh
@@ -86,6 +86,7 @@ start_postgres "$WORK/pg"
 start_kafka "$TOPIC" "$PERF_TOPIC"
 KAFKA_URL="kafka://$BOOTSTRAP/$TOPIC${KAFKA_PROPS:+?$KAFKA_PROPS}"
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
+warm_kafka "$TOPIC"
 
 # ---------------------------------------------------------------------------------------------
 # Processes

@@ -35,7 +35,7 @@
 # projected: api, relay, projector (or `all`), PostgreSQL (every backend) and the Kafka nodes.
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
-# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
+# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR KAFKA_WARMUP=60 (seconds of warm-up for a fresh broker, bench_roles.sh)
 # LOADGEN_THREADS= LOADGEN_PREFIX= (e.g. `chrt -f 1`, see bench_common.sh) KEEP_WORK=1
 # HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for the run, see
 # bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a build has
@@ -82,13 +82,14 @@ make_work ordinal-lag
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 apply_host_writeback
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 start_postgres "$WORK/pg"
 if [[ $BUS == kafka ]]; then
   ensure_command java
   [[ -s $KAFKA_CLASSPATH_FILE ]] || die "no Kafka classpath in $KAFKA_CLASSPATH_FILE (make deps-test)"
   start_kafka
+  ORDINAL=$(build_dir "${BUILDS[0]}")/ordinal LOADGEN=$(build_dir "${BUILDS[0]}")/bench/loadgen warm_kafka "$TOPIC"
 fi
-ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 
 # The stage histograms: name, and which process has it (relay, projector or api).
 STAGES=(relay_event_age:relay kafka_publish_duration:relay projection_receive_age:projector
@@ -137,6 +138,7 @@ cpu_snapshot() {  # file
         ticks=$(( ticks + $(pid_cpu_ticks "${nodes[-1]}") ))
       done
       echo "kafka $ticks $(wakeups "${nodes[@]}")"
+      echo "kafka-jit $(jit_ticks) 0"  # a share of the nodes' CPU: their JIT compilers
     fi
   } >"$1"
 }

@@ -29,7 +29,7 @@
 #
 # Knobs: BACKLOG_ORDERS=20000 ROUNDS=2 BROKERS=1 PARTITIONS=6 REPLICATION= RAW_IN_FLIGHT=4
 # LIMIT_PROPS= (producer properties given to both limits as well, e.g. compression.type=lz4 when a
-# variant's KAFKA_PROPS compress) PERF=0 PG_SETTINGS BENCH_TMPDIR KAFKA_CLASSPATH_FILE KEEP_WORK=1. About 2 minutes a round.
+# variant's KAFKA_PROPS compress) PERF=0 PG_SETTINGS BENCH_TMPDIR KAFKA_CLASSPATH_FILE KEEP_WORK=1 KAFKA_WARMUP=60 (bench_roles.sh). About 2 minutes a round.
 set -euo pipefail
 BENCH_NAME=run_relay
 # shellcheck source=bench/bench_common.sh
@@ -84,6 +84,7 @@ START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 start_postgres "$WORK/pg"
 start_kafka "$TOPIC" "$PERF_TOPIC"
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
+ORDINAL=$FIRST_BUILD/ordinal warm_kafka "$TOPIC"
 broker_cpu_ticks() { local s=0 p; for p in "$WORK"/kafka/node-*/pid; do s=$((s + $(pid_cpu_ticks "$(cat "$p")"))); done; echo "$s"; }
 ticks_ms() { echo $(( $1 * 1000 / CLK_TCK )); }
 
