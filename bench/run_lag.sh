@@ -35,7 +35,8 @@
 # projected: api, relay, projector (or `all`), PostgreSQL (every backend) and the Kafka nodes.
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
-# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR KAFKA_WARMUP=60 (seconds of warm-up for a fresh broker, bench_roles.sh)
+# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
+# KAFKA_WARMUP=60 (seconds of load through a fresh broker before measuring, bench_roles.sh)
 # LOADGEN_THREADS= LOADGEN_PREFIX= (e.g. `chrt -f 1`, see bench_common.sh) KEEP_WORK=1
 # HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for the run, see
 # bench_common.sh). loadgen is each build's own bench/loadgen (the first build's if a build has

@@ -29,7 +29,8 @@
 #
 # Knobs: BACKLOG_ORDERS=20000 ROUNDS=2 BROKERS=1 PARTITIONS=6 REPLICATION= RAW_IN_FLIGHT=4
 # LIMIT_PROPS= (producer properties given to both limits as well, e.g. compression.type=lz4 when a
-# variant's KAFKA_PROPS compress) PERF=0 PG_SETTINGS BENCH_TMPDIR KAFKA_CLASSPATH_FILE KEEP_WORK=1 KAFKA_WARMUP=60 (bench_roles.sh). About 2 minutes a round.
+# variant's KAFKA_PROPS compress) PERF=0 PG_SETTINGS BENCH_TMPDIR KAFKA_CLASSPATH_FILE KEEP_WORK=1
+# KAFKA_WARMUP=60 (bench_roles.sh). About 2 minutes a round, and a minute of warm-up.
 set -euo pipefail
 BENCH_NAME=run_relay
 # shellcheck source=bench/bench_common.sh
