@@ -79,10 +79,7 @@ warm_kafka() {  # topic prefix
   for d in "w_$setup" "r_$setup"; do psql_db postgres -c "CREATE DATABASE $d" >/dev/null; done
   create_topics "$1-$setup"
   local bus="kafka://$BOOTSTRAP/$1-$setup${KAFKA_PROPS:+?$KAFKA_PROPS}"
-  start_role warm-projector projector "$bus" "$setup"
-  start_role warm-relay relay "$bus" "$setup"
-  start_role warm-api api "$bus" "$setup"
-  wait_partitions "${PORTS[warm-projector]}"
+  start_kafka_roles warm- "$bus" "$setup"
   loadgen --scenario create-order --connections 64 --rate 0 --duration "$KAFKA_WARMUP" --warmup 0 >/dev/null
   alive_all
   wait_settled "$setup" 60
@@ -91,13 +88,14 @@ warm_kafka() {  # topic prefix
   PORTS=()
   for d in "w_$setup" "r_$setup"; do psql_db postgres -c "DROP DATABASE $d" >/dev/null; done
 }
+# The pids of the Kafka nodes started in $WORK/kafka, one per line.
+kafka_pids() { local f; for f in "$WORK"/kafka/node-*/pid; do [[ -f $f ]] && cat "$f"; done; return 0; }
 # CPU clock ticks of the Kafka nodes' JIT compiler threads (HotSpot names them "C1 CompilerThre"
 # and "C2 CompilerThre"), all nodes together.
 jit_ticks() {
-  local f t total=0
-  for f in "$WORK"/kafka/node-*/pid; do
-    [[ -f $f ]] || continue
-    for t in /proc/"$(cat "$f")"/task/*; do
+  local p t total=0
+  for p in $(kafka_pids); do
+    for t in /proc/"$p"/task/*; do
       [[ $(cat "$t/comm" 2>/dev/null) == C[12]\ Compiler* ]] || continue
       total=$(( total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$t/stat" 2>/dev/null || echo 0) ))
     done
@@ -119,6 +117,14 @@ launch_role() {  # name roles bus setup
   if [[ $roles == *api* ]]; then PORT=${PORTS[$name]}; fi
 }
 start_role() { launch_role "$@"; wait_ready "${PORTS[$1]}" "${PIDS[$1]}" "$WORK/$1.log"; }
+# The three roles on Kafka as processes PREFIXprojector, PREFIXrelay and PREFIXapi, ready once
+# the projector holds every partition.
+start_kafka_roles() {  # prefix bus setup
+  start_role "$1projector" projector "$2" "$3"
+  start_role "$1relay" relay "$2" "$3"
+  start_role "$1api" api "$2" "$3"
+  wait_partitions "${PORTS[$1projector]}"
+}
 
 alive_all() {
   local name

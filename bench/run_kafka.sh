@@ -239,10 +239,7 @@ run_setup() {  # setup bus
   if [[ $bus == local ]]; then
     start_role "$setup-all" api,relay,projector local "$setup"
   else
-    start_role "$setup-projector" projector "$bus" "$setup"
-    start_role "$setup-relay" relay "$bus" "$setup"
-    start_role "$setup-api" api "$bus" "$setup"
-    wait_partitions "${PORTS[$setup-projector]}"
+    start_kafka_roles "$setup-" "$bus" "$setup"
   fi
 
   # The lag of a lightly loaded system first, on fresh tables (this run also creates the products).

@@ -124,7 +124,7 @@ wakeups() {  # pid...: voluntary context switches of every thread of the process
     awk '/^voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }'
 }
 cpu_snapshot() {  # file
-  local name pm nodes=() ticks=0 f
+  local name pm nodes=() ticks=0 pid
   {
     for name in $(printf '%s\n' "${!PIDS[@]}" | sort); do
       echo "$name $(pid_cpu_ticks "${PIDS[$name]}") $(wakeups "${PIDS[$name]}")"
@@ -133,10 +133,9 @@ cpu_snapshot() {  # file
     # shellcheck disable=SC2046
     echo "postgres $(pg_cpu_ticks "$WORK/pg/data") $(wakeups "$pm" $(pgrep -P "$pm"))"
     if [[ $BUS == kafka ]]; then
-      for f in "$WORK"/kafka/node-*/pid; do
-        [[ -f $f ]] || continue
-        nodes+=("$(cat "$f")")
-        ticks=$(( ticks + $(pid_cpu_ticks "${nodes[-1]}") ))
+      for pid in $(kafka_pids); do
+        nodes+=("$pid")
+        ticks=$(( ticks + $(pid_cpu_ticks "$pid") ))
       done
       echo "kafka $ticks $(wakeups "${nodes[@]}")"
       echo "kafka-jit $(jit_ticks) 0"  # a share of the nodes' CPU: their JIT compilers
@@ -174,10 +173,7 @@ run_build() {  # round index build-dir[|extra serve args]
       start_role all api,relay,projector "$bus" "$db"
       wait_partitions "${PORTS[all]}"
     else
-      start_role projector projector "$bus" "$db"
-      start_role relay relay "$bus" "$db"
-      start_role api api "$bus" "$db"
-      wait_partitions "${PORTS[projector]}"
+      start_kafka_roles "" "$bus" "$db"
     fi
   fi
   log "$dir: create-order, closed loop, $CONNECTIONS connections"

@@ -86,7 +86,7 @@ start_postgres "$WORK/pg"
 start_kafka "$TOPIC" "$PERF_TOPIC"
 ADMIN_TOKEN=$(cat /proc/sys/kernel/random/uuid)
 ORDINAL=$FIRST_BUILD/ordinal warm_kafka "$TOPIC"
-broker_cpu_ticks() { local s=0 p; for p in "$WORK"/kafka/node-*/pid; do s=$((s + $(pid_cpu_ticks "$(cat "$p")"))); done; echo "$s"; }
+broker_cpu_ticks() { local s=0 p; for p in $(kafka_pids); do s=$((s + $(pid_cpu_ticks "$p"))); done; echo "$s"; }
 ticks_ms() { echo $(( $1 * 1000 / CLK_TCK )); }
 
 # ---------------------------------------------------------------------------------------------

@@ -21,19 +21,24 @@ Expected<void, std::string> check_topic_exists(const KafkaAddress& address,
     // topic a moment after the controller: a topic created just before the start (a deployment
     // script, a test's three-node cluster) may be unknown to the broker asked. Asked again
     // until it is known or kUnknownFor has passed, as Kafka's own clients retry this error.
+    // Every question gets only what is left of `within`, so the whole check stays within it.
+    using Clock = std::chrono::steady_clock;
     constexpr auto kUnknownFor = std::chrono::seconds(3);
-    const auto give_up =
-        std::chrono::steady_clock::now() + std::min<std::chrono::milliseconds>(within, kUnknownFor);
+    const auto start = Clock::now();
+    const auto deadline = start + within;
+    const auto give_up = start + std::min<std::chrono::milliseconds>(within, kUnknownFor);
     bool unknown = false;
     while (true) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         const rd_kafka_metadata_t* md = nullptr;
-        const auto err =
-            rd_kafka_metadata(handle->get(), 0, topic, &md, static_cast<int>(within.count()));
+        const auto err = rd_kafka_metadata(handle->get(), 0, topic, &md,
+                                           static_cast<int>(std::max<long long>(1, left.count())));
         if (err != RD_KAFKA_RESP_ERR_NO_ERROR) break;  // no answer: the bus's own start decides
         unknown =
             md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
         rd_kafka_metadata_destroy(md);
-        if (!unknown || std::chrono::steady_clock::now() >= give_up) break;
+        if (!unknown || Clock::now() >= give_up) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     rd_kafka_topic_destroy(topic);
