@@ -140,14 +140,18 @@ test-unit: deps-test
 	$(MAKE) --no-print-directory test-build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -L unit
 
-# The unit, contract and HTTP tiers under ASan+UBSan, then under TSan.
+# Every tier but the load-heavy fault and partition campaigns under ASan+UBSan, then under TSan;
+# the pg, redis and kafka tiers start their servers through their CTest fixtures, as in make test.
+SANITIZE_TIERS := unit|contract|http|crash|pg|redis
 test-sanitize: deps-test
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug -j $(JOBS)
-	ctest --test-dir build/debug --output-on-failure -j 2 --timeout 900 -L 'unit|contract|http|crash'
+	ctest --test-dir build/debug --output-on-failure -j 3 --timeout 900 -L '$(SANITIZE_TIERS)'
+	ctest --test-dir build/debug --output-on-failure -j 6 --timeout 900 -L kafka
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan -j $(JOBS)
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j 2 --timeout 900 -L 'unit|contract|http'
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j 3 --timeout 900 -L '$(SANITIZE_TIERS)'
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j 6 --timeout 900 -L kafka
 
 bench: deps-test
 	$(call apt_install,jq)
