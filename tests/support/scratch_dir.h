@@ -8,7 +8,7 @@
 
 namespace ordinal::test {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it.
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction.
 class ScratchDir {
   public:
     explicit ScratchDir(const std::string& prefix = "ordinal-test") {
