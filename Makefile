@@ -142,16 +142,29 @@ test-unit: deps-test
 
 # Every tier but the load-heavy fault and partition campaigns under ASan+UBSan, then under TSan;
 # the pg, redis and kafka tiers start their servers through their CTest fixtures, as in make test.
+# ASan's and TSan's reports go to files, so that one from a process a test started (the ordinal
+# binary under test, whose stderr goes to a log in a temp dir) fails the target even where the
+# test did not notice that child die; UBSan aborts the process it finds UB in.
 SANITIZE_TIERS := unit|contract|http|crash|pg|redis
+SANITIZER_REPORTS := $(CURDIR)/build/sanitizer-reports
+SHOW_SANITIZER_REPORTS := if ls $(SANITIZER_REPORTS)/* >/dev/null 2>&1; then \
+  cat $(SANITIZER_REPORTS)/*; echo "sanitizer reports above: $(SANITIZER_REPORTS)"; exit 1; fi
+ASAN_CTEST := ASAN_OPTIONS=log_path=$(SANITIZER_REPORTS)/asan ctest --test-dir build/debug \
+  --output-on-failure --timeout 900
+TSAN_CTEST := TSAN_OPTIONS="halt_on_error=1 log_path=$(SANITIZER_REPORTS)/tsan" ctest \
+  --test-dir build/tsan --output-on-failure --timeout 900
 test-sanitize: deps-test
+	rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug -j $(JOBS)
-	ctest --test-dir build/debug --output-on-failure -j 3 --timeout 900 -L '$(SANITIZE_TIERS)'
-	ctest --test-dir build/debug --output-on-failure -j 6 --timeout 900 -L kafka
+	$(ASAN_CTEST) -j 3 -L '$(SANITIZE_TIERS)' || { $(SHOW_SANITIZER_REPORTS); exit 1; }
+	$(ASAN_CTEST) -j 6 -L kafka || { $(SHOW_SANITIZER_REPORTS); exit 1; }
+	@$(SHOW_SANITIZER_REPORTS)
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan -j $(JOBS)
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j 3 --timeout 900 -L '$(SANITIZE_TIERS)'
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j 6 --timeout 900 -L kafka
+	$(TSAN_CTEST) -j 3 -L '$(SANITIZE_TIERS)' || { $(SHOW_SANITIZER_REPORTS); exit 1; }
+	$(TSAN_CTEST) -j 6 -L kafka || { $(SHOW_SANITIZER_REPORTS); exit 1; }
+	@$(SHOW_SANITIZER_REPORTS)
 
 bench: deps-test
 	$(call apt_install,jq)
