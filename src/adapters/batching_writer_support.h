@@ -21,6 +21,7 @@
 #include "domain/thread_annotations.h"
 #include "ports/command_types.h"
 #include "ports/store_error.h"
+#include "ports/thread_name.h"
 
 namespace ordinal::writer_support {
 
@@ -74,7 +75,10 @@ class WriterLanes {
     template <class Loop>
     void start(Loop loop) {
         for (std::size_t i = 0; i < limits_.lanes; ++i)
-            threads_.emplace_back([loop, i] { loop(i); });
+            threads_.emplace_back([loop, i] {
+                name_this_thread("writer");
+                loop(i);
+            });
     }
 
     // Queues `job` on `lane` and returns nullopt, or leaves `job` as it was and returns why not:

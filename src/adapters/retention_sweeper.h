@@ -16,6 +16,7 @@
 
 #include "ports/clock.h"
 #include "ports/stop_signal.h"
+#include "ports/thread_name.h"
 
 namespace ordinal::retention {
 
@@ -50,6 +51,7 @@ class RetentionSweeper {
 
   private:
     void loop() {
+        name_this_thread("retention");
         do {
             if (!steps_.may_sweep()) continue;
             const std::int64_t cutoff = clock_.unix_ms() - options_.retention.count();

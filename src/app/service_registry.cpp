@@ -27,13 +27,13 @@ void RunningService::start_deployment_agents(const Settings& s) {
     // Once before the worker starts: a claim names its owner, and an owner without a
     // heartbeat would be taken for dead.
     beat(roles);
-    heartbeat_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(s.heartbeat_ms),
-                                                [this, roles] { beat(roles); });
+    heartbeat_ = std::make_unique<PeriodicTask>(
+        "heartbeat", std::chrono::milliseconds(s.heartbeat_ms), [this, roles] { beat(roles); });
     if (has_role(s, "api") || projector_) {
         watch_ = std::make_unique<ProjectionWatch>(
             metrics_, [](const std::string& line) { spdlog::warn("{}", line); });
-        watch_task_ = std::make_unique<PeriodicTask>(std::chrono::milliseconds(s.heartbeat_ms),
-                                                     [this] { watch_projection(); });
+        watch_task_ = std::make_unique<PeriodicTask>(
+            "lag-watch", std::chrono::milliseconds(s.heartbeat_ms), [this] { watch_projection(); });
     }
     if (has_role(s, "api")) {
         Gauge& live = metrics_.gauge("ordinal_deployment_processes",

@@ -39,7 +39,7 @@ AdminWorker::AdminWorker(ReadStore& store, std::string self_id,
       metrics_(metrics),
       stale_after_(stale_after),
       log_(std::move(log)),
-      task_(std::make_unique<PeriodicTask>(poll, [this] { drain(); })) {}
+      task_(std::make_unique<PeriodicTask>("admin-requests", poll, [this] { drain(); })) {}
 
 void AdminWorker::drain() {
     // Bounded: a store that keeps handing out requests still lets the task stop between them.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "domain/thread_annotations.h"
+#include "ports/thread_name.h"
 
 namespace ordinal {
 
@@ -60,6 +61,7 @@ class BoundedProbe {
 
   private:
     void run() {
+        name_this_thread("store-probe");
         std::unique_lock lock(mu_);
         while (true) {
             cv_.wait(lock, [&] { return stopping_ || requested_ > finished_; });

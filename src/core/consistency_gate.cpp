@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "ports/thread_name.h"
+
 namespace ordinal {
 
 ConsistencyGate::ConsistencyGate(ReadStore& store, std::chrono::milliseconds poll_interval)
@@ -177,6 +179,7 @@ std::chrono::steady_clock::time_point ConsistencyGate::next_deadline() const {
 }
 
 void ConsistencyGate::timer_loop() {
+    name_this_thread("gate");
     std::unique_lock lock(mu_);
     auto next_poll = std::chrono::steady_clock::now() + poll_interval_;
     while (!stopping_) {

@@ -1,5 +1,7 @@
 #include "core/outbox_monitor.h"
 
+#include "ports/thread_name.h"
+
 namespace ordinal {
 
 OutboxMonitor::OutboxMonitor(MetricsRegistry& metrics, std::function<void(std::int64_t)> on_pending,
@@ -43,6 +45,7 @@ void OutboxMonitor::report(const OutboxStats& stats) {
 
 void OutboxMonitor::start_polling(WriteStore& store, std::chrono::milliseconds interval) {
     poller_ = std::thread([this, &store, interval] {
+        name_this_thread("outbox-monitor");
         std::unique_lock lock(mu_);
         while (!stopping_) {
             lock.unlock();

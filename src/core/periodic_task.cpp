@@ -1,9 +1,15 @@
 #include "core/periodic_task.h"
 
+#include "ports/thread_name.h"
+
 namespace ordinal {
 
-PeriodicTask::PeriodicTask(std::chrono::milliseconds interval, std::function<void()> body)
-    : interval_(interval), body_(std::move(body)), thread_([this] { run(); }) {}
+PeriodicTask::PeriodicTask(std::string thread_name, std::chrono::milliseconds interval,
+                           std::function<void()> body)
+    : thread_name_(std::move(thread_name)),
+      interval_(interval),
+      body_(std::move(body)),
+      thread_([this] { run(); }) {}
 
 PeriodicTask::~PeriodicTask() {
     {
@@ -23,6 +29,7 @@ void PeriodicTask::wake() {
 }
 
 void PeriodicTask::run() {
+    name_this_thread(thread_name_);
     std::unique_lock lock(mu_);
     while (!stopping_) {
         woken_ = false;

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
 
 #include "domain/thread_annotations.h"
@@ -13,7 +14,9 @@ namespace ordinal {
 // The destructor stops it, waiting for a running `body` to return.
 class PeriodicTask {
   public:
-    PeriodicTask(std::chrono::milliseconds interval, std::function<void()> body);
+    // `thread_name`: what ps -L and top -H show for its thread (ports/thread_name.h).
+    PeriodicTask(std::string thread_name, std::chrono::milliseconds interval,
+                 std::function<void()> body);
     ~PeriodicTask();
     PeriodicTask(const PeriodicTask&) = delete;
     PeriodicTask& operator=(const PeriodicTask&) = delete;
@@ -23,6 +26,7 @@ class PeriodicTask {
   private:
     void run();
 
+    std::string thread_name_;
     std::chrono::milliseconds interval_;
     std::function<void()> body_;
     std::mutex mu_;

@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "core/event_age.h"
+#include "ports/thread_name.h"
 
 namespace ordinal {
 
@@ -104,6 +105,7 @@ void Relay::on_settled() {
 }
 
 void Relay::mark_loop() {
+    name_this_thread("relay-marker");
     std::unique_lock lock(mu_);
     while (true) {
         if (in_flight_.empty()) {
@@ -283,6 +285,7 @@ Relay::Step Relay::run_once() {
 }
 
 void Relay::loop() {
+    name_this_thread("relay");
     auto backoff = std::chrono::milliseconds(10);
     std::unique_lock lock(mu_);
     while (!stopping_) {

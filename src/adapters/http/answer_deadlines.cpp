@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "ports/thread_name.h"
+
 namespace ordinal {
 
 AnswerDeadlines::AnswerDeadlines() : thread_([this] { run(); }) {}
@@ -29,6 +31,7 @@ void AnswerDeadlines::add(std::chrono::milliseconds after, std::function<void()>
 }
 
 void AnswerDeadlines::run() {
+    name_this_thread("http-deadlines");
     constexpr auto kRound = std::chrono::milliseconds(50);
     auto last_round = std::chrono::steady_clock::time_point{};
     std::unique_lock lock(mu_);

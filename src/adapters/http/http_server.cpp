@@ -16,6 +16,7 @@
 #include "adapters/http/request_handler.h"
 #include "adapters/http/request_tracker.h"
 #include "domain/thread_annotations.h"
+#include "ports/thread_name.h"
 
 namespace ordinal {
 namespace {
@@ -124,6 +125,18 @@ class Listener : public std::enable_shared_from_this<Listener> {
     RequestTracker& tracker_;
 };
 
+// asio's thread_pool starts its threads itself: each takes its name with its first job.
+void post_named(net::thread_pool& pool, const char* thread_name, std::function<void()> job) {
+    net::post(pool, [thread_name, job = std::move(job)] {
+        thread_local bool named = false;
+        if (!named) {
+            name_this_thread(thread_name);
+            named = true;
+        }
+        job();
+    });
+}
+
 class BeastHttpServer final : public HttpServer {
   public:
     BeastHttpServer(const HttpServerOptions& options, ServiceApi api)
@@ -132,9 +145,13 @@ class BeastHttpServer final : public HttpServer {
           ops_pool_(kOpsThreads),
           handler_(
               std::move(api),
-              [this](std::function<void()> job) { net::post(pool_, std::move(job)); },
+              [this](std::function<void()> job) {
+                  post_named(pool_, "http-blocking", std::move(job));
+              },
               embedded_openapi_document(),
-              [this](std::function<void()> job) { net::post(ops_pool_, std::move(job)); }),
+              [this](std::function<void()> job) {
+                  post_named(ops_pool_, "http-ops", std::move(job));
+              }),
           ioc_(std::max(1, options.threads)) {
         // A command is answered within the request timeout, whatever its store does.
         handler_.set_command_deadline(options.request_timeout);
@@ -173,6 +190,7 @@ class BeastHttpServer final : public HttpServer {
 
   private:
     void run_io() {
+        name_this_thread("http-io");
         // A handler that throws must not take the I/O thread with it.
         while (true) {
             try {

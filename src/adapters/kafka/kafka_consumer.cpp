@@ -7,6 +7,7 @@
 
 #include "codec/event_json.h"
 #include "codec/trace_context.h"
+#include "ports/thread_name.h"
 
 namespace ordinal::kafka {
 namespace {
@@ -319,6 +320,7 @@ void Consumer::commit_to_kafka(bool now) {
 }
 
 void Consumer::loop() {
+    name_this_thread("kafka-consume");
     rd_kafka_t* rk = handle_.get();
     auto backoff = std::chrono::milliseconds(0);
     while (!stopping_) {

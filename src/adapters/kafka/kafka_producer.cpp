@@ -8,6 +8,7 @@
 
 #include "codec/event_json.h"
 #include "domain/thread_annotations.h"
+#include "ports/thread_name.h"
 
 namespace ordinal::kafka {
 namespace {
@@ -208,6 +209,7 @@ void Producer::start_poller() {
     polling_ = true;
     rd_kafka_t* rk = handle_.get();
     poller_ = std::thread([this, rk] {
+        name_this_thread("kafka-reports");
         // Serves delivery reports as they come, so a batch's outcome is known without anyone
         // waiting on it (the relay fetches the next batch meanwhile).
         while (polling_.load()) rd_kafka_poll(rk, 50);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "adapters/postgres/pg_connection.h"
+#include "ports/thread_name.h"
 
 namespace ordinal::pg {
 
@@ -41,6 +42,7 @@ void Notifier::signal() {
 }
 
 void Notifier::loop() {
+    name_this_thread("pg-notify");
     Connection conn;
     auto backoff = std::chrono::milliseconds(50);
     std::unique_lock lock(mu_);

@@ -15,6 +15,7 @@
 
 #include "adapters/postgres/pg_notifier.h"
 #include "adapters/postgres/postgres_stores.h"
+#include "ports/thread_name.h"
 
 namespace ordinal {
 namespace {
@@ -66,6 +67,7 @@ class PgNotifyListenerImpl final : public PgNotifyListener {
     }
 
     void loop() {
+        name_this_thread("pg-listen");
         PGconn* conn = nullptr;
         int backoff_ms = 100;
         while (!stopping_.load()) {
