@@ -7,6 +7,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
+#include <latch>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -125,36 +127,40 @@ class Listener : public std::enable_shared_from_this<Listener> {
     RequestTracker& tracker_;
 };
 
-// asio's thread_pool starts its threads itself: each takes its name with its first job.
-void post_named(net::thread_pool& pool, const char* thread_name, std::function<void()> job) {
-    net::post(pool, [thread_name, job = std::move(job)] {
-        thread_local bool named = false;
-        if (!named) {
+std::size_t blocking_threads(const HttpServerOptions& options) {
+    return static_cast<std::size_t>(std::max(1, options.blocking_threads));
+}
+
+// asio's thread_pool starts its threads itself. One naming job per thread, each held until all
+// have begun, so that every thread runs exactly one; done once, not on every job. The latch is
+// shared with the jobs: a job may still be leaving arrive_and_wait() when this returns.
+void name_pool_threads(net::thread_pool& pool, std::size_t threads, const char* thread_name) {
+    auto all_named = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(threads));
+    for (std::size_t i = 0; i < threads; ++i) {
+        net::post(pool, [all_named, thread_name] {
             name_this_thread(thread_name);
-            named = true;
-        }
-        job();
-    });
+            all_named->arrive_and_wait();
+        });
+    }
+    all_named->wait();
 }
 
 class BeastHttpServer final : public HttpServer {
   public:
     BeastHttpServer(const HttpServerOptions& options, ServiceApi api)
         : options_(options),
-          pool_(static_cast<std::size_t>(std::max(1, options.blocking_threads))),
+          pool_(blocking_threads(options)),
           ops_pool_(kOpsThreads),
           handler_(
               std::move(api),
-              [this](std::function<void()> job) {
-                  post_named(pool_, "http-blocking", std::move(job));
-              },
+              [this](std::function<void()> job) { net::post(pool_, std::move(job)); },
               embedded_openapi_document(),
-              [this](std::function<void()> job) {
-                  post_named(ops_pool_, "http-ops", std::move(job));
-              }),
+              [this](std::function<void()> job) { net::post(ops_pool_, std::move(job)); }),
           ioc_(std::max(1, options.threads)) {
         // A command is answered within the request timeout, whatever its store does.
         handler_.set_command_deadline(options.request_timeout);
+        name_pool_threads(pool_, blocking_threads(options), "http-blocking");
+        name_pool_threads(ops_pool_, kOpsThreads, "http-ops");
     }
 
     ~BeastHttpServer() override { stop(); }
