@@ -149,22 +149,21 @@ SANITIZE_TIERS := unit|contract|http|crash|pg|redis
 SANITIZER_REPORTS := $(CURDIR)/build/sanitizer-reports
 SHOW_SANITIZER_REPORTS := if ls $(SANITIZER_REPORTS)/* >/dev/null 2>&1; then \
   cat $(SANITIZER_REPORTS)/*; echo "sanitizer reports above: $(SANITIZER_REPORTS)"; exit 1; fi
-ASAN_CTEST := ASAN_OPTIONS=log_path=$(SANITIZER_REPORTS)/asan ctest --test-dir build/debug \
-  --output-on-failure --timeout 900
-TSAN_CTEST := TSAN_OPTIONS="halt_on_error=1 log_path=$(SANITIZER_REPORTS)/tsan" ctest \
-  --test-dir build/tsan --output-on-failure --timeout 900
+# $(call sanitized_ctest,OPTIONS,BUILD_DIR,CTEST_ARGS): fails on a failed test or a report file.
+sanitized_ctest = $(1) ctest --test-dir $(2) --output-on-failure --timeout 900 $(3) || \
+  { $(SHOW_SANITIZER_REPORTS); exit 1; }; $(SHOW_SANITIZER_REPORTS)
+ASAN_OPTS := ASAN_OPTIONS=log_path=$(SANITIZER_REPORTS)/asan
+TSAN_OPTS := TSAN_OPTIONS="halt_on_error=1 log_path=$(SANITIZER_REPORTS)/tsan"
 test-sanitize: deps-test
 	rm -rf $(SANITIZER_REPORTS) && mkdir -p $(SANITIZER_REPORTS)
 	cmake --preset debug >/dev/null
 	cmake --build --preset debug -j $(JOBS)
-	$(ASAN_CTEST) -j 3 -L '$(SANITIZE_TIERS)' || { $(SHOW_SANITIZER_REPORTS); exit 1; }
-	$(ASAN_CTEST) -j 6 -L kafka || { $(SHOW_SANITIZER_REPORTS); exit 1; }
-	@$(SHOW_SANITIZER_REPORTS)
+	$(call sanitized_ctest,$(ASAN_OPTS),build/debug,-j 3 -L '$(SANITIZE_TIERS)')
+	$(call sanitized_ctest,$(ASAN_OPTS),build/debug,-j 6 -L kafka)
 	cmake --preset tsan >/dev/null
 	cmake --build --preset tsan -j $(JOBS)
-	$(TSAN_CTEST) -j 3 -L '$(SANITIZE_TIERS)' || { $(SHOW_SANITIZER_REPORTS); exit 1; }
-	$(TSAN_CTEST) -j 6 -L kafka || { $(SHOW_SANITIZER_REPORTS); exit 1; }
-	@$(SHOW_SANITIZER_REPORTS)
+	$(call sanitized_ctest,$(TSAN_OPTS),build/tsan,-j 3 -L '$(SANITIZE_TIERS)')
+	$(call sanitized_ctest,$(TSAN_OPTS),build/tsan,-j 6 -L kafka)
 
 bench: deps-test
 	$(call apt_install,jq)
