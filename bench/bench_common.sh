@@ -102,6 +102,9 @@ pg_cpu_ticks() { tree_cpu_ticks "$(head -n 1 "$1/postmaster.pid")"; } # data-dir
 pid_cpu_ticks() { # pid (0 when it is gone)
   if [[ -n ${1:-} && -r /proc/$1/stat ]]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
 }
+# One thread's: /proc/PID/task/TID (0 when it is gone). Its name (comm) may hold spaces, so the
+# fields are counted after the ") " that closes it.
+task_cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$1/stat" 2>/dev/null || echo 0; }
 
 # The kernel's writeback of dirty pages, which sets a durable PostgreSQL's commit tail on this kind
 # of machine: PostgreSQL 15 extends a table by writing zero pages through the page cache (~2.6 KB

@@ -97,7 +97,7 @@ jit_ticks() {
   for p in $(kafka_pids); do
     for t in /proc/"$p"/task/*; do
       [[ $(cat "$t/comm" 2>/dev/null) == C[12]\ Compiler* ]] || continue
-      total=$(( total + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$t/stat" 2>/dev/null || echo 0) ))
+      total=$(( total + $(task_cpu_ticks "$t") ))
     done
   done
   echo "$total"

@@ -8,6 +8,8 @@
 # Wake-ups are voluntary context switches (a thread going to sleep to wait), CPU is utime+stime.
 # Prints a Markdown table, busiest first.
 set -euo pipefail
+# shellcheck source=bench/bench_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_common.sh"
 work=${1:?usage: bench/thread_wakeups.sh WORK [SECONDS]}
 seconds=${2:-10}
 ticks=$(getconf CLK_TCK)
@@ -17,10 +19,8 @@ snapshot() {
   while read -r name port pid; do
     [[ -d /proc/$pid ]] || continue
     for task in /proc/"$pid"/task/*; do
-      # comm may hold spaces; the counters come from status and from stat after its ") ".
       printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$(tr ' ' _ <"$task/comm")" "${task##*/}" \
-        "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$task/status")" \
-        "$(sed 's/.*) //' "$task/stat" | awk '{print $12 + $13}')"
+        "$(awk '/^voluntary_ctxt_switches/ {print $2}' "$task/status")" "$(task_cpu_ticks "$task")"
     done 2>/dev/null || true
   done <"$work/ports"
 }
