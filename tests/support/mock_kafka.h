@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "support/process_runner.h"
+
 namespace ordinal::test {
 
 class MockKafka {
@@ -23,9 +25,11 @@ class MockKafka {
         if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0)
             throw std::runtime_error("pipe failed");
         const std::string parts = std::to_string(partitions), nbrokers = std::to_string(brokers);
+        const pid_t parent = ::getpid();
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork failed");
         if (pid_ == 0) {
+            die_with_parent(parent);
             ::dup2(in[0], 0);
             ::dup2(out[1], 1);
             const int devnull = ::open("/dev/null", O_WRONLY);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -34,6 +35,16 @@ inline std::string read_text_file(const std::string& path) {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+// In a forked child before exec: SIGKILL this process when the test process dies, even by
+// SIGKILL or abort (a sanitizer's halt_on_error, CTest's timeout), whose destructors never run
+// to stop it. Without this an aborted test left its `ordinal serve` children running under
+// init for hours. The signal follows the forking thread, so children are started from the
+// test's main thread. Async-signal-safe: two system calls.
+inline void die_with_parent(pid_t parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) _exit(127);  // the parent died before prctl took effect
 }
 
 // A port that was free a moment ago (bound to 127.0.0.1:0, then released).
@@ -80,6 +91,7 @@ class ChildProcess {
             ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) throw std::runtime_error("cannot open " + log_path);
         const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+        const pid_t parent = ::getpid();
         pid_ = ::fork();
         if (pid_ < 0) {
             ::close(log_fd);
@@ -88,6 +100,7 @@ class ChildProcess {
         }
         if (pid_ == 0) {
             // Child: only async-signal-safe calls until exec.
+            die_with_parent(parent);
             ::dup2(devnull, 0);
             ::dup2(log_fd, 1);
             ::dup2(log_fd, 2);
