@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "adapters/kafka/kafka_config.h"
+#include "ports/thread_name.h"
 
 namespace ordinal {
 namespace {
@@ -77,6 +78,7 @@ class NoDelaySweeper {
   public:
     NoDelaySweeper()
         : thread_([this] {
+              name_this_thread("nodelay-sweep");
               while (!stop_.load()) {
                   sweep();
                   std::this_thread::sleep_for(std::chrono::milliseconds(5));
