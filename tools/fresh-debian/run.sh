@@ -5,9 +5,13 @@
 # where the machine one develops on already has it.
 #
 #   tools/fresh-debian/run.sh [WORK]    WORK defaults to /var/tmp/ordinal-fresh-debian
+#   TARGET=run tools/fresh-debian/run.sh  the README's other command: `make run` as it stands
+#                                        (no ARGS), then its walk through with curl from
+#                                        outside (tools/fresh-debian/walk_through.sh), then stop
 #
-# Needs root, debootstrap (apt-get install debootstrap) and the network. Prints `make test`'s
-# output with a UTC time on every line, then `rc=N seconds=S`; exits with make's status.
+# Needs root, debootstrap (apt-get install debootstrap) and the network. Prints make's
+# output with a UTC time on every line, then `rc=N seconds=S`; exits with make's status (with
+# TARGET=run, the walk-through's).
 # KEEP=1 leaves the tree in WORK/root for a look (its mounts are removed either way).
 # Only the machine's own provisioning is carried over: extra CA certificates
 # (/usr/local/share/ca-certificates), ~/.npmrc, /etc/pip.conf and the CA variables of the
@@ -82,11 +86,33 @@ for v in NODE_EXTRA_CA_CERTS SSL_CERT_FILE SSL_CERT_DIR CURL_CA_BUNDLE REQUESTS_
   [[ -n "${!v:-}" ]] && env_vars+=("$v=${!v}")
 done
 
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date -u +%H:%M:%S)" "$line"; done; }
 start=$(date +%s)
 set +e
-chroot "$root" /usr/bin/env -i "${env_vars[@]}" /bin/bash -c 'cd /root/ordinal && bash .ci/run' 2>&1 |
-  while IFS= read -r line; do printf '%s %s\n' "$(date -u +%H:%M:%S)" "$line"; done
-rc=${PIPESTATUS[0]}
+if [[ ${TARGET:-test} == test ]]; then
+  chroot "$root" /usr/bin/env -i "${env_vars[@]}" /bin/bash -c 'cd /root/ordinal && bash .ci/run' 2>&1 | stamp
+  rc=${PIPESTATUS[0]}
+else
+  # `make run` serves until stopped: it runs in the background (the cleanup kills every process
+  # of the tree), and the README's curl walk through runs from outside once it answers.
+  if curl -s -o /dev/null "http://127.0.0.1:8080/"; then
+    echo "fresh-debian: something already answers on 127.0.0.1:8080, where make run serves" >&2
+    exit 1
+  fi
+  chroot "$root" /usr/bin/env -i "${env_vars[@]}" /bin/bash -c 'cd /root/ordinal && make run' \
+    > >(stamp) 2>&1 &
+  make_pid=$!
+  rc=1
+  for _ in $(seq 3600); do  # installs and a Release build first: up to an hour
+    if curl -fsS -o /dev/null "http://127.0.0.1:8080/healthz" 2>/dev/null; then
+      "$repo/tools/fresh-debian/walk_through.sh" 8080 2>&1 | stamp
+      rc=${PIPESTATUS[0]}
+      break
+    fi
+    kill -0 "$make_pid" 2>/dev/null || { echo "fresh-debian: make run exited before serving"; break; }
+    sleep 1
+  done
+fi
 set -e
 echo "rc=$rc seconds=$(($(date +%s) - start))"
 exit "$rc"
