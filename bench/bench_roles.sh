@@ -88,6 +88,14 @@ warm_kafka() {  # topic prefix
   PORTS=()
   for d in "w_$setup" "r_$setup"; do psql_db postgres -c "DROP DATABASE $d" >/dev/null; done
 }
+# Ordinal's producer and consumer properties (src/adapters/kafka/kafka_producer.cpp and
+# kafka_consumer.cpp; of the consumer's, those a fetch sees: no group), for bench/kafka_raw and
+# bench/kafka_hop.
+ORDINAL_PRODUCER_PROPS=(enable.idempotence=true acks=all linger.ms=1 message.timeout.ms=10000
+  queue.buffering.max.messages=100000 partitioner=murmur2_random reconnect.backoff.max.ms=1000
+  socket.nagle.disable=true)
+ORDINAL_CONSUMER_PROPS=(fetch.wait.max.ms=100 reconnect.backoff.max.ms=1000 socket.nagle.disable=true)
+
 # The pids of the Kafka nodes started in $WORK/kafka, one per line.
 kafka_pids() { local f; for f in "$WORK"/kafka/node-*/pid; do [[ -f $f ]] && cat "$f"; done; return 0; }
 # CPU clock ticks of the Kafka nodes' JIT compiler threads (HotSpot names them "C1 CompilerThre"

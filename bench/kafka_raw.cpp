@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "kafka_conf.h"
 #include "latency_histogram.h"
 
 namespace {
@@ -79,19 +80,9 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* msg, void*) {
 }
 
 rd_kafka_t* make_producer(const Options& o) {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
-    char err[512];
-    std::vector<std::pair<std::string, std::string>> props{{"bootstrap.servers", o.brokers}};
-    for (const std::string& p : o.properties) {
-        const auto eq = p.find('=');
-        if (eq == std::string::npos) throw std::runtime_error("property '" + p + "' is not k=v");
-        props.emplace_back(p.substr(0, eq), p.substr(eq + 1));
-    }
-    for (const auto& [k, v] : props) {
-        if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
-            throw std::runtime_error(k + ": " + err);
-    }
+    rd_kafka_conf_t* conf = ordinal::bench::kafka_conf(o.brokers, o.properties);
     rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    char err[512];
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (!rk) throw std::runtime_error(err);
     return rk;

@@ -34,8 +34,14 @@
 # (voluntary context switches, every thread) from the load's start until everything it placed was
 # projected: api, relay, projector (or `all`), PostgreSQL (every backend) and the Kafka nodes.
 #
+# On Kafka, each open loop also gets two rows of bench/kafka_hop on a topic of its own, with
+# Ordinal's producer and consumer properties: the broker's hop alone (produce -> consume, no
+# service) at the load's rate just before it, on a machine that carries only the idle stack; and
+# the same hop at HOP_RATE (default 100/s; 0: neither row) during the load, which is what the
+# Kafka stage costs any client on that broker and machine at that moment: a floor under the lag.
+#
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
-# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR
+# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR HOP_RATE=100
 # KAFKA_WARMUP=60 (seconds of load through a fresh broker before measuring, bench_roles.sh)
 # LOADGEN_THREADS= LOADGEN_PREFIX= (e.g. `chrt -f 1`, see bench_common.sh) KEEP_WORK=1
 # HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for the run, see
@@ -65,6 +71,7 @@ WARMUP=${WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 RYW_CONNECTIONS=${RYW_CONNECTIONS:-256}
 TOPIC=ordinal-events  # and the setup's name: one topic per setup
+HOP_RATE=${HOP_RATE:-100}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KAFKA_SCRIPT=$REPO/tests/scripts/kafka_test_server.sh
 export KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$REPO/build/kafka-broker/classpath}
@@ -74,6 +81,8 @@ BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 
 build_dir() { local d=${1%%|*}; echo "${d%@one}"; }  # a BUILD_DIR argument without @one and |FLAGS
 for b in "${BUILDS[@]}"; do [[ -x $(build_dir "$b")/ordinal ]] || die "$(build_dir "$b")/ordinal not found (build first)"; done
+KAFKA_HOP=$(build_dir "${BUILDS[0]}")/bench/kafka_hop
+[[ $BUS == local || $HOP_RATE == 0 || -x $KAFKA_HOP ]] || die "$KAFKA_HOP not found (build kafka_hop, or HOP_RATE=0)"
 BASE_SERVE_ARGS=${SERVE_ARGS:-}
 ensure_command jq
 ensure_command curl
@@ -152,6 +161,16 @@ cpu_text() {  # after before orders
 }
 orders_written() { psql_db "w_$1" -c "SELECT COUNT(*) FROM orders"; }
 
+# The broker's hop alone (bench/kafka_hop, Ordinal's producer and consumer properties) on a topic
+# of its own: produce -> consume at RATE for SECONDS.
+hop() {  # topic rate seconds
+  run_json "$KAFKA_HOP" --brokers "$BOOTSTRAP" --topic "$1" --rate "$2" --duration "$3" \
+    "${ORDINAL_PRODUCER_PROPS[@]/#/--property=}" "${ORDINAL_CONSUMER_PROPS[@]/#/--consumer-property=}"
+}
+hop_row() {  # round build what json
+  row "| $1 | \`${2//|/\\|}\` | $3 | $(field "$4" .received) of $(field "$4" .sent) | | **$(field "$4" .p50_ms) / $(field "$4" .p99_ms) / $(field "$4" .p999_ms)** | produce → consume, max $(field "$4" .max_ms) | |"
+}
+
 ROWS=()
 row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
 run_build() {  # round index build-dir[|extra serve args]
@@ -167,6 +186,7 @@ run_build() {  # round index build-dir[|extra serve args]
     start_role all api,relay,projector local "$db"
   else
     create_topics "$TOPIC-$db"
+    (( HOP_RATE > 0 )) && create_topics "$TOPIC-$db-hop"
     bus="kafka://$BOOTSTRAP/$TOPIC-$db${KAFKA_PROPS:+?$KAFKA_PROPS}"
     PORTS=()  # stage_snapshot asks the process of each role, or `all`
     if [[ ${3%%|*} == *@one ]]; then
@@ -187,16 +207,28 @@ run_build() {  # round index build-dir[|extra serve args]
     wait_settled "$db" 120
     stage_snapshot "$WORK/before"
     cpu_snapshot "$WORK/cpu-before"
+    local hop_alone="" hop_beside=""
+    if [[ $bus != local ]] && (( HOP_RATE > 0 )); then
+      if (( rate > 0 )); then
+        log "$dir: the broker's hop alone at $rate/s"
+        hop_alone=$(hop "$TOPIC-$db-hop" "$rate" "$DURATION")
+      fi
+      hop "$TOPIC-$db-hop" "$HOP_RATE" $(( WARMUP + DURATION )) >"$WORK/hop-beside.json" &
+      hop_beside=$!
+    fi
     orders=$(orders_written "$db")
     log "$dir: read-your-writes, open loop at $rate/s, $conns connections"
     res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP" \
       --timeline "$WORK/timeline-$db-$rate.tsv")
     alive_all
+    [[ -n $hop_beside ]] && { wait "$hop_beside" || true; }
     stage_snapshot "$WORK/after"
     wait_settled "$db" 30  # the CPU of projecting what the load placed, not of the status polls
     cpu_snapshot "$WORK/cpu-after"
     orders=$(( $(orders_written "$db") - orders ))
     row "| $round | \`${3//|/\\|}\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") | $(cpu_text "$WORK/cpu-after" "$WORK/cpu-before" "$orders") |"
+    [[ -n $hop_alone ]] && hop_row "$round" "$3" "kafka_hop alone at $rate/s" "$hop_alone"
+    [[ -n $hop_beside ]] && hop_row "$round" "$3" "kafka_hop at $HOP_RATE/s beside it" "$(cat "$WORK/hop-beside.json")"
   done
   stop_all
 }

@@ -56,10 +56,6 @@ KAFKA_SCRIPT=$REPO/tests/scripts/kafka_test_server.sh
 export KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$REPO/build/kafka-broker/classpath}
 KAFKA_TOOL_OPTS=${KAFKA_TOOL_OPTS:-"-Xms64m -Xmx512m -XX:+UseSerialGC -Dlog4j.configuration=file:/dev/null"}
 BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
-# Ordinal's producer properties (src/adapters/kafka/kafka_producer.cpp), for bench/kafka_raw.
-ORDINAL_PRODUCER_PROPS=(enable.idempotence=true acks=all linger.ms=1 message.timeout.ms=10000
-  queue.buffering.max.messages=100000 partitioner=murmur2_random reconnect.backoff.max.ms=1000
-  socket.nagle.disable=true)
 
 part() { local IFS='|'; read -r -a _p <<<"$1"; echo "${_p[$2]:-}"; }
 for v in "${VARIANTS[@]}"; do
