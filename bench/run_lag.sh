@@ -37,11 +37,14 @@
 # On Kafka, each open loop also gets two rows of bench/kafka_hop on a topic of its own, with
 # Ordinal's producer and consumer properties: the broker's hop alone (produce -> consume, no
 # service) at the load's rate just before it, on a machine that carries only the idle stack; and
-# the same hop at HOP_RATE (default 100/s; 0: neither row) during the load, which is what the
+# the same hop at HOP_RATE (default 20/s; 0: neither row) during the load, which is what the
 # Kafka stage costs any client on that broker and machine at that moment: a floor under the lag.
+# The hop beside the load is load too (its messages, fetches and threads), so it runs slowly
+# enough to leave the load's own figures as they were; the one alone runs before the load's CPU
+# count starts.
 #
 # Knobs: BUS=local BROKERS=1 PARTITIONS=6 RATES="100 1000 half" HALF_RATE= ROUNDS=1 DURATION=10
-# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR HOP_RATE=100
+# WARMUP=3 CONNECTIONS=64 RYW_CONNECTIONS=256 SERVE_ARGS= KAFKA_PROPS= PG_SETTINGS BENCH_TMPDIR HOP_RATE=20
 # KAFKA_WARMUP=60 (seconds of load through a fresh broker before measuring, bench_roles.sh)
 # LOADGEN_THREADS= LOADGEN_PREFIX= (e.g. `chrt -f 1`, see bench_common.sh) KEEP_WORK=1
 # HOST_WRITEBACK_MS= (root: the kernel's writeback of dirty pages for the run, see
@@ -71,7 +74,7 @@ WARMUP=${WARMUP:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 RYW_CONNECTIONS=${RYW_CONNECTIONS:-256}
 TOPIC=ordinal-events  # and the setup's name: one topic per setup
-HOP_RATE=${HOP_RATE:-100}
+HOP_RATE=${HOP_RATE:-20}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KAFKA_SCRIPT=$REPO/tests/scripts/kafka_test_server.sh
 export KAFKA_CLASSPATH_FILE=${KAFKA_CLASSPATH_FILE:-$REPO/build/kafka-broker/classpath}
@@ -186,7 +189,7 @@ run_build() {  # round index build-dir[|extra serve args]
     start_role all api,relay,projector local "$db"
   else
     create_topics "$TOPIC-$db"
-    (( HOP_RATE > 0 )) && create_topics "$TOPIC-$db-hop"
+    if (( HOP_RATE > 0 )); then create_topics "$TOPIC-$db-hop"; fi
     bus="kafka://$BOOTSTRAP/$TOPIC-$db${KAFKA_PROPS:+?$KAFKA_PROPS}"
     PORTS=()  # stage_snapshot asks the process of each role, or `all`
     if [[ ${3%%|*} == *@one ]]; then
@@ -205,14 +208,15 @@ run_build() {  # round index build-dir[|extra serve args]
     [[ $rate == half ]] && rate=$HALF_RATE
     conns=$(( rate > 0 && rate <= 100 ? 16 : RYW_CONNECTIONS ))
     wait_settled "$db" 120
+    local hop_alone="" hop_beside="" with_hop=0
+    [[ $bus != local ]] && (( HOP_RATE > 0 )) && with_hop=1
+    if (( with_hop && rate > 0 )); then  # before the snapshots: its CPU is not the load's
+      log "$dir: the broker's hop alone at $rate/s"
+      hop_alone=$(hop "$TOPIC-$db-hop" "$rate" "$DURATION")
+    fi
     stage_snapshot "$WORK/before"
     cpu_snapshot "$WORK/cpu-before"
-    local hop_alone="" hop_beside=""
-    if [[ $bus != local ]] && (( HOP_RATE > 0 )); then
-      if (( rate > 0 )); then
-        log "$dir: the broker's hop alone at $rate/s"
-        hop_alone=$(hop "$TOPIC-$db-hop" "$rate" "$DURATION")
-      fi
+    if (( with_hop )); then
       hop "$TOPIC-$db-hop" "$HOP_RATE" $(( WARMUP + DURATION )) >"$WORK/hop-beside.json" &
       hop_beside=$!
     fi
