@@ -24,7 +24,12 @@ make_work() {  # prefix
 cleanup_work() {
   stop_all
   restore_host_writeback
-  # Every broker killed and its data directory removed, also after a failure.
+  # Every broker killed and its data directory removed, also after a failure; KEEP_WORK=1 keeps
+  # each node's server.log (log rolls, group and controller events) as WORK/kafka-node-N.log.
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then
+    local f
+    for f in "$WORK"/kafka/node-*/server.log; do [[ -f $f ]] && cp "$f" "$WORK/kafka-$(basename "$(dirname "$f")").log"; done
+  fi
   if [[ -n $KAFKA_STARTED || -d $WORK/kafka ]]; then bash "$KAFKA_SCRIPT" stop "$WORK/kafka" >/dev/null 2>&1 || true; fi
   # KEEP_WORK=1 keeps the stopped cluster too (its server.log: checkpoints, autovacuum runs).
   local pg_stop=stop

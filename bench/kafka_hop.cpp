@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <random>
 #include <stdexcept>
@@ -43,6 +44,7 @@ struct Options {
     int keys = 10000;
     std::vector<std::string> producer_properties;
     std::vector<std::string> consumer_properties;
+    std::string timeline;
     bool json = false;
 };
 
@@ -100,6 +102,8 @@ int main(int argc, char** argv) {
     app.add_option("--property", o.producer_properties, "Producer property k=v (repeatable)");
     app.add_option("--consumer-property", o.consumer_properties,
                    "Consumer property k=v (repeatable)");
+    app.add_option("--timeline", o.timeline,
+                   "TSV file: per 100 ms of intended send time, messages and their worst hop");
     app.add_flag("--json", o.json, "One JSON result line on stdout");
     CLI11_PARSE(app, argc, argv);
     if (o.rate <= 0 || o.duration <= 0 || o.record_size < 8) {
@@ -133,6 +137,10 @@ int main(int argc, char** argv) {
     std::atomic<long> received{0}, primed{0};
     std::atomic<bool> consuming{true};
     LatencyHistogram hop;  // µs, the consumer thread's until it is joined
+    // Per 100 ms slot of intended send time (from the start of the schedule): messages, worst µs.
+    const auto slots = static_cast<std::size_t>(o.duration * 10) + 1;
+    std::vector<std::pair<long, std::uint64_t>> timeline(slots, {0, 0});
+    std::atomic<std::int64_t> schedule_start{0};  // ns since origin, set once primed
     std::thread reader([&] {
         while (consuming.load()) {
             rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, 50);
@@ -146,8 +154,15 @@ int main(int argc, char** argv) {
                     continue;
                 }
                 const std::int64_t now = nanos_since(origin, Clock::now());
-                hop.record(static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - intended)) /
-                           1000);
+                const auto us =
+                    static_cast<std::uint64_t>(std::max<std::int64_t>(0, now - intended)) / 1000;
+                hop.record(us);
+                const auto slot = static_cast<std::size_t>(
+                    std::max<std::int64_t>(0, intended - schedule_start.load()) / 100'000'000);
+                if (slot < timeline.size()) {
+                    ++timeline[slot].first;
+                    timeline[slot].second = std::max(timeline[slot].second, us);
+                }
                 ++received;
             }
             rd_kafka_message_destroy(m);
@@ -175,6 +190,8 @@ int main(int argc, char** argv) {
     while (primed.load() < static_cast<long>(partitions.size()) && Clock::now() < primed_by)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const auto start = Clock::now();
+    const auto wall_start = std::chrono::system_clock::now();  // for the timeline's header
+    schedule_start = nanos_since(origin, start);
     const auto interval = std::chrono::duration<double>(1.0 / o.rate);
     long sent = 0, failed = 0;
     for (long i = 0; i < to_send; ++i) {
@@ -204,6 +221,25 @@ int main(int argc, char** argv) {
 
     const auto ms = [](std::uint64_t us) { return static_cast<double>(us) / 1000.0; };
     const long got = received.load();
+    if (!o.timeline.empty()) {
+        if (FILE* f = std::fopen(o.timeline.c_str(), "w")) {
+            const std::time_t t = std::chrono::system_clock::to_time_t(wall_start);
+            std::tm utc{};
+            gmtime_r(&t, &utc);
+            char when[32];
+            std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &utc);
+            const auto millis =
+                std::chrono::duration_cast<std::chrono::milliseconds>(wall_start.time_since_epoch())
+                    .count() %
+                1000;
+            std::fprintf(f, "# t_ms from %s.%03lldZ\n", when, static_cast<long long>(millis));
+            std::fprintf(f, "t_ms\tmessages\tworst_hop_ms\n");
+            for (std::size_t i = 0; i < timeline.size(); ++i)
+                std::fprintf(f, "%zu\t%ld\t%.2f\n", i * 100, timeline[i].first,
+                             ms(timeline[i].second));
+            std::fclose(f);
+        }
+    }
     if (o.json) {
         std::printf(
             "{\"rate\":%.1f,\"sent\":%ld,\"failed\":%ld,\"received\":%ld,\"p50_ms\":%.2f,"

@@ -52,7 +52,9 @@
 # none). WORK (kept with KEEP_WORK=1) also holds each process's log, the stopped PostgreSQL cluster
 # (pg/server.log), `ports` (name, port, pid of each process started, for a sampler beside the run)
 # and each open loop's `timeline-SETUP-RATE.tsv` (loadgen --timeline: per 100 ms of intended send
-# time, the ack latency and the ack -> visible lag).
+# time, the ack latency and the ack -> visible lag); on Kafka, each node's server.log
+# (`kafka-node-N.log`) and the hop alone's `hop-alone-SETUP-RATE.tsv` (kafka_hop --timeline: per
+# 100 ms, messages and the worst hop, from the UTC time in its first line).
 set -euo pipefail
 BENCH_NAME=run_lag
 # shellcheck source=bench/bench_common.sh
@@ -166,8 +168,8 @@ orders_written() { psql_db "w_$1" -c "SELECT COUNT(*) FROM orders"; }
 
 # The broker's hop alone (bench/kafka_hop, Ordinal's producer and consumer properties) on a topic
 # of its own: produce -> consume at RATE for SECONDS.
-hop() {  # topic rate seconds
-  run_json "$KAFKA_HOP" --brokers "$BOOTSTRAP" --topic "$1" --rate "$2" --duration "$3" \
+hop() {  # topic rate seconds [kafka_hop args...]
+  run_json "$KAFKA_HOP" --brokers "$BOOTSTRAP" --topic "$1" --rate "$2" --duration "$3" "${@:4}" \
     "${ORDINAL_PRODUCER_PROPS[@]/#/--property=}" "${ORDINAL_CONSUMER_PROPS[@]/#/--consumer-property=}"
 }
 hop_row() {  # round build what json
@@ -212,7 +214,7 @@ run_build() {  # round index build-dir[|extra serve args]
     [[ $bus != local ]] && (( HOP_RATE > 0 )) && with_hop=1
     if (( with_hop && rate > 0 )); then  # before the snapshots: its CPU is not the load's
       log "$dir: the broker's hop alone at $rate/s"
-      hop_alone=$(hop "$TOPIC-$db-hop" "$rate" "$DURATION")
+      hop_alone=$(hop "$TOPIC-$db-hop" "$rate" "$DURATION" --timeline "$WORK/hop-alone-$db-$rate.tsv")
     fi
     stage_snapshot "$WORK/before"
     cpu_snapshot "$WORK/cpu-before"
