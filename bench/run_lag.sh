@@ -87,6 +87,7 @@ BENCH_TMPDIR=${BENCH_TMPDIR:-${TMPDIR:-/tmp}}
 build_dir() { local d=${1%%|*}; echo "${d%@one}"; }  # a BUILD_DIR argument without @one and |FLAGS
 for b in "${BUILDS[@]}"; do [[ -x $(build_dir "$b")/ordinal ]] || die "$(build_dir "$b")/ordinal not found (build first)"; done
 KAFKA_HOP=$(build_dir "${BUILDS[0]}")/bench/kafka_hop
+[[ $HOP_RATE =~ ^[0-9]+$ ]] || die "HOP_RATE must be a whole number of messages a second"
 [[ $BUS == local || $HOP_RATE == 0 || -x $KAFKA_HOP ]] || die "$KAFKA_HOP not found (build kafka_hop, or HOP_RATE=0)"
 BASE_SERVE_ARGS=${SERVE_ARGS:-}
 ensure_command jq
@@ -173,8 +174,11 @@ hop() {  # topic rate seconds [kafka_hop args...]
     "${ORDINAL_PRODUCER_PROPS[@]/#/--property=}" "${ORDINAL_CONSUMER_PROPS[@]/#/--consumer-property=}"
 }
 hop_row() {  # round build what json
-  row "| $1 | \`${2//|/\\|}\` | $3 | $(field "$4" .received) of $(field "$4" .sent) | | **$(field "$4" .p50_ms) / $(field "$4" .p99_ms) / $(field "$4" .p999_ms)** | produce → consume, max $(field "$4" .max_ms) | |"
+  row "| $1 | \`${2//|/\\|}\` | $3 | $(field "$4" .received) of $(field "$4" .sent) | | **$(field "$4" .p50_ms) / $(field "$4" .p99_ms) / $(field "$4" .p999_ms)** | produce → consume from the intended send, max $(field "$4" .max_ms); from the actual send p99 $(field "$4" .from_send_p99_ms), sends late p99 $(field "$4" .send_late_p99_ms) | |"
 }
+HOP_PID=""  # the hop beside a load, stopped on the way out if the run ends early
+stop_hop() { [[ -z $HOP_PID ]] || kill "$HOP_PID" 2>/dev/null || true; }
+trap 'stop_hop; cleanup_work' EXIT
 
 ROWS=()
 row() { ROWS+=("$1"); echo "$1" >>"$WORK/rows.md"; }  # the report's rows, also kept in WORK
@@ -210,7 +214,7 @@ run_build() {  # round index build-dir[|extra serve args]
     [[ $rate == half ]] && rate=$HALF_RATE
     conns=$(( rate > 0 && rate <= 100 ? 16 : RYW_CONNECTIONS ))
     wait_settled "$db" 120
-    local hop_alone="" hop_beside="" with_hop=0
+    local hop_alone="" with_hop=0
     [[ $bus != local ]] && (( HOP_RATE > 0 )) && with_hop=1
     if (( with_hop && rate > 0 )); then  # before the snapshots: its CPU is not the load's
       log "$dir: the broker's hop alone at $rate/s"
@@ -218,23 +222,27 @@ run_build() {  # round index build-dir[|extra serve args]
     fi
     stage_snapshot "$WORK/before"
     cpu_snapshot "$WORK/cpu-before"
-    if (( with_hop )); then
-      hop "$TOPIC-$db-hop" "$HOP_RATE" $(( WARMUP + DURATION )) >"$WORK/hop-beside.json" &
-      hop_beside=$!
+    if (( with_hop )); then  # over loadgen's warm-up too, measured only after it, as loadgen is
+      hop "$TOPIC-$db-hop" "$HOP_RATE" "$DURATION" --warmup "$WARMUP" \
+        --timeline "$WORK/hop-beside-$db-$rate.tsv" >"$WORK/hop-beside.json" &
+      HOP_PID=$!
     fi
     orders=$(orders_written "$db")
     log "$dir: read-your-writes, open loop at $rate/s, $conns connections"
     res=$(loadgen --skip-setup --scenario read-your-writes --connections "$conns" --rate "$rate" --duration "$DURATION" --warmup "$WARMUP" \
       --timeline "$WORK/timeline-$db-$rate.tsv")
     alive_all
-    [[ -n $hop_beside ]] && { wait "$hop_beside" || true; }
+    if [[ -n $HOP_PID ]]; then wait "$HOP_PID" || true; fi
     stage_snapshot "$WORK/after"
     wait_settled "$db" 30  # the CPU of projecting what the load placed, not of the status polls
     cpu_snapshot "$WORK/cpu-after"
     orders=$(( $(orders_written "$db") - orders ))
     row "| $round | \`${3//|/\\|}\` | ryw $rate/s ($conns conns) | $(rate "$res" .ok_per_s), missed $(field "$res" .missed), errors $(field "$res" .errors) | ack $(ms "$res" .latency_us.p50) / $(ms "$res" .latency_us.p99) | **$(ms "$res" .visible_us.p50) / $(ms "$res" .visible_us.p99) / $(ms "$res" .visible_us.p999)** | $(stage_text "$WORK/after" "$WORK/before") | $(cpu_text "$WORK/cpu-after" "$WORK/cpu-before" "$orders") |"
-    [[ -n $hop_alone ]] && hop_row "$round" "$3" "kafka_hop alone at $rate/s" "$hop_alone"
-    [[ -n $hop_beside ]] && hop_row "$round" "$3" "kafka_hop at $HOP_RATE/s beside it" "$(cat "$WORK/hop-beside.json")"
+    if [[ -n $hop_alone ]]; then hop_row "$round" "$3" "kafka_hop alone at $rate/s" "$hop_alone"; fi
+    if [[ -n $HOP_PID ]]; then
+      hop_row "$round" "$3" "kafka_hop at $HOP_RATE/s beside it" "$(cat "$WORK/hop-beside.json")"
+      HOP_PID=""
+    fi
   done
   stop_all
 }

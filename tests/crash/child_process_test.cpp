@@ -12,12 +12,13 @@
 namespace ordinal::test {
 namespace {
 
-// Alive and not a zombie (a zombie has exited; it waits for init to reap it).
-bool process_runs(pid_t pid) {
+// `ordinal`, alive and not a zombie (a zombie has exited; it waits for init to reap it). The name
+// keeps a pid the kernel has given to another program since from counting, or being killed.
+bool ordinal_runs(pid_t pid) {
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string pid_field, comm, state;
     if (!(stat >> pid_field >> comm >> state)) return false;
-    return state != "Z" && state != "X";
+    return comm == "(ordinal)" && state != "Z" && state != "X";
 }
 
 TEST(ChildProcessLifetime, AServerDiesWithTheTestProcessThatStartedIt) {
@@ -51,9 +52,9 @@ TEST(ChildProcessLifetime, AServerDiesWithTheTestProcessThatStartedIt) {
     ASSERT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
 
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (process_runs(server) && std::chrono::steady_clock::now() < deadline)
+    while (ordinal_runs(server) && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    const bool orphaned = process_runs(server);
+    const bool orphaned = ordinal_runs(server);
     if (orphaned) ::kill(server, SIGKILL);  // leave nothing behind when the check fails
     EXPECT_FALSE(orphaned) << "ordinal serve (pid " << server
                            << ") outlived the test process that started it";

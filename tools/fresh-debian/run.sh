@@ -19,6 +19,14 @@
 set -euo pipefail
 [[ "$(id -u)" == 0 ]] || { echo "fresh-debian: run as root" >&2; exit 2; }
 command -v debootstrap >/dev/null || { echo "fresh-debian: apt-get install debootstrap" >&2; exit 2; }
+target=${TARGET:-test}
+case $target in
+  test) ;;
+  run) for c in curl jq; do
+         command -v "$c" >/dev/null || { echo "fresh-debian: TARGET=run needs $c on this host" >&2; exit 2; }
+       done ;;
+  *) echo "fresh-debian: TARGET is test or run, not '$target'" >&2; exit 2 ;;
+esac
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work=$(realpath -m "${1:-/var/tmp/ordinal-fresh-debian}")
@@ -89,13 +97,13 @@ done
 stamp() { while IFS= read -r line; do printf '%s %s\n' "$(date -u +%H:%M:%S)" "$line"; done; }
 start=$(date +%s)
 set +e
-if [[ ${TARGET:-test} == test ]]; then
+if [[ $target == test ]]; then
   chroot "$root" /usr/bin/env -i "${env_vars[@]}" /bin/bash -c 'cd /root/ordinal && bash .ci/run' 2>&1 | stamp
   rc=${PIPESTATUS[0]}
 else
   # `make run` serves until stopped: it runs in the background (the cleanup kills every process
   # of the tree), and the README's curl walk through runs from outside once it answers.
-  if curl -s -o /dev/null "http://127.0.0.1:8080/"; then
+  if curl -s --max-time 5 -o /dev/null "http://127.0.0.1:8080/"; then
     echo "fresh-debian: something already answers on 127.0.0.1:8080, where make run serves" >&2
     exit 1
   fi
@@ -104,7 +112,7 @@ else
   make_pid=$!
   rc=1
   for _ in $(seq 3600); do  # installs and a Release build first: up to an hour
-    if curl -fsS -o /dev/null "http://127.0.0.1:8080/healthz" 2>/dev/null; then
+    if curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:8080/healthz" 2>/dev/null; then
       "$repo/tools/fresh-debian/walk_through.sh" 8080 2>&1 | stamp
       rc=${PIPESTATUS[0]}
       break
@@ -112,6 +120,8 @@ else
     kill -0 "$make_pid" 2>/dev/null || { echo "fresh-debian: make run exited before serving"; break; }
     sleep 1
   done
+  (( rc != 1 )) || curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:8080/healthz" 2>/dev/null ||
+    echo "fresh-debian: nothing answered on 127.0.0.1:8080/healthz"
 fi
 set -e
 echo "rc=$rc seconds=$(($(date +%s) - start))"

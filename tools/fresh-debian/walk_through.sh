@@ -20,9 +20,9 @@ trap 'rm -f "$headers" "$body"' EXIT
 call() {  # METHOD PATH [JSON] [extra curl args...]: sets $status; the answer in $body, $headers
   local method=$1 path=$2 json=${3:-}
   shift $(( $# >= 3 ? 3 : 2 ))
-  local args=(-s -X "$method" -D "$headers" -o "$body" -w '%{http_code}' "$base$path" "$@")
+  local args=(-sS --max-time 10 -X "$method" -D "$headers" -o "$body" -w '%{http_code}' "$base$path" "$@")
   [[ -n $json ]] && args+=(-H 'Content-Type: application/json' -H "Idempotency-Key: $(key)" -d "$json")
-  status=$(curl "${args[@]}")
+  status=$(curl "${args[@]}") || fail "$method $path: curl could not reach $base"
 }
 expect() {  # STATUS what
   [[ $status == "$1" ]] || fail "$2: HTTP $status, expected $1: $(cat "$body")"
@@ -34,7 +34,7 @@ expect 202 "PUT /v1/products/$sku"
 
 call POST /v1/orders "{\"userId\":\"$user\",\"currency\":\"EUR\",\"items\":[{\"sku\":\"$sku\",\"qty\":2}]}"
 expect 202 "POST /v1/orders"
-order=$(jq -r .orderId "$body")
+order=$(jq -r .orderId "$body") || fail "the acknowledgement is not JSON: $(cat "$body")"
 token=$(jq -r .consistencyToken "$body")
 [[ $(jq -r .status "$body") == accepted && -n $order && $token == ct1.* ]] ||
   fail "the acknowledgement is not the README's: $(cat "$body")"
@@ -43,7 +43,7 @@ grep -qi "^X-Consistency-Token: $token" "$headers" || fail "no X-Consistency-Tok
 
 call GET "/v1/orders/$order" "" -H "X-Consistency-Token: $token"
 expect 200 "GET /v1/orders/$order with the token"
-[[ $(jq -r '.orderId, (.items | length), .items[0].sku, .items[0].qty' "$body" | paste -sd' ') == "$order 1 $sku 2" ]] ||
+[[ $(jq -r '.orderId, (.items | length), .items[0].sku, .items[0].qty' "$body" 2>/dev/null | paste -sd' ') == "$order 1 $sku 2" ]] ||
   fail "the order read back is not the one placed: $(cat "$body")"
 
 call GET "/v1/users/$user/orders?limit=10"
@@ -53,5 +53,5 @@ jq -e --arg o "$order" '[.orders[].orderId] == [$o]' "$body" >/dev/null ||
 
 call GET "/v1/products/$sku" "" -H "X-Consistency-Token: $token"
 expect 200 "GET /v1/products/$sku"
-[[ $(jq -r .stock "$body") == 98 ]] || fail "stock is not 100 - 2: $(cat "$body")"
+[[ $(jq -r .stock "$body" 2>/dev/null) == 98 ]] || fail "stock is not 100 - 2: $(cat "$body")"
 echo "walk-through: the README's steps answer as it shows"
