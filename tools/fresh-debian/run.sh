@@ -110,6 +110,7 @@ else
   chroot "$root" /usr/bin/env -i "${env_vars[@]}" /bin/bash -c 'cd /root/ordinal && make run' \
     > >(stamp) 2>&1 &
   make_pid=$!
+  disown "$make_pid"  # the cleanup kills it; no "Killed" line from this shell then
   rc=1
   for _ in $(seq 3600); do  # installs and a Release build first: up to an hour
     if curl -fsS --max-time 5 -o /dev/null "http://127.0.0.1:8080/healthz" 2>/dev/null; then
